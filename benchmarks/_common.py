@@ -1,0 +1,18 @@
+"""Shared helpers for the benchmark scripts: where the shared data lives."""
+from __future__ import annotations
+
+import importlib.util
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.environ.get("NEWSBEAM_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
+DATA_DIR = os.path.join(SHARED, "data")
+
+
+def load_scorer():
+    """The extraction benchmark's scorer, ../shared/tools/score_extraction.py."""
+    path = os.path.join(SHARED, "tools", "score_extraction.py")
+    spec = importlib.util.spec_from_file_location("score_extraction", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
