@@ -1,0 +1,34 @@
+"""Choose the Beam runner explicitly.
+
+Beam's default ``DirectRunner`` first tries to download the Prism runner
+from the internet; offline that costs time and falls back, online it runs
+with other bundling. newsbeam pins the local runner instead: with no
+``--runner`` (or ``DirectRunner``/``FnApiRunner``) it runs on the
+FnApiRunner, in process or, with ``--direct_running_mode=multi_processing
+--direct_num_workers=N``, on N worker processes, which are handed the
+pipeline options the way Beam's own SwitchingDirectRunner does. Any other
+``--runner`` (``PortableRunner``, ``DataflowRunner``, ``FlinkRunner``,
+``SparkRunner``, ``PrismRunner``) is passed to Beam untouched.
+"""
+from __future__ import annotations
+
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+__all__ = ["make_runner", "LOCAL_RUNNERS"]
+
+LOCAL_RUNNERS = (None, "", "DirectRunner", "FnApiRunner", "SwitchingDirectRunner")
+
+
+def make_runner(options: PipelineOptions):
+    """A runner object for the local case, else None (Beam resolves ``--runner``)."""
+    std = options.view_as(StandardOptions)
+    if std.runner not in LOCAL_RUNNERS:
+        return None
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    std.runner = None
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    info = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+    return fn_runner.FnApiRunner(provision_info=info)

@@ -1,0 +1,43 @@
+"""newsbeam: news ingestion on Apache Beam."""
+import os
+import re
+
+from setuptools import setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VERSION = re.search(r'__version__ = "([^"]+)"', open(os.path.join(HERE, "pipeline", "version.py")).read()).group(1)
+
+# Every package newsbeam imports is declared here directly, even when another
+# dependency pulls it in: with pip 23.2, `pip install trafilatura` leaves out
+# lxml_html_clean, and trafilatura.extract then fails with an ImportError.
+INSTALL_REQUIRES = [
+    "apache-beam>=2.60,<3",
+    "trafilatura>=2.0,<3",
+    "lxml>=5.3,<7",
+    "lxml_html_clean>=0.4,<1",
+    "htmldate>=1.9,<2",
+    "justext>=3.0,<4",
+    "langdetect==1.0.9",
+    "pyarrow>=14,<26",
+    "xxhash>=3.4,<5",
+    "warcio>=1.7,<2",
+    "charset-normalizer>=3.3,<4",
+]
+
+setup(
+    name="newsbeam",
+    version=VERSION,
+    description="News ingestion on Apache Beam: extraction, language, machine-translation and duplicate "
+                "detection, story grouping, Parquet output",
+    long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=["pipeline", "transforms"],
+    package_data={"pipeline": ["../seeds/*.txt"]},
+    install_requires=INSTALL_REQUIRES,
+    extras_require={
+        "test": ["pytest>=7,<10", "duckdb>=1.0,<3", "html-text>=0.6,<1"],
+    },
+    entry_points={"console_scripts": ["newsbeam=pipeline.cli:main"]},
+)

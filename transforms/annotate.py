@@ -1,0 +1,104 @@
+"""Final per-article columns: content hash, word count, canonical URL,
+timestamps, provenance. Turns the working dict into an ``articles`` row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+import apache_beam as beam
+import xxhash
+
+from transforms.urls import canonical_url
+
+__all__ = ["AnnotateArticles", "content_hash", "normalise_text", "parse_timestamp", "word_count"]
+
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def normalise_text(text: str) -> str:
+    """NFKC, case-folded, whitespace collapsed: what exact duplicates share."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def content_hash(text: str) -> str:
+    return xxhash.xxh3_128_hexdigest(normalise_text(text).encode("utf-8", "surrogatepass"))
+
+
+def word_count(text: str) -> int:
+    """Words; each CJK character counts as one (those scripts use no spaces)."""
+    cjk = len(_CJK.findall(text))
+    return len(_WORD.findall(_CJK.sub(" ", text))) + cjk
+
+
+def parse_timestamp(value) -> dt.datetime | None:
+    """ISO dates and times (``2024-05-01``, ``2024-05-01T10:00:00+02:00``) -> aware UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        ts = value
+    else:
+        s = str(value).strip().replace("Z", "+00:00")
+        try:
+            ts = dt.datetime.fromisoformat(s)
+        except ValueError:
+            try:
+                from email.utils import parsedate_to_datetime
+
+                ts = parsedate_to_datetime(s)
+            except (TypeError, ValueError, IndexError):
+                return None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=dt.timezone.utc)
+    ts = ts.astimezone(dt.timezone.utc)
+    if not (1990 <= ts.year <= 2100):
+        return None
+    return ts
+
+
+class _AnnotateFn(beam.DoFn):
+    def __init__(self, run_id: str, ingested_at: dt.datetime, version: str):
+        self.run_id = run_id
+        self.ingested_at = ingested_at
+        self.version = version
+
+    def process(self, a):
+        text = a["text"]
+        yield {
+            "doc_id": a["doc_id"],
+            "url": a.get("url"),
+            "canonical_url": canonical_url(a.get("url"), a.get("canonical")),
+            "source": a["source"],
+            "source_format": a["source_format"],
+            "feed_url": a.get("feed_url"),
+            "published_at": parse_timestamp(a.get("published")),
+            "fetched_at": parse_timestamp(a.get("fetched_at")),
+            "ingested_at": self.ingested_at,
+            "title": a.get("title"),
+            "author": a.get("author"),
+            "publisher": a.get("publisher"),
+            "description": a.get("description"),
+            "text": text,
+            "word_count": word_count(text),
+            "declared_language": a.get("declared_language"),
+            "language": a["language"],
+            "language_score": a["language_score"],
+            "content_hash": content_hash(text),
+            "extractor": a["extractor"],
+            "pipeline_version": self.version,
+            "run_id": self.run_id,
+        }
+
+
+class AnnotateArticles(beam.PTransform):
+    def __init__(self, run_id: str, ingested_at: dt.datetime, version: str):
+        super().__init__()
+        self.run_id = run_id
+        self.ingested_at = ingested_at
+        self.version = version
+
+    def expand(self, articles):
+        return articles | "Annotate" >> beam.ParDo(_AnnotateFn(self.run_id, self.ingested_at, self.version))

@@ -1,0 +1,330 @@
+"""Read input files into documents: HTML, plain text, JSON lines, WARC, gzip.
+
+``ReadDocuments`` expands the user's paths (files, folders, globs, any Beam
+filesystem) into file metadata, spreads the files over workers and turns
+each one into zero or more raw documents. Everything that cannot become a
+document is a reject with a stage and a reason, never a silent skip:
+patterns that match nothing, unknown kinds, empty or oversized files,
+broken gzip streams and compression bombs, bad JSON lines, truncated WARCs.
+WARC records that are not HTTP responses (requests, metadata, warcinfo)
+are not documents: they are counted in the ``skipped`` output.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import os
+import re
+import zlib
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from transforms.records import make_raw, make_reject
+
+__all__ = ["ReadDocuments", "expand_inputs", "kind_of"]
+
+NAMESPACE = "newsbeam"
+_KINDS = {
+    ".html": "html", ".htm": "html", ".xhtml": "html",
+    ".txt": "text", ".text": "text",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+    ".warc": "warc",
+    ".xml": "feed", ".rss": "feed", ".atom": "feed",
+}
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+
+
+def kind_of(path: str) -> tuple[str | None, bool]:
+    """(input kind, gzip-compressed) from a file name; kind None if unknown."""
+    name = path.lower()
+    compressed = name.endswith(".gz")
+    if compressed:
+        name = name[:-3]
+    return _KINDS.get(os.path.splitext(name)[1]), compressed
+
+
+def expand_inputs(paths: list[str]) -> list[str]:
+    """Turn the user's inputs into match patterns: folders become recursive globs."""
+    out = []
+    for p in paths:
+        if "://" not in p and os.path.isdir(p):
+            out.append(os.path.join(os.path.abspath(p), "**"))
+        elif "://" not in p:
+            out.append(os.path.abspath(p))
+        elif p.endswith("/"):
+            out.append(p + "**")
+        else:
+            out.append(p)
+    return out
+
+
+class _MatchFn(beam.DoFn):
+    """pattern -> FileMetadata for every file; a pattern with no file is a reject."""
+
+    def process(self, pattern: str):
+        try:
+            results = FileSystems.match([pattern])[0].metadata_list
+        except Exception as e:  # a missing folder, a bad glob, an unreachable bucket
+            yield pvalue.TaggedOutput("rejects", make_reject(
+                source=pattern, source_format="unknown", stage="read", reason="no_match",
+                error=f"{type(e).__name__}: {e}"))
+            return
+        files = sorted((m for m in results if not m.path.endswith("/")), key=lambda m: m.path)
+        if not files:
+            yield pvalue.TaggedOutput("rejects", make_reject(
+                source=pattern, source_format="unknown", stage="read", reason="no_match",
+                error="no file matches this input"))
+        for m in files:
+            yield (m.path, int(m.size_in_bytes))
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read_capped(stream, cap: int) -> bytes:
+    data = stream.read(cap + 1)
+    if len(data) > cap:
+        raise _TooLarge(f"more than {cap} bytes")
+    return data
+
+
+def _http_charset(content_type: str | None) -> str | None:
+    m = _CHARSET.search(content_type or "")
+    return m.group(1) if m else None
+
+
+def _warc_date(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    except ValueError:
+        return None
+
+
+class _ReadFileFn(beam.DoFn):
+    """(path, size) -> raw documents; rejects and skipped-record notes tagged."""
+
+    def __init__(self, max_doc_bytes: int, max_decompressed_bytes: int, max_line_bytes: int):
+        self.max_doc = max_doc_bytes
+        self.max_unzip = max_decompressed_bytes
+        self.max_line = max_line_bytes
+        self.files = Metrics.counter(NAMESPACE, "files_read")
+        self.docs = Metrics.counter(NAMESPACE, "documents_read")
+
+    def process(self, element):
+        path, size = element
+        self.files.inc()
+        kind, compressed = kind_of(path)
+        fmt = kind or "unknown"
+        if kind is None or kind == "feed":
+            head = self._head(path)
+            reason = "unsupported_format" if kind is None else "feed_not_supported"
+            why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc, "
+                   "optionally .gz)") if kind is None else "saved feeds are read with --feeds"
+            yield self._reject(path, fmt, "read", reason, why, head, size)
+            return
+        try:
+            raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+        except Exception as e:
+            yield self._reject(path, fmt, "read", "open_failed", f"{type(e).__name__}: {e}", b"", size)
+            return
+        with raw:
+            stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+            try:
+                if kind == "jsonl":
+                    yield from self._jsonl(path, stream)
+                elif kind == "warc":
+                    yield from self._warc(path, stream)
+                else:
+                    yield from self._single(path, kind, stream, size, compressed)
+            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
+                reason = "truncated" if isinstance(e, EOFError) else "bad_gzip" if compressed else "read_error"
+                yield self._reject(path, fmt, "decode" if compressed else "read", reason,
+                                   f"{type(e).__name__}: {e}", self._head(path), size)
+
+    # -- one document per file -------------------------------------------------
+    def _single(self, path, kind, stream, size, compressed):
+        cap = self.max_doc
+        try:
+            data = _read_capped(stream, cap)
+        except _TooLarge:
+            reason = "decompressed_too_large" if compressed else "too_large"
+            yield self._reject(path, kind, "read", reason,
+                               f"document larger than the {cap}-byte cap (--max-doc-bytes)", self._head(path), size)
+            return
+        if not data.strip():
+            yield self._reject(path, kind, "read", "empty", "file has no content", data, len(data))
+            return
+        self.docs.inc()
+        yield make_raw(source=path, source_format=kind, kind=kind, payload=data, raw_size=len(data))
+
+    # -- JSON lines ----------------------------------------------------------
+    def _jsonl(self, path, stream):
+        total = 0
+        first = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
+        if first.lstrip()[:1] == b"[":  # a .json file holding one array of records
+            try:
+                records = json.loads(_read_capped(stream, self.max_unzip))
+            except _TooLarge:
+                yield self._reject(path, "jsonl", "read", "too_large", "JSON array larger than the cap", first, None)
+                return
+            except ValueError as e:
+                yield self._reject(path, "jsonl", "parse", "bad_json", str(e), first, None)
+                return
+            for i, rec in enumerate(records if isinstance(records, list) else [records], start=1):
+                yield from self._record(path, i, rec, json.dumps(rec)[:512].encode())
+            return
+        lineno = 0
+        while True:
+            line = stream.readline(self.max_line + 1)
+            if not line:
+                break
+            lineno += 1
+            total += len(line)
+            src = f"{path}#L{lineno}"
+            if len(line) > self.max_line and not line.endswith(b"\n"):
+                rest = len(line)
+                while True:  # skip the rest of the oversized line, bounded memory
+                    chunk = stream.readline(1 << 20)
+                    rest += len(chunk)
+                    total += len(chunk)
+                    if not chunk or chunk.endswith(b"\n"):
+                        break
+                yield self._reject(src, "jsonl", "read", "too_large", f"line longer than {self.max_line} bytes",
+                                   line, rest)
+                continue
+            if not line.strip():
+                continue
+            if total > self.max_unzip:
+                yield self._reject(path, "jsonl", "read", "decompressed_too_large",
+                                   f"stopped after {self.max_unzip} bytes", line, total)
+                return
+            try:
+                rec = json.loads(line)
+            except ValueError as e:
+                yield self._reject(src, "jsonl", "parse", "bad_json", f"{type(e).__name__}: {e}", line, len(line))
+                continue
+            yield from self._record(path, lineno, rec, line)
+
+    def _record(self, path, lineno, rec, line):
+        src = f"{path}#L{lineno}"
+        if not isinstance(rec, dict):
+            yield self._reject(src, "jsonl", "parse", "not_an_object", "record is not a JSON object", line, len(line))
+            return
+        html, text = rec.get("html"), rec.get("text")
+        body, kind = (html, "html") if isinstance(html, str) and html.strip() else (text, "text")
+        if not isinstance(body, str) or not body.strip():
+            yield self._reject(src, "jsonl", "parse", "missing_text",
+                               "record has no non-empty 'html' or 'text' field", line, len(line))
+            return
+
+        def opt(key):
+            v = rec.get(key)
+            return str(v) if isinstance(v, (str, int, float)) and str(v).strip() else None
+
+        self.docs.inc()
+        yield make_raw(source=src, source_format="jsonl", kind=kind, payload=body.encode("utf-8", "surrogatepass"),
+                       raw_size=len(line), url=opt("url"), title=opt("title"), published=opt("published"),
+                       publisher=opt("source"), declared_language=opt("language") or opt("lang"))
+
+    # -- WARC ------------------------------------------------------------------
+    def _warc(self, path, stream):
+        from warcio.archiveiterator import ArchiveIterator
+        from warcio.exceptions import ArchiveLoadFailed
+
+        n = 0
+        try:
+            for rec in ArchiveIterator(stream, no_record_parse=False, arc2warc=True):
+                n += 1
+                src = f"{path}#{n}"
+                rtype = rec.rec_type
+                if rtype != "response":
+                    yield pvalue.TaggedOutput("skipped", f"warc_{rtype}")
+                    continue
+                uri = rec.rec_headers.get_header("WARC-Target-URI")
+                declared = int(rec.rec_headers.get_header("Content-Length") or 0)
+                ctype = rec.http_headers.get_header("Content-Type") if rec.http_headers else None
+                body = rec.raw_stream.read(self.max_doc + 1)
+                got = len(body) + (rec.http_headers.total_len if rec.http_headers else 0)
+                if len(body) > self.max_doc:
+                    while rec.raw_stream.read(1 << 20):
+                        pass
+                    yield self._reject(src, "warc", "read", "too_large",
+                                       f"record payload larger than {self.max_doc} bytes", body, declared)
+                    continue
+                if got < declared:
+                    yield self._reject(src, "warc", "read", "truncated",
+                                       f"record declares {declared} bytes, file ends after {got}", body, got)
+                    continue
+                if ctype and not re.search(r"html|xml", ctype, re.IGNORECASE):
+                    yield self._reject(src, "warc", "read", "not_html", f"Content-Type {ctype}", body, len(body))
+                    continue
+                payload = self._decode_transfer(rec, body)
+                if not payload.strip():
+                    yield self._reject(src, "warc", "read", "empty", "response has no body", body, 0)
+                    continue
+                self.docs.inc()
+                yield make_raw(source=src, source_format="warc", kind="html", payload=payload, raw_size=len(body),
+                               url=uri, fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")),
+                               http_charset=_http_charset(ctype))
+        except ArchiveLoadFailed as e:
+            reason = "not_warc" if n == 0 else "truncated"
+            yield self._reject(f"{path}#{n + 1}", "warc", "parse", reason, str(e)[:500], self._head(path), None)
+
+    @staticmethod
+    def _decode_transfer(rec, body: bytes) -> bytes:
+        """Undo HTTP Content-Encoding (gzip/deflate) the crawler kept."""
+        enc = (rec.http_headers.get_header("Content-Encoding") or "").lower() if rec.http_headers else ""
+        if enc in ("gzip", "x-gzip", "deflate"):
+            try:
+                d = zlib.decompressobj(zlib.MAX_WBITS | 32)
+                return d.decompress(body, 64 << 20)
+            except zlib.error:
+                return body
+        return body
+
+    # -- helpers -------------------------------------------------------------
+    def _head(self, path) -> bytes:
+        try:
+            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+                return f.read(512)
+        except Exception:  # only an excerpt for the reject row; the reject itself carries the reason
+            return b""
+
+    @staticmethod
+    def _reject(source, fmt, stage, reason, error, raw, size):
+        return pvalue.TaggedOutput("rejects", make_reject(
+            source=source, source_format=fmt, stage=stage, reason=reason, error=error, raw=raw, raw_size=size))
+
+
+class ReadDocuments(beam.PTransform):
+    """patterns -> PCollection of raw documents, with ``rejects`` and ``skipped`` outputs."""
+
+    def __init__(self, patterns: list[str], max_doc_bytes: int = 16 << 20,
+                 max_decompressed_bytes: int = 256 << 20, max_line_bytes: int = 16 << 20):
+        super().__init__()
+        self.patterns = list(patterns)
+        self.max_doc = max_doc_bytes
+        self.max_unzip = max_decompressed_bytes
+        self.max_line = max_line_bytes
+
+    def expand(self, pbegin):
+        matched = (
+            pbegin
+            | "Patterns" >> beam.Create(self.patterns)
+            | "MatchFiles" >> beam.ParDo(_MatchFn()).with_outputs("rejects", main="files"))
+        read = (
+            matched.files
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "ReadFiles" >> beam.ParDo(_ReadFileFn(self.max_doc, self.max_unzip, self.max_line)).with_outputs(
+                "rejects", "skipped", main="docs"))
+        rejects = (matched.rejects, read.rejects) | "ReadRejects" >> beam.Flatten()
+        return {"docs": read.docs, "rejects": rejects, "skipped": read.skipped}
+

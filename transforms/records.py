@@ -1,0 +1,137 @@
+"""The records that flow between transforms, and the output schemas.
+
+Elements are plain dicts (cheap to pickle, readable in a debugger); the
+helpers here build them so that every stage fills the same keys. The Arrow
+schemas are the contract of ``articles/`` and ``rejects/`` (see SPEC.md).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import pyarrow as pa
+import xxhash
+
+__all__ = [
+    "ARTICLE_SCHEMA",
+    "REJECT_SCHEMA",
+    "make_doc_id",
+    "make_raw",
+    "make_reject",
+    "RAW_EXCERPT_BYTES",
+]
+
+RAW_EXCERPT_BYTES = 512
+_TS = pa.timestamp("us", tz="UTC")
+
+ARTICLE_SCHEMA = pa.schema([
+    ("doc_id", pa.string()),
+    ("url", pa.string()),
+    ("canonical_url", pa.string()),
+    ("source", pa.string()),
+    ("source_format", pa.string()),
+    ("feed_url", pa.string()),
+    ("published_at", _TS),
+    ("fetched_at", _TS),
+    ("ingested_at", _TS),
+    ("title", pa.string()),
+    ("author", pa.string()),
+    ("publisher", pa.string()),
+    ("description", pa.string()),
+    ("text", pa.string()),
+    ("word_count", pa.int32()),
+    ("declared_language", pa.string()),
+    ("language", pa.string()),
+    ("language_score", pa.float32()),
+    ("content_hash", pa.string()),
+    ("extractor", pa.string()),
+    ("pipeline_version", pa.string()),
+    ("run_id", pa.string()),
+])
+
+REJECT_SCHEMA = pa.schema([
+    ("doc_id", pa.string()),
+    ("source", pa.string()),
+    ("source_format", pa.string()),
+    ("stage", pa.string()),
+    ("reason", pa.string()),
+    ("error", pa.string()),
+    ("raw_excerpt", pa.binary()),
+    ("raw_size", pa.int64()),
+    ("ingested_at", _TS),
+    ("run_id", pa.string()),
+])
+
+
+def make_doc_id(identity: str, payload: bytes | str) -> str:
+    """Stable id of one input document: where it is from and what it holds.
+
+    The same record at the same place gets the same id on every run and every
+    worker (xxh3-128 has no per-process seed, unlike ``hash()``).
+    """
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8", "surrogatepass")
+    body = xxhash.xxh3_128_hexdigest(payload)
+    return xxhash.xxh3_128_hexdigest(f"{identity}\x00{body}".encode("utf-8", "surrogatepass"))
+
+
+def make_raw(
+    *,
+    source: str,
+    source_format: str,
+    kind: str,
+    payload: bytes | str,
+    raw_size: int,
+    url: str | None = None,
+    title: str | None = None,
+    published: str | None = None,
+    publisher: str | None = None,
+    fetched_at: _dt.datetime | None = None,
+    http_charset: str | None = None,
+    declared_language: str | None = None,
+    feed_url: str | None = None,
+) -> dict[str, Any]:
+    """An input document as read: ``kind`` is ``html`` or ``text``."""
+    return {
+        "doc_id": make_doc_id(url or source, payload),
+        "source": source,
+        "source_format": source_format,
+        "kind": kind,
+        "payload": payload,
+        "raw_size": raw_size,
+        "url": url,
+        "title": title,
+        "published": published,
+        "publisher": publisher,
+        "fetched_at": fetched_at,
+        "http_charset": http_charset,
+        "declared_language": declared_language,
+        "feed_url": feed_url,
+    }
+
+
+def make_reject(
+    *,
+    source: str,
+    source_format: str,
+    stage: str,
+    reason: str,
+    error: str = "",
+    raw: bytes | str | None = b"",
+    raw_size: int | None = None,
+    doc_id: str | None = None,
+) -> dict[str, Any]:
+    """A reject row (``ingested_at`` and ``run_id`` are added when written)."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "replace")
+    raw = raw or b""
+    return {
+        "doc_id": doc_id or make_doc_id(source, raw),
+        "source": source,
+        "source_format": source_format,
+        "stage": stage,
+        "reason": reason,
+        "error": (error or "")[:2000],
+        "raw_excerpt": bytes(raw[:RAW_EXCERPT_BYTES]),
+        "raw_size": len(raw) if raw_size is None else int(raw_size),
+    }

@@ -1,0 +1,193 @@
+"""Parquet shards, run statistics and the atomic commit of a run.
+
+Rows are written under ``OUT/_staging/<run_id>/`` (a folder readers never
+look in), then ``CommitRun`` moves every finished shard into its hive
+partition, ``OUT/<table>/ingest_date=YYYY-MM-DD/part-<run_id>-NNNNN.parquet``,
+and writes the run manifest last. A killed run leaves only its staging
+folder; earlier shards are never rewritten.
+
+Shards: rows go to ``ceil(rows / rows_per_shard)`` shards by a stable hash of
+``doc_id``, are sorted by ``doc_id`` inside a shard and written in row groups,
+zstd-compressed, so that the same input gives the same files on any runner.
+"""
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import math
+from typing import Any, Iterable
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+import xxhash
+from apache_beam.io.filesystems import FileSystems
+
+__all__ = ["WriteParquet", "RunStats", "CommitRun", "staging_dir"]
+
+ROW_GROUP = 5000
+
+
+def staging_dir(output: str, run_id: str) -> str:
+    return FileSystems.join(output, "_staging", run_id)
+
+
+def _mkdirs(path: str) -> None:
+    try:
+        FileSystems.mkdirs(path)
+    except OSError:  # Beam's local filesystem raises when the folder exists
+        pass
+
+
+class _WriteShardFn(beam.DoFn):
+    def __init__(self, staging: str, table: str, partition: str, run_id: str, schema: pa.Schema):
+        self.staging = staging
+        self.table = table
+        self.partition = partition
+        self.run_id = run_id
+        self.schema = schema
+
+    def process(self, element):
+        shard, rows = element
+        rows = sorted(rows, key=lambda r: (r["doc_id"], r["source"]))
+        rel = f"{self.table}/{self.partition}/part-{self.run_id}-{shard:05d}.parquet"
+        path = FileSystems.join(self.staging, rel)
+        _mkdirs(path.rsplit("/", 1)[0])
+        names = self.schema.names
+        with FileSystems.create(path) as f:
+            with pq.ParquetWriter(f, self.schema, compression="zstd") as writer:
+                for i in range(0, len(rows), ROW_GROUP):
+                    chunk = rows[i:i + ROW_GROUP]
+                    writer.write_table(pa.Table.from_pylist([{k: r.get(k) for k in names} for r in chunk],
+                                                            schema=self.schema))
+        yield rel
+
+
+class WriteParquet(beam.PTransform):
+    """rows -> staged shard paths (relative to the staging folder)."""
+
+    def __init__(self, staging: str, table: str, partition: str, run_id: str, schema: pa.Schema,
+                 rows_per_shard: int = 20000):
+        super().__init__()
+        self.staging = staging
+        self.table = table
+        self.partition = partition
+        self.run_id = run_id
+        self.schema = schema
+        self.rows_per_shard = rows_per_shard
+
+    def expand(self, rows):
+        per = self.rows_per_shard
+        count = rows | "Count" >> beam.combiners.Count.Globally()
+
+        def key(row, n):
+            shards = max(1, math.ceil(n / per))
+            return xxhash.xxh3_64_intdigest(row["doc_id"].encode()) % shards, row
+
+        return (
+            rows
+            | "Shard" >> beam.Map(key, beam.pvalue.AsSingleton(count))
+            | "GroupShards" >> beam.GroupByKey()
+            | "WriteShards" >> beam.ParDo(_WriteShardFn(self.staging, self.table, self.partition, self.run_id,
+                                                        self.schema)))
+
+
+class RunStats(beam.CombineFn):
+    """Counts of ``"group/key"`` strings, e.g. ``articles/en``, ``rejected/read/empty``."""
+
+    def create_accumulator(self):
+        return collections.Counter()
+
+    def add_input(self, acc, key):
+        acc[key] += 1
+        return acc
+
+    def merge_accumulators(self, accs):
+        out = collections.Counter()
+        for a in accs:
+            out.update(a)
+        return out
+
+    def extract_output(self, acc):
+        return dict(sorted(acc.items()))
+
+
+def summarise(counts: dict[str, int]) -> dict[str, Any]:
+    """Flat ``group/key`` counts -> the manifest's ``counts`` section."""
+    nested: dict[str, dict[str, int]] = collections.defaultdict(dict)
+    for k, v in counts.items():
+        group, _, rest = k.partition("/")
+        nested[group][rest] = nested[group].get(rest, 0) + v
+    articles = sum(nested.get("language", {}).values())
+    rejected = sum(nested.get("rejected", {}).values())
+    by_stage: dict[str, int] = collections.Counter()
+    for k, v in nested.get("rejected", {}).items():
+        by_stage[k.split("/")[0]] += v
+    return {
+        "inputs_seen": articles + rejected,
+        "articles_written": articles,
+        "rejected": rejected,
+        "rejected_by_stage": dict(sorted(by_stage.items())),
+        "rejected_by_reason": dict(sorted(nested.get("rejected", {}).items())),
+        "languages": dict(sorted(nested.get("language", {}).items(), key=lambda kv: (-kv[1], kv[0]))),
+        "extractors": dict(sorted(nested.get("extractor", {}).items())),
+        "source_formats": dict(sorted(nested.get("format", {}).items())),
+        "skipped_records": dict(sorted(nested.get("skipped", {}).items())),
+    }
+
+
+class _CommitFn(beam.DoFn):
+    def __init__(self, output: str, staging: str, manifest: dict[str, Any]):
+        self.output = output
+        self.staging = staging
+        self.manifest = manifest
+
+    def process(self, _, files: Iterable[str], counts: dict[str, int]):
+        files = sorted(files)
+        src = [FileSystems.join(self.staging, f) for f in files]
+        dst = [FileSystems.join(self.output, f) for f in files]
+        for d in sorted({p.rsplit("/", 1)[0] for p in dst}):
+            _mkdirs(d)
+        if src:
+            FileSystems.rename(src, dst)
+        manifest = {
+            **self.manifest,
+            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "counts": summarise(counts),
+            "files": files,
+        }
+        runs = FileSystems.join(self.output, "runs")
+        _mkdirs(runs)
+        final = FileSystems.join(runs, f"{manifest['run_id']}.json")
+        tmp = FileSystems.join(self.staging, "manifest.json")
+        with FileSystems.create(tmp) as f:
+            f.write(json.dumps(manifest, indent=2, sort_keys=True, default=str).encode())
+        FileSystems.rename([tmp], [final])
+        try:
+            FileSystems.delete([self.staging])
+        except Exception:  # leaving an empty staging folder behind is harmless; say so
+            import logging
+
+            logging.getLogger(__name__).warning("could not remove %s", self.staging)
+        yield manifest
+
+
+class CommitRun(beam.PTransform):
+    """(staged files, stat keys) -> moves shards into place, writes the manifest last."""
+
+    def __init__(self, output: str, staging: str, manifest: dict[str, Any]):
+        super().__init__()
+        self.output = output
+        self.staging = staging
+        self.manifest = manifest
+
+    def expand(self, inputs):
+        files, stat_keys = inputs
+        counts = stat_keys | "CountAll" >> beam.CombineGlobally(RunStats())
+        all_files = files | "AllFiles" >> beam.combiners.ToList()
+        return (
+            files.pipeline
+            | "CommitTrigger" >> beam.Create([None])
+            | "Commit" >> beam.ParDo(_CommitFn(self.output, self.staging, self.manifest),
+                                     beam.pvalue.AsSingleton(all_files), beam.pvalue.AsSingleton(counts)))
