@@ -34,7 +34,6 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=["pipeline", "transforms"],
-    package_data={"pipeline": ["../seeds/*.txt"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={
         "test": ["pytest>=7,<10", "duckdb>=1.0,<3", "html-text>=0.6,<1"],

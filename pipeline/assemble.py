@@ -19,13 +19,16 @@ from transforms.annotate import AnnotateArticles
 from transforms.decode import DecodeDocuments
 from transforms.extract import ExtractArticles
 from transforms.language import DetectLanguage
-from transforms.read import ReadDocuments, expand_inputs
+from transforms.read import ReadDocuments
 from transforms.records import ARTICLE_SCHEMA, REJECT_SCHEMA
 from transforms.write import CommitRun, WriteParquet, staging_dir
 
 __all__ = ["build", "new_run_id", "SEEDS_DIR"]
 
-SEEDS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "seeds")
+# The bundled sample: the repository's seeds/ (an editable install or a
+# checkout), else ./seeds in the working folder.
+_REPO_SEEDS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "seeds")
+SEEDS_DIR = _REPO_SEEDS if os.path.isdir(_REPO_SEEDS) else os.path.abspath("seeds")
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -74,7 +77,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     staging = staging_dir(output, run_id)
     partition = f"ingest_date={started_at.date().isoformat()}"
 
-    read = p | "Read" >> ReadDocuments(expand_inputs(inputs), o.max_doc_bytes, o.max_decompressed_bytes)
+    read = p | "Read" >> ReadDocuments(inputs, o.max_doc_bytes, o.max_decompressed_bytes)
     decoded = read["docs"] | "Decode" >> DecodeDocuments()
     extracted = decoded.docs | "Extract" >> ExtractArticles(o.extract_timeout, o.extract_memory_mb)
     articles = (

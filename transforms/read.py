@@ -108,6 +108,40 @@ def _warc_date(value: str | None) -> dt.datetime | None:
         return None
 
 
+class _GzipTap:
+    """A read-through wrapper that checks gzip member boundaries on the side.
+
+    warcio decompresses WARC members itself and says nothing when the last
+    one is cut; this tap inflates the same bytes (output discarded, 1 MiB at a
+    time) and ``finish()`` tells whether the stream ended inside a member.
+    """
+
+    def __init__(self, raw):
+        self.raw = raw
+        self._d = zlib.decompressobj(31)
+        self._in_member = False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        buf = data
+        while buf:
+            self._d.decompress(buf, 1 << 20)
+            if self._d.eof:
+                buf = self._d.unused_data
+                self._d = zlib.decompressobj(31)
+                self._in_member = False
+            else:
+                buf = self._d.unconsumed_tail
+                self._in_member = True
+        return data
+
+    def finish(self) -> bool:
+        """Drain the rest of the file; True if it ends inside a gzip member."""
+        while self.read(1 << 20):
+            pass
+        return self._in_member
+
+
 class _ReadFileFn(beam.DoFn):
     """(path, size) -> raw documents; rejects and skipped-record notes tagged."""
 
@@ -136,7 +170,12 @@ class _ReadFileFn(beam.DoFn):
             yield self._reject(path, fmt, "read", "open_failed", f"{type(e).__name__}: {e}", b"", size)
             return
         with raw:
-            stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+            if compressed and kind == "warc":  # warcio reads gzip members itself; the tap notices truncation
+                stream = _GzipTap(raw)
+            elif compressed:
+                stream = gzip.GzipFile(fileobj=raw, mode="rb")
+            else:
+                stream = raw
             try:
                 if kind == "jsonl":
                     yield from self._jsonl(path, stream)
@@ -235,7 +274,7 @@ class _ReadFileFn(beam.DoFn):
                        publisher=opt("source"), declared_language=opt("language") or opt("lang"))
 
     # -- WARC ------------------------------------------------------------------
-    def _warc(self, path, stream):
+    def _warc(self, path, stream, skip: int = 0):
         from warcio.archiveiterator import ArchiveIterator
         from warcio.exceptions import ArchiveLoadFailed
 
@@ -244,6 +283,8 @@ class _ReadFileFn(beam.DoFn):
             for rec in ArchiveIterator(stream, no_record_parse=False, arc2warc=True):
                 n += 1
                 src = f"{path}#{n}"
+                if n <= skip:
+                    continue
                 rtype = rec.rec_type
                 if rtype != "response":
                     yield pvalue.TaggedOutput("skipped", f"warc_{rtype}")
@@ -274,7 +315,16 @@ class _ReadFileFn(beam.DoFn):
                 yield make_raw(source=src, source_format="warc", kind="html", payload=payload, raw_size=len(body),
                                url=uri, fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")),
                                http_charset=_http_charset(ctype))
+            if isinstance(stream, _GzipTap) and stream.finish():
+                yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
+                                   "gzip stream ends inside a member: the file is cut short", b"", None)
         except ArchiveLoadFailed as e:
+            if "non-chunked gzip" in str(e) and isinstance(stream, _GzipTap):
+                # one gzip stream around the whole WARC (legal, not seekable): read it
+                # again through a plain gzip reader, past the records already emitted
+                with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+                    yield from self._warc(path, gzip.GzipFile(fileobj=raw, mode="rb"), skip=n)
+                return
             reason = "not_warc" if n == 0 else "truncated"
             yield self._reject(f"{path}#{n + 1}", "warc", "parse", reason, str(e)[:500], self._head(path), None)
 
@@ -310,7 +360,7 @@ class ReadDocuments(beam.PTransform):
     def __init__(self, patterns: list[str], max_doc_bytes: int = 16 << 20,
                  max_decompressed_bytes: int = 256 << 20, max_line_bytes: int = 16 << 20):
         super().__init__()
-        self.patterns = list(patterns)
+        self.patterns = expand_inputs(list(patterns))
         self.max_doc = max_doc_bytes
         self.max_unzip = max_decompressed_bytes
         self.max_line = max_line_bytes

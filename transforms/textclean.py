@@ -83,6 +83,12 @@ _CHROME_PHRASES = [
     r"report (a|an) (error|typo|correction)", r"(send|submit) (us )?(a )?(tip|feedback|correction)",
 ]
 _CHROME_RE = re.compile("|".join(f"(?:{p})" for p in _CHROME_PHRASES))
+# Chrome that ends an article: section headers of link lists and comment
+# threads. Other chrome (share bars, ads, widgets) can sit between paragraphs.
+_BARRIER_RE = re.compile(
+    r"^(related|more|recommended|popular|trending|latest|top|read (more|also|next)|see also|you (may|might)"
+    r"|most (read|popular|viewed)|(leave|post) a (comment|reply)|comments?\b|\d+ comments?|join the)"
+    r"|(headlines|stories|articles|news|posts|videos)\s*:?$")
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,31 @@ def _score(ln: _Line, has_stoplist: bool) -> float:
     return -_MEDIUM_PENALTY
 
 
+def _is_barrier(ln: _Line) -> bool:
+    return ln.chrome and ln.words <= 8 and bool(_BARRIER_RE.search(ln.text.lower()))
+
+
+def _extend(lines: Sequence[_Line], lo: int, hi: int) -> tuple[int, int]:
+    """Grow the run across interleaved chrome (ads, share bars) when article
+    text continues on the other side; never across a section barrier."""
+    if hi < lo:
+        return lo, hi
+
+    def step(i: int, d: int) -> int | None:
+        j = i + d
+        while 0 <= j < len(lines) and lines[j].score <= 0:
+            if _is_barrier(lines[j]) or not (lines[j].chrome or lines[j].junk or lines[j].repeated):
+                return None
+            j += d
+        return j if 0 <= j < len(lines) and lines[j].score >= 10 else None
+
+    while (j := step(hi, 1)) is not None:
+        hi = j
+    while (j := step(lo, -1)) is not None:
+        lo = j
+    return lo, hi
+
+
 def _best_segment(scores: Sequence[float]) -> tuple[int, int]:
     """Inclusive bounds of the maximum-sum contiguous run (Kadane, first wins)."""
     best, best_lo, best_hi = float("-inf"), 0, -1
@@ -255,6 +286,7 @@ def clean_text(text: str, repeated: Iterable[str] = ()) -> CleanResult:
     for ln in lines:
         ln.score = _score(ln, bool(stoplist))
     lo, hi = _best_segment([ln.score for ln in lines])
+    lo, hi = _extend(lines, lo, hi)
     if hi < lo:
         return CleanResult("", 0, len(lines), lang)
     keep = [False] * len(lines)

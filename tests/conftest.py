@@ -1,0 +1,44 @@
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+SHARED = os.environ.get("NEWSBEAM_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
+SEEDS = os.path.join(ROOT, "seeds")
+
+
+@pytest.fixture(scope="session")
+def seeds_dir():
+    return SEEDS
+
+
+def read_table(out, table):
+    """All rows of OUT/table as a list of dicts (via pyarrow, hive partitions)."""
+    import pyarrow.dataset as ds
+
+    path = os.path.join(out, table)
+    if not os.path.isdir(path):
+        return []
+    return ds.dataset(path, format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+def manifest(out):
+    import glob
+    import json
+
+    (path,) = glob.glob(os.path.join(out, "runs", "*.json"))
+    return json.load(open(path))
+
+
+def beam_test_pipeline():
+    """A TestPipeline on the pinned local runner (no Prism download attempt)."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.testing.test_pipeline import TestPipeline
+
+    from pipeline.runner import make_runner
+
+    return TestPipeline(runner=make_runner(PipelineOptions([])), options=PipelineOptions([]))

@@ -1,0 +1,66 @@
+"""Language detection (seeded, cheap) and the per-article columns."""
+import datetime as dt
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from conftest import beam_test_pipeline
+from hostile import ARTICLE_DE, ARTICLE_EN, ARTICLE_FR, ARTICLE_RU
+from transforms.annotate import content_hash, parse_timestamp, word_count
+from transforms.language import DetectLanguage, detect_language, load_detector_factory
+from transforms.urls import canonical_url
+
+
+@pytest.fixture(scope="module")
+def factory():
+    return load_detector_factory()
+
+
+@pytest.mark.parametrize("text,lang", [(ARTICLE_EN, "en"), (ARTICLE_FR, "fr"), (ARTICLE_DE, "de"), (ARTICLE_RU, "ru"),
+                                       ("Le gouvernement a annoncé mardi une réforme des retraites.", "fr")])
+def test_languages(factory, text, lang):
+    got, score = detect_language(factory, text)
+    assert got == lang and score > 0.5
+
+
+def test_too_short_is_undetermined(factory):
+    assert detect_language(factory, "OK 12") == ("und", 0.0)
+    assert detect_language(factory, "1234 5678 !!!") == ("und", 0.0)
+
+
+def test_deterministic(factory):
+    mixed = ARTICLE_EN[:120] + ARTICLE_FR[:120]
+    assert len({detect_language(load_detector_factory(), mixed) for _ in range(5)}) == 1
+
+
+def test_detect_language_transform():
+    rows = [{"doc_id": "a", "text": ARTICLE_EN}, {"doc_id": "b", "text": ARTICLE_RU}]
+    with beam_test_pipeline() as p:
+        out = p | beam.Create(rows) | DetectLanguage() | beam.Map(lambda r: (r["doc_id"], r["language"]))
+        assert_that(out, equal_to([("a", "en"), ("b", "ru")]), label="languages")
+
+
+def test_content_hash_ignores_case_and_spacing():
+    assert content_hash("Hello  World\n") == content_hash("hello world")
+    assert content_hash("Hello World") != content_hash("Hello World!")
+
+
+def test_word_count_counts_cjk_characters():
+    assert word_count("three small words") == 3
+    assert word_count("東京で会議") == 5
+
+
+def test_timestamps():
+    assert parse_timestamp("2024-05-01") == dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    assert parse_timestamp("2024-05-01T10:00:00+02:00").hour == 8
+    assert parse_timestamp("Wed, 01 May 2024 10:00:00 GMT").hour == 10
+    assert parse_timestamp("not a date") is None and parse_timestamp("0001-01-01") is None
+
+
+def test_canonical_url():
+    assert canonical_url("HTTPS://Example.COM:443/a/b?utm_source=x&id=3&fbclid=y#frag") == "https://example.com/a/b?id=3"
+    assert canonical_url("https://m.example.com/story", "/story?ref_src=tw") == "https://m.example.com/story"
+    assert canonical_url("https://example.com/x", "https://www.example.com/x") == "https://www.example.com/x"
+    assert canonical_url(None) is None and canonical_url("file:///tmp/a.html") is None
+    assert canonical_url("https://example.com/x", "javascript:void(0)") == "https://example.com/x"

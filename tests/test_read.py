@@ -1,0 +1,123 @@
+"""Readers: every input kind, and every way a file can be wrong."""
+import gzip
+import json
+import os
+
+import apache_beam as beam
+from apache_beam.testing.util import assert_that, equal_to
+
+from conftest import beam_test_pipeline
+from hostile import ARTICLE_EN, _warc, page
+from transforms.read import ReadDocuments, expand_inputs, kind_of
+from transforms.records import make_doc_id
+
+
+def check(patterns, docs, rejects, skipped=(), **kw):
+    with beam_test_pipeline() as p:
+        res = p | ReadDocuments(patterns, **kw)
+        got_docs = res["docs"] | "D" >> beam.Map(lambda d: (os.path.basename(d["source"]), d["kind"], d["url"]))
+        got_rej = res["rejects"] | "R" >> beam.Map(lambda r: (os.path.basename(r["source"]), r["stage"], r["reason"]))
+        assert_that(got_docs, equal_to(docs), label="docs")
+        assert_that(got_rej, equal_to(rejects), label="rejects")
+        assert_that(res["skipped"], equal_to(list(skipped)), label="skipped")
+
+
+def test_kind_of():
+    assert kind_of("a/b.HTML") == ("html", False)
+    assert kind_of("x.warc.gz") == ("warc", True)
+    assert kind_of("x.ndjson.gz") == ("jsonl", True)
+    assert kind_of("x.pdf") == (None, False)
+
+
+def test_folders_are_recursive(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "deep.html").write_text(page(ARTICLE_EN))
+    (tmp_path / "top.txt").write_text(ARTICLE_EN)
+    check([str(tmp_path)], [("deep.html", "html", None), ("top.txt", "text", None)], [])
+    assert expand_inputs([str(tmp_path)]) == [os.path.join(str(tmp_path), "**")]
+
+
+def test_glob_and_missing_input(tmp_path):
+    (tmp_path / "one.htm").write_text(page(ARTICLE_EN))
+    (tmp_path / "two.txt").write_text(ARTICLE_EN)
+    check([str(tmp_path / "*.htm"), str(tmp_path / "nothing-*.html")], [("one.htm", "html", None)],
+          [("nothing-*.html", "read", "no_match")])
+
+
+def test_jsonl_records(tmp_path):
+    lines = [json.dumps({"url": "https://e.com/1", "html": page(ARTICLE_EN)}),
+             json.dumps({"url": "https://e.com/2", "text": ARTICLE_EN}),
+             "", "{broken", json.dumps({"title": "no body"}), json.dumps(["not", "an", "object"])]
+    (tmp_path / "r.jsonl").write_text("\n".join(lines))
+    check([str(tmp_path / "r.jsonl")],
+          [("r.jsonl#L1", "html", "https://e.com/1"), ("r.jsonl#L2", "text", "https://e.com/2")],
+          [("r.jsonl#L4", "parse", "bad_json"), ("r.jsonl#L5", "parse", "missing_text"),
+           ("r.jsonl#L6", "parse", "not_an_object")])
+
+
+def test_json_array_and_gzip_jsonl(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps([{"text": ARTICLE_EN}, {"html": page(ARTICLE_EN)}]))
+    with gzip.open(tmp_path / "b.jsonl.gz", "wt") as f:
+        f.write(json.dumps({"text": ARTICLE_EN}) + "\n")
+    check([str(tmp_path)], [("a.json#L1", "text", None), ("a.json#L2", "html", None), ("b.jsonl.gz#L1", "text", None)],
+          [])
+
+
+def test_oversized_jsonl_line_is_skipped_in_bounded_memory(tmp_path):
+    big = json.dumps({"text": "x " * 5000})
+    (tmp_path / "r.jsonl").write_text(big + "\n" + json.dumps({"text": ARTICLE_EN}) + "\n")
+    check([str(tmp_path / "r.jsonl")], [("r.jsonl#L2", "text", None)], [("r.jsonl#L1", "read", "too_large")],
+          max_line_bytes=1000)
+
+
+def test_warc_responses_other_records_counted(tmp_path):
+    data = _warc([("https://e.com/a", page(ARTICLE_EN).encode(), "text/html; charset=utf-8"),
+                  ("https://e.com/i.png", b"\x89PNG....", "image/png")])
+    (tmp_path / "c.warc").write_bytes(data)
+    (tmp_path / "c2.warc.gz").write_bytes(gzip.compress(data))
+    check([str(tmp_path)],
+          [("c.warc#2", "html", "https://e.com/a"), ("c2.warc.gz#2", "html", "https://e.com/a")],
+          [("c.warc#4", "read", "not_html"), ("c2.warc.gz#4", "read", "not_html")],
+          skipped=["warc_warcinfo", "warc_request", "warc_request"] * 2)
+
+
+def test_truncated_warc_keeps_whole_records(tmp_path):
+    data = _warc([("https://e.com/a", page(ARTICLE_EN).encode(), "text/html"),
+                  ("https://e.com/b", page(ARTICLE_EN * 3).encode(), "text/html")])
+    (tmp_path / "t.warc").write_bytes(data[:-900])
+    gz = _warc([("https://e.com/a", page(ARTICLE_EN).encode(), "text/html"),
+                ("https://e.com/b", page(ARTICLE_EN * 3).encode(), "text/html")], gzip=True)
+    (tmp_path / "t2.warc.gz").write_bytes(gz[:-60])  # one gzip member per record, the last one cut
+    with beam_test_pipeline() as p:
+        res = p | ReadDocuments([str(tmp_path)])
+        docs = res["docs"] | "D" >> beam.Map(lambda d: os.path.basename(d["source"]))
+        rej = res["rejects"] | "R" >> beam.Map(lambda r: (os.path.basename(r["source"])[:2], r["reason"]))
+        assert_that(docs, equal_to(["t.warc#2", "t2.warc.gz#2", "t2.warc.gz#4"]), label="docs")
+        assert_that(rej, equal_to([("t.", "truncated"), ("t2", "truncated")]), label="rejects")
+
+
+def test_empty_oversized_unknown_and_broken_gzip(tmp_path):
+    (tmp_path / "e.html").write_bytes(b"  \n")
+    (tmp_path / "big.html").write_bytes(b"<p>" + b"a" * 5000)
+    (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "feed.rss").write_text("<rss/>")
+    (tmp_path / "t.html.gz").write_bytes(gzip.compress(page(ARTICLE_EN).encode())[:40])
+    (tmp_path / "bomb.txt.gz").write_bytes(gzip.compress(b"a" * 100_000))
+    (tmp_path / "notgz.html.gz").write_bytes(b"plain bytes, not gzip")
+    check([str(tmp_path)], [], [
+        ("e.html", "read", "empty"), ("big.html", "read", "too_large"), ("x.pdf", "read", "unsupported_format"),
+        ("feed.rss", "read", "feed_not_supported"), ("t.html.gz", "decode", "truncated"),
+        ("bomb.txt.gz", "read", "decompressed_too_large"), ("notgz.html.gz", "decode", "bad_gzip")],
+        max_doc_bytes=4096)
+
+
+def test_doc_id_is_stable_and_depends_on_content(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE_EN)
+    expected = make_doc_id(str(path), ARTICLE_EN.encode())
+    assert expected != make_doc_id(str(path), (ARTICLE_EN + " Updated.").encode())
+    assert expected != make_doc_id(str(tmp_path / "b.txt"), ARTICLE_EN.encode())
+    for label in ("first", "second"):
+        with beam_test_pipeline() as p:
+            ids = (p | ReadDocuments([str(path)]))["docs"] | beam.Map(lambda d: d["doc_id"])
+            assert_that(ids, equal_to([expected]), label=label)

@@ -1,0 +1,94 @@
+"""The plain-text cleaner: seeds, and each general rule on made-up dumps."""
+import os
+import re
+
+import pytest
+
+from transforms.textclean import clean_text, line_key
+
+# 1-based line numbers of each seed: body lines that must stay, chrome that must go
+SEEDS = {
+    "000_74cdb35eea8a6dad.txt": ([9, 11, 13, 15, 17, 19, 21, 23], [1, 25, 26, 27, 28, 29, 30]),
+    "001_d3886f72ff33d833.txt": ([2, 3, 4, 5, 6, 7], [8, 9, 19, 20, 21, 22, 23]),
+    "002_4e043672e6607849.txt": ([2, 3, 4, 5, 6, 7, 8, 9], []),
+    "003_9a74c1432a518f77.txt": ([1, 2, 3, 5, 6, 7, 9, 10], []),
+    "004_4b72928ac2bcaf42.txt": ([5, 12, 14, 16, 18, 20, 22, 24, 26, 30, 32, 34, 36, 38, 40, 42], [1, 44, 46, 48]),
+}
+
+
+def _norm(s):
+    return re.sub(r"\s+", " ", s).strip().lower()
+
+
+@pytest.mark.parametrize("name", sorted(SEEDS))
+def test_seed_body_kept_and_chrome_dropped(seeds_dir, name):
+    lines = open(os.path.join(seeds_dir, name), encoding="utf-8").read().split("\n")
+    out = clean_text("\n".join(lines)).text
+    kept = {_norm(l) for l in out.split("\n")}
+    keep, drop = SEEDS[name]
+    for n in keep:
+        assert _norm(lines[n - 1]) in _norm(out), f"body line {n} lost"
+    for n in drop:
+        assert _norm(lines[n - 1]) not in kept, f"chrome line {n} kept"
+
+
+BODY = [
+    "The regional parliament voted on Wednesday to approve a new law on public transport subsidies.",
+    "Supporters said the measure would make buses cheaper for students and pensioners across the region.",
+    "The opposition argued that the cost had been underestimated and called for an independent review.",
+    "A final decision on the budget for the coming year is expected before the end of the month.",
+]
+
+
+def test_navigation_above_and_links_below_are_dropped():
+    dump = "\n".join(["Home", "World", "Politics", "Sport", "Search"] + BODY +
+                     ["Share on Facebook", "Tweet", "Related stories", "Sign up for our newsletter", "© 2024 Example"])
+    out = clean_text(dump).text.split("\n")
+    assert out == BODY
+
+
+def test_reader_comments_are_cut():
+    comments = ["jsmith says:", "May 2, 2024 at 4:47 pm",
+                "I think the council has made a terrible mistake here and the taxpayers will pay for it.",
+                "anna_k says:", "May 2, 2024 at 5:10 pm",
+                "Completely agree with the previous comment, this was not thought through at all by them."]
+    out = clean_text("\n".join(BODY + comments)).text
+    assert "terrible mistake" not in out and BODY[-1] in out
+
+
+def test_widget_repeated_on_the_page_is_dropped():
+    widget = "WhatsApp Facebook Pinterest Download"
+    dump = "\n".join([widget, BODY[0], widget, BODY[1], widget, BODY[2], widget, BODY[3]])
+    out = clean_text(dump).text
+    assert widget not in out and all(b in out for b in BODY)
+
+
+def test_icon_strip_and_player_timestamps_are_junk():
+    strip = " ".join(f"icon{w}" for w in "bookmark camera check chevron close download edit expand file filter "
+                     "flag mail move music muted search share tag trash".split())
+    out = clean_text("\n".join([strip] + BODY + ["0:00", "24:55", "15:36"])).text
+    assert out.split("\n") == BODY
+
+
+def test_subheading_between_paragraphs_is_kept():
+    dump = "\n".join(BODY[:2] + ["A difficult budget"] + BODY[2:])
+    assert "A difficult budget" in clean_text(dump).text
+
+
+def test_lines_repeated_across_the_batch_count_as_chrome():
+    promo = "Support independent journalism today by becoming a member of our club for readers."
+    out = clean_text("\n".join(BODY + [promo]), repeated=[line_key(promo)]).text
+    assert promo not in out
+
+
+def test_other_language_uses_its_stoplist():
+    de = ["Der Stadtrat hat am Dienstag nach einer langen Debatte den neuen Haushalt für das kommende Jahr beschlossen.",
+          "Die Ratsmitglieder sagten, der Plan werde zusätzliche Lehrer bringen und alte Gebäude instand setzen.",
+          "Der Bürgermeister begrüßte die Abstimmung und versprach, dass das Geld sorgfältig ausgegeben werde."]
+    res = clean_text("\n".join(["Startseite", "Politik", "Anmelden"] + de))
+    assert res.text.split("\n") == de and res.language_hint == "German"
+
+
+def test_empty_and_all_chrome_give_nothing():
+    assert clean_text("").text == ""
+    assert clean_text("Home\nLogin\nSign up\n0:00").text == ""
