@@ -79,7 +79,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
 
     read = p | "Read" >> ReadDocuments(inputs, o.max_doc_bytes, o.max_decompressed_bytes)
     decoded = read["docs"] | "Decode" >> DecodeDocuments()
-    extracted = decoded.docs | "Extract" >> ExtractArticles(o.extract_timeout, o.extract_memory_mb)
+    extracted = decoded.docs | "Extract" >> ExtractArticles(o.extract_timeout, o.extract_memory_mb, o.min_words)
     articles = (
         extracted["articles"]
         | "Language" >> DetectLanguage(max_chars=o.lang_max_chars)

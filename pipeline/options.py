@@ -20,6 +20,8 @@ class NewsbeamOptions(PipelineOptions):
                             help="seconds one page may take to extract before it is rejected")
         parser.add_argument("--extract-memory-mb", dest="extract_memory_mb", type=int, default=2048,
                             help="address-space cap of the extraction process, in MiB")
+        parser.add_argument("--min-words", dest="min_words", type=int, default=10,
+                            help="articles with fewer words of text are rejected as too_short")
         parser.add_argument("--rows-per-shard", dest="rows_per_shard", type=int, default=20000,
                             help="target rows per Parquet shard")
         parser.add_argument("--lang-max-chars", dest="lang_max_chars", type=int, default=1000,

@@ -10,6 +10,7 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
+from transforms.annotate import word_count
 from transforms.records import make_reject
 from transforms.sandbox import Sandbox, SandboxError
 from transforms.textclean import clean_text
@@ -53,9 +54,10 @@ def _reject(doc, reason, error):
 class _HtmlExtractFn(beam.DoFn):
     """HTML -> article, through one sandboxed child process per DoFn instance."""
 
-    def __init__(self, timeout: float, memory_mb: int):
+    def __init__(self, timeout: float, memory_mb: int, min_words: int):
         self.timeout = timeout
         self.memory_mb = memory_mb
+        self.min_words = min_words
         self.failures = Metrics.counter(NAMESPACE, "extract_failures")
 
     def setup(self):
@@ -72,6 +74,9 @@ class _HtmlExtractFn(beam.DoFn):
         if not text:
             yield _reject(doc, res.get("error") or "no_article", "the extractor found no article text in the page")
             return
+        if word_count(text) < self.min_words:
+            yield _reject(doc, "too_short", f"only {word_count(text)} words of text (--min-words {self.min_words})")
+            return
         yield _article(doc, text=text, extractor=res["extractor"], title=res.get("title"), author=res.get("author"),
                        publisher=res.get("publisher"), description=res.get("description"),
                        published=res.get("published"), canonical=res.get("canonical"),
@@ -84,10 +89,16 @@ class _HtmlExtractFn(beam.DoFn):
 class _CleanTextFn(beam.DoFn):
     """Plain-text dump -> article lines, site chrome removed."""
 
+    def __init__(self, min_words: int):
+        self.min_words = min_words
+
     def process(self, doc):
         res = clean_text(doc["payload"])
         if not res.text.strip():
             yield _reject(doc, "no_article", f"no article lines among {res.dropped} lines of text")
+            return
+        if word_count(res.text) < self.min_words:
+            yield _reject(doc, "too_short", f"only {word_count(res.text)} words of text (--min-words {self.min_words})")
             return
         first = res.text.split("\n", 1)[0].strip()
         title = first if len(first.split()) <= 25 and not _TITLE_END.search(first) else None
@@ -97,16 +108,17 @@ class _CleanTextFn(beam.DoFn):
 class ExtractArticles(beam.PTransform):
     """decoded documents -> articles (``main``) and ``rejects``."""
 
-    def __init__(self, timeout: float = 30.0, memory_mb: int = 2048):
+    def __init__(self, timeout: float = 30.0, memory_mb: int = 2048, min_words: int = 10):
         super().__init__()
         self.timeout = timeout
         self.memory_mb = memory_mb
+        self.min_words = min_words
 
     def expand(self, docs):
         parts = docs | "ByKind" >> beam.Partition(lambda d, n: 0 if d["kind"] == "html" else 1, 2)
-        html = parts[0] | "ExtractHtml" >> beam.ParDo(_HtmlExtractFn(self.timeout, self.memory_mb)).with_outputs(
+        html = parts[0] | "ExtractHtml" >> beam.ParDo(_HtmlExtractFn(self.timeout, self.memory_mb, self.min_words)).with_outputs(
             "rejects", main="articles")
-        text = parts[1] | "CleanText" >> beam.ParDo(_CleanTextFn()).with_outputs("rejects", main="articles")
+        text = parts[1] | "CleanText" >> beam.ParDo(_CleanTextFn(self.min_words)).with_outputs("rejects", main="articles")
         return {
             "articles": (html.articles, text.articles) | "Articles" >> beam.Flatten(),
             "rejects": (html.rejects, text.rejects) | "ExtractRejects" >> beam.Flatten(),

@@ -11,8 +11,11 @@ short reason code: ``timeout``, ``memory``, ``too_deep``, ``crashed``,
 """
 from __future__ import annotations
 
-import multiprocessing as mp
+import os
+import subprocess
+import sys
 import traceback
+from multiprocessing.connection import Connection
 from typing import Any
 
 __all__ = ["Sandbox", "SandboxError"]
@@ -24,7 +27,9 @@ class SandboxError(Exception):
         self.reason = reason
 
 
-def _serve(conn, memory_mb: int) -> None:  # runs in the child
+def _serve(conn: Connection, out: Connection, memory_mb: int) -> None:  # runs in the child
+    from transforms.html_extract import extract_html
+
     if memory_mb > 0:
         try:
             import resource
@@ -33,10 +38,7 @@ def _serve(conn, memory_mb: int) -> None:  # runs in the child
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         except (ImportError, ValueError, OSError):  # not on this platform: the timeout still holds
             pass
-    import sys
-
     sys.setrecursionlimit(20000)
-    from transforms.html_extract import extract_html
 
     while True:
         try:
@@ -47,13 +49,13 @@ def _serve(conn, memory_mb: int) -> None:  # runs in the child
             return
         html, url = msg
         try:
-            conn.send(("ok", extract_html(html, url)))
+            out.send(("ok", extract_html(html, url)))
         except MemoryError:
-            conn.send(("error", "memory", "extraction ran out of its memory cap"))
+            out.send(("error", "memory", "extraction ran out of its memory cap"))
         except RecursionError:
-            conn.send(("error", "too_deep", "document nesting too deep to extract"))
+            out.send(("error", "too_deep", "document nesting too deep to extract"))
         except Exception as e:  # any extractor bug becomes a reject with its traceback
-            conn.send(("error", "extractor_error", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"))
+            out.send(("error", "extractor_error", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"))
 
 
 class Sandbox:
@@ -63,29 +65,40 @@ class Sandbox:
         self.timeout = timeout
         self.memory_mb = memory_mb
         self._proc = None
+        self._send = None
         self._conn = None
 
     def _start(self) -> None:
-        ctx = mp.get_context("spawn")  # never fork a process that runs gRPC threads
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(child, self.memory_mb), daemon=True, name="newsbeam-extract")
-        proc.start()
-        child.close()
-        self._proc, self._conn = proc, parent
+        # A fresh interpreter (not fork: the parent runs gRPC threads; not
+        # multiprocessing's spawn: it re-imports the parent's __main__ script).
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "transforms.sandbox", str(to_child_r), str(from_child_w), str(self.memory_mb)],
+            pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, env=env, close_fds=True)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._proc = proc
+        self._send = Connection(to_child_w, readable=False)
+        self._conn = Connection(from_child_r, writable=False)
 
     def extract(self, html: str, url: str | None) -> dict[str, Any]:
-        if self._proc is None or not self._proc.is_alive():
+        if self._proc is None or self._proc.poll() is not None:
+            self._kill()
             self._start()
         try:
-            self._conn.send((html, url))
+            self._send.send((html, url))
             if not self._conn.poll(self.timeout):
                 self._kill()
                 raise SandboxError("timeout", f"extraction took longer than {self.timeout:g} s")
             reply = self._conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as e:
-            code = self._proc.exitcode if self._proc else None
+            code = self._proc.wait(5) if self._proc else None
             self._kill()
-            reason = "memory" if code in (-9,) else "crashed"
+            reason = "crashed"
             raise SandboxError(reason, f"extraction process died (exit code {code}): {type(e).__name__}") from None
         if reply[0] == "ok":
             return reply[1]
@@ -96,17 +109,24 @@ class Sandbox:
 
     def _kill(self) -> None:
         if self._proc is not None:
-            self._proc.kill()
-            self._proc.join(5)
-        if self._conn is not None:
-            self._conn.close()
-        self._proc = self._conn = None
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait(5)
+        for c in (self._send, self._conn):
+            if c is not None:
+                c.close()
+        self._proc = self._send = self._conn = None
 
     def close(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
+        if self._proc is not None and self._proc.poll() is None:
             try:
-                self._conn.send(None)
-                self._proc.join(2)
-            except (OSError, BrokenPipeError):
+                self._send.send(None)
+                self._proc.wait(2)
+            except (OSError, subprocess.TimeoutExpired):
                 pass
         self._kill()
+
+
+if __name__ == "__main__":  # the child: python -m transforms.sandbox READ_FD WRITE_FD MEMORY_MB
+    _serve(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False),
+           int(sys.argv[3]))

@@ -1,0 +1,116 @@
+"""The whole pipeline through the CLI: seeds, hostile input, determinism across runners."""
+import glob
+import os
+
+import pytest
+
+from conftest import SEEDS, manifest, read_table
+from hostile import EXPECT, make_hostile_folder
+from pipeline.cli import main, run
+
+COLUMNS = ["doc_id", "url", "canonical_url", "source", "source_format", "feed_url", "published_at", "fetched_at",
+           "ingested_at", "title", "author", "publisher", "description", "text", "word_count", "declared_language",
+           "language", "language_score", "content_hash", "extractor", "pipeline_version"]
+
+
+@pytest.fixture(scope="module")
+def seeds_out(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("seeds_out"))
+    assert main(["run", "--input", SEEDS, "--output", out]) == 0
+    return out
+
+
+def test_seeds_run_writes_articles_readable_by_duckdb(seeds_out):
+    import duckdb
+
+    rows = duckdb.sql(f"select source, language, word_count, ingest_date from read_parquet("
+                      f"'{seeds_out}/articles/**/*.parquet', hive_partitioning=true) order by source").fetchall()
+    assert len(rows) == 5
+    assert {r[1] for r in rows} == {"en"} and all(r[2] > 100 for r in rows)
+    assert all(str(r[3]) == str(rows[0][3]) for r in rows)
+
+
+def test_seeds_columns_and_manifest(seeds_out):
+    rows = read_table(seeds_out, "articles")
+    assert set(COLUMNS) <= set(rows[0])
+    m = manifest(seeds_out)
+    c = m["counts"]
+    assert c["inputs_seen"] == c["articles_written"] + c["rejected"] == 5
+    assert m["versions"]["trafilatura"] and m["finished_at"] >= m["started_at"]
+    assert {r["pipeline_version"] for r in rows} == {m["versions"]["newsbeam"]}
+
+
+def test_no_partial_or_hidden_files_where_readers_look(seeds_out):
+    for table in ("articles", "rejects"):
+        for f in glob.glob(os.path.join(seeds_out, table, "**", "*"), recursive=True):
+            assert not os.path.basename(f).startswith((".", "_")), f
+    assert not glob.glob(os.path.join(seeds_out, "_staging", "*"))
+
+
+def test_seed_chrome_is_gone(seeds_out):
+    rows = {os.path.basename(r["source"]): r for r in read_table(seeds_out, "articles")}
+    assert "commenting policy" not in rows["000_74cdb35eea8a6dad.txt"]["text"]
+    assert "Captcha" not in rows["004_4b72928ac2bcaf42.txt"]["text"]
+    assert "Upgrade to Premium" not in rows["001_d3886f72ff33d833.txt"]["text"]
+
+
+def test_a_second_run_adds_new_shards_and_keeps_the_old(seeds_out):
+    before = sorted(glob.glob(os.path.join(seeds_out, "articles", "**", "*.parquet"), recursive=True))
+    run(["--input", SEEDS, "--output", seeds_out, "--run-id", "second"], quiet=True)
+    after = sorted(glob.glob(os.path.join(seeds_out, "articles", "**", "*.parquet"), recursive=True))
+    assert set(before) < set(after) and any("part-second-" in f for f in after)
+
+
+def test_hostile_inputs_end_as_articles_or_rejects(tmp_path):
+    folder = str(tmp_path / "in")
+    make_hostile_folder(folder)
+    out = str(tmp_path / "out")
+    m = run(["--input", folder, "--output", out], quiet=True)
+    arts = {os.path.relpath(r["source"], folder): r for r in read_table(out, "articles")}
+    rejs = {os.path.relpath(r["source"], folder): r for r in read_table(out, "rejects")}
+    assert not set(arts) & set(rejs)
+    for name, (outcome, detail) in EXPECT.items():
+        if outcome == "article":
+            assert name in arts, f"{name} should be an article, got {rejs.get(name, {}).get('reason')}"
+            assert arts[name]["language"] == detail, name
+        elif outcome == "reject":
+            assert name in rejs, f"{name} should be a reject"
+            assert detail is None or rejs[name]["reason"] == detail, (name, rejs[name]["reason"])
+            assert rejs[name]["stage"] and rejs[name]["error"]
+        else:
+            assert name in arts or name in rejs, name
+    files = {n.split("#")[0] for n in list(arts) + list(rejs)}
+    assert files == set(os.listdir(folder))
+    c = m["counts"]
+    assert c["inputs_seen"] == c["articles_written"] + c["rejected"] == len(arts) + len(rejs)
+    assert c["skipped_records"] == {"warc_request": 3, "warc_warcinfo": 2}
+
+
+def _rows(out):
+    keep = lambda r: {k: v for k, v in r.items() if k not in ("ingested_at", "run_id", "ingest_date")}  # noqa: E731
+    return sorted((keep(r) for r in read_table(out, "articles")), key=lambda r: r["doc_id"]), \
+        sorted((keep(r) for r in read_table(out, "rejects")), key=lambda r: (r["doc_id"], r["source"]))
+
+
+@pytest.mark.slow
+def test_same_rows_on_every_runner(tmp_path):
+    folder = str(tmp_path / "in")
+    make_hostile_folder(folder, huge_mb=17, bomb_mb=20, depth=2000)
+    for name in sorted(os.listdir(SEEDS)):
+        with open(os.path.join(SEEDS, name), "rb") as src, open(os.path.join(folder, name), "wb") as dst:
+            dst.write(src.read())
+    variants = {
+        "in_process": [],
+        "in_process_again": [],
+        "multi_processing": ["--direct_running_mode=multi_processing", "--direct_num_workers=2"],
+        "portable": ["--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"],
+    }
+    results = {}
+    for label, flags in variants.items():
+        out = str(tmp_path / label)
+        run(["--input", folder, "--output", out, "--rows-per-shard", "7"] + flags, quiet=True)
+        results[label] = _rows(out)
+    base = results["in_process"]
+    assert len(base[0]) >= 10 and len(base[1]) >= 10
+    for label, rows in results.items():
+        assert rows == base, label

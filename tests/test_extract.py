@@ -1,0 +1,100 @@
+"""HTML extraction in the sandbox, and the extraction transform's rejects."""
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from conftest import beam_test_pipeline
+from hostile import ARTICLE_EN, page
+from transforms.extract import ExtractArticles
+from transforms.html_extract import extract_html
+from transforms.sandbox import Sandbox, SandboxError
+
+META_PAGE = (
+    '<html lang="en-GB"><head><title>Council approves budget | Example News</title>'
+    '<meta property="og:site_name" content="Example News">'
+    '<meta name="author" content="Jane Doe">'
+    '<meta name="description" content="The council voted for the budget.">'
+    '<meta property="article:published_time" content="2024-03-05T09:30:00Z">'
+    '<link rel="canonical" href="https://example.com/news/budget"></head><body>'
+    '<nav><a href="/">Home</a><a href="/world">World</a></nav><article><h1>Council approves budget</h1>'
+    + "".join(f"<p>{s}.</p>" for s in ARTICLE_EN.split(". ") if s.strip()) * 2
+    + '</article><div class="comments"><p>Great article, thanks!</p></div><footer>© Example</footer></body></html>')
+
+
+def test_extract_html_text_and_metadata():
+    res = extract_html(META_PAGE, "https://example.com/news/budget?utm_source=x")
+    assert "city council approved the new budget" in res["text"]
+    assert "Home" not in res["text"] and "Great article" not in res["text"]
+    assert res["author"] == "Jane Doe" and res["publisher"] == "Example News"
+    assert res["published"] == "2024-03-05" and res["declared_language"] == "en-gb"
+    assert res["canonical"] == "https://example.com/news/budget"
+    assert res["title"].startswith("Council approves budget")
+
+
+def test_short_result_is_retried_with_fallbacks():
+    res = extract_html(page("One short line of text that trafilatura keeps"), None)
+    assert res["extractor"] in ("trafilatura-fast", "trafilatura-fallback")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    sb = Sandbox(timeout=20, memory_mb=2048)
+    yield sb
+    sb.close()
+
+
+def test_sandbox_extracts(sandbox):
+    assert "budget" in sandbox.extract(META_PAGE, None)["text"]
+
+
+def test_sandbox_timeout_kills_and_recovers():
+    sb = Sandbox(timeout=0.0001, memory_mb=2048)
+    try:
+        with pytest.raises(SandboxError) as e:
+            sb.extract(META_PAGE * 50, None)
+        assert e.value.reason == "timeout"
+        sb.timeout = 20
+        assert "budget" in sb.extract(META_PAGE, None)["text"]
+    finally:
+        sb.close()
+
+
+def test_sandbox_memory_cap():
+    sb = Sandbox(timeout=60, memory_mb=400)
+    try:
+        huge = "<html><body>" + "<p>word word</p>" * 1_000_000 + "</body></html>"
+        with pytest.raises(SandboxError) as e:
+            sb.extract(huge, None)
+        assert e.value.reason == "memory"
+        sb.memory_mb = 2048
+        assert "budget" in sb.extract(META_PAGE, None)["text"]
+    finally:
+        sb.close()
+
+
+def test_deep_nesting_does_not_crash_the_run(sandbox):
+    deep = "<html><body>" + "<div>" * 200_000 + "deep" + "</div>" * 200_000 + "</body></html>"
+    try:
+        res = sandbox.extract(deep, None)
+        assert isinstance(res["text"], str)
+    except SandboxError as e:  # a reject with a reason is fine; a hung or dead run is not
+        assert e.reason in ("too_deep", "memory", "crashed", "timeout")
+    assert "budget" in sandbox.extract(META_PAGE, None)["text"]
+
+
+def _doc(doc_id, kind, payload):
+    return {"doc_id": doc_id, "source": f"/in/{doc_id}", "source_format": kind, "kind": kind, "payload": payload,
+            "raw_size": len(payload), "url": None, "title": None, "published": None, "publisher": None,
+            "fetched_at": None, "http_charset": None, "declared_language": None, "feed_url": None}
+
+
+def test_extract_transform_routes_articles_and_rejects():
+    docs = [_doc("h", "html", META_PAGE), _doc("t", "text", "Menu\n" + ARTICLE_EN),
+            _doc("e", "html", "<html><body><nav>Home</nav></body></html>"), _doc("c", "text", "Login\nSign up")]
+    with beam_test_pipeline() as p:
+        out = p | beam.Create(docs) | ExtractArticles(timeout=30)
+        arts = out["articles"] | "A" >> beam.Map(lambda a: (a["doc_id"], a["extractor"], a["author"]))
+        rej = out["rejects"] | "R" >> beam.Map(lambda r: (r["doc_id"], r["stage"], r["reason"]))
+        assert_that(arts, equal_to([("h", "trafilatura-fast", "Jane Doe"), ("t", "text-cleaner", None)]),
+                    label="articles")
+        assert_that(rej, equal_to([("e", "extract", "too_short"), ("c", "extract", "no_article")]), label="rejects")
