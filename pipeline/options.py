@@ -24,6 +24,6 @@ class NewsbeamOptions(PipelineOptions):
                             help="articles with fewer words of text are rejected as too_short")
         parser.add_argument("--rows-per-shard", dest="rows_per_shard", type=int, default=20000,
                             help="target rows per Parquet shard")
-        parser.add_argument("--lang-max-chars", dest="lang_max_chars", type=int, default=1000,
+        parser.add_argument("--lang-max-chars", dest="lang_max_chars", type=int, default=600,
                             help="characters of text langdetect reads")
         parser.add_argument("--run-id", dest="run_id", default=None, help="run id (default: time-based)")

@@ -4,7 +4,7 @@ import random
 import pytest
 
 from hostile import ARTICLE_DE, ARTICLE_FR, ARTICLE_RU, page
-from transforms.decode import DecodeError, decode_bytes
+from transforms.encoding import DecodeError, decode_bytes
 
 
 def test_bom_wins():

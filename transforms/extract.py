@@ -9,6 +9,7 @@ import re
 import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
+from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.annotate import word_count
 from transforms.records import make_reject
@@ -44,15 +45,20 @@ def _article(doc, **fields):
     return row
 
 
-def _reject(doc, reason, error):
+def _reject(doc, reason, error, stage="extract"):
     payload = doc["payload"]
     return pvalue.TaggedOutput("rejects", make_reject(
-        source=doc["source"], source_format=doc["source_format"], stage="extract", reason=reason, error=error,
+        source=doc["source"], source_format=doc["source_format"], stage=stage, reason=reason, error=error,
         raw=payload[:512] if isinstance(payload, str) else payload, raw_size=doc["raw_size"], doc_id=doc["doc_id"]))
 
 
 class _HtmlExtractFn(beam.DoFn):
-    """HTML -> article, through one sandboxed child process per DoFn instance."""
+    """HTML -> article, through one sandboxed child process per DoFn instance.
+
+    Pipelined: while the child extracts page N, this process finishes page
+    N-1 (its output runs through the fused downstream steps: language,
+    annotation, shard keys), so one worker keeps two cores busy.
+    """
 
     def __init__(self, timeout: float, memory_mb: int, min_words: int):
         self.timeout = timeout
@@ -63,24 +69,50 @@ class _HtmlExtractFn(beam.DoFn):
     def setup(self):
         self.sandbox = Sandbox(self.timeout, self.memory_mb)
 
-    def process(self, doc):
+    def start_bundle(self):
+        self.pending = None
+
+    def process(self, doc, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
+        previous = self._collect()
+        self.sandbox.submit(doc["payload"], doc.get("url"), doc.get("http_charset"))
+        self.pending = (doc, window, timestamp)
+        if previous is not None:
+            yield previous[0]
+
+    def finish_bundle(self):
+        last = self._collect()
+        if last is not None:
+            value, window, timestamp = last
+            if isinstance(value, pvalue.TaggedOutput):
+                yield pvalue.TaggedOutput(value.tag, WindowedValue(value.value, timestamp, [window]))
+            else:
+                yield WindowedValue(value, timestamp, [window])
+
+    def _collect(self):
+        """The finished output of the page in flight: (output, window, timestamp) or None."""
+        if self.pending is None:
+            return None
+        doc, window, timestamp = self.pending
+        self.pending = None
         try:
-            res = self.sandbox.extract(doc["payload"], doc.get("url"))
+            res = self.sandbox.collect()
         except SandboxError as e:
             self.failures.inc()
-            yield _reject(doc, e.reason, str(e))
-            return
+            return _reject(doc, e.reason, str(e)), window, timestamp
+        return self._to_output(doc, res), window, timestamp
+
+    def _to_output(self, doc, res):
+        if res.get("stage") == "decode":
+            return _reject(doc, res["error"], res["message"], stage="decode")
         text = (res.get("text") or "").strip()
         if not text:
-            yield _reject(doc, res.get("error") or "no_article", "the extractor found no article text in the page")
-            return
+            return _reject(doc, res.get("error") or "no_article", "the extractor found no article text in the page")
         if word_count(text) < self.min_words:
-            yield _reject(doc, "too_short", f"only {word_count(text)} words of text (--min-words {self.min_words})")
-            return
-        yield _article(doc, text=text, extractor=res["extractor"], title=res.get("title"), author=res.get("author"),
-                       publisher=res.get("publisher"), description=res.get("description"),
-                       published=res.get("published"), canonical=res.get("canonical"),
-                       url=res.get("page_url"), declared_language=res.get("declared_language"))
+            return _reject(doc, "too_short", f"only {word_count(text)} words of text (--min-words {self.min_words})")
+        return _article(doc, text=text, extractor=res["extractor"], title=res.get("title"), author=res.get("author"),
+                        publisher=res.get("publisher"), description=res.get("description"),
+                        published=res.get("published"), canonical=res.get("canonical"),
+                        url=res.get("page_url"), declared_language=res.get("declared_language"))
 
     def teardown(self):
         self.sandbox.close()

@@ -28,6 +28,7 @@ class SandboxError(Exception):
 
 
 def _serve(conn: Connection, out: Connection, memory_mb: int) -> None:  # runs in the child
+    from transforms.encoding import DecodeError, decode_bytes
     from transforms.html_extract import extract_html
 
     if memory_mb > 0:
@@ -47,8 +48,14 @@ def _serve(conn: Connection, out: Connection, memory_mb: int) -> None:  # runs i
             return
         if msg is None:
             return
-        html, url = msg
+        html, url, charset = msg
         try:
+            if isinstance(html, bytes):
+                try:
+                    html = decode_bytes(html, charset, is_html=True)[0].replace("\x00", "")
+                except DecodeError as e:
+                    out.send(("ok", {"text": "", "stage": "decode", "error": e.reason, "message": str(e)}))
+                    continue
             out.send(("ok", extract_html(html, url)))
         except MemoryError:
             out.send(("error", "memory", "extraction ran out of its memory cap"))
@@ -67,6 +74,8 @@ class Sandbox:
         self._proc = None
         self._send = None
         self._conn = None
+        self._pending = False
+        self._broken = False
 
     def _start(self) -> None:
         # A fresh interpreter (not fork: the parent runs gRPC threads; not
@@ -85,12 +94,33 @@ class Sandbox:
         self._send = Connection(to_child_w, readable=False)
         self._conn = Connection(from_child_r, writable=False)
 
-    def extract(self, html: str, url: str | None) -> dict[str, Any]:
+    def extract(self, html: str | bytes, url: str | None, charset: str | None = None) -> dict[str, Any]:
+        """Extract one page and wait for the result."""
+        self.submit(html, url, charset)
+        return self.collect()
+
+    def submit(self, html: str | bytes, url: str | None, charset: str | None = None) -> None:
+        """Hand a page (str, or bytes to decode with ``charset`` as the HTTP
+        charset) to the child and return at once (one page at a time)."""
+        if self._pending:
+            raise RuntimeError("collect() the previous page first")
         if self._proc is None or self._proc.poll() is not None:
             self._kill()
             self._start()
+        self._pending = True
         try:
-            self._send.send((html, url))
+            self._send.send((html, url, charset))
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            self._broken = True
+
+    def collect(self) -> dict[str, Any]:
+        """The result of the page handed over by ``submit``; raises SandboxError."""
+        if not self._pending:
+            raise RuntimeError("nothing submitted")
+        self._pending = False
+        try:
+            if self._broken:
+                raise BrokenPipeError("the extraction process closed its input")
             if not self._conn.poll(self.timeout):
                 self._kill()
                 raise SandboxError("timeout", f"extraction took longer than {self.timeout:g} s")
@@ -98,8 +128,7 @@ class Sandbox:
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as e:
             code = self._proc.wait(5) if self._proc else None
             self._kill()
-            reason = "crashed"
-            raise SandboxError(reason, f"extraction process died (exit code {code}): {type(e).__name__}") from None
+            raise SandboxError("crashed", f"extraction process died (exit code {code}): {type(e).__name__}") from None
         if reply[0] == "ok":
             return reply[1]
         _, reason, message = reply
@@ -116,8 +145,12 @@ class Sandbox:
             if c is not None:
                 c.close()
         self._proc = self._send = self._conn = None
+        self._broken = False
 
     def close(self) -> None:
+        if self._pending:
+            self._kill()
+            self._pending = False
         if self._proc is not None and self._proc.poll() is None:
             try:
                 self._send.send(None)
