@@ -48,7 +48,7 @@ def newsbeam(folder, out, flags):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", default=os.path.join(DATA_DIR, "extraction", "scrapinghub"))
-    ap.add_argument("--repeat", type=int, default=14, help="copies of each page (more docs amortise start-up)")
+    ap.add_argument("--repeat", type=int, default=20, help="copies of each page (more docs amortise start-up)")
     args = ap.parse_args(argv)
     pages = sorted(glob.glob(os.path.join(args.pages, "*.html")))
     if not pages:

@@ -40,6 +40,9 @@ def _serve(conn: Connection, out: Connection, memory_mb: int) -> None:  # runs i
         except (ImportError, ValueError, OSError):  # not on this platform: the timeout still holds
             pass
     sys.setrecursionlimit(20000)
+    import gc
+
+    gc.freeze()  # the imported modules never become garbage: keep them out of every collection
 
     while True:
         try:
