@@ -71,15 +71,24 @@ def print_summary(m: dict) -> None:
     print(f"  manifest            {m['output']}/runs/{m['run_id']}.json", file=out)
 
 
+class _DropBeamImportNoise(logging.Filter):
+    """Beam warns at import that the optional GCP client is missing; newsbeam does not use it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "apitools not found" not in record.getMessage()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_DropBeamImportNoise())
+    for noisy in ("apache_beam", "trafilatura", "htmldate", "charset_normalizer", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="newsbeam", description="News ingestion on Apache Beam.")
     sub = parser.add_subparsers(dest="command", required=True)
     _run_parser(sub)
     args, _ = parser.parse_known_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("apache_beam", "trafilatura", "htmldate", "charset_normalizer", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "run":
         rest = [a for a in argv[1:] if a != "--quiet"]
         run(rest, quiet=args.quiet)

@@ -4,7 +4,9 @@ reject (stage ``extract``) with the reason the extractor gave.
 """
 from __future__ import annotations
 
+import logging
 import re
+import time
 
 import apache_beam as beam
 from apache_beam import pvalue
@@ -19,6 +21,24 @@ from transforms.textclean import clean_text
 __all__ = ["ExtractArticles"]
 
 NAMESPACE = "newsbeam"
+PROGRESS_SECONDS = 20.0
+_LOG = logging.getLogger("newsbeam")
+
+
+class _Progress:
+    """Logs how far this worker has got, every PROGRESS_SECONDS, for long runs."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.n = 0
+        self.start = self.last = time.monotonic()
+
+    def tick(self) -> None:
+        self.n += 1
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_SECONDS:
+            self.last = now
+            _LOG.info("%s: %d documents in this worker (%.1f/s)", self.what, self.n, self.n / (now - self.start))
 _TITLE_END = re.compile(r"[.!?;:,]$")
 
 
@@ -68,11 +88,13 @@ class _HtmlExtractFn(beam.DoFn):
 
     def setup(self):
         self.sandbox = Sandbox(self.timeout, self.memory_mb)
+        self.progress = _Progress("html extracted")
 
     def start_bundle(self):
         self.pending = None
 
     def process(self, doc, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
+        self.progress.tick()
         previous = self._collect()
         self.sandbox.submit(doc["payload"], doc.get("url"), doc.get("http_charset"))
         self.pending = (doc, window, timestamp)
@@ -124,7 +146,11 @@ class _CleanTextFn(beam.DoFn):
     def __init__(self, min_words: int):
         self.min_words = min_words
 
+    def setup(self):
+        self.progress = _Progress("text cleaned")
+
     def process(self, doc):
+        self.progress.tick()
         res = clean_text(doc["payload"])
         if not res.text.strip():
             yield _reject(doc, "no_article", f"no article lines among {res.dropped} lines of text")

@@ -1,0 +1,35 @@
+"""Quality floors on the shared evaluation data (skipped when ../shared is absent)."""
+import os
+
+import pytest
+
+from conftest import SHARED
+
+SCRAPINGHUB = os.path.join(SHARED, "data", "extraction", "scrapinghub")
+needs_data = pytest.mark.skipif(not os.path.isdir(SCRAPINGHUB), reason="../shared/data is not here")
+
+
+@needs_data
+def test_html_extraction_f1():
+    from benchmarks._common import load_scorer
+    from transforms.encoding import decode_bytes
+    from transforms.html_extract import extract_html
+
+    preds = {}
+    for name in sorted(os.listdir(SCRAPINGHUB)):
+        if name.endswith(".html"):
+            raw = open(os.path.join(SCRAPINGHUB, name), "rb").read()
+            preds[name[:-5]] = extract_html(decode_bytes(raw)[0])["text"]
+    p, r, f1, n = load_scorer().score(SCRAPINGHUB, preds)
+    assert n == len(preds) and f1 >= 0.965, (p, r, f1)
+
+
+@needs_data
+def test_text_dump_cleaning_f1():
+    from benchmarks._common import load_scorer
+    from benchmarks.text_cleaning import render_dumps
+    from transforms.textclean import clean_text
+
+    dumps = render_dumps(SCRAPINGHUB)
+    p, r, f1, n = load_scorer().score(SCRAPINGHUB, {k: clean_text(v).text for k, v in dumps.items()})
+    assert f1 >= 0.88, (p, r, f1)
