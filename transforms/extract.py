@@ -39,6 +39,8 @@ class _Progress:
         if now - self.last >= PROGRESS_SECONDS:
             self.last = now
             _LOG.info("%s: %d documents in this worker (%.1f/s)", self.what, self.n, self.n / (now - self.start))
+
+
 _TITLE_END = re.compile(r"[.!?;:,]$")
 
 
