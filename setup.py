@@ -22,6 +22,8 @@ INSTALL_REQUIRES = [
     "xxhash>=3.4,<5",
     "warcio>=1.7,<2",
     "charset-normalizer>=3.3,<4",
+    "feedparser>=6.0.11,<7",
+    "httpx>=0.27,<1",
 ]
 
 setup(

@@ -20,7 +20,9 @@ from transforms.decode import DecodeDocuments
 from transforms.extract import ExtractArticles
 from transforms.language import DetectLanguage
 from transforms.read import ReadDocuments
-from transforms.records import ARTICLE_SCHEMA, REJECT_SCHEMA
+from transforms.feeds import EntryDocuments, FeedEntries, SeenUrlRows, SplitSeenEntries, WriteFeedState, load_json
+from transforms.fetch import FetchSettings
+from transforms.records import ARTICLE_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
 from transforms.write import CommitRun, WriteParquet, staging_dir
 
 __all__ = ["build", "new_run_id", "SEEDS_DIR"]
@@ -48,7 +50,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _stat_keys(articles, rejects, skipped):
+def _stat_keys(articles, rejects, skipped, notes):
     def article_keys(a):
         yield f"language/{a['language']}"
         yield f"extractor/{a['extractor']}"
@@ -61,6 +63,7 @@ def _stat_keys(articles, rejects, skipped):
         articles | "ArticleStats" >> beam.FlatMap(article_keys),
         rejects | "RejectStats" >> beam.FlatMap(reject_keys),
         skipped | "SkippedStats" >> beam.Map(lambda s: f"skipped/{s}"),
+        notes,
     ) | "Stats" >> beam.Flatten()
 
 
@@ -68,40 +71,80 @@ def _stamp_rejects(rejects, run_id: str, ingested_at: dt.datetime):
     return rejects | "StampRejects" >> beam.Map(lambda r: {**r, "ingested_at": ingested_at, "run_id": run_id})
 
 
+def _fetch_settings(o: NewsbeamOptions) -> FetchSettings:
+    return FetchSettings(read_timeout=o.fetch_timeout, deadline=max(o.fetch_timeout * 3, o.fetch_timeout),
+                         max_bytes=o.max_doc_bytes, retries=o.fetch_retries, max_retry_wait=o.max_retry_wait,
+                         min_host_interval=o.min_host_interval, allow_private=o.allow_private_hosts,
+                         respect_robots=not o.ignore_robots)
+
+
+def _seen_urls(p: beam.Pipeline, state_dir: str):
+    """URLs ingested by earlier runs into this output (state/seen/*.parquet)."""
+    pattern = FileSystems.join(state_dir, "seen", "*.parquet")
+    if not FileSystems.match([pattern])[0].metadata_list:
+        return p | "NoSeenUrls" >> beam.Create([])
+    return (p | "ReadSeenUrls" >> beam.io.ReadFromParquet(pattern, columns=["url"])
+            | "SeenUrl" >> beam.Map(lambda r: r["url"]))
+
+
 def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -> dict[str, Any]:
     """Add the batch graph to ``p``; returns the run's plain facts (id, output)."""
     o = options.view_as(NewsbeamOptions)
     run_id = o.run_id or new_run_id(started_at)
-    inputs = o.input or [SEEDS_DIR]
+    feeds = list(o.feeds or [])
+    inputs = list(o.input or ([] if feeds else [SEEDS_DIR]))
     output = o.output if "://" in o.output else os.path.abspath(o.output)
     staging = staging_dir(output, run_id)
+    state_dir = FileSystems.join(output, "state")
     partition = f"ingest_date={started_at.date().isoformat()}"
+    settings = _fetch_settings(o)
 
-    read = p | "Read" >> ReadDocuments(inputs, o.max_doc_bytes, o.max_decompressed_bytes)
-    decoded = read["docs"] | "Decode" >> DecodeDocuments()
+    # Extract: files, and feeds (listed with --feeds, or saved feed files among the inputs)
+    if inputs:
+        read = p | "Read" >> ReadDocuments(inputs, o.max_doc_bytes, o.max_decompressed_bytes)
+    else:
+        empty = p | "NoInputs" >> beam.Create([])
+        read = {"docs": empty, "rejects": empty, "skipped": empty, "feeds": empty}
+    sources = (p | "FeedSources" >> beam.Create(feeds), read["feeds"]) | "AllFeedSources" >> beam.Flatten()
+    feed_state = load_json(FileSystems.join(state_dir, "feeds.json"))
+    entries = sources | "Feeds" >> FeedEntries(settings, feed_state)
+    fresh = (entries["entries"], _seen_urls(p, state_dir)) | "NewEntries" >> SplitSeenEntries()
+    entry_docs = fresh["new"] | "EntryDocuments" >> EntryDocuments(settings, o.no_fetch)
+    docs = (read["docs"], entry_docs["docs"]) | "AllDocs" >> beam.Flatten()
+
+    # Transform
+    decoded = docs | "Decode" >> DecodeDocuments()
     extracted = decoded.docs | "Extract" >> ExtractArticles(o.extract_timeout, o.extract_memory_mb, o.min_words)
     articles = (
         extracted["articles"]
         | "Language" >> DetectLanguage(max_chars=o.lang_max_chars)
         | "Annotate" >> AnnotateArticles(run_id, started_at, __version__))
     rejects = _stamp_rejects(
-        (read["rejects"], decoded.rejects, extracted["rejects"]) | "AllRejects" >> beam.Flatten(),
+        (read["rejects"], entries["rejects"], entry_docs["rejects"], decoded.rejects, extracted["rejects"])
+        | "AllRejects" >> beam.Flatten(),
         run_id, started_at)
 
+    # Load: shards, state, manifest
+    seen_rows = (fresh["new"], entry_docs["fetch_outcome"]) | "SeenRows" >> SeenUrlRows(run_id)
     files = (
         articles | "WriteArticles" >> WriteParquet(staging, "articles", partition, run_id, ARTICLE_SCHEMA,
                                                    o.rows_per_shard),
         rejects | "WriteRejects" >> WriteParquet(staging, "rejects", partition, run_id, REJECT_SCHEMA,
                                                  o.rows_per_shard),
+        seen_rows | "WriteSeen" >> WriteParquet(staging, "state/seen", None, run_id, SEEN_SCHEMA, 1_000_000,
+                                                   key="url"),
+        entries["feed_state"] | "WriteFeedState" >> WriteFeedState(staging, feed_state),
     ) | "AllFiles" >> beam.Flatten()
     manifest = {
         "run_id": run_id,
         "started_at": started_at.isoformat(),
         "inputs": inputs,
+        "feeds": feeds,
         "output": output,
         "options": {k: v for k, v in sorted(options.get_all_options(drop_default=True).items())},
         "versions": _versions(),
     }
-    (files, _stat_keys(articles, rejects, read["skipped"])) | "CommitRun" >> CommitRun(output, staging, manifest)
+    notes = (entries["notes"] | "FeedNotes" >> beam.Map(lambda n: f"notes/{n}"),
+             fresh["already"]) | "Notes" >> beam.Flatten()
+    (files, _stat_keys(articles, rejects, read["skipped"], notes)) | "CommitRun" >> CommitRun(output, staging, manifest)
     return {"run_id": run_id, "output": output, "manifest": FileSystems.join(output, "runs", f"{run_id}.json")}
-

@@ -60,6 +60,8 @@ def print_summary(m: dict) -> None:
     print(f"  documents read      {c['inputs_seen']}", file=out)
     print(f"  articles written    {c['articles_written']}", file=out)
     print(f"  rejected            {c['rejected']}", file=out)
+    if c.get("already_ingested"):
+        print(f"  already ingested    {c['already_ingested']} (not written again)", file=out)
     for reason, n in c["rejected_by_reason"].items():
         print(f"    {reason:30s} {n}", file=out)
     if c.get("skipped_records"):

@@ -11,6 +11,22 @@ class NewsbeamOptions(PipelineOptions):
     def _add_argparse_args(cls, parser):
         parser.add_argument("--input", action="append", default=None,
                             help="file, folder (recursive) or glob, local or any Beam filesystem; repeatable")
+        parser.add_argument("--feeds", action="append", default=None,
+                            help="feed URL, saved feed file (.xml .rss .atom) or OPML file listing feeds; repeatable")
+        parser.add_argument("--no-fetch", dest="no_fetch", action="store_true", default=False,
+                            help="use each feed entry's own content instead of fetching the article page")
+        parser.add_argument("--allow-private-hosts", dest="allow_private_hosts", action="store_true", default=False,
+                            help="allow fetching loopback, private and link-local addresses (tests, intranets)")
+        parser.add_argument("--ignore-robots", dest="ignore_robots", action="store_true", default=False,
+                            help="do not read robots.txt (only for sites you own)")
+        parser.add_argument("--fetch-timeout", dest="fetch_timeout", type=float, default=10.0,
+                            help="seconds to wait for a server to answer (connect 5 s; whole response 3x this)")
+        parser.add_argument("--fetch-retries", dest="fetch_retries", type=int, default=2,
+                            help="retries on timeouts, connection errors, 429 and 5xx, with exponential backoff")
+        parser.add_argument("--max-retry-wait", dest="max_retry_wait", type=float, default=30.0,
+                            help="longest Retry-After newsbeam honours before giving up on a URL")
+        parser.add_argument("--min-host-interval", dest="min_host_interval", type=float, default=1.0,
+                            help="seconds between two requests to the same host")
         parser.add_argument("--output", default="out", help="output folder (local or any Beam filesystem)")
         parser.add_argument("--max-doc-bytes", dest="max_doc_bytes", type=int, default=16 << 20,
                             help="largest document (after decompression) that is extracted; larger ones are rejected")

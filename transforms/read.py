@@ -157,12 +157,13 @@ class _ReadFileFn(beam.DoFn):
         self.files.inc()
         kind, compressed = kind_of(path)
         fmt = kind or "unknown"
-        if kind is None or kind == "feed":
-            head = self._head(path)
-            reason = "unsupported_format" if kind is None else "feed_not_supported"
-            why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc, "
-                   "optionally .gz)") if kind is None else "saved feeds are read with --feeds"
-            yield self._reject(path, fmt, "read", reason, why, head, size)
+        if kind == "feed":  # saved RSS/Atom/OPML: the feed reader takes it from here
+            yield pvalue.TaggedOutput("feeds", path)
+            return
+        if kind is None:
+            why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc "
+                   ".xml .rss .atom, optionally .gz)")
+            yield self._reject(path, fmt, "read", "unsupported_format", why, self._head(path), size)
             return
         try:
             raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
@@ -355,7 +356,8 @@ class _ReadFileFn(beam.DoFn):
 
 
 class ReadDocuments(beam.PTransform):
-    """patterns -> PCollection of raw documents, with ``rejects`` and ``skipped`` outputs."""
+    """patterns -> raw documents; also ``rejects``, ``skipped`` (WARC record types) and
+    ``feeds`` (paths of saved feed files, for the feed reader)."""
 
     def __init__(self, patterns: list[str], max_doc_bytes: int = 16 << 20,
                  max_decompressed_bytes: int = 256 << 20, max_line_bytes: int = 16 << 20):
@@ -374,7 +376,7 @@ class ReadDocuments(beam.PTransform):
             matched.files
             | "SpreadFiles" >> beam.Reshuffle()
             | "ReadFiles" >> beam.ParDo(_ReadFileFn(self.max_doc, self.max_unzip, self.max_line)).with_outputs(
-                "rejects", "skipped", main="docs"))
+                "rejects", "skipped", "feeds", main="docs"))
         rejects = (matched.rejects, read.rejects) | "ReadRejects" >> beam.Flatten()
-        return {"docs": read.docs, "rejects": rejects, "skipped": read.skipped}
+        return {"docs": read.docs, "rejects": rejects, "skipped": read.skipped, "feeds": read.feeds}
 

@@ -15,6 +15,7 @@ import xxhash
 __all__ = [
     "ARTICLE_SCHEMA",
     "REJECT_SCHEMA",
+    "SEEN_SCHEMA",
     "make_doc_id",
     "make_raw",
     "make_reject",
@@ -61,6 +62,9 @@ REJECT_SCHEMA = pa.schema([
     ("ingested_at", _TS),
     ("run_id", pa.string()),
 ])
+
+
+SEEN_SCHEMA = pa.schema([("url", pa.string()), ("run_id", pa.string())])
 
 
 def make_doc_id(identity: str, payload: bytes | str) -> str:

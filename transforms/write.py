@@ -7,7 +7,7 @@ and writes the run manifest last. A killed run leaves only its staging
 folder; earlier shards are never rewritten.
 
 Shards: rows go to ``ceil(rows / rows_per_shard)`` shards by a stable hash of
-``doc_id``, are sorted by ``doc_id`` inside a shard and written in row groups,
+their key (``doc_id``), are sorted by it inside a shard and written in row groups,
 zstd-compressed, so that the same input gives the same files on any runner.
 """
 from __future__ import annotations
@@ -41,7 +41,9 @@ def _mkdirs(path: str) -> None:
 
 
 class _WriteShardFn(beam.DoFn):
-    def __init__(self, staging: str, table: str, partition: str, run_id: str, schema: pa.Schema):
+    def __init__(self, staging: str, table: str, partition: str | None, run_id: str, schema: pa.Schema,
+                 key: str = "doc_id"):
+        self.key = key
         self.staging = staging
         self.table = table
         self.partition = partition
@@ -50,8 +52,9 @@ class _WriteShardFn(beam.DoFn):
 
     def process(self, element):
         shard, rows = element
-        rows = sorted(rows, key=lambda r: (r["doc_id"], r["source"]))
-        rel = f"{self.table}/{self.partition}/part-{self.run_id}-{shard:05d}.parquet"
+        rows = sorted(rows, key=lambda r: (r[self.key], r.get("source") or ""))
+        folder = f"{self.table}/{self.partition}" if self.partition else self.table
+        rel = f"{folder}/part-{self.run_id}-{shard:05d}.parquet"
         path = FileSystems.join(self.staging, rel)
         _mkdirs(path.rsplit("/", 1)[0])
         names = self.schema.names
@@ -67,9 +70,10 @@ class _WriteShardFn(beam.DoFn):
 class WriteParquet(beam.PTransform):
     """rows -> staged shard paths (relative to the staging folder)."""
 
-    def __init__(self, staging: str, table: str, partition: str, run_id: str, schema: pa.Schema,
-                 rows_per_shard: int = 20000):
+    def __init__(self, staging: str, table: str, partition: str | None, run_id: str, schema: pa.Schema,
+                 rows_per_shard: int = 20000, key: str = "doc_id"):
         super().__init__()
+        self.key = key
         self.staging = staging
         self.table = table
         self.partition = partition
@@ -78,19 +82,19 @@ class WriteParquet(beam.PTransform):
         self.rows_per_shard = rows_per_shard
 
     def expand(self, rows):
-        per = self.rows_per_shard
+        per, field = self.rows_per_shard, self.key
         count = rows | "Count" >> beam.combiners.Count.Globally()
 
         def key(row, n):
             shards = max(1, math.ceil(n / per))
-            return xxhash.xxh3_64_intdigest(row["doc_id"].encode()) % shards, row
+            return xxhash.xxh3_64_intdigest(row[field].encode()) % shards, row
 
         return (
             rows
             | "Shard" >> beam.Map(key, beam.pvalue.AsSingleton(count))
             | "GroupShards" >> beam.GroupByKey()
             | "WriteShards" >> beam.ParDo(_WriteShardFn(self.staging, self.table, self.partition, self.run_id,
-                                                        self.schema)))
+                                                        self.schema, self.key)))
 
 
 class RunStats(beam.CombineFn):
@@ -121,19 +125,23 @@ def summarise(counts: dict[str, int]) -> dict[str, Any]:
         nested[group][rest] = nested[group].get(rest, 0) + v
     articles = sum(nested.get("language", {}).values())
     rejected = sum(nested.get("rejected", {}).values())
+    already = sum(nested.get("already", {}).values())
     by_stage: dict[str, int] = collections.Counter()
     for k, v in nested.get("rejected", {}).items():
         by_stage[k.split("/")[0]] += v
     return {
-        "inputs_seen": articles + rejected,
+        "inputs_seen": articles + rejected + already,
         "articles_written": articles,
         "rejected": rejected,
+        "already_ingested": already,
+        "already_ingested_by_reason": dict(sorted(nested.get("already", {}).items())),
         "rejected_by_stage": dict(sorted(by_stage.items())),
         "rejected_by_reason": dict(sorted(nested.get("rejected", {}).items())),
         "languages": dict(sorted(nested.get("language", {}).items(), key=lambda kv: (-kv[1], kv[0]))),
         "extractors": dict(sorted(nested.get("extractor", {}).items())),
         "source_formats": dict(sorted(nested.get("format", {}).items())),
         "skipped_records": dict(sorted(nested.get("skipped", {}).items())),
+        "notes": dict(sorted(nested.get("notes", {}).items())),
     }
 
 

@@ -1,0 +1,370 @@
+"""Feeds in: sources -> feed entries -> raw article documents.
+
+``FeedEntries`` turns feed sources (feed URLs, saved feed files, OPML files
+listing feeds) into entries, with conditional GET for feed URLs (the
+ETag/Last-Modified of the previous run come in ``feed_state``) and a reject
+for every feed that yields nothing. ``EntryDocuments`` turns new entries
+into raw documents: with ``no_fetch`` from the entry's own content, else by
+fetching the article page with ``SafeFetcher`` — entries are grouped by host
+so that one worker at a time talks to a host, politely, and fetching scales
+out with the number of hosts.
+"""
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+from urllib.parse import urlsplit
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from transforms.feedparse import FeedError, looks_like_opml, parse_feed, parse_opml
+from transforms.fetch import FetchError, FetchSettings, SafeFetcher
+from transforms.records import make_raw, make_reject
+
+__all__ = ["FeedEntries", "EntryDocuments", "SplitSeenEntries", "SeenUrlRows", "WriteFeedState",
+           "TRANSIENT_FETCH_REASONS", "is_url", "load_json"]
+
+NAMESPACE = "newsbeam"
+MAX_FEED_BYTES = 32 << 20
+# fetch failures worth trying again on the next scheduled run
+TRANSIENT_FETCH_REASONS = {"timeout", "connect_error", "rate_limited", "dns_error", "http_500", "http_502",
+                           "http_503", "http_504"}
+_HTML_TYPES = re.compile(r"text/html|application/xhtml\+xml", re.IGNORECASE)
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+
+
+def is_url(source: str) -> bool:
+    return source.lower().startswith(("http://", "https://"))
+
+
+def _read_file(path: str, cap: int) -> bytes:
+    compression = CompressionTypes.GZIP if path.lower().endswith(".gz") else CompressionTypes.UNCOMPRESSED
+    with FileSystems.open(path, compression_type=compression) as f:
+        data = f.read(cap + 1)
+    if len(data) > cap:
+        raise FeedError("too_large", f"feed file larger than {cap} bytes")
+    return data
+
+
+class _ExpandSourcesFn(beam.DoFn):
+    """A source -> feed sources: an OPML file gives the feeds it lists."""
+
+    def process(self, source: str):
+        if is_url(source):
+            yield source
+            return
+        try:
+            data = _read_file(source, MAX_FEED_BYTES)
+        except (OSError, FeedError) as e:
+            yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="read",
+                                                             reason=getattr(e, "reason", "read_error"), error=str(e)))
+            return
+        if looks_like_opml(data):
+            try:
+                listed = parse_opml(data)
+            except FeedError as e:
+                yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="parse",
+                                                                 reason=e.reason, error=str(e), raw=data))
+                return
+            yield from listed
+        else:
+            yield source
+
+
+class _FeedEntriesFn(beam.DoFn):
+    """feed source -> entry dicts; new feed state and rejects tagged."""
+
+    def __init__(self, settings: FetchSettings, feed_state: dict[str, dict[str, str]]):
+        self.settings = settings
+        self.feed_state = feed_state
+        self.problems = Metrics.counter(NAMESPACE, "feed_problems")
+
+    def setup(self):
+        self.fetcher = SafeFetcher(self.settings)
+
+    def teardown(self):
+        self.fetcher.close()
+
+    def process(self, source: str):
+        content_type = None
+        if is_url(source):
+            prev = self.feed_state.get(source, {})
+            headers = {}
+            if prev.get("etag"):
+                headers["If-None-Match"] = prev["etag"]
+            if prev.get("last_modified"):
+                headers["If-Modified-Since"] = prev["last_modified"]
+            try:
+                res = self.fetcher.fetch(source, headers)
+            except FetchError as e:
+                yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="fetch",
+                                                                 reason=e.reason, error=str(e)))
+                return
+            state = {"etag": res.headers.get("etag") or prev.get("etag"),
+                     "last_modified": res.headers.get("last-modified") or prev.get("last_modified"),
+                     "checked_at": res.fetched_at.isoformat()}
+            yield pvalue.TaggedOutput("feed_state", (source, {k: v for k, v in state.items() if v}))
+            if res.not_modified:
+                yield pvalue.TaggedOutput("notes", "feed_not_modified")
+                return
+            data, content_type = res.body, res.headers.get("content-type")
+        else:
+            try:
+                data = _read_file(source, MAX_FEED_BYTES)
+            except (OSError, FeedError) as e:
+                yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="read",
+                                                                 reason=getattr(e, "reason", "read_error"),
+                                                                 error=str(e)))
+                return
+        try:
+            feed = parse_feed(data, content_type, source if is_url(source) else None)
+        except FeedError as e:
+            yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="parse",
+                                                             reason=e.reason, error=str(e), raw=data))
+            return
+        if feed.problem:
+            self.problems.inc()
+            yield pvalue.TaggedOutput("notes", "feed_malformed_but_used")
+        for i, e in enumerate(feed.entries, start=1):
+            yield {
+                "feed_url": source,
+                "position": i,
+                "url": e.url,
+                "title": e.title,
+                "published": e.published,
+                "summary": e.summary,
+                "content": e.content,
+                "author": e.author,
+                "language": feed.language,
+                "feed_problem": feed.problem,
+            }
+
+
+class FeedEntries(beam.PTransform):
+    """feed sources -> entries; outputs ``entries``, ``rejects``, ``feed_state``, ``notes``."""
+
+    def __init__(self, settings: FetchSettings, feed_state: dict[str, dict[str, str]] | None = None):
+        super().__init__()
+        self.settings = settings
+        self.feed_state = dict(feed_state or {})
+
+    def expand(self, sources):
+        expanded = sources | "ExpandOpml" >> beam.ParDo(_ExpandSourcesFn()).with_outputs("rejects", main="feeds")
+        feeds = (
+            expanded.feeds
+            | "DistinctFeeds" >> beam.Distinct()
+            | "SpreadFeeds" >> beam.Reshuffle()
+            | "ReadFeeds" >> beam.ParDo(_FeedEntriesFn(self.settings, self.feed_state)).with_outputs(
+                "rejects", "feed_state", "notes", main="entries"))
+        return {
+            "entries": feeds.entries,
+            "rejects": (expanded.rejects, feeds.rejects) | "FeedRejects" >> beam.Flatten(),
+            "feed_state": feeds.feed_state,
+            "notes": feeds.notes,
+        }
+
+
+def _entry_source(entry) -> str:
+    return f"{entry['feed_url']}#{entry['position']}"
+
+
+def _entry_html(entry) -> str | None:
+    body = entry.get("content") or entry.get("summary")
+    if not body:
+        return None
+    title = html_lib.escape(entry.get("title") or "")
+    if "<" not in body:  # plain-text summary
+        body = "".join(f"<p>{html_lib.escape(p)}</p>" for p in body.split("\n") if p.strip())
+    return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article></body></html>"
+
+
+class _FromEntryFn(beam.DoFn):
+    """--no-fetch: the entry's own content is the document."""
+
+    def process(self, entry):
+        body = _entry_html(entry)
+        if body is None:
+            yield pvalue.TaggedOutput("rejects", make_reject(
+                source=_entry_source(entry), source_format="feed", stage="read", reason="no_content",
+                error="the feed entry has no content or summary (run without --no-fetch to fetch the page)"))
+            return
+        payload = body.encode("utf-8")
+        yield make_raw(source=_entry_source(entry), source_format="feed", kind="html", payload=payload,
+                       raw_size=len(payload), url=entry["url"], title=entry["title"], published=entry["published"],
+                       declared_language=entry["language"], feed_url=entry["feed_url"])
+
+
+class _FetchHostFn(beam.DoFn):
+    """(host, entries) -> fetched pages, one host at a time, in URL order."""
+
+    def __init__(self, settings: FetchSettings):
+        self.settings = settings
+        self.fetched = Metrics.counter(NAMESPACE, "pages_fetched")
+
+    def setup(self):
+        self.fetcher = SafeFetcher(self.settings)
+
+    def teardown(self):
+        self.fetcher.close()
+
+    def process(self, element):
+        _, entries = element
+        for entry in sorted(entries, key=lambda e: (e["url"], _entry_source(e))):
+            source = _entry_source(entry)
+            try:
+                res = self.fetcher.fetch(entry["url"])
+                ctype = res.headers.get("content-type", "")
+                if ctype and not _HTML_TYPES.search(ctype):
+                    raise FetchError("not_html", f"Content-Type {ctype}", res.status)
+            except FetchError as e:
+                yield pvalue.TaggedOutput("rejects", make_reject(
+                    source=source, source_format="feed", stage="fetch", reason=e.reason,
+                    error=f"{entry['url']}: {e}"))
+                yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], e.reason))
+                continue
+            self.fetched.inc()
+            m = _CHARSET.search(ctype or "")
+            yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], "ok"))
+            yield make_raw(source=source, source_format="feed", kind="html", payload=res.body,
+                           raw_size=len(res.body), url=res.url, title=entry["title"], published=entry["published"],
+                           fetched_at=res.fetched_at, http_charset=m.group(1) if m else None,
+                           declared_language=entry["language"], feed_url=entry["feed_url"])
+
+
+class EntryDocuments(beam.PTransform):
+    """entries -> raw documents; outputs ``docs``, ``rejects``, ``fetch_outcome`` ((url, reason or 'ok'))."""
+
+    def __init__(self, settings: FetchSettings, no_fetch: bool):
+        super().__init__()
+        self.settings = settings
+        self.no_fetch = no_fetch
+
+    def expand(self, entries):
+        missing = entries | "NoUrl" >> beam.Filter(lambda e: not e.get("url"))
+        with_url = entries | "HasUrl" >> beam.Filter(lambda e: bool(e.get("url")))
+        url_rejects = missing | "RejectNoUrl" >> beam.Map(lambda e: make_reject(
+            source=_entry_source(e), source_format="feed", stage="read", reason="no_url",
+            error="feed entry without a link")) if not self.no_fetch else None
+        if self.no_fetch:
+            out = entries | "FromEntries" >> beam.ParDo(_FromEntryFn()).with_outputs("rejects", main="docs")
+            empty = entries.pipeline | "NoFetches" >> beam.Create([])
+            return {"docs": out.docs, "rejects": out.rejects, "fetch_outcome": empty}
+        fetched = (
+            with_url
+            | "ByHost" >> beam.Map(lambda e: ((urlsplit(e["url"]).hostname or "").lower(), e))
+            | "GroupByHost" >> beam.GroupByKey()
+            | "Fetch" >> beam.ParDo(_FetchHostFn(self.settings)).with_outputs("rejects", "fetch_outcome", main="docs"))
+        return {
+            "docs": fetched.docs,
+            "rejects": (fetched.rejects, url_rejects) | "FetchRejects" >> beam.Flatten(),
+            "fetch_outcome": fetched.fetch_outcome,
+        }
+
+
+class _SplitSeenFn(beam.DoFn):
+    def process(self, element):
+        _, grouped = element
+        entries = sorted(grouped["entries"], key=_entry_source)
+        if list(grouped["seen"]):
+            for _ in entries:
+                yield pvalue.TaggedOutput("already", "already/url_ingested_before")
+            return
+        if entries:
+            yield entries[0]
+        for _ in entries[1:]:
+            yield pvalue.TaggedOutput("already", "already/url_listed_twice")
+
+
+class SplitSeenEntries(beam.PTransform):
+    """(entries, seen URLs) -> ``new`` entries and ``already`` stat keys.
+
+    An entry whose URL an earlier run ingested is counted, not fetched again;
+    of several entries with one URL in this run (two feeds listing the same
+    article) the first by feed and position is kept.
+    """
+
+    def expand(self, inputs):
+        entries, seen = inputs
+        keyed = entries | "KeyByUrl" >> beam.Map(lambda e: (e["url"] or "\x00" + _entry_source(e), e))
+        seen_keyed = seen | "KeySeen" >> beam.Map(lambda u: (u, True))
+        out = ({"entries": keyed, "seen": seen_keyed} | "JoinSeen" >> beam.CoGroupByKey()
+               | "Split" >> beam.ParDo(_SplitSeenFn()).with_outputs("already", main="new"))
+        return {"new": out.new, "already": out.already}
+
+
+class _SeenRowsFn(beam.DoFn):
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+
+    def process(self, element):
+        url, grouped = element
+        transient = any(o in TRANSIENT_FETCH_REASONS for o in grouped["outcome"])
+        if list(grouped["entry"]) and not transient:  # a transient failure is tried again next run
+            yield {"url": url, "run_id": self.run_id}
+
+
+class SeenUrlRows(beam.PTransform):
+    """(new entries, fetch outcomes) -> rows of state/seen: URLs not to fetch again.
+
+    Every new entry URL is recorded unless its fetch failed in a way worth
+    retrying (timeouts, connection errors, 429, DNS)."""
+
+    def __init__(self, run_id: str):
+        super().__init__()
+        self.run_id = run_id
+
+    def expand(self, inputs):
+        entries, outcomes = inputs
+        urls = (entries | "EntryUrls" >> beam.Filter(lambda e: bool(e["url"]))
+                | "UrlKey" >> beam.Map(lambda e: (e["url"], True)))
+        return ({"entry": urls, "outcome": outcomes} | "JoinOutcomes" >> beam.CoGroupByKey()
+                | "SeenRows" >> beam.ParDo(_SeenRowsFn(self.run_id)))
+
+
+class _WriteFeedStateFn(beam.DoFn):
+    def __init__(self, staging: str, previous: dict):
+        self.staging = staging
+        self.previous = previous
+
+    def process(self, _, updates):
+        state = {**self.previous, **dict(updates)}
+        path = FileSystems.join(self.staging, "state", "feeds.json")
+        try:
+            FileSystems.mkdirs(FileSystems.join(self.staging, "state"))
+        except OSError:  # exists
+            pass
+        with FileSystems.create(path) as f:
+            f.write(json.dumps(state, indent=1, sort_keys=True).encode())
+        yield "state/feeds.json"
+
+
+class WriteFeedState(beam.PTransform):
+    """(feed URL, {etag, last_modified, checked_at}) -> staged state/feeds.json, merged with the old state."""
+
+    def __init__(self, staging: str, previous: dict):
+        super().__init__()
+        self.staging = staging
+        self.previous = dict(previous)
+
+    def expand(self, updates):
+        all_updates = updates | "StateList" >> beam.combiners.ToList()
+        return (updates.pipeline | "StateTrigger" >> beam.Create([None])
+                | "WriteState" >> beam.ParDo(_WriteFeedStateFn(self.staging, self.previous),
+                                             beam.pvalue.AsSingleton(all_updates)))
+
+
+def load_json(path: str) -> dict:
+    """A small JSON state file; {} when there is none yet. A corrupt one raises."""
+    if not FileSystems.exists(path):
+        return {}
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        data = f.read()
+    try:
+        return json.loads(data or b"{}")
+    except ValueError as e:
+        raise ValueError(f"state file {path} is not valid JSON ({e}); move it away to start afresh") from None
