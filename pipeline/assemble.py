@@ -25,7 +25,7 @@ from transforms.fetch import FetchSettings
 from transforms.records import ARTICLE_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
 from transforms.write import CommitRun, WriteParquet, staging_dir
 
-__all__ = ["build", "new_run_id", "SEEDS_DIR"]
+__all__ = ["build", "fetch_settings", "new_run_id", "SEEDS_DIR"]
 
 # The bundled sample: the repository's seeds/ (an editable install or a
 # checkout), else ./seeds in the working folder.
@@ -71,7 +71,7 @@ def _stamp_rejects(rejects, run_id: str, ingested_at: dt.datetime):
     return rejects | "StampRejects" >> beam.Map(lambda r: {**r, "ingested_at": ingested_at, "run_id": run_id})
 
 
-def _fetch_settings(o: NewsbeamOptions) -> FetchSettings:
+def fetch_settings(o: NewsbeamOptions) -> FetchSettings:
     return FetchSettings(read_timeout=o.fetch_timeout, deadline=max(o.fetch_timeout * 3, o.fetch_timeout),
                          max_bytes=o.max_doc_bytes, retries=o.fetch_retries, max_retry_wait=o.max_retry_wait,
                          min_host_interval=o.min_host_interval, allow_private=o.allow_private_hosts,
@@ -97,7 +97,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     staging = staging_dir(output, run_id)
     state_dir = FileSystems.join(output, "state")
     partition = f"ingest_date={started_at.date().isoformat()}"
-    settings = _fetch_settings(o)
+    settings = fetch_settings(o)
 
     # Extract: files, and feeds (listed with --feeds, or saved feed files among the inputs)
     if inputs:

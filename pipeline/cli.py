@@ -1,4 +1,4 @@
-"""The ``newsbeam`` command line: ``newsbeam run``.
+"""The ``newsbeam`` command line: ``newsbeam run`` and ``newsbeam stream``.
 
 Options newsbeam does not know are Beam's own (``--runner``,
 ``--direct_num_workers``, ``--temp_location``, ...) and pass through.
@@ -27,6 +27,39 @@ def _run_parser(sub) -> argparse.ArgumentParser:
     NewsbeamOptions._add_argparse_args(p)
     p.add_argument("--quiet", action="store_true", help="no summary at the end")
     return p
+
+
+def _stream_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "stream", help="poll feeds continuously, one committed shard per window",
+        description="Poll the feeds every --poll-interval seconds and commit what is new once per --window. "
+                    "Every `newsbeam run` option applies to the window runs (--no-fetch, --allow-private-hosts, "
+                    "fetch limits, Beam options). SIGINT/SIGTERM finish the current window and stop.")
+    p.add_argument("--feeds", action="append", required=True, help="feed URL, feed file or OPML file; repeatable")
+    p.add_argument("--output", default="out", help="output folder (local)")
+    p.add_argument("--poll-interval", dest="poll_interval", type=float, default=300.0,
+                   help="seconds between two polls of the feeds")
+    p.add_argument("--window", type=float, default=None,
+                   help="seconds of polls committed together as one run and shard (default: the poll interval)")
+    p.add_argument("--max-polls", dest="max_polls", type=int, default=None, help="stop after N polls (for tests)")
+    return p
+
+
+def stream_main(args, rest: list[str]) -> int:
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.assemble import fetch_settings
+    from pipeline.options import NewsbeamOptions
+    from pipeline.stream import stream
+
+    window = args.window if args.window is not None else args.poll_interval
+    if window < args.poll_interval:
+        raise SystemExit("--window must be at least --poll-interval")
+    settings = fetch_settings(PipelineOptions(rest).view_as(NewsbeamOptions))
+    manifests = stream(args.feeds, args.output, args.poll_interval, window, args.max_polls, rest, settings)
+    total = sum(m["counts"]["articles_written"] for m in manifests)
+    print(f"newsbeam stream: {len(manifests)} windows committed, {total} articles, output {args.output}")
+    return 0
 
 
 def run(argv: list[str], quiet: bool = False) -> dict:
@@ -85,15 +118,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(_DropBeamImportNoise())
-    for noisy in ("apache_beam", "trafilatura", "htmldate", "charset_normalizer", "urllib3"):
+    for noisy in ("apache_beam", "trafilatura", "htmldate", "charset_normalizer", "urllib3", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="newsbeam", description="News ingestion on Apache Beam.")
     sub = parser.add_subparsers(dest="command", required=True)
     _run_parser(sub)
-    args, _ = parser.parse_known_args(argv)
+    _stream_parser(sub)
+    args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         rest = [a for a in argv[1:] if a != "--quiet"]
         run(rest, quiet=args.quiet)
         return 0
+    if args.command == "stream":
+        return stream_main(args, rest)
     parser.error(f"unknown command {args.command}")
     return 2

@@ -27,7 +27,7 @@ from transforms.fetch import FetchError, FetchSettings, SafeFetcher
 from transforms.records import make_raw, make_reject
 
 __all__ = ["FeedEntries", "EntryDocuments", "SplitSeenEntries", "SeenUrlRows", "WriteFeedState",
-           "TRANSIENT_FETCH_REASONS", "is_url", "load_json"]
+           "TRANSIENT_FETCH_REASONS", "SPOOL_PREFIX", "fetch_feed", "is_url", "load_json"]
 
 NAMESPACE = "newsbeam"
 MAX_FEED_BYTES = 32 << 20
@@ -40,6 +40,27 @@ _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 def is_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
+
+
+SPOOL_PREFIX = "spooled:"
+
+
+def fetch_feed(fetcher: SafeFetcher, url: str, previous: dict[str, str] | None):
+    """Conditional GET of a feed: (body or None when not modified, content type, new state)."""
+    prev = previous or {}
+    headers = {}
+    if prev.get("etag"):
+        headers["If-None-Match"] = prev["etag"]
+    if prev.get("last_modified"):
+        headers["If-Modified-Since"] = prev["last_modified"]
+    res = fetcher.fetch(url, headers)
+    state = {"etag": res.headers.get("etag") or prev.get("etag"),
+             "last_modified": res.headers.get("last-modified") or prev.get("last_modified"),
+             "checked_at": res.fetched_at.isoformat()}
+    state = {k: v for k, v in state.items() if v}
+    if res.not_modified:
+        return None, None, state
+    return res.body, res.headers.get("content-type"), state
 
 
 def _read_file(path: str, cap: int) -> bytes:
@@ -57,6 +78,14 @@ class _ExpandSourcesFn(beam.DoFn):
     def process(self, source: str):
         if is_url(source):
             yield source
+            return
+        if source.startswith(SPOOL_PREFIX):  # index of feed documents downloaded by `newsbeam stream`
+            index = source[len(SPOOL_PREFIX):]
+            with FileSystems.open(index, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+                for line in f.read().decode("utf-8").splitlines():
+                    if line.strip():
+                        rec = json.loads(line)
+                        yield (rec["url"], FileSystems.join(index.rsplit("/", 1)[0], rec["file"]))
             return
         try:
             data = _read_file(source, MAX_FEED_BYTES)
@@ -92,27 +121,26 @@ class _FeedEntriesFn(beam.DoFn):
 
     def process(self, source: str):
         content_type = None
-        if is_url(source):
-            prev = self.feed_state.get(source, {})
-            headers = {}
-            if prev.get("etag"):
-                headers["If-None-Match"] = prev["etag"]
-            if prev.get("last_modified"):
-                headers["If-Modified-Since"] = prev["last_modified"]
+        if isinstance(source, tuple):  # (feed URL, file): a feed document `newsbeam stream` downloaded
+            source, path = source
             try:
-                res = self.fetcher.fetch(source, headers)
+                data = _read_file(path, MAX_FEED_BYTES)
+            except (OSError, FeedError) as e:
+                yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="read",
+                                                                 reason=getattr(e, "reason", "read_error"),
+                                                                 error=f"{path}: {e}"))
+                return
+        elif is_url(source):
+            try:
+                data, content_type, state = fetch_feed(self.fetcher, source, self.feed_state.get(source))
             except FetchError as e:
                 yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="fetch",
                                                                  reason=e.reason, error=str(e)))
                 return
-            state = {"etag": res.headers.get("etag") or prev.get("etag"),
-                     "last_modified": res.headers.get("last-modified") or prev.get("last_modified"),
-                     "checked_at": res.fetched_at.isoformat()}
-            yield pvalue.TaggedOutput("feed_state", (source, {k: v for k, v in state.items() if v}))
-            if res.not_modified:
+            yield pvalue.TaggedOutput("feed_state", (source, state))
+            if data is None:
                 yield pvalue.TaggedOutput("notes", "feed_not_modified")
                 return
-            data, content_type = res.body, res.headers.get("content-type")
         else:
             try:
                 data = _read_file(source, MAX_FEED_BYTES)
@@ -170,7 +198,7 @@ class FeedEntries(beam.PTransform):
 
 
 def _entry_source(entry) -> str:
-    return f"{entry['feed_url']}#{entry['position']}"
+    return f"{entry['feed_url']}#{entry['url'] or entry['position']}"
 
 
 def _entry_html(entry) -> str | None:
