@@ -113,6 +113,8 @@ class FeedServer:
                 if path == "/slow":
                     server._stop.wait(60)
                     return
+                if path == "/to-private":
+                    return self._send(302, headers={"Location": "http://10.0.0.1/admin"})
                 if path == "/loop-a":
                     return self._send(302, headers={"Location": "/loop-b"})
                 if path == "/loop-b":

@@ -86,14 +86,19 @@ def test_unsafe_urls_are_refused(url, reason):
     assert e.value.reason == reason
 
 
-def test_redirect_to_a_private_address_is_refused():
+def test_every_redirect_hop_is_checked(monkeypatch):
+    import transforms.fetch as fetch
+
     with FeedServer() as srv:
-        f = SafeFetcher(FetchSettings(allow_private=True, min_host_interval=0, respect_robots=False))
+        # treat the test server's address as public, so that only the redirect target is private
+        monkeypatch.setattr(fetch, "_blocked", lambda ip: ip != "127.0.0.1")
+        f = SafeFetcher(FetchSettings(min_host_interval=0, respect_robots=False))
         assert f.fetch(srv.base + "/articles/1.html").status == 200
+        with pytest.raises(FetchError) as e:
+            f.fetch(srv.base + "/to-private")
         f.close()
-    # a public-looking first hop is checked again on every redirect: simulated by disallowing private hosts
-    with pytest.raises(FetchError):
-        SafeFetcher(FetchSettings(min_host_interval=0)).fetch("http://127.0.0.1:9/redirect")
+    assert e.value.reason == "blocked_address" and "10.0.0.1" in str(e.value)
+    assert srv.requests["/to-private"] == 1
 
 
 # -- the pipeline against the local server ---------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
+import logging
 import re
 from urllib.parse import urlsplit
 
@@ -30,6 +31,7 @@ __all__ = ["FeedEntries", "EntryDocuments", "SplitSeenEntries", "SeenUrlRows", "
            "TRANSIENT_FETCH_REASONS", "SPOOL_PREFIX", "fetch_feed", "is_url", "load_json"]
 
 NAMESPACE = "newsbeam"
+_LOG = logging.getLogger("newsbeam.feeds")
 MAX_FEED_BYTES = 32 << 20
 # fetch failures worth trying again on the next scheduled run
 TRANSIENT_FETCH_REASONS = {"timeout", "connect_error", "rate_limited", "dns_error", "http_500", "http_502",
@@ -157,6 +159,7 @@ class _FeedEntriesFn(beam.DoFn):
             return
         if feed.problem:
             self.problems.inc()
+            _LOG.warning("feed %s is malformed but gave %d entries: %s", source, len(feed.entries), feed.problem)
             yield pvalue.TaggedOutput("notes", "feed_malformed_but_used")
         for i, e in enumerate(feed.entries, start=1):
             yield {

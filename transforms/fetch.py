@@ -3,8 +3,10 @@
 - Only ``http`` and ``https``. Every host is resolved first and every address
   it resolves to must be public: loopback, private, link-local, multicast,
   reserved and unspecified addresses are refused unless ``allow_private``
-  (tests, intranets). The check runs again on every redirect hop, which is
-  followed by hand (``max_redirects``, loops detected).
+  (tests, intranets). The connection is pinned to the address that was
+  checked (Host header and TLS server name stay the URL's), so a second DNS
+  answer cannot send it elsewhere. The check runs again on every redirect
+  hop, which is followed by hand (``max_redirects``, loops detected).
 - A User-Agent naming the project; connect/read timeouts and a wall-clock
   deadline per request (a server that drips bytes cannot hold a worker).
 - Bounded retries with exponential backoff on connection errors, 429 and
@@ -81,8 +83,12 @@ def _blocked(ip: str) -> bool:
     return not addr.is_global or addr.is_multicast or addr.is_reserved or addr.is_unspecified
 
 
-def check_url(url: str, allow_private: bool = False) -> None:
-    """Raise FetchError unless ``url`` is http(s) and resolves only to allowed addresses."""
+def check_url(url: str, allow_private: bool = False) -> str | None:
+    """Raise FetchError unless ``url`` is http(s) and resolves only to allowed addresses.
+
+    Returns the address to connect to (the request is pinned to it, so a
+    second DNS answer cannot point the connection elsewhere), or None when
+    private hosts are allowed and no check is made."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -94,7 +100,7 @@ def check_url(url: str, allow_private: bool = False) -> None:
     if not host:
         raise FetchError("bad_url", "URL has no host")
     if allow_private:
-        return
+        return None
     try:
         infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as e:
@@ -104,6 +110,7 @@ def check_url(url: str, allow_private: bool = False) -> None:
             raise FetchError("blocked_address",
                              f"{host} resolves to {info[4][0]}, a loopback/private/link-local/reserved address "
                              "(use --allow-private-hosts to fetch it)")
+    return infos[0][4][0] if infos else None
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -144,11 +151,11 @@ class SafeFetcher:
         requests = 0
         current = url
         for _ in range(self.s.max_redirects + 1):
-            check_url(current, self.s.allow_private)
+            address = check_url(current, self.s.allow_private)
             if check_robots and self.s.respect_robots and not self._robots_allow(current):
                 raise FetchError("robots_disallowed", f"robots.txt of {urlsplit(current).netloc} disallows {current}",
                                  requests=requests)
-            res = self._get_with_retries(current, headers or {})
+            res = self._get_with_retries(current, headers or {}, address)
             requests += res.requests
             if res.status in _REDIRECTS:
                 loc = res.headers.get("location")
@@ -181,12 +188,12 @@ class SafeFetcher:
                 self._sleep(wait)
         self._last[host] = time.monotonic()
 
-    def _get_with_retries(self, url: str, headers: dict[str, str]) -> FetchResult:
+    def _get_with_retries(self, url: str, headers: dict[str, str], address: str | None) -> FetchResult:
         attempts = 0
         while True:
             attempts += 1
             try:
-                res = self._get_once(url, headers)
+                res = self._get_once(url, headers, address)
             except FetchError as e:
                 e.requests = attempts
                 if e.reason in ("timeout", "connect_error") and attempts <= self.s.retries:
@@ -204,14 +211,23 @@ class SafeFetcher:
                 continue
             return res
 
-    def _get_once(self, url: str, headers: dict[str, str]) -> FetchResult:
+    def _get_once(self, url: str, headers: dict[str, str], address: str | None) -> FetchResult:
         import httpx
 
-        host = urlsplit(url).netloc.lower()
+        parts = urlsplit(url)
+        host = parts.netloc.lower()
         self._polite_wait(host)
+        target, extensions = url, {}
+        if address:  # connect to the checked address; Host header and TLS name stay the URL's
+            ip = f"[{address}]" if ":" in address else address
+            netloc = ip if parts.port is None else f"{ip}:{parts.port}"
+            target = parts._replace(netloc=netloc).geturl()
+            headers = {**headers, "Host": parts.hostname + (f":{parts.port}" if parts.port else "")}
+            if parts.scheme == "https":
+                extensions["sni_hostname"] = parts.hostname
         start = time.monotonic()
         try:
-            with self._client.stream("GET", url, headers=headers) as r:
+            with self._client.stream("GET", target, headers=headers, extensions=extensions) as r:
                 length = r.headers.get("content-length")
                 if length and length.isdigit() and int(length) > self.s.max_bytes:
                     raise FetchError("too_large", f"Content-Length {length} over the {self.s.max_bytes}-byte cap",
