@@ -50,7 +50,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _stat_keys(articles, rejects, skipped, notes):
+def _stat_keys(articles, rejects, skipped, notes, flow):
     def article_keys(a):
         yield f"language/{a['language']}"
         yield f"extractor/{a['extractor']}"
@@ -64,6 +64,7 @@ def _stat_keys(articles, rejects, skipped, notes):
         rejects | "RejectStats" >> beam.FlatMap(reject_keys),
         skipped | "SkippedStats" >> beam.Map(lambda s: f"skipped/{s}"),
         notes,
+        flow,
     ) | "Stats" >> beam.Flatten()
 
 
@@ -85,6 +86,26 @@ def _seen_urls(p: beam.Pipeline, state_dir: str):
         return p | "NoSeenUrls" >> beam.Create([])
     return (p | "ReadSeenUrls" >> beam.io.ReadFromParquet(pattern, columns=["url"])
             | "SeenUrl" >> beam.Map(lambda r: r["url"]))
+
+
+class ProcessDocuments(beam.PTransform):
+    """raw documents -> annotated articles and rejects: decode, extract, language, annotate."""
+
+    def __init__(self, o: NewsbeamOptions, run_id: str, started_at: dt.datetime):
+        super().__init__()
+        self.timeout, self.memory_mb, self.min_words = o.extract_timeout, o.extract_memory_mb, o.min_words
+        self.lang_max_chars = o.lang_max_chars
+        self.run_id, self.started_at = run_id, started_at
+
+    def expand(self, docs):
+        decoded = docs | "Decode" >> DecodeDocuments()
+        extracted = decoded.docs | "Extract" >> ExtractArticles(self.timeout, self.memory_mb, self.min_words)
+        articles = (
+            extracted["articles"]
+            | "Language" >> DetectLanguage(max_chars=self.lang_max_chars)
+            | "Annotate" >> AnnotateArticles(self.run_id, self.started_at, __version__))
+        rejects = (decoded.rejects, extracted["rejects"]) | "Rejects" >> beam.Flatten()
+        return {"articles": articles, "rejects": rejects}
 
 
 def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -> dict[str, Any]:
@@ -110,17 +131,16 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     entries = sources | "Feeds" >> FeedEntries(settings, feed_state)
     fresh = (entries["entries"], _seen_urls(p, state_dir)) | "NewEntries" >> SplitSeenEntries()
     entry_docs = fresh["new"] | "EntryDocuments" >> EntryDocuments(settings, o.no_fetch)
-    docs = (read["docs"], entry_docs["docs"]) | "AllDocs" >> beam.Flatten()
 
-    # Transform
-    decoded = docs | "Decode" >> DecodeDocuments()
-    extracted = decoded.docs | "Extract" >> ExtractArticles(o.extract_timeout, o.extract_memory_mb, o.min_words)
-    articles = (
-        extracted["articles"]
-        | "Language" >> DetectLanguage(max_chars=o.lang_max_chars)
-        | "Annotate" >> AnnotateArticles(run_id, started_at, __version__))
+    # Transform: files and feed pages each through their own chain, so that
+    # extraction stays fused with the step that produced the documents
+    # (a Flatten before extraction lost the tail of a bundle on the
+    # multi-process FnApiRunner in our tests; see docs/benchmarks.md)
+    file_out = read["docs"] | "Files" >> ProcessDocuments(o, run_id, started_at)
+    feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(o, run_id, started_at)
+    articles = (file_out["articles"], feed_out["articles"]) | "AllArticles" >> beam.Flatten()
     rejects = _stamp_rejects(
-        (read["rejects"], entries["rejects"], entry_docs["rejects"], decoded.rejects, extracted["rejects"])
+        (read["rejects"], entries["rejects"], entry_docs["rejects"], file_out["rejects"], feed_out["rejects"])
         | "AllRejects" >> beam.Flatten(),
         run_id, started_at)
 
@@ -146,5 +166,13 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     }
     notes = (entries["notes"] | "FeedNotes" >> beam.Map(lambda n: f"notes/{n}"),
              fresh["already"]) | "Notes" >> beam.Flatten()
-    (files, _stat_keys(articles, rejects, read["skipped"], notes)) | "CommitRun" >> CommitRun(output, staging, manifest)
+    # documents into extraction vs articles and rejects out of it: the manifest's "unaccounted"
+    flow = (
+        read["docs"] | "DocsIn" >> beam.Map(lambda _: "flow/in"),
+        entry_docs["docs"] | "PagesIn" >> beam.Map(lambda _: "flow/in"),
+        (file_out["articles"], feed_out["articles"], file_out["rejects"], feed_out["rejects"])
+        | "FlowOut" >> beam.Flatten() | "Out" >> beam.Map(lambda _: "flow/out"),
+    ) | "Flow" >> beam.Flatten()
+    (files, _stat_keys(articles, rejects, read["skipped"], notes, flow)) | "CommitRun" >> CommitRun(
+        output, staging, manifest)
     return {"run_id": run_id, "output": output, "manifest": FileSystems.join(output, "runs", f"{run_id}.json")}

@@ -83,6 +83,10 @@ def run(argv: list[str], quiet: bool = False) -> dict:
     manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
     if not quiet:
         print_summary(manifest)
+    lost = manifest["counts"].get("unaccounted", 0)
+    if lost:
+        raise RuntimeError(f"run {manifest['run_id']}: {lost} documents read but neither written nor rejected; "
+                           "this is a bug, please report it with the manifest")
     return manifest
 
 
@@ -120,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         handler.addFilter(_DropBeamImportNoise())
     for noisy in ("apache_beam", "trafilatura", "htmldate", "charset_normalizer", "urllib3", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # worker start-up chatter forwarded by the multi-process runner ("Discarding unparseable args", ...)
+    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(prog="newsbeam", description="News ingestion on Apache Beam.")
     sub = parser.add_subparsers(dest="command", required=True)
     _run_parser(sub)

@@ -84,6 +84,8 @@ def test_hostile_inputs_end_as_articles_or_rejects(tmp_path):
     c = m["counts"]
     assert c["inputs_seen"] == c["articles_written"] + c["rejected"] == len(arts) + len(rejs)
     assert c["skipped_records"] == {"warc_request": 3, "warc_warcinfo": 2}
+    # random bytes, NUL bytes (decode) and the 200,000-deep page (extract) went in and came out as rejects
+    assert c["unaccounted"] == 0 and c["documents_to_extract"] == len(arts) + 3
 
 
 def _rows(out):

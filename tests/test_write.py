@@ -42,6 +42,7 @@ def test_rows_are_sharded_sorted_and_committed(tmp_path):
 
 def test_summarise_adds_up():
     c = summarise({"language/en": 3, "language/fr": 1, "rejected/read/empty": 2, "rejected/extract/timeout": 1,
-                   "extractor/text-cleaner": 4})
+                   "extractor/text-cleaner": 4, "flow/in": 5, "flow/out": 4})
     assert c["inputs_seen"] == 7 and c["articles_written"] == 4 and c["rejected"] == 3
     assert c["rejected_by_stage"] == {"extract": 1, "read": 2} and c["languages"] == {"en": 3, "fr": 1}
+    assert c["unaccounted"] == 1  # one document went in and nothing came out: reported, never hidden

@@ -126,6 +126,8 @@ def summarise(counts: dict[str, int]) -> dict[str, Any]:
     articles = sum(nested.get("language", {}).values())
     rejected = sum(nested.get("rejected", {}).values())
     already = sum(nested.get("already", {}).values())
+    # every document handed to decoding and extraction must come out as an article or a reject
+    flow = nested.get("flow", {})
     by_stage: dict[str, int] = collections.Counter()
     for k, v in nested.get("rejected", {}).items():
         by_stage[k.split("/")[0]] += v
@@ -142,6 +144,8 @@ def summarise(counts: dict[str, int]) -> dict[str, Any]:
         "source_formats": dict(sorted(nested.get("format", {}).items())),
         "skipped_records": dict(sorted(nested.get("skipped", {}).items())),
         "notes": dict(sorted(nested.get("notes", {}).items())),
+        "documents_to_extract": flow.get("in", 0),
+        "unaccounted": flow.get("in", 0) - flow.get("out", 0),
     }
 
 
