@@ -17,12 +17,13 @@ from pipeline.options import NewsbeamOptions
 from pipeline.version import __version__
 from transforms.annotate import AnnotateArticles
 from transforms.decode import DecodeDocuments
+from transforms.dedup import AddDuplicateColumns, NearDuplicates, dedup_record
 from transforms.extract import ExtractArticles
 from transforms.language import DetectLanguage
 from transforms.read import ReadDocuments
 from transforms.feeds import EntryDocuments, FeedEntries, SeenUrlRows, SplitSeenEntries, WriteFeedState, load_json
 from transforms.fetch import FetchSettings
-from transforms.records import ARTICLE_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
+from transforms.records import ARTICLE_SCHEMA, DEDUP_INDEX_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
 from transforms.write import CommitRun, WriteParquet, staging_dir
 
 __all__ = ["build", "fetch_settings", "new_run_id", "SEEDS_DIR"]
@@ -77,6 +78,37 @@ def fetch_settings(o: NewsbeamOptions) -> FetchSettings:
                          max_bytes=o.max_doc_bytes, retries=o.fetch_retries, max_retry_wait=o.max_retry_wait,
                          min_host_interval=o.min_host_interval, allow_private=o.allow_private_hosts,
                          respect_robots=not o.ignore_robots)
+
+
+def _dedup_index(p: beam.Pipeline, output: str):
+    """Signature records of the articles earlier runs wrote into this output (index/dedup/*.parquet)."""
+    pattern = FileSystems.join(output, "index", "dedup", "*.parquet")
+    if not FileSystems.match([pattern])[0].metadata_list:
+        return p | "NoIndex" >> beam.Create([])
+    return (p | "ReadIndex" >> beam.io.ReadFromParquet(pattern)
+            | "OldRecord" >> beam.Map(lambda r: {**r, "old": True}))
+
+
+class _IndexRows(beam.PTransform):
+    """(dedup records, final articles) -> index rows: signature plus the cluster the article joined."""
+
+    def __init__(self, run_id: str):
+        super().__init__()
+        self.run_id = run_id
+
+    def expand(self, inputs):
+        records, articles = inputs
+        run_id = self.run_id
+
+        def row(kv):
+            _, g = kv
+            for rec in g["rec"]:
+                for a in g["article"]:
+                    yield {**rec, "dup_cluster_id": a["dup_cluster_id"], "run_id": run_id}
+
+        return ({"rec": records | "RecKey" >> beam.Map(lambda r: (r["doc_id"], r)),
+                 "article": articles | "ArtKey" >> beam.Map(lambda a: (a["doc_id"], a))}
+                | "JoinIndex" >> beam.CoGroupByKey() | "IndexRow" >> beam.FlatMap(row))
 
 
 def _seen_urls(p: beam.Pipeline, state_dir: str):
@@ -138,7 +170,11 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # multi-process FnApiRunner in our tests; see docs/benchmarks.md)
     file_out = read["docs"] | "Files" >> ProcessDocuments(o, run_id, started_at)
     feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(o, run_id, started_at)
-    articles = (file_out["articles"], feed_out["articles"]) | "AllArticles" >> beam.Flatten()
+    fresh_articles = (file_out["articles"], feed_out["articles"]) | "AllArticles" >> beam.Flatten()
+    records = fresh_articles | "DedupRecords" >> beam.Map(dedup_record)
+    dups = (records, _dedup_index(p, output)) | "NearDuplicates" >> NearDuplicates(
+        o.dup_threshold, o.dup_containment)
+    articles = (fresh_articles, dups) | "DuplicateColumns" >> AddDuplicateColumns()
     rejects = _stamp_rejects(
         (read["rejects"], entries["rejects"], entry_docs["rejects"], file_out["rejects"], feed_out["rejects"])
         | "AllRejects" >> beam.Flatten(),
@@ -151,6 +187,8 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
                                                    o.rows_per_shard),
         rejects | "WriteRejects" >> WriteParquet(staging, "rejects", partition, run_id, REJECT_SCHEMA,
                                                  o.rows_per_shard),
+        (records, articles) | "IndexRows" >> _IndexRows(run_id)
+        | "WriteIndex" >> WriteParquet(staging, "index/dedup", None, run_id, DEDUP_INDEX_SCHEMA, o.rows_per_shard),
         seen_rows | "WriteSeen" >> WriteParquet(staging, "state/seen", None, run_id, SEEN_SCHEMA, 1_000_000,
                                                    key="url"),
         entries["feed_state"] | "WriteFeedState" >> WriteFeedState(staging, feed_state),

@@ -16,6 +16,7 @@ __all__ = [
     "ARTICLE_SCHEMA",
     "REJECT_SCHEMA",
     "SEEN_SCHEMA",
+    "DEDUP_INDEX_SCHEMA",
     "make_doc_id",
     "make_raw",
     "make_reject",
@@ -45,6 +46,9 @@ ARTICLE_SCHEMA = pa.schema([
     ("language", pa.string()),
     ("language_score", pa.float32()),
     ("content_hash", pa.string()),
+    ("dup_cluster_id", pa.string()),
+    ("is_duplicate", pa.bool_()),
+    ("dup_similarity", pa.float32()),
     ("extractor", pa.string()),
     ("pipeline_version", pa.string()),
     ("run_id", pa.string()),
@@ -63,6 +67,18 @@ REJECT_SCHEMA = pa.schema([
     ("run_id", pa.string()),
 ])
 
+
+DEDUP_INDEX_SCHEMA = pa.schema([
+    ("doc_id", pa.string()),
+    ("content_hash", pa.string()),
+    ("sig", pa.binary()),
+    ("n", pa.int32()),
+    ("published_at", _TS),
+    ("length", pa.int64()),
+    ("is_machine_translated", pa.bool_()),
+    ("dup_cluster_id", pa.string()),
+    ("run_id", pa.string()),
+])
 
 SEEN_SCHEMA = pa.schema([("url", pa.string()), ("run_id", pa.string())])
 

@@ -1,0 +1,235 @@
+"""Near-duplicate clusters: MinHash signatures, LSH bands, verification,
+connected components, canonical copy.
+
+- Signature: MinHash (rensa, 128 permutations, fixed seed) of the word
+  5-gram shingles of the normalised text; stable across processes and runs.
+- Candidates come only from LSH buckets (42 bands of 3 rows) and from equal
+  ``content_hash``; never from all pairs. A bucket larger than
+  ``MAX_BUCKET`` pairs its members with its smallest doc_id only.
+- A candidate pair is a duplicate when the estimated Jaccard similarity is at
+  least ``jaccard`` or the estimated containment of the shorter text in the
+  longer one is at least ``containment`` (a teaser that is the first third of
+  an article has a low Jaccard but a high containment).
+- Clusters are connected components (union-find over the edges, combined
+  per worker before the final merge: the edge set, not the corpus, has to
+  fit one worker).
+- Canonical copy: an article of an earlier run (it stays canonical); else not
+  machine-translated, earliest ``published_at``, longest text, smallest
+  ``doc_id``. Every other member gets ``is_duplicate`` and its similarity to
+  the canonical copy.
+
+Earlier runs take part through their signature index (``index`` input):
+their documents are candidates and keep their clusters; only the new
+documents get rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import unicodedata
+
+import apache_beam as beam
+import numpy as np
+
+__all__ = ["NearDuplicates", "AddDuplicateColumns", "dedup_record", "signature", "estimate", "SIGNATURE_SCHEME",
+           "NUM_PERM"]
+
+NUM_PERM = 126  # 42 bands x 3 rows
+BANDS, ROWS = 42, 3
+SEED = 1
+SHINGLE = 5
+MAX_BUCKET = 200
+SIGNATURE_SCHEME = f"rensa-minhash/{NUM_PERM}/seed={SEED}/word{SHINGLE}"
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def signature(text: str) -> tuple[bytes, int]:
+    """(MinHash signature as uint32 bytes, number of distinct shingles)."""
+    import rensa
+
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    if len(words) >= SHINGLE:
+        shingles = sorted({" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)})
+    else:
+        shingles = sorted(set(words)) or [""]
+    m = rensa.RMinHash(NUM_PERM, SEED)
+    m.update(shingles)
+    return np.asarray(m.digest(), dtype=np.uint32).tobytes(), len(shingles)
+
+
+def estimate(sig_a: bytes, n_a: int, sig_b: bytes, n_b: int) -> tuple[float, float]:
+    """(Jaccard, containment of the smaller shingle set in the larger), estimated."""
+    a = np.frombuffer(sig_a, dtype=np.uint32)
+    b = np.frombuffer(sig_b, dtype=np.uint32)
+    j = float(np.mean(a == b))
+    inter = j * (n_a + n_b) / (1.0 + j)
+    return j, min(1.0, inter / max(1, min(n_a, n_b)))
+
+
+def _bands(rec):
+    sig = np.frombuffer(rec["sig"], dtype=np.uint32)
+    for b in range(BANDS):
+        yield f"b{b}:{sig[b * ROWS:(b + 1) * ROWS].tobytes().hex()}", rec["doc_id"]
+    yield f"h:{rec['content_hash']}", rec["doc_id"]
+
+
+def _pairs(element):
+    _, ids = element
+    ids = sorted(set(ids))
+    if len(ids) > MAX_BUCKET:
+        yield from ((ids[0], other) for other in ids[1:])
+    else:
+        yield from itertools.combinations(ids, 2)
+
+
+class _UnionFind(beam.CombineFn):
+    """Edges -> {doc_id: root}; the root is the smallest doc_id of its component."""
+
+    def create_accumulator(self):
+        return {}
+
+    @staticmethod
+    def _find(parent, x):
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def _union(self, parent, a, b):
+        ra, rb = self._find(parent, a), self._find(parent, b)
+        if ra != rb:
+            lo, hi = (ra, rb) if ra < rb else (rb, ra)
+            parent[hi] = lo
+            parent.setdefault(lo, lo)
+
+    def add_input(self, parent, edge):
+        self._union(parent, edge[0], edge[1])
+        return parent
+
+    def merge_accumulators(self, accs):
+        out = {}
+        for acc in accs:
+            for x in acc:
+                self._union(out, x, self._find(acc, x))
+        return out
+
+    def extract_output(self, parent):
+        return {x: self._find(parent, x) for x in sorted(parent)}
+
+
+def _canonical_key(rec):
+    published = rec.get("published_at")
+    ts = published.timestamp() if isinstance(published, dt.datetime) else float("inf")
+    return (not rec.get("old", False), bool(rec.get("is_machine_translated")), ts, -rec["length"], rec["doc_id"])
+
+
+class _ClusterFn(beam.DoFn):
+    """(root, member records) -> (doc_id, (cluster_id, is_duplicate, similarity)) for new members."""
+
+    def process(self, element):
+        _, members = element
+        members = sorted(members, key=_canonical_key)
+        canon = members[0]
+        cluster = canon["doc_id"]
+        if canon.get("old") and canon.get("dup_cluster_id"):
+            cluster = canon["dup_cluster_id"]  # an earlier run's canonical keeps its cluster
+        for m in members:
+            if m.get("old"):
+                continue
+            if m["doc_id"] == canon["doc_id"]:
+                yield m["doc_id"], (cluster, False, None)
+            else:
+                j, c = estimate(m["sig"], m["n"], canon["sig"], canon["n"])
+                yield m["doc_id"], (cluster, True, max(j, c))
+
+
+class _VerifyFn(beam.DoFn):
+    def __init__(self, jaccard: float, containment: float, min_shingles: int):
+        self.jaccard = jaccard
+        self.containment = containment
+        self.min_shingles = min_shingles
+
+    def process(self, element):
+        _, grouped = element
+        recs = list(grouped["rec"])
+        if not recs:
+            return
+        b = recs[0]
+        for a in grouped["pair"]:
+            if a.get("old") and b.get("old"):
+                continue  # earlier runs' clusters stay as they are
+            if a["content_hash"] == b["content_hash"]:
+                yield a["doc_id"], b["doc_id"]
+                continue
+            j, c = estimate(a["sig"], a["n"], b["sig"], b["n"])
+            if j >= self.jaccard or (c >= self.containment and min(a["n"], b["n"]) >= self.min_shingles):
+                yield a["doc_id"], b["doc_id"]
+
+
+class NearDuplicates(beam.PTransform):
+    """(new records, index records) -> (doc_id, (dup_cluster_id, is_duplicate, dup_similarity)) for new docs.
+
+    A record: doc_id, content_hash, sig, n, published_at, length, is_machine_translated;
+    index records also carry ``old=True`` and their ``dup_cluster_id``."""
+
+    def __init__(self, jaccard: float = 0.5, containment: float = 0.8, min_shingles: int = 10):
+        super().__init__()
+        self.jaccard = jaccard
+        self.containment = containment
+        self.min_shingles = min_shingles
+
+    def expand(self, inputs):
+        new, old = inputs
+        recs = (new, old) | "AllRecords" >> beam.Flatten()
+        keyed = recs | "RecByDoc" >> beam.Map(lambda r: (r["doc_id"], r))
+        pairs = (
+            recs
+            | "Bands" >> beam.FlatMap(_bands)
+            | "Buckets" >> beam.GroupByKey()
+            | "Pairs" >> beam.FlatMap(_pairs)
+            | "DistinctPairs" >> beam.Distinct())
+        with_a = ({"pair": pairs | "ByFirst" >> beam.Map(lambda p: (p[0], p[1])), "rec": keyed}
+                  | "JoinFirst" >> beam.CoGroupByKey()
+                  | "FirstRec" >> beam.FlatMap(
+                      lambda kv: [(b, list(kv[1]["rec"])[0]) for b in kv[1]["pair"]] if kv[1]["rec"] else []))
+        edges = ({"pair": with_a, "rec": keyed} | "JoinSecond" >> beam.CoGroupByKey()
+                 | "Verify" >> beam.ParDo(_VerifyFn(self.jaccard, self.containment, self.min_shingles)))
+        roots = (edges | "Components" >> beam.CombineGlobally(_UnionFind())
+                 | "RootPairs" >> beam.FlatMap(lambda m: sorted(m.items())))
+        return (
+            {"root": roots, "rec": keyed} | "JoinRoots" >> beam.CoGroupByKey()
+            | "ByRoot" >> beam.FlatMap(lambda kv: [(r, list(kv[1]["rec"])[0]) for r in kv[1]["root"]]
+                                      if kv[1]["rec"] else [])
+            | "Clusters" >> beam.GroupByKey()
+            | "Canonical" >> beam.ParDo(_ClusterFn()))
+
+
+def dedup_record(article) -> dict:
+    """The fields of an article that near-duplicate detection needs (and the index keeps)."""
+    sig, n = signature(article["text"])
+    return {"doc_id": article["doc_id"], "content_hash": article["content_hash"], "sig": sig, "n": n,
+            "published_at": article.get("published_at"), "length": len(article["text"]),
+            "is_machine_translated": bool(article.get("is_machine_translated"))}
+
+
+class _JoinFn(beam.DoFn):
+    def process(self, element):
+        doc_id, grouped = element
+        for a in grouped["article"]:
+            found = list(grouped["dup"])
+            cluster, is_dup, sim = found[0] if found else (doc_id, False, None)
+            yield {**a, "dup_cluster_id": cluster, "is_duplicate": is_dup,
+                   "dup_similarity": None if sim is None else float(sim)}
+
+
+class AddDuplicateColumns(beam.PTransform):
+    """(articles, NearDuplicates output) -> articles with dup_cluster_id, is_duplicate, dup_similarity."""
+
+    def expand(self, inputs):
+        articles, dups = inputs
+        return ({"article": articles | "ArticleByDoc" >> beam.Map(lambda a: (a["doc_id"], a)), "dup": dups}
+                | "JoinDups" >> beam.CoGroupByKey()
+                | "DupColumns" >> beam.ParDo(_JoinFn()))
