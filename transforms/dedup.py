@@ -3,8 +3,9 @@ connected components, canonical copy.
 
 - Signature: MinHash (rensa, 128 permutations, fixed seed) of the word
   5-gram shingles of the normalised text; stable across processes and runs.
-- Candidates come only from LSH buckets (42 bands of 3 rows) and from equal
-  ``content_hash``; never from all pairs. A bucket larger than
+- Candidates come only from LSH buckets (42 bands of 3 rows), from equal
+  ``content_hash`` and from an equal lead (the first 30 words, which a
+  teaser or truncated copy shares with its article); never from all pairs. A bucket larger than
   ``MAX_BUCKET`` pairs its members with its smallest doc_id only.
 - A candidate pair is a duplicate when the estimated Jaccard similarity is at
   least ``jaccard`` or the estimated containment of the shorter text in the
@@ -44,6 +45,17 @@ SIGNATURE_SCHEME = f"rensa-minhash/{NUM_PERM}/seed={SEED}/word{SHINGLE}"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+LEAD_WORDS = 30
+
+
+def lead_key(text: str) -> str | None:
+    """Hash of the first LEAD_WORDS words: teasers and truncations share their article's lead."""
+    import xxhash
+
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())[:LEAD_WORDS]
+    return xxhash.xxh3_64_hexdigest(" ".join(words).encode()) if len(words) == LEAD_WORDS else None
+
+
 def signature(text: str) -> tuple[bytes, int]:
     """(MinHash signature as uint32 bytes, number of distinct shingles)."""
     import rensa
@@ -72,6 +84,8 @@ def _bands(rec):
     for b in range(BANDS):
         yield f"b{b}:{sig[b * ROWS:(b + 1) * ROWS].tobytes().hex()}", rec["doc_id"]
     yield f"h:{rec['content_hash']}", rec["doc_id"]
+    if rec.get("lead"):
+        yield f"l:{rec['lead']}", rec["doc_id"]
 
 
 def _pairs(element):
@@ -211,6 +225,7 @@ def dedup_record(article) -> dict:
     """The fields of an article that near-duplicate detection needs (and the index keeps)."""
     sig, n = signature(article["text"])
     return {"doc_id": article["doc_id"], "content_hash": article["content_hash"], "sig": sig, "n": n,
+            "lead": lead_key(article["text"]),
             "published_at": article.get("published_at"), "length": len(article["text"]),
             "is_machine_translated": bool(article.get("is_machine_translated"))}
 

@@ -17,6 +17,7 @@ __all__ = [
     "REJECT_SCHEMA",
     "SEEN_SCHEMA",
     "DEDUP_INDEX_SCHEMA",
+    "INGESTED_SCHEMA",
     "make_doc_id",
     "make_raw",
     "make_reject",
@@ -73,12 +74,15 @@ DEDUP_INDEX_SCHEMA = pa.schema([
     ("content_hash", pa.string()),
     ("sig", pa.binary()),
     ("n", pa.int32()),
+    ("lead", pa.string()),
     ("published_at", _TS),
     ("length", pa.int64()),
     ("is_machine_translated", pa.bool_()),
     ("dup_cluster_id", pa.string()),
     ("run_id", pa.string()),
 ])
+
+INGESTED_SCHEMA = pa.schema([("doc_id", pa.string()), ("outcome", pa.string()), ("run_id", pa.string())])
 
 SEEN_SCHEMA = pa.schema([("url", pa.string()), ("run_id", pa.string())])
 
