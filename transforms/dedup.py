@@ -33,7 +33,7 @@ import unicodedata
 import apache_beam as beam
 import numpy as np
 
-__all__ = ["NearDuplicates", "AddDuplicateColumns", "dedup_record", "signature", "estimate", "SIGNATURE_SCHEME",
+__all__ = ["NearDuplicates", "AddDuplicateColumns", "JoinPairs", "Components", "UnionFind", "CandidatePairs", "dedup_record", "signature", "estimate", "SIGNATURE_SCHEME",
            "NUM_PERM"]
 
 NUM_PERM = 126  # 42 bands x 3 rows
@@ -97,7 +97,7 @@ def _pairs(element):
         yield from itertools.combinations(ids, 2)
 
 
-class _UnionFind(beam.CombineFn):
+class UnionFind(beam.CombineFn):
     """Edges -> {doc_id: root}; the root is the smallest doc_id of its component."""
 
     def create_accumulator(self):
@@ -160,27 +160,65 @@ class _ClusterFn(beam.DoFn):
                 yield m["doc_id"], (cluster, True, max(j, c))
 
 
+class JoinPairs(beam.PTransform):
+    """(candidate pairs (id_a, id_b), records keyed by id) -> (record_a, record_b) pairs.
+
+    Two CoGroupByKeys: no step holds more than one record and its pairs."""
+
+    def expand(self, inputs):
+        pairs, keyed = inputs
+
+        def first(kv):
+            recs = list(kv[1]["rec"])
+            return [(b, recs[0]) for b in kv[1]["pair"]] if recs else []
+
+        def second(kv):
+            recs = list(kv[1]["rec"])
+            return [(a, recs[0]) for a in kv[1]["pair"]] if recs else []
+
+        with_a = ({"pair": pairs | "ByFirst" >> beam.Map(lambda p: (p[0], p[1])), "rec": keyed}
+                  | "JoinFirst" >> beam.CoGroupByKey() | "FirstRec" >> beam.FlatMap(first))
+        return ({"pair": with_a, "rec": keyed} | "JoinSecond" >> beam.CoGroupByKey()
+                | "SecondRec" >> beam.FlatMap(second))
+
+
+class Components(beam.PTransform):
+    """(edges, records keyed by id) -> (root, [member records]) for every component with an edge."""
+
+    def expand(self, inputs):
+        edges, keyed = inputs
+        roots = (edges | "UnionFind" >> beam.CombineGlobally(UnionFind())
+                 | "RootPairs" >> beam.FlatMap(lambda m: sorted(m.items())))
+        return ({"root": roots, "rec": keyed} | "JoinRoots" >> beam.CoGroupByKey()
+                | "ByRoot" >> beam.FlatMap(lambda kv: [(r, list(kv[1]["rec"])[0]) for r in kv[1]["root"]]
+                                          if kv[1]["rec"] else [])
+                | "Members" >> beam.GroupByKey())
+
+
+class CandidatePairs(beam.PTransform):
+    """(bucket key, doc_id) -> distinct (id_a, id_b) pairs of bucket mates."""
+
+    def expand(self, keys_and_ids):
+        return (keys_and_ids | "Buckets" >> beam.GroupByKey() | "Pairs" >> beam.FlatMap(_pairs)
+                | "DistinctPairs" >> beam.Distinct())
+
+
 class _VerifyFn(beam.DoFn):
     def __init__(self, jaccard: float, containment: float, min_shingles: int):
         self.jaccard = jaccard
         self.containment = containment
         self.min_shingles = min_shingles
 
-    def process(self, element):
-        _, grouped = element
-        recs = list(grouped["rec"])
-        if not recs:
+    def process(self, pair):
+        a, b = pair
+        if a.get("old") and b.get("old"):
+            return  # earlier runs' clusters stay as they are
+        if a["content_hash"] == b["content_hash"]:
+            yield a["doc_id"], b["doc_id"]
             return
-        b = recs[0]
-        for a in grouped["pair"]:
-            if a.get("old") and b.get("old"):
-                continue  # earlier runs' clusters stay as they are
-            if a["content_hash"] == b["content_hash"]:
-                yield a["doc_id"], b["doc_id"]
-                continue
-            j, c = estimate(a["sig"], a["n"], b["sig"], b["n"])
-            if j >= self.jaccard or (c >= self.containment and min(a["n"], b["n"]) >= self.min_shingles):
-                yield a["doc_id"], b["doc_id"]
+        j, c = estimate(a["sig"], a["n"], b["sig"], b["n"])
+        if j >= self.jaccard or (c >= self.containment and min(a["n"], b["n"]) >= self.min_shingles):
+            yield a["doc_id"], b["doc_id"]
 
 
 class NearDuplicates(beam.PTransform):
@@ -199,26 +237,10 @@ class NearDuplicates(beam.PTransform):
         new, old = inputs
         recs = (new, old) | "AllRecords" >> beam.Flatten()
         keyed = recs | "RecByDoc" >> beam.Map(lambda r: (r["doc_id"], r))
-        pairs = (
-            recs
-            | "Bands" >> beam.FlatMap(_bands)
-            | "Buckets" >> beam.GroupByKey()
-            | "Pairs" >> beam.FlatMap(_pairs)
-            | "DistinctPairs" >> beam.Distinct())
-        with_a = ({"pair": pairs | "ByFirst" >> beam.Map(lambda p: (p[0], p[1])), "rec": keyed}
-                  | "JoinFirst" >> beam.CoGroupByKey()
-                  | "FirstRec" >> beam.FlatMap(
-                      lambda kv: [(b, list(kv[1]["rec"])[0]) for b in kv[1]["pair"]] if kv[1]["rec"] else []))
-        edges = ({"pair": with_a, "rec": keyed} | "JoinSecond" >> beam.CoGroupByKey()
+        pairs = recs | "Bands" >> beam.FlatMap(_bands) | "Candidates" >> CandidatePairs()
+        edges = ((pairs, keyed) | "JoinPairs" >> JoinPairs()
                  | "Verify" >> beam.ParDo(_VerifyFn(self.jaccard, self.containment, self.min_shingles)))
-        roots = (edges | "Components" >> beam.CombineGlobally(_UnionFind())
-                 | "RootPairs" >> beam.FlatMap(lambda m: sorted(m.items())))
-        return (
-            {"root": roots, "rec": keyed} | "JoinRoots" >> beam.CoGroupByKey()
-            | "ByRoot" >> beam.FlatMap(lambda kv: [(r, list(kv[1]["rec"])[0]) for r in kv[1]["root"]]
-                                      if kv[1]["rec"] else [])
-            | "Clusters" >> beam.GroupByKey()
-            | "Canonical" >> beam.ParDo(_ClusterFn()))
+        return (edges, keyed) | "Components" >> Components() | "Canonical" >> beam.ParDo(_ClusterFn())
 
 
 def dedup_record(article) -> dict:
