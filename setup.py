@@ -25,7 +25,8 @@ INSTALL_REQUIRES = [
     "feedparser>=6.0.11,<7",
     "httpx>=0.27,<1",
     "numpy>=1.24,<3",
-    "rensa>=0.5,<0.6",  # MinHash signatures are stored in index/: a new hashing scheme would not match them
+    "rensa>=0.5,<0.6",
+    "wordfreq>=3.1,<4",  # MinHash signatures are stored in index/: a new hashing scheme would not match them
 ]
 
 setup(

@@ -6,6 +6,7 @@ Extract (read, decode, extract), transform (language, annotate), load
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from typing import Any
 
@@ -23,7 +24,9 @@ from transforms.language import DetectLanguage
 from transforms.read import ReadDocuments
 from transforms.feeds import EntryDocuments, FeedEntries, SeenUrlRows, SplitSeenEntries, WriteFeedState, load_json
 from transforms.fetch import FetchSettings
-from transforms.records import ARTICLE_SCHEMA, DEDUP_INDEX_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
+from transforms.records import (ARTICLE_SCHEMA, DEDUP_INDEX_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA,
+                                STORY_INDEX_SCHEMA)
+from transforms.stories import AddStoryColumn, StoryGroups, story_record
 from transforms.write import CommitRun, WriteParquet, staging_dir
 
 __all__ = ["build", "fetch_settings", "new_run_id", "SEEDS_DIR"]
@@ -128,25 +131,36 @@ def _dedup_index(p: beam.Pipeline, output: str):
 
 
 class _IndexRows(beam.PTransform):
-    """(dedup records, final articles) -> index rows: signature plus the cluster the article joined."""
+    """(records, final articles) -> index rows: the record plus what the article became (its cluster, story)."""
 
-    def __init__(self, run_id: str):
+    def __init__(self, run_id: str, fields: tuple[str, ...]):
         super().__init__()
         self.run_id = run_id
+        self.fields = fields
 
     def expand(self, inputs):
         records, articles = inputs
-        run_id = self.run_id
+        run_id, fields = self.run_id, self.fields
 
         def row(kv):
             _, g = kv
             for rec in g["rec"]:
                 for a in g["article"]:
-                    yield {**rec, "dup_cluster_id": a["dup_cluster_id"], "run_id": run_id}
+                    yield {**rec, **{f: a[f] for f in fields}, "run_id": run_id}
 
         return ({"rec": records | "RecKey" >> beam.Map(lambda r: (r["doc_id"], r)),
                  "article": articles | "ArtKey" >> beam.Map(lambda a: (a["doc_id"], a))}
                 | "JoinIndex" >> beam.CoGroupByKey() | "IndexRow" >> beam.FlatMap(row))
+
+
+def _story_index(p: beam.Pipeline, output: str):
+    """Term vectors and stories of the articles earlier runs wrote (index/stories/*.parquet)."""
+    pattern = FileSystems.join(output, "index", "stories", "*.parquet")
+    if not FileSystems.match([pattern])[0].metadata_list:
+        return p | "NoStoryIndex" >> beam.Create([])
+    return (p | "ReadStoryIndex" >> beam.io.ReadFromParquet(pattern)
+            | "OldStory" >> beam.Map(lambda r: {**r, "terms": [tuple(t) for t in json.loads(r["terms"])],
+                                                 "old": True}))
 
 
 def _seen_urls(p: beam.Pipeline, state_dir: str):
@@ -215,7 +229,10 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     records = fresh_articles | "DedupRecords" >> beam.Map(dedup_record)
     dups = (records, _dedup_index(p, output)) | "NearDuplicates" >> NearDuplicates(
         o.dup_threshold, o.dup_containment)
-    articles = (fresh_articles, dups) | "DuplicateColumns" >> AddDuplicateColumns()
+    with_dups = (fresh_articles, dups) | "DuplicateColumns" >> AddDuplicateColumns()
+    story_records = with_dups | "StoryRecords" >> beam.Map(story_record)
+    stories = (story_records, _story_index(p, output)) | "Stories" >> StoryGroups(o.story_threshold)
+    articles = (with_dups, stories) | "StoryColumn" >> AddStoryColumn()
     rejects = _stamp_rejects(
         (new_read_rejects["new"], entries["rejects"], entry_docs["rejects"], file_out["rejects"], feed_out["rejects"])
         | "AllRejects" >> beam.Flatten(),
@@ -228,8 +245,12 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
                                                    o.rows_per_shard),
         rejects | "WriteRejects" >> WriteParquet(staging, "rejects", partition, run_id, REJECT_SCHEMA,
                                                  o.rows_per_shard),
-        (records, articles) | "IndexRows" >> _IndexRows(run_id)
+        (records, articles) | "IndexRows" >> _IndexRows(run_id, ("dup_cluster_id",))
         | "WriteIndex" >> WriteParquet(staging, "index/dedup", None, run_id, DEDUP_INDEX_SCHEMA, o.rows_per_shard),
+        (story_records | "TermsJson" >> beam.Map(lambda r: {**r, "terms": json.dumps(r["terms"])}), articles)
+        | "StoryIndexRows" >> _IndexRows(run_id, ("story_id",))
+        | "WriteStoryIndex" >> WriteParquet(staging, "index/stories", None, run_id, STORY_INDEX_SCHEMA,
+                                            o.rows_per_shard),
         (articles | "ArticleIds" >> beam.Map(lambda a: {"doc_id": a["doc_id"], "outcome": "article", "run_id": run_id}),
          rejects | "RejectIds" >> beam.Map(lambda r: {"doc_id": r["doc_id"], "outcome": "reject", "run_id": run_id}))
         | "IngestedIds" >> beam.Flatten()

@@ -42,6 +42,8 @@ class NewsbeamOptions(PipelineOptions):
                             help="estimated Jaccard similarity (word 5-grams) from which two articles are near-copies")
         parser.add_argument("--dup-containment", dest="dup_containment", type=float, default=0.8,
                             help="estimated share of the shorter article found in the longer (teasers, truncations)")
+        parser.add_argument("--story-threshold", dest="story_threshold", type=float, default=0.35,
+                            help="cosine similarity of TF-IDF vectors from which two articles are on one story")
         parser.add_argument("--rows-per-shard", dest="rows_per_shard", type=int, default=20000,
                             help="target rows per Parquet shard")
         parser.add_argument("--lang-max-chars", dest="lang_max_chars", type=int, default=600,

@@ -10,17 +10,17 @@ from conftest import beam_test_pipeline, read_table
 from pipeline.cli import run
 from transforms.dedup import NearDuplicates, dedup_record, estimate, signature
 
-BASE = ("The regional parliament voted on Wednesday to approve a new law on public transport subsidies after a "
+BASE = ("The Lower Saxony parliament in Hanover voted on Wednesday to approve a new law on public transport subsidies after a "
         "debate that lasted more than nine hours. Supporters said the measure would make buses and trains cheaper "
         "for students and pensioners across the region, and that it would cut traffic in the largest cities. The "
         "opposition argued that the cost had been underestimated by at least a third and called for an independent "
-        "review before any money is spent. The transport minister said the first reduced fares would apply from "
+        "review before any money is spent. Transport minister Katrin Vogel said the first reduced fares would apply from "
         "the beginning of next year and that operators had already agreed to the new timetable. Trade unions "
         "welcomed the vote but warned that staff shortages could delay the planned increase in services. A final "
         "decision on the budget for the coming year is expected before the end of the month, officials said.")
-SAME_STORY = ("Lawmakers in the region backed cheaper public transport on Wednesday. The new subsidy law, passed "
+SAME_STORY = ("Lawmakers in Hanover backed cheaper public transport for Lower Saxony on Wednesday. The subsidy law, passed "
               "after a nine-hour session, lowers fares for young people and retirees. Critics in the opposition "
-              "said the price tag was far higher than the government admits and demanded an audit. The minister "
+              "said the price tag was far higher than the government admits and demanded an audit. Minister Katrin Vogel "
               "promised lower fares from January, while unions said hiring drivers would be the real challenge. "
               "The budget vote is due later this month.")
 

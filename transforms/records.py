@@ -18,6 +18,7 @@ __all__ = [
     "SEEN_SCHEMA",
     "DEDUP_INDEX_SCHEMA",
     "INGESTED_SCHEMA",
+    "STORY_INDEX_SCHEMA",
     "make_doc_id",
     "make_raw",
     "make_reject",
@@ -50,6 +51,7 @@ ARTICLE_SCHEMA = pa.schema([
     ("dup_cluster_id", pa.string()),
     ("is_duplicate", pa.bool_()),
     ("dup_similarity", pa.float32()),
+    ("story_id", pa.string()),
     ("extractor", pa.string()),
     ("pipeline_version", pa.string()),
     ("run_id", pa.string()),
@@ -79,6 +81,14 @@ DEDUP_INDEX_SCHEMA = pa.schema([
     ("length", pa.int64()),
     ("is_machine_translated", pa.bool_()),
     ("dup_cluster_id", pa.string()),
+    ("run_id", pa.string()),
+])
+
+STORY_INDEX_SCHEMA = pa.schema([
+    ("doc_id", pa.string()),
+    ("dup_cluster_id", pa.string()),
+    ("terms", pa.string()),  # JSON [[word, weight], ...]
+    ("story_id", pa.string()),
     ("run_id", pa.string()),
 ])
 

@@ -1,0 +1,146 @@
+"""Stories: articles about the same event share a ``story_id``.
+
+A looser layer than near-duplicates: different outlets' articles on one
+event share names, places and numbers, not sentences.
+
+- Each article becomes a TF-IDF vector of its rarest words (top 60). The
+  document frequencies come from a background corpus, not from the batch:
+  wordfreq's word frequencies for the article's language (IDF ~ 7 - Zipf
+  frequency), so a run of five articles weighs words as a run of a million
+  would. Capitalised words inside sentences (names, places) and numbers are
+  boosted.
+- Candidates: articles sharing one of their 10 heaviest words (buckets over
+  ``dedup.MAX_BUCKET`` pair with their smallest id only); never all pairs.
+- Edge: cosine similarity >= ``threshold``; near-duplicates are always in
+  the same story.
+- Stories are connected components. An article of an earlier run keeps its
+  story: a new article joining it gets that story_id (the smallest, when it
+  links several); a new story is named after its smallest doc_id.
+"""
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+
+import apache_beam as beam
+
+from transforms.dedup import CandidatePairs, Components, JoinPairs
+
+__all__ = ["StoryGroups", "AddStoryColumn", "story_record", "term_vector", "cosine"]
+
+TOP_TERMS = 60
+KEY_TERMS = 10
+MIN_IDF = 2.5
+_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _languages() -> frozenset[str]:
+    from wordfreq import available_languages
+
+    return frozenset(available_languages())
+
+
+@lru_cache(maxsize=200_000)
+def _idf(word: str, lang: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return max(0.0, 7.0 - zipf_frequency(word, lang))
+
+
+def term_vector(text: str, title: str | None = None, language: str | None = None) -> list[tuple[str, float]]:
+    """The article's heaviest words with unit-normalised TF-IDF weights, heaviest first."""
+    lang = language if language in _languages() else "en"
+    counts: dict[str, float] = {}
+    sentence_start = True
+    for tok in _TOKEN.findall(f"{title or ''}\n{text}"):
+        low = tok.casefold()
+        if low[0].isdigit():
+            counts[low] = counts.get(low, 0.0) + 1.3
+        elif len(low) >= 3:
+            idf = _idf(low, lang)
+            if idf >= MIN_IDF:
+                boost = 1.5 if (tok[0].isupper() and not sentence_start) else 1.0
+                counts[low] = counts.get(low, 0.0) + boost
+        sentence_start = tok.endswith((".", "!", "?"))
+    weights = {w: (1.0 + math.log(c)) * (_idf(w, lang) if not w[0].isdigit() else 4.0) for w, c in counts.items()}
+    top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
+    norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
+    return [(w, round(v / norm, 6)) for w, v in top]
+
+
+def cosine(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> float:
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    lookup = dict(large)
+    return sum(v * lookup.get(w, 0.0) for w, v in small)
+
+
+def story_record(article) -> dict:
+    return {"doc_id": article["doc_id"], "dup_cluster_id": article["dup_cluster_id"],
+            "terms": term_vector(article["text"], article.get("title"), article.get("language"))}
+
+
+def _keys(rec):
+    for w, _ in rec["terms"][:KEY_TERMS]:
+        yield f"t:{w}", rec["doc_id"]
+    if rec.get("dup_cluster_id") and not rec.get("old"):
+        yield f"d:{rec['dup_cluster_id']}", rec["doc_id"]
+
+
+class _EdgeFn(beam.DoFn):
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+
+    def process(self, pair):
+        a, b = pair
+        if a.get("old") and b.get("old"):
+            return  # earlier runs' stories stay as they are
+        same_copy = a.get("dup_cluster_id") and a.get("dup_cluster_id") == b.get("dup_cluster_id")
+        if same_copy or cosine(a["terms"], b["terms"]) >= self.threshold:
+            yield a["doc_id"], b["doc_id"]
+
+
+class _StoryIdFn(beam.DoFn):
+    def process(self, element):
+        _, members = element
+        members = list(members)
+        old = sorted(m["story_id"] for m in members if m.get("old") and m.get("story_id"))
+        story = old[0] if old else min(m["doc_id"] for m in members)
+        for m in members:
+            if not m.get("old"):
+                yield m["doc_id"], story
+
+
+class StoryGroups(beam.PTransform):
+    """(new story records, index records) -> (doc_id, story_id) for new articles in a multi-article story."""
+
+    def __init__(self, threshold: float = 0.35):
+        super().__init__()
+        self.threshold = threshold
+
+    def expand(self, inputs):
+        new, old = inputs
+        recs = (new, old) | "AllRecords" >> beam.Flatten()
+        keyed = recs | "RecByDoc" >> beam.Map(lambda r: (r["doc_id"], r))
+        pairs = recs | "Keys" >> beam.FlatMap(_keys) | "Candidates" >> CandidatePairs()
+        edges = (pairs, keyed) | "JoinPairs" >> JoinPairs() | "Similar" >> beam.ParDo(_EdgeFn(self.threshold))
+        return (edges, keyed) | "Components" >> Components() | "StoryIds" >> beam.ParDo(_StoryIdFn())
+
+
+class _JoinFn(beam.DoFn):
+    def process(self, element):
+        doc_id, g = element
+        found = list(g["story"])
+        for a in g["article"]:
+            yield {**a, "story_id": found[0] if found else doc_id}
+
+
+class AddStoryColumn(beam.PTransform):
+    """(articles, StoryGroups output) -> articles with ``story_id``."""
+
+    def expand(self, inputs):
+        articles, stories = inputs
+        return ({"article": articles | "ArticleByDoc" >> beam.Map(lambda a: (a["doc_id"], a)), "story": stories}
+                | "JoinStories" >> beam.CoGroupByKey() | "StoryColumn" >> beam.ParDo(_JoinFn()))
+
