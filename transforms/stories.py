@@ -7,8 +7,7 @@ event share names, places and numbers, not sentences.
   document frequencies come from a background corpus, not from the batch:
   wordfreq's word frequencies for the article's language (IDF ~ 7 - Zipf
   frequency), so a run of five articles weighs words as a run of a million
-  would. Capitalised words inside sentences (names, places) and numbers are
-  boosted.
+  would. Capitalised words (names, places) and numbers are boosted.
 - Candidates: articles sharing one of their 10 heaviest words (buckets over
   ``dedup.MAX_BUCKET`` pair with their smallest id only); never all pairs.
 - Edge: cosine similarity >= ``threshold``; near-duplicates are always in
@@ -42,18 +41,27 @@ def _languages() -> frozenset[str]:
     return frozenset(available_languages())
 
 
-@lru_cache(maxsize=200_000)
-def _idf(word: str, lang: str) -> float:
-    from wordfreq import zipf_frequency
+@lru_cache(maxsize=None)
+def _frequencies(lang: str) -> dict[str, float]:
+    """wordfreq's word -> frequency table for a language, loaded once per process.
 
-    return max(0.0, 7.0 - zipf_frequency(word, lang))
+    Looked up directly: wordfreq's own lookup functions tokenise the word first,
+    which for Japanese, Korean and Chinese needs optional tokenisers."""
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict(lang, wordlist="best")
+
+
+def _idf(word: str, lang: str) -> float:
+    freq = _frequencies(lang).get(word, 0.0)
+    zipf = math.log10(freq) + 9.0 if freq > 0 else 0.0
+    return max(0.0, 7.0 - zipf)
 
 
 def term_vector(text: str, title: str | None = None, language: str | None = None) -> list[tuple[str, float]]:
     """The article's heaviest words with unit-normalised TF-IDF weights, heaviest first."""
     lang = language if language in _languages() else "en"
     counts: dict[str, float] = {}
-    sentence_start = True
     for tok in _TOKEN.findall(f"{title or ''}\n{text}"):
         low = tok.casefold()
         if low[0].isdigit():
@@ -61,9 +69,7 @@ def term_vector(text: str, title: str | None = None, language: str | None = None
         elif len(low) >= 3:
             idf = _idf(low, lang)
             if idf >= MIN_IDF:
-                boost = 1.5 if (tok[0].isupper() and not sentence_start) else 1.0
-                counts[low] = counts.get(low, 0.0) + boost
-        sentence_start = tok.endswith((".", "!", "?"))
+                counts[low] = counts.get(low, 0.0) + (1.5 if tok[0].isupper() else 1.0)
     weights = {w: (1.0 + math.log(c)) * (_idf(w, lang) if not w[0].isdigit() else 4.0) for w, c in counts.items()}
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
     norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
