@@ -6,7 +6,6 @@ Extract (read, decode, extract), transform (language, annotate), load
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from typing import Any
 
@@ -18,15 +17,12 @@ from pipeline.options import NewsbeamOptions
 from pipeline.version import __version__
 from transforms.annotate import AnnotateArticles
 from transforms.decode import DecodeDocuments
-from transforms.dedup import AddDuplicateColumns, NearDuplicates, dedup_record
 from transforms.extract import ExtractArticles
 from transforms.language import DetectLanguage
 from transforms.read import ReadDocuments
 from transforms.feeds import EntryDocuments, FeedEntries, SeenUrlRows, SplitSeenEntries, WriteFeedState, load_json
 from transforms.fetch import FetchSettings
-from transforms.records import (ARTICLE_SCHEMA, DEDUP_INDEX_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA,
-                                STORY_INDEX_SCHEMA)
-from transforms.stories import AddStoryColumn, StoryGroups, story_record
+from transforms.records import ARTICLE_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
 from transforms.write import CommitRun, WriteParquet, staging_dir
 
 __all__ = ["build", "fetch_settings", "new_run_id", "SEEDS_DIR"]
@@ -81,86 +77,6 @@ def fetch_settings(o: NewsbeamOptions) -> FetchSettings:
                          max_bytes=o.max_doc_bytes, retries=o.fetch_retries, max_retry_wait=o.max_retry_wait,
                          min_host_interval=o.min_host_interval, allow_private=o.allow_private_hosts,
                          respect_robots=not o.ignore_robots)
-
-
-def _ingested_ids(p: beam.Pipeline, output: str):
-    """doc_ids earlier runs into this output wrote as an article or a reject (index/ingested/*.parquet)."""
-    pattern = FileSystems.join(output, "index", "ingested", "*.parquet")
-    if not FileSystems.match([pattern])[0].metadata_list:
-        return p | "NoIngested" >> beam.Create([])
-    return (p | "ReadIngested" >> beam.io.ReadFromParquet(pattern, columns=["doc_id"])
-            | "IngestedId" >> beam.Map(lambda r: r["doc_id"]))
-
-
-class _SplitIngestedFn(beam.DoFn):
-    def __init__(self, what: str):
-        self.what = what
-
-    def process(self, element):
-        _, g = element
-        items = list(g["item"])
-        if list(g["seen"]):
-            for _ in items:
-                yield beam.pvalue.TaggedOutput("already", f"already/{self.what}_ingested_before")
-        else:
-            yield from items
-
-
-class SplitIngested(beam.PTransform):
-    """(documents or rejects, ingested doc_ids) -> ``new`` ones and ``already`` stat keys."""
-
-    def __init__(self, what: str):
-        super().__init__()
-        self.what = what
-
-    def expand(self, inputs):
-        items, ingested = inputs
-        return ({"item": items | "ById" >> beam.Map(lambda d: (d["doc_id"], d)),
-                 "seen": ingested | "SeenId" >> beam.Map(lambda i: (i, True))}
-                | "Join" >> beam.CoGroupByKey()
-                | "Split" >> beam.ParDo(_SplitIngestedFn(self.what)).with_outputs("already", main="new"))
-
-
-def _dedup_index(p: beam.Pipeline, output: str):
-    """Signature records of the articles earlier runs wrote into this output (index/dedup/*.parquet)."""
-    pattern = FileSystems.join(output, "index", "dedup", "*.parquet")
-    if not FileSystems.match([pattern])[0].metadata_list:
-        return p | "NoIndex" >> beam.Create([])
-    return (p | "ReadIndex" >> beam.io.ReadFromParquet(pattern)
-            | "OldRecord" >> beam.Map(lambda r: {**r, "old": True}))
-
-
-class _IndexRows(beam.PTransform):
-    """(records, final articles) -> index rows: the record plus what the article became (its cluster, story)."""
-
-    def __init__(self, run_id: str, fields: tuple[str, ...]):
-        super().__init__()
-        self.run_id = run_id
-        self.fields = fields
-
-    def expand(self, inputs):
-        records, articles = inputs
-        run_id, fields = self.run_id, self.fields
-
-        def row(kv):
-            _, g = kv
-            for rec in g["rec"]:
-                for a in g["article"]:
-                    yield {**rec, **{f: a[f] for f in fields}, "run_id": run_id}
-
-        return ({"rec": records | "RecKey" >> beam.Map(lambda r: (r["doc_id"], r)),
-                 "article": articles | "ArtKey" >> beam.Map(lambda a: (a["doc_id"], a))}
-                | "JoinIndex" >> beam.CoGroupByKey() | "IndexRow" >> beam.FlatMap(row))
-
-
-def _story_index(p: beam.Pipeline, output: str):
-    """Term vectors and stories of the articles earlier runs wrote (index/stories/*.parquet)."""
-    pattern = FileSystems.join(output, "index", "stories", "*.parquet")
-    if not FileSystems.match([pattern])[0].metadata_list:
-        return p | "NoStoryIndex" >> beam.Create([])
-    return (p | "ReadStoryIndex" >> beam.io.ReadFromParquet(pattern)
-            | "OldStory" >> beam.Map(lambda r: {**r, "terms": [tuple(t) for t in json.loads(r["terms"])],
-                                                 "old": True}))
 
 
 def _seen_urls(p: beam.Pipeline, state_dir: str):
@@ -220,21 +136,11 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # extraction stays fused with the step that produced the documents
     # (a Flatten before extraction lost the tail of a bundle on the
     # multi-process FnApiRunner in our tests; see docs/benchmarks.md)
-    ingested = _ingested_ids(p, output)
-    new_docs = (read["docs"], ingested) | "DocsNotIngested" >> SplitIngested("docs")
-    new_read_rejects = (read["rejects"], ingested) | "RejectsNotIngested" >> SplitIngested("rejects")
-    file_out = new_docs["new"] | "Files" >> ProcessDocuments(o, run_id, started_at)
+    file_out = read["docs"] | "Files" >> ProcessDocuments(o, run_id, started_at)
     feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(o, run_id, started_at)
-    fresh_articles = (file_out["articles"], feed_out["articles"]) | "AllArticles" >> beam.Flatten()
-    records = fresh_articles | "DedupRecords" >> beam.Map(dedup_record)
-    dups = (records, _dedup_index(p, output)) | "NearDuplicates" >> NearDuplicates(
-        o.dup_threshold, o.dup_containment)
-    with_dups = (fresh_articles, dups) | "DuplicateColumns" >> AddDuplicateColumns()
-    story_records = with_dups | "StoryRecords" >> beam.Map(story_record)
-    stories = (story_records, _story_index(p, output)) | "Stories" >> StoryGroups(o.story_threshold)
-    articles = (with_dups, stories) | "StoryColumn" >> AddStoryColumn()
+    articles = (file_out["articles"], feed_out["articles"]) | "AllArticles" >> beam.Flatten()
     rejects = _stamp_rejects(
-        (new_read_rejects["new"], entries["rejects"], entry_docs["rejects"], file_out["rejects"], feed_out["rejects"])
+        (read["rejects"], entries["rejects"], entry_docs["rejects"], file_out["rejects"], feed_out["rejects"])
         | "AllRejects" >> beam.Flatten(),
         run_id, started_at)
 
@@ -245,16 +151,6 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
                                                    o.rows_per_shard),
         rejects | "WriteRejects" >> WriteParquet(staging, "rejects", partition, run_id, REJECT_SCHEMA,
                                                  o.rows_per_shard),
-        (records, articles) | "IndexRows" >> _IndexRows(run_id, ("dup_cluster_id",))
-        | "WriteIndex" >> WriteParquet(staging, "index/dedup", None, run_id, DEDUP_INDEX_SCHEMA, o.rows_per_shard),
-        (story_records | "TermsJson" >> beam.Map(lambda r: {**r, "terms": json.dumps(r["terms"])}), articles)
-        | "StoryIndexRows" >> _IndexRows(run_id, ("story_id",))
-        | "WriteStoryIndex" >> WriteParquet(staging, "index/stories", None, run_id, STORY_INDEX_SCHEMA,
-                                            o.rows_per_shard),
-        (articles | "ArticleIds" >> beam.Map(lambda a: {"doc_id": a["doc_id"], "outcome": "article", "run_id": run_id}),
-         rejects | "RejectIds" >> beam.Map(lambda r: {"doc_id": r["doc_id"], "outcome": "reject", "run_id": run_id}))
-        | "IngestedIds" >> beam.Flatten()
-        | "WriteIngested" >> WriteParquet(staging, "index/ingested", None, run_id, INGESTED_SCHEMA, 1_000_000),
         seen_rows | "WriteSeen" >> WriteParquet(staging, "state/seen", None, run_id, SEEN_SCHEMA, 1_000_000,
                                                    key="url"),
         entries["feed_state"] | "WriteFeedState" >> WriteFeedState(staging, feed_state),
@@ -269,10 +165,10 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
         "versions": _versions(),
     }
     notes = (entries["notes"] | "FeedNotes" >> beam.Map(lambda n: f"notes/{n}"),
-             fresh["already"], new_docs["already"], new_read_rejects["already"]) | "Notes" >> beam.Flatten()
+             fresh["already"]) | "Notes" >> beam.Flatten()
     # documents into extraction vs articles and rejects out of it: the manifest's "unaccounted"
     flow = (
-        new_docs["new"] | "DocsIn" >> beam.Map(lambda _: "flow/in"),
+        read["docs"] | "DocsIn" >> beam.Map(lambda _: "flow/in"),
         entry_docs["docs"] | "PagesIn" >> beam.Map(lambda _: "flow/in"),
         (file_out["articles"], feed_out["articles"], file_out["rejects"], feed_out["rejects"])
         | "FlowOut" >> beam.Flatten() | "Out" >> beam.Map(lambda _: "flow/out"),

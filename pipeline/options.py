@@ -38,12 +38,6 @@ class NewsbeamOptions(PipelineOptions):
                             help="address-space cap of the extraction process, in MiB")
         parser.add_argument("--min-words", dest="min_words", type=int, default=10,
                             help="articles with fewer words of text are rejected as too_short")
-        parser.add_argument("--dup-threshold", dest="dup_threshold", type=float, default=0.5,
-                            help="estimated Jaccard similarity (word 5-grams) from which two articles are near-copies")
-        parser.add_argument("--dup-containment", dest="dup_containment", type=float, default=0.8,
-                            help="estimated share of the shorter article found in the longer (teasers, truncations)")
-        parser.add_argument("--story-threshold", dest="story_threshold", type=float, default=0.35,
-                            help="cosine similarity of TF-IDF vectors from which two articles are on one story")
         parser.add_argument("--rows-per-shard", dest="rows_per_shard", type=int, default=20000,
                             help="target rows per Parquet shard")
         parser.add_argument("--lang-max-chars", dest="lang_max_chars", type=int, default=600,

@@ -1,13 +1,11 @@
-"""Near-duplicates: exact copies, each kind of variant, same-story articles, the canonical rule, incremental runs."""
+"""Near-duplicates (transforms.dedup, not yet wired into `newsbeam run`): exact copies, each kind of
+variant, same-story articles, the canonical rule, an earlier run's canonical."""
 import datetime as dt
-import json
-import os
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
-from conftest import beam_test_pipeline, read_table
-from pipeline.cli import run
+from conftest import beam_test_pipeline
 from transforms.dedup import NearDuplicates, dedup_record, estimate, signature
 
 BASE = ("The Lower Saxony parliament in Hanover voted on Wednesday to approve a new law on public transport subsidies after a "
@@ -72,20 +70,3 @@ def test_canonical_rule_prefers_human_then_earliest_then_longest_then_smallest_i
 def test_an_earlier_runs_article_stays_canonical():
     old = {**dedup_record(_article("old", BASE[: len(BASE) // 2])), "old": True, "dup_cluster_id": "old"}
     check([_article("new", BASE, dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))], [("new", "old", True)], [old])
-
-
-def test_split_runs_point_new_copies_at_the_first_runs_canonical(tmp_path):
-    out = str(tmp_path / "out")
-    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    first.write_text(json.dumps({"url": "https://a.example/1", "text": BASE}) + "\n")
-    second.write_text(json.dumps({"url": "https://b.example/9", "text": BASE + " Updated at noon."}) + "\n"
-                      + json.dumps({"url": "https://c.example/2", "text": SAME_STORY}) + "\n")
-    run(["--input", str(first), "--output", out], quiet=True)
-    run(["--input", str(second), "--output", out], quiet=True)
-    rows = {r["url"]: r for r in read_table(out, "articles")}
-    canonical = rows["https://a.example/1"]["doc_id"]
-    assert rows["https://b.example/9"]["dup_cluster_id"] == canonical and rows["https://b.example/9"]["is_duplicate"]
-    assert rows["https://b.example/9"]["dup_similarity"] > 0.8
-    assert not rows["https://c.example/2"]["is_duplicate"]
-    assert rows["https://c.example/2"]["dup_cluster_id"] == rows["https://c.example/2"]["doc_id"]
-    assert len(os.listdir(os.path.join(out, "runs"))) == 2
