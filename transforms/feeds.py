@@ -107,19 +107,26 @@ class _ExpandSourcesFn(beam.DoFn):
             yield source
 
 
-class _FeedEntriesFn(beam.DoFn):
-    """feed source -> entry dicts; new feed state and rejects tagged."""
+class _FetchingDoFn(beam.DoFn):
+    """A DoFn with one SafeFetcher (HTTP connection pool, robots cache) per instance."""
 
-    def __init__(self, settings: FetchSettings, feed_state: dict[str, dict[str, str]]):
+    def __init__(self, settings: FetchSettings):
         self.settings = settings
-        self.feed_state = feed_state
-        self.problems = Metrics.counter(NAMESPACE, "feed_problems")
 
     def setup(self):
         self.fetcher = SafeFetcher(self.settings)
 
     def teardown(self):
         self.fetcher.close()
+
+
+class _FeedEntriesFn(_FetchingDoFn):
+    """feed source -> entry dicts; new feed state and rejects tagged."""
+
+    def __init__(self, settings: FetchSettings, feed_state: dict[str, dict[str, str]]):
+        super().__init__(settings)
+        self.feed_state = feed_state
+        self.problems = Metrics.counter(NAMESPACE, "feed_problems")
 
     def process(self, source: str):
         content_type = None
@@ -230,18 +237,12 @@ class _FromEntryFn(beam.DoFn):
                        declared_language=entry["language"], feed_url=entry["feed_url"])
 
 
-class _FetchHostFn(beam.DoFn):
+class _FetchHostFn(_FetchingDoFn):
     """(host, entries) -> fetched pages, one host at a time, in URL order."""
 
     def __init__(self, settings: FetchSettings):
-        self.settings = settings
+        super().__init__(settings)
         self.fetched = Metrics.counter(NAMESPACE, "pages_fetched")
-
-    def setup(self):
-        self.fetcher = SafeFetcher(self.settings)
-
-    def teardown(self):
-        self.fetcher.close()
 
     def process(self, element):
         _, entries = element

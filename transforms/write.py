@@ -41,14 +41,9 @@ def _mkdirs(path: str) -> None:
 
 
 class _WriteShardFn(beam.DoFn):
-    def __init__(self, staging: str, table: str, partition: str | None, run_id: str, schema: pa.Schema,
-                 key: str = "doc_id"):
-        self.key = key
-        self.staging = staging
-        self.table = table
-        self.partition = partition
-        self.run_id = run_id
-        self.schema = schema
+    def __init__(self, spec: "WriteParquet"):
+        self.key, self.staging, self.table = spec.key, spec.staging, spec.table
+        self.partition, self.run_id, self.schema = spec.partition, spec.run_id, spec.schema
 
     def process(self, element):
         shard, rows = element
@@ -93,8 +88,7 @@ class WriteParquet(beam.PTransform):
             rows
             | "Shard" >> beam.Map(key, beam.pvalue.AsSingleton(count))
             | "GroupShards" >> beam.GroupByKey()
-            | "WriteShards" >> beam.ParDo(_WriteShardFn(self.staging, self.table, self.partition, self.run_id,
-                                                        self.schema, self.key)))
+            | "WriteShards" >> beam.ParDo(_WriteShardFn(self)))
 
 
 class RunStats(beam.CombineFn):
