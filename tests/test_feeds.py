@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import SHARED, manifest, read_table
+from conftest import SHARED, read_table
 from feedserver import FeedServer
 from pipeline.cli import run
 from transforms.feedparse import FeedError, parse_feed, parse_opml

@@ -16,9 +16,6 @@ __all__ = [
     "ARTICLE_SCHEMA",
     "REJECT_SCHEMA",
     "SEEN_SCHEMA",
-    "DEDUP_INDEX_SCHEMA",
-    "INGESTED_SCHEMA",
-    "STORY_INDEX_SCHEMA",
     "make_doc_id",
     "make_raw",
     "make_reject",
@@ -66,29 +63,6 @@ REJECT_SCHEMA = pa.schema([
     ("run_id", pa.string()),
 ])
 
-
-DEDUP_INDEX_SCHEMA = pa.schema([
-    ("doc_id", pa.string()),
-    ("content_hash", pa.string()),
-    ("sig", pa.binary()),
-    ("n", pa.int32()),
-    ("lead", pa.string()),
-    ("published_at", _TS),
-    ("length", pa.int64()),
-    ("is_machine_translated", pa.bool_()),
-    ("dup_cluster_id", pa.string()),
-    ("run_id", pa.string()),
-])
-
-STORY_INDEX_SCHEMA = pa.schema([
-    ("doc_id", pa.string()),
-    ("dup_cluster_id", pa.string()),
-    ("terms", pa.string()),  # JSON [[word, weight], ...]
-    ("story_id", pa.string()),
-    ("run_id", pa.string()),
-])
-
-INGESTED_SCHEMA = pa.schema([("doc_id", pa.string()), ("outcome", pa.string()), ("run_id", pa.string())])
 
 SEEN_SCHEMA = pa.schema([("url", pa.string()), ("run_id", pa.string())])
 
