@@ -73,7 +73,7 @@ def _stamp_rejects(rejects, run_id: str, ingested_at: dt.datetime):
 
 
 def fetch_settings(o: NewsbeamOptions) -> FetchSettings:
-    return FetchSettings(read_timeout=o.fetch_timeout, deadline=max(o.fetch_timeout * 3, o.fetch_timeout),
+    return FetchSettings(read_timeout=o.fetch_timeout, deadline=o.fetch_timeout * 3,
                          max_bytes=o.max_doc_bytes, retries=o.fetch_retries, max_retry_wait=o.max_retry_wait,
                          min_host_interval=o.min_host_interval, allow_private=o.allow_private_hosts,
                          respect_robots=not o.ignore_robots)
@@ -91,10 +91,11 @@ def _seen_urls(p: beam.Pipeline, state_dir: str):
 class ProcessDocuments(beam.PTransform):
     """raw documents -> annotated articles and rejects: decode, extract, language, annotate."""
 
-    def __init__(self, o: NewsbeamOptions, run_id: str, started_at: dt.datetime):
+    def __init__(self, timeout: float, memory_mb: int, min_words: int, lang_max_chars: int, run_id: str,
+                 started_at: dt.datetime):
         super().__init__()
-        self.timeout, self.memory_mb, self.min_words = o.extract_timeout, o.extract_memory_mb, o.min_words
-        self.lang_max_chars = o.lang_max_chars
+        self.timeout, self.memory_mb, self.min_words = timeout, memory_mb, min_words
+        self.lang_max_chars = lang_max_chars
         self.run_id, self.started_at = run_id, started_at
 
     def expand(self, docs):
@@ -136,8 +137,9 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # extraction stays fused with the step that produced the documents
     # (a Flatten before extraction lost the tail of a bundle on the
     # multi-process FnApiRunner in our tests; see docs/benchmarks.md)
-    file_out = read["docs"] | "Files" >> ProcessDocuments(o, run_id, started_at)
-    feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(o, run_id, started_at)
+    process = (o.extract_timeout, o.extract_memory_mb, o.min_words, o.lang_max_chars, run_id, started_at)
+    file_out = read["docs"] | "Files" >> ProcessDocuments(*process)
+    feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(*process)
     articles = (file_out["articles"], feed_out["articles"]) | "AllArticles" >> beam.Flatten()
     rejects = _stamp_rejects(
         (read["rejects"], entries["rejects"], entry_docs["rejects"], file_out["rejects"], feed_out["rejects"])
