@@ -1,4 +1,4 @@
-"""The ``newsbeam`` command line: ``newsbeam run`` and ``newsbeam stream``.
+"""The ``newsbeam`` command line: ``newsbeam run``, ``newsbeam stream`` and ``newsbeam report``.
 
 Options newsbeam does not know are Beam's own (``--runner``,
 ``--direct_num_workers``, ``--temp_location``, ...) and pass through.
@@ -43,6 +43,31 @@ def _stream_parser(sub) -> argparse.ArgumentParser:
                    help="seconds of polls committed together as one run and shard (default: the poll interval)")
     p.add_argument("--max-polls", dest="max_polls", type=int, default=None, help="stop after N polls (for tests)")
     return p
+
+
+def _report_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("report", help="summarise an output folder",
+                       description="Runs, articles, rejects by reason, languages, formats and publishers of an "
+                                   "output folder, read from its Parquet tables and run manifests.")
+    p.add_argument("output_dir", help="the --output of earlier runs")
+    p.add_argument("--html", default=None, help="also write the report as an HTML page to this file")
+    return p
+
+
+def report_main(args) -> int:
+    from pipeline.report import collect, render_html, render_text
+
+    try:
+        r = collect(args.output_dir)
+    except FileNotFoundError as e:
+        print(f"newsbeam report: {e}", file=sys.stderr)
+        return 2
+    print(render_text(r))
+    if args.html:
+        with open(args.html, "w", encoding="utf-8") as f:
+            f.write(render_html(r))
+        print(f"  html                {args.html}")
+    return 0
 
 
 def stream_main(args, rest: list[str]) -> int:
@@ -130,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     _run_parser(sub)
     _stream_parser(sub)
+    _report_parser(sub)
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         rest = [a for a in argv[1:] if a != "--quiet"]
@@ -137,5 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "stream":
         return stream_main(args, rest)
+    if args.command == "report":
+        if rest:
+            parser.error(f"unrecognised arguments: {' '.join(rest)}")
+        return report_main(args)
     parser.error(f"unknown command {args.command}")
     return 2

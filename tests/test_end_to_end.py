@@ -116,3 +116,12 @@ def test_same_rows_on_every_runner(tmp_path):
     assert len(base[0]) >= 10 and len(base[1]) >= 10
     for label, rows in results.items():
         assert rows == base, label
+
+
+def test_report_summarises_an_output(seeds_out, tmp_path, capsys):
+    page = tmp_path / "report.html"
+    assert main(["report", seeds_out, "--html", str(page)]) == 0
+    text = capsys.readouterr().out
+    assert "articles            5" in text and "languages           en 5" in text
+    assert "<h1>newsbeam report</h1>" in page.read_text() and "Languages" in page.read_text()
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
