@@ -118,9 +118,10 @@ def test_same_rows_on_every_runner(tmp_path):
         assert rows == base, label
 
 
-def test_report_summarises_an_output(seeds_out, tmp_path, capsys):
-    page = tmp_path / "report.html"
-    assert main(["report", seeds_out, "--html", str(page)]) == 0
+def test_report_summarises_an_output(tmp_path, capsys):
+    out, page = str(tmp_path / "out"), tmp_path / "report.html"
+    run(["--input", SEEDS, "--output", out], quiet=True)
+    assert main(["report", out, "--html", str(page)]) == 0
     text = capsys.readouterr().out
     assert "articles            5" in text and "languages           en 5" in text
     assert "<h1>newsbeam report</h1>" in page.read_text() and "Languages" in page.read_text()
