@@ -277,15 +277,15 @@ class EntryDocuments(beam.PTransform):
         self.no_fetch = no_fetch
 
     def expand(self, entries):
-        missing = entries | "NoUrl" >> beam.Filter(lambda e: not e.get("url"))
-        with_url = entries | "HasUrl" >> beam.Filter(lambda e: bool(e.get("url")))
-        url_rejects = missing | "RejectNoUrl" >> beam.Map(lambda e: make_reject(
-            source=_entry_source(e), source_format="feed", stage="read", reason="no_url",
-            error="feed entry without a link")) if not self.no_fetch else None
         if self.no_fetch:
             out = entries | "FromEntries" >> beam.ParDo(_FromEntryFn()).with_outputs("rejects", main="docs")
             empty = entries.pipeline | "NoFetches" >> beam.Create([])
             return {"docs": out.docs, "rejects": out.rejects, "fetch_outcome": empty}
+        with_url = entries | "HasUrl" >> beam.Filter(lambda e: bool(e.get("url")))
+        url_rejects = (entries | "NoUrl" >> beam.Filter(lambda e: not e.get("url"))
+                       | "RejectNoUrl" >> beam.Map(lambda e: make_reject(
+                           source=_entry_source(e), source_format="feed", stage="read", reason="no_url",
+                           error="feed entry without a link")))
         fetched = (
             with_url
             | "ByHost" >> beam.Map(lambda e: ((urlsplit(e["url"]).hostname or "").lower(), e))
@@ -305,11 +305,10 @@ class _SplitSeenFn(beam.DoFn):
         if list(grouped["seen"]):
             for _ in entries:
                 yield pvalue.TaggedOutput("already", "already/url_ingested_before")
-            return
-        if entries:
+        elif entries:
             yield entries[0]
-        for _ in entries[1:]:
-            yield pvalue.TaggedOutput("already", "already/url_listed_twice")
+            for _ in entries[1:]:
+                yield pvalue.TaggedOutput("already", "already/url_listed_twice")
 
 
 class SplitSeenEntries(beam.PTransform):
