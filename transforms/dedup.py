@@ -33,8 +33,8 @@ import unicodedata
 import apache_beam as beam
 import numpy as np
 
-__all__ = ["NearDuplicates", "AddDuplicateColumns", "JoinPairs", "Components", "UnionFind", "CandidatePairs", "dedup_record", "signature", "estimate", "SIGNATURE_SCHEME",
-           "NUM_PERM"]
+__all__ = ["NearDuplicates", "AddDuplicateColumns", "JoinPairs", "Components", "LinkRecords", "UnionFind",
+           "CandidatePairs", "dedup_record", "signature", "estimate", "SIGNATURE_SCHEME", "NUM_PERM"]
 
 NUM_PERM = 126  # 42 bands x 3 rows
 BANDS, ROWS = 42, 3
@@ -203,6 +203,28 @@ class CandidatePairs(beam.PTransform):
                 | "DistinctPairs" >> beam.Distinct())
 
 
+class LinkRecords(beam.PTransform):
+    """(new records, index records) -> labels: the shape near-duplicates and stories share.
+
+    Records are bucketed by ``keys`` (record -> (bucket key, doc_id)), bucket
+    mates are joined pairwise, ``edge_fn`` keeps the pairs that belong
+    together, and ``label_fn`` turns each connected component into output."""
+
+    def __init__(self, keys, edge_fn: beam.DoFn, label_fn: beam.DoFn):
+        super().__init__()
+        self.keys = keys
+        self.edge_fn = edge_fn
+        self.label_fn = label_fn
+
+    def expand(self, inputs):
+        new, old = inputs
+        recs = (new, old) | "AllRecords" >> beam.Flatten()
+        keyed = recs | "RecByDoc" >> beam.Map(lambda r: (r["doc_id"], r))
+        pairs = recs | "Keys" >> beam.FlatMap(self.keys) | "Candidates" >> CandidatePairs()
+        edges = (pairs, keyed) | "JoinPairs" >> JoinPairs() | "Edges" >> beam.ParDo(self.edge_fn)
+        return (edges, keyed) | "Components" >> Components() | "Labels" >> beam.ParDo(self.label_fn)
+
+
 class _VerifyFn(beam.DoFn):
     def __init__(self, jaccard: float, containment: float, min_shingles: int):
         self.jaccard = jaccard
@@ -234,13 +256,8 @@ class NearDuplicates(beam.PTransform):
         self.min_shingles = min_shingles
 
     def expand(self, inputs):
-        new, old = inputs
-        recs = (new, old) | "AllRecords" >> beam.Flatten()
-        keyed = recs | "RecByDoc" >> beam.Map(lambda r: (r["doc_id"], r))
-        pairs = recs | "Bands" >> beam.FlatMap(_bands) | "Candidates" >> CandidatePairs()
-        edges = ((pairs, keyed) | "JoinPairs" >> JoinPairs()
-                 | "Verify" >> beam.ParDo(_VerifyFn(self.jaccard, self.containment, self.min_shingles)))
-        return (edges, keyed) | "Components" >> Components() | "Canonical" >> beam.ParDo(_ClusterFn())
+        return inputs | "Link" >> LinkRecords(
+            _bands, _VerifyFn(self.jaccard, self.containment, self.min_shingles), _ClusterFn())
 
 
 def dedup_record(article) -> dict:

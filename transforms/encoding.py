@@ -9,13 +9,14 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["DecodeError", "decode_bytes"]
+__all__ = ["DecodeError", "decode_bytes", "http_charset"]
 
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
 ]
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([a-zA-Z0-9_.:-]{2,40})", re.IGNORECASE)
+_HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
 
 
@@ -84,3 +85,9 @@ def _checked(text: str, enc: str) -> tuple[str, str]:
     if sample and len(_CONTROL.findall(sample)) > 0.02 * len(sample):
         raise DecodeError("binary_content", f"decoded as {enc} but more than 2% control characters")
     return text, enc
+
+
+def http_charset(content_type: str | None) -> str | None:
+    """The charset parameter of an HTTP Content-Type header, if any."""
+    m = _HTTP_CHARSET.search(content_type or "")
+    return m.group(1) if m else None

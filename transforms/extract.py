@@ -67,6 +67,14 @@ def _article(doc, **fields):
     return row
 
 
+def _too_short(doc, text: str, min_words: int):
+    """A too_short reject when ``text`` has fewer than ``min_words`` words, else None (counted once)."""
+    n = word_count(text)
+    if n >= min_words:
+        return None
+    return _reject(doc, "too_short", f"only {n} words of text (--min-words {min_words})")
+
+
 def _reject(doc, reason, error, stage="extract"):
     payload = doc["payload"]
     return pvalue.TaggedOutput("rejects", make_reject(
@@ -131,8 +139,9 @@ class _HtmlExtractFn(beam.DoFn):
         text = (res.get("text") or "").strip()
         if not text:
             return _reject(doc, res.get("error") or "no_article", "the extractor found no article text in the page")
-        if word_count(text) < self.min_words:
-            return _reject(doc, "too_short", f"only {word_count(text)} words of text (--min-words {self.min_words})")
+        short = _too_short(doc, text, self.min_words)
+        if short is not None:
+            return short
         return _article(doc, text=text, extractor=res["extractor"], title=res.get("title"), author=res.get("author"),
                         publisher=res.get("publisher"), description=res.get("description"),
                         published=res.get("published"), canonical=res.get("canonical"),
@@ -157,8 +166,9 @@ class _CleanTextFn(beam.DoFn):
         if not res.text.strip():
             yield _reject(doc, "no_article", f"no article lines among {res.dropped} lines of text")
             return
-        if word_count(res.text) < self.min_words:
-            yield _reject(doc, "too_short", f"only {word_count(res.text)} words of text (--min-words {self.min_words})")
+        short = _too_short(doc, res.text, self.min_words)
+        if short is not None:
+            yield short
             return
         first = res.text.split("\n", 1)[0].strip()
         title = first if len(first.split()) <= 25 and not _TITLE_END.search(first) else None

@@ -23,9 +23,11 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms.encoding import http_charset
 from transforms.feedparse import FeedError, looks_like_opml, parse_feed, parse_opml
 from transforms.fetch import FetchError, FetchSettings, SafeFetcher
 from transforms.records import make_raw, make_reject
+from transforms.write import mkdirs
 
 __all__ = ["FeedEntries", "EntryDocuments", "SplitSeenEntries", "SeenUrlRows", "WriteFeedState",
            "TRANSIENT_FETCH_REASONS", "SPOOL_PREFIX", "fetch_feed", "is_url", "load_json"]
@@ -37,7 +39,6 @@ MAX_FEED_BYTES = 32 << 20
 TRANSIENT_FETCH_REASONS = {"timeout", "connect_error", "rate_limited", "dns_error", "http_500", "http_502",
                            "http_503", "http_504"}
 _HTML_TYPES = re.compile(r"text/html|application/xhtml\+xml", re.IGNORECASE)
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 def is_url(source: str) -> bool:
@@ -260,11 +261,10 @@ class _FetchHostFn(_FetchingDoFn):
                 yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], e.reason))
                 continue
             self.fetched.inc()
-            m = _CHARSET.search(ctype or "")
             yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], "ok"))
             yield make_raw(source=source, source_format="feed", kind="html", payload=res.body,
                            raw_size=len(res.body), url=res.url, title=entry["title"], published=entry["published"],
-                           fetched_at=res.fetched_at, http_charset=m.group(1) if m else None,
+                           fetched_at=res.fetched_at, http_charset=http_charset(ctype),
                            declared_language=entry["language"], feed_url=entry["feed_url"])
 
 
@@ -365,10 +365,7 @@ class _WriteFeedStateFn(beam.DoFn):
     def process(self, _, updates):
         state = {**self.previous, **dict(updates)}
         path = FileSystems.join(self.staging, "state", "feeds.json")
-        try:
-            FileSystems.mkdirs(FileSystems.join(self.staging, "state"))
-        except OSError:  # exists
-            pass
+        mkdirs(FileSystems.join(self.staging, "state"))
         with FileSystems.create(path) as f:
             f.write(json.dumps(state, indent=1, sort_keys=True).encode())
         yield "state/feeds.json"

@@ -24,6 +24,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms.encoding import http_charset
 from transforms.records import make_raw, make_reject
 
 __all__ = ["ReadDocuments", "expand_inputs", "kind_of"]
@@ -36,7 +37,6 @@ _KINDS = {
     ".warc": "warc",
     ".xml": "feed", ".rss": "feed", ".atom": "feed",
 }
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 def kind_of(path: str) -> tuple[str | None, bool]:
@@ -92,11 +92,6 @@ def _read_capped(stream, cap: int) -> bytes:
     if len(data) > cap:
         raise _TooLarge(f"more than {cap} bytes")
     return data
-
-
-def _http_charset(content_type: str | None) -> str | None:
-    m = _CHARSET.search(content_type or "")
-    return m.group(1) if m else None
 
 
 def _warc_date(value: str | None) -> dt.datetime | None:
@@ -315,7 +310,7 @@ class _ReadFileFn(beam.DoFn):
                 self.docs.inc()
                 yield make_raw(source=src, source_format="warc", kind="html", payload=payload, raw_size=len(body),
                                url=uri, fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")),
-                               http_charset=_http_charset(ctype))
+                               http_charset=http_charset(ctype))
             if isinstance(stream, _GzipTap) and stream.finish():
                 yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
                                    "gzip stream ends inside a member: the file is cut short", b"", None)

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import apache_beam as beam
 
-from transforms.dedup import CandidatePairs, Components, JoinPairs
+from transforms.dedup import LinkRecords
 
 __all__ = ["StoryGroups", "AddStoryColumn", "story_record", "term_vector", "cosine"]
 
@@ -126,12 +126,7 @@ class StoryGroups(beam.PTransform):
         self.threshold = threshold
 
     def expand(self, inputs):
-        new, old = inputs
-        recs = (new, old) | "AllRecords" >> beam.Flatten()
-        keyed = recs | "RecByDoc" >> beam.Map(lambda r: (r["doc_id"], r))
-        pairs = recs | "Keys" >> beam.FlatMap(_keys) | "Candidates" >> CandidatePairs()
-        edges = (pairs, keyed) | "JoinPairs" >> JoinPairs() | "Similar" >> beam.ParDo(_EdgeFn(self.threshold))
-        return (edges, keyed) | "Components" >> Components() | "StoryIds" >> beam.ParDo(_StoryIdFn())
+        return inputs | "Link" >> LinkRecords(_keys, _EdgeFn(self.threshold), _StoryIdFn())
 
 
 class _JoinFn(beam.DoFn):

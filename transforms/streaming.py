@@ -23,6 +23,8 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.utils.timestamp import Duration
 
+from transforms.write import mkdirs
+
 __all__ = ["FirstSeenByUrl", "WriteWindowShards", "streaming_graph"]
 
 
@@ -77,10 +79,7 @@ class _WriteWindowFn(beam.DoFn):
         name = f"part-{self.prefix}{start.strftime('%Y%m%dT%H%M%SZ')}-00000.parquet"
         tmp = FileSystems.join(self.output, "_staging", f"{self.table}-{name}")
         for d in (folder, FileSystems.join(self.output, "_staging")):
-            try:
-                FileSystems.mkdirs(d)
-            except OSError:  # exists
-                pass
+            mkdirs(d)
         with FileSystems.create(tmp) as f:
             pq.write_table(pa.Table.from_pylist([{k: r.get(k) for k in self.schema.names} for r in rows],
                                                 schema=self.schema), f, compression="zstd")

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import xxhash
 from apache_beam.io.filesystems import FileSystems
 
-__all__ = ["WriteParquet", "RunStats", "CommitRun", "staging_dir"]
+__all__ = ["WriteParquet", "RunStats", "CommitRun", "mkdirs", "staging_dir"]
 
 ROW_GROUP = 5000
 
@@ -33,7 +33,8 @@ def staging_dir(output: str, run_id: str) -> str:
     return FileSystems.join(output, "_staging", run_id)
 
 
-def _mkdirs(path: str) -> None:
+def mkdirs(path: str) -> None:
+    """Create a folder on any Beam filesystem; an existing folder is fine."""
     try:
         FileSystems.mkdirs(path)
     except OSError:  # Beam's local filesystem raises when the folder exists
@@ -51,7 +52,7 @@ class _WriteShardFn(beam.DoFn):
         folder = f"{self.table}/{self.partition}" if self.partition else self.table
         rel = f"{folder}/part-{self.run_id}-{shard:05d}.parquet"
         path = FileSystems.join(self.staging, rel)
-        _mkdirs(path.rsplit("/", 1)[0])
+        mkdirs(path.rsplit("/", 1)[0])
         names = self.schema.names
         with FileSystems.create(path) as f:
             with pq.ParquetWriter(f, self.schema, compression="zstd") as writer:
@@ -154,7 +155,7 @@ class _CommitFn(beam.DoFn):
         src = [FileSystems.join(self.staging, f) for f in files]
         dst = [FileSystems.join(self.output, f) for f in files]
         for d in sorted({p.rsplit("/", 1)[0] for p in dst}):
-            _mkdirs(d)
+            mkdirs(d)
         if src:
             FileSystems.rename(src, dst)
         manifest = {
@@ -164,7 +165,7 @@ class _CommitFn(beam.DoFn):
             "files": files,
         }
         runs = FileSystems.join(self.output, "runs")
-        _mkdirs(runs)
+        mkdirs(runs)
         final = FileSystems.join(runs, f"{manifest['run_id']}.json")
         tmp = FileSystems.join(self.staging, "manifest.json")
         with FileSystems.create(tmp) as f:
