@@ -25,8 +25,8 @@ INSTALL_REQUIRES = [
     "feedparser>=6.0.11,<7",
     "httpx>=0.27,<1",
     "numpy>=1.24,<3",
-    "rensa>=0.5,<0.6",
-    "wordfreq>=3.1,<4",  # MinHash signatures are stored in index/: a new hashing scheme would not match them
+    "rensa>=0.5,<0.6",  # MinHash signatures are stored in index/: a new hashing scheme would not match them
+    "wordfreq>=3.1,<4",
 ]
 
 setup(
@@ -39,9 +39,12 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=["pipeline", "transforms"],
+    package_data={"transforms": ["models/*.npz"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={
         "test": ["pytest>=7,<10", "duckdb>=1.0,<3", "html-text>=0.6,<1"],
+        # scripts/train_mt.py fits with scikit-learn; the pipeline scores with numpy alone
+        "train": ["scikit-learn>=1.4,<2"],
     },
     entry_points={"console_scripts": ["newsbeam=pipeline.cli:main"]},
 )

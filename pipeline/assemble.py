@@ -19,6 +19,7 @@ from transforms.annotate import AnnotateArticles
 from transforms.decode import DecodeDocuments
 from transforms.extract import ExtractArticles
 from transforms.language import DetectLanguage
+from transforms.translation import DetectMachineTranslation
 from transforms.read import ReadDocuments
 from transforms.feeds import EntryDocuments, FeedEntries, SeenUrlRows, SplitSeenEntries, WriteFeedState, load_json
 from transforms.fetch import FetchSettings
@@ -55,6 +56,8 @@ def _stat_keys(articles, rejects, skipped, notes, flow):
         yield f"language/{a['language']}"
         yield f"extractor/{a['extractor']}"
         yield f"format/{a['source_format']}"
+        if a["is_machine_translated"]:
+            yield f"machine_translated/{a['mt_source_language'] or 'unknown'}"
 
     def reject_keys(r):
         yield f"rejected/{r['stage']}/{r['reason']}"
@@ -89,13 +92,14 @@ def _seen_urls(p: beam.Pipeline, state_dir: str):
 
 
 class ProcessDocuments(beam.PTransform):
-    """raw documents -> annotated articles and rejects: decode, extract, language, annotate."""
+    """raw documents -> annotated articles and rejects: decode, extract, language,
+    machine translation, annotate."""
 
-    def __init__(self, timeout: float, memory_mb: int, min_words: int, lang_max_chars: int, run_id: str,
-                 started_at: dt.datetime):
+    def __init__(self, timeout: float, memory_mb: int, min_words: int, lang_max_chars: int,
+                 mt_threshold: float | None, run_id: str, started_at: dt.datetime):
         super().__init__()
         self.timeout, self.memory_mb, self.min_words = timeout, memory_mb, min_words
-        self.lang_max_chars = lang_max_chars
+        self.lang_max_chars, self.mt_threshold = lang_max_chars, mt_threshold
         self.run_id, self.started_at = run_id, started_at
 
     def expand(self, docs):
@@ -104,6 +108,7 @@ class ProcessDocuments(beam.PTransform):
         articles = (
             extracted["articles"]
             | "Language" >> DetectLanguage(max_chars=self.lang_max_chars)
+            | "MachineTranslation" >> DetectMachineTranslation(self.mt_threshold)
             | "Annotate" >> AnnotateArticles(self.run_id, self.started_at, __version__))
         rejects = (decoded.rejects, extracted["rejects"]) | "Rejects" >> beam.Flatten()
         return {"articles": articles, "rejects": rejects}
@@ -137,7 +142,8 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # extraction stays fused with the step that produced the documents
     # (a Flatten before extraction lost the tail of a bundle on the
     # multi-process FnApiRunner in our tests; see docs/benchmarks.md)
-    process = (o.extract_timeout, o.extract_memory_mb, o.min_words, o.lang_max_chars, run_id, started_at)
+    process = (o.extract_timeout, o.extract_memory_mb, o.min_words, o.lang_max_chars, o.mt_threshold, run_id,
+               started_at)
     file_out = read["docs"] | "Files" >> ProcessDocuments(*process)
     feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(*process)
     articles = (file_out["articles"], feed_out["articles"]) | "AllArticles" >> beam.Flatten()

@@ -42,4 +42,7 @@ class NewsbeamOptions(PipelineOptions):
                             help="target rows per Parquet shard")
         parser.add_argument("--lang-max-chars", dest="lang_max_chars", type=int, default=600,
                             help="characters of text langdetect reads")
+        parser.add_argument("--mt-threshold", dest="mt_threshold", type=float, default=None,
+                            help="mt_score at which an article is flagged machine-translated "
+                                 "(default: the model's, calibrated to flag at most 2%% of native English news)")
         parser.add_argument("--run-id", dest="run_id", default=None, help="run id (default: time-based)")

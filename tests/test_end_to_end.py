@@ -10,7 +10,8 @@ from pipeline.cli import main, run
 
 COLUMNS = ["doc_id", "url", "canonical_url", "source", "source_format", "feed_url", "published_at", "fetched_at",
            "ingested_at", "title", "author", "publisher", "description", "text", "word_count", "declared_language",
-           "language", "language_score", "content_hash", "extractor", "pipeline_version"]
+           "language", "language_score", "mt_score", "is_machine_translated", "mt_source_language", "mt_evidence",
+           "content_hash", "extractor", "pipeline_version"]
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,13 @@ def test_seeds_columns_and_manifest(seeds_out):
     assert c["inputs_seen"] == c["articles_written"] + c["rejected"] == 5
     assert m["versions"]["trafilatura"] and m["finished_at"] >= m["started_at"]
     assert {r["pipeline_version"] for r in rows} == {m["versions"]["newsbeam"]}
+
+
+def test_seed_003_is_the_machine_translation(seeds_out):
+    rows = {os.path.basename(r["source"])[:3]: r for r in read_table(seeds_out, "articles")}
+    assert [k for k, r in sorted(rows.items()) if r["is_machine_translated"]] == ["003"]
+    assert rows["003"]["mt_source_language"] == "fr" and len(rows["003"]["mt_evidence"]) >= 2
+    assert manifest(seeds_out)["counts"]["machine_translated_by_source"] == {"fr": 1}
 
 
 def test_no_partial_or_hidden_files_where_readers_look(seeds_out):

@@ -33,3 +33,18 @@ def test_text_dump_cleaning_f1():
     dumps = render_dumps(SCRAPINGHUB)
     p, r, f1, n = load_scorer().score(SCRAPINGHUB, {k: clean_text(v).text for k, v in dumps.items()})
     assert f1 >= 0.88, (p, r, f1)
+
+
+MT_DATA = os.path.join(SHARED, "data", "mt", "wmt_docs.jsonl")
+
+
+@pytest.mark.skipif(not os.path.exists(MT_DATA), reason="../shared/data is not here")
+def test_mt_flags_at_most_two_percent_of_heldout_native_news():
+    """Native English kept out of training and out of calibration (scripts/train_mt.py's split)."""
+    from scripts.train_mt import _hash_mod, load
+    from transforms.mtmodel import MtModel
+
+    model = MtModel.load()
+    docs = [d for d in load(os.path.join(SHARED, "data")) if d["cal"] and _hash_mod(d["text"], 2) == 1]
+    flagged = sum(model.score(d["text"]).is_machine_translated for d in docs)
+    assert len(docs) > 200 and flagged / len(docs) <= 0.02, (flagged, len(docs))

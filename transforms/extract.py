@@ -59,6 +59,7 @@ def _article(doc, **fields):
         "description": None,
         "declared_language": doc.get("declared_language"),
         "canonical": None,
+        "translation_proxy": None,
         "raw_size": doc["raw_size"],
     }
     for k, v in fields.items():
@@ -145,7 +146,8 @@ class _HtmlExtractFn(beam.DoFn):
         return _article(doc, text=text, extractor=res["extractor"], title=res.get("title"), author=res.get("author"),
                         publisher=res.get("publisher"), description=res.get("description"),
                         published=res.get("published"), canonical=res.get("canonical"),
-                        url=res.get("page_url"), declared_language=res.get("declared_language"))
+                        url=res.get("page_url"), declared_language=res.get("declared_language"),
+                        translation_proxy=res.get("translation_proxy"))
 
     def teardown(self):
         self.sandbox.close()

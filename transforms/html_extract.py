@@ -15,11 +15,14 @@ worker saw before.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = ["extract_html", "RETRY_BELOW_CHARS"]
 
 RETRY_BELOW_CHARS = 600
+# What Google's translation proxy leaves in a page it served (MT evidence).
+_TRANSLATION_PROXY = re.compile(r"[\w.-]*\.translate\.goog[^\s\"'<>]{0,80}|[?&]_x_tr_sl=[\w-]+|translated-(?:ltr|rtl)")
 
 
 def _first(tree, xpath: str) -> str | None:
@@ -99,4 +102,5 @@ def extract_html(html: str, url: str | None = None) -> dict[str, Any]:
         retry = extract(load_html(html), fast=False, **common) or ""
         if retry:
             text, extractor = retry, "trafilatura-fallback"
-    return {"text": text, "extractor": extractor, **meta}
+    proxy = _TRANSLATION_PROXY.search(html[:500_000])
+    return {"text": text, "extractor": extractor, "translation_proxy": proxy.group(0) if proxy else None, **meta}

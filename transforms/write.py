@@ -135,6 +135,8 @@ def summarise(counts: dict[str, int]) -> dict[str, Any]:
         "rejected_by_stage": dict(sorted(by_stage.items())),
         "rejected_by_reason": dict(sorted(nested.get("rejected", {}).items())),
         "languages": dict(sorted(nested.get("language", {}).items(), key=lambda kv: (-kv[1], kv[0]))),
+        "machine_translated": sum(nested.get("machine_translated", {}).values()),
+        "machine_translated_by_source": dict(sorted(nested.get("machine_translated", {}).items())),
         "extractors": dict(sorted(nested.get("extractor", {}).items())),
         "source_formats": dict(sorted(nested.get("format", {}).items())),
         "skipped_records": dict(sorted(nested.get("skipped", {}).items())),

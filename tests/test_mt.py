@@ -1,0 +1,121 @@
+"""Machine-translation detection: evidence rules, model, calibration, pipeline step."""
+import os
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+from conftest import SEEDS, beam_test_pipeline
+
+from transforms.mtevidence import find_evidence
+from transforms.mtmodel import FULL_WORDS, MtModel, confidence
+
+
+@pytest.fixture(scope="module")
+def model():
+    return MtModel.load()
+
+
+def _seed(prefix):
+    (name,) = [f for f in os.listdir(SEEDS) if f.startswith(prefix)]
+    return open(os.path.join(SEEDS, name), encoding="utf-8").read()
+
+
+# (rule, text that must fire it, close English text that must not)
+RULES = [
+    ("detokenisation", "after the first face -to -face meeting", "after the first face-to-face meeting"),
+    ("detokenisation", "years of chronic sub -financing", "fourth- and eighth-graders, a 57 - year - old"),
+    ("space_before_colon", "He said : it works. She asked : why ? ",
+     "He said: it works. She asked: why?"),
+    ("guillemets_spaced", "the minister spoke of « a historic day » yesterday",
+     "the minister spoke of “a historic day” yesterday"),
+    ("guillemets", "the newspaper «Izvestia» reported", "the newspaper Izvestia reported"),
+    ("ellipsis_in_parentheses", "“We agree. (…) and until 2030,” he said", "“We agree [...] until 2030,” he said"),
+    ("decimal_comma", "inflation reached 5,2 % in May", "inflation reached 5.2% in May, up 1,200 jobs"),
+    ("weekday_date", "announced this Thursday, July 31.", "announced on Thursday, July 31."),
+    ("credit_fr", "The station will close.\nSource: BFM TV", "The station will close, BFM TV reported."),
+    ("credit_de", "Der Zug fuhr ab.\nSource: Der Spiegel", "Der Spiegel reported it first."),
+    ("transliteration_fr", "President Vladimir Poutine said", "President Vladimir Putin said"),
+    ("transliteration_de", "President Wolodymyr Selenskyj said", "Boxer Wladimir Klitschko won"),
+    ("calque_fr", "agreed to continue exploiting the ISS until 2028", "agreed to keep operating the ISS until 2028"),
+]
+
+
+@pytest.mark.parametrize("rule,positive,negative", RULES)
+def test_each_evidence_rule_fires_on_its_case_and_not_on_plain_english(rule, positive, negative):
+    assert rule in {e.rule for e in find_evidence(positive)}, find_evidence(positive)
+    if negative is not None:
+        assert rule not in {e.rule for e in find_evidence(negative)}
+
+
+def test_french_spacing_is_not_confused_with_a_tokenised_corpus():
+    tokenised = "He said : it works , they said . She asked : why ? “ Yes ” , he said ."
+    assert "space_before_colon" not in {e.rule for e in find_evidence(tokenised)}
+
+
+def test_translation_proxy_and_declared_language():
+    ev = find_evidence("plain text", urls=("https://www-bfmtv-com.translate.goog/x?_x_tr_sl=fr&_x_tr_tl=en",))
+    assert [(e.rule, e.language) for e in ev] == [("translation_proxy", "fr")]
+    ev = find_evidence("plain text", declared_language="de-DE", text_language="en")
+    assert [(e.rule, e.language) for e in ev] == [("declared_language", "de")]
+    assert find_evidence("plain text", declared_language="en-GB", text_language="en") == []
+
+
+def test_translation_proxy_trace_in_html_reaches_the_record():
+    from transforms.html_extract import extract_html
+
+    body = "<p>" + "The agency said the station will keep working for years to come. " * 12 + "</p>"
+    html = f'<html lang="en" class="translated-ltr"><body><article>{body}</article></body></html>'
+    assert extract_html(html)["translation_proxy"] == "translated-ltr"
+    assert extract_html(html.replace(' class="translated-ltr"', ""))["translation_proxy"] is None
+
+
+def test_seed_003_flagged_from_french_with_reasons_and_natives_not(model):
+    r = model.score(_seed("003"))
+    assert r.is_machine_translated and r.mt_source_language == "fr"
+    assert len(r.mt_evidence) >= 2
+    assert any("face -to -face" in e for e in r.mt_evidence) and any("BFM TV" in e for e in r.mt_evidence)
+    for prefix in ("000", "001", "002", "004"):
+        r = model.score(_seed(prefix))
+        assert not r.is_machine_translated and r.mt_source_language is None, (prefix, r)
+
+
+def test_short_texts_are_not_flagged_on_the_model_alone(model):
+    assert confidence(3) == 0.0 and confidence(FULL_WORDS) == 1.0
+    short = "The minister said the talks went well and would continue next week."
+    r = model.score(short)
+    assert abs(r.mt_score - 0.5) < 0.2 and not r.is_machine_translated
+    # with evidence a short text can still be flagged
+    r = model.score(short + " Source: Le Monde. They met face -to -face this Thursday, July 31.")
+    assert r.is_machine_translated and r.mt_source_language == "fr"
+
+
+def test_threshold_is_the_calibrated_one_and_can_be_overridden(model):
+    assert 0.5 < model.threshold < 1.0
+    assert model.threshold == pytest.approx(model.report["shipped"]["threshold"])
+    text = _seed("004")
+    r = model.score(text)
+    assert model.score(text, threshold=r.mt_score - 1e-6).is_machine_translated
+    assert not model.score(text, threshold=r.mt_score + 1e-6).is_machine_translated
+
+
+def test_scores_are_deterministic_across_fresh_models(model):
+    from transforms.mtfeatures import Featurizer
+
+    other = MtModel.load(featurizer=Featurizer())
+    for prefix in ("000", "003"):
+        a, b = model.score(_seed(prefix)), other.score(_seed(prefix))
+        assert (a.mt_score, a.mt_evidence, a.mt_source_language) == (b.mt_score, b.mt_evidence, b.mt_source_language)
+
+
+def test_pipeline_step_loads_the_model_once_per_worker_and_skips_other_languages():
+    from transforms import translation
+
+    translation.LOADS["count"] = 0
+    text = _seed("003")
+    rows = [{"doc_id": str(i), "text": text, "language": "en"} for i in range(40)]
+    rows.append({"doc_id": "de", "text": "Der Zug fährt ab. Source: BFM TV", "language": "de"})
+    with beam_test_pipeline() as p:
+        out = (p | beam.Create(rows) | translation.DetectMachineTranslation()
+               | beam.Map(lambda a: (a["doc_id"], a["is_machine_translated"], a["mt_source_language"])))
+        assert_that(out, equal_to([(str(i), True, "fr") for i in range(40)] + [("de", False, None)]))
+    assert translation.LOADS["count"] == 1

@@ -1,0 +1,165 @@
+"""Evidence of machine translation that a reader can check in the text.
+
+Each rule names what it saw and quotes it, so an analyst can verify a flag
+without trusting a model: detokenisation artifacts left by MT systems
+(``face -to -face``), another language's typography (space before ``:;!?``,
+``« »``, ``(…)``, decimal commas, "this Thursday, July 31"), a credit line
+naming a non-English outlet, names spelled the way another language
+transliterates them, known calques, a page that declares another language
+than its text, and translation-proxy traces (``translate.goog``,
+``_x_tr_sl=``).
+
+Every rule has a weight (log-odds added to the model's) and, when it points
+at one, the source language. The rules were checked against the native
+English news in ``../shared/data`` (WMT original English, ECB+ stories,
+scrapinghub pages): see ``docs/mt_model.md`` for how often each fires there.
+No Beam import.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["RULES", "Evidence", "find_evidence"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    rule: str
+    weight: float
+    language: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    pattern: re.Pattern
+    weight: float
+    language: str | None
+    message: str  # formatted with {quote} and {count}
+    min_count: int = 1
+    unless: re.Pattern | None = None  # does not fire on texts where this matches
+
+
+_DAYS = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+
+# Outlets that publish in one other language; a credit line naming one on an
+# English page says the text came from that language.
+_OUTLETS = {
+    "fr": ["BFM ?TV", "BFM Business", "Le Monde", "Le Figaro", "Libération", "Liberation", "Le Parisien",
+           "Ouest-France", "Les Echos", "franceinfo", "France ?Info", "TF1", "LCI", "RTL", "Europe ?1",
+           "20 Minutes", "Le Point", "L'Express", "Mediapart", "La Presse", "Radio-Canada", "RTBF", "Le Soir"],
+    "de": ["Der Spiegel", "Spiegel Online", "Die Zeit", "Zeit Online", "FAZ", "Frankfurter Allgemeine",
+           "Süddeutsche Zeitung", "Tagesschau", "Tagesspiegel", "Bild", "Die Welt", "n-tv", "ZDF", "ARD", "Focus Online"],
+    "ru": ["RIA Novosti", "Izvestia", "Kommersant", "Vedomosti", "Interfax", "Gazeta\\.ru", "Lenta\\.ru", "Meduza", "Novaya Gazeta"],
+    "es": ["El País", "El Mundo", "ABC España", "La Vanguardia", "Clarín", "EFE"],
+    "it": ["Corriere della Sera", "La Repubblica", "La Stampa", "ANSA"],
+    "ja": ["NHK", "Asahi Shimbun", "Yomiuri Shimbun", "Mainichi Shimbun", "Kyodo"],
+    "uk": ["Ukrainska Pravda", "UNIAN", "Ukrinform"],
+}
+
+# Spellings that another language's transliteration produces and English does not.
+_NAMES = {
+    "fr": ["Poutine", "Eltsine", "Gorbatchev", "Khrouchtchev", "Tchernobyl", "Pékin", "Moscou"],
+    "de": ["Selenskyj", "Wladimir Putin", "Medwedew", "Dmitrij", "Chruschtschow", "Tschernobyl", "Moskau", "Kreml\\b"],
+}
+
+# Literal renderings of another language's idiom.
+_CALQUES_FR = (
+    r"\bexploit(?:ing|ed|s)? (?:the |its |this |these )?(?:ISS|station|stations|line|lines|reactor|plant|airport|network)\b",
+    r"\bin the frame of\b",
+    r"\bthe totality of\b",
+    r"\bsub -?financing\b",
+    r"\bin the distant space\b",
+)
+
+
+def _alt(words) -> str:
+    return "|".join(words)
+
+
+RULES: tuple[_Rule, ...] = (
+    # "face -to -face", "sub -financing": a space before a hyphen that joins
+    # two words. English has "fourth- and eighth-graders", "57 - year", never this.
+    _Rule("detokenisation", re.compile(r"\b[^\W\d]+(?: -[^\W\d]+)+\b"), 2.5, None,
+          "spacing left by a translation system around hyphens: {quote}"),
+    # French puts a space before : ; ! ? but not before , or . nor inside
+    # quotes (a text spaced there too was tokenised by some tool, not translated).
+    _Rule("space_before_colon", re.compile(r"[^\W\d] [;:!?](?=\s|$)"), 1.5, "fr",
+          "French spacing before {quote}", 2,
+          re.compile(r"\w [,.’”](?:\s|$)|\w n't\b|[“‘] \w|\w ’ \w|\d - \w")),
+    _Rule("guillemets_spaced", re.compile(r"«\s[^»\n]{1,200}\s»"), 1.5, "fr",
+          "French guillemets with inner spaces: {quote}"),
+    _Rule("guillemets", re.compile(r"«[^\s»][^»\n]{0,200}[^\s«]»"), 1.5, None,
+          "guillemet quotation marks: {quote}"),
+    _Rule("ellipsis_in_parentheses", re.compile(r"\((?:…|\.\.\.)\)"), 1.5, "fr",
+          "omission marked '(…)' as the French press does: {quote}"),
+    _Rule("decimal_comma", re.compile(
+        r"\b\d{1,3},\d{1,2} ?(?:%|percent|per cent|million|billion|euros?|degrees|km|kilometres|kilometers|hours?)"),
+        1.5, None, "decimal comma: {quote}"),
+    _Rule("weekday_date", re.compile(rf"\bthis {_DAYS},? (?:{_MONTHS} \d{{1,2}}|\d{{1,2}} {_MONTHS})\b"), 1.5, "fr",
+          "date written as in French ('ce jeudi 31 juillet'): {quote}"),
+    *(
+        _Rule(f"credit_{lang}", re.compile(rf"(?:^|\n)\s*(?:Source|Sources|With|Avec|Quelle|Источник)\s*:\s*(?:{_alt(names)})\b",
+                                           re.IGNORECASE), 2.5, lang,
+              "credit line naming a non-English outlet: {quote}")
+        for lang, names in _OUTLETS.items()
+    ),
+    *(
+        _Rule(f"transliteration_{lang}", re.compile(rf"\b(?:{_alt(names)})"), 1.5, lang,
+              "name spelled as another language transliterates it: {quote}")
+        for lang, names in _NAMES.items()
+    ),
+    _Rule("calque_fr", re.compile(_alt(_CALQUES_FR), re.IGNORECASE), 1.0, "fr",
+          "French idiom rendered word for word: {quote}"),
+)
+
+_PROXY = re.compile(r"translate\.goog|[?&]_x_tr_sl=([a-z]{2,3})|translated-(?:ltr|rtl)", re.IGNORECASE)
+_PROXY_LANG = re.compile(r"[?&]_x_tr_sl=([a-z]{2,3})", re.IGNORECASE)
+
+
+def _quote(m: re.Match, text: str) -> str:
+    s = m.group(0).strip()
+    if len(s) < 40:  # show a little context around short matches
+        a = max(0, m.start() - 25)
+        b = min(len(text), m.end() + 25)
+        s = text[a:b].replace("\n", " ").strip()
+    if len(s) > 80:
+        s = s[:77] + "..."
+    return f'"{s}"'
+
+
+def find_evidence(
+    text: str,
+    *,
+    urls: tuple[str | None, ...] = (),
+    declared_language: str | None = None,
+    text_language: str | None = None,
+    proxy_hint: str | None = None,
+) -> list[Evidence]:
+    """All evidence found, strongest first (ties in rule order)."""
+    found: list[Evidence] = []
+    for rule in RULES:
+        matches = list(rule.pattern.finditer(text))
+        if len(matches) < rule.min_count or (rule.unless is not None and rule.unless.search(text)):
+            continue
+        msg = rule.message.format(quote=_quote(matches[0], text), count=len(matches))
+        if len(matches) > 1:
+            msg += f" ({len(matches)} times)"
+        found.append(Evidence(rule.name, rule.weight, rule.language, msg))
+    for url in (*urls, proxy_hint):
+        if url and _PROXY.search(url):
+            lang = _PROXY_LANG.search(url)
+            src = lang.group(1).lower() if lang else None
+            found.append(Evidence("translation_proxy", 4.0, src if src != "auto" else None,
+                                  f"served through a translation proxy: {url[:120]!r}"))
+            break
+    if declared_language and text_language and text_language == "en":
+        declared = declared_language.split("-")[0].lower()
+        if declared not in ("en", "") and len(declared) in (2, 3):
+            found.append(Evidence("declared_language", 1.5, declared,
+                                  f"the page declares language '{declared_language}' but its text is English"))
+    found.sort(key=lambda e: -e.weight)
+    return found

@@ -1,0 +1,166 @@
+"""The machine-translation detector: model file, scoring, evidence, source language.
+
+``MtModel.load()`` reads the small ``.npz`` written by ``scripts/train_mt.py``
+(hashed class n-gram weights of a logistic regression, a second one over
+source languages, the calibrated threshold and the training report). ``score``
+returns an ``MtResult`` with the four output columns. No Beam import: the
+training script scores its held-out sets through this same code.
+
+How the score is made:
+- the model's log-odds, shrunk towards 0 (probability 0.5, "cannot tell")
+  for texts under ``FULL_WORDS`` words, so that short texts are never flagged
+  on the model alone;
+- plus the weights of the evidence rules that fire (``transforms.mtevidence``),
+  capped at ``MAX_EVIDENCE``;
+- through the logistic function: ``mt_score``; flagged at ``threshold``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from transforms.mtevidence import Evidence, find_evidence
+from transforms.mtfeatures import HASH_BITS, Featurizer
+
+__all__ = ["DEFAULT_MODEL_PATH", "MtModel", "MtResult", "confidence"]
+
+DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "mt_model.npz")
+MIN_WORDS = 5
+FULL_WORDS = 25
+MAX_EVIDENCE = 8.0
+SOURCE_MIN_PROB = 0.7
+MAX_TEXT_CHARS = 20_000
+
+
+def confidence(n_words: int) -> float:
+    """How much of the model's log-odds a text of ``n_words`` words keeps."""
+    return min(1.0, max(0.0, (n_words - MIN_WORDS) / (FULL_WORDS - MIN_WORDS)))
+
+
+@dataclass
+class MtResult:
+    mt_score: float
+    is_machine_translated: bool
+    mt_source_language: str | None
+    mt_evidence: list[str] = field(default_factory=list)
+    model_probability: float = 0.5
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+class MtModel:
+    def __init__(self, *, det_idx, det_w, det_b, src_idx, src_w, src_b, src_classes, threshold,
+                 hash_bits=HASH_BITS, report=None, featurizer: Featurizer | None = None):
+        if hash_bits != HASH_BITS:
+            raise ValueError(f"model was trained with {hash_bits}-bit features, this code makes {HASH_BITS}")
+        size = 1 << hash_bits
+        self.det = np.zeros(size, dtype=np.float32)
+        self.det[np.asarray(det_idx, dtype=np.int64)] = np.asarray(det_w, dtype=np.float32)
+        self.det_b = float(det_b)
+        self.src_classes = [str(c) for c in src_classes]
+        self.src = np.zeros((size, len(self.src_classes)), dtype=np.float32)
+        self.src[np.asarray(src_idx, dtype=np.int64)] = np.asarray(src_w, dtype=np.float32)
+        self.src_b = np.asarray(src_b, dtype=np.float32)
+        self.threshold = float(threshold)
+        self.report = report or {}
+        self.featurizer = featurizer or Featurizer()
+
+    # -- persistence -------------------------------------------------------
+    @classmethod
+    def load(cls, path: str = DEFAULT_MODEL_PATH, featurizer: Featurizer | None = None) -> MtModel:
+        with np.load(path, allow_pickle=False) as z:
+            return cls(
+                det_idx=z["det_idx"], det_w=z["det_w"], det_b=z["det_b"][0],
+                src_idx=z["src_idx"], src_w=z["src_w"], src_b=z["src_b"], src_classes=z["src_classes"],
+                threshold=z["threshold"][0], hash_bits=int(z["hash_bits"][0]),
+                report=json.loads(str(z["report"][0])), featurizer=featurizer,
+            )
+
+    @staticmethod
+    def save(path: str, *, det_coef, det_b, src_coef, src_b, src_classes, threshold, report) -> None:
+        det_idx = np.flatnonzero(det_coef).astype(np.int32)
+        src_idx = np.flatnonzero(np.any(src_coef != 0, axis=1)).astype(np.int32)
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        tmp = path + ".tmp.npz"
+        np.savez_compressed(
+            tmp,
+            det_idx=det_idx, det_w=det_coef[det_idx].astype(np.float16),
+            det_b=np.array([det_b], dtype=np.float64),
+            src_idx=src_idx, src_w=src_coef[src_idx].astype(np.float16),
+            src_b=np.asarray(src_b, dtype=np.float64), src_classes=np.array(src_classes),
+            threshold=np.array([threshold], dtype=np.float64), hash_bits=np.array([HASH_BITS]),
+            report=np.array([json.dumps(report, sort_keys=True)]),
+        )
+        os.replace(tmp, path)
+
+    # -- scoring -------------------------------------------------------------
+    def model_logit(self, text: str) -> tuple[float, int, dict[int, float]]:
+        feats, n_words = self.featurizer.features(text[:MAX_TEXT_CHARS])
+        if not feats:
+            return 0.0, n_words, feats
+        idx = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))
+        val = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))
+        return float(self.det[idx] @ val) + self.det_b, n_words, feats
+
+    def source_probabilities(self, feats: dict[int, float]) -> dict[str, float]:
+        if not feats or not self.src_classes:
+            return {}
+        idx = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))
+        val = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))
+        z = val @ self.src[idx] + self.src_b
+        z = np.exp(z - z.max())
+        p = z / z.sum()
+        return {c: float(v) for c, v in zip(self.src_classes, p)}
+
+    def score(self, text: str, *, urls=(), declared_language=None, text_language="en",
+              proxy_hint=None, threshold: float | None = None) -> MtResult:
+        thr = self.threshold if threshold is None else threshold
+        logit, n_words, feats = self.model_logit(text)
+        conf = confidence(n_words)
+        evidence = find_evidence(text, urls=tuple(urls), declared_language=declared_language,
+                                 text_language=text_language, proxy_hint=proxy_hint)
+        bonus = min(MAX_EVIDENCE, sum(e.weight for e in evidence))
+        score = _sigmoid(conf * logit + bonus)
+        flagged = score >= thr
+        model_p = _sigmoid(logit)
+        weighted = [(e.weight, e.message) for e in evidence]
+        if flagged and conf * logit > 0:
+            alone = _sigmoid(conf * logit) >= thr
+            weighted.append((conf * logit, (f"wording and syntax profile {'typical of' if alone else 'leaning to'} "
+                                            f"machine translation (model probability {model_p:.2f} "
+                                            f"over {n_words} words)")))
+        elif evidence and n_words < FULL_WORDS:
+            weighted.append((0.0, f"only {n_words} words: the model's opinion counts for {conf:.0%}"))
+        reasons = [m for _, m in sorted(weighted, key=lambda wm: -wm[0])]
+        source = _source_language(evidence, self.source_probabilities(feats) if flagged else {})
+        return MtResult(
+            mt_score=score,
+            is_machine_translated=flagged,
+            mt_source_language=source if flagged else None,
+            mt_evidence=reasons,
+            model_probability=model_p,
+        )
+
+
+def _source_language(evidence: list[Evidence], probs: dict[str, float]) -> str | None:
+    """Evidence that names a language wins; else the classifier when it is sure."""
+    votes: dict[str, float] = {}
+    for e in evidence:
+        if e.language:
+            votes[e.language] = votes.get(e.language, 0.0) + e.weight
+    if votes:
+        return min(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    if probs:
+        lang, p = min(probs.items(), key=lambda kv: (-kv[1], kv[0]))
+        if p >= SOURCE_MIN_PROB:
+            return lang
+    return None
