@@ -117,6 +117,7 @@ def streaming_graph(p: beam.Pipeline, feeds: list[str], output: str, poll_interv
     from transforms.feeds import EntryDocuments, FeedEntries
     from transforms.language import DetectLanguage
     from transforms.records import ARTICLE_SCHEMA, REJECT_SCHEMA
+    from transforms.translation import DetectMachineTranslation
 
     polls = beam_window.FixedWindows(poll_interval)  # grouping steps (by feed, by host) work per poll
     sources = (p | "Ticks" >> PeriodicImpulse(fire_interval=poll_interval, apply_windowing=False)
@@ -131,6 +132,7 @@ def streaming_graph(p: beam.Pipeline, feeds: list[str], output: str, poll_interv
     decoded = docs["docs"] | "Decode" >> DecodeDocuments()
     extracted = decoded.docs | "Extract" >> ExtractArticles(extract_timeout, extract_memory_mb, min_words)
     articles = (extracted["articles"] | "Language" >> DetectLanguage()
+                | "MachineTranslation" >> DetectMachineTranslation()
                 | "Annotate" >> AnnotateArticles(run_id, started_at, version))
     rejects = ((entries["rejects"], docs["rejects"], decoded.rejects, extracted["rejects"])
                | "AllRejects" >> beam.Flatten()
