@@ -23,10 +23,15 @@ from transforms.translation import DetectMachineTranslation
 from transforms.read import ReadDocuments
 from transforms.feeds import EntryDocuments, FeedEntries, SeenUrlRows, SplitSeenEntries, WriteFeedState, load_json
 from transforms.fetch import FetchSettings
-from transforms.records import ARTICLE_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
+from transforms.grouping import DROP, GroupArticles, SplitIngested, index_row, link_record, old_record
+from transforms.records import ARTICLE_INDEX_SCHEMA, ARTICLE_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
 from transforms.write import CommitRun, WriteParquet, staging_dir
 
 __all__ = ["build", "fetch_settings", "new_run_id", "SEEDS_DIR"]
+
+# A truncated copy (teaser, first part) shares its shingles with the article:
+# estimated containment of the shorter in the longer at or above this joins them.
+DUP_CONTAINMENT = 0.8
 
 # The bundled sample: the repository's seeds/ (an editable install or a
 # checkout), else ./seeds in the working folder.
@@ -51,19 +56,20 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _stat_keys(articles, rejects, skipped, notes, flow):
-    def article_keys(a):
-        yield f"language/{a['language']}"
-        yield f"extractor/{a['extractor']}"
-        yield f"format/{a['source_format']}"
-        if a["is_machine_translated"]:
-            yield f"machine_translated/{a['mt_source_language'] or 'unknown'}"
+def _stat_keys(labelled, rejects, skipped, notes, flow):
+    def article_keys(rec):
+        yield from rec["stats"]
+        if rec["is_duplicate"]:
+            yield "group/duplicate"
 
     def reject_keys(r):
         yield f"rejected/{r['stage']}/{r['reason']}"
 
+    stories = (labelled | "StoryIds" >> beam.Map(lambda r: r["story_id"]) | "DistinctStories" >> beam.Distinct()
+               | "StoryStats" >> beam.Map(lambda _: "group/story"))
     return (
-        articles | "ArticleStats" >> beam.FlatMap(article_keys),
+        labelled | "ArticleStats" >> beam.FlatMap(article_keys),
+        stories,
         rejects | "RejectStats" >> beam.FlatMap(reject_keys),
         skipped | "SkippedStats" >> beam.Map(lambda s: f"skipped/{s}"),
         notes,
@@ -80,6 +86,14 @@ def fetch_settings(o: NewsbeamOptions) -> FetchSettings:
                          max_bytes=o.max_doc_bytes, retries=o.fetch_retries, max_retry_wait=o.max_retry_wait,
                          min_host_interval=o.min_host_interval, allow_private=o.allow_private_hosts,
                          respect_robots=not o.ignore_robots)
+
+
+def _read_index(p: beam.Pipeline, output: str, table: str, columns=None):
+    """Rows earlier runs wrote to OUT/index/<table> (none on a first run)."""
+    pattern = FileSystems.join(output, "index", table, "*.parquet")
+    if not FileSystems.match([pattern])[0].metadata_list:
+        return p | f"No{table.title()}Index" >> beam.Create([])
+    return p | f"Read{table.title()}Index" >> beam.io.ReadFromParquet(pattern, columns=columns)
 
 
 def _seen_urls(p: beam.Pipeline, state_dir: str):
@@ -147,18 +161,44 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     file_out = read["docs"] | "Files" >> ProcessDocuments(*process)
     feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(*process)
     articles = (file_out["articles"], feed_out["articles"]) | "AllArticles" >> beam.Flatten()
-    rejects = _stamp_rejects(
+    all_rejects = _stamp_rejects(
         (read["rejects"], entries["rejects"], entry_docs["rejects"], file_out["rejects"], feed_out["rejects"])
         | "AllRejects" >> beam.Flatten(),
         run_id, started_at)
 
+    # Near-duplicates and stories, on one small record per article; what an
+    # earlier run into this output already wrote is counted, not written again
+    ingested = _read_index(p, output, "ingested", ["doc_id"]) | "IngestedId" >> beam.Map(lambda r: r["doc_id"])
+    records = articles | "LinkRecords" >> beam.Map(link_record)
+    new_records = (records, ingested) | "ArticlesNotIngested" >> SplitIngested("articles")
+    new_rejects = (all_rejects, ingested) | "RejectsNotIngested" >> SplitIngested("rejects")
+    rejects = new_rejects["new"]
+    old = _read_index(p, output, "articles") | "OldRecords" >> beam.Map(old_record)
+    labelled = (new_records["new"], old) | "Group" >> GroupArticles(
+        o.dup_threshold, DUP_CONTAINMENT, o.story_threshold)
+    label_fields = ("dup_cluster_id", "is_duplicate", "dup_similarity", "story_id")
+    labels = (
+        labelled | "Labels" >> beam.Map(lambda r: (r["doc_id"], {f: r[f] for f in label_fields})),
+        new_records["already"] | "DropLabels" >> beam.Map(lambda d: (d, DROP)),
+    ) | "AllLabels" >> beam.Flatten()
+
     # Load: shards, state, manifest
     seen_rows = (fresh["new"], entry_docs["fetch_outcome"]) | "SeenRows" >> SeenUrlRows(run_id)
+    written = (articles, labels) | "WriteArticles" >> WriteParquet(
+        staging, "articles", partition, run_id, ARTICLE_SCHEMA, o.rows_per_shard)
+    ingested_rows = (
+        labelled | "ArticleIds" >> beam.Map(lambda r: {"doc_id": r["doc_id"], "outcome": "article", "run_id": run_id}),
+        rejects | "RejectIds" >> beam.Map(lambda r: {"doc_id": r["doc_id"], "outcome": "reject", "run_id": run_id}),
+    ) | "IngestedIds" >> beam.Flatten()
     files = (
-        articles | "WriteArticles" >> WriteParquet(staging, "articles", partition, run_id, ARTICLE_SCHEMA,
-                                                   o.rows_per_shard),
+        written["files"],
         rejects | "WriteRejects" >> WriteParquet(staging, "rejects", partition, run_id, REJECT_SCHEMA,
                                                  o.rows_per_shard),
+        labelled | "IndexRows" >> beam.Map(index_row, run_id)
+        | "WriteIndex" >> WriteParquet(staging, "index/articles", None, run_id, ARTICLE_INDEX_SCHEMA,
+                                       o.rows_per_shard),
+        ingested_rows | "WriteIngested" >> WriteParquet(staging, "index/ingested", None, run_id, INGESTED_SCHEMA,
+                                                        1_000_000),
         seen_rows | "WriteSeen" >> WriteParquet(staging, "state/seen", None, run_id, SEEN_SCHEMA, 1_000_000,
                                                    key="url"),
         entries["feed_state"] | "WriteFeedState" >> WriteFeedState(staging, feed_state),
@@ -173,14 +213,22 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
         "versions": _versions(),
     }
     notes = (entries["notes"] | "FeedNotes" >> beam.Map(lambda n: f"notes/{n}"),
-             fresh["already"]) | "Notes" >> beam.Flatten()
-    # documents into extraction vs articles and rejects out of it: the manifest's "unaccounted"
+             fresh["already"],
+             new_records["already"] | "AlreadyArticles" >> beam.Map(lambda _: "already/article_ingested_before"),
+             new_rejects["already"] | "AlreadyRejects" >> beam.Map(lambda _: "already/reject_ingested_before"),
+             ) | "Notes" >> beam.Flatten()
+    # Counted at each hand-over, for the manifest's "unaccounted": documents
+    # into extraction vs articles and rejects out of it; extracted articles
+    # vs labels; labelled articles vs rows written
     flow = (
         read["docs"] | "DocsIn" >> beam.Map(lambda _: "flow/in"),
         entry_docs["docs"] | "PagesIn" >> beam.Map(lambda _: "flow/in"),
         (file_out["articles"], feed_out["articles"], file_out["rejects"], feed_out["rejects"])
         | "FlowOut" >> beam.Flatten() | "Out" >> beam.Map(lambda _: "flow/out"),
+        articles | "ArticlesOut" >> beam.Map(lambda _: "flow/articles"),
+        labels | "Labelled" >> beam.Map(lambda _: "flow/labelled"),
+        written["written"],
     ) | "Flow" >> beam.Flatten()
-    (files, _stat_keys(articles, rejects, read["skipped"], notes, flow)) | "CommitRun" >> CommitRun(
+    (files, _stat_keys(labelled, rejects, read["skipped"], notes, flow)) | "CommitRun" >> CommitRun(
         output, staging, manifest)
     return {"run_id": run_id, "output": output, "manifest": FileSystems.join(output, "runs", f"{run_id}.json")}

@@ -131,6 +131,9 @@ def print_summary(m: dict) -> None:
         print(f"  records skipped     {skipped}", file=out)
     langs = ", ".join(f"{k} {v}" for k, v in list(c["languages"].items())[:8])
     print(f"  languages           {langs or '-'}", file=out)
+    if "duplicates" in c:
+        print(f"  near-duplicates     {c['duplicates']} (flagged, kept)", file=out)
+        print(f"  stories             {c['stories']}", file=out)
     if "machine_translated" in c:
         by_src = ", ".join(f"{k} {v}" for k, v in c["machine_translated_by_source"].items())
         print(f"  machine-translated  {c['machine_translated']}" + (f" (from {by_src})" if by_src else ""), file=out)

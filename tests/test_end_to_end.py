@@ -11,7 +11,8 @@ from pipeline.cli import main, run
 COLUMNS = ["doc_id", "url", "canonical_url", "source", "source_format", "feed_url", "published_at", "fetched_at",
            "ingested_at", "title", "author", "publisher", "description", "text", "word_count", "declared_language",
            "language", "language_score", "mt_score", "is_machine_translated", "mt_source_language", "mt_evidence",
-           "content_hash", "extractor", "pipeline_version"]
+           "content_hash", "dup_cluster_id", "is_duplicate", "dup_similarity", "story_id", "extractor",
+           "pipeline_version"]
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +63,22 @@ def test_seed_chrome_is_gone(seeds_out):
     assert "Upgrade to Premium" not in rows["001_d3886f72ff33d833.txt"]["text"]
 
 
-def test_a_second_run_adds_new_shards_and_keeps_the_old(seeds_out):
-    before = sorted(glob.glob(os.path.join(seeds_out, "articles", "**", "*.parquet"), recursive=True))
-    run(["--input", SEEDS, "--output", seeds_out, "--run-id", "second"], quiet=True)
-    after = sorted(glob.glob(os.path.join(seeds_out, "articles", "**", "*.parquet"), recursive=True))
-    assert set(before) < set(after) and any("part-second-" in f for f in after)
+def test_a_second_run_of_the_same_inputs_counts_them_and_writes_nothing(seeds_out):
+    before = {f: os.path.getmtime(f) for f in glob.glob(os.path.join(seeds_out, "**", "*.parquet"), recursive=True)}
+    m = run(["--input", SEEDS, "--output", seeds_out, "--run-id", "second"], quiet=True)
+    after = glob.glob(os.path.join(seeds_out, "**", "*.parquet"), recursive=True)
+    assert {f: os.path.getmtime(f) for f in before} == before  # earlier shards untouched
+    assert not [f for f in after if "part-second-" in f and "/articles/" in f]
+    c = m["counts"]
+    assert c["articles_written"] == 0 and c["already_ingested"] == 5 and c["inputs_seen"] == 5
+    assert c["unaccounted"] == 0 and len(read_table(seeds_out, "articles")) == 5
+
+
+def test_seeds_are_one_story_and_no_duplicates(seeds_out):
+    rows = read_table(seeds_out, "articles")
+    assert len({r["story_id"] for r in rows}) == 1
+    assert not any(r["is_duplicate"] for r in rows)
+    assert all(r["dup_cluster_id"] == r["doc_id"] and r["dup_similarity"] is None for r in rows)
 
 
 def test_hostile_inputs_end_as_articles_or_rejects(tmp_path):

@@ -42,7 +42,13 @@ def test_rows_are_sharded_sorted_and_committed(tmp_path):
 
 def test_summarise_adds_up():
     c = summarise({"language/en": 3, "language/fr": 1, "rejected/read/empty": 2, "rejected/extract/timeout": 1,
-                   "extractor/text-cleaner": 4, "flow/in": 5, "flow/out": 4})
+                   "extractor/text-cleaner": 4, "flow/in": 5, "flow/out": 4, "flow/articles": 4,
+                   "flow/labelled": 4, "flow/written": 4})
     assert c["inputs_seen"] == 7 and c["articles_written"] == 4 and c["rejected"] == 3
     assert c["rejected_by_stage"] == {"extract": 1, "read": 2} and c["languages"] == {"en": 3, "fr": 1}
     assert c["unaccounted"] == 1  # one document went in and nothing came out: reported, never hidden
+    # an article lost between extraction and its labels, or between its labels and its shard, counts too
+    assert summarise({"language/en": 2, "flow/in": 3, "flow/out": 3, "flow/articles": 3, "flow/labelled": 2,
+                      "flow/written": 2})["unaccounted"] == 1
+    assert summarise({"language/en": 3, "flow/in": 3, "flow/out": 3, "flow/articles": 3, "flow/labelled": 3,
+                      "flow/written": 2})["unaccounted"] == 1

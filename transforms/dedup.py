@@ -33,7 +33,7 @@ import unicodedata
 import apache_beam as beam
 import numpy as np
 
-__all__ = ["NearDuplicates", "AddDuplicateColumns", "JoinPairs", "Components", "LinkRecords", "UnionFind",
+__all__ = ["NearDuplicates", "JoinPairs", "Components", "LinkRecords", "UnionFind",
            "CandidatePairs", "dedup_record", "signature", "estimate", "SIGNATURE_SCHEME", "NUM_PERM"]
 
 NUM_PERM = 126  # 42 bands x 3 rows
@@ -89,12 +89,19 @@ def _bands(rec):
 
 
 def _pairs(element):
-    _, ids = element
-    ids = sorted(set(ids))
-    if len(ids) > MAX_BUCKET:
-        yield from ((ids[0], other) for other in ids[1:])
+    """Pairs of bucket mates, leaving out pairs of two earlier-run records
+    (their links were made when they were new)."""
+    _, members = element
+    members = sorted(set(members))
+    if all(old for _, old in members):
+        return
+    if len(members) > MAX_BUCKET:
+        anchor, anchor_old = members[0]
+        yield from ((anchor, other) for other, old in members[1:] if not (old and anchor_old))
     else:
-        yield from itertools.combinations(ids, 2)
+        for (a, a_old), (b, b_old) in itertools.combinations(members, 2):
+            if not (a_old and b_old):
+                yield a, b
 
 
 class UnionFind(beam.CombineFn):
@@ -196,7 +203,7 @@ class Components(beam.PTransform):
 
 
 class CandidatePairs(beam.PTransform):
-    """(bucket key, doc_id) -> distinct (id_a, id_b) pairs of bucket mates."""
+    """(bucket key, (doc_id, is_old)) -> distinct (id_a, id_b) pairs of bucket mates, not both old."""
 
     def expand(self, keys_and_ids):
         return (keys_and_ids | "Buckets" >> beam.GroupByKey() | "Pairs" >> beam.FlatMap(_pairs)
@@ -220,7 +227,13 @@ class LinkRecords(beam.PTransform):
         new, old = inputs
         recs = (new, old) | "AllRecords" >> beam.Flatten()
         keyed = recs | "RecByDoc" >> beam.Map(lambda r: (r["doc_id"], r))
-        pairs = recs | "Keys" >> beam.FlatMap(self.keys) | "Candidates" >> CandidatePairs()
+        keys = self.keys
+
+        def keyed_ids(rec):
+            old = bool(rec.get("old"))
+            return ((k, (doc_id, old)) for k, doc_id in keys(rec))
+
+        pairs = recs | "Keys" >> beam.FlatMap(keyed_ids) | "Candidates" >> CandidatePairs()
         edges = (pairs, keyed) | "JoinPairs" >> JoinPairs() | "Edges" >> beam.ParDo(self.edge_fn)
         return (edges, keyed) | "Components" >> Components() | "Labels" >> beam.ParDo(self.label_fn)
 
@@ -234,13 +247,13 @@ class _VerifyFn(beam.DoFn):
     def process(self, pair):
         a, b = pair
         if a.get("old") and b.get("old"):
-            return  # earlier runs' clusters stay as they are
+            return []  # earlier runs' clusters stay as they are
         if a["content_hash"] == b["content_hash"]:
-            yield a["doc_id"], b["doc_id"]
-            return
+            return [(a["doc_id"], b["doc_id"])]
         j, c = estimate(a["sig"], a["n"], b["sig"], b["n"])
         if j >= self.jaccard or (c >= self.containment and min(a["n"], b["n"]) >= self.min_shingles):
-            yield a["doc_id"], b["doc_id"]
+            return [(a["doc_id"], b["doc_id"])]
+        return []
 
 
 class NearDuplicates(beam.PTransform):
@@ -267,23 +280,3 @@ def dedup_record(article) -> dict:
             "lead": lead_key(article["text"]),
             "published_at": article.get("published_at"), "length": len(article["text"]),
             "is_machine_translated": bool(article.get("is_machine_translated"))}
-
-
-class _JoinFn(beam.DoFn):
-    def process(self, element):
-        doc_id, grouped = element
-        for a in grouped["article"]:
-            found = list(grouped["dup"])
-            cluster, is_dup, sim = found[0] if found else (doc_id, False, None)
-            yield {**a, "dup_cluster_id": cluster, "is_duplicate": is_dup,
-                   "dup_similarity": None if sim is None else float(sim)}
-
-
-class AddDuplicateColumns(beam.PTransform):
-    """(articles, NearDuplicates output) -> articles with dup_cluster_id, is_duplicate, dup_similarity."""
-
-    def expand(self, inputs):
-        articles, dups = inputs
-        return ({"article": articles | "ArticleByDoc" >> beam.Map(lambda a: (a["doc_id"], a)), "dup": dups}
-                | "JoinDups" >> beam.CoGroupByKey()
-                | "DupColumns" >> beam.ParDo(_JoinFn()))

@@ -16,6 +16,8 @@ __all__ = [
     "ARTICLE_SCHEMA",
     "REJECT_SCHEMA",
     "SEEN_SCHEMA",
+    "ARTICLE_INDEX_SCHEMA",
+    "INGESTED_SCHEMA",
     "make_doc_id",
     "make_raw",
     "make_reject",
@@ -49,6 +51,10 @@ ARTICLE_SCHEMA = pa.schema([
     ("mt_source_language", pa.string()),
     ("mt_evidence", pa.list_(pa.string())),
     ("content_hash", pa.string()),
+    ("dup_cluster_id", pa.string()),
+    ("is_duplicate", pa.bool_()),
+    ("dup_similarity", pa.float32()),
+    ("story_id", pa.string()),
     ("extractor", pa.string()),
     ("pipeline_version", pa.string()),
     ("run_id", pa.string()),
@@ -69,6 +75,26 @@ REJECT_SCHEMA = pa.schema([
 
 
 SEEN_SCHEMA = pa.schema([("url", pa.string()), ("run_id", pa.string())])
+
+# OUT/index/articles: what a later run needs of this run's articles to link
+# its own to them (MinHash signature, story terms, canonical-rule fields).
+ARTICLE_INDEX_SCHEMA = pa.schema([
+    ("doc_id", pa.string()),
+    ("content_hash", pa.string()),
+    ("sig", pa.binary()),
+    ("n", pa.int32()),
+    ("lead", pa.string()),
+    ("published_at", _TS),
+    ("length", pa.int64()),
+    ("is_machine_translated", pa.bool_()),
+    ("dup_cluster_id", pa.string()),
+    ("story_id", pa.string()),
+    ("terms", pa.string()),  # JSON [[word, weight], ...]
+    ("run_id", pa.string()),
+])
+
+# OUT/index/ingested: every doc_id a run wrote, as an article or a reject.
+INGESTED_SCHEMA = pa.schema([("doc_id", pa.string()), ("outcome", pa.string()), ("run_id", pa.string())])
 
 
 def make_doc_id(identity: str, payload: bytes | str) -> str:

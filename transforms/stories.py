@@ -26,7 +26,7 @@ import apache_beam as beam
 
 from transforms.dedup import LinkRecords
 
-__all__ = ["StoryGroups", "AddStoryColumn", "story_record", "term_vector", "cosine"]
+__all__ = ["StoryGroups", "cosine", "term_vector"]
 
 TOP_TERMS = 60
 KEY_TERMS = 10
@@ -82,11 +82,6 @@ def cosine(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> float:
     return sum(v * lookup.get(w, 0.0) for w, v in small)
 
 
-def story_record(article) -> dict:
-    return {"doc_id": article["doc_id"], "dup_cluster_id": article["dup_cluster_id"],
-            "terms": term_vector(article["text"], article.get("title"), article.get("language"))}
-
-
 def _keys(rec):
     for w, _ in rec["terms"][:KEY_TERMS]:
         yield f"t:{w}", rec["doc_id"]
@@ -101,10 +96,11 @@ class _EdgeFn(beam.DoFn):
     def process(self, pair):
         a, b = pair
         if a.get("old") and b.get("old"):
-            return  # earlier runs' stories stay as they are
+            return []  # earlier runs' stories stay as they are
         same_copy = a.get("dup_cluster_id") and a.get("dup_cluster_id") == b.get("dup_cluster_id")
         if same_copy or cosine(a["terms"], b["terms"]) >= self.threshold:
-            yield a["doc_id"], b["doc_id"]
+            return [(a["doc_id"], b["doc_id"])]
+        return []
 
 
 class _StoryIdFn(beam.DoFn):
@@ -127,21 +123,3 @@ class StoryGroups(beam.PTransform):
 
     def expand(self, inputs):
         return inputs | "Link" >> LinkRecords(_keys, _EdgeFn(self.threshold), _StoryIdFn())
-
-
-class _JoinFn(beam.DoFn):
-    def process(self, element):
-        doc_id, g = element
-        found = list(g["story"])
-        for a in g["article"]:
-            yield {**a, "story_id": found[0] if found else doc_id}
-
-
-class AddStoryColumn(beam.PTransform):
-    """(articles, StoryGroups output) -> articles with ``story_id``."""
-
-    def expand(self, inputs):
-        articles, stories = inputs
-        return ({"article": articles | "ArticleByDoc" >> beam.Map(lambda a: (a["doc_id"], a)), "story": stories}
-                | "JoinStories" >> beam.CoGroupByKey() | "StoryColumn" >> beam.ParDo(_JoinFn()))
-

@@ -41,9 +41,8 @@ class _ScoreFn(beam.DoFn):
 
     def process(self, a):
         if a.get("language") != "en":
-            yield {**a, "mt_score": 0.0, "is_machine_translated": False, "mt_source_language": None,
-                   "mt_evidence": []}
-            return
+            return [{**a, "mt_score": 0.0, "is_machine_translated": False, "mt_source_language": None,
+                     "mt_evidence": []}]
         r = self.model.score(
             a["text"],
             urls=(a.get("url"), a.get("page_url"), a.get("canonical")),
@@ -52,8 +51,8 @@ class _ScoreFn(beam.DoFn):
             proxy_hint=a.get("translation_proxy"),
             threshold=self.threshold,
         )
-        yield {**a, "mt_score": r.mt_score, "is_machine_translated": r.is_machine_translated,
-               "mt_source_language": r.mt_source_language, "mt_evidence": r.mt_evidence}
+        return [{**a, "mt_score": r.mt_score, "is_machine_translated": r.is_machine_translated,
+                 "mt_source_language": r.mt_source_language, "mt_evidence": r.mt_evidence}]
 
 
 class DetectMachineTranslation(beam.PTransform):

@@ -41,13 +41,37 @@ def mkdirs(path: str) -> None:
         pass
 
 
+def _labelled(rows, labels, key: str):
+    """Rows with their labels merged in; rows labelled DROP left out.
+
+    A row without a label is a bug upstream, and fails the run."""
+    by_key: dict[str, Any] = {}
+    for k, label in labels:
+        by_key[k] = label
+    out = []
+    for r in rows:
+        label = by_key.get(r[key])
+        if label is None:
+            raise RuntimeError(f"row {r[key]} reached the writer without its labels")
+        if label != "drop":
+            out.append({**r, **label})
+    return out
+
+
 class _WriteShardFn(beam.DoFn):
     def __init__(self, spec: "WriteParquet"):
         self.key, self.staging, self.table = spec.key, spec.staging, spec.table
         self.partition, self.run_id, self.schema = spec.partition, spec.run_id, spec.schema
 
     def process(self, element):
-        shard, rows = element
+        shard, grouped = element
+        if isinstance(grouped, dict):  # rows and their labels, grouped by shard together
+            rows = _labelled(grouped["row"], grouped["label"], self.key)
+            yield beam.pvalue.TaggedOutput("written", ("flow/written", len(rows)))
+            if not rows:
+                return
+        else:
+            rows = grouped
         rows = sorted(rows, key=lambda r: (r[self.key], r.get("source") or ""))
         folder = f"{self.table}/{self.partition}" if self.partition else self.table
         rel = f"{folder}/part-{self.run_id}-{shard:05d}.parquet"
@@ -64,7 +88,14 @@ class _WriteShardFn(beam.DoFn):
 
 
 class WriteParquet(beam.PTransform):
-    """rows -> staged shard paths (relative to the staging folder)."""
+    """rows -> staged shard paths (relative to the staging folder).
+
+    With ``(rows, labels)`` as input, labels being ``(key, dict or "drop")``
+    for every row, each row is written with its label's fields merged in (or
+    left out for "drop"); rows and labels meet in the shuffle that groups the
+    shards, so rows move once. The result then has a second output,
+    ``written``: ``("flow/written", rows)`` per shard, for the run's count.
+    """
 
     def __init__(self, staging: str, table: str, partition: str | None, run_id: str, schema: pa.Schema,
                  rows_per_shard: int = 20000, key: str = "doc_id"):
@@ -77,19 +108,33 @@ class WriteParquet(beam.PTransform):
         self.schema = schema
         self.rows_per_shard = rows_per_shard
 
-    def expand(self, rows):
+    def expand(self, pcoll):
         per, field = self.rows_per_shard, self.key
-        count = rows | "Count" >> beam.combiners.Count.Globally()
+        labels = None
+        if isinstance(pcoll, tuple):
+            rows, labels = pcoll
+            count = (labels | "Kept" >> beam.Filter(lambda kv: kv[1] != "drop")
+                     | "Count" >> beam.combiners.Count.Globally())
+        else:
+            rows = pcoll
+            count = rows | "Count" >> beam.combiners.Count.Globally()
 
-        def key(row, n):
-            shards = max(1, math.ceil(n / per))
-            return xxhash.xxh3_64_intdigest(row[field].encode()) % shards, row
+        def shard_of(k: str, n: int) -> int:
+            return xxhash.xxh3_64_intdigest(k.encode()) % max(1, math.ceil(n / per))
 
+        if labels is None:
+            return (
+                rows
+                | "Shard" >> beam.Map(lambda r, n: (shard_of(r[field], n), r), beam.pvalue.AsSingleton(count))
+                | "GroupShards" >> beam.GroupByKey()
+                | "WriteShards" >> beam.ParDo(_WriteShardFn(self)))
         return (
-            rows
-            | "Shard" >> beam.Map(key, beam.pvalue.AsSingleton(count))
-            | "GroupShards" >> beam.GroupByKey()
-            | "WriteShards" >> beam.ParDo(_WriteShardFn(self)))
+            {"row": rows | "Shard" >> beam.Map(lambda r, n: (shard_of(r[field], n), r),
+                                               beam.pvalue.AsSingleton(count)),
+             "label": labels | "ShardLabels" >> beam.Map(lambda kv, n: (shard_of(kv[0], n), kv),
+                                                         beam.pvalue.AsSingleton(count))}
+            | "GroupShards" >> beam.CoGroupByKey()
+            | "WriteShards" >> beam.ParDo(_WriteShardFn(self)).with_outputs("written", main="files"))
 
 
 class RunStats(beam.CombineFn):
@@ -99,7 +144,10 @@ class RunStats(beam.CombineFn):
         return collections.Counter()
 
     def add_input(self, acc, key):
-        acc[key] += 1
+        if isinstance(key, tuple):  # (key, count)
+            acc[key[0]] += key[1]
+        else:
+            acc[key] += 1
         return acc
 
     def merge_accumulators(self, accs):
@@ -121,8 +169,12 @@ def summarise(counts: dict[str, int]) -> dict[str, Any]:
     articles = sum(nested.get("language", {}).values())
     rejected = sum(nested.get("rejected", {}).values())
     already = sum(nested.get("already", {}).values())
-    # every document handed to decoding and extraction must come out as an article or a reject
+    # Every document handed to extraction must come out as an article or a
+    # reject; every extracted article must get its labels; every labelled
+    # article that is not already ingested must be written.
     flow = nested.get("flow", {})
+    lost = (flow.get("in", 0) - flow.get("out", 0)) + (flow.get("articles", 0) - flow.get("labelled", 0))
+    lost += articles - flow.get("written", 0)
     by_stage: dict[str, int] = collections.Counter()
     for k, v in nested.get("rejected", {}).items():
         by_stage[k.split("/")[0]] += v
@@ -141,8 +193,10 @@ def summarise(counts: dict[str, int]) -> dict[str, Any]:
         "source_formats": dict(sorted(nested.get("format", {}).items())),
         "skipped_records": dict(sorted(nested.get("skipped", {}).items())),
         "notes": dict(sorted(nested.get("notes", {}).items())),
+        "duplicates": nested.get("group", {}).get("duplicate", 0),
+        "stories": nested.get("group", {}).get("story", 0),
         "documents_to_extract": flow.get("in", 0),
-        "unaccounted": flow.get("in", 0) - flow.get("out", 0),
+        "unaccounted": lost,
     }
 
 

@@ -1,0 +1,123 @@
+"""Near-duplicate and story labels of a run's articles, computed on small records.
+
+An article's text is shuffled once, when its shard is written. Everything
+here moves one small record per article instead: its MinHash signature, its
+story term vector and the fields of the canonical rule (``link_record``).
+
+- ``SplitIngested``: records (or rejects) whose doc_id an earlier run into
+  this output already wrote are counted and dropped, not written again.
+- ``GroupArticles``: near-duplicate clusters (``transforms.dedup``) of the new
+  records together with the earlier runs' index, then stories
+  (``transforms.stories``) over the records with their clusters; returns one
+  label per new article (dup_cluster_id, is_duplicate, dup_similarity,
+  story_id) and one index row per new article (the record and its labels),
+  which the next run reads back from ``OUT/index/articles``.
+
+``WriteParquet`` joins the labels into the article rows in the same shuffle
+that groups rows into shards.
+"""
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+
+from transforms.dedup import NearDuplicates, dedup_record
+from transforms.stories import StoryGroups, term_vector
+
+__all__ = ["DROP", "GroupArticles", "SplitIngested", "article_stat_keys", "index_row", "link_record",
+           "old_record"]
+
+DROP = "drop"  # the label of an article an earlier run already wrote
+
+
+def article_stat_keys(a) -> list[str]:
+    """The manifest counters one written article adds to."""
+    keys = [f"language/{a['language']}", f"extractor/{a['extractor']}", f"format/{a['source_format']}"]
+    if a.get("is_machine_translated"):
+        keys.append(f"machine_translated/{a.get('mt_source_language') or 'unknown'}")
+    return keys
+
+
+def link_record(article) -> dict:
+    """What duplicate and story detection need of an article (a few hundred bytes)."""
+    rec = dedup_record(article)
+    rec["terms"] = term_vector(article["text"], article.get("title"), article.get("language"))
+    rec["stats"] = article_stat_keys(article)
+    return rec
+
+
+def index_row(rec, run_id: str) -> dict:
+    """A labelled record as a row of OUT/index/articles."""
+    return {"doc_id": rec["doc_id"], "content_hash": rec["content_hash"], "sig": rec["sig"], "n": rec["n"],
+            "lead": rec["lead"], "published_at": rec["published_at"], "length": rec["length"],
+            "is_machine_translated": rec["is_machine_translated"], "dup_cluster_id": rec["dup_cluster_id"],
+            "story_id": rec["story_id"], "terms": json.dumps(rec["terms"], ensure_ascii=False), "run_id": run_id}
+
+
+def old_record(row) -> dict:
+    """An index row read back: a record of an earlier run."""
+    return {**row, "terms": [tuple(t) for t in json.loads(row["terms"])], "old": True}
+
+
+class _SplitFn(beam.DoFn):
+    def __init__(self, what: str):
+        self.what = what
+
+    def process(self, element):
+        doc_id, g = element
+        items = list(g["item"])
+        if not list(g["seen"]):
+            return items
+        return [beam.pvalue.TaggedOutput("already", doc_id) for _ in items]
+
+
+class SplitIngested(beam.PTransform):
+    """(items with doc_id, doc_ids ingested before) -> ``new`` items and ``already`` doc_ids."""
+
+    def __init__(self, what: str):
+        super().__init__()
+        self.what = what
+
+    def expand(self, inputs):
+        items, ingested = inputs
+        return ({"item": items | "ById" >> beam.Map(lambda d: (d["doc_id"], d)),
+                 "seen": ingested | "SeenId" >> beam.Map(lambda i: (i, True))}
+                | "Join" >> beam.CoGroupByKey()
+                | "Split" >> beam.ParDo(_SplitFn(self.what)).with_outputs("already", main="new"))
+
+
+def _with_cluster(element):
+    doc_id, g = element
+    found = list(g["dup"])
+    cluster, is_dup, sim = found[0] if found else (doc_id, False, None)
+    for rec in g["rec"]:
+        yield {**rec, "dup_cluster_id": cluster, "is_duplicate": is_dup,
+               "dup_similarity": None if sim is None else float(sim)}
+
+
+def _with_story(element):
+    doc_id, g = element
+    found = list(g["story"])
+    for rec in g["rec"]:
+        yield {**rec, "story_id": found[0] if found else doc_id}
+
+
+class GroupArticles(beam.PTransform):
+    """(new records, earlier runs' index records) -> labelled records.
+
+    A labelled record is the record plus ``dup_cluster_id``, ``is_duplicate``,
+    ``dup_similarity`` and ``story_id``."""
+
+    def __init__(self, jaccard: float, containment: float, story_threshold: float):
+        super().__init__()
+        self.jaccard, self.containment, self.story_threshold = jaccard, containment, story_threshold
+
+    def expand(self, inputs):
+        new, old = inputs
+        dups = (new, old) | "NearDuplicates" >> NearDuplicates(self.jaccard, self.containment)
+        clustered = ({"rec": new | "RecById" >> beam.Map(lambda r: (r["doc_id"], r)), "dup": dups}
+                     | "JoinClusters" >> beam.CoGroupByKey() | "WithCluster" >> beam.FlatMap(_with_cluster))
+        stories = (clustered, old) | "Stories" >> StoryGroups(self.story_threshold)
+        return ({"rec": clustered | "ClusteredById" >> beam.Map(lambda r: (r["doc_id"], r)), "story": stories}
+                | "JoinStories" >> beam.CoGroupByKey() | "WithStory" >> beam.FlatMap(_with_story))
