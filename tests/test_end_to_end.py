@@ -121,6 +121,12 @@ def test_same_rows_on_every_runner(tmp_path):
     for name in sorted(os.listdir(SEEDS)):
         with open(os.path.join(SEEDS, name), "rb") as src, open(os.path.join(folder, name), "wb") as dst:
             dst.write(src.read())
+    # near-copies, so that clusters and canonical choice are compared too
+    (seed,) = [n for n in os.listdir(SEEDS) if n.startswith("003")]
+    text = open(os.path.join(SEEDS, seed), encoding="utf-8").read()
+    for i, copy in enumerate((text, text[: len(text) * 2 // 3], "Breaking: " + text.replace("ISS", "station"))):
+        with open(os.path.join(folder, f"copy{i}.txt"), "w", encoding="utf-8") as f:
+            f.write(copy)
     variants = {
         "in_process": [],
         "in_process_again": [],
@@ -134,6 +140,7 @@ def test_same_rows_on_every_runner(tmp_path):
         results[label] = _rows(out)
     base = results["in_process"]
     assert len(base[0]) >= 10 and len(base[1]) >= 10
+    assert sum(r["is_duplicate"] for r in base[0]) >= 3, "the copies were not found"
     for label, rows in results.items():
         assert rows == base, label
 

@@ -1,11 +1,13 @@
 """Near-duplicate clusters: MinHash signatures, LSH bands, verification,
 connected components, canonical copy.
 
-- Signature: MinHash (rensa, 128 permutations, fixed seed) of the word
+- Signature: MinHash (rensa, 126 permutations, fixed seed) of the word
   5-gram shingles of the normalised text; stable across processes and runs.
-- Candidates come only from LSH buckets (42 bands of 3 rows), from equal
-  ``content_hash`` and from an equal lead (the first 30 words, which a
-  teaser or truncated copy shares with its article); never from all pairs. A bucket larger than
+- Exact copies first: records are grouped by ``content_hash``; every copy
+  is linked to one representative, and only representatives go on.
+- Candidates come only from LSH buckets (42 bands of 3 rows) and from an
+  equal lead (the first 30 words, which a teaser or truncated copy shares
+  with its article); never from all pairs. A bucket larger than
   ``MAX_BUCKET`` pairs its members with its smallest doc_id only.
 - A candidate pair is a duplicate when the estimated Jaccard similarity is at
   least ``jaccard`` or the estimated containment of the shorter text in the
@@ -83,7 +85,6 @@ def _bands(rec):
     sig = np.frombuffer(rec["sig"], dtype=np.uint32)
     for b in range(BANDS):
         yield f"b{b}:{sig[b * ROWS:(b + 1) * ROWS].tobytes().hex()}", rec["doc_id"]
-    yield f"h:{rec['content_hash']}", rec["doc_id"]
     if rec.get("lead"):
         yield f"l:{rec['lead']}", rec["doc_id"]
 
@@ -211,11 +212,13 @@ class CandidatePairs(beam.PTransform):
 
 
 class LinkRecords(beam.PTransform):
-    """(new records, index records) -> labels: the shape near-duplicates and stories share.
+    """(records to bucket, all records, known edges) -> labels: the shape
+    near-duplicates and stories share.
 
     Records are bucketed by ``keys`` (record -> (bucket key, doc_id)), bucket
     mates are joined pairwise, ``edge_fn`` keeps the pairs that belong
-    together, and ``label_fn`` turns each connected component into output."""
+    together; with the known edges, ``label_fn`` turns each connected
+    component (over all records) into output."""
 
     def __init__(self, keys, edge_fn: beam.DoFn, label_fn: beam.DoFn):
         super().__init__()
@@ -224,9 +227,8 @@ class LinkRecords(beam.PTransform):
         self.label_fn = label_fn
 
     def expand(self, inputs):
-        new, old = inputs
-        recs = (new, old) | "AllRecords" >> beam.Flatten()
-        keyed = recs | "RecByDoc" >> beam.Map(lambda r: (r["doc_id"], r))
+        recs, everyone, known = inputs
+        keyed = everyone | "RecByDoc" >> beam.Map(lambda r: (r["doc_id"], r))
         keys = self.keys
 
         def keyed_ids(rec):
@@ -234,8 +236,23 @@ class LinkRecords(beam.PTransform):
             return ((k, (doc_id, old)) for k, doc_id in keys(rec))
 
         pairs = recs | "Keys" >> beam.FlatMap(keyed_ids) | "Candidates" >> CandidatePairs()
-        edges = (pairs, keyed) | "JoinPairs" >> JoinPairs() | "Edges" >> beam.ParDo(self.edge_fn)
+        found = (pairs, keyed) | "JoinPairs" >> JoinPairs() | "Edges" >> beam.ParDo(self.edge_fn)
+        edges = (found, known) | "AllEdges" >> beam.Flatten()
         return (edges, keyed) | "Components" >> Components() | "Labels" >> beam.ParDo(self.label_fn)
+
+
+class _ExactCopiesFn(beam.DoFn):
+    """(content_hash, records) -> one representative for the LSH stage, and
+    an edge from it to every other new copy (exact copies need no estimate)."""
+
+    def process(self, element):
+        _, recs = element
+        recs = sorted(recs, key=lambda r: (not r.get("old"), r["doc_id"]))  # an earlier run's copy first
+        rep = recs[0]
+        out = [rep]
+        out.extend(beam.pvalue.TaggedOutput("edges", (rep["doc_id"], r["doc_id"]))
+                   for r in recs[1:] if not r.get("old"))
+        return out
 
 
 class _VerifyFn(beam.DoFn):
@@ -248,8 +265,6 @@ class _VerifyFn(beam.DoFn):
         a, b = pair
         if a.get("old") and b.get("old"):
             return []  # earlier runs' clusters stay as they are
-        if a["content_hash"] == b["content_hash"]:
-            return [(a["doc_id"], b["doc_id"])]
         j, c = estimate(a["sig"], a["n"], b["sig"], b["n"])
         if j >= self.jaccard or (c >= self.containment and min(a["n"], b["n"]) >= self.min_shingles):
             return [(a["doc_id"], b["doc_id"])]
@@ -269,7 +284,12 @@ class NearDuplicates(beam.PTransform):
         self.min_shingles = min_shingles
 
     def expand(self, inputs):
-        return inputs | "Link" >> LinkRecords(
+        new, old = inputs
+        everyone = (new, old) | "AllRecords" >> beam.Flatten()
+        exact = (everyone | "ByContentHash" >> beam.Map(lambda r: (r["content_hash"], r))
+                 | "SameHash" >> beam.GroupByKey()
+                 | "ExactCopies" >> beam.ParDo(_ExactCopiesFn()).with_outputs("edges", main="reps"))
+        return (exact["reps"], everyone, exact["edges"]) | "Link" >> LinkRecords(
             _bands, _VerifyFn(self.jaccard, self.containment, self.min_shingles), _ClusterFn())
 
 

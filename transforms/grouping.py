@@ -97,10 +97,9 @@ def _with_cluster(element):
 
 
 def _with_story(element):
-    doc_id, g = element
+    cluster, g = element
     found = list(g["story"])
-    for rec in g["rec"]:
-        yield {**rec, "story_id": found[0] if found else doc_id}
+    return [{**rec, "story_id": found[0] if found else cluster} for rec in g["rec"]]
 
 
 class GroupArticles(beam.PTransform):
@@ -118,6 +117,14 @@ class GroupArticles(beam.PTransform):
         dups = (new, old) | "NearDuplicates" >> NearDuplicates(self.jaccard, self.containment)
         clustered = ({"rec": new | "RecById" >> beam.Map(lambda r: (r["doc_id"], r)), "dup": dups}
                      | "JoinClusters" >> beam.CoGroupByKey() | "WithCluster" >> beam.FlatMap(_with_cluster))
-        stories = (clustered, old) | "Stories" >> StoryGroups(self.story_threshold)
-        return ({"rec": clustered | "ClusteredById" >> beam.Map(lambda r: (r["doc_id"], r)), "story": stories}
+        # Stories link one copy per cluster (its canonical); the copies follow it.
+        canonical = clustered | "NewCanonical" >> beam.Filter(lambda r: not r["is_duplicate"])
+        old_canonical = old | "OldCanonical" >> beam.Filter(lambda r: r["doc_id"] == r["dup_cluster_id"])
+        stories = (canonical, old_canonical) | "Stories" >> StoryGroups(self.story_threshold)
+        story_of_cluster = (
+            stories,
+            old_canonical | "OldStory" >> beam.Map(lambda r: (r["doc_id"], r["story_id"])),
+        ) | "ClusterStories" >> beam.Flatten()
+        return ({"rec": clustered | "ByCluster" >> beam.Map(lambda r: (r["dup_cluster_id"], r)),
+                 "story": story_of_cluster}
                 | "JoinStories" >> beam.CoGroupByKey() | "WithStory" >> beam.FlatMap(_with_story))

@@ -10,8 +10,9 @@ event share names, places and numbers, not sentences.
   would. Capitalised words (names, places) and numbers are boosted.
 - Candidates: articles sharing one of their 10 heaviest words (buckets over
   ``dedup.MAX_BUCKET`` pair with their smallest id only); never all pairs.
-- Edge: cosine similarity >= ``threshold``; near-duplicates are always in
-  the same story.
+- Edge: cosine similarity >= ``threshold``. Only one copy of each
+  near-duplicate cluster takes part (its canonical); the other copies get
+  its story (``transforms.grouping``).
 - Stories are connected components. An article of an earlier run keeps its
   story: a new article joining it gets that story_id (the smallest, when it
   links several); a new story is named after its smallest doc_id.
@@ -85,8 +86,6 @@ def cosine(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> float:
 def _keys(rec):
     for w, _ in rec["terms"][:KEY_TERMS]:
         yield f"t:{w}", rec["doc_id"]
-    if rec.get("dup_cluster_id") and not rec.get("old"):
-        yield f"d:{rec['dup_cluster_id']}", rec["doc_id"]
 
 
 class _EdgeFn(beam.DoFn):
@@ -97,8 +96,7 @@ class _EdgeFn(beam.DoFn):
         a, b = pair
         if a.get("old") and b.get("old"):
             return []  # earlier runs' stories stay as they are
-        same_copy = a.get("dup_cluster_id") and a.get("dup_cluster_id") == b.get("dup_cluster_id")
-        if same_copy or cosine(a["terms"], b["terms"]) >= self.threshold:
+        if cosine(a["terms"], b["terms"]) >= self.threshold:
             return [(a["doc_id"], b["doc_id"])]
         return []
 
@@ -122,4 +120,7 @@ class StoryGroups(beam.PTransform):
         self.threshold = threshold
 
     def expand(self, inputs):
-        return inputs | "Link" >> LinkRecords(_keys, _EdgeFn(self.threshold), _StoryIdFn())
+        new, old = inputs
+        recs = (new, old) | "AllRecords" >> beam.Flatten()
+        no_edges = recs.pipeline | "NoKnownEdges" >> beam.Create([])
+        return (recs, recs, no_edges) | "Link" >> LinkRecords(_keys, _EdgeFn(self.threshold), _StoryIdFn())
