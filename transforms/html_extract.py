@@ -22,7 +22,10 @@ __all__ = ["extract_html", "RETRY_BELOW_CHARS"]
 
 RETRY_BELOW_CHARS = 600
 # What Google's translation proxy leaves in a page it served (MT evidence).
-_TRANSLATION_PROXY = re.compile(r"[\w.-]*\.translate\.goog[^\s\"'<>]{0,80}|[?&]_x_tr_sl=[\w-]+|translated-(?:ltr|rtl)")
+# Literal markers, found with str.find: a regex with a leading [\w.-]* here
+# was quadratic on long runs of word characters (base64 images).
+_PROXY_MARKERS = ("_x_tr_sl=", ".translate.goog", "translated-ltr", "translated-rtl")
+_PROXY_CONTEXT = re.compile(r"[^\s\"'<>]{0,60}$")
 
 
 def _first(tree, xpath: str) -> str | None:
@@ -82,6 +85,18 @@ def _metadata(tree, url: str | None) -> dict[str, Any]:
     }
 
 
+def translation_proxy(html: str) -> str | None:
+    """The first trace of a translation proxy in the page, with a little of its URL."""
+    head = html[:500_000]
+    for marker in _PROXY_MARKERS:
+        i = head.find(marker)
+        if i >= 0:
+            before = _PROXY_CONTEXT.search(head[max(0, i - 60):i]).group(0)
+            after = re.match(r"[^\s\"'<>&]{0,40}", head[i + len(marker):]).group(0)
+            return before + marker + after
+    return None
+
+
 def extract_html(html: str, url: str | None = None) -> dict[str, Any]:
     """Article text and metadata of one page.
 
@@ -102,5 +117,4 @@ def extract_html(html: str, url: str | None = None) -> dict[str, Any]:
         retry = extract(load_html(html), fast=False, **common) or ""
         if retry:
             text, extractor = retry, "trafilatura-fallback"
-    proxy = _TRANSLATION_PROXY.search(html[:500_000])
-    return {"text": text, "extractor": extractor, "translation_proxy": proxy.group(0) if proxy else None, **meta}
+    return {"text": text, "extractor": extractor, "translation_proxy": translation_proxy(html), **meta}

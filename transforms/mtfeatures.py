@@ -61,14 +61,15 @@ class Featurizer:
     """Turns a text into hashed class n-grams and dense statistics.
 
     ``freq`` maps a lower-case English word to its frequency (wordfreq's
-    ``get_frequency_dict("en")``); it is loaded once per process.
+    ``get_frequency_dict("en")``), shared with story detection and loaded
+    once per process.
     """
 
     def __init__(self, freq: dict[str, float] | None = None):
         if freq is None:
-            from wordfreq import get_frequency_dict
+            from transforms.wordlists import frequencies
 
-            freq = get_frequency_dict("en", wordlist="best")
+            freq = frequencies("en")
         self.freq = freq
         self._cls_cache: dict[str, tuple[str, float]] = {}
 

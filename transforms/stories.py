@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 
 import apache_beam as beam
 
 from transforms.dedup import LinkRecords
+from transforms.wordlists import available, frequencies
 
 __all__ = ["StoryGroups", "cosine", "term_vector"]
 
@@ -35,33 +35,15 @@ MIN_IDF = 2.5
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d", re.UNICODE)
 
 
-@lru_cache(maxsize=1)
-def _languages() -> frozenset[str]:
-    from wordfreq import available_languages
-
-    return frozenset(available_languages())
-
-
-@lru_cache(maxsize=None)
-def _frequencies(lang: str) -> dict[str, float]:
-    """wordfreq's word -> frequency table for a language, loaded once per process.
-
-    Looked up directly: wordfreq's own lookup functions tokenise the word first,
-    which for Japanese, Korean and Chinese needs optional tokenisers."""
-    from wordfreq import get_frequency_dict
-
-    return get_frequency_dict(lang, wordlist="best")
-
-
 def _idf(word: str, lang: str) -> float:
-    freq = _frequencies(lang).get(word, 0.0)
+    freq = frequencies(lang).get(word, 0.0)
     zipf = math.log10(freq) + 9.0 if freq > 0 else 0.0
     return max(0.0, 7.0 - zipf)
 
 
 def term_vector(text: str, title: str | None = None, language: str | None = None) -> list[tuple[str, float]]:
     """The article's heaviest words with unit-normalised TF-IDF weights, heaviest first."""
-    lang = language if language in _languages() else "en"
+    lang = language if language in available() else "en"
     counts: dict[str, float] = {}
     for tok in _TOKEN.findall(f"{title or ''}\n{text}"):
         low = tok.casefold()
