@@ -38,6 +38,54 @@ def pairwise(gold: dict, pred: dict):
     return prec, rec, (2 * prec * rec / (prec + rec) if prec + rec else 0.0), p - g
 
 
+def _run_jsonl(rows, parts: int, extra=()):
+    """Write ``rows`` as JSON lines in ``parts`` files, run each into one output;
+    returns ({source: article row}, {source: input row})."""
+    import pyarrow.dataset as ds
+
+    from pipeline.cli import run
+
+    tmp = tempfile.mkdtemp(prefix="newsbeam-quality-")
+    try:
+        out = os.path.join(tmp, "out")
+        size = -(-len(rows) // parts)
+        by_source = {}
+        for i in range(parts):
+            path = os.path.join(tmp, f"part{i}.jsonl")
+            with open(path, "w", encoding="utf-8") as f:
+                for n, r in enumerate(rows[i * size:(i + 1) * size], start=1):
+                    f.write(json.dumps({"text": r["text"], "title": r["title"]}) + "\n")
+                    by_source[f"{path}#L{n}"] = r
+            run(["--input", path, "--output", out, "--min-words", "1", *extra], quiet=True)
+        arts = ds.dataset(os.path.join(out, "articles"), format="parquet", partitioning="hive").to_table().to_pylist()
+        return {a["source"]: a for a in arts}, by_source
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def evaluate(data: str, split: bool = False, extra=()) -> dict:
+    rows = [json.loads(line) for line in open(data, encoding="utf-8")]
+    got, by_source = _run_jsonl(rows, 2 if split else 1, extra)
+    gold = {s: by_source[s]["dup_group"] for s in got}
+    pred = {s: got[s]["dup_cluster_id"] for s in got}
+    p, r, f1, wrong = pairwise(gold, pred)
+    orig = {by_source[s]["dup_group"]: s for s in got if by_source[s]["variant"] == "original"}
+    hit, tot = collections.Counter(), collections.Counter()
+    for s in got:
+        v = by_source[s]["variant"]
+        if v != "original" and by_source[s]["dup_group"] in orig:
+            tot[v] += 1
+            hit[v] += pred[s] == pred[orig[by_source[s]["dup_group"]]]
+    return {
+        "articles": len(got), "inputs": len(by_source), "clusters": len(set(pred.values())),
+        "gold_groups": len(set(gold.values())), "precision": p, "recall": r, "f1": f1,
+        "recall_by_variant": {v: hit[v] / tot[v] for v in sorted(tot)},
+        "wrong_pairs": len(wrong),
+        "wrong_pairs_same_story": sum(1 for a, b in wrong if by_source[a]["story_id"] == by_source[b]["story_id"]),
+        "duplicates": sum(1 for a in got.values() if a["is_duplicate"]),
+    }
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.path.join(DATA_DIR, "dedup", "neardup_dev.jsonl"))
@@ -46,44 +94,13 @@ def main(argv=None):
     if not os.path.exists(args.data):
         print(f"skip: {args.data} not found")
         return 0
-    from pipeline.cli import run
-    import pyarrow.dataset as ds
-
-    rows = [json.loads(line) for line in open(args.data, encoding="utf-8")]
-    tmp = tempfile.mkdtemp(prefix="newsbeam-dedup-")
-    try:
-        out = os.path.join(tmp, "out")
-        parts = [rows[: len(rows) // 2], rows[len(rows) // 2:]] if args.split else [rows]
-        by_source = {}
-        for i, part in enumerate(parts):
-            path = os.path.join(tmp, f"part{i}.jsonl")
-            with open(path, "w", encoding="utf-8") as f:
-                for n, r in enumerate(part, start=1):
-                    f.write(json.dumps({"text": r["text"], "title": r["title"]}) + "\n")
-                    by_source[f"{path}#L{n}"] = r
-            run(["--input", path, "--output", out, "--min-words", "1"], quiet=True)
-        arts = ds.dataset(os.path.join(out, "articles"), format="parquet", partitioning="hive").to_table().to_pylist()
-        got = {a["source"]: a for a in arts}
-        missing = [s for s in by_source if s not in got]
-        gold = {s: by_source[s]["dup_group"] for s in got}
-        pred = {s: got[s]["dup_cluster_id"] for s in got}
-        p, r, f1, wrong = pairwise(gold, pred)
-        print(f"{len(got)} articles ({len(missing)} inputs gave none), {len(set(pred.values()))} clusters, "
-              f"{len(set(gold.values()))} gold groups")
-        print(f"pairwise precision {p:.4f} recall {r:.4f} F1 {f1:.4f}")
-        orig = {by_source[s]["dup_group"]: s for s in got if by_source[s]["variant"] == "original"}
-        hit, tot = collections.Counter(), collections.Counter()
-        for s in got:
-            v = by_source[s]["variant"]
-            if v != "original" and by_source[s]["dup_group"] in orig:
-                tot[v] += 1
-                hit[v] += pred[s] == pred[orig[by_source[s]["dup_group"]]]
-        print("recall per variant: " + ", ".join(f"{v} {hit[v] / tot[v]:.3f}" for v in sorted(tot)))
-        same_story = sum(1 for a, b in wrong if by_source[a]["story_id"] == by_source[b]["story_id"])
-        print(f"wrong pairs {len(wrong)} (same story {same_story}); "
-              f"duplicates flagged {sum(1 for a in got.values() if a['is_duplicate'])}")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    m = evaluate(args.data, args.split)
+    print(f"{m['articles']} articles ({m['inputs'] - m['articles']} inputs gave none), {m['clusters']} clusters, "
+          f"{m['gold_groups']} gold groups")
+    print(f"pairwise precision {m['precision']:.4f} recall {m['recall']:.4f} F1 {m['f1']:.4f}")
+    print("recall per variant: " + ", ".join(f"{v} {x:.3f}" for v, x in m["recall_by_variant"].items()))
+    print(f"wrong pairs {m['wrong_pairs']} (same story {m['wrong_pairs_same_story']}); "
+          f"duplicates flagged {m['duplicates']}")
     return 0
 
 

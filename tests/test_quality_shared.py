@@ -48,3 +48,26 @@ def test_mt_flags_at_most_two_percent_of_heldout_native_news():
     docs = [d for d in load(os.path.join(SHARED, "data")) if d["cal"] and _hash_mod(d["text"], 2) == 1]
     flagged = sum(model.score(d["text"]).is_machine_translated for d in docs)
     assert len(docs) > 200 and flagged / len(docs) <= 0.02, (flagged, len(docs))
+
+
+NEARDUP = os.path.join(SHARED, "data", "dedup", "neardup_dev.jsonl")
+STORIES = os.path.join(SHARED, "data", "dedup", "stories_dev.jsonl")
+
+
+@pytest.mark.skipif(not os.path.exists(NEARDUP), reason="../shared/data is not here")
+def test_near_duplicates_through_newsbeam_run():
+    from benchmarks.dedup_quality import evaluate
+
+    m = evaluate(NEARDUP)
+    assert m["articles"] == m["inputs"]
+    assert m["f1"] >= 0.93 and min(m["recall_by_variant"].values()) >= 0.9, m
+    # every wrong pair is two articles of one story (syndicated copies the gold keeps apart)
+    assert m["wrong_pairs"] == m["wrong_pairs_same_story"], m
+
+
+@pytest.mark.skipif(not os.path.exists(STORIES), reason="../shared/data is not here")
+def test_stories_through_newsbeam_run():
+    from benchmarks.story_quality import evaluate
+
+    m = evaluate(STORIES)
+    assert m["f1"] >= 0.80 and m["bcubed_f1"] >= 0.85, m

@@ -40,6 +40,7 @@ class _Rule:
     message: str  # formatted with {quote} and {count}
     min_count: int = 1
     unless: re.Pattern | None = None  # does not fire on texts where this matches
+    needles: tuple[str, ...] = ()  # cheap check: the rule can only match if one of these is in the text
 
 
 _DAYS = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -84,27 +85,27 @@ RULES: tuple[_Rule, ...] = (
     # "face -to -face", "sub -financing": a space before a hyphen that joins
     # two words. English has "fourth- and eighth-graders", "57 - year", never this.
     _Rule("detokenisation", re.compile(r"\b[^\W\d]+(?: -[^\W\d]+)+\b"), 2.5, None,
-          "spacing left by a translation system around hyphens: {quote}"),
+          "spacing left by a translation system around hyphens: {quote}", needles=(" -",)),
     # French puts a space before : ; ! ? but not before , or . nor inside
     # quotes (a text spaced there too was tokenised by some tool, not translated).
     _Rule("space_before_colon", re.compile(r"[^\W\d] [;:!?](?=\s|$)"), 1.5, "fr",
           "French spacing before {quote}", 2,
-          re.compile(r"\w [,.’”](?:\s|$)|\w n't\b|[“‘] \w|\w ’ \w|\d - \w")),
+          re.compile(r"\w [,.’”](?:\s|$)|\w n't\b|[“‘] \w|\w ’ \w|\d - \w"), (" :", " ;", " !", " ?")),
     _Rule("guillemets_spaced", re.compile(r"«\s[^»\n]{1,200}\s»"), 1.5, "fr",
-          "French guillemets with inner spaces: {quote}"),
+          "French guillemets with inner spaces: {quote}", needles=("«",)),
     _Rule("guillemets", re.compile(r"«[^\s»][^»\n]{0,200}[^\s«]»"), 1.5, None,
-          "guillemet quotation marks: {quote}"),
+          "guillemet quotation marks: {quote}", needles=("«",)),
     _Rule("ellipsis_in_parentheses", re.compile(r"\((?:…|\.\.\.)\)"), 1.5, "fr",
-          "omission marked '(…)' as the French press does: {quote}"),
+          "omission marked '(…)' as the French press does: {quote}", needles=("(…)", "(...)")),
     _Rule("decimal_comma", re.compile(
         r"\b\d{1,3},\d{1,2} ?(?:%|percent|per cent|million|billion|euros?|degrees|km|kilometres|kilometers|hours?)"),
-        1.5, None, "decimal comma: {quote}"),
+        1.5, None, "decimal comma: {quote}", needles=(",",)),
     _Rule("weekday_date", re.compile(rf"\bthis {_DAYS},? (?:{_MONTHS} \d{{1,2}}|\d{{1,2}} {_MONTHS})\b"), 1.5, "fr",
-          "date written as in French ('ce jeudi 31 juillet'): {quote}"),
+          "date written as in French ('ce jeudi 31 juillet'): {quote}", needles=("this ",)),
     *(
         _Rule(f"credit_{lang}", re.compile(rf"(?:^|\n)\s*(?:Source|Sources|With|Avec|Quelle|Источник)\s*:\s*(?:{_alt(names)})\b",
                                            re.IGNORECASE), 2.5, lang,
-              "credit line naming a non-English outlet: {quote}")
+              "credit line naming a non-English outlet: {quote}", needles=(":",))
         for lang, names in _OUTLETS.items()
     ),
     *(
@@ -142,6 +143,8 @@ def find_evidence(
     """All evidence found, strongest first (ties in rule order)."""
     found: list[Evidence] = []
     for rule in RULES:
+        if rule.needles and not any(n in text for n in rule.needles):
+            continue
         matches = list(rule.pattern.finditer(text))
         if len(matches) < rule.min_count or (rule.unless is not None and rule.unless.search(text)):
             continue

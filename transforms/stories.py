@@ -45,15 +45,18 @@ def term_vector(text: str, title: str | None = None, language: str | None = None
     """The article's heaviest words with unit-normalised TF-IDF weights, heaviest first."""
     lang = language if language in available() else "en"
     counts: dict[str, float] = {}
+    idfs: dict[str, float] = {}  # each distinct word looked up once
     for tok in _TOKEN.findall(f"{title or ''}\n{text}"):
         low = tok.casefold()
         if low[0].isdigit():
             counts[low] = counts.get(low, 0.0) + 1.3
         elif len(low) >= 3:
-            idf = _idf(low, lang)
+            idf = idfs.get(low)
+            if idf is None:
+                idf = idfs[low] = _idf(low, lang)
             if idf >= MIN_IDF:
                 counts[low] = counts.get(low, 0.0) + (1.5 if tok[0].isupper() else 1.0)
-    weights = {w: (1.0 + math.log(c)) * (_idf(w, lang) if not w[0].isdigit() else 4.0) for w, c in counts.items()}
+    weights = {w: (1.0 + math.log(c)) * (idfs[w] if not w[0].isdigit() else 4.0) for w, c in counts.items()}
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
     norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
     return [(w, round(v / norm, 6)) for w, v in top]

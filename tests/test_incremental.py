@@ -1,0 +1,86 @@
+"""Near-duplicates and stories across scheduled runs into one output."""
+import os
+
+from conftest import SEEDS, manifest, read_table
+from pipeline.cli import run
+
+
+def _seed_text(prefix):
+    (name,) = [n for n in os.listdir(SEEDS) if n.startswith(prefix)]
+    return open(os.path.join(SEEDS, name), encoding="utf-8").read()
+
+
+def _write(folder, files):
+    os.makedirs(folder, exist_ok=True)
+    for name, text in files.items():
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    return folder
+
+
+def _runs(out):
+    return sorted(os.listdir(os.path.join(out, "runs")))
+
+
+def test_a_later_copy_points_at_the_earlier_canonical_and_joins_its_story(tmp_path):
+    out = str(tmp_path / "out")
+    mt = _seed_text("003")
+    first = _write(str(tmp_path / "day1"), {"rt.txt": _seed_text("000"), "bfm.txt": mt})
+    run(["--input", first, "--output", out, "--run-id", "day1"], quiet=True)
+    day1 = {r["source"].rsplit("/", 1)[1]: r for r in read_table(out, "articles")}
+
+    lead = mt[: len(mt) // 2]
+    second = _write(str(tmp_path / "day2"), {
+        "bfm_copy.txt": mt,                                          # an exact copy
+        "bfm_teaser.txt": lead,                                      # the first half
+        "bfm_edit.txt": "UPDATED: " + mt.replace("Thursday", "Friday"),  # lightly edited
+        "tass.txt": _seed_text("002"),                               # same story, other outlet
+    })
+    run(["--input", second, "--output", out, "--run-id", "day2"], quiet=True)
+    rows = {r["source"].rsplit("/", 1)[1]: r for r in read_table(out, "articles")}
+    canon = day1["bfm.txt"]["doc_id"]
+    for name in ("bfm_copy.txt", "bfm_teaser.txt", "bfm_edit.txt"):
+        assert rows[name]["dup_cluster_id"] == canon and rows[name]["is_duplicate"], name
+        assert 0.5 <= rows[name]["dup_similarity"] <= 1.0
+    assert rows["bfm.txt"] == day1["bfm.txt"]  # the earlier row is not rewritten
+    assert not rows["tass.txt"]["is_duplicate"] and rows["tass.txt"]["dup_cluster_id"] == rows["tass.txt"]["doc_id"]
+    assert {r["story_id"] for r in rows.values()} == {day1["bfm.txt"]["story_id"]}
+    assert day1["bfm.txt"]["story_id"] == day1["rt.txt"]["story_id"]
+
+
+def test_a_rerun_adds_no_rows_and_counts_everything_as_already_ingested(tmp_path):
+    out = str(tmp_path / "out")
+    folder = _write(str(tmp_path / "in"), {"a.txt": _seed_text("001"), "empty.txt": "", "b.txt": _seed_text("004")})
+    first = run(["--input", folder, "--output", out, "--run-id", "r1"], quiet=True)
+    assert first["counts"]["articles_written"] == 2 and first["counts"]["rejected"] == 1
+    second = run(["--input", folder, "--output", out, "--run-id", "r2"], quiet=True)
+    c = second["counts"]
+    assert c["articles_written"] == 0 and c["rejected"] == 0 and c["already_ingested"] == 3
+    assert c["inputs_seen"] == 3 and c["unaccounted"] == 0
+    assert len(read_table(out, "articles")) == 2 and len(read_table(out, "rejects")) == 1
+    assert _runs(out) == ["r1.json", "r2.json"]
+
+
+def test_split_runs_give_the_same_groups_as_one_run(tmp_path):
+    texts = {f"s{p}.txt": _seed_text(p) for p in ("000", "001", "002", "003", "004")}
+    mt = texts["s003.txt"]
+    texts.update({"copy.txt": mt, "teaser.txt": mt[: len(mt) // 2], "other_copy.txt": texts["s001.txt"] + "\nEnd."})
+    names = sorted(texts)
+    one = str(tmp_path / "one")
+    run(["--input", _write(str(tmp_path / "all"), texts), "--output", one], quiet=True)
+    split = str(tmp_path / "split")
+    run(["--input", _write(str(tmp_path / "h1"), {n: texts[n] for n in names[:4]}), "--output", split,
+         "--run-id", "h1"], quiet=True)
+    run(["--input", _write(str(tmp_path / "h2"), {n: texts[n] for n in names[4:]}), "--output", split,
+         "--run-id", "h2"], quiet=True)
+
+    def partition(out, column):
+        groups = {}
+        for r in read_table(out, "articles"):
+            groups.setdefault(r[column], set()).add(r["source"].rsplit("/", 1)[1])
+        return sorted(sorted(g) for g in groups.values())
+
+    assert partition(one, "dup_cluster_id") == partition(split, "dup_cluster_id")
+    assert partition(one, "story_id") == partition(split, "story_id") == [names]
+    assert len(partition(one, "dup_cluster_id")) == 5
+    assert manifest(one)["counts"]["duplicates"] == 3
