@@ -8,7 +8,7 @@ connected components, canonical copy.
 - Candidates come only from LSH buckets (42 bands of 3 rows) and from an
   equal lead (the first 30 words, which a teaser or truncated copy shares
   with its article); never from all pairs. A bucket larger than
-  ``MAX_BUCKET`` pairs its members with its smallest doc_id only.
+  ``MAX_BUCKET`` pairs each member with its next ``WINDOW`` members only.
 - A candidate pair is a duplicate when the estimated Jaccard similarity is at
   least ``jaccard`` or the estimated containment of the shorter text in the
   longer one is at least ``containment`` (a teaser that is the first third of
@@ -43,6 +43,7 @@ BANDS, ROWS = 42, 3
 SEED = 1
 SHINGLE = 5
 MAX_BUCKET = 200
+WINDOW = 10
 SIGNATURE_SCHEME = f"rensa-minhash/{NUM_PERM}/seed={SEED}/word{SHINGLE}"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -89,20 +90,23 @@ def _bands(rec):
         yield f"l:{rec['lead']}", rec["doc_id"]
 
 
-def _pairs(element):
+def _pairs(element, max_bucket: int = MAX_BUCKET):
     """Pairs of bucket mates, leaving out pairs of two earlier-run records
-    (their links were made when they were new)."""
+    (their links were made when they were new). A bucket over ``max_bucket``
+    pairs each member with the next ``WINDOW`` in doc_id order (an arbitrary
+    but stable order): linear in the bucket, and connected."""
     _, members = element
     members = sorted(set(members))
     if all(old for _, old in members):
         return
-    if len(members) > MAX_BUCKET:
-        anchor, anchor_old = members[0]
-        yield from ((anchor, other) for other, old in members[1:] if not (old and anchor_old))
+    if len(members) > max_bucket:
+        pairs = ((members[i], members[j]) for i in range(len(members))
+                 for j in range(i + 1, min(len(members), i + 1 + WINDOW)))
     else:
-        for (a, a_old), (b, b_old) in itertools.combinations(members, 2):
-            if not (a_old and b_old):
-                yield a, b
+        pairs = itertools.combinations(members, 2)
+    for (a, a_old), (b, b_old) in pairs:
+        if not (a_old and b_old):
+            yield a, b
 
 
 class UnionFind(beam.CombineFn):
@@ -206,8 +210,13 @@ class Components(beam.PTransform):
 class CandidatePairs(beam.PTransform):
     """(bucket key, (doc_id, is_old)) -> distinct (id_a, id_b) pairs of bucket mates, not both old."""
 
+    def __init__(self, max_bucket: int = MAX_BUCKET):
+        super().__init__()
+        self.max_bucket = max_bucket
+
     def expand(self, keys_and_ids):
-        return (keys_and_ids | "Buckets" >> beam.GroupByKey() | "Pairs" >> beam.FlatMap(_pairs)
+        return (keys_and_ids | "Buckets" >> beam.GroupByKey()
+                | "Pairs" >> beam.FlatMap(_pairs, self.max_bucket)
                 | "DistinctPairs" >> beam.Distinct())
 
 
@@ -220,11 +229,12 @@ class LinkRecords(beam.PTransform):
     together; with the known edges, ``label_fn`` turns each connected
     component (over all records) into output."""
 
-    def __init__(self, keys, edge_fn: beam.DoFn, label_fn: beam.DoFn):
+    def __init__(self, keys, edge_fn: beam.DoFn, label_fn: beam.DoFn, max_bucket: int = MAX_BUCKET):
         super().__init__()
         self.keys = keys
         self.edge_fn = edge_fn
         self.label_fn = label_fn
+        self.max_bucket = max_bucket
 
     def expand(self, inputs):
         recs, everyone, known = inputs
@@ -235,7 +245,7 @@ class LinkRecords(beam.PTransform):
             old = bool(rec.get("old"))
             return ((k, (doc_id, old)) for k, doc_id in keys(rec))
 
-        pairs = recs | "Keys" >> beam.FlatMap(keyed_ids) | "Candidates" >> CandidatePairs()
+        pairs = recs | "Keys" >> beam.FlatMap(keyed_ids) | "Candidates" >> CandidatePairs(self.max_bucket)
         found = (pairs, keyed) | "JoinPairs" >> JoinPairs() | "Edges" >> beam.ParDo(self.edge_fn)
         edges = (found, known) | "AllEdges" >> beam.Flatten()
         return (edges, keyed) | "Components" >> Components() | "Labels" >> beam.ParDo(self.label_fn)

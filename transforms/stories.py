@@ -9,7 +9,8 @@ event share names, places and numbers, not sentences.
   frequency), so a run of five articles weighs words as a run of a million
   would. Capitalised words (names, places) and numbers are boosted.
 - Candidates: articles sharing one of their 10 heaviest words (buckets over
-  ``dedup.MAX_BUCKET`` pair with their smallest id only); never all pairs.
+  ``MAX_BUCKET`` pair each article with its next ``dedup.WINDOW`` only); never
+  all pairs.
 - Edge: cosine similarity >= ``threshold``. Only one copy of each
   near-duplicate cluster takes part (its canonical); the other copies get
   its story (``transforms.grouping``).
@@ -30,6 +31,9 @@ from transforms.wordlists import available, frequencies
 __all__ = ["StoryGroups", "cosine", "term_vector"]
 
 TOP_TERMS = 60
+# A heavy word shared by more articles than this (a name in the news all
+# week) pairs each with its next few only: pairs stay linear in the corpus.
+MAX_BUCKET = 50
 KEY_TERMS = 10
 MIN_IDF = 2.5
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d", re.UNICODE)
@@ -108,4 +112,5 @@ class StoryGroups(beam.PTransform):
         new, old = inputs
         recs = (new, old) | "AllRecords" >> beam.Flatten()
         no_edges = recs.pipeline | "NoKnownEdges" >> beam.Create([])
-        return (recs, recs, no_edges) | "Link" >> LinkRecords(_keys, _EdgeFn(self.threshold), _StoryIdFn())
+        return (recs, recs, no_edges) | "Link" >> LinkRecords(_keys, _EdgeFn(self.threshold), _StoryIdFn(),
+                                                              max_bucket=MAX_BUCKET)
