@@ -113,27 +113,28 @@ def main(argv=None) -> int:
     if args.one:
         print(json.dumps(one(args.one, args.full, runner_args)), flush=True)
         return 0
-    rows = []
+    print(f"{'documents':>10} {'generate s':>11} {'+dedup+stories s':>17} {'stage s':>8} {'ms/doc':>7} "
+          f"{'vs first':>8} {'peak MB':>8}  counts", flush=True)
+    base = None
     for n in args.sizes:
         res = {}
         for full in (False, True):
             cmd = [sys.executable, os.path.abspath(__file__), "--one", str(n), "--runner-args", args.runner_args]
             if full:
                 cmd.append("--full")
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+            if proc.returncode != 0:
+                print(f"{n:>10} failed: exit {proc.returncode} (a negative code is the signal; -9 is the "
+                      f"kernel's out-of-memory kill)", flush=True)
+                return 1
             lines = [json.loads(x) for x in proc.stdout.splitlines() if x.startswith("{")]
             res[full] = lines[-1]
             res[full]["counts"] = dict(x["count"] for x in lines if "count" in x)
         stage = res[True]["wall"] - res[False]["wall"]
-        rows.append((n, res[False]["wall"], res[True]["wall"], stage, stage / n * 1000, res[True]["peak_mb"],
-                     res[True]["counts"]))
-        print(f"  {n}: done", file=sys.stderr, flush=True)
-    base = rows[0][4]
-    print(f"{'documents':>10} {'generate s':>11} {'+dedup+stories s':>17} {'stage s':>8} {'ms/doc':>7} "
-          f"{'vs first':>8} {'peak MB':>8}  counts")
-    for n, gen, full, stage, per, peak, counts in rows:
-        print(f"{n:>10} {gen:>11.1f} {full:>17.1f} {stage:>8.1f} {per:>7.3f} {per / base:>7.2f}x {peak:>8.0f}  "
-              f"{counts}")
+        per = stage / n * 1000
+        base = base or per
+        print(f"{n:>10} {res[False]['wall']:>11.1f} {res[True]['wall']:>17.1f} {stage:>8.1f} {per:>7.3f} "
+              f"{per / base:>7.2f}x {res[True]['peak_mb']:>8.0f}  {res[True]['counts']}", flush=True)
     return 0
 
 

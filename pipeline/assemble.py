@@ -19,12 +19,12 @@ from transforms.annotate import AnnotateArticles
 from transforms.decode import DecodeDocuments
 from transforms.extract import ExtractArticles
 from transforms.language import DetectLanguage
-from transforms.translation import DetectMachineTranslation
-from transforms.read import ReadDocuments
 from transforms.feeds import EntryDocuments, FeedEntries, SeenUrlRows, SplitSeenEntries, WriteFeedState, load_json
 from transforms.fetch import FetchSettings
 from transforms.grouping import DROP, GroupArticles, SplitIngested, index_row, link_record, old_record
+from transforms.read import ReadDocuments
 from transforms.records import ARTICLE_INDEX_SCHEMA, ARTICLE_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
+from transforms.translation import DetectMachineTranslation
 from transforms.write import CommitRun, WriteParquet, staging_dir
 
 __all__ = ["build", "fetch_settings", "new_run_id", "SEEDS_DIR"]
@@ -170,8 +170,8 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # earlier run into this output already wrote is counted, not written again
     ingested = _read_index(p, output, "ingested", ["doc_id"]) | "IngestedId" >> beam.Map(lambda r: r["doc_id"])
     records = articles | "LinkRecords" >> beam.Map(link_record)
-    new_records = (records, ingested) | "ArticlesNotIngested" >> SplitIngested("articles")
-    new_rejects = (all_rejects, ingested) | "RejectsNotIngested" >> SplitIngested("rejects")
+    new_records = (records, ingested) | "ArticlesNotIngested" >> SplitIngested()
+    new_rejects = (all_rejects, ingested) | "RejectsNotIngested" >> SplitIngested()
     rejects = new_rejects["new"]
     old = _read_index(p, output, "articles") | "OldRecords" >> beam.Map(old_record)
     labelled = (new_records["new"], old) | "Group" >> GroupArticles(

@@ -47,6 +47,16 @@ def collect(out: str) -> dict:
     dates = []
     if arts is not None:
         dates = sorted(d for d in arts.column("published_at").to_pylist() if d is not None)
+    def true_count(column):
+        if arts is None or column not in arts.column_names:
+            return 0
+        return sum(1 for v in arts.column(column).to_pylist() if v)
+
+    def distinct(column):
+        if arts is None or column not in arts.column_names:
+            return 0
+        return len(set(arts.column(column).to_pylist()))
+
     reasons = {}
     if rejs is not None:
         pairs = zip(rejs.column("stage").to_pylist(), rejs.column("reason").to_pylist())
@@ -57,6 +67,11 @@ def collect(out: str) -> dict:
         "articles": 0 if arts is None else arts.num_rows,
         "rejects": 0 if rejs is None else rejs.num_rows,
         "words": 0 if arts is None else sum(arts.column("word_count").to_pylist()),
+        "duplicates": true_count("is_duplicate"),
+        "stories": distinct("story_id"),
+        "machine_translated": true_count("is_machine_translated"),
+        "mt_source_languages": counts(arts.filter(arts.column("is_machine_translated")) if true_count(
+            "is_machine_translated") else None, "mt_source_language"),
         "languages": counts(arts, "language"),
         "source_formats": counts(arts, "source_format"),
         "extractors": counts(arts, "extractor"),
@@ -70,7 +85,11 @@ def render_text(r: dict) -> str:
     lines = [f"newsbeam output {r['output']}",
              f"  runs                {len(r['runs'])}",
              f"  articles            {r['articles']} ({r['words']} words)",
-             f"  rejects             {r['rejects']}"]
+             f"  rejects             {r['rejects']}",
+             f"  near-duplicates     {r['duplicates']} (flagged, kept); {r['stories']} stories",
+             f"  machine-translated  {r['machine_translated']}"
+             + (" (from " + ", ".join(f"{k} {v}" for k, v in r["mt_source_languages"].items()) + ")"
+                if r["mt_source_languages"] else "")]
     for key, label in (("rejects_by_reason", "rejected"), ("languages", "languages"),
                        ("source_formats", "formats"), ("extractors", "extractors"), ("publishers", "publishers")):
         if r[key]:

@@ -151,5 +151,6 @@ def test_report_summarises_an_output(tmp_path, capsys):
     assert main(["report", out, "--html", str(page)]) == 0
     text = capsys.readouterr().out
     assert "articles            5" in text and "languages           en 5" in text
+    assert "1 stories" in text and "machine-translated  1 (from fr 1)" in text
     assert "<h1>newsbeam report</h1>" in page.read_text() and "Languages" in page.read_text()
     assert main(["report", str(tmp_path / "nowhere")]) == 2

@@ -61,9 +61,6 @@ def old_record(row) -> dict:
 
 
 class _SplitFn(beam.DoFn):
-    def __init__(self, what: str):
-        self.what = what
-
     def process(self, element):
         doc_id, g = element
         items = list(g["item"])
@@ -75,16 +72,12 @@ class _SplitFn(beam.DoFn):
 class SplitIngested(beam.PTransform):
     """(items with doc_id, doc_ids ingested before) -> ``new`` items and ``already`` doc_ids."""
 
-    def __init__(self, what: str):
-        super().__init__()
-        self.what = what
-
     def expand(self, inputs):
         items, ingested = inputs
         return ({"item": items | "ById" >> beam.Map(lambda d: (d["doc_id"], d)),
                  "seen": ingested | "SeenId" >> beam.Map(lambda i: (i, True))}
                 | "Join" >> beam.CoGroupByKey()
-                | "Split" >> beam.ParDo(_SplitFn(self.what)).with_outputs("already", main="new"))
+                | "Split" >> beam.ParDo(_SplitFn()).with_outputs("already", main="new"))
 
 
 def _with_cluster(element):
