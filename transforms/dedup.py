@@ -51,19 +51,26 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 LEAD_WORDS = 30
 
 
-def lead_key(text: str) -> str | None:
+def _words(text: str) -> list[str]:
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def _lead_key(words: list[str]) -> str | None:
     """Hash of the first LEAD_WORDS words: teasers and truncations share their article's lead."""
     import xxhash
 
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())[:LEAD_WORDS]
+    words = words[:LEAD_WORDS]
     return xxhash.xxh3_64_hexdigest(" ".join(words).encode()) if len(words) == LEAD_WORDS else None
 
 
 def signature(text: str) -> tuple[bytes, int]:
     """(MinHash signature as uint32 bytes, number of distinct shingles)."""
+    return _signature(_words(text))
+
+
+def _signature(words: list[str]) -> tuple[bytes, int]:
     import rensa
 
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
     if len(words) >= SHINGLE:
         shingles = sorted({" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)})
     else:
@@ -272,9 +279,7 @@ class _VerifyFn(beam.DoFn):
         self.min_shingles = min_shingles
 
     def process(self, pair):
-        a, b = pair
-        if a.get("old") and b.get("old"):
-            return []  # earlier runs' clusters stay as they are
+        a, b = pair  # never two earlier-run records: CandidatePairs leaves those out
         j, c = estimate(a["sig"], a["n"], b["sig"], b["n"])
         if j >= self.jaccard or (c >= self.containment and min(a["n"], b["n"]) >= self.min_shingles):
             return [(a["doc_id"], b["doc_id"])]
@@ -305,8 +310,9 @@ class NearDuplicates(beam.PTransform):
 
 def dedup_record(article) -> dict:
     """The fields of an article that near-duplicate detection needs (and the index keeps)."""
-    sig, n = signature(article["text"])
+    words = _words(article["text"])
+    sig, n = _signature(words)
     return {"doc_id": article["doc_id"], "content_hash": article["content_hash"], "sig": sig, "n": n,
-            "lead": lead_key(article["text"]),
+            "lead": _lead_key(words),
             "published_at": article.get("published_at"), "length": len(article["text"]),
             "is_machine_translated": bool(article.get("is_machine_translated"))}

@@ -24,11 +24,11 @@ import apache_beam as beam
 
 from transforms.dedup import NearDuplicates, dedup_record
 from transforms.stories import StoryGroups, term_vector
+from transforms.write import DROP
 
 __all__ = ["DROP", "GroupArticles", "SplitIngested", "article_stat_keys", "index_row", "link_record",
            "old_record"]
 
-DROP = "drop"  # the label of an article an earlier run already wrote
 
 
 def article_stat_keys(a) -> list[str]:

@@ -21,10 +21,8 @@ from typing import Any
 __all__ = ["extract_html", "RETRY_BELOW_CHARS"]
 
 RETRY_BELOW_CHARS = 600
-# What Google's translation proxy leaves in a page it served (MT evidence).
-# Literal markers, found with str.find: a regex with a leading [\w.-]* here
-# was quadratic on long runs of word characters (base64 images).
-_PROXY_MARKERS = ("_x_tr_sl=", ".translate.goog", "translated-ltr", "translated-rtl")
+# Translation-proxy markers (transforms.mtevidence) are found with str.find:
+# a regex with a leading [\w.-]* was quadratic on base64 images.
 _PROXY_CONTEXT = re.compile(r"[^\s\"'<>]{0,60}$")
 
 
@@ -88,7 +86,9 @@ def _metadata(tree, url: str | None) -> dict[str, Any]:
 def translation_proxy(html: str) -> str | None:
     """The first trace of a translation proxy in the page, with a little of its URL."""
     head = html[:500_000]
-    for marker in _PROXY_MARKERS:
+    from transforms.mtevidence import PROXY_MARKERS
+
+    for marker in PROXY_MARKERS:
         i = head.find(marker)
         if i >= 0:
             before = _PROXY_CONTEXT.search(head[max(0, i - 60):i]).group(0)

@@ -117,7 +117,8 @@ RULES: tuple[_Rule, ...] = (
           "French idiom rendered word for word: {quote}"),
 )
 
-_PROXY = re.compile(r"translate\.goog|[?&]_x_tr_sl=([a-z]{2,3})|translated-(?:ltr|rtl)", re.IGNORECASE)
+# What Google's translation proxy leaves in URLs and pages it served.
+PROXY_MARKERS = ("_x_tr_sl=", ".translate.goog", "translated-ltr", "translated-rtl")
 _PROXY_LANG = re.compile(r"[?&]_x_tr_sl=([a-z]{2,3})", re.IGNORECASE)
 
 
@@ -153,7 +154,7 @@ def find_evidence(
             msg += f" ({len(matches)} times)"
         found.append(Evidence(rule.name, rule.weight, rule.language, msg))
     for url in (*urls, proxy_hint):
-        if url and _PROXY.search(url):
+        if url and any(m in url.lower() for m in PROXY_MARKERS):
             lang = _PROXY_LANG.search(url)
             src = lang.group(1).lower() if lang else None
             found.append(Evidence("translation_proxy", 4.0, src if src != "auto" else None,

@@ -82,9 +82,7 @@ class _EdgeFn(beam.DoFn):
         self.threshold = threshold
 
     def process(self, pair):
-        a, b = pair
-        if a.get("old") and b.get("old"):
-            return []  # earlier runs' stories stay as they are
+        a, b = pair  # never two earlier-run records: CandidatePairs leaves those out
         if cosine(a["terms"], b["terms"]) >= self.threshold:
             return [(a["doc_id"], b["doc_id"])]
         return []

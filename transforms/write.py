@@ -24,9 +24,10 @@ import pyarrow.parquet as pq
 import xxhash
 from apache_beam.io.filesystems import FileSystems
 
-__all__ = ["WriteParquet", "RunStats", "CommitRun", "mkdirs", "staging_dir"]
+__all__ = ["DROP", "WriteParquet", "RunStats", "CommitRun", "mkdirs", "staging_dir"]
 
 ROW_GROUP = 5000
+DROP = "drop"  # the label of a row not to write (an article an earlier run already wrote)
 
 
 def staging_dir(output: str, run_id: str) -> str:
@@ -53,7 +54,7 @@ def _labelled(rows, labels, key: str):
         label = by_key.get(r[key])
         if label is None:
             raise RuntimeError(f"row {r[key]} reached the writer without its labels")
-        if label != "drop":
+        if label != DROP:
             out.append({**r, **label})
     return out
 
@@ -90,9 +91,9 @@ class _WriteShardFn(beam.DoFn):
 class WriteParquet(beam.PTransform):
     """rows -> staged shard paths (relative to the staging folder).
 
-    With ``(rows, labels)`` as input, labels being ``(key, dict or "drop")``
+    With ``(rows, labels)`` as input, labels being ``(key, dict or DROP)``
     for every row, each row is written with its label's fields merged in (or
-    left out for "drop"); rows and labels meet in the shuffle that groups the
+    left out for DROP); rows and labels meet in the shuffle that groups the
     shards, so rows move once. The result then has a second output,
     ``written``: ``("flow/written", rows)`` per shard, for the run's count.
     """
@@ -113,7 +114,7 @@ class WriteParquet(beam.PTransform):
         labels = None
         if isinstance(pcoll, tuple):
             rows, labels = pcoll
-            count = (labels | "Kept" >> beam.Filter(lambda kv: kv[1] != "drop")
+            count = (labels | "Kept" >> beam.Filter(lambda kv: kv[1] != DROP)
                      | "Count" >> beam.combiners.Count.Globally())
         else:
             rows = pcoll
