@@ -106,8 +106,10 @@ def _seen_urls(p: beam.Pipeline, state_dir: str):
 
 
 class ProcessDocuments(beam.PTransform):
-    """raw documents -> annotated articles and rejects: decode, extract, language,
-    machine translation, annotate."""
+    """raw documents -> annotated articles, their link records (for
+    near-duplicates and stories) and rejects: decode, extract, language,
+    machine translation, annotate. Everything here fuses with extraction, so
+    it runs while the sandbox child extracts the next page."""
 
     def __init__(self, timeout: float, memory_mb: int, min_words: int, lang_max_chars: int,
                  mt_threshold: float | None, run_id: str, started_at: dt.datetime):
@@ -124,8 +126,9 @@ class ProcessDocuments(beam.PTransform):
             | "Language" >> DetectLanguage(max_chars=self.lang_max_chars)
             | "MachineTranslation" >> DetectMachineTranslation(self.mt_threshold)
             | "Annotate" >> AnnotateArticles(self.run_id, self.started_at, __version__))
+        records = articles | "LinkRecords" >> beam.Map(link_record)
         rejects = (decoded.rejects, extracted["rejects"]) | "Rejects" >> beam.Flatten()
-        return {"articles": articles, "rejects": rejects}
+        return {"articles": articles, "records": records, "rejects": rejects}
 
 
 def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -> dict[str, Any]:
@@ -169,7 +172,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # Near-duplicates and stories, on one small record per article; what an
     # earlier run into this output already wrote is counted, not written again
     ingested = _read_index(p, output, "ingested", ["doc_id"]) | "IngestedId" >> beam.Map(lambda r: r["doc_id"])
-    records = articles | "LinkRecords" >> beam.Map(link_record)
+    records = (file_out["records"], feed_out["records"]) | "AllRecords" >> beam.Flatten()
     new_records = (records, ingested) | "ArticlesNotIngested" >> SplitIngested()
     new_rejects = (all_rejects, ingested) | "RejectsNotIngested" >> SplitIngested()
     rejects = new_rejects["new"]

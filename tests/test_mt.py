@@ -107,15 +107,26 @@ def test_scores_are_deterministic_across_fresh_models(model):
         assert (a.mt_score, a.mt_evidence, a.mt_source_language) == (b.mt_score, b.mt_evidence, b.mt_source_language)
 
 
-def test_pipeline_step_loads_the_model_once_per_worker_and_skips_other_languages():
-    from transforms import translation
+def test_pipeline_step_loads_the_model_once_per_worker_and_skips_other_languages(tmp_path):
+    import shutil
 
+    from transforms import translation
+    from transforms.mtmodel import DEFAULT_MODEL_PATH
+
+    # a model file no earlier test loaded (models are shared per path and process)
+    path = str(tmp_path / "mt_model.npz")
+    shutil.copy(DEFAULT_MODEL_PATH, path)
     translation.LOADS["count"] = 0
     text = _seed("003")
     rows = [{"doc_id": str(i), "text": text, "language": "en"} for i in range(40)]
     rows.append({"doc_id": "de", "text": "Der Zug fährt ab. Source: BFM TV", "language": "de"})
     with beam_test_pipeline() as p:
-        out = (p | beam.Create(rows) | translation.DetectMachineTranslation()
-               | beam.Map(lambda a: (a["doc_id"], a["is_machine_translated"], a["mt_source_language"])))
-        assert_that(out, equal_to([(str(i), True, "fr") for i in range(40)] + [("de", False, None)]))
+        # two chains, as `newsbeam run` has (files and feed pages): two DoFn
+        # instances in one worker, one model
+        outs = [p | f"Rows{k}" >> beam.Create(rows) | f"MT{k}" >> translation.DetectMachineTranslation(model_path=path)
+                | f"Flags{k}" >> beam.Map(lambda a: (a["doc_id"], a["is_machine_translated"], a["mt_source_language"]))
+                for k in (1, 2)]
+        expected = [(str(i), True, "fr") for i in range(40)] + [("de", False, None)]
+        for k, out in enumerate(outs):
+            assert_that(out, equal_to(expected), label=f"Check{k}")
     assert translation.LOADS["count"] == 1

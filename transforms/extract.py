@@ -83,12 +83,17 @@ def _reject(doc, reason, error, stage="extract"):
         raw=payload[:512] if isinstance(payload, str) else payload, raw_size=doc["raw_size"], doc_id=doc["doc_id"]))
 
 
-class _HtmlExtractFn(beam.DoFn):
-    """HTML -> article, through one sandboxed child process per DoFn instance.
+class _ExtractFn(beam.DoFn):
+    """Documents -> articles: HTML through one sandboxed child process per
+    DoFn instance, plain-text dumps through the chrome cleaner.
 
     Pipelined: while the child extracts page N, this process finishes page
     N-1 (its output runs through the fused downstream steps: language,
-    annotation, shard keys), so one worker keeps two cores busy.
+    machine translation, annotation, link records), so one worker keeps two
+    cores busy. Both kinds go through this one step on purpose: a Flatten of
+    two branches would end the fused stage, and the FnApiRunner would run
+    everything downstream only after extraction, no longer overlapped with
+    the child.
     """
 
     def __init__(self, timeout: float, memory_mb: int, min_words: int):
@@ -99,13 +104,16 @@ class _HtmlExtractFn(beam.DoFn):
 
     def setup(self):
         self.sandbox = Sandbox(self.timeout, self.memory_mb)
-        self.progress = _Progress("html extracted")
+        self.progress = _Progress("documents extracted")
 
     def start_bundle(self):
         self.pending = None
 
     def process(self, doc, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
         self.progress.tick()
+        if doc["kind"] != "html":
+            yield self._clean_text(doc)
+            return
         previous = self._collect()
         self.sandbox.submit(doc["payload"], doc.get("url"), doc.get("http_charset"))
         self.pending = (doc, window, timestamp)
@@ -149,32 +157,20 @@ class _HtmlExtractFn(beam.DoFn):
                         url=res.get("page_url"), declared_language=res.get("declared_language"),
                         translation_proxy=res.get("translation_proxy"))
 
-    def teardown(self):
-        self.sandbox.close()
-
-
-class _CleanTextFn(beam.DoFn):
-    """Plain-text dump -> article lines, site chrome removed."""
-
-    def __init__(self, min_words: int):
-        self.min_words = min_words
-
-    def setup(self):
-        self.progress = _Progress("text cleaned")
-
-    def process(self, doc):
-        self.progress.tick()
+    def _clean_text(self, doc):
+        """Plain-text dump -> article lines, site chrome removed."""
         res = clean_text(doc["payload"])
         if not res.text.strip():
-            yield _reject(doc, "no_article", f"no article lines among {res.dropped} lines of text")
-            return
+            return _reject(doc, "no_article", f"no article lines among {res.dropped} lines of text")
         short = _too_short(doc, res.text, self.min_words)
         if short is not None:
-            yield short
-            return
+            return short
         first = res.text.split("\n", 1)[0].strip()
         title = first if len(first.split()) <= 25 and not _TITLE_END.search(first) else None
-        yield _article(doc, text=res.text, extractor="text-cleaner", title=title)
+        return _article(doc, text=res.text, extractor="text-cleaner", title=title)
+
+    def teardown(self):
+        self.sandbox.close()
 
 
 class ExtractArticles(beam.PTransform):
@@ -187,11 +183,6 @@ class ExtractArticles(beam.PTransform):
         self.min_words = min_words
 
     def expand(self, docs):
-        parts = docs | "ByKind" >> beam.Partition(lambda d, n: 0 if d["kind"] == "html" else 1, 2)
-        html = parts[0] | "ExtractHtml" >> beam.ParDo(_HtmlExtractFn(self.timeout, self.memory_mb, self.min_words)).with_outputs(
+        out = docs | "Extract" >> beam.ParDo(_ExtractFn(self.timeout, self.memory_mb, self.min_words)).with_outputs(
             "rejects", main="articles")
-        text = parts[1] | "CleanText" >> beam.ParDo(_CleanTextFn(self.min_words)).with_outputs("rejects", main="articles")
-        return {
-            "articles": (html.articles, text.articles) | "Articles" >> beam.Flatten(),
-            "rejects": (html.rejects, text.rejects) | "ExtractRejects" >> beam.Flatten(),
-        }
+        return {"articles": out.articles, "rejects": out.rejects}

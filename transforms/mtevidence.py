@@ -40,7 +40,10 @@ class _Rule:
     message: str  # formatted with {quote} and {count}
     min_count: int = 1
     unless: re.Pattern | None = None  # does not fire on texts where this matches
-    needles: tuple[str, ...] = ()  # cheap check: the rule can only match if one of these is in the text
+    # cheap checks before the pattern runs: the rule can only match if one of
+    # these (lower case) is in the lower-cased text, and if ``gate`` matches
+    needles: tuple[str, ...] = ()
+    gate: re.Pattern | None = None
 
 
 _DAYS = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -81,6 +84,16 @@ def _alt(words) -> str:
     return "|".join(words)
 
 
+def _literal_prefix(pattern: str) -> str:
+    """The lower-cased literal start of a simple alternative ("Kreml\\b" -> "kreml")."""
+    return re.split(r"[\\?(\[ ]", pattern)[0].lower()
+
+
+# A credit line: "Source: ...", "With: ..." at the start of a line; one scan
+# for all the outlet rules below
+_CREDIT_LINE = re.compile(r"(?:^|\n)\s*(?:Source|Sources|With|Avec|Quelle|Источник)\s*:", re.IGNORECASE)
+
+
 RULES: tuple[_Rule, ...] = (
     # "face -to -face", "sub -financing": a space before a hyphen that joins
     # two words. English has "fourth- and eighth-graders", "57 - year", never this.
@@ -105,16 +118,18 @@ RULES: tuple[_Rule, ...] = (
     *(
         _Rule(f"credit_{lang}", re.compile(rf"(?:^|\n)\s*(?:Source|Sources|With|Avec|Quelle|Источник)\s*:\s*(?:{_alt(names)})\b",
                                            re.IGNORECASE), 2.5, lang,
-              "credit line naming a non-English outlet: {quote}", needles=(":",))
+              "credit line naming a non-English outlet: {quote}", gate=_CREDIT_LINE)
         for lang, names in _OUTLETS.items()
     ),
     *(
         _Rule(f"transliteration_{lang}", re.compile(rf"\b(?:{_alt(names)})"), 1.5, lang,
-              "name spelled as another language transliterates it: {quote}")
+              "name spelled as another language transliterates it: {quote}",
+              needles=tuple(sorted({_literal_prefix(n) for n in names})))
         for lang, names in _NAMES.items()
     ),
     _Rule("calque_fr", re.compile(_alt(_CALQUES_FR), re.IGNORECASE), 1.0, "fr",
-          "French idiom rendered word for word: {quote}"),
+          "French idiom rendered word for word: {quote}",
+          needles=("exploit", "frame of", "totality", "financing", "distant space")),
 )
 
 # What Google's translation proxy leaves in URLs and pages it served.
@@ -143,9 +158,16 @@ def find_evidence(
 ) -> list[Evidence]:
     """All evidence found, strongest first (ties in rule order)."""
     found: list[Evidence] = []
+    lower = text.lower()
+    gates: dict[re.Pattern, bool] = {}
     for rule in RULES:
-        if rule.needles and not any(n in text for n in rule.needles):
+        if rule.needles and not any(n in lower for n in rule.needles):
             continue
+        if rule.gate is not None:
+            if rule.gate not in gates:
+                gates[rule.gate] = rule.gate.search(text) is not None
+            if not gates[rule.gate]:
+                continue
         matches = list(rule.pattern.finditer(text))
         if len(matches) < rule.min_count or (rule.unless is not None and rule.unless.search(text)):
             continue

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import xxhash
 
 __all__ = [
@@ -31,6 +32,11 @@ __all__ = [
 HASH_BITS = 18
 _HASH_MASK = (1 << HASH_BITS) - 1
 _MAX_TOKENS = 3000  # the first ~2,000 words say all there is to say
+# n-grams are packed into one integer, base _ID_SPACE per class: the classes
+# are a closed set (function words, punctuation, shape x band x suffix)
+_ID_SPACE = 1 << 14
+_HASH_CACHE = 300_000  # memoised n-gram hashes, per process
+_CLASS_CACHE = 200_000  # memoised token classes, per process
 
 # Closed-class English words: what translation shifts and topic does not.
 FUNCTION_WORDS = frozenset(["a", "an", "the", "this", "that", "these", "those", "such", "what", "which", "who", "whom", "whose", "whoever", "whatever", "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves", "you", "your", "yours", "yourself", "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself", "it", "its", "itself", "they", "them", "their", "theirs", "themselves", "one", "ones", "oneself", "someone", "somebody", "something", "anyone", "anybody", "anything", "everyone", "everybody", "everything", "nobody", "nothing", "none", "no", "not", "nor", "neither", "either", "both", "each", "every", "all", "any", "some", "many", "much", "more", "most", "few", "fewer", "less", "least", "several", "other", "another", "same", "own", "else", "and", "or", "but", "so", "yet", "for", "because", "although", "though", "while", "whereas", "whether", "if", "unless", "until", "till", "since", "as", "than", "then", "once", "when", "whenever", "where", "wherever", "why", "how", "however", "therefore", "thus", "hence", "moreover", "furthermore", "nevertheless", "nonetheless", "meanwhile", "otherwise", "instead", "also", "too", "very", "quite", "rather", "just", "only", "even", "still", "already", "again", "almost", "always", "never", "often", "sometimes", "usually", "ever", "perhaps", "maybe", "indeed", "really", "about", "above", "across", "after", "against", "along", "amid", "among", "around", "at", "before", "behind", "below", "beneath", "beside", "besides", "between", "beyond", "by", "despite", "down", "during", "except", "from", "in", "inside", "into", "like", "near", "of", "off", "on", "onto", "out", "outside", "over", "past", "per", "regarding", "through", "throughout", "to", "toward", "towards", "under", "underneath", "unlike", "up", "upon", "via", "with", "within", "without", "according", "due", "order", "addition", "spite", "regard", "terms", "be", "am", "is", "are", "was", "were", "been", "being", "have", "has", "had", "having", "do", "does", "did", "doing", "done", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "ought", "need", "dare", "there", "here", "now", "today", "yesterday", "tomorrow", "ago", "soon", "later", "later", "yes", "well", "up", "down", "out", "away", "back"])
@@ -71,27 +77,31 @@ class Featurizer:
 
             freq = frequencies("en")
         self.freq = freq
-        self._cls_cache: dict[str, tuple[str, float]] = {}
+        self._cls_cache: dict[str, tuple[str, str, float]] = {}  # token -> _classify(token)
+        self._ids: dict[str, int] = {}  # token class -> small integer (this process only)
+        self._names: list[str] = []
+        self._hash_cache: dict[int, int] = {}
 
     def _zipf(self, w: str) -> float:
         f = self.freq.get(w)
         return math.log10(f) + 9.0 if f else 0.0
 
-    def _classify(self, tok: str, sentence_start: bool) -> tuple[str, float]:
-        """(class label, zipf) of one token; zipf < 0 for non-words."""
+    def _classify(self, tok: str) -> tuple[str, str, float]:
+        """(class at a sentence start, class elsewhere, zipf) of one token;
+        zipf < 0 for non-words."""
         marker = _MARKERS.get(tok)
         if marker:
-            return marker, -1.0
+            return marker, marker, -1.0
         if not (tok[0].isalnum() or tok[0] == "_"):
-            return tok if tok in "\"'“”‘’«»„()[]{}.,;:!?-–—…/%&*" else "SYM", -1.0
+            cls = tok if tok in "\"'“”‘’«»„()[]{}.,;:!?-–—…/%&*" else "SYM"
+            return cls, cls, -1.0
         if tok[0].isdigit():
-            return ("NUMSEP" if ("," in tok or "." in tok) else "NUM"), -1.0
+            cls = "NUMSEP" if ("," in tok or "." in tok) else "NUM"
+            return cls, cls, -1.0
         low = tok.lower()
         if low in FUNCTION_WORDS:
-            return (low if (sentence_start or tok[0].islower()) else "^" + low), self._zipf(low)
-        cached = self._cls_cache.get(tok)
-        if cached is not None:
-            return cached
+            # a capitalised function word says something only inside a sentence
+            return low, (low if tok[0].islower() else "^" + low), self._zipf(low)
         z = self._zipf(low)
         band = "z0" if z == 0 else f"z{min(6, max(1, int(z)))}"
         if tok.isupper() and len(tok) > 1:
@@ -100,10 +110,8 @@ class Featurizer:
             shape = "C"
         else:
             shape = "l"
-        out = (f"{shape}{band}{_suffix(low)}", z)
-        if len(self._cls_cache) < 200_000:
-            self._cls_cache[tok] = out
-        return out
+        cls = f"{shape}{band}{_suffix(low)}"
+        return cls, cls, z
 
     def classes(self, text: str) -> tuple[list[str], int]:
         """The text as a sequence of token classes (see the module doc), and
@@ -111,8 +119,15 @@ class Featurizer:
         out: list[str] = []
         n_words = 0
         start = True
+        cache = self._cls_cache
         for tok in tokenize(text):
-            cls, z = self._classify(tok, start)
+            c = cache.get(tok)
+            if c is None:
+                c = self._classify(tok)
+                if len(cache) < _CLASS_CACHE:
+                    cache[tok] = c
+            at_start, inside, z = c
+            cls = at_start if start else inside
             out.append(cls)
             if z >= 0:
                 n_words += 1
@@ -127,12 +142,42 @@ class Featurizer:
         """Hashed 1-3-gram counts of the class sequence (sub-linear, L2-normalised)
         and the number of word tokens (how much evidence the text holds)."""
         classes, n_words = self.classes(text)
-        counts: dict[int, float] = {}
-        seq = ["<s>", *classes, "</s>"]
-        for n in (1, 2, 3):
-            for i in range(len(seq) - n + 1):
-                key = "\x1f".join(seq[i:i + n]).encode("utf-8", "surrogatepass")
-                h = xxhash.xxh32_intdigest(key, seed=n) & _HASH_MASK
-                counts[h] = counts.get(h, 0.0) + 1.0
-        norm = math.sqrt(sum((1.0 + math.log(c)) ** 2 for c in counts.values())) or 1.0
-        return {h: (1.0 + math.log(c)) / norm for h, c in counts.items()}, n_words
+        ids = np.fromiter((self._class_id(c) for c in ("<s>", *classes, "</s>")), dtype=np.int64)
+        k = _ID_SPACE
+        # each n-gram as one integer (n in the top digits), counted per distinct n-gram
+        grams = np.concatenate((ids + 1 * k ** 3,
+                                ids[:-1] * k + ids[1:] + 2 * k ** 3,
+                                (ids[:-2] * k + ids[1:-1]) * k + ids[2:] + 3 * k ** 3))
+        uniq, n = np.unique(grams, return_counts=True)
+        keys = uniq.tolist()
+        get = self._hash_cache.get
+        hashes = [get(g) for g in keys]
+        for i in [i for i, h in enumerate(hashes) if h is None]:
+            hashes[i] = self._gram_hash(keys[i])
+        hashes = np.array(hashes, dtype=np.int64)
+        # distinct n-grams may share a hash bucket: their counts add up
+        buckets, inverse = np.unique(hashes, return_inverse=True)
+        counts = np.bincount(inverse, weights=n).astype(np.float64)
+        w = 1.0 + np.log(counts)
+        w /= math.sqrt(float(w @ w)) or 1.0
+        return dict(zip(buckets.tolist(), w.tolist())), n_words
+
+    def _class_id(self, cls: str) -> int:
+        i = self._ids.get(cls)
+        if i is None:
+            if len(self._ids) >= _ID_SPACE:
+                raise RuntimeError("token-class vocabulary overflow")  # classes are a closed set
+            i = self._ids[cls] = len(self._ids)
+            self._names.append(cls)
+        return i
+
+    def _gram_hash(self, gram: int) -> int:
+        """xxh32 of the n-gram's classes joined by U+001F, seeded by n (memoised)."""
+        k = _ID_SPACE
+        n, rest = divmod(gram, k ** 3)
+        parts = [(rest // k ** (n - 1 - j)) % k for j in range(n)]
+        key = "\x1f".join(self._names[i] for i in parts).encode("utf-8", "surrogatepass")
+        h = xxhash.xxh32_intdigest(key, seed=n) & _HASH_MASK
+        if len(self._hash_cache) < _HASH_CACHE:
+            self._hash_cache[gram] = h
+        return h

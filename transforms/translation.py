@@ -16,6 +16,9 @@ from transforms.mtmodel import DEFAULT_MODEL_PATH, MtModel
 __all__ = ["LOADS", "DetectMachineTranslation", "load_model"]
 
 LOADS = {"count": 0}  # how many times this process loaded the model (tests)
+# One handle for every DoFn instance (files and feed pages are two chains):
+# a Shared per transform would give each chain its own copy of the model
+_SHARED = Shared()
 
 
 class _Holder:
@@ -37,7 +40,10 @@ class _ScoreFn(beam.DoFn):
         self.threshold = threshold
 
     def setup(self):
-        self.model = self.shared.acquire(lambda: _Holder(load_model(self.model_path)), tag=self.model_path).model
+        # Shared keeps the model only while someone holds the holder: hold it,
+        # or the next DoFn instance in this process loads the model again
+        self.holder = self.shared.acquire(lambda: _Holder(load_model(self.model_path)), tag=self.model_path)
+        self.model = self.holder.model
 
     def process(self, a):
         if a.get("language") != "en":
@@ -67,4 +73,4 @@ class DetectMachineTranslation(beam.PTransform):
         self.model_path = model_path
 
     def expand(self, articles):
-        return articles | "ScoreTranslation" >> beam.ParDo(_ScoreFn(Shared(), self.model_path, self.threshold))
+        return articles | "ScoreTranslation" >> beam.ParDo(_ScoreFn(_SHARED, self.model_path, self.threshold))
