@@ -86,7 +86,7 @@ def one(n: int, full: bool, runner_args: list[str]) -> dict:
                 | "Spread" >> beam.Reshuffle() | "Generate" >> beam.FlatMap(_generate, n))
         if full:
             labelled = ((docs | "Records" >> beam.Map(link_record), p | "NoIndex" >> beam.Create([]))
-                        | "Group" >> GroupArticles(0.5, DUP_CONTAINMENT, 0.35))
+                        | "Group" >> GroupArticles(0.5, DUP_CONTAINMENT, 0.25))
             out = labelled | "Summary" >> beam.FlatMap(
                 lambda r: ["docs"] + (["duplicates"] if r["is_duplicate"] else []))
             stories = (labelled | beam.Map(lambda r: r["story_id"]) | beam.Distinct()

@@ -48,6 +48,7 @@ class NewsbeamOptions(PipelineOptions):
         parser.add_argument("--dup-threshold", dest="dup_threshold", type=float, default=0.5,
                             help="estimated Jaccard similarity (word 5-gram MinHash) at which two articles are "
                                  "near-duplicates; truncated copies also join at containment >= 0.8")
-        parser.add_argument("--story-threshold", dest="story_threshold", type=float, default=0.35,
-                            help="cosine similarity of TF-IDF term vectors at which two articles are one story")
+        parser.add_argument("--story-threshold", dest="story_threshold", type=float, default=0.25,
+                            help="average cosine similarity (TF-IDF term vectors, over every pair of their "
+                                 "articles) at which two groups of articles merge into one story")
         parser.add_argument("--run-id", dest="run_id", default=None, help="run id (default: time-based)")

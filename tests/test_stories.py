@@ -29,3 +29,49 @@ def test_story_groups_keep_earlier_story_ids():
     with beam_test_pipeline() as p:
         got = (p | "New" >> beam.Create(new), p | "Old" >> beam.Create([old])) | StoryGroups()
         assert_that(got, equal_to([("b-new", "s-first"), ("a-copy", "s-first")]))
+
+
+def test_compact_vectors_give_the_same_cosine():
+    from transforms.stories import compact, compact_cosine
+
+    vectors = [term_vector(t) for t in (BASE, SAME_STORY, OTHER)]
+    for a in vectors:
+        for b in vectors:
+            assert abs(compact_cosine(compact(a), compact(b)) - cosine(a, b)) < 1e-5
+    assert compact_cosine(compact(vectors[0]), compact([])) == 0.0
+
+
+def _m(doc_id, old=False, story_id=None):
+    return {"doc_id": doc_id, "old": old, "story_id": story_id}
+
+
+def test_average_link_does_not_chain_two_stories_through_one_link():
+    from transforms.stories import average_link
+
+    # two tight stories (a*, b*) and one fairly strong link between them
+    members = [_m(x) for x in ("a1", "a2", "a3", "b1", "b2", "b3")]
+    edges = [("a1", "a2", 0.6), ("a1", "a3", 0.5), ("a2", "a3", 0.55),
+             ("b1", "b2", 0.6), ("b1", "b3", 0.5), ("b2", "b3", 0.55), ("a3", "b1", 0.45)]
+    assert dict(average_link(members, edges, 0.25)) == {"a1": "a1", "a2": "a1", "a3": "a1",
+                                                        "b1": "b1", "b2": "b1", "b3": "b1"}
+    # connected components at the same link strength would make one story
+    assert len(set(dict(average_link(members, edges, 0.05)).values())) == 1
+    # edges in another order give the same stories
+    assert average_link(members[::-1], edges[::-1], 0.25) == average_link(members, edges, 0.25)
+
+
+def test_average_link_keeps_earlier_stories_and_must_links():
+    from transforms.stories import average_link
+
+    members = [_m("old1", True, "S1"), _m("old2", True, "S2"), _m("n1"), _m("n2"), _m("n3")]
+    edges = [("old1", "n1", 0.8), ("old2", "n1", 0.7), ("old2", "n2", 0.9),
+             ("n3", "old2", 1.0),  # a copy of old2: joins its story whatever the averages
+             ("n3", "old1", 0.9)]
+    out = dict(average_link(members, edges, 0.25))
+    assert set(out) == {"n1", "n2", "n3"}  # earlier rows are never relabelled
+    assert out["n3"] == "S2" and out["n2"] == "S2"
+    assert out["n1"] == "S1"  # its strongest link; S2 cannot take it without merging two earlier stories
+    # two earlier stories never merge, even when every link says so
+    members = [_m("o1", True, "S1"), _m("o2", True, "S2"), _m("n")]
+    out = dict(average_link(members, [("o1", "n", 0.9), ("o2", "n", 0.9), ("o1", "o2", 0.9)], 0.25))
+    assert out == {"n": "S1"}

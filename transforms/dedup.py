@@ -97,23 +97,40 @@ def _bands(rec):
         yield f"l:{rec['lead']}", rec["doc_id"]
 
 
-def _pairs(element, max_bucket: int = MAX_BUCKET):
-    """Pairs of bucket mates, leaving out pairs of two earlier-run records
-    (their links were made when they were new). A bucket over ``max_bucket``
-    pairs each member with the next ``WINDOW`` in doc_id order (an arbitrary
-    but stable order): linear in the bucket, and connected."""
-    _, members = element
-    members = sorted(set(members))
-    if all(old for _, old in members):
+def _bucket_pairs(members: list, max_bucket: int):
+    """Pairs of bucket mates (members sorted, ``(doc_id, old, ...)``), leaving
+    out pairs of two earlier-run records (their links were made when they
+    were new). A bucket over ``max_bucket`` pairs each member with the next
+    ``WINDOW`` in doc_id order (an arbitrary but stable order): linear in the
+    bucket, and connected."""
+    if all(m[1] for m in members):
         return
     if len(members) > max_bucket:
         pairs = ((members[i], members[j]) for i in range(len(members))
                  for j in range(i + 1, min(len(members), i + 1 + WINDOW)))
     else:
         pairs = itertools.combinations(members, 2)
-    for (a, a_old), (b, b_old) in pairs:
-        if not (a_old and b_old):
+    for a, b in pairs:
+        if not (a[1] and b[1]):
             yield a, b
+
+
+def _pairs(element, max_bucket: int = MAX_BUCKET):
+    """(bucket key, [(doc_id, old)]) -> candidate (id_a, id_b) pairs."""
+    _, members = element
+    for a, b in _bucket_pairs(sorted(set(members)), max_bucket):
+        yield a[0], b[0]
+
+
+def _linked_in_bucket(element, linked, max_bucket: int):
+    """(bucket key, [(doc_id, old, payload)]) -> (id_a, id_b, weight) for the pairs ``linked`` weighs."""
+    _, members = element
+    members = sorted(members, key=lambda m: m[0])
+    members = [m for i, m in enumerate(members) if i == 0 or m[0] != members[i - 1][0]]
+    for a, b in _bucket_pairs(members, max_bucket):
+        w = linked(a[2], b[2])
+        if w is not None:
+            yield a[0], b[0], w
 
 
 class UnionFind(beam.CombineFn):
@@ -160,11 +177,11 @@ def _canonical_key(rec):
 
 
 class _ClusterFn(beam.DoFn):
-    """(root, member records) -> (doc_id, (cluster_id, is_duplicate, similarity)) for new members."""
+    """(root, {"member": records, ...}) -> (doc_id, (cluster_id, is_duplicate, similarity)) for new members."""
 
     def process(self, element):
-        _, members = element
-        members = sorted(members, key=_canonical_key)
+        _, g = element
+        members = sorted(g["member"], key=_canonical_key)
         canon = members[0]
         cluster = canon["doc_id"]
         if canon.get("old") and canon.get("dup_cluster_id"):
@@ -180,20 +197,22 @@ class _ClusterFn(beam.DoFn):
 
 
 class JoinPairs(beam.PTransform):
-    """(candidate pairs (id_a, id_b), records keyed by id) -> (record_a, record_b) pairs.
+    """(candidate pairs (id_a, id_b), payloads keyed by id) -> ((id_a, payload_a), (id_b, payload_b)).
 
-    Two CoGroupByKeys: no step holds more than one record and its pairs."""
+    Two CoGroupByKeys: no step holds more than one payload and its pairs."""
 
     def expand(self, inputs):
         pairs, keyed = inputs
 
         def first(kv):
-            recs = list(kv[1]["rec"])
-            return [(b, recs[0]) for b in kv[1]["pair"]] if recs else []
+            a, g = kv
+            found = list(g["rec"])
+            return [(b, (a, found[0])) for b in g["pair"]] if found else []
 
         def second(kv):
-            recs = list(kv[1]["rec"])
-            return [(a, recs[0]) for a in kv[1]["pair"]] if recs else []
+            b, g = kv
+            found = list(g["rec"])
+            return [(a, (b, found[0])) for a in g["pair"]] if found else []
 
         with_a = ({"pair": pairs | "ByFirst" >> beam.Map(lambda p: (p[0], p[1])), "rec": keyed}
                   | "JoinFirst" >> beam.CoGroupByKey() | "FirstRec" >> beam.FlatMap(first))
@@ -202,16 +221,24 @@ class JoinPairs(beam.PTransform):
 
 
 class Components(beam.PTransform):
-    """(edges, records keyed by id) -> (root, [member records]) for every component with an edge."""
+    """(edges (a, b, weight), records keyed by id) -> (root, {"member": [records], "edge": [edges]})
+    for every component with an edge."""
 
     def expand(self, inputs):
         edges, keyed = inputs
         roots = (edges | "UnionFind" >> beam.CombineGlobally(UnionFind())
                  | "RootPairs" >> beam.FlatMap(lambda m: sorted(m.items())))
-        return ({"root": roots, "rec": keyed} | "JoinRoots" >> beam.CoGroupByKey()
-                | "ByRoot" >> beam.FlatMap(lambda kv: [(r, list(kv[1]["rec"])[0]) for r in kv[1]["root"]]
-                                          if kv[1]["rec"] else [])
-                | "Members" >> beam.GroupByKey())
+
+        def by_root(kv):
+            g = kv[1]
+            found = list(g["root"])
+            return [(found[0], x) for x in g["x"]] if found else []
+
+        members = ({"root": roots, "x": keyed} | "JoinRoots" >> beam.CoGroupByKey()
+                   | "MemberByRoot" >> beam.FlatMap(by_root))
+        edges = ({"root": roots, "x": edges | "EdgeByFirst" >> beam.Map(lambda e: (e[0], e))}
+                 | "JoinEdgeRoots" >> beam.CoGroupByKey() | "EdgeByRoot" >> beam.FlatMap(by_root))
+        return {"member": members, "edge": edges} | "ByComponent" >> beam.CoGroupByKey()
 
 
 class CandidatePairs(beam.PTransform):
@@ -231,31 +258,57 @@ class LinkRecords(beam.PTransform):
     """(records to bucket, all records, known edges) -> labels: the shape
     near-duplicates and stories share.
 
-    Records are bucketed by ``keys`` (record -> (bucket key, doc_id)), bucket
-    mates are joined pairwise, ``edge_fn`` keeps the pairs that belong
-    together; with the known edges, ``label_fn`` turns each connected
-    component (over all records) into output."""
+    Records are bucketed by ``keys`` (record -> (bucket key, doc_id)); of
+    each pair of bucket mates, ``linked(payload_a, payload_b)`` gives the
+    weight of their link, or None when they do not belong together,
+    ``payload`` being the little of a record that takes (a signature, a
+    compact term vector). With the known edges (a, b, weight), ``label_fn``
+    turns each connected component into output: it gets
+    ``(root, {"member": [...], "edge": [...]})``, the members reduced by
+    ``member`` to what labelling needs, and the component's edges.
 
-    def __init__(self, keys, edge_fn: beam.DoFn, label_fn: beam.DoFn, max_bucket: int = MAX_BUCKET):
+    ``in_bucket``: payloads travel with the bucket keys and pairs are judged
+    inside each bucket (for many pairs per record and a small payload:
+    stories); else buckets hold doc_ids only and the candidate pairs are
+    joined to the payloads (for few pairs per record and a larger payload:
+    near-duplicates, 42 bands a record). Never a whole record per pair."""
+
+    def __init__(self, keys, payload, linked, member, label_fn: beam.DoFn, max_bucket: int = MAX_BUCKET,
+                 in_bucket: bool = False):
         super().__init__()
-        self.keys = keys
-        self.edge_fn = edge_fn
+        self.keys, self.payload, self.linked, self.member = keys, payload, linked, member
         self.label_fn = label_fn
         self.max_bucket = max_bucket
+        self.in_bucket = in_bucket
 
     def expand(self, inputs):
         recs, everyone, known = inputs
-        keyed = everyone | "RecByDoc" >> beam.Map(lambda r: (r["doc_id"], r))
-        keys = self.keys
+        keys, payload, linked, member = self.keys, self.payload, self.linked, self.member
+        max_bucket = self.max_bucket
+        if self.in_bucket:
+            def keyed_payloads(rec):
+                old, p = bool(rec.get("old")), payload(rec)
+                return ((k, (doc_id, old, p)) for k, doc_id in keys(rec))
 
-        def keyed_ids(rec):
-            old = bool(rec.get("old"))
-            return ((k, (doc_id, old)) for k, doc_id in keys(rec))
+            found = (recs | "Keys" >> beam.FlatMap(keyed_payloads) | "Buckets" >> beam.GroupByKey()
+                     | "Judge" >> beam.FlatMap(_linked_in_bucket, linked, max_bucket)
+                     | "DistinctEdges" >> beam.Distinct())
+        else:
+            def keyed_ids(rec):
+                old = bool(rec.get("old"))
+                return ((k, (doc_id, old)) for k, doc_id in keys(rec))
 
-        pairs = recs | "Keys" >> beam.FlatMap(keyed_ids) | "Candidates" >> CandidatePairs(self.max_bucket)
-        found = (pairs, keyed) | "JoinPairs" >> JoinPairs() | "Edges" >> beam.ParDo(self.edge_fn)
+            payloads = everyone | "Payloads" >> beam.Map(lambda r: (r["doc_id"], payload(r)))
+            pairs = recs | "Keys" >> beam.FlatMap(keyed_ids) | "Candidates" >> CandidatePairs(max_bucket)
+            def judge(ab):
+                (a, pa), (b, pb) = ab
+                w = linked(pa, pb)
+                return [] if w is None else [(a, b, w)]
+
+            found = (pairs, payloads) | "JoinPairs" >> JoinPairs() | "Judge" >> beam.FlatMap(judge)
         edges = (found, known) | "AllEdges" >> beam.Flatten()
-        return (edges, keyed) | "Components" >> Components() | "Labels" >> beam.ParDo(self.label_fn)
+        members = everyone | "Members" >> beam.Map(lambda r: (r["doc_id"], member(r)))
+        return (edges, members) | "Components" >> Components() | "Labels" >> beam.ParDo(self.label_fn)
 
 
 class _ExactCopiesFn(beam.DoFn):
@@ -267,23 +320,38 @@ class _ExactCopiesFn(beam.DoFn):
         recs = sorted(recs, key=lambda r: (not r.get("old"), r["doc_id"]))  # an earlier run's copy first
         rep = recs[0]
         out = [rep]
-        out.extend(beam.pvalue.TaggedOutput("edges", (rep["doc_id"], r["doc_id"]))
+        out.extend(beam.pvalue.TaggedOutput("edges", (rep["doc_id"], r["doc_id"], 1.0))
                    for r in recs[1:] if not r.get("old"))
         return out
 
 
-class _VerifyFn(beam.DoFn):
+class _Verify:
+    """Near-duplicates when estimated Jaccard >= ``jaccard``, or estimated
+    containment of the shorter in the longer >= ``containment`` (the shorter
+    having at least ``min_shingles`` shingles). Payloads: (sig, n)."""
+
     def __init__(self, jaccard: float, containment: float, min_shingles: int):
         self.jaccard = jaccard
         self.containment = containment
         self.min_shingles = min_shingles
 
-    def process(self, pair):
-        a, b = pair  # never two earlier-run records: CandidatePairs leaves those out
-        j, c = estimate(a["sig"], a["n"], b["sig"], b["n"])
-        if j >= self.jaccard or (c >= self.containment and min(a["n"], b["n"]) >= self.min_shingles):
-            return [(a["doc_id"], b["doc_id"])]
-        return []
+    def __call__(self, a, b) -> float | None:
+        j, c = estimate(a[0], a[1], b[0], b[1])
+        if j >= self.jaccard or (c >= self.containment and min(a[1], b[1]) >= self.min_shingles):
+            return max(j, c)
+        return None
+
+
+_MEMBER_FIELDS = ("doc_id", "sig", "n", "published_at", "length", "is_machine_translated", "old", "dup_cluster_id")
+
+
+def _member(rec) -> dict:
+    """What the canonical rule and dup_similarity need of a record."""
+    return {f: rec.get(f) for f in _MEMBER_FIELDS}
+
+
+def _sig_payload(rec):
+    return rec["sig"], rec["n"]
 
 
 class NearDuplicates(beam.PTransform):
@@ -300,12 +368,14 @@ class NearDuplicates(beam.PTransform):
 
     def expand(self, inputs):
         new, old = inputs
-        everyone = (new, old) | "AllRecords" >> beam.Flatten()
+        everyone = ((new, old) | "AllRecords" >> beam.Flatten()
+                    | "DedupFields" >> beam.Map(lambda r: {**_member(r), "content_hash": r["content_hash"],
+                                                            "lead": r.get("lead")}))
         exact = (everyone | "ByContentHash" >> beam.Map(lambda r: (r["content_hash"], r))
                  | "SameHash" >> beam.GroupByKey()
                  | "ExactCopies" >> beam.ParDo(_ExactCopiesFn()).with_outputs("edges", main="reps"))
         return (exact["reps"], everyone, exact["edges"]) | "Link" >> LinkRecords(
-            _bands, _VerifyFn(self.jaccard, self.containment, self.min_shingles), _ClusterFn())
+            _bands, _sig_payload, _Verify(self.jaccard, self.containment, self.min_shingles), _member, _ClusterFn())
 
 
 def dedup_record(article) -> dict:

@@ -90,9 +90,10 @@ def _with_cluster(element):
 
 
 def _with_story(element):
-    cluster, g = element
+    doc_id, g = element
     found = list(g["story"])
-    return [{**rec, "story_id": found[0] if found else cluster} for rec in g["rec"]]
+    # an article linked to no other (no copy, no story mate) is a story of its own
+    return [{**rec, "story_id": found[0] if found else rec["dup_cluster_id"]} for rec in g["rec"]]
 
 
 class GroupArticles(beam.PTransform):
@@ -110,14 +111,11 @@ class GroupArticles(beam.PTransform):
         dups = (new, old) | "NearDuplicates" >> NearDuplicates(self.jaccard, self.containment)
         clustered = ({"rec": new | "RecById" >> beam.Map(lambda r: (r["doc_id"], r)), "dup": dups}
                      | "JoinClusters" >> beam.CoGroupByKey() | "WithCluster" >> beam.FlatMap(_with_cluster))
-        # Stories link one copy per cluster (its canonical); the copies follow it.
-        canonical = clustered | "NewCanonical" >> beam.Filter(lambda r: not r["is_duplicate"])
-        old_canonical = old | "OldCanonical" >> beam.Filter(lambda r: r["doc_id"] == r["dup_cluster_id"])
-        stories = (canonical, old_canonical) | "Stories" >> StoryGroups(self.story_threshold)
-        story_of_cluster = (
-            stories,
-            old_canonical | "OldStory" >> beam.Map(lambda r: (r["doc_id"], r["story_id"])),
-        ) | "ClusterStories" >> beam.Flatten()
-        return ({"rec": clustered | "ByCluster" >> beam.Map(lambda r: (r["dup_cluster_id"], r)),
-                 "story": story_of_cluster}
+        # Stories over every article, its near-duplicate links included: a
+        # cluster is in one story, and which copy is canonical (an arbitrary
+        # doc_id between equal copies) does not decide the story.
+        copies = (clustered | "Copies" >> beam.Filter(lambda r: r["is_duplicate"])
+                  | "CopyLinks" >> beam.Map(lambda r: (r["doc_id"], r["dup_cluster_id"])))
+        stories = (clustered, old, copies) | "Stories" >> StoryGroups(self.story_threshold)
+        return ({"rec": clustered | "ByDoc" >> beam.Map(lambda r: (r["doc_id"], r)), "story": stories}
                 | "JoinStories" >> beam.CoGroupByKey() | "WithStory" >> beam.FlatMap(_with_story))

@@ -11,24 +11,29 @@ event share names, places and numbers, not sentences.
 - Candidates: articles sharing one of their 10 heaviest words (buckets over
   ``MAX_BUCKET`` pair each article with its next ``dedup.WINDOW`` only); never
   all pairs.
-- Edge: cosine similarity >= ``threshold``. Only one copy of each
-  near-duplicate cluster takes part (its canonical); the other copies get
-  its story (``transforms.grouping``).
+- Edge: cosine similarity >= ``threshold``, judged inside the bucket on a
+  compact vector (64-bit word hashes and float32 weights, ~700 bytes), so
+  no record travels with its pairs. Near-duplicate copies are linked too
+  (known links): a cluster is always in one story, and every copy's words
+  count, whichever copy is canonical.
 - Stories are connected components. An article of an earlier run keeps its
   story: a new article joining it gets that story_id (the smallest, when it
   links several); a new story is named after its smallest doc_id.
 """
 from __future__ import annotations
 
+import heapq
 import math
 import re
 
 import apache_beam as beam
+import numpy as np
+import xxhash
 
 from transforms.dedup import LinkRecords
 from transforms.wordlists import available, frequencies
 
-__all__ = ["StoryGroups", "cosine", "term_vector"]
+__all__ = ["StoryGroups", "compact", "compact_cosine", "cosine", "term_vector"]
 
 TOP_TERMS = 60
 # A heavy word shared by more articles than this (a name in the news all
@@ -36,6 +41,9 @@ TOP_TERMS = 60
 MAX_BUCKET = 50
 KEY_TERMS = 10
 MIN_IDF = 2.5
+# Links weaker than this are left out of the average-linkage step (they
+# count as 0): it keeps the edge set small and changes little
+LINK_MIN = 0.15
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d", re.UNICODE)
 
 
@@ -77,38 +85,160 @@ def _keys(rec):
         yield f"t:{w}", rec["doc_id"]
 
 
-class _EdgeFn(beam.DoFn):
-    def __init__(self, threshold: float):
-        self.threshold = threshold
+def compact(terms: list[tuple[str, float]]) -> tuple[bytes, bytes]:
+    """A term vector as (sorted 64-bit word hashes, their weights as float32):
+    ~700 bytes, what travels with each bucket key."""
+    h = np.fromiter((xxhash.xxh3_64_intdigest(w.encode("utf-8", "surrogatepass")) for w, _ in terms),
+                    dtype=np.uint64, count=len(terms))
+    w = np.fromiter((v for _, v in terms), dtype=np.float32, count=len(terms))
+    order = np.argsort(h, kind="stable")
+    return h[order].tobytes(), w[order].tobytes()
 
-    def process(self, pair):
-        a, b = pair  # never two earlier-run records: CandidatePairs leaves those out
-        if cosine(a["terms"], b["terms"]) >= self.threshold:
-            return [(a["doc_id"], b["doc_id"])]
-        return []
+
+def compact_cosine(a: tuple[bytes, bytes], b: tuple[bytes, bytes]) -> float:
+    ha, hb = np.frombuffer(a[0], dtype=np.uint64), np.frombuffer(b[0], dtype=np.uint64)
+    _, ia, ib = np.intersect1d(ha, hb, assume_unique=True, return_indices=True)
+    if not len(ia):
+        return 0.0
+    wa, wb = np.frombuffer(a[1], dtype=np.float32), np.frombuffer(b[1], dtype=np.float32)
+    return float(np.dot(wa[ia].astype(np.float64), wb[ib].astype(np.float64)))
+
+
+def _payload(rec):
+    return compact(rec["terms"])
+
+
+class _Similar:
+    """The cosine of two compact vectors when it is at least ``LINK_MIN``, else None."""
+
+    def __call__(self, a, b) -> float | None:
+        c = compact_cosine(a, b)
+        return c if c >= LINK_MIN else None
+
+
+def _member(rec) -> dict:
+    return {"doc_id": rec["doc_id"], "old": rec.get("old"), "story_id": rec.get("story_id")}
+
+
+def average_link(members: list[dict], edges: list[tuple[str, str, float]], threshold: float) -> list[tuple[str, str]]:
+    """Stories of one connected component: (doc_id, story_id) for its new members.
+
+    Average-linkage agglomeration: the two groups with the highest average
+    similarity over all their pairs of articles (pairs without a link count
+    0) merge, while that average is at least ``threshold``. Unlike connected
+    components, one strong link between two stories cannot chain them
+    together. Must-links (weight >= 1: near-duplicate copies) merge first.
+    An earlier run's story starts as one group and keeps its story_id; two
+    earlier stories never merge (their rows are not rewritten). Deterministic:
+    members and edges are sorted, ties go to the smaller group ids.
+    """
+    members = sorted(members, key=lambda m: m["doc_id"])
+    index = {m["doc_id"]: i for i, m in enumerate(members)}
+    edges = sorted((index[a], index[b], w) if index[a] < index[b] else (index[b], index[a], w)
+                   for a, b, w in edges if a in index and b in index and a != b)
+    parent = list(range(len(members)))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    old_story: dict[int, str] = {}  # group -> the earlier run's story it is
+
+    def union(a, b) -> bool:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            return True
+        if ra in old_story and rb in old_story:
+            return False
+        lo, hi = min(ra, rb), max(ra, rb)
+        parent[hi] = lo
+        story = old_story.pop(hi, None) or old_story.get(lo)
+        if story:
+            old_story[lo] = story
+        return True
+
+    first_of_story: dict[str, int] = {}
+    for i, m in enumerate(members):
+        if m.get("old") and m.get("story_id"):
+            j = first_of_story.setdefault(m["story_id"], i)
+            if j == i:
+                old_story[i] = m["story_id"]
+            else:
+                union(j, i)
+    for a, b, w in edges:
+        if w >= 1.0:
+            union(a, b)
+
+    # average linkage over the groups left
+    size: dict[int, int] = {}
+    for i in range(len(members)):
+        r = find(i)
+        size[r] = size.get(r, 0) + 1
+    sums: dict[int, dict[int, float]] = {r: {} for r in size}
+    for a, b, w in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            sums[ra][rb] = sums[ra].get(rb, 0.0) + w
+            sums[rb][ra] = sums[rb].get(ra, 0.0) + w
+    heap = [(-s / (size[x] * size[y]), x, y) for x in sums for y, s in sums[x].items() if x < y]
+    heapq.heapify(heap)
+    while heap:
+        neg, x, y = heapq.heappop(heap)
+        if -neg < threshold:
+            break
+        if find(x) != x or find(y) != y or y not in sums[x] or sums[x][y] / (size[x] * size[y]) != -neg:
+            continue  # stale: one of the groups has changed since
+        if not union(x, y):
+            continue  # two earlier stories
+        keep, gone = (x, y) if find(x) == x else (y, x)
+        size[keep] += size.pop(gone)
+        del sums[keep][gone]
+        for z, s in sums.pop(gone).items():
+            if z == keep:
+                continue
+            del sums[z][gone]
+            sums[keep][z] = sums[keep].get(z, 0.0) + s
+            sums[z][keep] = sums[keep][z]
+        for z, s in sums[keep].items():
+            heapq.heappush(heap, (-s / (size[keep] * size[z]), min(keep, z), max(keep, z)))
+
+    out = []
+    first: dict[int, str] = {}
+    for i, m in enumerate(members):  # sorted: the first member of a group has its smallest doc_id
+        first.setdefault(find(i), m["doc_id"])
+    for i, m in enumerate(members):
+        if not m.get("old"):
+            r = find(i)
+            out.append((m["doc_id"], old_story.get(r) or first[r]))
+    return out
 
 
 class _StoryIdFn(beam.DoFn):
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+
     def process(self, element):
-        _, members = element
-        members = list(members)
-        old = sorted(m["story_id"] for m in members if m.get("old") and m.get("story_id"))
-        story = old[0] if old else min(m["doc_id"] for m in members)
-        for m in members:
-            if not m.get("old"):
-                yield m["doc_id"], story
+        _, g = element
+        return average_link(list(g["member"]), list(g["edge"]), self.threshold)
 
 
 class StoryGroups(beam.PTransform):
-    """(new story records, index records) -> (doc_id, story_id) for new articles in a multi-article story."""
+    """(new story records, index records[, known links]) -> (doc_id, story_id)
+    for new articles in a multi-article story.
 
-    def __init__(self, threshold: float = 0.35):
+    Known links (pairs of doc_ids, e.g. near-duplicate copies) always share a story."""
+
+    def __init__(self, threshold: float = 0.25):
         super().__init__()
         self.threshold = threshold
 
     def expand(self, inputs):
-        new, old = inputs
+        new, old, *known = inputs
         recs = (new, old) | "AllRecords" >> beam.Flatten()
-        no_edges = recs.pipeline | "NoKnownEdges" >> beam.Create([])
-        return (recs, recs, no_edges) | "Link" >> LinkRecords(_keys, _EdgeFn(self.threshold), _StoryIdFn(),
-                                                              max_bucket=MAX_BUCKET)
+        known = (known[0] | "MustLinks" >> beam.Map(lambda ab: (ab[0], ab[1], 1.0)) if known
+                 else recs.pipeline | "NoKnownEdges" >> beam.Create([]))
+        return (recs, recs, known) | "Link" >> LinkRecords(_keys, _payload, _Similar(), _member,
+                                                              _StoryIdFn(self.threshold), max_bucket=MAX_BUCKET,
+                                                              in_bucket=True)
