@@ -222,11 +222,18 @@ class JoinPairs(beam.PTransform):
 
 class Components(beam.PTransform):
     """(edges (a, b, weight), records keyed by id) -> (root, {"member": [records], "edge": [edges]})
-    for every component with an edge."""
+    for every connected component of the edges weighing at least ``min_weight``;
+    lighter edges go along to the component of their first end."""
+
+    def __init__(self, min_weight: float = 0.0):
+        super().__init__()
+        self.min_weight = min_weight
 
     def expand(self, inputs):
         edges, keyed = inputs
-        roots = (edges | "UnionFind" >> beam.CombineGlobally(UnionFind())
+        min_weight = self.min_weight
+        roots = (edges | "Strong" >> beam.Filter(lambda e: e[2] >= min_weight)
+                 | "UnionFind" >> beam.CombineGlobally(UnionFind())
                  | "RootPairs" >> beam.FlatMap(lambda m: sorted(m.items())))
 
         def by_root(kv):
@@ -263,7 +270,8 @@ class LinkRecords(beam.PTransform):
     weight of their link, or None when they do not belong together,
     ``payload`` being the little of a record that takes (a signature, a
     compact term vector). With the known edges (a, b, weight), ``label_fn``
-    turns each connected component into output: it gets
+    turns each connected component (of the edges weighing at least
+    ``component_min``) into output: it gets
     ``(root, {"member": [...], "edge": [...]})``, the members reduced by
     ``member`` to what labelling needs, and the component's edges.
 
@@ -274,8 +282,9 @@ class LinkRecords(beam.PTransform):
     near-duplicates, 42 bands a record). Never a whole record per pair."""
 
     def __init__(self, keys, payload, linked, member, label_fn: beam.DoFn, max_bucket: int = MAX_BUCKET,
-                 in_bucket: bool = False):
+                 in_bucket: bool = False, component_min: float = 0.0):
         super().__init__()
+        self.component_min = component_min
         self.keys, self.payload, self.linked, self.member = keys, payload, linked, member
         self.label_fn = label_fn
         self.max_bucket = max_bucket
@@ -308,7 +317,8 @@ class LinkRecords(beam.PTransform):
             found = (pairs, payloads) | "JoinPairs" >> JoinPairs() | "Judge" >> beam.FlatMap(judge)
         edges = (found, known) | "AllEdges" >> beam.Flatten()
         members = everyone | "Members" >> beam.Map(lambda r: (r["doc_id"], member(r)))
-        return (edges, members) | "Components" >> Components() | "Labels" >> beam.ParDo(self.label_fn)
+        return ((edges, members) | "Components" >> Components(self.component_min)
+                | "Labels" >> beam.ParDo(self.label_fn))
 
 
 class _ExactCopiesFn(beam.DoFn):
