@@ -73,7 +73,6 @@ def one(n: int, full: bool, runner_args: list[str]) -> dict:
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from pipeline.assemble import DUP_CONTAINMENT
     from pipeline.runner import make_runner
     from transforms.grouping import GroupArticles, link_record
 
@@ -86,7 +85,7 @@ def one(n: int, full: bool, runner_args: list[str]) -> dict:
                 | "Spread" >> beam.Reshuffle() | "Generate" >> beam.FlatMap(_generate, n))
         if full:
             labelled = ((docs | "Records" >> beam.Map(link_record), p | "NoIndex" >> beam.Create([]))
-                        | "Group" >> GroupArticles(0.5, DUP_CONTAINMENT, 0.25))
+                        | "Group" >> GroupArticles(0.6, 0.25))
             out = labelled | "Summary" >> beam.FlatMap(
                 lambda r: ["docs"] + (["duplicates"] if r["is_duplicate"] else []))
             stories = (labelled | beam.Map(lambda r: r["story_id"]) | beam.Distinct()

@@ -29,10 +29,6 @@ from transforms.write import CommitRun, WriteParquet, staging_dir
 
 __all__ = ["build", "fetch_settings", "new_run_id", "SEEDS_DIR"]
 
-# A truncated copy (teaser, first part) shares its shingles with the article:
-# estimated containment of the shorter in the longer at or above this joins them.
-DUP_CONTAINMENT = 0.8
-
 # The bundled sample: the repository's seeds/ (an editable install or a
 # checkout), else ./seeds in the working folder.
 _REPO_SEEDS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "seeds")
@@ -178,7 +174,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     rejects = new_rejects["new"]
     old = _read_index(p, output, "articles") | "OldRecords" >> beam.Map(old_record)
     labelled = (new_records["new"], old) | "Group" >> GroupArticles(
-        o.dup_threshold, DUP_CONTAINMENT, o.story_threshold)
+        o.dup_threshold, o.story_threshold)
     label_fields = ("dup_cluster_id", "is_duplicate", "dup_similarity", "story_id")
     labels = (
         labelled | "Labels" >> beam.Map(lambda r: (r["doc_id"], {f: r[f] for f in label_fields})),

@@ -45,9 +45,10 @@ class NewsbeamOptions(PipelineOptions):
         parser.add_argument("--mt-threshold", dest="mt_threshold", type=float, default=None,
                             help="mt_score at which an article is flagged machine-translated "
                                  "(default: the model's, calibrated to flag at most 2%% of native English news)")
-        parser.add_argument("--dup-threshold", dest="dup_threshold", type=float, default=0.5,
-                            help="estimated Jaccard similarity (word 5-gram MinHash) at which two articles are "
-                                 "near-duplicates; truncated copies also join at containment >= 0.8")
+        parser.add_argument("--dup-threshold", dest="dup_threshold", type=float, default=0.6,
+                            help="similarity (estimated containment of the shorter text's word 5-grams in the "
+                                 "longer's, MinHash) at which two articles link, and average similarity over "
+                                 "every pair at which two groups of copies merge into one cluster")
         parser.add_argument("--story-threshold", dest="story_threshold", type=float, default=0.25,
                             help="average cosine similarity (TF-IDF term vectors, over every pair of their "
                                  "articles) at which two groups of articles merge into one story")

@@ -1,29 +1,39 @@
 """Near-duplicate clusters: MinHash signatures, LSH bands, verification,
-connected components, canonical copy.
+average linkage, canonical copy.
 
 - Signature: MinHash (rensa, 126 permutations, fixed seed) of the word
-  5-gram shingles of the normalised text; stable across processes and runs.
+  5-gram shingles of the normalised text, every number written as ``0``
+  (an edited copy that corrects a score or a toll still shares its
+  shingles); stable across processes and runs.
 - Exact copies first: records are grouped by ``content_hash``; every copy
   is linked to one representative, and only representatives go on.
 - Candidates come only from LSH buckets (42 bands of 3 rows) and from an
   equal lead (the first 30 words, which a teaser or truncated copy shares
   with its article); never from all pairs. A bucket larger than
   ``MAX_BUCKET`` pairs each member with its next ``WINDOW`` members only.
-- A candidate pair is a duplicate when the estimated Jaccard similarity is at
-  least ``jaccard`` or the estimated containment of the shorter text in the
-  longer one is at least ``containment`` (a teaser that is the first third of
-  an article has a low Jaccard but a high containment).
-- Clusters are connected components (union-find over the edges, combined
-  per worker before the final merge: the edge set, not the corpus, has to
-  fit one worker).
+- Similarity of two copies (``similarity``): the estimated containment of
+  the shorter text's shingles in the longer one (a teaser that is the first
+  third of an article is contained in it; so is a re-templated copy), or
+  the estimated Jaccard similarity when the shorter text has fewer than
+  ``min_shingles`` shingles. A candidate pair at ``threshold`` or more is
+  a link.
+- Clusters: inside each connected component of links, average linkage
+  (``transforms.linkage``) over the representatives: two groups merge
+  while the mean similarity over all their pairs (computed from the
+  signatures, ``ALL_PAIRS_MAX`` representatives at most, else over the
+  links) is at least ``threshold``. Two articles of one story that quote
+  the same wire paragraphs link, but a group of copies does not absorb
+  them through one shared passage, and one shared teaser does not chain
+  two articles. A component must fit one worker (the union-find combines
+  per worker before its final merge: the edge set, not the corpus).
 - Canonical copy: an article of an earlier run (it stays canonical); else not
   machine-translated, earliest ``published_at``, longest text, smallest
   ``doc_id``. Every other member gets ``is_duplicate`` and its similarity to
   the canonical copy.
 
 Earlier runs take part through their signature index (``index`` input):
-their documents are candidates and keep their clusters; only the new
-documents get rows.
+their documents are candidates and keep their clusters (two earlier
+clusters never merge); only the new documents get rows.
 """
 from __future__ import annotations
 
@@ -36,7 +46,7 @@ import apache_beam as beam
 import numpy as np
 
 __all__ = ["NearDuplicates", "JoinPairs", "Components", "LinkRecords", "UnionFind",
-           "CandidatePairs", "dedup_record", "signature", "estimate", "SIGNATURE_SCHEME", "NUM_PERM"]
+           "CandidatePairs", "dedup_record", "signature", "estimate", "similarity", "SIGNATURE_SCHEME", "NUM_PERM"]
 
 NUM_PERM = 126  # 42 bands x 3 rows
 BANDS, ROWS = 42, 3
@@ -44,7 +54,11 @@ SEED = 1
 SHINGLE = 5
 MAX_BUCKET = 200
 WINDOW = 10
-SIGNATURE_SCHEME = f"rensa-minhash/{NUM_PERM}/seed={SEED}/word{SHINGLE}"
+SIGNATURE_SCHEME = f"rensa-minhash/{NUM_PERM}/seed={SEED}/word{SHINGLE}/digits0"
+# A component with more representatives than this is clustered over its links
+# alone (pairs without a link count 0) instead of over all its pairs
+ALL_PAIRS_MAX = 300
+EXACT = 2.0  # weight of an exact-copy edge: a must-link
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -71,6 +85,7 @@ def signature(text: str) -> tuple[bytes, int]:
 def _signature(words: list[str]) -> tuple[bytes, int]:
     import rensa
 
+    words = ["0" if w.isdigit() else w for w in words]
     if len(words) >= SHINGLE:
         shingles = sorted({" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)})
     else:
@@ -87,6 +102,12 @@ def estimate(sig_a: bytes, n_a: int, sig_b: bytes, n_b: int) -> tuple[float, flo
     j = float(np.mean(a == b))
     inter = j * (n_a + n_b) / (1.0 + j)
     return j, min(1.0, inter / max(1, min(n_a, n_b)))
+
+
+def similarity(sig_a: bytes, n_a: int, sig_b: bytes, n_b: int, min_shingles: int) -> float:
+    """Estimated containment of the shorter in the longer, or Jaccard when the shorter is tiny."""
+    j, c = estimate(sig_a, n_a, sig_b, n_b)
+    return c if min(n_a, n_b) >= min_shingles else j
 
 
 def _bands(rec):
@@ -177,23 +198,50 @@ def _canonical_key(rec):
 
 
 class _ClusterFn(beam.DoFn):
-    """(root, {"member": records, ...}) -> (doc_id, (cluster_id, is_duplicate, similarity)) for new members."""
+    """(root, {"member": records, "edge": edges}) -> (doc_id, (cluster_id, is_duplicate, similarity))
+    for the new members of one component."""
+
+    def __init__(self, threshold: float, min_shingles: int):
+        self.threshold = threshold
+        self.min_shingles = min_shingles
 
     def process(self, element):
+        from transforms.linkage import average_link_groups
+
         _, g = element
-        members = sorted(g["member"], key=_canonical_key)
-        canon = members[0]
-        cluster = canon["doc_id"]
-        if canon.get("old") and canon.get("dup_cluster_id"):
-            cluster = canon["dup_cluster_id"]  # an earlier run's canonical keeps its cluster
-        for m in members:
-            if m.get("old"):
-                continue
-            if m["doc_id"] == canon["doc_id"]:
-                yield m["doc_id"], (cluster, False, None)
-            else:
-                j, c = estimate(m["sig"], m["n"], canon["sig"], canon["n"])
-                yield m["doc_id"], (cluster, True, max(j, c))
+        members = {m["doc_id"]: m for m in g["member"]}
+        edges = list(g["edge"])
+        copies: dict[str, list[str]] = {}  # representative -> its exact copies
+        for a, b, w in edges:
+            if w >= EXACT:
+                copies.setdefault(a, []).append(b)
+        copied = {b for bs in copies.values() for b in bs}
+        reps = sorted(d for d in members if d not in copied)
+        if len(reps) <= ALL_PAIRS_MAX:
+            links = []
+            for i, a in enumerate(reps):
+                ma = members[a]
+                for b in reps[i + 1:]:
+                    mb = members[b]
+                    if not (ma.get("old") and mb.get("old")):
+                        links.append((a, b, similarity(ma["sig"], ma["n"], mb["sig"], mb["n"], self.min_shingles)))
+        else:
+            links = [e for e in edges if e[2] < EXACT]
+        groups = average_link_groups([members[d] for d in reps], links, self.threshold, key="dup_cluster_id",
+                                     must_link=EXACT)
+        for old_cluster, group in groups:
+            group = group + [members[c] for m in group for c in copies.get(m["doc_id"], ())]
+            group.sort(key=_canonical_key)
+            canon = group[0]
+            cluster = old_cluster or canon["doc_id"]  # an earlier run's cluster keeps its id
+            for m in group:
+                if m.get("old"):
+                    continue
+                if m["doc_id"] == canon["doc_id"]:
+                    yield m["doc_id"], (cluster, False, None)
+                else:
+                    j, c = estimate(m["sig"], m["n"], canon["sig"], canon["n"])
+                    yield m["doc_id"], (cluster, True, max(j, c))
 
 
 class JoinPairs(beam.PTransform):
@@ -330,26 +378,21 @@ class _ExactCopiesFn(beam.DoFn):
         recs = sorted(recs, key=lambda r: (not r.get("old"), r["doc_id"]))  # an earlier run's copy first
         rep = recs[0]
         out = [rep]
-        out.extend(beam.pvalue.TaggedOutput("edges", (rep["doc_id"], r["doc_id"], 1.0))
+        out.extend(beam.pvalue.TaggedOutput("edges", (rep["doc_id"], r["doc_id"], EXACT))
                    for r in recs[1:] if not r.get("old"))
         return out
 
 
 class _Verify:
-    """Near-duplicates when estimated Jaccard >= ``jaccard``, or estimated
-    containment of the shorter in the longer >= ``containment`` (the shorter
-    having at least ``min_shingles`` shingles). Payloads: (sig, n)."""
+    """A link when ``similarity`` >= ``threshold``. Payloads: (sig, n)."""
 
-    def __init__(self, jaccard: float, containment: float, min_shingles: int):
-        self.jaccard = jaccard
-        self.containment = containment
+    def __init__(self, threshold: float, min_shingles: int):
+        self.threshold = threshold
         self.min_shingles = min_shingles
 
     def __call__(self, a, b) -> float | None:
-        j, c = estimate(a[0], a[1], b[0], b[1])
-        if j >= self.jaccard or (c >= self.containment and min(a[1], b[1]) >= self.min_shingles):
-            return max(j, c)
-        return None
+        s = similarity(a[0], a[1], b[0], b[1], self.min_shingles)
+        return s if s >= self.threshold else None
 
 
 _MEMBER_FIELDS = ("doc_id", "sig", "n", "published_at", "length", "is_machine_translated", "old", "dup_cluster_id")
@@ -370,10 +413,9 @@ class NearDuplicates(beam.PTransform):
     A record: doc_id, content_hash, sig, n, published_at, length, is_machine_translated;
     index records also carry ``old=True`` and their ``dup_cluster_id``."""
 
-    def __init__(self, jaccard: float = 0.5, containment: float = 0.8, min_shingles: int = 10):
+    def __init__(self, threshold: float = 0.6, min_shingles: int = 10):
         super().__init__()
-        self.jaccard = jaccard
-        self.containment = containment
+        self.threshold = threshold
         self.min_shingles = min_shingles
 
     def expand(self, inputs):
@@ -385,7 +427,8 @@ class NearDuplicates(beam.PTransform):
                  | "SameHash" >> beam.GroupByKey()
                  | "ExactCopies" >> beam.ParDo(_ExactCopiesFn()).with_outputs("edges", main="reps"))
         return (exact["reps"], everyone, exact["edges"]) | "Link" >> LinkRecords(
-            _bands, _sig_payload, _Verify(self.jaccard, self.containment, self.min_shingles), _member, _ClusterFn())
+            _bands, _sig_payload, _Verify(self.threshold, self.min_shingles), _member,
+            _ClusterFn(self.threshold, self.min_shingles))
 
 
 def dedup_record(article) -> dict:

@@ -102,13 +102,13 @@ class GroupArticles(beam.PTransform):
     A labelled record is the record plus ``dup_cluster_id``, ``is_duplicate``,
     ``dup_similarity`` and ``story_id``."""
 
-    def __init__(self, jaccard: float, containment: float, story_threshold: float):
+    def __init__(self, dup_threshold: float, story_threshold: float):
         super().__init__()
-        self.jaccard, self.containment, self.story_threshold = jaccard, containment, story_threshold
+        self.dup_threshold, self.story_threshold = dup_threshold, story_threshold
 
     def expand(self, inputs):
         new, old = inputs
-        dups = (new, old) | "NearDuplicates" >> NearDuplicates(self.jaccard, self.containment)
+        dups = (new, old) | "NearDuplicates" >> NearDuplicates(self.dup_threshold)
         clustered = ({"rec": new | "RecById" >> beam.Map(lambda r: (r["doc_id"], r)), "dup": dups}
                      | "JoinClusters" >> beam.CoGroupByKey() | "WithCluster" >> beam.FlatMap(_with_cluster))
         # Stories over every article, its near-duplicate links included: a

@@ -32,7 +32,6 @@ event share names, places and numbers, not sentences.
 """
 from __future__ import annotations
 
-import heapq
 import math
 import re
 
@@ -41,6 +40,7 @@ import numpy as np
 import xxhash
 
 from transforms.dedup import LinkRecords
+from transforms.linkage import average_link_groups
 from transforms.wordlists import available, frequencies
 
 __all__ = ["StoryGroups", "compact", "compact_cosine", "cosine", "term_vector"]
@@ -131,97 +131,11 @@ def _member(rec) -> dict:
 
 
 def average_link(members: list[dict], edges: list[tuple[str, str, float]], threshold: float) -> list[tuple[str, str]]:
-    """Stories of one connected component: (doc_id, story_id) for its new members.
-
-    Average-linkage agglomeration: the two groups with the highest average
-    similarity over all their pairs of articles (pairs without a link count
-    0) merge, while that average is at least ``threshold``. Unlike connected
-    components, one strong link between two stories cannot chain them
-    together. Must-links (weight >= 1: near-duplicate copies) merge first.
-    An earlier run's story starts as one group and keeps its story_id; two
-    earlier stories never merge (their rows are not rewritten). Deterministic:
-    members and edges are sorted, ties go to the smaller group ids.
-    """
-    members = sorted(members, key=lambda m: m["doc_id"])
-    index = {m["doc_id"]: i for i, m in enumerate(members)}
-    edges = sorted((index[a], index[b], w) if index[a] < index[b] else (index[b], index[a], w)
-                   for a, b, w in edges if a in index and b in index and a != b)
-    parent = list(range(len(members)))
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    old_story: dict[int, str] = {}  # group -> the earlier run's story it is
-
-    def union(a, b) -> bool:
-        ra, rb = find(a), find(b)
-        if ra == rb:
-            return True
-        if ra in old_story and rb in old_story:
-            return False
-        lo, hi = min(ra, rb), max(ra, rb)
-        parent[hi] = lo
-        story = old_story.pop(hi, None) or old_story.get(lo)
-        if story:
-            old_story[lo] = story
-        return True
-
-    first_of_story: dict[str, int] = {}
-    for i, m in enumerate(members):
-        if m.get("old") and m.get("story_id"):
-            j = first_of_story.setdefault(m["story_id"], i)
-            if j == i:
-                old_story[i] = m["story_id"]
-            else:
-                union(j, i)
-    for a, b, w in edges:
-        if w >= 1.0:
-            union(a, b)
-
-    # average linkage over the groups left
-    size: dict[int, int] = {}
-    for i in range(len(members)):
-        r = find(i)
-        size[r] = size.get(r, 0) + 1
-    sums: dict[int, dict[int, float]] = {r: {} for r in size}
-    for a, b, w in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            sums[ra][rb] = sums[ra].get(rb, 0.0) + w
-            sums[rb][ra] = sums[rb].get(ra, 0.0) + w
-    heap = [(-s / (size[x] * size[y]), x, y) for x in sums for y, s in sums[x].items() if x < y]
-    heapq.heapify(heap)
-    while heap:
-        neg, x, y = heapq.heappop(heap)
-        if -neg < threshold:
-            break
-        if find(x) != x or find(y) != y or y not in sums[x] or sums[x][y] / (size[x] * size[y]) != -neg:
-            continue  # stale: one of the groups has changed since
-        if not union(x, y):
-            continue  # two earlier stories
-        keep, gone = (x, y) if find(x) == x else (y, x)
-        size[keep] += size.pop(gone)
-        del sums[keep][gone]
-        for z, s in sums.pop(gone).items():
-            if z == keep:
-                continue
-            del sums[z][gone]
-            sums[keep][z] = sums[keep].get(z, 0.0) + s
-            sums[z][keep] = sums[keep][z]
-        for z, s in sums[keep].items():
-            heapq.heappush(heap, (-s / (size[keep] * size[z]), min(keep, z), max(keep, z)))
-
+    """Stories of one connected component: (doc_id, story_id) for its new members
+    (see ``average_link_groups``); a new story is named after its smallest doc_id."""
     out = []
-    first: dict[int, str] = {}
-    for i, m in enumerate(members):  # sorted: the first member of a group has its smallest doc_id
-        first.setdefault(find(i), m["doc_id"])
-    for i, m in enumerate(members):
-        if not m.get("old"):
-            r = find(i)
-            out.append((m["doc_id"], old_story.get(r) or first[r]))
+    for group_id, group in average_link_groups(members, edges, threshold):
+        out.extend((m["doc_id"], group_id or group[0]["doc_id"]) for m in group if not m.get("old"))
     return out
 
 
