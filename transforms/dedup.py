@@ -59,6 +59,7 @@ SIGNATURE_SCHEME = f"rensa-minhash/{NUM_PERM}/seed={SEED}/word{SHINGLE}/digits0"
 # alone (pairs without a link count 0) instead of over all its pairs
 ALL_PAIRS_MAX = 300
 EXACT = 2.0  # weight of an exact-copy edge: a must-link
+SAME_GROUP = -1.0  # weight of an edge between two members of one earlier group: joins components, weighs nothing
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -226,7 +227,7 @@ class _ClusterFn(beam.DoFn):
                     if not (ma.get("old") and mb.get("old")):
                         links.append((a, b, similarity(ma["sig"], ma["n"], mb["sig"], mb["n"], self.min_shingles)))
         else:
-            links = [e for e in edges if e[2] < EXACT]
+            links = [e for e in edges if 0 <= e[2] < EXACT]
         groups = average_link_groups([members[d] for d in reps], links, self.threshold, key="dup_cluster_id",
                                      must_link=EXACT)
         for old_cluster, group in groups:
@@ -242,6 +243,40 @@ class _ClusterFn(beam.DoFn):
                 else:
                     j, c = estimate(m["sig"], m["n"], canon["sig"], canon["n"])
                     yield m["doc_id"], (cluster, True, max(j, c))
+
+
+class _WholeGroups(beam.PTransform):
+    """(found edges, all records) -> ``SAME_GROUP`` edges joining every
+    earlier-run member of each earlier group that a found edge touches."""
+
+    def __init__(self, group_key: str):
+        super().__init__()
+        self.group_key = group_key
+
+    def expand(self, inputs):
+        found, everyone = inputs
+        key = self.group_key
+        old_groups = (everyone | "OldMembers" >> beam.Filter(lambda r: r.get("old") and r.get(key))
+                      | "OldGroupOf" >> beam.Map(lambda r: (r["doc_id"], r[key])))
+        ends = found | "Ends" >> beam.FlatMap(lambda e: [(e[0], True), (e[1], True)])
+
+        def touched(kv):
+            g = kv[1]
+            return list(g["group"])[:1] if list(g["end"])[:1] else []
+
+        groups = ({"end": ends, "group": old_groups} | "JoinEnds" >> beam.CoGroupByKey()
+                  | "Touched" >> beam.FlatMap(touched) | "TouchedOnce" >> beam.Distinct()
+                  | "TouchedKey" >> beam.Map(lambda gid: (gid, True)))
+
+        def star(kv):
+            g = kv[1]
+            if not list(g["touched"])[:1]:
+                return []
+            ids = sorted(g["member"])
+            return [(ids[0], x, SAME_GROUP) for x in ids[1:]]
+
+        by_group = old_groups | "ByOldGroup" >> beam.Map(lambda kv: (kv[1], kv[0]))
+        return {"touched": groups, "member": by_group} | "JoinGroups" >> beam.CoGroupByKey() | "Star" >> beam.FlatMap(star)
 
 
 class JoinPairs(beam.PTransform):
@@ -270,8 +305,8 @@ class JoinPairs(beam.PTransform):
 
 class Components(beam.PTransform):
     """(edges (a, b, weight), records keyed by id) -> (root, {"member": [records], "edge": [edges]})
-    for every connected component of the edges weighing at least ``min_weight``;
-    lighter edges go along to the component of their first end."""
+    for every connected component of the edges weighing at least ``min_weight``
+    (or ``SAME_GROUP``); lighter edges go along to the component of their first end."""
 
     def __init__(self, min_weight: float = 0.0):
         super().__init__()
@@ -280,7 +315,7 @@ class Components(beam.PTransform):
     def expand(self, inputs):
         edges, keyed = inputs
         min_weight = self.min_weight
-        roots = (edges | "Strong" >> beam.Filter(lambda e: e[2] >= min_weight)
+        roots = (edges | "Strong" >> beam.Filter(lambda e: e[2] >= min_weight or e[2] == SAME_GROUP)
                  | "UnionFind" >> beam.CombineGlobally(UnionFind())
                  | "RootPairs" >> beam.FlatMap(lambda m: sorted(m.items())))
 
@@ -327,12 +362,19 @@ class LinkRecords(beam.PTransform):
     inside each bucket (for many pairs per record and a small payload:
     stories); else buckets hold doc_ids only and the candidate pairs are
     joined to the payloads (for few pairs per record and a larger payload:
-    near-duplicates, 42 bands a record). Never a whole record per pair."""
+    near-duplicates, 42 bands a record). Never a whole record per pair.
+
+    ``group_key``: the field naming an earlier run's group (cluster, story).
+    An earlier group that a new link touches comes into the component whole
+    (``SAME_GROUP`` edges between its members), so that averages over it see
+    all of it, not only the members the new links reach: a run split in two
+    then groups as one run does."""
 
     def __init__(self, keys, payload, linked, member, label_fn: beam.DoFn, max_bucket: int = MAX_BUCKET,
-                 in_bucket: bool = False, component_min: float = 0.0):
+                 in_bucket: bool = False, component_min: float = 0.0, group_key: str | None = None):
         super().__init__()
         self.component_min = component_min
+        self.group_key = group_key
         self.keys, self.payload, self.linked, self.member = keys, payload, linked, member
         self.label_fn = label_fn
         self.max_bucket = max_bucket
@@ -363,7 +405,10 @@ class LinkRecords(beam.PTransform):
                 return [] if w is None else [(a, b, w)]
 
             found = (pairs, payloads) | "JoinPairs" >> JoinPairs() | "Judge" >> beam.FlatMap(judge)
-        edges = (found, known) | "AllEdges" >> beam.Flatten()
+        edges = [found, known]
+        if self.group_key:
+            edges.append((found, everyone) | "WholeEarlierGroups" >> _WholeGroups(self.group_key))
+        edges = edges | "AllEdges" >> beam.Flatten()
         members = everyone | "Members" >> beam.Map(lambda r: (r["doc_id"], member(r)))
         return ((edges, members) | "Components" >> Components(self.component_min)
                 | "Labels" >> beam.ParDo(self.label_fn))
@@ -428,7 +473,7 @@ class NearDuplicates(beam.PTransform):
                  | "ExactCopies" >> beam.ParDo(_ExactCopiesFn()).with_outputs("edges", main="reps"))
         return (exact["reps"], everyone, exact["edges"]) | "Link" >> LinkRecords(
             _bands, _sig_payload, _Verify(self.threshold, self.min_shingles), _member,
-            _ClusterFn(self.threshold, self.min_shingles))
+            _ClusterFn(self.threshold, self.min_shingles), group_key="dup_cluster_id")
 
 
 def dedup_record(article) -> dict:

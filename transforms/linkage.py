@@ -13,7 +13,8 @@ def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]]
 
     Average-linkage agglomeration: the two groups with the highest average
     similarity over all their pairs of articles (pairs without a link count
-    0) merge, while that average is at least ``threshold``. Unlike connected
+    0; negative weights only say two members were in one component) merge, while
+    that average is at least ``threshold``. Unlike connected
     components, one strong link between two stories cannot chain them
     together. Must-links (weight >= ``must_link``: near-duplicate copies)
     merge first. An earlier run's group (members of one ``key``) starts as
@@ -24,7 +25,7 @@ def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]]
     members = sorted(members, key=lambda m: m["doc_id"])
     index = {m["doc_id"]: i for i, m in enumerate(members)}
     edges = sorted((index[a], index[b], w) if index[a] < index[b] else (index[b], index[a], w)
-                   for a, b, w in edges if a in index and b in index and a != b)
+                   for a, b, w in edges if a in index and b in index and a != b and w >= 0)
     parent = list(range(len(members)))
 
     def find(x):

@@ -165,4 +165,5 @@ class StoryGroups(beam.PTransform):
                  else recs.pipeline | "NoKnownEdges" >> beam.Create([]))
         return (recs, recs, known) | "Link" >> LinkRecords(_keys, _payload, _Similar(), _member,
                                                               _StoryIdFn(self.threshold), max_bucket=MAX_BUCKET,
-                                                              in_bucket=True, component_min=self.threshold)
+                                                              in_bucket=True, component_min=self.threshold,
+                                                              group_key="story_id")
