@@ -70,3 +70,27 @@ def test_canonical_rule_prefers_human_then_earliest_then_longest_then_smallest_i
 def test_an_earlier_runs_article_stays_canonical():
     old = {**dedup_record(_article("old", BASE[: len(BASE) // 2])), "old": True, "dup_cluster_id": "old"}
     check([_article("new", BASE, dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))], [("new", "old", True)], [old])
+
+
+def test_a_copy_with_every_number_changed_joins_its_article():
+    """Shingles write every number as 0: a corrected score or toll does not break them."""
+    report = ("Creighton beat Drake 65 - 53 on Friday and improved to 25 - 7 on the season. McDermott scored 23 points "
+              "in 31 minutes, with 9 rebounds and 4 assists, as the top seed won its 11th straight game. Drake, which "
+              "beat Bradley 74 - 70 just 18 hours earlier, fell to 15 - 17 and shot 38 percent from the floor. The "
+              "Bluejays led 31 - 24 at the break and pulled away with a 15 - 2 run in the last 8 minutes. Creighton plays "
+              "Indiana State at 1 p.m. on Saturday for a place in the final, with 12,000 fans expected at the arena.")
+    edited = report
+    for old, new in (("65", "66"), ("53", "52"), ("25", "26"), ("23", "24"), ("31", "30"), ("9 ", "8 "), ("4 ", "5 "),
+                     ("74", "75"), ("70", "71"), ("18", "19"), ("15", "16"), ("38", "39"), ("24", "22"), ("12,000", "11,000")):
+        edited = edited.replace(old, new)
+    assert edited.count("0") != report.count("0") and signature(report) == signature(edited)
+    check([_article("a", report), _article("b", edited)], [("a", "a", False), ("b", "a", True)])
+
+
+def test_a_teaser_shared_by_two_articles_does_not_chain_them():
+    """The teaser is contained in both; the two articles share only it: average linkage keeps them apart."""
+    teaser = " ".join(BASE.split()[:32])  # 30 words or more: the three share a lead bucket
+    a = teaser + " " + " ".join(BASE.split()[32:])
+    b = teaser + " " + SAME_STORY + " " + SAME_STORY.replace("Hanover", "the capital").replace("Wednesday", "today")
+    check([_article("a", a), _article("b", b), _article("t", teaser)],
+          [("a", "a", False), ("b", "b", False), ("t", "a", True)])

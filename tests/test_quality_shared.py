@@ -60,7 +60,7 @@ def test_near_duplicates_through_newsbeam_run():
 
     m = evaluate(NEARDUP)
     assert m["articles"] == m["inputs"]
-    assert m["f1"] >= 0.93 and min(m["recall_by_variant"].values()) >= 0.9, m
+    assert m["f1"] >= 0.955 and min(m["recall_by_variant"].values()) >= 0.95, m
     # every wrong pair is two articles of one story (syndicated copies the gold keeps apart)
     assert m["wrong_pairs"] == m["wrong_pairs_same_story"], m
 
@@ -70,4 +70,4 @@ def test_stories_through_newsbeam_run():
     from benchmarks.story_quality import evaluate
 
     m = evaluate(STORIES)
-    assert m["f1"] >= 0.84 and m["bcubed_f1"] >= 0.86, m
+    assert m["f1"] >= 0.85 and m["bcubed_f1"] >= 0.87, m
