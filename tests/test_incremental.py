@@ -84,3 +84,16 @@ def test_split_runs_give_the_same_groups_as_one_run(tmp_path):
     assert partition(one, "story_id") == partition(split, "story_id") == [names]
     assert len(partition(one, "dup_cluster_id")) == 5
     assert manifest(one)["counts"]["duplicates"] == 3
+
+
+def test_an_index_of_another_signature_scheme_is_refused_not_compared():
+    import pytest
+
+    from transforms.dedup import SIGNATURE_SCHEME
+    from transforms.grouping import old_record
+
+    row = {"doc_id": "x", "sig": b"", "n": 1, "terms": "[]", "dup_cluster_id": "x", "story_id": "x"}
+    assert old_record({**row, "sig_scheme": SIGNATURE_SCHEME})["old"] is True
+    for scheme in (None, "rensa-minhash/126/seed=1/word5"):
+        with pytest.raises(ValueError, match="older newsbeam"):
+            old_record({**row, "sig_scheme": scheme})

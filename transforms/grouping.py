@@ -22,7 +22,7 @@ import json
 
 import apache_beam as beam
 
-from transforms.dedup import NearDuplicates, dedup_record
+from transforms.dedup import SIGNATURE_SCHEME, NearDuplicates, dedup_record
 from transforms.stories import StoryGroups, term_vector
 from transforms.write import DROP
 
@@ -49,14 +49,23 @@ def link_record(article) -> dict:
 
 def index_row(rec, run_id: str) -> dict:
     """A labelled record as a row of OUT/index/articles."""
-    return {"doc_id": rec["doc_id"], "content_hash": rec["content_hash"], "sig": rec["sig"], "n": rec["n"],
+    return {"doc_id": rec["doc_id"], "content_hash": rec["content_hash"], "sig": rec["sig"],
+            "sig_scheme": SIGNATURE_SCHEME, "n": rec["n"],
             "lead": rec["lead"], "published_at": rec["published_at"], "length": rec["length"],
             "is_machine_translated": rec["is_machine_translated"], "dup_cluster_id": rec["dup_cluster_id"],
             "story_id": rec["story_id"], "terms": json.dumps(rec["terms"], ensure_ascii=False), "run_id": run_id}
 
 
 def old_record(row) -> dict:
-    """An index row read back: a record of an earlier run."""
+    """An index row read back: a record of an earlier run. An index whose
+    signatures another scheme made (an older newsbeam) cannot be compared
+    with this run's: the run stops and says so, rather than miss copies."""
+    scheme = row.get("sig_scheme")
+    if scheme != SIGNATURE_SCHEME:
+        raise ValueError(f"OUT/index/articles row {row['doc_id']} has MinHash signatures of scheme {scheme!r} "
+                         f"(an older newsbeam); this version uses {SIGNATURE_SCHEME!r}. Write this run into a new "
+                         "output folder, or move the old output's index/ away to start its near-duplicate index "
+                         "afresh.")
     return {**row, "terms": [tuple(t) for t in json.loads(row["terms"])], "old": True}
 
 

@@ -82,6 +82,7 @@ ARTICLE_INDEX_SCHEMA = pa.schema([
     ("doc_id", pa.string()),
     ("content_hash", pa.string()),
     ("sig", pa.binary()),
+    ("sig_scheme", pa.string()),  # dedup.SIGNATURE_SCHEME: signatures of other schemes do not compare
     ("n", pa.int32()),
     ("lead", pa.string()),
     ("published_at", _TS),
