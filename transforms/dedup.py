@@ -262,7 +262,7 @@ class _WholeGroups(beam.PTransform):
 
         def touched(kv):
             g = kv[1]
-            return list(g["group"])[:1] if list(g["end"])[:1] else []
+            return list(g["group"]) if any(True for _ in g["end"]) else []
 
         groups = ({"end": ends, "group": old_groups} | "JoinEnds" >> beam.CoGroupByKey()
                   | "Touched" >> beam.FlatMap(touched) | "TouchedOnce" >> beam.Distinct()
@@ -270,13 +270,14 @@ class _WholeGroups(beam.PTransform):
 
         def star(kv):
             g = kv[1]
-            if not list(g["touched"])[:1]:
+            if not any(True for _ in g["touched"]):
                 return []
             ids = sorted(g["member"])
             return [(ids[0], x, SAME_GROUP) for x in ids[1:]]
 
         by_group = old_groups | "ByOldGroup" >> beam.Map(lambda kv: (kv[1], kv[0]))
-        return {"touched": groups, "member": by_group} | "JoinGroups" >> beam.CoGroupByKey() | "Star" >> beam.FlatMap(star)
+        return ({"touched": groups, "member": by_group} | "JoinGroups" >> beam.CoGroupByKey()
+                | "Star" >> beam.FlatMap(star))
 
 
 class JoinPairs(beam.PTransform):
