@@ -48,7 +48,7 @@ __all__ = ["StoryGroups", "compact", "compact_cosine", "cosine", "term_vector"]
 TOP_TERMS = 60
 # A heavy word shared by more articles than this (a name in the news all
 # week) pairs each with its next few only: pairs stay linear in the corpus.
-MAX_BUCKET = 50
+MAX_BUCKET = 30
 KEY_TERMS = 10
 MIN_IDF = 2.5
 # Links weaker than this are left out of the average-linkage step (they
