@@ -52,8 +52,14 @@ NUM_PERM = 126  # 42 bands x 3 rows
 BANDS, ROWS = 42, 3
 SEED = 1
 SHINGLE = 5
-MAX_BUCKET = 200
 WINDOW = 10
+# A bucket of more members than this pairs each with its next WINDOW only:
+# below it a member has at most 2 * WINDOW mates, above it about as many,
+# so candidate pairs per document do not grow with the corpus (a shingle
+# of common words, minimal under a band's hash, fills one bucket with
+# unrelated articles as the corpus grows). Clusters are judged on every
+# pair inside a component, so fewer candidates only need to connect it.
+MAX_BUCKET = 2 * WINDOW + 1
 SIGNATURE_SCHEME = f"rensa-minhash/{NUM_PERM}/seed={SEED}/word{SHINGLE}/digits0"
 # A component with more representatives than this is clustered over its links
 # alone (pairs without a link count 0) instead of over all its pairs

@@ -25,6 +25,11 @@ event share names, places and numbers, not sentences.
   it, so the components are taken over links >= ``threshold`` (the weaker
   links go along for the averages): every story lies inside one, and they
   stay story-sized where components of all links span most of a corpus.
+  The averages take the cosine of every pair of the component's articles
+  (up to ``ALL_PAIRS_MAX``; each member carries its compact vector), not
+  only of the pairs the buckets found: the buckets only need to connect a
+  story, so capping them costs nothing (stories_dev: pairwise F1 0.855 ->
+  0.862, the same at caps of 11, 21 and 30).
   A component must fit one worker, as for the near-duplicate union-find.
 - An article of an earlier run keeps its story: its story starts as one
   group, new articles joining it get its story_id, two earlier stories
@@ -39,7 +44,7 @@ import apache_beam as beam
 import numpy as np
 import xxhash
 
-from transforms.dedup import LinkRecords
+from transforms.dedup import WINDOW, LinkRecords
 from transforms.linkage import average_link_groups
 from transforms.wordlists import available, frequencies
 
@@ -47,10 +52,14 @@ __all__ = ["StoryGroups", "compact", "compact_cosine", "cosine", "term_vector"]
 
 TOP_TERMS = 60
 # A heavy word shared by more articles than this (a name in the news all
-# week) pairs each with its next few only: pairs stay linear in the corpus.
-MAX_BUCKET = 30
+# week) pairs each with its next dedup.WINDOW only: pairs stay linear in the
+# corpus, and stories are judged on every pair inside a component anyway.
+MAX_BUCKET = 2 * WINDOW + 1
 KEY_TERMS = 10
 MIN_IDF = 2.5
+# A component of more articles than this is judged on its found links alone
+# (pairs that share no heavy word count 0), else on every pair
+ALL_PAIRS_MAX = 300
 # Links weaker than this are left out of the average-linkage step (they
 # count as 0): it keeps the edge set small and changes little
 LINK_MIN = 0.15
@@ -127,7 +136,24 @@ class _Similar:
 
 
 def _member(rec) -> dict:
-    return {"doc_id": rec["doc_id"], "old": rec.get("old"), "story_id": rec.get("story_id")}
+    return {"doc_id": rec["doc_id"], "old": rec.get("old"), "story_id": rec.get("story_id"), "vec": _payload(rec)}
+
+
+def _all_links(members: list[dict], edges: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+    """The links of a component: its must-links, and the cosine of every pair of
+    members (not two earlier ones) at ``LINK_MIN`` or more, or only the found
+    edges when the component has more than ``ALL_PAIRS_MAX`` members."""
+    if len(members) > ALL_PAIRS_MAX:
+        return edges
+    members = sorted(members, key=lambda m: m["doc_id"])
+    links = [e for e in edges if e[2] >= 1.0]
+    for i, a in enumerate(members):
+        for b in members[i + 1:]:
+            if not (a.get("old") and b.get("old")):
+                c = compact_cosine(a["vec"], b["vec"])
+                if c >= LINK_MIN:
+                    links.append((a["doc_id"], b["doc_id"], c))
+    return links
 
 
 def average_link(members: list[dict], edges: list[tuple[str, str, float]], threshold: float) -> list[tuple[str, str]]:
@@ -145,7 +171,8 @@ class _StoryIdFn(beam.DoFn):
 
     def process(self, element):
         _, g = element
-        return average_link(list(g["member"]), list(g["edge"]), self.threshold)
+        members = list(g["member"])
+        return average_link(members, _all_links(members, list(g["edge"])), self.threshold)
 
 
 class StoryGroups(beam.PTransform):
