@@ -1,5 +1,5 @@
-"""Near-duplicates (transforms.dedup, not yet wired into `newsbeam run`): exact copies, each kind of
-variant, same-story articles, the canonical rule, an earlier run's canonical."""
+"""Near-duplicates (transforms.dedup): exact copies, each kind of variant, same-story articles, the
+canonical rule, an earlier run's canonical, average linkage."""
 import datetime as dt
 
 import apache_beam as beam

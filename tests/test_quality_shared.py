@@ -70,4 +70,4 @@ def test_stories_through_newsbeam_run():
     from benchmarks.story_quality import evaluate
 
     m = evaluate(STORIES)
-    assert m["f1"] >= 0.85 and m["bcubed_f1"] >= 0.87, m
+    assert m["f1"] >= 0.855 and m["bcubed_f1"] >= 0.88, m

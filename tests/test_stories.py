@@ -1,5 +1,5 @@
-"""Stories (transforms.stories, not yet wired into `newsbeam run`): same event shares a story_id,
-other events do not, earlier runs keep theirs."""
+"""Stories (transforms.stories): same event shares a story_id, other events do not, earlier runs
+keep theirs."""
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -75,3 +75,19 @@ def test_average_link_keeps_earlier_stories_and_must_links():
     members = [_m("o1", True, "S1"), _m("o2", True, "S2"), _m("n")]
     out = dict(average_link(members, [("o1", "n", 0.9), ("o2", "n", 0.9), ("o1", "o2", 0.9)], 0.25))
     assert out == {"n": "S1"}
+
+
+def test_a_component_is_judged_on_every_pair_not_only_the_pairs_its_buckets_found():
+    from transforms import stories
+    from transforms.stories import _all_links, compact
+
+    vec = {k: compact(term_vector(t)) for k, t in (("a", BASE), ("b", SAME_STORY), ("c", OTHER))}
+    members = [{"doc_id": k, "old": False, "vec": v} for k, v in vec.items()]
+    found = [("a", "c", 0.2), ("b", "c", 1.0)]  # a-b was never a candidate; b-c is a must-link
+    links = {(a, b): w for a, b, w in _all_links(members, found)}
+    assert links[("b", "c")] == 1.0 and links[("a", "b")] > 0.35 and ("a", "c") not in links  # a-c under LINK_MIN
+    old_max, stories.ALL_PAIRS_MAX = stories.ALL_PAIRS_MAX, 2
+    try:
+        assert _all_links(members, found) == found  # too big: the found links alone
+    finally:
+        stories.ALL_PAIRS_MAX = old_max
