@@ -34,27 +34,27 @@ def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]]
             x = parent[x]
         return x
 
-    old_story: dict[int, str] = {}  # group -> the earlier run's story it is
+    old_group: dict[int, str] = {}  # group -> the earlier run's group id it is
 
     def union(a, b) -> bool:
         ra, rb = find(a), find(b)
         if ra == rb:
             return True
-        if ra in old_story and rb in old_story:
+        if ra in old_group and rb in old_group:
             return False
         lo, hi = min(ra, rb), max(ra, rb)
         parent[hi] = lo
-        story = old_story.pop(hi, None) or old_story.get(lo)
-        if story:
-            old_story[lo] = story
+        gid = old_group.pop(hi, None) or old_group.get(lo)
+        if gid:
+            old_group[lo] = gid
         return True
 
-    first_of_story: dict[str, int] = {}
+    first_of_group: dict[str, int] = {}
     for i, m in enumerate(members):
         if m.get("old") and m.get(key):
-            j = first_of_story.setdefault(m[key], i)
+            j = first_of_group.setdefault(m[key], i)
             if j == i:
-                old_story[i] = m[key]
+                old_group[i] = m[key]
             else:
                 union(j, i)
     for a, b, w in edges:
@@ -81,7 +81,7 @@ def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]]
         if find(x) != x or find(y) != y or y not in sums[x] or sums[x][y] / (size[x] * size[y]) != -neg:
             continue  # stale: one of the groups has changed since
         if not union(x, y):
-            continue  # two earlier stories
+            continue  # two earlier groups
         keep, gone = (x, y) if find(x) == x else (y, x)
         size[keep] += size.pop(gone)
         del sums[keep][gone]
@@ -97,4 +97,4 @@ def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]]
     groups: dict[int, list[dict]] = {}
     for i, m in enumerate(members):  # sorted: each group's members stay in doc_id order
         groups.setdefault(find(i), []).append(m)
-    return [(old_story.get(r), g) for r, g in sorted(groups.items())]
+    return [(old_group.get(r), g) for r, g in sorted(groups.items())]
