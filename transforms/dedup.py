@@ -52,7 +52,7 @@ NUM_PERM = 126  # 42 bands x 3 rows
 BANDS, ROWS = 42, 3
 SEED = 1
 SHINGLE = 5
-WINDOW = 10
+WINDOW = 5
 # A bucket of more members than this pairs each with its next WINDOW only:
 # below it a member has at most 2 * WINDOW mates, above it about as many,
 # so candidate pairs per document do not grow with the corpus (a shingle
