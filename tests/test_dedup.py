@@ -94,3 +94,13 @@ def test_a_teaser_shared_by_two_articles_does_not_chain_them():
     b = teaser + " " + SAME_STORY + " " + SAME_STORY.replace("Hanover", "the capital").replace("Wednesday", "today")
     check([_article("a", a), _article("b", b), _article("t", teaser)],
           [("a", "a", False), ("b", "b", False), ("t", "a", True)])
+
+
+def test_a_new_copy_joins_a_large_earlier_cluster():
+    """An earlier cluster comes into the component whole and is judged on every pair with the new copy."""
+    words = BASE.split()
+    old = []
+    for i in range(40):  # forty earlier copies, each with one word changed
+        edited = " ".join(w if j != 3 * i % len(words) else "changed" for j, w in enumerate(words))
+        old.append({**dedup_record(_article(f"old{i:02d}", edited)), "old": True, "dup_cluster_id": "old00"})
+    check([_article("new", BASE)], [("new", "old00", True)], old)

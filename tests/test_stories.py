@@ -86,8 +86,8 @@ def test_a_component_is_judged_on_every_pair_not_only_the_pairs_its_buckets_foun
     found = [("a", "c", 0.2), ("b", "c", 1.0)]  # a-b was never a candidate; b-c is a must-link
     links = {(a, b): w for a, b, w in _all_links(members, found)}
     assert links[("b", "c")] == 1.0 and links[("a", "b")] > 0.35 and ("a", "c") not in links  # a-c under LINK_MIN
-    old_max, stories.ALL_PAIRS_MAX = stories.ALL_PAIRS_MAX, 2
+    old_max, stories.MAX_PAIRS = stories.MAX_PAIRS, 2
     try:
-        assert _all_links(members, found) == found  # too big: the found links alone
+        assert _all_links(members, found) == found  # too many pairs: the found links alone
     finally:
-        stories.ALL_PAIRS_MAX = old_max
+        stories.MAX_PAIRS = old_max

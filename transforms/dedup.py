@@ -20,8 +20,8 @@ average linkage, canonical copy.
 - Clusters: inside each connected component of links, average linkage
   (``transforms.linkage``) over the representatives: two groups merge
   while the mean similarity over all their pairs (computed from the
-  signatures, ``ALL_PAIRS_MAX`` representatives at most, else over the
-  links) is at least ``threshold``. Two articles of one story that quote
+  signatures when that is at most ``MAX_PAIRS`` pairs, else over the
+  links; pairs of two earlier articles are never judged again) is at least ``threshold``. Two articles of one story that quote
   the same wire paragraphs link, but a group of copies does not absorb
   them through one shared passage, and one shared teaser does not chain
   two articles. A component must fit one worker (the union-find combines
@@ -61,9 +61,16 @@ WINDOW = 5
 # pair inside a component, so fewer candidates only need to connect it.
 MAX_BUCKET = 2 * WINDOW + 1
 SIGNATURE_SCHEME = f"rensa-minhash/{NUM_PERM}/seed={SEED}/word{SHINGLE}/digits0"
-# A component with more representatives than this is clustered over its links
-# alone (pairs without a link count 0) instead of over all its pairs
-ALL_PAIRS_MAX = 300
+# A component is clustered over every pair of its members (but pairs of two
+# earlier-run members) while there are at most this many, else over its links
+# alone (pairs without a link count 0): ~0.5 s of estimates at most
+MAX_PAIRS = 100_000
+
+
+def pairs_to_judge(members) -> int:
+    """Pairs of a component's members that are not both from earlier runs."""
+    new = sum(1 for m in members if not m.get("old"))
+    return new * (new - 1) // 2 + new * (len(members) - new)
 EXACT = 2.0  # weight of an exact-copy edge: a must-link
 SAME_GROUP = -1.0  # weight of an edge between two members of one earlier group: joins components, weighs nothing
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -224,7 +231,7 @@ class _ClusterFn(beam.DoFn):
                 copies.setdefault(a, []).append(b)
         copied = {b for bs in copies.values() for b in bs}
         reps = sorted(d for d in members if d not in copied)
-        if len(reps) <= ALL_PAIRS_MAX:
+        if pairs_to_judge([members[d] for d in reps]) <= MAX_PAIRS:
             links = []
             for i, a in enumerate(reps):
                 ma = members[a]

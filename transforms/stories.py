@@ -26,7 +26,7 @@ event share names, places and numbers, not sentences.
   links go along for the averages): every story lies inside one, and they
   stay story-sized where components of all links span most of a corpus.
   The averages take the cosine of every pair of the component's articles
-  (up to ``ALL_PAIRS_MAX``; each member carries its compact vector), not
+  (up to ``dedup.MAX_PAIRS``; each member carries its compact vector), not
   only of the pairs the buckets found: the buckets only need to connect a
   story, so capping them costs nothing (stories_dev: pairwise F1 0.855 ->
   0.862, the same at caps of 11, 21 and 30).
@@ -44,7 +44,7 @@ import apache_beam as beam
 import numpy as np
 import xxhash
 
-from transforms.dedup import WINDOW, LinkRecords
+from transforms.dedup import MAX_PAIRS, WINDOW, LinkRecords, pairs_to_judge
 from transforms.linkage import average_link_groups
 from transforms.wordlists import available, frequencies
 
@@ -57,9 +57,6 @@ TOP_TERMS = 60
 MAX_BUCKET = 2 * WINDOW + 1
 KEY_TERMS = 10
 MIN_IDF = 2.5
-# A component of more articles than this is judged on its found links alone
-# (pairs that share no heavy word count 0), else on every pair
-ALL_PAIRS_MAX = 300
 # Links weaker than this are left out of the average-linkage step (they
 # count as 0): it keeps the edge set small and changes little
 LINK_MIN = 0.15
@@ -142,8 +139,8 @@ def _member(rec) -> dict:
 def _all_links(members: list[dict], edges: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
     """The links of a component: its must-links, and the cosine of every pair of
     members (not two earlier ones) at ``LINK_MIN`` or more, or only the found
-    edges when the component has more than ``ALL_PAIRS_MAX`` members."""
-    if len(members) > ALL_PAIRS_MAX:
+    edges when that would be more than ``MAX_PAIRS`` pairs."""
+    if pairs_to_judge(members) > MAX_PAIRS:
         return edges
     members = sorted(members, key=lambda m: m["doc_id"])
     links = [e for e in edges if e[2] >= 1.0]
