@@ -220,7 +220,7 @@ class _ClusterFn(beam.DoFn):
         self.min_shingles = min_shingles
 
     def process(self, element):
-        from transforms.linkage import average_link_groups
+        from transforms.linkage import average_link_groups, pair_links
 
         _, g = element
         members = {m["doc_id"]: m for m in g["member"]}
@@ -232,13 +232,8 @@ class _ClusterFn(beam.DoFn):
         copied = {b for bs in copies.values() for b in bs}
         reps = sorted(d for d in members if d not in copied)
         if pairs_to_judge([members[d] for d in reps]) <= MAX_PAIRS:
-            links = []
-            for i, a in enumerate(reps):
-                ma = members[a]
-                for b in reps[i + 1:]:
-                    mb = members[b]
-                    if not (ma.get("old") and mb.get("old")):
-                        links.append((a, b, similarity(ma["sig"], ma["n"], mb["sig"], mb["n"], self.min_shingles)))
+            links = pair_links([members[d] for d in reps],
+                               lambda a, b: similarity(a["sig"], a["n"], b["sig"], b["n"], self.min_shingles))
         else:
             links = [e for e in edges if 0 <= e[2] < EXACT]
         groups = average_link_groups([members[d] for d in reps], links, self.threshold, key="dup_cluster_id",

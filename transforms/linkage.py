@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import heapq
 
-__all__ = ["average_link_groups"]
+__all__ = ["average_link_groups", "pair_links"]
+
+
+def pair_links(members: list[dict], weigh, min_weight: float = 0.0) -> list[tuple[str, str, float]]:
+    """(a, b, weight) for every pair of ``members`` in doc_id order, but pairs of
+    two earlier-run members (judged when they were new), whose ``weigh(m_a, m_b)``
+    is at least ``min_weight``."""
+    members = sorted(members, key=lambda m: m["doc_id"])
+    links = []
+    for i, a in enumerate(members):
+        for b in members[i + 1:]:
+            if not (a.get("old") and b.get("old")):
+                w = weigh(a, b)
+                if w >= min_weight:
+                    links.append((a["doc_id"], b["doc_id"], w))
+    return links
 
 
 def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]], threshold: float,

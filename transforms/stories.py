@@ -45,7 +45,7 @@ import numpy as np
 import xxhash
 
 from transforms.dedup import MAX_PAIRS, WINDOW, LinkRecords, pairs_to_judge
-from transforms.linkage import average_link_groups
+from transforms.linkage import average_link_groups, pair_links
 from transforms.wordlists import available, frequencies
 
 __all__ = ["StoryGroups", "compact", "compact_cosine", "cosine", "term_vector"]
@@ -142,15 +142,8 @@ def _all_links(members: list[dict], edges: list[tuple[str, str, float]]) -> list
     edges when that would be more than ``MAX_PAIRS`` pairs."""
     if pairs_to_judge(members) > MAX_PAIRS:
         return edges
-    members = sorted(members, key=lambda m: m["doc_id"])
-    links = [e for e in edges if e[2] >= 1.0]
-    for i, a in enumerate(members):
-        for b in members[i + 1:]:
-            if not (a.get("old") and b.get("old")):
-                c = compact_cosine(a["vec"], b["vec"])
-                if c >= LINK_MIN:
-                    links.append((a["doc_id"], b["doc_id"], c))
-    return links
+    return ([e for e in edges if e[2] >= 1.0]
+            + pair_links(members, lambda a, b: compact_cosine(a["vec"], b["vec"]), LINK_MIN))
 
 
 def average_link(members: list[dict], edges: list[tuple[str, str, float]], threshold: float) -> list[tuple[str, str]]:
