@@ -23,8 +23,8 @@ average linkage, canonical copy.
   signatures when that is at most ``MAX_PAIRS`` pairs, else over the
   links; pairs of two earlier articles are never judged again) is at least ``threshold``. Two articles of one story that quote
   the same wire paragraphs link, but a group of copies does not absorb
-  them through one shared passage, and one shared teaser does not chain
-  two articles. A component must fit one worker (the union-find combines
+  them through one shared passage, and a teaser contained in two articles
+  joins them only if the two are similar enough on average with it. A component must fit one worker (the union-find combines
   per worker before its final merge: the edge set, not the corpus).
 - Canonical copy: an article of an earlier run (it stays canonical); else not
   machine-translated, earliest ``published_at``, longest text, smallest
