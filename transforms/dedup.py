@@ -19,13 +19,15 @@ average linkage, canonical copy.
   a link.
 - Clusters: inside each connected component of links, average linkage
   (``transforms.linkage``) over the representatives: two groups merge
-  while the mean similarity over all their pairs (computed from the
-  signatures when that is at most ``MAX_PAIRS`` pairs, else over the
-  links; pairs of two earlier articles are never judged again) is at least ``threshold``. Two articles of one story that quote
-  the same wire paragraphs link, but a group of copies does not absorb
-  them through one shared passage, and a teaser contained in two articles
-  joins them only if the two are similar enough on average with it. A component must fit one worker (the union-find combines
-  per worker before its final merge: the edge set, not the corpus).
+  while the mean similarity over all their pairs is at least
+  ``threshold`` (computed from the signatures when that is at most
+  ``MAX_PAIRS`` pairs, else over the links; pairs of two earlier articles
+  are never judged again). Two articles of one story that quote the same
+  wire paragraphs link, but a group of copies does not absorb them through
+  one shared passage, and a teaser contained in two articles joins them
+  only if the two are similar enough on average with it. A component must
+  fit one worker (the union-find combines per worker before its final
+  merge: the edge set, not the corpus).
 - Canonical copy: an article of an earlier run (it stays canonical); else not
   machine-translated, earliest ``published_at``, longest text, smallest
   ``doc_id``. Every other member gets ``is_duplicate`` and its similarity to
@@ -65,12 +67,6 @@ SIGNATURE_SCHEME = f"rensa-minhash/{NUM_PERM}/seed={SEED}/word{SHINGLE}/digits0"
 # earlier-run members) while there are at most this many, else over its links
 # alone (pairs without a link count 0): ~0.5 s of estimates at most
 MAX_PAIRS = 100_000
-
-
-def pairs_to_judge(members) -> int:
-    """Pairs of a component's members that are not both from earlier runs."""
-    new = sum(1 for m in members if not m.get("old"))
-    return new * (new - 1) // 2 + new * (len(members) - new)
 EXACT = 2.0  # weight of an exact-copy edge: a must-link
 SAME_GROUP = -1.0  # weight of an edge between two members of one earlier group: joins components, weighs nothing
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -116,6 +112,12 @@ def estimate(sig_a: bytes, n_a: int, sig_b: bytes, n_b: int) -> tuple[float, flo
     j = float(np.mean(a == b))
     inter = j * (n_a + n_b) / (1.0 + j)
     return j, min(1.0, inter / max(1, min(n_a, n_b)))
+
+
+def pairs_to_judge(members) -> int:
+    """Pairs of a component's members that are not both from earlier runs."""
+    new = sum(1 for m in members if not m.get("old"))
+    return new * (new - 1) // 2 + new * (len(members) - new)
 
 
 def similarity(sig_a: bytes, n_a: int, sig_b: bytes, n_b: int, min_shingles: int) -> float:
@@ -230,14 +232,12 @@ class _ClusterFn(beam.DoFn):
             if w >= EXACT:
                 copies.setdefault(a, []).append(b)
         copied = {b for bs in copies.values() for b in bs}
-        reps = sorted(d for d in members if d not in copied)
-        if pairs_to_judge([members[d] for d in reps]) <= MAX_PAIRS:
-            links = pair_links([members[d] for d in reps],
-                               lambda a, b: similarity(a["sig"], a["n"], b["sig"], b["n"], self.min_shingles))
+        reps = [members[d] for d in sorted(members) if d not in copied]
+        if pairs_to_judge(reps) <= MAX_PAIRS:
+            links = pair_links(reps, lambda a, b: similarity(a["sig"], a["n"], b["sig"], b["n"], self.min_shingles))
         else:
             links = [e for e in edges if 0 <= e[2] < EXACT]
-        groups = average_link_groups([members[d] for d in reps], links, self.threshold, key="dup_cluster_id",
-                                     must_link=EXACT)
+        groups = average_link_groups(reps, links, self.threshold, key="dup_cluster_id", must_link=EXACT)
         for old_cluster, group in groups:
             group = group + [members[c] for m in group for c in copies.get(m["doc_id"], ())]
             group.sort(key=_canonical_key)

@@ -121,7 +121,7 @@ def compact_cosine(a: tuple[bytes, bytes], b: tuple[bytes, bytes]) -> float:
 
 
 def _payload(rec):
-    return compact(rec["terms"])
+    return rec["vec"]  # compact(terms), computed once per record in StoryGroups
 
 
 class _Similar:
@@ -133,7 +133,7 @@ class _Similar:
 
 
 def _member(rec) -> dict:
-    return {"doc_id": rec["doc_id"], "old": rec.get("old"), "story_id": rec.get("story_id"), "vec": _payload(rec)}
+    return {"doc_id": rec["doc_id"], "old": rec.get("old"), "story_id": rec.get("story_id"), "vec": rec["vec"]}
 
 
 def _all_links(members: list[dict], edges: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
@@ -177,7 +177,8 @@ class StoryGroups(beam.PTransform):
 
     def expand(self, inputs):
         new, old, *known = inputs
-        recs = (new, old) | "AllRecords" >> beam.Flatten()
+        recs = ((new, old) | "AllRecords" >> beam.Flatten()
+                | "CompactVectors" >> beam.Map(lambda r: {**r, "vec": compact(r["terms"])}))
         known = (known[0] | "MustLinks" >> beam.Map(lambda ab: (ab[0], ab[1], 1.0)) if known
                  else recs.pipeline | "NoKnownEdges" >> beam.Create([]))
         return (recs, recs, known) | "Link" >> LinkRecords(_keys, _payload, _Similar(), _member,
