@@ -23,6 +23,7 @@ import numpy as np
 import xxhash
 
 __all__ = [
+    "FEATURE_SCHEME",
     "FUNCTION_WORDS",
     "HASH_BITS",
     "Featurizer",
@@ -30,6 +31,9 @@ __all__ = [
 ]
 
 HASH_BITS = 18
+# What a model file was trained on; MtModel refuses a file made for other
+# features. Change it with any change to what ``features`` returns.
+FEATURE_SCHEME = "classes-1-3gram/v1"
 _HASH_MASK = (1 << HASH_BITS) - 1
 _MAX_TOKENS = 3000  # the first ~2,000 words say all there is to say
 # n-grams are packed into one integer, base _ID_SPACE per class: the classes

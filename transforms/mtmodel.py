@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from transforms.mtevidence import Evidence, find_evidence
-from transforms.mtfeatures import HASH_BITS, Featurizer
+from transforms.mtfeatures import FEATURE_SCHEME, HASH_BITS, Featurizer
 
 __all__ = ["DEFAULT_MODEL_PATH", "MtModel", "MtResult", "confidence"]
 
@@ -59,9 +59,11 @@ def _sigmoid(x: float) -> float:
 
 class MtModel:
     def __init__(self, *, det_idx, det_w, det_b, src_idx, src_w, src_b, src_classes, threshold,
-                 hash_bits=HASH_BITS, report=None, featurizer: Featurizer | None = None):
-        if hash_bits != HASH_BITS:
-            raise ValueError(f"model was trained with {hash_bits}-bit features, this code makes {HASH_BITS}")
+                 hash_bits=HASH_BITS, feature_scheme=FEATURE_SCHEME, report=None,
+                 featurizer: Featurizer | None = None):
+        if hash_bits != HASH_BITS or feature_scheme != FEATURE_SCHEME:
+            raise ValueError(f"the model was trained on features {feature_scheme!r}, this code makes "
+                             f"{FEATURE_SCHEME!r}: retrain it with scripts/train_mt.py")
         size = 1 << hash_bits
         self.det = np.zeros(size, dtype=np.float32)
         self.det[np.asarray(det_idx, dtype=np.int64)] = np.asarray(det_w, dtype=np.float32)
@@ -82,6 +84,7 @@ class MtModel:
                 det_idx=z["det_idx"], det_w=z["det_w"], det_b=z["det_b"][0],
                 src_idx=z["src_idx"], src_w=z["src_w"], src_b=z["src_b"], src_classes=z["src_classes"],
                 threshold=z["threshold"][0], hash_bits=int(z["hash_bits"][0]),
+                feature_scheme=str(z["feature_scheme"][0]) if "feature_scheme" in z else "classes-1-3gram/v1",  # files before the key
                 report=json.loads(str(z["report"][0])), featurizer=featurizer,
             )
 
@@ -98,6 +101,7 @@ class MtModel:
             src_idx=src_idx, src_w=src_coef[src_idx].astype(np.float16),
             src_b=np.asarray(src_b, dtype=np.float64), src_classes=np.array(src_classes),
             threshold=np.array([threshold], dtype=np.float64), hash_bits=np.array([HASH_BITS]),
+            feature_scheme=np.array([FEATURE_SCHEME]),
             report=np.array([json.dumps(report, sort_keys=True)]),
         )
         os.replace(tmp, path)
