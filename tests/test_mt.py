@@ -98,6 +98,19 @@ def test_threshold_is_the_calibrated_one_and_can_be_overridden(model):
     assert not model.score(text, threshold=r.mt_score + 1e-6).is_machine_translated
 
 
+def test_a_model_file_made_for_other_features_is_refused(tmp_path):
+    import numpy as np
+
+    from transforms.mtmodel import DEFAULT_MODEL_PATH
+
+    with np.load(DEFAULT_MODEL_PATH, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["feature_scheme"] = np.array(["classes-1-4gram/v2"])
+    np.savez_compressed(tmp_path / "other.npz", **arrays)
+    with pytest.raises(ValueError, match="retrain it with scripts/train_mt.py"):
+        MtModel.load(str(tmp_path / "other.npz"))
+
+
 def test_scores_are_deterministic_across_fresh_models(model):
     from transforms.mtfeatures import Featurizer
 
