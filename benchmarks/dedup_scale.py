@@ -11,8 +11,12 @@ components, stories). The stage time is the difference; peak memory is the
 process's maximum RSS of the full run. Prints one table; the target is time
 per document at 100k no more than 1.3x that at 10k.
 
+``--union-find-max-edges 0`` finds the components by star contraction
+across workers (``transforms.components``) instead of one union-find.
+
 Usage: python benchmarks/dedup_scale.py [--sizes 10000 30000 100000]
        [--runner-args "--direct_running_mode=multi_processing --direct_num_workers=2"]
+       [--union-find-max-edges N]
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
+
+from transforms.components import MAX_UNION_FIND_EDGES  # noqa: E402
 
 CHUNK = 1000
 PER_STORY = 8
@@ -69,7 +75,7 @@ def _generate(chunk: int, n: int):
                "extractor": "generated", "source_format": "text"}
 
 
-def one(n: int, full: bool, runner_args: list[str]) -> dict:
+def one(n: int, full: bool, runner_args: list[str], max_edges: int) -> dict:
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -85,7 +91,7 @@ def one(n: int, full: bool, runner_args: list[str]) -> dict:
                 | "Spread" >> beam.Reshuffle() | "Generate" >> beam.FlatMap(_generate, n))
         if full:
             labelled = ((docs | "Records" >> beam.Map(link_record), p | "NoIndex" >> beam.Create([]))
-                        | "Group" >> GroupArticles(0.6, 0.25))
+                        | "Group" >> GroupArticles(0.6, 0.25, max_edges))
             out = labelled | "Summary" >> beam.FlatMap(
                 lambda r: ["docs"] + (["duplicates"] if r["is_duplicate"] else []))
             stories = (labelled | beam.Map(lambda r: r["story_id"]) | beam.Distinct()
@@ -105,12 +111,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
     ap.add_argument("--runner-args", default="")
+    ap.add_argument("--union-find-max-edges", type=int, default=MAX_UNION_FIND_EDGES,
+                    help="links one worker's union-find may take (0: star contraction only)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     runner_args = args.runner_args.split()
     if args.one:
-        print(json.dumps(one(args.one, args.full, runner_args)), flush=True)
+        print(json.dumps(one(args.one, args.full, runner_args, args.union_find_max_edges)), flush=True)
         return 0
     print(f"{'documents':>10} {'generate s':>11} {'+dedup+stories s':>17} {'stage s':>8} {'ms/doc':>7} "
           f"{'vs first':>8} {'peak MB':>8}  counts", flush=True)
@@ -118,7 +126,8 @@ def main(argv=None) -> int:
     for n in args.sizes:
         res = {}
         for full in (False, True):
-            cmd = [sys.executable, os.path.abspath(__file__), "--one", str(n), "--runner-args", args.runner_args]
+            cmd = [sys.executable, os.path.abspath(__file__), "--one", str(n), "--runner-args", args.runner_args,
+                   "--union-find-max-edges", str(args.union_find_max_edges)]
             if full:
                 cmd.append("--full")
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)

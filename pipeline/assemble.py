@@ -11,11 +11,13 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipeline.options import NewsbeamOptions
+from pipeline.runner import LOCAL_RUNNERS
 from pipeline.version import __version__
 from transforms.annotate import AnnotateArticles
+from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.decode import DecodeDocuments
 from transforms.extract import ExtractArticles
 from transforms.language import DetectLanguage
@@ -127,6 +129,15 @@ class ProcessDocuments(beam.PTransform):
         return {"articles": articles, "records": records, "rejects": rejects}
 
 
+def _union_find_max_edges(options: PipelineOptions) -> int | None:
+    """``--union-find-max-edges``, else the default for the runner (see the option)."""
+    given = options.view_as(NewsbeamOptions).union_find_max_edges
+    if given is not None:
+        return given
+    local = options.view_as(StandardOptions).runner in LOCAL_RUNNERS  # make_runner clears it for the local runner
+    return None if local else MAX_UNION_FIND_EDGES
+
+
 def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -> dict[str, Any]:
     """Add the batch graph to ``p``; returns the run's plain facts (id, output)."""
     o = options.view_as(NewsbeamOptions)
@@ -174,7 +185,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     rejects = new_rejects["new"]
     old = _read_index(p, output, "articles") | "OldRecords" >> beam.Map(old_record)
     labelled = (new_records["new"], old) | "Group" >> GroupArticles(
-        o.dup_threshold, o.story_threshold)
+        o.dup_threshold, o.story_threshold, _union_find_max_edges(options))
     label_fields = ("dup_cluster_id", "is_duplicate", "dup_similarity", "story_id")
     labels = (
         labelled | "Labels" >> beam.Map(lambda r: (r["doc_id"], {f: r[f] for f in label_fields})),

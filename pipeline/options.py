@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from transforms.components import MAX_UNION_FIND_EDGES
+
 __all__ = ["NewsbeamOptions"]
 
 
@@ -52,4 +54,10 @@ class NewsbeamOptions(PipelineOptions):
         parser.add_argument("--story-threshold", dest="story_threshold", type=float, default=0.25,
                             help="average cosine similarity (TF-IDF term vectors, over every pair of their "
                                  "articles) at which two groups of articles merge into one story")
+        parser.add_argument("--union-find-max-edges", dest="union_find_max_edges", type=int, default=None,
+                            help="links that near-duplicate and story components may have to be found in one "
+                                 "worker's union-find; above it, rounds of star contraction across workers "
+                                 f"(default: {MAX_UNION_FIND_EDGES:,} on a distributed runner; on the local "
+                                 "runner, which holds every collection in one machine's memory anyway, always "
+                                 "one union-find)")
         parser.add_argument("--run-id", dest="run_id", default=None, help="run id (default: time-based)")

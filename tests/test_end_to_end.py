@@ -132,6 +132,8 @@ def test_same_rows_on_every_runner(tmp_path):
         "in_process_again": [],
         "multi_processing": ["--direct_running_mode=multi_processing", "--direct_num_workers=2"],
         "portable": ["--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"],
+        # components by star contraction across workers, as for a link graph too large for one worker
+        "star_contraction": ["--union-find-max-edges", "0"],
     }
     results = {}
     for label, flags in variants.items():

@@ -26,8 +26,9 @@ average linkage, canonical copy.
   wire paragraphs link, but a group of copies does not absorb them through
   one shared passage, and a teaser contained in two articles joins them
   only if the two are similar enough on average with it. A component must
-  fit one worker (the union-find combines per worker before its final
-  merge: the edge set, not the corpus).
+  fit one worker; the components do not have to (one union-find up to
+  ``MAX_UNION_FIND_EDGES`` links, else rounds of star contraction across
+  workers: ``transforms.components``).
 - Canonical copy: an article of an earlier run (it stays canonical); else not
   machine-translated, earliest ``published_at``, longest text, smallest
   ``doc_id``. Every other member gets ``is_duplicate`` and its similarity to
@@ -46,6 +47,8 @@ import unicodedata
 
 import apache_beam as beam
 import numpy as np
+
+from transforms.components import MAX_UNION_FIND_EDGES, ConnectedComponents, UnionFind
 
 __all__ = ["NearDuplicates", "JoinPairs", "Components", "LinkRecords", "UnionFind",
            "CandidatePairs", "dedup_record", "signature", "estimate", "similarity", "SIGNATURE_SCHEME", "NUM_PERM"]
@@ -170,43 +173,6 @@ def _linked_in_bucket(element, linked, max_bucket: int):
             yield a[0], b[0], w
 
 
-class UnionFind(beam.CombineFn):
-    """Edges -> {doc_id: root}; the root is the smallest doc_id of its component."""
-
-    def create_accumulator(self):
-        return {}
-
-    @staticmethod
-    def _find(parent, x):
-        root = x
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(x, x) != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    def _union(self, parent, a, b):
-        ra, rb = self._find(parent, a), self._find(parent, b)
-        if ra != rb:
-            lo, hi = (ra, rb) if ra < rb else (rb, ra)
-            parent[hi] = lo
-            parent.setdefault(lo, lo)
-
-    def add_input(self, parent, edge):
-        self._union(parent, edge[0], edge[1])
-        return parent
-
-    def merge_accumulators(self, accs):
-        out = {}
-        for acc in accs:
-            for x in acc:
-                self._union(out, x, self._find(acc, x))
-        return out
-
-    def extract_output(self, parent):
-        return {x: self._find(parent, x) for x in sorted(parent)}
-
-
 def _canonical_key(rec):
     published = rec.get("published_at")
     ts = published.timestamp() if isinstance(published, dt.datetime) else float("inf")
@@ -315,18 +281,21 @@ class JoinPairs(beam.PTransform):
 class Components(beam.PTransform):
     """(edges (a, b, weight), records keyed by id) -> (root, {"member": [records], "edge": [edges]})
     for every connected component of the edges weighing at least ``min_weight``
-    (or ``SAME_GROUP``); lighter edges go along to the component of their first end."""
+    (or ``SAME_GROUP``); lighter edges go along to the component of their first end.
+    The components come from ``transforms.components.ConnectedComponents``
+    (one worker's union-find up to ``max_union_find_edges`` edges, else
+    rounds of star contraction across workers)."""
 
-    def __init__(self, min_weight: float = 0.0):
+    def __init__(self, min_weight: float = 0.0, max_union_find_edges: int | None = MAX_UNION_FIND_EDGES):
         super().__init__()
         self.min_weight = min_weight
+        self.max_union_find_edges = max_union_find_edges
 
     def expand(self, inputs):
         edges, keyed = inputs
         min_weight = self.min_weight
         roots = (edges | "Strong" >> beam.Filter(lambda e: e[2] >= min_weight or e[2] == SAME_GROUP)
-                 | "UnionFind" >> beam.CombineGlobally(UnionFind())
-                 | "RootPairs" >> beam.FlatMap(lambda m: sorted(m.items())))
+                 | "Roots" >> ConnectedComponents(self.max_union_find_edges))
 
         def by_root(kv):
             g = kv[1]
@@ -380,8 +349,10 @@ class LinkRecords(beam.PTransform):
     then groups as one run does."""
 
     def __init__(self, keys, payload, linked, member, label_fn: beam.DoFn, max_bucket: int = MAX_BUCKET,
-                 in_bucket: bool = False, component_min: float = 0.0, group_key: str | None = None):
+                 in_bucket: bool = False, component_min: float = 0.0, group_key: str | None = None,
+                 max_union_find_edges: int | None = MAX_UNION_FIND_EDGES):
         super().__init__()
+        self.max_union_find_edges = max_union_find_edges
         self.component_min = component_min
         self.group_key = group_key
         self.keys, self.payload, self.linked, self.member = keys, payload, linked, member
@@ -419,7 +390,7 @@ class LinkRecords(beam.PTransform):
             edges.append((found, everyone) | "WholeEarlierGroups" >> _WholeGroups(self.group_key))
         edges = edges | "AllEdges" >> beam.Flatten()
         members = everyone | "Members" >> beam.Map(lambda r: (r["doc_id"], member(r)))
-        return ((edges, members) | "Components" >> Components(self.component_min)
+        return ((edges, members) | "Components" >> Components(self.component_min, self.max_union_find_edges)
                 | "Labels" >> beam.ParDo(self.label_fn))
 
 
@@ -467,10 +438,12 @@ class NearDuplicates(beam.PTransform):
     A record: doc_id, content_hash, sig, n, published_at, length, is_machine_translated;
     index records also carry ``old=True`` and their ``dup_cluster_id``."""
 
-    def __init__(self, threshold: float = 0.6, min_shingles: int = 10):
+    def __init__(self, threshold: float = 0.6, min_shingles: int = 10,
+                 max_union_find_edges: int | None = MAX_UNION_FIND_EDGES):
         super().__init__()
         self.threshold = threshold
         self.min_shingles = min_shingles
+        self.max_union_find_edges = max_union_find_edges
 
     def expand(self, inputs):
         new, old = inputs
@@ -482,7 +455,8 @@ class NearDuplicates(beam.PTransform):
                  | "ExactCopies" >> beam.ParDo(_ExactCopiesFn()).with_outputs("edges", main="reps"))
         return (exact["reps"], everyone, exact["edges"]) | "Link" >> LinkRecords(
             _bands, _sig_payload, _Verify(self.threshold, self.min_shingles), _member,
-            _ClusterFn(self.threshold, self.min_shingles), group_key="dup_cluster_id")
+            _ClusterFn(self.threshold, self.min_shingles), group_key="dup_cluster_id",
+            max_union_find_edges=self.max_union_find_edges)
 
 
 def dedup_record(article) -> dict:

@@ -22,6 +22,7 @@ import json
 
 import apache_beam as beam
 
+from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.dedup import SIGNATURE_SCHEME, NearDuplicates, dedup_record
 from transforms.stories import StoryGroups, term_vector
 from transforms.write import DROP
@@ -111,13 +112,16 @@ class GroupArticles(beam.PTransform):
     A labelled record is the record plus ``dup_cluster_id``, ``is_duplicate``,
     ``dup_similarity`` and ``story_id``."""
 
-    def __init__(self, dup_threshold: float, story_threshold: float):
+    def __init__(self, dup_threshold: float, story_threshold: float,
+                 max_union_find_edges: int | None = MAX_UNION_FIND_EDGES):
         super().__init__()
         self.dup_threshold, self.story_threshold = dup_threshold, story_threshold
+        self.max_union_find_edges = max_union_find_edges
 
     def expand(self, inputs):
         new, old = inputs
-        dups = (new, old) | "NearDuplicates" >> NearDuplicates(self.dup_threshold)
+        dups = (new, old) | "NearDuplicates" >> NearDuplicates(self.dup_threshold,
+                                                                max_union_find_edges=self.max_union_find_edges)
         clustered = ({"rec": new | "RecById" >> beam.Map(lambda r: (r["doc_id"], r)), "dup": dups}
                      | "JoinClusters" >> beam.CoGroupByKey() | "WithCluster" >> beam.FlatMap(_with_cluster))
         # Stories over every article, its near-duplicate links included: a
@@ -125,6 +129,6 @@ class GroupArticles(beam.PTransform):
         # doc_id between equal copies) does not decide the story.
         copies = (clustered | "Copies" >> beam.Filter(lambda r: r["is_duplicate"])
                   | "CopyLinks" >> beam.Map(lambda r: (r["doc_id"], r["dup_cluster_id"])))
-        stories = (clustered, old, copies) | "Stories" >> StoryGroups(self.story_threshold)
+        stories = (clustered, old, copies) | "Stories" >> StoryGroups(self.story_threshold, self.max_union_find_edges)
         return ({"rec": clustered | "ByDoc" >> beam.Map(lambda r: (r["doc_id"], r)), "story": stories}
                 | "JoinStories" >> beam.CoGroupByKey() | "WithStory" >> beam.FlatMap(_with_story))

@@ -44,6 +44,7 @@ import apache_beam as beam
 import numpy as np
 import xxhash
 
+from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.dedup import MAX_PAIRS, WINDOW, LinkRecords, pairs_to_judge
 from transforms.linkage import average_link_groups, pair_links
 from transforms.wordlists import available, frequencies
@@ -171,9 +172,10 @@ class StoryGroups(beam.PTransform):
 
     Known links (pairs of doc_ids, e.g. near-duplicate copies) always share a story."""
 
-    def __init__(self, threshold: float = 0.25):
+    def __init__(self, threshold: float = 0.25, max_union_find_edges: int | None = MAX_UNION_FIND_EDGES):
         super().__init__()
         self.threshold = threshold
+        self.max_union_find_edges = max_union_find_edges
 
     def expand(self, inputs):
         new, old, *known = inputs
@@ -184,4 +186,5 @@ class StoryGroups(beam.PTransform):
         return (recs, recs, known) | "Link" >> LinkRecords(_keys, _payload, _Similar(), _member,
                                                               _StoryIdFn(self.threshold), max_bucket=MAX_BUCKET,
                                                               in_bucket=True, component_min=self.threshold,
-                                                              group_key="story_id")
+                                                              group_key="story_id",
+                                                              max_union_find_edges=self.max_union_find_edges)
