@@ -37,6 +37,12 @@ RULES = [
     ("transliteration_fr", "President Vladimir Poutine said", "President Vladimir Putin said"),
     ("transliteration_de", "President Wolodymyr Selenskyj said", "Boxer Wladimir Klitschko won"),
     ("calque_fr", "agreed to continue exploiting the ISS until 2028", "agreed to keep operating the ISS until 2028"),
+    ("kana", "Visit the #Product1 #オンラインストア today", "Visit the Tokyo online store (東京) today"),
+    ("cjk_punctuation", "【Official】 Limited Midnight Market", "[Official] Limited Midnight Market"),
+    ("cjk_punctuation", "Residents stockpiled food ＜Yamatsuri Town＞", "Xi Jinping (习近平) met the delegation"),
+    ("cyrillic", "the post said Слава Україні and more", "the post said Україна, the country's name"),
+    ("cyrillic_uk", "the post said Слава Україні and more", "he wrote Нет войне on the wall"),
+    ("cyrillic_ru", "signs reading Мы против войны", "the post said Слава Україні and more"),
 ]
 
 
@@ -45,6 +51,13 @@ def test_each_evidence_rule_fires_on_its_case_and_not_on_plain_english(rule, pos
     assert rule in {e.rule for e in find_evidence(positive)}, find_evidence(positive)
     if negative is not None:
         assert rule not in {e.rule for e in find_evidence(negative)}
+
+
+def test_untranslated_script_names_the_source_language(model):
+    text = ("The ministry said on Tuesday that the new rules would take effect next month. Officials described "
+            "the change as necessary. Residents on the post wrote Слава Україні and asked for more support.")
+    r = model.score(text, threshold=0.0)
+    assert r.mt_source_language == "uk" and any("Cyrillic" in m for m in r.mt_evidence), r
 
 
 def test_french_spacing_is_not_confused_with_a_tokenised_corpus():

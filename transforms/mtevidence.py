@@ -7,7 +7,8 @@ without trusting a model: detokenisation artifacts left by MT systems
 naming a non-English outlet, names spelled the way another language
 transliterates them, known calques, a page that declares another language
 than its text, and translation-proxy traces (``translate.goog``,
-``_x_tr_sl=``).
+``_x_tr_sl=``), and what a system copies through untranslated (kana, East
+Asian full-width punctuation, words in Cyrillic).
 
 Every rule has a weight (log-odds added to the model's) and, when it points
 at one, the source language. The rules were checked against the native
@@ -89,6 +90,10 @@ def _literal_prefix(pattern: str) -> str:
     return re.split(r"[\\?(\[ ]", pattern)[0].lower()
 
 
+_KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]{2,}")
+_CJK_PUNCT = re.compile(r"[【】「」『』〈〉《》〔〕、。・＜＞（）！？：；]")
+_CYRILLIC_WORD = re.compile(r"\b[\u0400-\u04FF]{2,}\b")
+
 # A credit line: "Source: ...", "With: ..." at the start of a line; one scan
 # for all the outlet rules below
 _CREDIT_LINE = re.compile(r"(?:^|\n)\s*(?:Source|Sources|With|Avec|Quelle|Источник)\s*:", re.IGNORECASE)
@@ -130,6 +135,19 @@ RULES: tuple[_Rule, ...] = (
     _Rule("calque_fr", re.compile(_alt(_CALQUES_FR), re.IGNORECASE), 1.0, "fr",
           "French idiom rendered word for word: {quote}",
           needles=("exploit", "frame of", "totality", "financing", "distant space")),
+    # What a translation system copies through when it cannot translate it:
+    # kana, East Asian full-width punctuation, words in Cyrillic. Han
+    # characters alone do not count: English pages give names in them.
+    _Rule("kana", _KANA, 1.5, "ja", "Japanese kana left in the English text: {quote}", gate=_KANA),
+    _Rule("cjk_punctuation", _CJK_PUNCT, 1.5, None,
+          "East Asian full-width punctuation in the English text: {quote}", gate=_CJK_PUNCT),
+    _Rule("cyrillic", _CYRILLIC_WORD, 1.5, None, "words in Cyrillic left in the English text: {quote}", 2,
+          gate=_CYRILLIC_WORD),
+    # which Cyrillic: letters only Ukrainian or only Russian has (name the language, weigh little)
+    _Rule("cyrillic_uk", re.compile(r"\b[\u0400-\u04FF]*[іїєґІЇЄҐ][\u0400-\u04FF]*\b"), 0.25, "uk",
+          "Ukrainian letters in {quote}", gate=_CYRILLIC_WORD),
+    _Rule("cyrillic_ru", re.compile(r"\b[\u0400-\u04FF]*[ыэъёЫЭЪЁ][\u0400-\u04FF]*\b"), 0.25, "ru",
+          "Russian letters in {quote}", gate=_CYRILLIC_WORD),
 )
 
 # What Google's translation proxy leaves in URLs and pages it served.
