@@ -114,6 +114,14 @@ def _relabel_second(kv):
     return [(la, lb) for la in g["edge"] if la != lb]
 
 
+class _UnionFindRoots(beam.PTransform):
+    """(a, b) edges -> (node, root) through one ``UnionFind``."""
+
+    def expand(self, edges):
+        return (edges | "UnionFind" >> beam.CombineGlobally(UnionFind())
+                | "RootPairs" >> beam.FlatMap(lambda m: sorted(m.items())))
+
+
 class _StarComponents(beam.PTransform):
     """(a, b) edges -> (node, root), across workers (see the module doc)."""
 
@@ -159,12 +167,10 @@ class ConnectedComponents(beam.PTransform):
     def expand(self, edges):
         limit = self.max_union_find_edges
         if limit is None:
-            return (edges | "UnionFind" >> beam.CombineGlobally(UnionFind())
-                    | "RootPairs" >> beam.FlatMap(lambda m: sorted(m.items())))
+            return edges | "OneWorker" >> _UnionFindRoots()
         count = beam.pvalue.AsSingleton(edges | "CountEdges" >> beam.combiners.Count.Globally())
         small = edges | "FitsOneWorker" >> beam.Filter(lambda _, n: n <= limit, count)
         large = edges | "TooManyForOneWorker" >> beam.Filter(lambda _, n: n > limit, count)
-        one = (small | "UnionFind" >> beam.CombineGlobally(UnionFind())
-               | "RootPairs" >> beam.FlatMap(lambda m: sorted(m.items())))
+        one = small | "OneWorker" >> _UnionFindRoots()
         many = large | "StarContraction" >> _StarComponents(self.rounds)
         return (one, many) | "Roots" >> beam.Flatten()

@@ -48,9 +48,9 @@ import unicodedata
 import apache_beam as beam
 import numpy as np
 
-from transforms.components import MAX_UNION_FIND_EDGES, ConnectedComponents, UnionFind
+from transforms.components import MAX_UNION_FIND_EDGES, ConnectedComponents
 
-__all__ = ["NearDuplicates", "JoinPairs", "Components", "LinkRecords", "UnionFind",
+__all__ = ["NearDuplicates", "JoinPairs", "Components", "LinkRecords",
            "CandidatePairs", "dedup_record", "signature", "estimate", "similarity", "SIGNATURE_SCHEME", "NUM_PERM"]
 
 NUM_PERM = 126  # 42 bands x 3 rows

@@ -138,12 +138,12 @@ RULES: tuple[_Rule, ...] = (
     # What a translation system copies through when it cannot translate it:
     # kana, East Asian full-width punctuation, words in Cyrillic. Han
     # characters alone do not count: English pages give names in them.
-    _Rule("kana", _KANA, 1.5, "ja", "Japanese kana left in the English text: {quote}", gate=_KANA),
-    _Rule("cjk_punctuation", _CJK_PUNCT, 1.5, None,
-          "East Asian full-width punctuation in the English text: {quote}", gate=_CJK_PUNCT),
+    _Rule("kana", _KANA, 1.5, "ja", "Japanese kana left in the English text: {quote}"),
+    _Rule("cjk_punctuation", _CJK_PUNCT, 1.5, None, "East Asian full-width punctuation in the English text: {quote}"),
     _Rule("cyrillic", _CYRILLIC_WORD, 1.5, None, "words in Cyrillic left in the English text: {quote}", 2,
           gate=_CYRILLIC_WORD),
-    # which Cyrillic: letters only Ukrainian or only Russian has (name the language, weigh little)
+    # which Cyrillic: letters only Ukrainian or only Russian has (name the language, weigh little);
+    # the gate, shared with the rule above, is searched once per text
     _Rule("cyrillic_uk", re.compile(r"\b[\u0400-\u04FF]*[іїєґІЇЄҐ][\u0400-\u04FF]*\b"), 0.25, "uk",
           "Ukrainian letters in {quote}", gate=_CYRILLIC_WORD),
     _Rule("cyrillic_ru", re.compile(r"\b[\u0400-\u04FF]*[ыэъёЫЭЪЁ][\u0400-\u04FF]*\b"), 0.25, "ru",
