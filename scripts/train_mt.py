@@ -129,18 +129,25 @@ def chunk_texts(docs, mask, seed: int = 0):
     rng = random.Random(seed)
     texts, owner = [], []
     for i in np.flatnonzero(mask):
-        sents = [x for x in _SENTENCE_END.split(docs[i]["text"]) if x.strip()]
-        j = 0
-        cur: list[str] = []
-        while j < len(sents):
-            goal, cur, n = rng.choice(SETTINGS["chunk_words"]), [], 0
-            while j < len(sents) and n < goal:
-                cur.append(sents[j])
-                n += len(sents[j].split())
-                j += 1
-            texts.append(" ".join(cur))
+        for run in sentence_runs(docs[i]["text"], rng, SETTINGS["chunk_words"]):
+            texts.append(run)
             owner.append(i)
     return texts, np.array(owner, dtype=np.int64)
+
+
+def sentence_runs(text: str, rng: random.Random, lengths) -> list[str]:
+    """``text`` cut into runs of whole sentences, each of at least a word
+    count drawn from ``lengths`` (the last run may be shorter)."""
+    sents = [x for x in _SENTENCE_END.split(text) if x.strip()]
+    runs, j = [], 0
+    while j < len(sents):
+        goal, cur, n = rng.choice(lengths), [], 0
+        while j < len(sents) and n < goal:
+            cur.append(sents[j])
+            n += len(sents[j].split())
+            j += 1
+        runs.append(" ".join(cur))
+    return runs
 
 
 def doc_weight(d) -> float:
@@ -224,20 +231,8 @@ def length_matched_natives(model: MtModel, docs, te) -> list[float]:
     what the model can tell when length cannot help it."""
     rng = random.Random(1)
     lengths = [len(docs[i]["text"].split()) for i in te if docs[i]["label"] == "mt"]
-    out = []
-    for d in docs:
-        if not d["cal"]:
-            continue
-        sents = [x for x in _SENTENCE_END.split(d["text"]) if x.strip()]
-        j = 0
-        while j < len(sents):
-            goal, cur, n = rng.choice(lengths), [], 0
-            while j < len(sents) and n < goal:
-                cur.append(sents[j])
-                n += len(sents[j].split())
-                j += 1
-            out.append(model.score(" ".join(cur), threshold=1.1).mt_score)
-    return out
+    return [model.score(run, threshold=1.1).mt_score
+            for d in docs if d["cal"] for run in sentence_runs(d["text"], rng, lengths)]
 
 
 def evaluate(model: MtModel, docs, scores, test_mask, train_systems) -> dict:
