@@ -30,7 +30,8 @@ event share names, places and numbers, not sentences.
   only of the pairs the buckets found: the buckets only need to connect a
   story, so capping them costs nothing (stories_dev: pairwise F1 0.855 ->
   0.862, the same at caps of 11, 21 and 30).
-  A component must fit one worker, as for the near-duplicate union-find.
+  One component's members must fit one worker; finding the components
+  need not (``transforms.components``).
 - An article of an earlier run keeps its story: its story starts as one
   group, new articles joining it get its story_id, two earlier stories
   never merge; a new story is named after its smallest doc_id.
@@ -45,17 +46,16 @@ import numpy as np
 import xxhash
 
 from transforms.components import MAX_UNION_FIND_EDGES
-from transforms.dedup import MAX_PAIRS, WINDOW, LinkRecords, pairs_to_judge
+from transforms.dedup import MAX_BUCKET, MAX_PAIRS, LinkRecords, pairs_to_judge
 from transforms.linkage import average_link_groups, pair_links
 from transforms.wordlists import available, frequencies
 
 __all__ = ["StoryGroups", "compact", "compact_cosine", "cosine", "term_vector"]
 
 TOP_TERMS = 60
-# A heavy word shared by more articles than this (a name in the news all
-# week) pairs each with its next dedup.WINDOW only: pairs stay linear in the
-# corpus, and stories are judged on every pair inside a component anyway.
-MAX_BUCKET = 2 * WINDOW + 1
+# A heavy word shared by more articles than dedup.MAX_BUCKET (a name in the
+# news all week) pairs each with its next dedup.WINDOW only: pairs stay linear
+# in the corpus, and stories are judged on every pair inside a component anyway.
 KEY_TERMS = 10
 MIN_IDF = 2.5
 # Links weaker than this are left out of the average-linkage step (they
