@@ -111,6 +111,30 @@ def test_threshold_is_the_calibrated_one_and_can_be_overridden(model):
     assert not model.score(text, threshold=r.mt_score + 1e-6).is_machine_translated
 
 
+def test_the_length_table_takes_log_odds_off_short_texts(model, tmp_path):
+    import numpy as np
+
+    from transforms.mtmodel import DEFAULT_MODEL_PATH, logit
+
+    words, offsets = model.offset_words, model.offset_logits
+    assert len(words) >= 3 and offsets[-1] == 0.0 and np.all(np.diff(offsets) <= 0) and offsets[0] > 0
+    assert model.length_offset(1) == offsets[0] and model.length_offset(100_000) == 0.0
+    mid = float(np.sqrt(words[0] * words[1]))  # interpolated in log words
+    assert model.length_offset(int(round(mid))) == pytest.approx((offsets[0] + offsets[1]) / 2, abs=0.05)
+    text = _seed("002")
+    with np.load(DEFAULT_MODEL_PATH, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files if not k.startswith("offset_")}
+    np.savez_compressed(tmp_path / "no_table.npz", **arrays)  # a file from before the table
+    plain = MtModel.load(str(tmp_path / "no_table.npz"))
+    assert plain.length_offset(10) == 0.0
+    plain.set_length_offsets([10.0, 1000.0], [3.0, 0.0])
+    raw, n, _ = plain.model_logit(text)
+    assert logit(plain.score(text).mt_score) == pytest.approx(raw - plain.length_offset(n), abs=1e-4)
+    assert plain.length_offset(n) > 0
+    with pytest.raises(ValueError, match="increasing"):
+        plain.set_length_offsets([100.0, 10.0], [1.0, 0.0])
+
+
 def test_a_model_file_made_for_other_features_is_refused(tmp_path):
     import numpy as np
 

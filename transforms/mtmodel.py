@@ -7,7 +7,12 @@ returns an ``MtResult`` with the four output columns. No Beam import: the
 training script scores its held-out sets through this same code.
 
 How the score is made:
-- the model's log-odds, shrunk towards 0 (probability 0.5, "cannot tell")
+- the model's log-odds, less a length offset: the model leans to "machine
+  output" on short texts, so ``train_mt.py`` measures, on held-out native
+  English cut into runs of 15 to 220 words, how much must come off at each
+  length for no more of them to be flagged than of whole articles (a table
+  of word counts and offsets in the model file, interpolated in log words);
+- shrunk towards 0 (probability 0.5, "cannot tell")
   for texts under ``FULL_WORDS`` words, so that short texts are never flagged
   on the model alone;
 - plus the weights of the evidence rules that fire (``transforms.mtevidence``),
@@ -26,7 +31,7 @@ import numpy as np
 from transforms.mtevidence import Evidence, find_evidence
 from transforms.mtfeatures import FEATURE_SCHEME, HASH_BITS, Featurizer
 
-__all__ = ["DEFAULT_MODEL_PATH", "MtModel", "MtResult", "confidence"]
+__all__ = ["DEFAULT_MODEL_PATH", "MtModel", "MtResult", "confidence", "logit"]
 
 DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "mt_model.npz")
 MIN_WORDS = 5
@@ -50,6 +55,10 @@ class MtResult:
     model_probability: float = 0.5
 
 
+def logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
 def _sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -60,7 +69,7 @@ def _sigmoid(x: float) -> float:
 class MtModel:
     def __init__(self, *, det_idx, det_w, det_b, src_idx, src_w, src_b, src_classes, threshold,
                  hash_bits=HASH_BITS, feature_scheme=FEATURE_SCHEME, report=None,
-                 featurizer: Featurizer | None = None):
+                 featurizer: Featurizer | None = None, offset_words=(), offset_logits=()):
         if hash_bits != HASH_BITS or feature_scheme != FEATURE_SCHEME:
             raise ValueError(f"the model was trained on features {feature_scheme!r}, this code makes "
                              f"{FEATURE_SCHEME!r}: retrain it with scripts/train_mt.py")
@@ -73,6 +82,7 @@ class MtModel:
         self.src[np.asarray(src_idx, dtype=np.int64)] = np.asarray(src_w, dtype=np.float32)
         self.src_b = np.asarray(src_b, dtype=np.float32)
         self.threshold = float(threshold)
+        self.set_length_offsets(offset_words, offset_logits)
         self.report = report or {}
         self.featurizer = featurizer or Featurizer()
 
@@ -86,10 +96,13 @@ class MtModel:
                 threshold=z["threshold"][0], hash_bits=int(z["hash_bits"][0]),
                 feature_scheme=str(z["feature_scheme"][0]) if "feature_scheme" in z else "classes-1-3gram/v1",  # files before the key
                 report=json.loads(str(z["report"][0])), featurizer=featurizer,
+                offset_words=z["offset_words"] if "offset_words" in z else (),  # files before the table
+                offset_logits=z["offset_logits"] if "offset_logits" in z else (),
             )
 
     @staticmethod
-    def save(path: str, *, det_coef, det_b, src_coef, src_b, src_classes, threshold, report) -> None:
+    def save(path: str, *, det_coef, det_b, src_coef, src_b, src_classes, threshold, report,
+             offset_words=(), offset_logits=()) -> None:
         det_idx = np.flatnonzero(det_coef).astype(np.int32)
         src_idx = np.flatnonzero(np.any(src_coef != 0, axis=1)).astype(np.int32)
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -102,11 +115,28 @@ class MtModel:
             src_b=np.asarray(src_b, dtype=np.float64), src_classes=np.array(src_classes),
             threshold=np.array([threshold], dtype=np.float64), hash_bits=np.array([HASH_BITS]),
             feature_scheme=np.array([FEATURE_SCHEME]),
+            offset_words=np.asarray(offset_words, dtype=np.float64),
+            offset_logits=np.asarray(offset_logits, dtype=np.float64),
             report=np.array([json.dumps(report, sort_keys=True)]),
         )
         os.replace(tmp, path)
 
     # -- scoring -------------------------------------------------------------
+    def set_length_offsets(self, words, logits) -> None:
+        """The length table: log-odds taken off a text of ``words[i]`` words
+        (increasing); interpolated in log words, the end values beyond."""
+        words = np.asarray(words, dtype=np.float64)
+        logits = np.asarray(logits, dtype=np.float64)
+        if words.shape != logits.shape or np.any(np.diff(words) <= 0) or np.any(words <= 0):
+            raise ValueError("length offsets need increasing positive word counts, one offset each")
+        self.offset_words, self.offset_logits = words, logits
+        self._log_words = np.log(words)
+
+    def length_offset(self, n_words: int) -> float:
+        if not len(self.offset_words) or n_words <= 0:
+            return 0.0
+        return float(np.interp(math.log(n_words), self._log_words, self.offset_logits))
+
     def model_logit(self, text: str) -> tuple[float, int, dict[int, float]]:
         feats, n_words = self.featurizer.features(text[:MAX_TEXT_CHARS])
         if not feats:
@@ -128,14 +158,15 @@ class MtModel:
     def score(self, text: str, *, urls=(), declared_language=None, text_language="en",
               proxy_hint=None, threshold: float | None = None) -> MtResult:
         thr = self.threshold if threshold is None else threshold
-        logit, n_words, feats = self.model_logit(text)
+        raw, n_words, feats = self.model_logit(text)
+        logit = raw - self.length_offset(n_words)
         conf = confidence(n_words)
         evidence = find_evidence(text, urls=tuple(urls), declared_language=declared_language,
                                  text_language=text_language, proxy_hint=proxy_hint)
         bonus = min(MAX_EVIDENCE, sum(e.weight for e in evidence))
         score = _sigmoid(conf * logit + bonus)
         flagged = score >= thr
-        model_p = _sigmoid(logit)
+        model_p = _sigmoid(logit)  # after the length offset: what the evidence line says
         weighted = [(e.weight, e.message) for e in evidence]
         if flagged and conf * logit > 0:
             alone = _sigmoid(conf * logit) >= thr
