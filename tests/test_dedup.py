@@ -6,7 +6,7 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from conftest import beam_test_pipeline
-from transforms.dedup import NearDuplicates, dedup_record, estimate, signature
+from transforms.dedup import NearDuplicates, dedup_record, estimate, signature, similarity
 
 BASE = ("The Lower Saxony parliament in Hanover voted on Wednesday to approve a new law on public transport subsidies after a "
         "debate that lasted more than nine hours. Supporters said the measure would make buses and trains cheaper "
@@ -56,6 +56,23 @@ def test_exact_copies_and_variants_join_the_canonical():
             _article("story", SAME_STORY, t0)]
     check(arts, [("orig", "orig", False), ("copy", "orig", True), ("teaser", "orig", True), ("edit", "orig", True),
                  ("upd", "orig", True)])  # "story" is in no cluster: same event, different article
+
+
+def test_dup_similarity_is_the_measure_the_clusters_are_made_with():
+    # containment for a teaser of a long text; Jaccard when the shorter text
+    # has under 10 shingles (the canonical copy is the longer one)
+    short = "Storm closes Hanover airport as flights to Berlin and Munich are cancelled"
+    cases = [(BASE, BASE[: len(BASE) // 3]), (short + " today", short)]
+    for canon_text, copy_text in cases:
+        with beam_test_pipeline() as p:
+            recs = p | beam.Create([dedup_record(_article("a", canon_text)), dedup_record(_article("b", copy_text))])
+            got = ((recs, p | "Old" >> beam.Create([])) | NearDuplicates()
+                   | beam.Map(lambda kv: (kv[0], kv[1][0], kv[1][2])))
+            (sa, na), (sb, nb) = signature(canon_text), signature(copy_text)
+            expected = similarity(sb, nb, sa, na, 10)
+            assert_that(got, equal_to([("a", "a", None), ("b", "a", expected)]))
+        j, c = estimate(sb, nb, sa, na)
+        assert expected == (c if min(na, nb) >= 10 else j)
 
 
 def test_canonical_rule_prefers_human_then_earliest_then_longest_then_smallest_id():

@@ -32,7 +32,7 @@ average linkage, canonical copy.
 - Canonical copy: an article of an earlier run (it stays canonical); else not
   machine-translated, earliest ``published_at``, longest text, smallest
   ``doc_id``. Every other member gets ``is_duplicate`` and its similarity to
-  the canonical copy.
+  the canonical copy (``similarity``, as the clusters are judged).
 
 Earlier runs take part through their signature index (``index`` input):
 their documents are candidates and keep their clusters (two earlier
@@ -214,9 +214,9 @@ class _ClusterFn(beam.DoFn):
                     continue
                 if m["doc_id"] == canon["doc_id"]:
                     yield m["doc_id"], (cluster, False, None)
-                else:
-                    j, c = estimate(m["sig"], m["n"], canon["sig"], canon["n"])
-                    yield m["doc_id"], (cluster, True, max(j, c))
+                else:  # the measure the clusters are made with
+                    sim = similarity(m["sig"], m["n"], canon["sig"], canon["n"], self.min_shingles)
+                    yield m["doc_id"], (cluster, True, sim)
 
 
 class _WholeGroups(beam.PTransform):
