@@ -24,6 +24,8 @@ def _seed(prefix):
 RULES = [
     ("detokenisation", "after the first face -to -face meeting", "after the first face-to-face meeting"),
     ("detokenisation", "years of chronic sub -financing", "fourth- and eighth-graders, a 57 - year - old"),
+    ("detokenisation_capitalised", "the Shell -Group and the Mexico -Stadt office",
+     "called on the Chief Minister at his official residence -Cauvery."),
     ("space_before_colon", "He said : it works. She asked : why ? ",
      "He said: it works. She asked: why?"),
     ("guillemets_spaced", "the minister spoke of « a historic day » yesterday",

@@ -90,6 +90,8 @@ def _literal_prefix(pattern: str) -> str:
     return re.split(r"[\\?(\[ ]", pattern)[0].lower()
 
 
+# a space-hyphen chain with at least one part that starts in lower case
+_DETOK_LOWER = re.compile(r"\b[^\W\d]+(?: -[^\W\d]+)* -[a-zß-öø-ÿ][^\W\d]*(?: -[^\W\d]+)*\b")
 _KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]{2,}")
 _CJK_PUNCT = re.compile(r"[【】「」『』〈〉《》〔〕、。・＜＞（）！？：；]")
 _CYRILLIC_WORD = re.compile(r"\b[\u0400-\u04FF]{2,}\b")
@@ -102,8 +104,12 @@ _CREDIT_LINE = re.compile(r"(?:^|\n)\s*(?:Source|Sources|With|Avec|Quelle|Ист
 RULES: tuple[_Rule, ...] = (
     # "face -to -face", "sub -financing": a space before a hyphen that joins
     # two words. English has "fourth- and eighth-graders", "57 - year", never this.
-    _Rule("detokenisation", re.compile(r"\b[^\W\d]+(?: -[^\W\d]+)+\b"), 2.5, None,
+    # Before a capital it is also a native typist's dash ("his official
+    # residence -Cauvery"), so "Shell -Group" counts only twice or more.
+    _Rule("detokenisation", _DETOK_LOWER, 2.5, None,
           "spacing left by a translation system around hyphens: {quote}", needles=(" -",)),
+    _Rule("detokenisation_capitalised", re.compile(r"\b[^\W\d]+(?: -[^\W\d]+)+\b"), 2.5, None,
+          "spacing left by a translation system around hyphens: {quote}", 2, _DETOK_LOWER, (" -",)),
     # French puts a space before : ; ! ? but not before , or . nor inside
     # quotes (a text spaced there too was tokenised by some tool, not translated).
     _Rule("space_before_colon", re.compile(r"[^\W\d] [;:!?](?=\s|$)"), 1.5, "fr",
