@@ -258,7 +258,6 @@ def length_offsets(model: MtModel, docs) -> tuple[list[float], list[float]]:
         conf = confidence(n)
         if conf > 0:
             need.append((n, raw - ref / conf))
-    need.sort()
     words, offsets = [], []
     edges = list(LENGTH_BANDS) + [float("inf")]
     for lo, hi in zip(edges, edges[1:]):
