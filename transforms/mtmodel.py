@@ -159,18 +159,18 @@ class MtModel:
               proxy_hint=None, threshold: float | None = None) -> MtResult:
         thr = self.threshold if threshold is None else threshold
         raw, n_words, feats = self.model_logit(text)
-        logit = raw - self.length_offset(n_words)
+        z = raw - self.length_offset(n_words)  # the model's log-odds for a text of this length
         conf = confidence(n_words)
         evidence = find_evidence(text, urls=tuple(urls), declared_language=declared_language,
                                  text_language=text_language, proxy_hint=proxy_hint)
         bonus = min(MAX_EVIDENCE, sum(e.weight for e in evidence))
-        score = _sigmoid(conf * logit + bonus)
+        score = _sigmoid(conf * z + bonus)
         flagged = score >= thr
-        model_p = _sigmoid(logit)  # after the length offset: what the evidence line says
+        model_p = _sigmoid(z)  # after the length offset: what the evidence line says
         weighted = [(e.weight, e.message) for e in evidence]
-        if flagged and conf * logit > 0:
-            alone = _sigmoid(conf * logit) >= thr
-            weighted.append((conf * logit, (f"wording and syntax profile {'typical of' if alone else 'leaning to'} "
+        if flagged and conf * z > 0:
+            alone = _sigmoid(conf * z) >= thr
+            weighted.append((conf * z, (f"wording and syntax profile {'typical of' if alone else 'leaning to'} "
                                             f"machine translation (model probability {model_p:.2f} "
                                             f"over {n_words} words)")))
         elif evidence and n_words < FULL_WORDS:
