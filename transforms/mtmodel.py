@@ -171,8 +171,8 @@ class MtModel:
         if flagged and conf * z > 0:
             alone = _sigmoid(conf * z) >= thr
             weighted.append((conf * z, (f"wording and syntax profile {'typical of' if alone else 'leaning to'} "
-                                            f"machine translation (model probability {model_p:.2f} "
-                                            f"over {n_words} words)")))
+                                        f"machine translation (model probability {model_p:.2f} "
+                                        f"over {n_words} words)")))
         elif evidence and n_words < FULL_WORDS:
             weighted.append((0.0, f"only {n_words} words: the model's opinion counts for {conf:.0%}"))
         reasons = [m for _, m in sorted(weighted, key=lambda wm: -wm[0])]
