@@ -103,6 +103,8 @@ def load(data: str):
         docs.append({"text": t, "label": "native", "year": 0, "system": None, "src": None,
                      "domain": "web", "set": "web", "cal": k % 2 == 0})
         k += 1
+    for d in docs:  # which half of the calibration natives: 0 sets the threshold, 1 measures it
+        d["cal_half"] = _hash_mod(d["text"], 2)
     return docs
 
 
@@ -392,8 +394,6 @@ def main(argv=None) -> int:
     t0 = time.time()
     fz = Featurizer()
     docs = load(args.data)
-    for d in docs:
-        d["cal_half"] = _hash_mod(d["text"], 2)
     X = featurize(docs, fz)
     cal = np.array([d["cal"] for d in docs])
     chunks = None
