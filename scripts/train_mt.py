@@ -389,19 +389,20 @@ def in_domain_ceiling(X, docs, fz, folds: int = 5) -> dict:
             run_owner.append(i)
     Xr = featurize([{"text": t} for t in runs], fz)
     groups = sorted({docs[i]["group"] for i in mt})
-    fold = {g: k % folds for k, g in enumerate(random.Random(0).sample(groups, len(groups)))}
-    fold.update({i: k % folds for k, i in enumerate(random.Random(0).sample(nat, len(nat)))})
+    group_fold = {g: k % folds for k, g in enumerate(random.Random(0).sample(groups, len(groups)))}
+    native_fold = {i: k % folds for k, i in enumerate(random.Random(0).sample(nat, len(nat)))}
+    mt_fold = np.array([group_fold[docs[i]["group"]] for i in mt])
+    nat_fold = np.array([native_fold[i] for i in nat])
+    run_fold = np.array([native_fold[i] for i in run_owner])
+    mt, nat = np.array(mt), np.array(nat)
     pos, neg, neg_runs = [], [], []
     for f in range(folds):
-        tr_p = [i for i in mt if fold[docs[i]["group"]] != f]
-        tr_n = [i for i in nat if fold[i] != f]
-        tr_r = [k for k, i in enumerate(run_owner) if fold[i] != f]
-        y = np.r_[np.ones(len(tr_p)), np.zeros(len(tr_n) + len(tr_r))]
+        y = np.r_[np.ones(np.sum(mt_fold != f)), np.zeros(np.sum(nat_fold != f) + np.sum(run_fold != f))]
         det = LogisticRegression(C=SETTINGS["c_det"], max_iter=5000, solver="lbfgs")
-        det.fit(sparse.vstack([X[tr_p], X[tr_n], Xr[tr_r]]).tocsr(), y)
-        pos += list(det.decision_function(X[[i for i in mt if fold[docs[i]["group"]] == f]]))
-        neg += list(det.decision_function(X[[i for i in nat if fold[i] == f]]))
-        neg_runs += list(det.decision_function(Xr[[k for k, i in enumerate(run_owner) if fold[i] == f]]))
+        det.fit(sparse.vstack([X[mt[mt_fold != f]], X[nat[nat_fold != f]], Xr[run_fold != f]]).tocsr(), y)
+        pos += list(det.decision_function(X[mt[mt_fold == f]]))
+        neg += list(det.decision_function(X[nat[nat_fold == f]]))
+        neg_runs += list(det.decision_function(Xr[run_fold == f]))
     out = {"mt_docs": len(mt), "native_docs": len(nat), "native_runs": len(runs),
            "auc_vs_natives": auc(pos, neg), "auc_vs_native_runs": auc(pos, neg_runs)}
     for fpr in (0.01, 0.02):
@@ -437,15 +438,15 @@ def main(argv=None) -> int:
     fz = Featurizer()
     docs = load(args.data)
     X = featurize(docs, fz)
+    if args.in_domain_ceiling:
+        print(json.dumps(in_domain_ceiling(X, docs, fz), indent=1))
+        return 0
     cal = np.array([d["cal"] for d in docs])
     chunks = None
     if SETTINGS["chunk_weight"] > 0:
         texts, owner = chunk_texts(docs, ~cal)
         chunks = (featurize([{"text": t} for t in texts], fz), owner)
     print(f"{len(docs)} documents featurised in {time.time() - t0:.0f} s", flush=True)
-    if args.in_domain_ceiling:
-        print(json.dumps(in_domain_ceiling(X, docs, fz), indent=1))
-        return 0
 
     year = np.array([d["year"] for d in docs])
     train_mask = ~cal & (year <= 2021)
