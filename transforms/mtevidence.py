@@ -183,17 +183,25 @@ def find_evidence(
     """All evidence found, strongest first (ties in rule order)."""
     found: list[Evidence] = []
     lower = text.lower()
-    gates: dict[re.Pattern, bool] = {}
+    # whether a pattern matches the text, searched once per text: gates are
+    # shared by rules, and an ``unless`` is often another rule's pattern
+    matched: dict[re.Pattern, bool] = {}
+
+    def matches_text(pattern: re.Pattern) -> bool:
+        if pattern not in matched:
+            matched[pattern] = pattern.search(text) is not None
+        return matched[pattern]
+
     for rule in RULES:
         if rule.needles and not any(n in lower for n in rule.needles):
             continue
-        if rule.gate is not None:
-            if rule.gate not in gates:
-                gates[rule.gate] = rule.gate.search(text) is not None
-            if not gates[rule.gate]:
-                continue
+        if rule.gate is not None and not matches_text(rule.gate):
+            continue
+        if rule.unless is not None and matches_text(rule.unless):
+            continue
         matches = list(rule.pattern.finditer(text))
-        if len(matches) < rule.min_count or (rule.unless is not None and rule.unless.search(text)):
+        matched[rule.pattern] = bool(matches)
+        if len(matches) < rule.min_count:
             continue
         msg = rule.message.format(quote=_quote(matches[0], text), count=len(matches))
         if len(matches) > 1:
