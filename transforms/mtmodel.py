@@ -33,6 +33,9 @@ from transforms.mtfeatures import FEATURE_SCHEME, HASH_BITS, Featurizer
 
 __all__ = ["DEFAULT_MODEL_PATH", "MtModel", "MtResult", "confidence", "logit"]
 
+# Model files written before they named their features were all made with this
+# scheme (not FEATURE_SCHEME, which moves on with the featuriser)
+UNKEYED_FEATURE_SCHEME = "classes-1-3gram/v1"
 DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "mt_model.npz")
 MIN_WORDS = 5
 FULL_WORDS = 25
@@ -94,7 +97,7 @@ class MtModel:
                 det_idx=z["det_idx"], det_w=z["det_w"], det_b=z["det_b"][0],
                 src_idx=z["src_idx"], src_w=z["src_w"], src_b=z["src_b"], src_classes=z["src_classes"],
                 threshold=z["threshold"][0], hash_bits=int(z["hash_bits"][0]),
-                feature_scheme=str(z["feature_scheme"][0]) if "feature_scheme" in z else "classes-1-3gram/v1",  # files before the key
+                feature_scheme=str(z["feature_scheme"][0]) if "feature_scheme" in z else UNKEYED_FEATURE_SCHEME,
                 report=json.loads(str(z["report"][0])), featurizer=featurizer,
                 offset_words=z["offset_words"] if "offset_words" in z else (),  # files before the table
                 offset_logits=z["offset_logits"] if "offset_logits" in z else (),
