@@ -288,14 +288,20 @@ def flagged_by_length(model: MtModel, docs) -> dict:
     return {k: {"runs": len(v), "flagged": float(np.mean(v))} for k, v in by.items()}
 
 
+def cut_to_lengths(docs, which, lengths, seed: int = 1) -> list[tuple[str, int]]:
+    """(run, index) for the documents ``which``, each cut into runs of whole
+    sentences of word counts drawn from ``lengths`` (seeded)."""
+    rng = random.Random(seed)
+    return [(run, i) for i in which for run in sentence_runs(docs[i]["text"], rng, lengths)]
+
+
 def length_matched_natives(model: MtModel, docs, te) -> list[float]:
     """Scores of the held-out natives cut into runs of sentences as long as
     the test's machine translations (drawn from their word counts, seeded):
     what the model can tell when length cannot help it."""
-    rng = random.Random(1)
     lengths = [len(docs[i]["text"].split()) for i in te if docs[i]["label"] == "mt"]
-    return [model.score(run, threshold=1.1).mt_score
-            for d in docs if d["cal"] for run in sentence_runs(d["text"], rng, lengths)]
+    cal = [i for i, d in enumerate(docs) if d["cal"]]
+    return [model.score(run, threshold=1.1).mt_score for run, _ in cut_to_lengths(docs, cal, lengths)]
 
 
 def evaluate(model: MtModel, docs, scores, test_mask, train_systems) -> dict:
@@ -362,8 +368,8 @@ def leave_one_system_out(X, chunks, docs, base_mask, fz, systems) -> dict:
         det, src = fit(X, docs, mask, chunks)
         model = to_model(det, src, 0.5, {}, fz)
         calibrate_lengths(model, docs)
-        held = score_all(model, docs, [i for i, d in enumerate(docs) if d["system"] == s])
-        held = [held[i] for i, d in enumerate(docs) if d["system"] == s]
+        which = [i for i, d in enumerate(docs) if d["system"] == s]
+        held = score_all(model, docs, which)[which]
         out[s] = {"docs": len(held), "flagged": rate(held, model.threshold)}
         print(f"  leave out {s}: {out[s]['flagged']:.3f} of {len(held)} flagged", flush=True)
     return out
@@ -380,14 +386,9 @@ def in_domain_ceiling(X, docs, fz, folds: int = 5) -> dict:
 
     mt = [i for i, d in enumerate(docs) if d["label"] == "mt" and d["year"] == 2022]
     nat = [i for i, d in enumerate(docs) if d["label"] in ("original_en", "native")]
-    rng = random.Random(1)
-    lengths = [len(docs[i]["text"].split()) for i in mt]
-    runs, run_owner = [], []
-    for i in nat:
-        for run in sentence_runs(docs[i]["text"], rng, lengths):
-            runs.append(run)
-            run_owner.append(i)
-    Xr = featurize([{"text": t} for t in runs], fz)
+    cut = cut_to_lengths(docs, nat, [len(docs[i]["text"].split()) for i in mt])
+    run_owner = [i for _, i in cut]
+    Xr = featurize([{"text": run} for run, _ in cut], fz)
     groups = sorted({docs[i]["group"] for i in mt})
     group_fold = {g: k % folds for k, g in enumerate(random.Random(0).sample(groups, len(groups)))}
     native_fold = {i: k % folds for k, i in enumerate(random.Random(0).sample(nat, len(nat)))}
@@ -403,7 +404,7 @@ def in_domain_ceiling(X, docs, fz, folds: int = 5) -> dict:
         pos += list(det.decision_function(X[mt[mt_fold == f]]))
         neg += list(det.decision_function(X[nat[nat_fold == f]]))
         neg_runs += list(det.decision_function(Xr[run_fold == f]))
-    out = {"mt_docs": len(mt), "native_docs": len(nat), "native_runs": len(runs),
+    out = {"mt_docs": len(mt), "native_docs": len(nat), "native_runs": len(cut),
            "auc_vs_natives": auc(pos, neg), "auc_vs_native_runs": auc(pos, neg_runs)}
     for fpr in (0.01, 0.02):
         out[f"mt_flagged_at_{fpr:g}_of_native_runs"] = rate(pos, float(np.quantile(neg_runs, 1 - fpr)) + 1e-9)
