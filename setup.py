@@ -42,7 +42,7 @@ setup(
     package_data={"transforms": ["models/*.npz"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={
-        "test": ["pytest>=7,<10", "duckdb>=1.0,<3", "html-text>=0.6,<1"],
+        "test": ["pytest>=7,<10", "duckdb>=1.0,<3", "html-text>=0.6,<1", "hypothesis>=6.100,<7"],
         # scripts/train_mt.py fits with scikit-learn; the pipeline scores with numpy alone
         "train": ["scikit-learn>=1.4,<2"],
     },

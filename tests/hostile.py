@@ -59,6 +59,16 @@ def _warc(records: list[tuple[str, bytes, str]], gzip: bool = False) -> bytes:
     return buf.getvalue()
 
 
+def warc_record(headers: list[tuple[str, str]], block: bytes) -> bytes:
+    """One WARC record written by hand, so that it can be as broken as needed."""
+    head = "WARC/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
+    return head.encode() + f"Content-Length: {len(block)}\r\n\r\n".encode() + block + b"\r\n\r\n"
+
+
+def http_response(body: bytes, ctype: str = "text/html; charset=utf-8") -> bytes:
+    return f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\n\r\n".encode() + body
+
+
 # source file name (or name#record) -> (outcome, reason or language)
 EXPECT = {
     "empty.html": ("reject", "empty"),
@@ -81,10 +91,22 @@ EXPECT = {
     "truncated.warc#4": ("reject", "truncated"),
     "unknown.bin": ("reject", "unsupported_format"),
     "nouvelles été à Zürich.html": ("article", "fr"),
+    # a response record without WARC-Target-URI between two good ones (warcio
+    # raised AttributeError on it and the run died): all three are read
+    "no target uri.warc.gz#1": ("article", "en"),
+    "no target uri.warc.gz#2": ("article", "fr"),
+    "no target uri.warc.gz#3": ("article", "de"),
+    "garbage http.warc.gz#1": ("article", "en"),
+    "garbage http.warc.gz#2": ("reject", "bad_http"),
+    "garbage http.warc.gz#3": ("article", "de"),
+    "huge line.jsonl#L1": ("article", "en"),
+    "huge line.jsonl#L2": ("reject", "too_large"),
+    "huge line.jsonl#L3": ("article", "fr"),
 }
 
 
-def make_hostile_folder(folder: str, huge_mb: int = 60, bomb_mb: int = 1024, depth: int = 200_000) -> dict:
+def make_hostile_folder(folder: str, huge_mb: int = 60, bomb_mb: int = 1024, depth: int = 200_000,
+                        line_mb: int = 300) -> dict:
     os.makedirs(folder, exist_ok=True)
     rnd = random.Random(7)
 
@@ -128,4 +150,23 @@ def make_hostile_folder(folder: str, huge_mb: int = 60, bomb_mb: int = 1024, dep
     put("truncated.warc", two[: len(two) - 700])
     put("unknown.bin", b"\x7fELF\x02\x01\x01" + bytes(rnd.getrandbits(8) for _ in range(4000)))
     put("nouvelles été à Zürich.html", page(ARTICLE_FR, "Le conseil adopte le budget", charset_meta="utf-8").encode())
+    date = ("WARC-Date", "2024-05-01T10:00:00Z")
+    en = warc_record([("WARC-Type", "response"), ("WARC-Target-URI", "https://example.com/en"), date],
+                     http_response(page(ARTICLE_EN).encode()))
+    de = warc_record([("WARC-Type", "response"), ("WARC-Target-URI", "https://example.de/de"), date],
+                     http_response(page(ARTICLE_DE, "Stadtrat beschließt Haushalt").encode()))
+    no_uri = warc_record([("WARC-Type", "response"), date],
+                         http_response(page(ARTICLE_FR, "Le conseil adopte le budget").encode()))
+    garbage = warc_record([("WARC-Type", "response"), ("WARC-Target-URI", "https://example.com/g"), date],
+                          bytes(rnd.getrandbits(8) for _ in range(3000)))
+    put("no target uri.warc.gz", b"".join(gzip.compress(r) for r in (en, no_uri, de)))
+    put("garbage http.warc.gz", b"".join(gzip.compress(r) for r in (en, garbage, de)))
+    with open(os.path.join(folder, "huge line.jsonl"), "wb") as f:  # written in pieces: no 300 MB string here
+        f.write(json.dumps({"html": page(ARTICLE_EN)}).encode() + b"\n")
+        f.write(b'{"text": "')
+        piece = (ARTICLE_EN * 40).encode()
+        for _ in range((line_mb << 20) // len(piece) + 1):
+            f.write(piece)
+        f.write(b'"}\n')
+        f.write(json.dumps({"text": ARTICLE_FR}).encode() + b"\n")
     return EXPECT

@@ -117,7 +117,7 @@ def _rows(out):
 @pytest.mark.slow
 def test_same_rows_on_every_runner(tmp_path):
     folder = str(tmp_path / "in")
-    make_hostile_folder(folder, huge_mb=17, bomb_mb=20, depth=2000)
+    make_hostile_folder(folder, huge_mb=17, bomb_mb=20, depth=2000, line_mb=17)
     for name in sorted(os.listdir(SEEDS)):
         with open(os.path.join(SEEDS, name), "rb") as src, open(os.path.join(folder, name), "wb") as dst:
             dst.write(src.read())

@@ -11,8 +11,10 @@ are not documents: they are counted in the ``skipped`` output.
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import gzip
+import io
 import json
 import os
 import re
@@ -87,6 +89,16 @@ class _TooLarge(Exception):
     pass
 
 
+# Status lines accepted in a WARC response's HTTP block (warcio knows 1.0 and
+# 1.1 only; crawlers record HTTP/2 responses as well)
+_HTTP_PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0", "HTTP/3"]
+
+
+def _describe(e: BaseException) -> str:
+    """``Type: message`` of an exception, bounded, for a reject's ``error``."""
+    return f"{type(e).__name__}: {e}"[:1000]
+
+
 def _read_capped(stream, cap: int) -> bytes:
     data = stream.read(cap + 1)
     if len(data) > cap:
@@ -115,12 +127,17 @@ class _GzipTap:
         self.raw = raw
         self._d = zlib.decompressobj(31)
         self._in_member = False
+        self._broken = False  # bytes that are no gzip: warcio reports them itself, where it meets them
 
     def read(self, n: int = -1) -> bytes:
         data = self.raw.read(n)
-        buf = data
+        buf = b"" if self._broken else data
         while buf:
-            self._d.decompress(buf, 1 << 20)
+            try:
+                self._d.decompress(buf, 1 << 20)
+            except zlib.error:  # read ahead of warcio: the records before this point are still good
+                self._broken, self._in_member = True, False
+                break
             if self._d.eof:
                 buf = self._d.unused_data
                 self._d = zlib.decompressobj(31)
@@ -160,10 +177,36 @@ class _ReadFileFn(beam.DoFn):
                    ".xml .rss .atom, optionally .gz)")
             yield self._reject(path, fmt, "read", "unsupported_format", why, self._head(path), size)
             return
+        # The file's boundary: whatever a reader, decompressor or parser raises
+        # ends this file with a reject; what it yielded before stays, and the
+        # run goes on with the next file.
+        produced, skipped = 0, collections.Counter()
+        try:
+            for out in self._read(path, kind, compressed, size):
+                if isinstance(out, pvalue.TaggedOutput) and out.tag == "skipped":
+                    skipped[out.value] += 1
+                else:
+                    produced += 1
+                yield out
+        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            produced += 1
+            reason = "truncated" if isinstance(e, EOFError) else "bad_gzip" if compressed else "read_error"
+            yield self._reject(path, fmt, "decode" if compressed else "read", reason, _describe(e),
+                               self._head(path), size)
+        except Exception as e:  # a library's bug on this file must not stop the run
+            produced += 1
+            yield self._reject(path, fmt, "read", "read_error", _describe(e), self._head(path), size)
+        if not produced:  # a file that gave nothing is still accounted for
+            what = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "nothing"
+            yield self._reject(path, fmt, "read", "no_documents",
+                               f"the file holds no document (records skipped: {what})", self._head(path), size)
+
+    def _read(self, path, kind, compressed, size):
+        fmt = kind
         try:
             raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
         except Exception as e:
-            yield self._reject(path, fmt, "read", "open_failed", f"{type(e).__name__}: {e}", b"", size)
+            yield self._reject(path, fmt, "read", "open_failed", _describe(e), b"", size)
             return
         with raw:
             if compressed and kind == "warc":  # warcio reads gzip members itself; the tap notices truncation
@@ -172,17 +215,12 @@ class _ReadFileFn(beam.DoFn):
                 stream = gzip.GzipFile(fileobj=raw, mode="rb")
             else:
                 stream = raw
-            try:
-                if kind == "jsonl":
-                    yield from self._jsonl(path, stream)
-                elif kind == "warc":
-                    yield from self._warc(path, stream)
-                else:
-                    yield from self._single(path, kind, stream, size, compressed)
-            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
-                reason = "truncated" if isinstance(e, EOFError) else "bad_gzip" if compressed else "read_error"
-                yield self._reject(path, fmt, "decode" if compressed else "read", reason,
-                                   f"{type(e).__name__}: {e}", self._head(path), size)
+            if kind == "jsonl":
+                yield from self._jsonl(path, stream, compressed)
+            elif kind == "warc":
+                yield from self._warc(path, stream)
+            else:
+                yield from self._single(path, kind, stream, size, compressed)
 
     # -- one document per file -------------------------------------------------
     def _single(self, path, kind, stream, size, compressed):
@@ -201,20 +239,21 @@ class _ReadFileFn(beam.DoFn):
         yield make_raw(source=path, source_format=kind, kind=kind, payload=data, raw_size=len(data))
 
     # -- JSON lines ----------------------------------------------------------
-    def _jsonl(self, path, stream):
+    def _jsonl(self, path, stream, compressed: bool = False):
         total = 0
         first = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
-        if first.lstrip()[:1] == b"[":  # a .json file holding one array of records
+        name = path.lower()[:-3] if compressed else path.lower()
+        if name.endswith(".json") and first.lstrip()[:1] == b"[":  # a .json file holding one array of records
             try:
                 records = json.loads(_read_capped(stream, self.max_unzip))
             except _TooLarge:
                 yield self._reject(path, "jsonl", "read", "too_large", "JSON array larger than the cap", first, None)
                 return
-            except ValueError as e:
-                yield self._reject(path, "jsonl", "parse", "bad_json", str(e), first, None)
+            except (ValueError, RecursionError) as e:
+                yield self._reject(path, "jsonl", "parse", "bad_json", _describe(e), first, None)
                 return
             for i, rec in enumerate(records if isinstance(records, list) else [records], start=1):
-                yield from self._record(path, i, rec, json.dumps(rec)[:512].encode())
+                yield from self._record(path, i, rec, None)
             return
         lineno = 0
         while True:
@@ -237,18 +276,28 @@ class _ReadFileFn(beam.DoFn):
                 continue
             if not line.strip():
                 continue
-            if total > self.max_unzip:
+            if compressed and total > self.max_unzip:  # a compression bomb; a plain file is read to its end
                 yield self._reject(path, "jsonl", "read", "decompressed_too_large",
                                    f"stopped after {self.max_unzip} bytes", line, total)
                 return
             try:
                 rec = json.loads(line)
-            except ValueError as e:
-                yield self._reject(src, "jsonl", "parse", "bad_json", f"{type(e).__name__}: {e}", line, len(line))
+            except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's stack
+                yield self._reject(src, "jsonl", "parse", "bad_json", _describe(e), line, len(line))
                 continue
             yield from self._record(path, lineno, rec, line)
 
-    def _record(self, path, lineno, rec, line):
+    def _record(self, path, lineno, rec, line: bytes | None):
+        """One parsed record (``line`` None for an element of a JSON array)."""
+        try:
+            if line is None:
+                line = json.dumps(rec)[:512].encode("utf-8", "surrogatepass")
+            yield from self._record_fields(path, lineno, rec, line)
+        except Exception as e:  # this record only: the next line is read as usual
+            yield self._reject(f"{path}#L{lineno}", "jsonl", "parse", "parse_error", _describe(e), line or b"",
+                               len(line or b""))
+
+    def _record_fields(self, path, lineno, rec, line):
         src = f"{path}#L{lineno}"
         if not isinstance(rec, dict):
             yield self._reject(src, "jsonl", "parse", "not_an_object", "record is not a JSON object", line, len(line))
@@ -271,67 +320,113 @@ class _ReadFileFn(beam.DoFn):
 
     # -- WARC ------------------------------------------------------------------
     def _warc(self, path, stream, skip: int = 0):
+        """Records of one WARC. warcio reads the record framing; the HTTP block
+        of each response is parsed here, inside the record's own boundary, so a
+        record with a missing URI or a garbage HTTP block is one reject and the
+        records after it are still read."""
         from warcio.archiveiterator import ArchiveIterator
         from warcio.exceptions import ArchiveLoadFailed
 
         n = 0
-        try:
-            for rec in ArchiveIterator(stream, no_record_parse=False, arc2warc=True):
-                n += 1
-                src = f"{path}#{n}"
-                if n <= skip:
-                    continue
-                rtype = rec.rec_type
-                if rtype != "response":
-                    yield pvalue.TaggedOutput("skipped", f"warc_{rtype}")
-                    continue
-                uri = rec.rec_headers.get_header("WARC-Target-URI")
-                declared = int(rec.rec_headers.get_header("Content-Length") or 0)
-                ctype = rec.http_headers.get_header("Content-Type") if rec.http_headers else None
-                body = rec.raw_stream.read(self.max_doc + 1)
-                got = len(body) + (rec.http_headers.total_len if rec.http_headers else 0)
-                if len(body) > self.max_doc:
-                    while rec.raw_stream.read(1 << 20):
-                        pass
-                    yield self._reject(src, "warc", "read", "too_large",
-                                       f"record payload larger than {self.max_doc} bytes", body, declared)
-                    continue
-                if got < declared:
-                    yield self._reject(src, "warc", "read", "truncated",
-                                       f"record declares {declared} bytes, file ends after {got}", body, got)
-                    continue
-                if ctype and not re.search(r"html|xml", ctype, re.IGNORECASE):
-                    yield self._reject(src, "warc", "read", "not_html", f"Content-Type {ctype}", body, len(body))
-                    continue
-                payload = self._decode_transfer(rec, body)
-                if not payload.strip():
-                    yield self._reject(src, "warc", "read", "empty", "response has no body", body, 0)
-                    continue
-                self.docs.inc()
-                yield make_raw(source=src, source_format="warc", kind="html", payload=payload, raw_size=len(body),
-                               url=uri, fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")),
-                               http_charset=http_charset(ctype))
-            if isinstance(stream, _GzipTap) and stream.finish():
-                yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
-                                   "gzip stream ends inside a member: the file is cut short", b"", None)
-        except ArchiveLoadFailed as e:
-            if "non-chunked gzip" in str(e) and isinstance(stream, _GzipTap):
-                # one gzip stream around the whole WARC (legal, not seekable): read it
-                # again through a plain gzip reader, past the records already emitted
-                with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
-                    yield from self._warc(path, gzip.GzipFile(fileobj=raw, mode="rb"), skip=n)
+        records = iter(ArchiveIterator(stream, no_record_parse=True, arc2warc=True))
+        while True:
+            try:
+                rec = next(records)
+            except StopIteration:
+                break
+            except ArchiveLoadFailed as e:
+                if "non-chunked gzip" in str(e) and isinstance(stream, _GzipTap):
+                    # one gzip stream around the whole WARC (legal, not seekable): read it
+                    # again through a plain gzip reader, past the records already emitted
+                    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+                        yield from self._warc(path, gzip.GzipFile(fileobj=raw, mode="rb"), skip=n)
+                    return
+                reason = "not_warc" if n == 0 else "truncated"
+                yield self._reject(f"{path}#{n + 1}", "warc", "parse", reason, str(e)[:500], self._head(path), None)
                 return
-            reason = "not_warc" if n == 0 else "truncated"
-            yield self._reject(f"{path}#{n + 1}", "warc", "parse", reason, str(e)[:500], self._head(path), None)
+            except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
+                raise  # the file's own boundary names these (truncated, bad_gzip, read_error)
+            except Exception as e:  # warcio on a record it cannot frame: the rest of the file is unreadable
+                yield self._reject(f"{path}#{n + 1}", "warc", "parse", "parse_error", _describe(e),
+                                   self._head(path), None)
+                return
+            n += 1
+            if n <= skip:
+                continue
+            src = f"{path}#{n}"
+            try:
+                yield from self._warc_record(src, rec)
+            except Exception as e:  # this record only; the iterator skips to the next one
+                yield self._reject(src, "warc", "parse", "parse_error", _describe(e), b"", None)
+        if isinstance(stream, _GzipTap) and stream.finish():
+            yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
+                               "gzip stream ends inside a member: the file is cut short", b"", None)
 
-    @staticmethod
-    def _decode_transfer(rec, body: bytes) -> bytes:
-        """Undo HTTP Content-Encoding (gzip/deflate) the crawler kept."""
-        enc = (rec.http_headers.get_header("Content-Encoding") or "").lower() if rec.http_headers else ""
+    def _warc_record(self, src, rec):
+        from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
+
+        rtype = rec.rec_type
+        if rtype != "response":
+            yield pvalue.TaggedOutput("skipped", f"warc_{rtype}")
+            return
+        uri = rec.rec_headers.get_header("WARC-Target-URI")
+        if uri and not uri.lower().startswith(("http:", "https:")):  # dns:, ftp:, ...: no HTTP block
+            yield pvalue.TaggedOutput("skipped", "warc_response_not_http")
+            return
+        try:
+            declared = int(rec.rec_headers.get_header("Content-Length") or 0)
+        except ValueError:
+            declared = 0
+        try:
+            http = StatusAndHeadersParser(_HTTP_PROTOCOLS, verify=True).parse(rec.raw_stream)
+        except (StatusAndHeadersParserException, EOFError) as e:
+            head = rec.raw_stream.read(512)
+            yield self._reject(src, "warc", "parse", "bad_http",
+                               f"the response record's block is not an HTTP response: {_describe(e)}", head, declared)
+            return
+        ctype = http.get_header("Content-Type")
+        body = rec.raw_stream.read(self.max_doc + 1)
+        got = len(body) + http.total_len
+        if len(body) > self.max_doc:
+            while rec.raw_stream.read(1 << 20):
+                pass
+            yield self._reject(src, "warc", "read", "too_large",
+                               f"record payload larger than {self.max_doc} bytes", body, declared)
+            return
+        if got < declared:
+            yield self._reject(src, "warc", "read", "truncated",
+                               f"record declares {declared} bytes, file ends after {got}", body, got)
+            return
+        if ctype and not re.search(r"html|xml", ctype, re.IGNORECASE):
+            yield self._reject(src, "warc", "read", "not_html", f"Content-Type {ctype}"[:500], body, len(body))
+            return
+        payload = self._decode_transfer(http, body)
+        if len(payload) > self.max_doc:
+            yield self._reject(src, "warc", "read", "decompressed_too_large",
+                               f"decoded payload larger than {self.max_doc} bytes", body, len(body))
+            return
+        if not payload.strip():
+            yield self._reject(src, "warc", "read", "empty", "response has no body", body, 0)
+            return
+        self.docs.inc()
+        yield make_raw(source=src, source_format="warc", kind="html", payload=payload, raw_size=len(body),
+                       url=uri, fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")),
+                       http_charset=http_charset(ctype))
+
+    def _decode_transfer(self, http, body: bytes) -> bytes:
+        """Undo HTTP chunking and Content-Encoding (gzip/deflate) the crawler
+        kept; at most ``max_doc + 1`` bytes come out (the caller rejects more).
+        A body that is not really chunked or compressed, as many crawlers
+        store it under the original headers, is returned as it is."""
+        from warcio.bufferedreaders import ChunkedDataReader
+
+        cap = self.max_doc + 1
+        if (http.get_header("Transfer-Encoding") or "").lower() == "chunked":
+            body = ChunkedDataReader(io.BytesIO(body)).read(cap)
+        enc = (http.get_header("Content-Encoding") or "").lower()
         if enc in ("gzip", "x-gzip", "deflate"):
             try:
-                d = zlib.decompressobj(zlib.MAX_WBITS | 32)
-                return d.decompress(body, 64 << 20)
+                return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(body, cap)
             except zlib.error:
                 return body
         return body

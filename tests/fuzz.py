@@ -1,0 +1,290 @@
+"""Generated hostile input: valid files of every input kind, then mutated.
+
+Used by the property-based tests (``tests/test_fuzz.py``, a bounded number
+of Hypothesis examples) and by ``benchmarks/fuzz.py`` (thousands of files).
+
+``make_case(rnd, kind)`` builds one valid file of ``kind`` from distinct
+English sentences, applies one to three mutations (truncate at a random
+offset, flip, insert or delete bytes, duplicate a range, drop or corrupt a
+header or WARC field, a wrong declared length or charset, a garbage record
+among good ones) and returns the bytes with the byte ranges of the records
+that the mutations cannot have touched: records that end before the first
+damaged byte, in a file whose records are read one after another. Those
+must come out as articles; everything else may be an article or a reject,
+but never nothing and never a failed run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import random
+
+KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "json", "warc", "warc.gz", "rss")
+
+_SUBJECTS = ["The city council", "The health ministry", "A regional court", "The central bank", "Local farmers",
+             "The football club", "Rail workers", "The university", "Fire crews", "The energy regulator",
+             "Opposition leaders", "A group of scientists", "The port authority", "Hospital staff", "The mayor"]
+_VERBS = ["approved", "rejected", "announced", "delayed", "criticised", "welcomed", "reviewed", "defended",
+          "questioned", "published", "extended", "cancelled"]
+_OBJECTS = ["a plan to repair old school buildings", "new rules for short-term rentals", "the budget for next year",
+            "an inquiry into the flooding of the river", "a deal on wages for the coming season",
+            "the report on air quality in the centre", "a proposal to close two branch lines",
+            "the results of the spring harvest", "measures to shorten waiting times",
+            "a study of traffic on the ring road"]
+_TAILS = ["after a long debate on Tuesday.", "despite strong objections from residents.",
+          "according to a statement released in the evening.", "in a vote that surprised many observers.",
+          "and promised further talks next month.", "while critics warned about the costs.",
+          "following weeks of negotiations.", "at a meeting attended by dozens of people."]
+
+
+def article_text(rnd: random.Random, sentences: int = 8) -> str:
+    """Distinct English news-like text (a random draw of subjects, verbs, objects)."""
+    return " ".join(f"{rnd.choice(_SUBJECTS)} {rnd.choice(_VERBS)} {rnd.choice(_OBJECTS)} {rnd.choice(_TAILS)}"
+                    for _ in range(sentences))
+
+
+def article_page(rnd: random.Random, charset: str | None = "utf-8") -> str:
+    title = article_text(rnd, 1)[:60]
+    paras = "".join(f"<p>{article_text(rnd, 3)}</p>" for _ in range(4))
+    meta = f'<meta charset="{charset}">' if charset else ""
+    return (f"<!DOCTYPE html><html lang=\"en\"><head>{meta}<title>{title}</title></head><body>"
+            f"<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><article><h1>{title}</h1>{paras}"
+            f"</article><footer>Contact us</footer></body></html>")
+
+
+@dataclasses.dataclass
+class Case:
+    kind: str
+    data: bytes
+    records: list[tuple[int, int, int]]  # (start, end, number the reader gives it) of each article record
+    first_damage: int | None  # offset of the first damaged byte, None if the mutations kept every byte
+    mutations: list[str]
+    member_compressed: bool = False  # warc.gz: records ranges are ranges of gzip members
+
+    def intact_records(self) -> list[int]:
+        """The reader's numbers (JSONL line, WARC record) of the article records
+        that end before the first damaged byte: they must become articles."""
+        return [n for _, end, n in self.records if self.first_damage is None or end <= self.first_damage]
+
+
+def _warc_record(uri: str | None, body: bytes, rtype: str = "response", extra: str = "") -> bytes:
+    block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body if rtype == "response" \
+        else b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
+    head = f"WARC/1.0\r\nWARC-Type: {rtype}\r\nWARC-Date: 2024-05-01T10:00:00Z\r\n"
+    if uri:
+        head += f"WARC-Target-URI: {uri}\r\n"
+    head += extra + f"Content-Length: {len(block)}\r\n\r\n"
+    return head.encode() + block + b"\r\n\r\n"
+
+
+def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
+    """The valid records of one file and how they are joined ('lines', 'concat', 'members', 'single')."""
+    n = rnd.randint(1, 5)
+    if kind in ("jsonl", "jsonl.gz"):
+        recs = []
+        for _ in range(n):
+            rec = {"url": f"https://example.com/{rnd.getrandbits(32):x}", "published": "2024-05-01T10:00:00Z"}
+            if rnd.random() < 0.5:
+                rec["html"] = article_page(rnd)
+            else:
+                rec["text"] = article_text(rnd)
+            recs.append(json.dumps(rec).encode() + b"\n")
+        return recs, "lines"
+    if kind == "json":
+        return [json.dumps([{"text": article_text(rnd), "title": "t"} for _ in range(n)]).encode()], "single"
+    if kind in ("warc", "warc.gz"):
+        recs = [_warc_record(None, b"", "warcinfo")]
+        for _ in range(n):
+            recs.append(_warc_record(f"https://example.com/{rnd.getrandbits(32):x}", article_page(rnd).encode()))
+            if rnd.random() < 0.3:
+                recs.append(_warc_record("https://example.com/", b"", "request"))
+        return recs, "members" if kind == "warc.gz" else "concat"
+    if kind == "rss":
+        items = "".join(f"<item><title>Item {i}</title><link>https://example.com/{rnd.getrandbits(32):x}</link>"
+                        f"<description>{article_text(rnd)}</description></item>" for i in range(n))
+        return [(f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>F</title>'
+                 f"{items}</channel></rss>").encode()], "single"
+    if kind == "txt":
+        return [("\n\n".join(article_text(rnd, 3) for _ in range(4))).encode()], "single"
+    return [article_page(rnd, rnd.choice(["utf-8", None, "iso-8859-1"])).encode()], "single"  # html, html.gz
+
+
+# -- mutations: each returns (new bytes, offset of the first byte it changed) ------------------
+def _truncate(rnd, b):
+    at = rnd.randrange(0, max(1, len(b)))
+    return b[:at], at
+
+
+def _flip(rnd, b):
+    b = bytearray(b)
+    at = rnd.randrange(len(b)) if b else 0
+    first = at
+    for _ in range(rnd.randint(1, 8)):
+        i = rnd.randrange(len(b)) if b else 0
+        if b:
+            b[i] ^= 1 << rnd.randrange(8)
+            first = min(first, i)
+    return bytes(b), first
+
+
+def _insert(rnd, b):
+    at = rnd.randrange(len(b) + 1)
+    junk = rnd.choice([bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 64))), b"\x00" * 50, b"\r\n\r\n",
+                       b"<<<<<<", b'{"', b"WARC/1.0\r\n", b"\xff\xfe", b"]]>", b"&#x0;&bogus;"])
+    return b[:at] + junk + b[at:], at
+
+
+def _delete(rnd, b):
+    if len(b) < 2:
+        return b, None
+    at = rnd.randrange(len(b) - 1)
+    return b[:at] + b[at + rnd.randint(1, min(200, len(b) - at)):], at
+
+
+def _duplicate(rnd, b):
+    if len(b) < 2:
+        return b, None
+    at = rnd.randrange(len(b) - 1)
+    end = min(len(b), at + rnd.randint(1, 300))
+    return b[:end] + b[at:end] + b[end:], end
+
+
+def _corrupt_header(rnd, b):
+    """Drop or spoil a header line: WARC fields, HTTP status, JSON keys, XML prolog, charset."""
+    targets = [b"WARC-Target-URI: ", b"Content-Length: ", b"WARC-Type: ", b"HTTP/1.1 200 OK", b"Content-Type: ",
+               b'"text"', b'"html"', b"<?xml", b"charset=", b"<rss", b"<item>"]
+    present = [t for t in targets if t in b]
+    if not present:
+        return _flip(rnd, b)
+    t = rnd.choice(present)
+    starts = [i for i in range(len(b)) if b.startswith(t, i)][:50]
+    at = rnd.choice(starts)
+    end = b.find(b"\n", at)
+    end = len(b) if end < 0 else end
+    choice = rnd.random()
+    if t == b"Content-Length: " and choice < 0.6:  # a wrong declared length
+        new = t + str(rnd.choice([0, 1, 10 ** 9, -5, int(rnd.random() * 5000)])).encode() + b"\r"
+    elif t == b"charset=" and choice < 0.6:  # a wrong declared charset
+        new = t + rnd.choice([b"utf-16", b"bogus-8", b"iso-2022-jp", b"0", b"utf-7"]) + b'">'
+        end = b.find(b">", at) + 1 or len(b)
+    elif choice < 0.5:
+        new = b""  # dropped
+    else:
+        new = bytes(rnd.getrandbits(8) for _ in range(end - at))
+    return b[:at] + new + b[end:], at
+
+
+_MUTATIONS = {"truncate": _truncate, "flip": _flip, "insert": _insert, "delete": _delete,
+              "duplicate": _duplicate, "header": _corrupt_header}
+
+
+def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Case:
+    """One valid file of ``kind`` with 0-3 mutations (``mutations`` fixes the count)."""
+    recs, joined = _records(rnd, kind)
+    count = rnd.choice([0, 1, 1, 1, 2, 3]) if mutations is None else mutations
+    names = [rnd.choice(list(_MUTATIONS)) for _ in range(count)]
+    if joined == "members":  # warc.gz: each record its own gzip member; damage the members' bytes
+        parts = [gzip.compress(r, mtime=0) for r in recs]
+        if rnd.random() < 0.3:  # a garbage member among good ones
+            parts.insert(rnd.randrange(1, len(parts) + 1), bytes(rnd.getrandbits(8) for _ in range(200)))
+            names.append("garbage_member")
+    else:
+        parts = recs
+    data, ranges, pos = b"", [], 0
+    for part in parts:
+        ranges.append((pos, pos + len(part)))
+        pos += len(part)
+        data += part
+    first = None
+    if "garbage_member" in names:
+        i = next(i for i, p in enumerate(parts) if not p.startswith(b"\x1f\x8b"))
+        first = ranges[i][0]
+    for name in names:
+        if name == "garbage_member":
+            continue
+        data, at = _MUTATIONS[name](rnd, data)
+        if at is not None:
+            first = at if first is None else min(first, at)
+    if joined == "members":  # the range of each record is its gzip member's
+        members = [i for i, p in enumerate(parts) if p.startswith(b"\x1f\x8b")]
+        ranges = [ranges[members[i]] for i in range(len(recs))]
+    # (start, end, the reader's number): JSONL lines and WARC records count from 1,
+    # and only WARC response records are articles
+    ranges = [(s, e, i) for i, (s, e) in enumerate(ranges, start=1)
+              if kind not in ("warc", "warc.gz") or b"WARC-Type: response" in recs[i - 1]]
+    if kind in ("html.gz", "jsonl.gz"):
+        # the whole file compressed after the mutations: the damage is inside the text, not the gzip
+        # stream, unless a truncation of the compressed bytes is added
+        data = gzip.compress(data, mtime=0)
+        if rnd.random() < 0.3:
+            data = data[: rnd.randrange(len(data))]
+            names.append("truncate_gzip")
+            first = 0
+    if kind in ("html", "html.gz", "txt", "json", "rss"):
+        ranges = []  # one document: nothing to require, it may be damaged anywhere
+    return Case(kind=kind, data=data, records=ranges, first_damage=first, mutations=names,
+                member_compressed=joined == "members")
+
+
+def file_name(i: int, kind: str) -> str:
+    return f"case{i:05d}.{kind}"
+
+
+def write_cases(folder: str, rnd: random.Random, per_kind: int, kinds=KINDS, start: int = 0) -> dict[str, Case]:
+    """``per_kind`` generated files of each kind in ``folder``; name -> Case."""
+    import os
+
+    os.makedirs(folder, exist_ok=True)
+    cases, i = {}, start
+    for _ in range(per_kind):
+        for kind in kinds:
+            case = make_case(rnd, kind)
+            name = file_name(i, kind)
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(case.data)
+            cases[name] = case
+            i += 1
+    return cases
+
+
+def record_source(path: str, case: Case, number: int) -> str:
+    """The ``source`` newsbeam gives record ``number`` of the file at ``path``."""
+    return f"{path}#L{number}" if case.kind.startswith("jsonl") else f"{path}#{number}"
+
+
+def check_output(folder: str, cases: dict[str, Case], articles: list[dict], rejects: list[dict],
+                 counts: dict) -> list[str]:
+    """What is wrong with a run over ``folder``: files with no row, intact
+    records that are not articles, a row twice, a manifest that does not add up."""
+    import collections
+    import os
+
+    problems = []
+    rows = [r["source"] for r in articles] + [r["source"] for r in rejects]
+    twice = [s for s, n in collections.Counter(rows).items() if n > 1]
+    if twice:
+        problems.append(f"{len(twice)} sources with more than one row, e.g. {twice[0]}")
+    by_file = collections.defaultdict(list)
+    for s in rows:
+        by_file[os.path.basename(s.split("#", 1)[0])].append(s)
+    article_sources = {r["source"] for r in articles}
+    for name, case in sorted(cases.items()):
+        if not by_file.get(name):
+            problems.append(f"{name} ({case.kind}, {'+'.join(case.mutations) or 'valid'}): no article or reject row")
+        path = os.path.join(folder, name)
+        for n in case.intact_records():
+            src = record_source(path, case, n)
+            if src not in article_sources:
+                got = [(r["stage"], r["reason"]) for r in rejects if r["source"] == src]
+                problems.append(f"{name} ({case.kind}, {'+'.join(case.mutations)}): intact record {n} "
+                                f"is not an article ({got or 'no row'})")
+    if counts["inputs_seen"] != counts["articles_written"] + counts["rejected"] + counts["already_ingested"]:
+        problems.append(f"manifest does not add up: {counts['inputs_seen']} != {counts['articles_written']} + "
+                        f"{counts['rejected']} + {counts['already_ingested']}")
+    if counts["unaccounted"]:
+        problems.append(f"manifest: {counts['unaccounted']} unaccounted")
+    if counts["articles_written"] != len(articles) or counts["rejected"] != len(rejects):
+        problems.append(f"manifest counts {counts['articles_written']}/{counts['rejected']} but the tables hold "
+                        f"{len(articles)}/{len(rejects)}")
+    return problems
