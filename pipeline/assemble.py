@@ -23,7 +23,7 @@ from transforms.extract import ExtractArticles
 from transforms.language import DetectLanguage
 from transforms.feeds import EntryDocuments, FeedEntries, SeenUrlRows, SplitSeenEntries, WriteFeedState, load_json
 from transforms.fetch import FetchSettings
-from transforms.grouping import DROP, GroupArticles, SplitIngested, index_row, link_record, old_record
+from transforms.grouping import DROP, GroupArticles, LinkRecords, SplitIngested, index_row, old_record
 from transforms.read import ReadDocuments
 from transforms.records import ARTICLE_INDEX_SCHEMA, ARTICLE_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
 from transforms.translation import DetectMachineTranslation
@@ -119,14 +119,13 @@ class ProcessDocuments(beam.PTransform):
     def expand(self, docs):
         decoded = docs | "Decode" >> DecodeDocuments()
         extracted = decoded.docs | "Extract" >> ExtractArticles(self.timeout, self.memory_mb, self.min_words)
-        articles = (
-            extracted["articles"]
-            | "Language" >> DetectLanguage(max_chars=self.lang_max_chars)
-            | "MachineTranslation" >> DetectMachineTranslation(self.mt_threshold)
-            | "Annotate" >> AnnotateArticles(self.run_id, self.started_at, __version__))
-        records = articles | "LinkRecords" >> beam.Map(link_record)
-        rejects = (decoded.rejects, extracted["rejects"]) | "Rejects" >> beam.Flatten()
-        return {"articles": articles, "records": records, "rejects": rejects}
+        language = extracted["articles"] | "Language" >> DetectLanguage(max_chars=self.lang_max_chars)
+        translation = language.articles | "MachineTranslation" >> DetectMachineTranslation(self.mt_threshold)
+        annotated = translation.articles | "Annotate" >> AnnotateArticles(self.run_id, self.started_at, __version__)
+        linked = annotated.articles | "LinkRecords" >> LinkRecords()
+        rejects = (decoded.rejects, extracted["rejects"], language.rejects, translation.rejects, annotated.rejects,
+                   linked.rejects) | "Rejects" >> beam.Flatten()
+        return {"articles": linked.articles, "records": linked.records, "rejects": rejects}
 
 
 def _union_find_max_edges(options: PipelineOptions) -> int | None:

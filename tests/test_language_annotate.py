@@ -37,8 +37,23 @@ def test_deterministic(factory):
 def test_detect_language_transform():
     rows = [{"doc_id": "a", "text": ARTICLE_EN}, {"doc_id": "b", "text": ARTICLE_RU}]
     with beam_test_pipeline() as p:
-        out = p | beam.Create(rows) | DetectLanguage() | beam.Map(lambda r: (r["doc_id"], r["language"]))
+        detected = p | beam.Create(rows) | DetectLanguage()
+        out = detected.articles | beam.Map(lambda r: (r["doc_id"], r["language"]))
         assert_that(out, equal_to([("a", "en"), ("b", "ru")]), label="languages")
+        assert_that(detected.rejects, equal_to([]), label="no rejects")
+
+
+def test_a_failing_step_rejects_that_article_and_keeps_the_others():
+    """The per-document boundary: text the detector cannot take (here not a
+    str) is one reject with stage and traceback; the other article goes on."""
+    rows = [{"doc_id": "a", "text": ARTICLE_EN, "source": "a.html", "source_format": "html", "raw_size": 9},
+            {"doc_id": "bad", "text": None, "source": "bad.html", "source_format": "html", "raw_size": 9}]
+    with beam_test_pipeline() as p:
+        detected = p | beam.Create(rows) | DetectLanguage()
+        assert_that(detected.articles | beam.Map(lambda r: r["doc_id"]), equal_to(["a"]), label="kept")
+        assert_that(detected.rejects | beam.Map(lambda r: (r["doc_id"], r["source"], r["stage"], r["reason"],
+                                                          r["error"].split(":")[0])),
+                    equal_to([("bad", "bad.html", "language", "internal_error", "TypeError")]), label="rejected")
 
 
 def test_content_hash_ignores_case_and_spacing():

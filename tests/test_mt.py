@@ -175,7 +175,8 @@ def test_pipeline_step_loads_the_model_once_per_worker_and_skips_other_languages
     with beam_test_pipeline() as p:
         # two chains, as `newsbeam run` has (files and feed pages): two DoFn
         # instances in one worker, one model
-        outs = [p | f"Rows{k}" >> beam.Create(rows) | f"MT{k}" >> translation.DetectMachineTranslation(model_path=path)
+        outs = [(p | f"Rows{k}" >> beam.Create(rows)
+                 | f"MT{k}" >> translation.DetectMachineTranslation(model_path=path)).articles
                 | f"Flags{k}" >> beam.Map(lambda a: (a["doc_id"], a["is_machine_translated"], a["mt_source_language"]))
                 for k in (1, 2)]
         expected = [(str(i), True, "fr") for i in range(40)] + [("de", False, None)]

@@ -10,6 +10,7 @@ import unicodedata
 import apache_beam as beam
 import xxhash
 
+from transforms.boundary import per_document
 from transforms.urls import canonical_url
 
 __all__ = ["AnnotateArticles", "content_hash", "normalise_text", "parse_timestamp", "word_count"]
@@ -65,6 +66,7 @@ class _AnnotateFn(beam.DoFn):
         self.ingested_at = ingested_at
         self.version = version
 
+    @per_document("annotate")
     def process(self, a):
         text = a["text"]
         yield {
@@ -98,6 +100,8 @@ class _AnnotateFn(beam.DoFn):
 
 
 class AnnotateArticles(beam.PTransform):
+    """working dicts -> ``articles`` rows (``main``), and ``rejects``."""
+
     def __init__(self, run_id: str, ingested_at: dt.datetime, version: str):
         super().__init__()
         self.run_id = run_id
@@ -105,4 +109,5 @@ class AnnotateArticles(beam.PTransform):
         self.version = version
 
     def expand(self, articles):
-        return articles | "Annotate" >> beam.ParDo(_AnnotateFn(self.run_id, self.ingested_at, self.version))
+        return articles | "Annotate" >> beam.ParDo(_AnnotateFn(self.run_id, self.ingested_at, self.version)).with_outputs(
+            "rejects", main="articles")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam import pvalue
 
+from transforms.boundary import per_document
 from transforms.encoding import DecodeError, decode_bytes
 from transforms.records import make_reject
 
@@ -19,6 +20,7 @@ __all__ = ["DecodeDocuments"]
 
 
 class _DecodeFn(beam.DoFn):
+    @per_document("decode")
     def process(self, doc):
         payload = doc["payload"]
         if isinstance(payload, bytes) and doc["kind"] != "html":

@@ -14,6 +14,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.annotate import word_count
+from transforms.boundary import document_reject
 from transforms.records import make_reject
 from transforms.sandbox import Sandbox, SandboxError
 from transforms.textclean import clean_text
@@ -112,7 +113,7 @@ class _ExtractFn(beam.DoFn):
     def process(self, doc, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
         self.progress.tick()
         if doc["kind"] != "html":
-            yield self._clean_text(doc)
+            yield self._guarded(self._clean_text, doc)
             return
         previous = self._collect()
         self.sandbox.submit(doc["payload"], doc.get("url"), doc.get("http_charset"))
@@ -140,7 +141,20 @@ class _ExtractFn(beam.DoFn):
         except SandboxError as e:
             self.failures.inc()
             return _reject(doc, e.reason, str(e)), window, timestamp
-        return self._to_output(doc, res), window, timestamp
+        except Exception as e:  # a reply that cannot be read: the child is in an unknown state
+            self.sandbox.restart()
+            self.failures.inc()
+            return pvalue.TaggedOutput("rejects", document_reject(doc, "extract", e, reason="crashed")), window, timestamp
+        return self._guarded(self._to_output, doc, res), window, timestamp
+
+    def _guarded(self, step, doc, *args):
+        """``step(doc, ...)``, or the document's reject if it raises (the boundary of transforms.boundary)."""
+        try:
+            return step(doc, *args)
+        except Exception as e:
+            self.failures.inc()
+            _LOG.warning("extraction failed on %s: %s: %s", doc.get("source"), type(e).__name__, e)
+            return pvalue.TaggedOutput("rejects", document_reject(doc, "extract", e))
 
     def _to_output(self, doc, res):
         if res.get("stage") == "decode":

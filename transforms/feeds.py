@@ -23,6 +23,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms.boundary import document_reject, per_document, per_source
 from transforms.encoding import http_charset
 from transforms.feedparse import FeedError, looks_like_opml, parse_feed, parse_opml
 from transforms.fetch import FetchError, FetchSettings, SafeFetcher
@@ -36,7 +37,7 @@ NAMESPACE = "newsbeam"
 _LOG = logging.getLogger("newsbeam.feeds")
 MAX_FEED_BYTES = 32 << 20
 # fetch failures worth trying again on the next scheduled run
-TRANSIENT_FETCH_REASONS = {"timeout", "connect_error", "rate_limited", "dns_error", "http_500", "http_502",
+TRANSIENT_FETCH_REASONS = {"fetch_error", "timeout", "connect_error", "rate_limited", "dns_error", "http_500", "http_502",
                            "http_503", "http_504"}
 _HTML_TYPES = re.compile(r"text/html|application/xhtml\+xml", re.IGNORECASE)
 
@@ -78,6 +79,7 @@ def _read_file(path: str, cap: int) -> bytes:
 class _ExpandSourcesFn(beam.DoFn):
     """A source -> feed sources: an OPML file gives the feeds it lists."""
 
+    @per_source("read", "feed", "read_error")
     def process(self, source: str):
         if is_url(source):
             yield source
@@ -129,6 +131,7 @@ class _FeedEntriesFn(_FetchingDoFn):
         self.feed_state = feed_state
         self.problems = Metrics.counter(NAMESPACE, "feed_problems")
 
+    @per_source("parse", "feed", "parse_error")
     def process(self, source: str):
         content_type = None
         if isinstance(source, tuple):  # (feed URL, file): a feed document `newsbeam stream` downloaded
@@ -225,6 +228,7 @@ def _entry_html(entry) -> str | None:
 class _FromEntryFn(beam.DoFn):
     """--no-fetch: the entry's own content is the document."""
 
+    @per_document("read")
     def process(self, entry):
         body = _entry_html(entry)
         if body is None:
@@ -259,6 +263,11 @@ class _FetchHostFn(_FetchingDoFn):
                     source=source, source_format="feed", stage="fetch", reason=e.reason,
                     error=f"{entry['url']}: {e}"))
                 yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], e.reason))
+                continue
+            except Exception as e:  # an HTTP client bug on one page: that entry only, tried again next run
+                yield pvalue.TaggedOutput("rejects", document_reject(
+                    {"source": source, "source_format": "feed"}, "fetch", e, reason="fetch_error"))
+                yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], "fetch_error"))
                 continue
             self.fetched.inc()
             yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], "ok"))

@@ -22,12 +22,15 @@ import json
 
 import apache_beam as beam
 
+from apache_beam import pvalue
+
+from transforms.boundary import per_document
 from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.dedup import SIGNATURE_SCHEME, NearDuplicates, dedup_record
 from transforms.stories import StoryGroups, term_vector
 from transforms.write import DROP
 
-__all__ = ["DROP", "GroupArticles", "SplitIngested", "article_stat_keys", "index_row", "link_record",
+__all__ = ["DROP", "GroupArticles", "LinkRecords", "SplitIngested", "article_stat_keys", "index_row", "link_record",
            "old_record"]
 
 
@@ -46,6 +49,24 @@ def link_record(article) -> dict:
     rec["terms"] = term_vector(article["text"], article.get("title"), article.get("language"))
     rec["stats"] = article_stat_keys(article)
     return rec
+
+
+class _LinkRecordFn(beam.DoFn):
+    """article -> the article (``articles``) and its link record (``records``);
+    an article whose record cannot be made is a reject, not a row without labels."""
+
+    @per_document("link")
+    def process(self, article):
+        rec = link_record(article)
+        return [article, pvalue.TaggedOutput("records", rec)]
+
+
+class LinkRecords(beam.PTransform):
+    """articles -> ``articles``, ``records`` (one small link record each) and ``rejects``."""
+
+    def expand(self, articles):
+        return articles | "LinkRecord" >> beam.ParDo(_LinkRecordFn()).with_outputs(
+            "records", "rejects", main="articles")
 
 
 def index_row(rec, run_id: str) -> dict:

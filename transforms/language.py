@@ -13,6 +13,8 @@ import re
 
 import apache_beam as beam
 
+from transforms.boundary import per_document
+
 __all__ = ["DetectLanguage", "detect_language", "load_detector_factory"]
 
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
@@ -57,13 +59,15 @@ class _DetectFn(beam.DoFn):
     def setup(self):
         self.factory = load_detector_factory()
 
+    @per_document("language")
     def process(self, article):
         lang, score = detect_language(self.factory, article["text"], self.max_chars, self.n_trial)
         yield {**article, "language": lang, "language_score": score}
 
 
 class DetectLanguage(beam.PTransform):
-    """articles -> articles with ``language`` and ``language_score``."""
+    """articles -> articles with ``language`` and ``language_score`` (``main``),
+    and ``rejects`` for an article the detector failed on."""
 
     def __init__(self, max_chars: int = 600, n_trial: int = 2):
         super().__init__()
@@ -71,4 +75,5 @@ class DetectLanguage(beam.PTransform):
         self.n_trial = n_trial
 
     def expand(self, articles):
-        return articles | "Langdetect" >> beam.ParDo(_DetectFn(self.max_chars, self.n_trial))
+        return articles | "Langdetect" >> beam.ParDo(_DetectFn(self.max_chars, self.n_trial)).with_outputs(
+            "rejects", main="articles")

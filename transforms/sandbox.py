@@ -139,6 +139,11 @@ class Sandbox:
             self._kill()
         raise SandboxError(reason, message)
 
+    def restart(self) -> None:
+        """Drop the child (the next page starts a new one)."""
+        self._pending = False
+        self._kill()
+
     def _kill(self) -> None:
         if self._proc is not None:
             if self._proc.poll() is None:

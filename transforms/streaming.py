@@ -131,10 +131,12 @@ def streaming_graph(p: beam.Pipeline, feeds: list[str], output: str, poll_interv
     docs = fresh | "EntryDocuments" >> EntryDocuments(settings, no_fetch)
     decoded = docs["docs"] | "Decode" >> DecodeDocuments()
     extracted = decoded.docs | "Extract" >> ExtractArticles(extract_timeout, extract_memory_mb, min_words)
-    articles = (extracted["articles"] | "Language" >> DetectLanguage()
-                | "MachineTranslation" >> DetectMachineTranslation()
-                | "Annotate" >> AnnotateArticles(run_id, started_at, version))
-    rejects = ((entries["rejects"], docs["rejects"], decoded.rejects, extracted["rejects"])
+    language = extracted["articles"] | "Language" >> DetectLanguage()
+    translation = language.articles | "MachineTranslation" >> DetectMachineTranslation()
+    annotated = translation.articles | "Annotate" >> AnnotateArticles(run_id, started_at, version)
+    articles = annotated.articles
+    rejects = ((entries["rejects"], docs["rejects"], decoded.rejects, extracted["rejects"], language.rejects,
+                translation.rejects, annotated.rejects)
                | "AllRejects" >> beam.Flatten()
                | "Stamp" >> beam.Map(lambda r: {**r, "ingested_at": started_at, "run_id": run_id}))
     fixed = beam_window.FixedWindows(window)

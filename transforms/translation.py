@@ -11,6 +11,7 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.utils.shared import Shared
 
+from transforms.boundary import per_document
 from transforms.mtmodel import DEFAULT_MODEL_PATH, MtModel
 
 __all__ = ["LOADS", "DetectMachineTranslation", "load_model"]
@@ -45,6 +46,7 @@ class _ScoreFn(beam.DoFn):
         self.holder = self.shared.acquire(lambda: _Holder(load_model(self.model_path)), tag=self.model_path)
         self.model = self.holder.model
 
+    @per_document("translation")
     def process(self, a):
         if a.get("language") != "en":
             return [{**a, "mt_score": 0.0, "is_machine_translated": False, "mt_source_language": None,
@@ -62,7 +64,8 @@ class _ScoreFn(beam.DoFn):
 
 
 class DetectMachineTranslation(beam.PTransform):
-    """articles (with ``language``) -> articles with the four ``mt_*`` fields.
+    """articles (with ``language``) -> articles with the four ``mt_*`` fields
+    (``main``), and ``rejects`` for an article the scorer failed on.
 
     ``threshold`` None uses the model's calibrated threshold.
     """
@@ -73,4 +76,5 @@ class DetectMachineTranslation(beam.PTransform):
         self.model_path = model_path
 
     def expand(self, articles):
-        return articles | "ScoreTranslation" >> beam.ParDo(_ScoreFn(_SHARED, self.model_path, self.threshold))
+        return articles | "ScoreTranslation" >> beam.ParDo(
+            _ScoreFn(_SHARED, self.model_path, self.threshold)).with_outputs("rejects", main="articles")
