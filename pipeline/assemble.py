@@ -27,7 +27,7 @@ from transforms.grouping import DROP, GroupArticles, LinkRecords, SplitIngested,
 from transforms.read import ReadDocuments
 from transforms.records import ARTICLE_INDEX_SCHEMA, ARTICLE_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
 from transforms.translation import DetectMachineTranslation
-from transforms.write import CommitRun, WriteParquet, staging_dir
+from transforms.write import CommitRun, WriteParquet, recover_commits, staging_dir
 
 __all__ = ["build", "fetch_settings", "new_run_id", "SEEDS_DIR"]
 
@@ -145,6 +145,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     inputs = list(o.input or ([] if feeds else [SEEDS_DIR]))
     output = o.output if "://" in o.output else os.path.abspath(o.output)
     staging = staging_dir(output, run_id)
+    recovered = recover_commits(output)  # before the index is read: a killed run's commit counts
     state_dir = FileSystems.join(output, "state")
     partition = f"ingest_date={started_at.date().isoformat()}"
     settings = fetch_settings(o)
@@ -220,6 +221,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
         "output": output,
         "options": {k: v for k, v in sorted(options.get_all_options(drop_default=True).items())},
         "versions": _versions(),
+        "recovered_commits": recovered,
     }
     notes = (entries["notes"] | "FeedNotes" >> beam.Map(lambda n: f"notes/{n}"),
              fresh["already"],

@@ -12,7 +12,11 @@ import logging
 import sys
 import time
 
-__all__ = ["main", "run"]
+__all__ = ["main", "run", "RunNotCommitted"]
+
+
+class RunNotCommitted(RuntimeError):
+    """The pipeline ended without committing its manifest."""
 
 
 def _run_parser(sub) -> argparse.ArgumentParser:
@@ -94,15 +98,19 @@ def run(argv: list[str], quiet: bool = False) -> dict:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from pipeline.assemble import build
-    from pipeline.runner import make_runner
+    from pipeline.runner import check_runner, make_runner
 
     options = PipelineOptions(argv)
+    check_runner(options)
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     runner = make_runner(options)
     p = beam.Pipeline(runner=runner, options=options) if runner else beam.Pipeline(options=options)
     facts = build(p, options, started)
-    p.run().wait_until_finish()
+    state = p.run().wait_until_finish()
+    if not FileSystems.exists(facts["manifest"]):
+        raise RunNotCommitted(f"run {facts['run_id']}: the runner returned (state {state}) but the run's manifest "
+                              f"{facts['manifest']} was not written, so nothing was committed")
     with FileSystems.open(facts["manifest"]) as f:
         manifest = json.loads(f.read())
     manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
@@ -164,8 +172,20 @@ def main(argv: list[str] | None = None) -> int:
     _report_parser(sub)
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
+        from pipeline.runner import UnsupportedRunner
+
         rest = [a for a in argv[1:] if a != "--quiet"]
-        run(rest, quiet=args.quiet)
+        try:
+            run(rest, quiet=args.quiet)
+        except UnsupportedRunner as e:
+            print(f"newsbeam run: {e}", file=sys.stderr)
+            return 2
+        except Exception as e:  # the run did not commit: say why, never exit 0
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+            print(f"newsbeam run: failed, nothing committed: {type(e).__name__}: {e}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "stream":
         return stream_main(args, rest)

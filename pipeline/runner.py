@@ -14,9 +14,30 @@ from __future__ import annotations
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-__all__ = ["make_runner", "LOCAL_RUNNERS"]
+__all__ = ["make_runner", "LOCAL_RUNNERS", "SUPPORTED_RUNNERS", "UnsupportedRunner", "check_runner"]
 
 LOCAL_RUNNERS = (None, "", "DirectRunner", "FnApiRunner", "SwitchingDirectRunner")
+# Runners that execute the whole graph (every branch, side inputs, the
+# commit step). Others are refused before the run starts: Beam's Dask runner,
+# for one, computes only the last branch of a graph and would write nothing.
+SUPPORTED_RUNNERS = ("DirectRunner", "FnApiRunner", "SwitchingDirectRunner", "PortableRunner", "PrismRunner",
+                     "DataflowRunner", "TestDataflowRunner", "FlinkRunner", "SparkRunner")
+
+
+class UnsupportedRunner(ValueError):
+    pass
+
+
+def check_runner(options: PipelineOptions) -> None:
+    """Raise UnsupportedRunner, with what is supported, for a runner newsbeam does not run on."""
+    runner = options.view_as(StandardOptions).runner
+    if runner in LOCAL_RUNNERS:
+        return
+    name = runner if isinstance(runner, str) else type(runner).__name__
+    if name.rsplit(".", 1)[-1] not in SUPPORTED_RUNNERS:
+        raise UnsupportedRunner(
+            f"--runner={name} is not supported: newsbeam runs on {', '.join(SUPPORTED_RUNNERS)} "
+            "(a runner that does not execute every branch of the graph would commit nothing)")
 
 
 def make_runner(options: PipelineOptions):

@@ -3,8 +3,11 @@
 Rows are written under ``OUT/_staging/<run_id>/`` (a folder readers never
 look in), then ``CommitRun`` moves every finished shard into its hive
 partition, ``OUT/<table>/ingest_date=YYYY-MM-DD/part-<run_id>-NNNNN.parquet``,
-and writes the run manifest last. A killed run leaves only its staging
-folder; earlier shards are never rewritten.
+and writes the run manifest last. The commit starts by writing a journal
+(the manifest with its file list) into the staging folder: a run killed
+before it leaves only its staging folder, which no reader looks in; a run
+killed after it is committed, and the next run into the same output finishes
+its moves first (``recover_commits``). Earlier shards are never rewritten.
 
 Shards: rows go to ``ceil(rows / rows_per_shard)`` shards by a stable hash of
 their key (``doc_id``), are sorted by it inside a shard and written in row groups,
@@ -24,7 +27,7 @@ import pyarrow.parquet as pq
 import xxhash
 from apache_beam.io.filesystems import FileSystems
 
-__all__ = ["DROP", "WriteParquet", "RunStats", "CommitRun", "mkdirs", "staging_dir"]
+__all__ = ["DROP", "WriteParquet", "RunStats", "CommitRun", "mkdirs", "recover_commits", "staging_dir"]
 
 ROW_GROUP = 5000
 DROP = "drop"  # the label of a row not to write (an article an earlier run already wrote)
@@ -201,6 +204,60 @@ def summarise(counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
+COMMIT_JOURNAL = "_commit.json"
+
+
+def _write_atomic(path: str, tmp: str, data: bytes) -> None:
+    with FileSystems.create(tmp) as f:
+        f.write(data)
+    FileSystems.rename([tmp], [path])
+
+
+def _apply_commit(output: str, staging: str, manifest: dict[str, Any]) -> None:
+    """Move the journal's shards into place, then write the manifest, then
+    drop the staging folder. Idempotent: a shard already moved is skipped,
+    so a commit cut short by a kill is finished by the next run."""
+    files = manifest["files"]
+    todo = [(FileSystems.join(staging, f), FileSystems.join(output, f)) for f in files]
+    todo = [(s, d) for s, d in todo if FileSystems.exists(s)]
+    for d in sorted({d.rsplit("/", 1)[0] for _, d in todo}):
+        mkdirs(d)
+    if todo:
+        FileSystems.rename([s for s, _ in todo], [d for _, d in todo])
+    runs = FileSystems.join(output, "runs")
+    mkdirs(runs)
+    final = FileSystems.join(runs, f"{manifest['run_id']}.json")
+    if not FileSystems.exists(final):
+        _write_atomic(final, FileSystems.join(staging, "manifest.json"),
+                      json.dumps(manifest, indent=2, sort_keys=True, default=str).encode())
+    try:
+        FileSystems.delete([staging])
+    except Exception:  # leaving an empty staging folder behind is harmless; say so
+        import logging
+
+        logging.getLogger(__name__).warning("could not remove %s", staging)
+
+
+def recover_commits(output: str) -> list[str]:
+    """Finish the commits that earlier runs into ``output`` began and did not
+    end (killed while moving shards): each staging folder holding a commit
+    journal is rolled forward. Returns their run ids. A staging folder
+    without a journal belongs to a run that died before its commit (or is
+    running now): readers never look there, and it is left alone."""
+    pattern = FileSystems.join(output, "_staging", "*", COMMIT_JOURNAL)
+    try:
+        journals = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    except Exception:  # no output folder yet
+        return []
+    done = []
+    for path in journals:
+        with FileSystems.open(path) as f:
+            manifest = json.loads(f.read())
+        _apply_commit(output, path.rsplit("/", 1)[0], manifest)
+        done.append(manifest["run_id"])
+    return done
+
+
 class _CommitFn(beam.DoFn):
     def __init__(self, output: str, staging: str, manifest: dict[str, Any]):
         self.output = output
@@ -208,32 +265,18 @@ class _CommitFn(beam.DoFn):
         self.manifest = manifest
 
     def process(self, _, files: Iterable[str], counts: dict[str, int]):
-        files = sorted(files)
-        src = [FileSystems.join(self.staging, f) for f in files]
-        dst = [FileSystems.join(self.output, f) for f in files]
-        for d in sorted({p.rsplit("/", 1)[0] for p in dst}):
-            mkdirs(d)
-        if src:
-            FileSystems.rename(src, dst)
         manifest = {
             **self.manifest,
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
             "counts": summarise(counts),
-            "files": files,
+            "files": sorted(files),
         }
-        runs = FileSystems.join(self.output, "runs")
-        mkdirs(runs)
-        final = FileSystems.join(runs, f"{manifest['run_id']}.json")
-        tmp = FileSystems.join(self.staging, "manifest.json")
-        with FileSystems.create(tmp) as f:
-            f.write(json.dumps(manifest, indent=2, sort_keys=True, default=str).encode())
-        FileSystems.rename([tmp], [final])
-        try:
-            FileSystems.delete([self.staging])
-        except Exception:  # leaving an empty staging folder behind is harmless; say so
-            import logging
-
-            logging.getLogger(__name__).warning("could not remove %s", self.staging)
+        # The journal makes the commit one step: once it is written, the run
+        # is committed, and whoever finishes the moves (this run, or the next
+        # run into this output after a kill) finishes the same commit.
+        _write_atomic(FileSystems.join(self.staging, COMMIT_JOURNAL), FileSystems.join(self.staging, "_commit.tmp"),
+                      json.dumps(manifest, sort_keys=True, default=str).encode())
+        _apply_commit(self.output, self.staging, manifest)
         yield manifest
 
 
