@@ -13,8 +13,11 @@ VERSION = re.search(r'__version__ = "([^"]+)"', open(os.path.join(HERE, "pipelin
 INSTALL_REQUIRES = [
     "apache-beam>=2.60,<3",
     "trafilatura>=2.0,<3",
-    "lxml>=5.3,<7",
+    # lxml[html_clean] as readability-lxml asks for it, and lxml_html_clean by name: with
+    # pip 23.2 any other spelling beside readability-lxml fails to resolve or leaves it out
+    "lxml[html_clean]>=5.3,<7",
     "lxml_html_clean>=0.4,<1",
+    "readability-lxml>=0.8.4,<1",
     "htmldate>=1.9,<2",
     "justext>=3.0,<4",
     "langdetect==1.0.9",

@@ -1,65 +1,138 @@
-"""HTML path quality: newsbeam's extraction against trafilatura alone.
+"""HTML extraction quality on every extraction set: newsbeam against the
+libraries it wraps.
 
-Scores ../shared/data/extraction/scrapinghub (181 news pages with gold article
-text) with the benchmark's metric (../shared/tools/score_extraction.py), for
-trafilatura.extract with defaults, with comments off and precision mode, and
-newsbeam's ``extract_html`` (fast precision pass, full fallback chain when
-the result looks too short). Prints precision, recall, F1 and ms per page.
+For each set in ../shared/data/extraction/ (cleaneval, cleanportaleval,
+dragnet, readability, scrapinghub), scores with the benchmark's metric
+(../shared/tools/score_extraction.py):
 
-Usage: python benchmarks/html_extraction.py [--data DIR] [--out PRED.jsonl]
+- trafilatura ``extract(html)`` with its defaults,
+- trafilatura ``include_comments=False, favor_precision=True``,
+- readability-lxml (``text_content()`` of ``Document(html).summary()``),
+  the three baselines of ../shared/data/README.md, each given the raw bytes;
+- newsbeam's ``extract_html`` on the page decoded as the pipeline decodes it
+  (the function the extraction sandbox runs).
+
+Prints F1 per set, the mean over sets, newsbeam's margin over the best
+baseline of each set (the worst margin is the figure to watch), the share of
+pages that take each extraction path, ms per page, and the pages newsbeam
+would reject as having no article (under 10 words) while their gold has 50
+or more.
+
+Usage: python benchmarks/html_extraction.py [--data DIR] [--sets a,b] [--workers 2] [--out PRED_DIR]
 """
 from __future__ import annotations
 
 import argparse
+import collections
 import glob
 import json
 import os
+import statistics
 import sys
 import time
+from multiprocessing import Pool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from benchmarks._common import DATA_DIR, load_scorer  # noqa: E402
 
+SETS = ("cleaneval", "cleanportaleval", "dragnet", "readability", "scrapinghub")
+BASELINES = ("trafilatura defaults", "trafilatura precision", "readability-lxml")
+MIN_WORDS = 10  # newsbeam run's --min-words default
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=os.path.join(DATA_DIR, "extraction", "scrapinghub"))
-    ap.add_argument("--out", help="write newsbeam's predictions here, for score_extraction.py")
-    args = ap.parse_args(argv)
-    paths = sorted(glob.glob(os.path.join(args.data, "*.html")))
-    if not paths:
-        print(f"skip: no pages in {args.data}")
-        return 0
+
+def _page(path: str):
+    import re
+
+    import lxml.html
     import trafilatura
+    from readability import Document
 
     from transforms.encoding import decode_bytes
     from transforms.html_extract import extract_html
 
-    scorer = load_scorer()
-    pages = []
-    for p in paths:
-        meta = json.load(open(p[:-5] + ".json", encoding="utf-8"))
-        pages.append((os.path.basename(p)[:-5], open(p, "rb").read(), meta.get("url")))
+    raw = open(path, "rb").read()
+    meta = json.load(open(path[:-5] + ".json", encoding="utf-8"))
+    url = meta.get("url")
+    out, ms = {}, {}
+
+    def readability_lxml():
+        return lxml.html.fromstring(Document(raw).summary()).text_content()
+
+    def newsbeam():
+        res = extract_html(decode_bytes(raw, None, is_html=True)[0].replace("\x00", ""), url)
+        out["path"] = res["extractor"]
+        return res["text"]
+
     methods = {
-        "trafilatura.extract, defaults": lambda raw, url: trafilatura.extract(raw, url=url),
-        "trafilatura, no comments": lambda raw, url: trafilatura.extract(raw, url=url, include_comments=False),
-        "trafilatura, no comments, precision": lambda raw, url: trafilatura.extract(
-            raw, url=url, include_comments=False, favor_precision=True),
-        "newsbeam extract_html (+metadata)": lambda raw, url: extract_html(decode_bytes(raw)[0], url)["text"],
+        "trafilatura defaults": lambda: trafilatura.extract(raw, url=url),
+        "trafilatura precision": lambda: trafilatura.extract(raw, url=url, include_comments=False,
+                                                             favor_precision=True),
+        "readability-lxml": readability_lxml,
+        "newsbeam": newsbeam,
     }
-    print(f"{'method':38s} {'precision':>9s} {'recall':>7s} {'F1':>7s} {'ms/page':>8s}")
-    for label, fn in methods.items():
-        fn(pages[0][1], pages[0][2])
+    for name, fn in methods.items():
         t = time.perf_counter()
-        preds = {name: fn(raw, url) or "" for name, raw, url in pages}
-        ms = 1000 * (time.perf_counter() - t) / len(pages)
-        p, r, f1, n = scorer.score(args.data, preds)
-        print(f"{label:38s} {p:9.4f} {r:7.4f} {f1:7.4f} {ms:8.1f}")
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            for name, text in preds.items():
-                f.write(json.dumps({"name": name, "text": text}) + "\n")
+        try:
+            out[name] = fn() or ""
+        except Exception as e:  # a baseline that fails on a page scores it as empty
+            out[name] = ""
+            out.setdefault("errors", []).append(f"{name}: {type(e).__name__}")
+        ms[name] = 1000 * (time.perf_counter() - t)
+    gold_words = len(re.findall(r"\w+", meta.get("text") or ""))
+    return os.path.basename(os.path.dirname(path)), os.path.basename(path)[:-5], out, ms, gold_words
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=os.path.join(DATA_DIR, "extraction"))
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", help="write each method's predictions here (SET.METHOD.jsonl), for score_extraction.py")
+    args = ap.parse_args(argv)
+    sets = [s for s in args.sets.split(",") if glob.glob(os.path.join(args.data, s, "*.html"))]
+    if not sets:
+        print(f"skip: no extraction sets in {args.data}")
+        return 0
+    scorer = load_scorer()
+    paths = sorted(p for s in sets for p in glob.glob(os.path.join(args.data, s, "*.html")))
+    with Pool(args.workers) as pool:
+        pages = pool.map(_page, paths, chunksize=4)
+    methods = BASELINES + ("newsbeam",)
+    f1 = {m: {} for m in methods}
+    for s in sets:
+        for m in methods:
+            preds = {name: out[m] for st, name, out, _, _ in pages if st == s}
+            f1[m][s] = scorer.score(os.path.join(args.data, s), preds)[2]
+            if args.out:
+                os.makedirs(args.out, exist_ok=True)
+                with open(os.path.join(args.out, f"{s}.{m.replace(' ', '_')}.jsonl"), "w", encoding="utf-8") as f:
+                    for name, text in sorted(preds.items()):
+                        f.write(json.dumps({"name": name, "text": text}) + "\n")
+    print(f"{'shingle F1':24s} " + " ".join(f"{s[:15]:>15s}" for s in sets) + f" {'mean':>8s} {'worst':>8s}")
+    for m in methods:
+        vals = [f1[m][s] for s in sets]
+        print(f"{m:24s} " + " ".join(f"{v:15.4f}" for v in vals) + f" {statistics.mean(vals):8.4f} {min(vals):8.4f}")
+    margins = {s: f1["newsbeam"][s] - max(f1[b][s] for b in BASELINES) for s in sets}
+    print(f"{'margin over best of 3':24s} " + " ".join(f"{margins[s]:+15.4f}" for s in sets))
+    best_mean = max(statistics.mean(f1[b][s] for s in sets) for b in BASELINES)
+    nb_mean = statistics.mean(f1["newsbeam"][s] for s in sets)
+    worst = min(margins, key=margins.get)
+    print(f"worst set: {worst} ({margins[worst]:+.4f}); newsbeam mean {nb_mean:.4f} against the best single "
+          f"baseline's mean {best_mean:.4f} ({nb_mean - best_mean:+.4f})")
+    import re
+
+    lost = [(st, name) for st, name, out, _, gw in pages if gw >= 50
+            and len(re.findall(r"\w+", out["newsbeam"])) < MIN_WORDS]
+    print(f"pages newsbeam would reject as no article (< {MIN_WORDS} words) whose gold has >= 50 words: {len(lost)}"
+          + (f" {lost[:10]}" if lost else ""))
+    by_path = collections.Counter(out.get("path") for _, _, out, _, _ in pages)
+    print("extraction paths: " + ", ".join(f"{k} {v / len(pages):.1%}" for k, v in by_path.most_common()))
+    ms = {m: statistics.mean(p[3][m] for p in pages) for m in methods}
+    print("ms per page (mean, one process): " + ", ".join(f"{m} {v:.1f}" for m, v in ms.items()))
+    errors = collections.Counter(e for _, _, out, _, _ in pages for e in out.get("errors", []))
+    if errors:
+        print("failures scored as empty: " + ", ".join(f"{k} {v}" for k, v in errors.items()))
     return 0
 
 

@@ -6,7 +6,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from conftest import beam_test_pipeline
 from hostile import ARTICLE_EN, page
 from transforms.extract import ExtractArticles
-from transforms.html_extract import extract_html
+from transforms.html_extract import choose_text, extract_html
 from transforms.sandbox import Sandbox, SandboxError
 
 META_PAGE = (
@@ -31,9 +31,67 @@ def test_extract_html_text_and_metadata():
     assert res["title"].startswith("Council approves budget")
 
 
-def test_short_result_is_retried_with_fallbacks():
+def test_short_page_keeps_its_text_and_names_the_extractor():
     res = extract_html(page("One short line of text that trafilatura keeps"), None)
-    assert res["extractor"] in ("trafilatura-fast", "trafilatura-fallback")
+    assert "One short line" in res["text"]
+    assert res["extractor"] in ("trafilatura", "readability", "trafilatura-precision")
+
+
+STORY = " ".join([ARTICLE_EN] * 2)
+_SENTENCES = [s.strip() + "." for s in STORY.split(". ") if s.strip()]
+NAV = ["Today's Edition", "Front Page", "Nation", "Calcutta", "Bengal", "Opinion", "International", "Business",
+       "Sports", "Entertainment", "Features", "Weekend", "Archives", "Feedback", "Contact"]
+ADVERT = ("Compare mortgage rates today. Homeowners could save hundreds a month by switching to a fixed rate. "
+          "Check your eligibility in two minutes with no impact on your credit score. Terms apply. "
+          "Representative example: borrowing 150,000 over 25 years at 4.5 per cent. Your home may be repossessed "
+          "if you do not keep up repayments on your mortgage. Get a free quote now from our partners.")
+
+
+def test_table_layout_page_gives_the_story_not_the_navigation_table():
+    """Older news sites lay the page out in tables; the navigation table, as
+    pipes, must not stand for the story."""
+    nav_rows = "".join(f"<tr><td><a href='/{i}'>{w}</a></td></tr>" for i, w in enumerate(NAV)) * 2
+    html = ("<html><head><title>Council approves budget</title></head><body><table width='100%'><tr>"
+            f"<td><table class='nav'>{nav_rows}</table></td><td valign='top'><table><tr><td>"
+            "<font size='4'><b>Council approves budget</b></font><br><br>" + "<br><br>".join(_SENTENCES)
+            + "</td></tr></table></td></tr></table><table><tr><td>"
+            + " | ".join(f"<a href='/f{i}'>Link {i}</a>" for i in range(30)) + "</td></tr></table></body></html>")
+    res = extract_html(html)
+    assert "city council approved the new budget" in res["text"]
+    assert "Front Page" not in res["text"] and "Link 12" not in res["text"] and "|" not in res["text"]
+    # the selection itself: a candidate that is a table of pipes counts as no text
+    pipes = "\n".join("| " + " | ".join(NAV) + " |" for _ in range(4))
+    assert choose_text(pipes, "\n".join(_SENTENCES), lambda: pipes) == ("readability", "\n".join(_SENTENCES))
+
+
+def test_an_advert_does_not_replace_the_story():
+    """Two candidates hold a short unrelated block, one the story: the
+    candidates disagree, and neither holds the other, so the story's
+    extractor (readability) is kept, not the block two extractors agree on."""
+    story = "\n".join(_SENTENCES)
+    assert choose_text(ADVERT, story, lambda: ADVERT) == ("readability", story)
+    # and a story that holds the advert's lines as its own prose is not cut down to the advert
+    assert choose_text(ADVERT, story + "\n" + ADVERT, lambda: ADVERT)[1].startswith(_SENTENCES[0])
+
+
+def test_a_page_trafilatura_cannot_parse_still_gives_its_article():
+    """A page that starts as a fragment (no <html>, scripts first) is refused
+    by trafilatura's parser; readability-lxml reads it, and the page is an
+    article, not an extract/no_article reject."""
+    from trafilatura.utils import load_html
+
+    html = ("\r\n\r\n<div id='rb'>\r\n<div class='shell'>\n<!-- header -->\n<script>function f(a){return a;}</script>"
+            "<div class='story'>" + "".join(f"<p>{s}</p>" for s in _SENTENCES) + "</div></div></div>")
+    assert load_html(html) is None
+    res = extract_html(html)
+    assert res["extractor"] == "readability" and "repair old buildings" in res["text"]
+
+
+def test_two_extractors_that_agree_keep_trafilatura_and_skip_the_third():
+    calls = []
+    story = "\n".join(_SENTENCES)
+    assert choose_text(story, story, lambda: calls.append(1) or "") == ("trafilatura", story)
+    assert calls == []
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +153,6 @@ def test_extract_transform_routes_articles_and_rejects():
         out = p | beam.Create(docs) | ExtractArticles(timeout=30)
         arts = out["articles"] | "A" >> beam.Map(lambda a: (a["doc_id"], a["extractor"], a["author"]))
         rej = out["rejects"] | "R" >> beam.Map(lambda r: (r["doc_id"], r["stage"], r["reason"]))
-        assert_that(arts, equal_to([("h", "trafilatura-fast", "Jane Doe"), ("t", "text-cleaner", None)]),
+        assert_that(arts, equal_to([("h", "trafilatura", "Jane Doe"), ("t", "text-cleaner", None)]),
                     label="articles")
         assert_that(rej, equal_to([("e", "extract", "too_short"), ("c", "extract", "no_article")]), label="rejects")

@@ -9,19 +9,49 @@ SCRAPINGHUB = os.path.join(SHARED, "data", "extraction", "scrapinghub")
 needs_data = pytest.mark.skipif(not os.path.isdir(SCRAPINGHUB), reason="../shared/data is not here")
 
 
-@needs_data
-def test_html_extraction_f1():
-    from benchmarks._common import load_scorer
+EXTRACTION = os.path.join(SHARED, "data", "extraction")
+# The better of trafilatura's defaults and its precision mode on each set
+# (../shared/data/README.md): the library newsbeam wraps must never beat it
+TRAFILATURA_BEST = {"cleaneval": 0.8839, "cleanportaleval": 0.9485, "dragnet": 0.9036, "readability": 0.9308,
+                    "scrapinghub": 0.9641}
+
+
+def _extract_page(path):
     from transforms.encoding import decode_bytes
     from transforms.html_extract import extract_html
 
-    preds = {}
-    for name in sorted(os.listdir(SCRAPINGHUB)):
-        if name.endswith(".html"):
-            raw = open(os.path.join(SCRAPINGHUB, name), "rb").read()
-            preds[name[:-5]] = extract_html(decode_bytes(raw)[0])["text"]
-    p, r, f1, n = load_scorer().score(SCRAPINGHUB, preds)
-    assert n == len(preds) and f1 >= 0.965, (p, r, f1)
+    raw = open(path, "rb").read()
+    return extract_html(decode_bytes(raw, None, is_html=True)[0].replace("\x00", ""))["text"]
+
+
+@needs_data
+def test_html_extraction_beats_trafilatura_on_every_set():
+    """benchmarks/html_extraction.py prints the full table; this keeps the
+    floor: at least trafilatura's better mode on each of the five sets, the
+    mean where it was measured, and no page with an article left empty."""
+    import re
+    import statistics
+    from multiprocessing import Pool
+
+    from benchmarks._common import load_scorer
+
+    names = {s: sorted(n[:-5] for n in os.listdir(os.path.join(EXTRACTION, s)) if n.endswith(".html"))
+             for s in TRAFILATURA_BEST}
+    paths = [os.path.join(EXTRACTION, s, n + ".html") for s in names for n in names[s]]
+    with Pool(2) as pool:
+        texts = iter(pool.map(_extract_page, paths, chunksize=8))
+    f1, empty = {}, []
+    scorer = load_scorer()
+    for s in names:
+        preds = {n: next(texts) for n in names[s]}
+        f1[s] = scorer.score(os.path.join(EXTRACTION, s), preds)[2]
+        for n, text in preds.items():
+            gold = __import__("json").load(open(os.path.join(EXTRACTION, s, n + ".json")))["text"] or ""
+            if len(re.findall(r"\w+", gold)) >= 50 and len(re.findall(r"\w+", text)) < 10:
+                empty.append((s, n))
+    assert all(f1[s] >= TRAFILATURA_BEST[s] for s in f1), f1
+    assert statistics.mean(f1.values()) >= 0.933, f1
+    assert empty == []
 
 
 @needs_data
