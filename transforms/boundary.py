@@ -20,7 +20,7 @@ from apache_beam.metrics import Metrics
 
 from transforms.records import make_reject
 
-__all__ = ["INTERNAL_ERROR", "document_reject", "per_document", "per_source"]
+__all__ = ["INTERNAL_ERROR", "call_guarded", "document_reject", "per_document", "per_source"]
 
 INTERNAL_ERROR = "internal_error"
 _LOG = logging.getLogger("newsbeam")
@@ -49,18 +49,25 @@ def per_document(stage: str):
     def wrap(process):
         @functools.wraps(process)
         def guarded(self, element, *args, **kwargs):
-            try:
-                return list(process(self, element, *args, **kwargs) or ())
-            except Exception as e:
-                _ERRORS.inc()
-                _LOG.warning("%s failed on %s: %s: %s", stage, element.get("source") if isinstance(element, dict)
-                             else element, type(e).__name__, e)
-                doc = element if isinstance(element, dict) else {"source": repr(element)[:500]}
-                return [pvalue.TaggedOutput("rejects", document_reject(doc, stage, e))]
+            out = call_guarded(stage, lambda: list(process(self, element, *args, **kwargs) or ()), element)
+            return [out] if isinstance(out, pvalue.TaggedOutput) else out
 
         return guarded
 
     return wrap
+
+
+def call_guarded(stage: str, step, element):
+    """``step()``, or, if it raises, the ``rejects`` output for ``element``
+    (logged and counted): the one place a per-document failure is turned into a row."""
+    try:
+        return step()
+    except Exception as e:
+        _ERRORS.inc()
+        _LOG.warning("%s failed on %s: %s: %s", stage, element.get("source") if isinstance(element, dict)
+                     else element, type(e).__name__, e)
+        doc = element if isinstance(element, dict) else {"source": repr(element)[:500]}
+        return pvalue.TaggedOutput("rejects", document_reject(doc, stage, e))
 
 
 def per_source(stage: str, source_format: str, reason: str):

@@ -14,7 +14,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.annotate import word_count
-from transforms.boundary import document_reject
+from transforms.boundary import call_guarded, document_reject
 from transforms.records import make_reject
 from transforms.sandbox import Sandbox, SandboxError
 from transforms.textclean import clean_text
@@ -148,13 +148,8 @@ class _ExtractFn(beam.DoFn):
         return self._guarded(self._to_output, doc, res), window, timestamp
 
     def _guarded(self, step, doc, *args):
-        """``step(doc, ...)``, or the document's reject if it raises (the boundary of transforms.boundary)."""
-        try:
-            return step(doc, *args)
-        except Exception as e:
-            self.failures.inc()
-            _LOG.warning("extraction failed on %s: %s: %s", doc.get("source"), type(e).__name__, e)
-            return pvalue.TaggedOutput("rejects", document_reject(doc, "extract", e))
+        """``step(doc, ...)``, or the document's reject if it raises."""
+        return call_guarded("extract", lambda: step(doc, *args), doc)
 
     def _to_output(self, doc, res):
         if res.get("stage") == "decode":
