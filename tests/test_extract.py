@@ -61,7 +61,7 @@ def test_table_layout_page_gives_the_story_not_the_navigation_table():
     assert "Front Page" not in res["text"] and "Link 12" not in res["text"] and "|" not in res["text"]
     # the selection itself: a candidate that is a table of pipes counts as no text
     pipes = "\n".join("| " + " | ".join(NAV) + " |" for _ in range(4))
-    assert choose_text(pipes, "\n".join(_SENTENCES), lambda: pipes) == ("readability", "\n".join(_SENTENCES))
+    assert choose_text("\n".join(_SENTENCES), pipes, lambda: pipes) == ("readability", "\n".join(_SENTENCES))
 
 
 def test_an_advert_does_not_replace_the_story():
@@ -69,9 +69,9 @@ def test_an_advert_does_not_replace_the_story():
     candidates disagree, and neither holds the other, so the story's
     extractor (readability) is kept, not the block two extractors agree on."""
     story = "\n".join(_SENTENCES)
-    assert choose_text(ADVERT, story, lambda: ADVERT) == ("readability", story)
+    assert choose_text(story, ADVERT, lambda: ADVERT) == ("readability", story)
     # and a story that holds the advert's lines as its own prose is not cut down to the advert
-    assert choose_text(ADVERT, story + "\n" + ADVERT, lambda: ADVERT)[1].startswith(_SENTENCES[0])
+    assert choose_text(story + "\n" + ADVERT, ADVERT, lambda: ADVERT)[1].startswith(_SENTENCES[0])
 
 
 def test_a_page_trafilatura_cannot_parse_still_gives_its_article():
@@ -87,11 +87,45 @@ def test_a_page_trafilatura_cannot_parse_still_gives_its_article():
     assert res["extractor"] == "readability" and "repair old buildings" in res["text"]
 
 
-def test_two_extractors_that_agree_keep_trafilatura_and_skip_the_third():
+def test_a_clean_readability_article_never_runs_trafilatura():
     calls = []
     story = "\n".join(_SENTENCES)
-    assert choose_text(story, story, lambda: calls.append(1) or "") == ("trafilatura", story)
+
+    def trafilatura_text():
+        calls.append(1)
+        return story
+
+    assert choose_text(story, trafilatura_text, trafilatura_text, link_density=0.0) == ("readability", story)
     assert calls == []
+    # a link-heavy article (a list of headlines, say) is checked against trafilatura
+    assert choose_text(story, trafilatura_text, trafilatura_text, link_density=0.5) == ("readability", story)
+    assert calls == [1]
+
+
+def test_agreeing_extractors_keep_readability_unless_it_adds_captions_and_credits():
+    """Both found the article; readability also printed a photo caption and
+    credit under every picture (news sites repeat them): trafilatura's text,
+    which leaves them out, is kept. Without them readability's stands."""
+    story = "\n".join(_SENTENCES)
+    credit = "Photo: Jane Doe / Example Agency"
+    with_captions = "\n".join(_SENTENCES[:3] + [credit] + _SENTENCES[3:6] + [credit] + _SENTENCES[6:])
+    precision_calls = []
+    assert choose_text(with_captions, story, lambda: precision_calls.append(1), link_density=0.0) == \
+        ("trafilatura", story)
+    assert choose_text(story, story, lambda: precision_calls.append(1), link_density=0.5) == ("readability", story)
+    assert precision_calls == []
+
+
+def test_readability_text_joins_the_lines_of_one_paragraph():
+    """Line breaks inside a paragraph of the source are spaces; blocks are lines."""
+    from transforms.html_extract import readability_article
+
+    html = ("<html><body><div id='story'><h1>Council approves budget</h1>" + "".join(
+        f"<p>{s[:40]}\n   {s[40:]}</p>" for s in _SENTENCES) + "<p>Read <a href='/more'>more stories</a>.</p>"
+        "</div></body></html>")
+    text, link_density = readability_article(html)
+    assert text.split("\n")[:3] == ["Council approves budget", _SENTENCES[0], _SENTENCES[1]]
+    assert 0 < link_density < 0.05
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +155,12 @@ def test_sandbox_memory_cap():
     sb = Sandbox(timeout=60, memory_mb=400)
     try:
         huge = "<html><body>" + "<p>word word</p>" * 1_000_000 + "</body></html>"
-        with pytest.raises(SandboxError) as e:
-            sb.extract(huge, None)
-        assert e.value.reason == "memory"
+        try:
+            res = sb.extract(huge, None)
+        except SandboxError as e:  # trafilatura's allocation failed: Python's MemoryError
+            assert e.reason == "memory"
+        else:  # libxml2's failed: the parsers report the page unreadable, and nothing is taken as its text
+            assert res["text"] == "" and res["extractor"] == "none" and "readability_error" in res
         sb.memory_mb = 2048
         assert "budget" in sb.extract(META_PAGE, None)["text"]
     finally:
@@ -153,6 +190,6 @@ def test_extract_transform_routes_articles_and_rejects():
         out = p | beam.Create(docs) | ExtractArticles(timeout=30)
         arts = out["articles"] | "A" >> beam.Map(lambda a: (a["doc_id"], a["extractor"], a["author"]))
         rej = out["rejects"] | "R" >> beam.Map(lambda r: (r["doc_id"], r["stage"], r["reason"]))
-        assert_that(arts, equal_to([("h", "trafilatura", "Jane Doe"), ("t", "text-cleaner", None)]),
+        assert_that(arts, equal_to([("h", "readability", "Jane Doe"), ("t", "text-cleaner", None)]),
                     label="articles")
         assert_that(rej, equal_to([("e", "extract", "too_short"), ("c", "extract", "no_article")]), label="rejects")

@@ -5,11 +5,16 @@ Three extractors that each win some kinds of page and lose others
 readability-lxml each come first on some of the five extraction sets), and a
 choice between them on signals of the texts themselves, fitted to no set:
 
-1. trafilatura (defaults, no comments) and readability-lxml both run. When
-   each holds at least ``AGREE`` of the other's word 4-grams and the text is
-   not a stub, they found the same article: trafilatura's text is kept
-   (``extractor`` = ``trafilatura``). 83% of the 980 dev pages end here.
-2. Otherwise trafilatura's precision mode runs too, and readability's text is
+1. readability-lxml runs on every page. Its article stands alone, and
+   trafilatura is never run, when it looks clean: ``CLEAN_WORDS`` words or
+   more, under ``CLEAN_LINKS`` of its characters in links, ``CLEAN_PROSE`` of
+   its words in sentence lines, and no short line printed twice (a caption or
+   photo credit under every picture). About half the pages end here.
+2. Otherwise trafilatura's defaults run. When each text holds at least
+   ``AGREE`` of the other's word 4-grams, they found the same article:
+   readability's is kept unless the lines it adds are mostly non-sentences
+   (menus, captions, credits) beyond ``JUNK`` of its words, then trafilatura's.
+3. Otherwise trafilatura's precision mode runs too, and readability's text is
    weighed against it: a candidate under ``MIN_WORDS`` words (or a table of
    pipes: navigation laid out in cells) loses to one that is not; when one
    text holds the other, the larger wins only if what it adds reads as prose
@@ -17,26 +22,36 @@ choice between them on signals of the texts themselves, fitted to no set:
    readability's. When every candidate is a stub, the longest is kept, so a
    page with an article is never given up because the first pass missed it.
 
-Metadata comes from one parse of the page (trafilatura's meta readers,
-htmldate). Comments are never included and trafilatura's ``deduplicate``
-stays off: it keeps a module-global cache, so results would depend on which
-pages a worker saw before.
+readability's text is one line per block element, whitespace inside a block
+collapsed (the source's own line breaks are not lines). Metadata comes from
+one parse of the page (trafilatura's meta readers, htmldate). Comments are
+never included and trafilatura's ``deduplicate`` stays off: it keeps a
+module-global cache, so results would depend on which pages a worker saw
+before.
 """
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
-__all__ = ["extract_html", "choose_text", "readability_text", "AGREE", "MIN_WORDS"]
+__all__ = ["extract_html", "choose_text", "looks_clean", "readability_article", "readability_text", "AGREE",
+           "MIN_WORDS"]
 
 AGREE = 0.8  # share of each other's word 4-grams two texts hold when they are the same article
 MIN_WORDS = 30  # below this a candidate is a stub (a teaser, a caption, a menu)
 CONTAINS = 0.9  # one text holds the other when it has this share of the other's 4-grams
 PROSE = 0.6  # share of added words in sentence lines for what a larger text adds to count as article
+CLEAN_WORDS = 80  # readability's article alone needs this many words,
+CLEAN_LINKS = 0.05  # at most this share of its characters in links,
+CLEAN_PROSE = 0.8  # and this share of its words in sentence lines (8+ words ending a sentence)
+JUNK = 0.03  # when both agree: readability's, unless its extra non-sentence lines pass this share of its words
 _WORD = re.compile(r"\w+")
-_SENTENCE_END = tuple('.!?"\'”»)…:')
-_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "table", "ul", "ol",
-           "section", "article", "figcaption", "dd", "dt")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_SPACE = re.compile(r"\s+")
+_SENTENCE_END = tuple('.!?"\'”»)…:。！？」』）')
+_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "td", "th", "table", "ul",
+           "ol", "section", "article", "figcaption", "dd", "dt")
 # Translation-proxy markers (transforms.mtevidence) are found with str.find:
 # a regex with a leading [\w.-]* was quadratic on base64 images.
 _PROXY_CONTEXT = re.compile(r"[^\s\"'<>]{0,60}$")
@@ -113,19 +128,44 @@ def translation_proxy(html: str) -> str | None:
     return None
 
 
-def readability_text(html: str) -> str:
-    """readability-lxml's article, one line per block element."""
+def _block_lines(tree) -> str:
+    """Text of an lxml tree, one line per block element; whitespace inside a
+    block (the source's own line breaks) is one space."""
+    for el in tree.iter():
+        if isinstance(el.text, str):
+            el.text = _SPACE.sub(" ", el.text)
+        if isinstance(el.tail, str):
+            el.tail = _SPACE.sub(" ", el.tail)
+    for el in tree.iter("br", *_BLOCKS):
+        el.tail = "\n" + (el.tail or "")
+        if el.tag != "br":
+            el.text = "\n" + (el.text or "")
+    lines = (" ".join(line.split()) for line in tree.text_content().split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def readability_article(html: str) -> tuple[str, float]:
+    """readability-lxml's article as text (one line per block) and the share
+    of that text inside links."""
+    import logging
+
     import lxml.html
     from readability import Document
 
+    # readability-lxml logs a traceback before it raises; the caller records the error
+    logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
     summary = Document(html).summary(html_partial=True)
     if not summary.strip():
-        return ""
+        return "", 0.0
     tree = lxml.html.fromstring(summary)
-    for el in tree.iter("br", *_BLOCKS):  # a line break after every block, as the other extractors write
-        el.tail = "\n" + (el.tail or "")
-    lines = (" ".join(line.split()) for line in tree.text_content().split("\n"))
-    return "\n".join(line for line in lines if line)
+    total = len(tree.text_content())
+    linked = sum(len(a.text_content()) for a in tree.iter("a"))
+    return _block_lines(tree), (linked / total if total else 0.0)
+
+
+def readability_text(html: str) -> str:
+    """readability-lxml's article, one line per block element."""
+    return readability_article(html)[0]
 
 
 def _shingles(text: str) -> set:
@@ -139,6 +179,40 @@ def _words(text: str) -> int:
     return 0 if n and text.count("|") > 0.2 * n else n
 
 
+def _line_words(line: str) -> int:
+    """Words of a line; CJK text, written without spaces, counts a word per two characters."""
+    return len(_WORD.findall(line)) + len(_CJK.findall(line)) // 2
+
+
+def _is_prose(line: str) -> bool:
+    return _line_words(line) >= 8 and line.endswith(_SENTENCE_END)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def _prose_share(lines: list[str]) -> tuple[float, int]:
+    """(share of the words in prose lines, words) of ``lines``."""
+    total = sum(_line_words(line) for line in lines)
+    prose = sum(_line_words(line) for line in lines if _is_prose(line))
+    return (prose / total if total else 1.0), total
+
+
+def _added_lines(larger: str, smaller: str) -> list[str]:
+    """The lines of ``larger`` that ``smaller`` does not hold (under half their 4-grams)."""
+    have = _shingles(smaller)
+    return [line for line in _lines(larger) if (sh := _shingles(line)) and len(sh & have) < 0.5 * len(sh)]
+
+
+def _repeated_junk(text: str) -> int:
+    """Words of short, non-sentence lines the text holds more than once (a
+    caption or a photo credit printed under every picture)."""
+    lines = _lines(text)
+    seen = Counter(lines)
+    return sum(_line_words(line) for line in lines if seen[line] > 1 and not _is_prose(line))
+
+
 def _holds(a: set, b: set) -> float:
     """Share of ``b``'s 4-grams that ``a`` holds."""
     return len(a & b) / len(b) if b else 0.0
@@ -146,22 +220,37 @@ def _holds(a: set, b: set) -> float:
 
 def _added_is_prose(larger: str, smaller: str) -> bool:
     """Do the lines ``larger`` adds to ``smaller`` read as article text?"""
-    have = _shingles(smaller)
-    added = [line.strip() for line in larger.split("\n") if line.strip()]
-    added = [line for line in added if _holds(have, _shingles(line)) < 0.5]
-    total = sum(len(_WORD.findall(line)) for line in added)
-    prose = sum(n for line in added if (n := len(_WORD.findall(line))) >= 8 and line.endswith(_SENTENCE_END))
-    return total > 0 and prose >= PROSE * total
+    share, total = _prose_share(_added_lines(larger, smaller))
+    return total > 0 and share >= PROSE
 
 
-def choose_text(default: str, readability: str, precision=None) -> tuple[str, str]:
-    """(extractor, text) chosen among trafilatura's default text, readability's
-    and, called lazily only when the first two disagree, trafilatura's
-    precision text (``precision`` is a function returning it)."""
+def looks_clean(readability: str, link_density: float) -> bool:
+    """Is readability's article good enough alone? Long, few links, nearly all
+    sentences, and no caption printed twice: then trafilatura is not run."""
+    share, total = _prose_share(_lines(readability))
+    return (total >= CLEAN_WORDS and link_density <= CLEAN_LINKS and share >= CLEAN_PROSE
+            and _repeated_junk(readability) == 0)
+
+
+def _value(candidate) -> str:
+    return ((candidate() if callable(candidate) else candidate) or "")
+
+
+def choose_text(readability: str, default, precision=None, link_density: float = 1.0) -> tuple[str, str]:
+    """(extractor, text) chosen among readability's text and trafilatura's
+    default and precision texts. ``default`` and ``precision`` are texts or
+    functions returning them, called only when needed: most pages end at the
+    first check and never run trafilatura."""
+    if looks_clean(readability, link_density):
+        return "readability", readability
+    default = _value(default)
     sd, sr = _shingles(default), _shingles(readability)
     if _words(default) >= MIN_WORDS and _holds(sd, sr) >= AGREE and _holds(sr, sd) >= AGREE:
-        return "trafilatura", default
-    prec = (precision() if precision else "") or ""
+        # the same article: readability's unless what it adds is mostly menu, caption and credit lines
+        share, added = _prose_share(_added_lines(readability, default))
+        junk = added * (1 - share) + _repeated_junk(readability)
+        return ("readability", readability) if junk <= JUNK * _line_words(readability) else ("trafilatura", default)
+    prec = _value(precision)
     wr, wp = _words(readability), _words(prec)
     if wr < MIN_WORDS and wp < MIN_WORDS:  # every candidate a stub: the longest
         return max((_words(default), 2, "trafilatura", default), (wr, 1, "readability", readability),
@@ -191,23 +280,20 @@ def extract_html(html: str, url: str | None = None) -> dict[str, Any]:
     from trafilatura.utils import load_html
 
     tree = load_html(html)
-    common = dict(url=url, include_comments=False, deduplicate=False, with_metadata=False)
-    if tree is not None:
-        meta = _metadata(tree, url)
-        default = extract(tree, **common) or ""  # prunes the tree in place: metadata was read first
-    else:  # trafilatura cannot parse it; readability-lxml's own parser may
-        meta, default = {"declared_language": None}, ""
+    meta = _metadata(tree, url) if tree is not None else {"declared_language": None}
     try:
-        readability = readability_text(html)
-    except Exception as e:  # readability-lxml on markup it cannot take: the other candidates remain
-        readability, meta["readability_error"] = "", f"{type(e).__name__}: {e}"[:300]
-    if tree is None and not readability:
+        readability, link_density = readability_article(html)
+    except Exception as e:  # readability-lxml on markup it cannot take: trafilatura's candidates remain
+        readability, link_density, meta["readability_error"] = "", 1.0, f"{type(e).__name__}: {e}"[:300]
+    if tree is None and not readability:  # neither parser takes it
         return {"text": "", "extractor": "none", "error": "unparsable", **meta}
+    common = dict(url=url, include_comments=False, deduplicate=False, with_metadata=False)
 
-    def precision() -> str:
+    def trafilatura_text(**mode) -> str:  # extract() prunes the tree it is given: a fresh parse each time
         fresh = load_html(html)
-        return (extract(fresh, favor_precision=True, **common) or "") if fresh is not None else ""
+        return (extract(fresh, **common, **mode) or "") if fresh is not None else ""
 
-    extractor, text = choose_text(default, readability, precision)
+    extractor, text = choose_text(readability, trafilatura_text, lambda: trafilatura_text(favor_precision=True),
+                                  link_density)
     return {"text": text, "extractor": extractor if text else "none", "translation_proxy": translation_proxy(html),
             **meta}
