@@ -110,15 +110,17 @@ class ProcessDocuments(beam.PTransform):
     it runs while the sandbox child extracts the next page."""
 
     def __init__(self, timeout: float, memory_mb: int, min_words: int, lang_max_chars: int,
-                 mt_threshold: float | None, run_id: str, started_at: dt.datetime):
+                 mt_threshold: float | None, run_id: str, started_at: dt.datetime, progress_seconds: float = 0.0):
         super().__init__()
         self.timeout, self.memory_mb, self.min_words = timeout, memory_mb, min_words
+        self.progress_seconds = progress_seconds
         self.lang_max_chars, self.mt_threshold = lang_max_chars, mt_threshold
         self.run_id, self.started_at = run_id, started_at
 
     def expand(self, docs):
         decoded = docs | "Decode" >> DecodeDocuments()
-        extracted = decoded.docs | "Extract" >> ExtractArticles(self.timeout, self.memory_mb, self.min_words)
+        extracted = decoded.docs | "Extract" >> ExtractArticles(self.timeout, self.memory_mb, self.min_words,
+                                                                   self.progress_seconds)
         language = extracted["articles"] | "Language" >> DetectLanguage(max_chars=self.lang_max_chars)
         translation = language.articles | "MachineTranslation" >> DetectMachineTranslation(self.mt_threshold)
         annotated = translation.articles | "Annotate" >> AnnotateArticles(self.run_id, self.started_at, __version__)
@@ -167,7 +169,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # (a Flatten before extraction lost the tail of a bundle on the
     # multi-process FnApiRunner in our tests; see docs/benchmarks.md)
     process = (o.extract_timeout, o.extract_memory_mb, o.min_words, o.lang_max_chars, o.mt_threshold, run_id,
-               started_at)
+               started_at, o.progress_seconds)
     file_out = read["docs"] | "Files" >> ProcessDocuments(*process)
     feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(*process)
     articles = (file_out["articles"], feed_out["articles"]) | "AllArticles" >> beam.Flatten()

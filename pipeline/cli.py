@@ -29,7 +29,7 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                     "--input, processes the bundled seed articles into ./out. Unknown options are Beam's "
                     "(--runner, --direct_running_mode, --direct_num_workers, ...).")
     NewsbeamOptions._add_argparse_args(p)
-    p.add_argument("--quiet", action="store_true", help="no summary at the end")
+    p.add_argument("--quiet", action="store_true", help="no progress lines and no summary at the end")
     return p
 
 
@@ -100,6 +100,8 @@ def run(argv: list[str], quiet: bool = False) -> dict:
     from pipeline.assemble import build
     from pipeline.runner import check_runner, make_runner
 
+    if quiet:
+        argv = list(argv) + ["--progress-seconds=0"]
     options = PipelineOptions(argv)
     check_runner(options)
     started = dt.datetime.now(dt.timezone.utc)

@@ -36,6 +36,9 @@ class NewsbeamOptions(PipelineOptions):
                             help="most bytes read from one compressed container (JSONL, WARC) before it is rejected")
         parser.add_argument("--extract-timeout", dest="extract_timeout", type=float, default=30.0,
                             help="seconds one page may take to extract before it is rejected")
+        parser.add_argument("--progress-seconds", dest="progress_seconds", type=float, default=5.0,
+                            help="seconds between two progress lines on stderr (pages done, pages/s, rejects), "
+                                 "one per worker; 0 for none (--quiet sets 0)")
         parser.add_argument("--extract-memory-mb", dest="extract_memory_mb", type=int, default=2048,
                             help="address-space cap of the extraction process, in MiB")
         parser.add_argument("--min-words", dest="min_words", type=int, default=10,

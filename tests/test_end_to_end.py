@@ -156,3 +156,15 @@ def test_report_summarises_an_output(tmp_path, capsys):
     assert "1 stories" in text and "machine-translated  1 (from fr 1)" in text
     assert "<h1>newsbeam report</h1>" in page.read_text() and "Languages" in page.read_text()
     assert main(["report", str(tmp_path / "nowhere")]) == 2
+
+
+def test_progress_lines_on_stderr_and_quiet_silences_them(tmp_path, capfd):
+    """A long run says how far it has got on stderr; --quiet says nothing."""
+    main(["run", "--input", SEEDS, "--output", str(tmp_path / "loud"), "--progress-seconds", "0.000001"])
+    err = capfd.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("newsbeam: ")]
+    assert lines and "documents extracted" in lines[-1] and "/s" in lines[-1] and "rejected" in lines[-1]
+    assert main(["run", "--input", SEEDS, "--output", str(tmp_path / "quiet"), "--quiet",
+                 "--progress-seconds", "0.000001"]) == 0
+    captured = capfd.readouterr()
+    assert "documents extracted" not in captured.err and captured.out == ""

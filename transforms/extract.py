@@ -4,8 +4,9 @@ reject (stage ``extract``) with the reason the extractor gave.
 """
 from __future__ import annotations
 
-import logging
+import os
 import re
+import sys
 import time
 
 import apache_beam as beam
@@ -23,23 +24,25 @@ __all__ = ["ExtractArticles"]
 
 NAMESPACE = "newsbeam"
 PROGRESS_SECONDS = 20.0
-_LOG = logging.getLogger("newsbeam")
 
 
 class _Progress:
-    """Logs how far this worker has got, every PROGRESS_SECONDS, for long runs."""
+    """A line on stderr every ``every`` seconds of a long run: documents this
+    worker has extracted, its rate and its rejects so far (0: silent)."""
 
-    def __init__(self, what: str):
-        self.what = what
-        self.n = 0
+    def __init__(self, every: float):
+        self.every = every
+        self.n = self.rejected = 0
         self.start = self.last = time.monotonic()
 
-    def tick(self) -> None:
+    def tick(self, rejected: bool = False) -> None:
         self.n += 1
+        self.rejected += rejected
         now = time.monotonic()
-        if now - self.last >= PROGRESS_SECONDS:
+        if self.every and now - self.last >= self.every:
             self.last = now
-            _LOG.info("%s: %d documents in this worker (%.1f/s)", self.what, self.n, self.n / (now - self.start))
+            print(f"newsbeam: {self.n} documents extracted, {self.n / (now - self.start):.1f}/s, "
+                  f"{self.rejected} rejected (worker {os.getpid()})", file=sys.stderr, flush=True)
 
 
 _TITLE_END = re.compile(r"[.!?;:,]$")
@@ -97,23 +100,25 @@ class _ExtractFn(beam.DoFn):
     the child.
     """
 
-    def __init__(self, timeout: float, memory_mb: int, min_words: int):
+    def __init__(self, timeout: float, memory_mb: int, min_words: int, progress_seconds: float = 0.0):
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.min_words = min_words
+        self.progress_seconds = progress_seconds
         self.failures = Metrics.counter(NAMESPACE, "extract_failures")
 
     def setup(self):
         self.sandbox = Sandbox(self.timeout, self.memory_mb)
-        self.progress = _Progress("documents extracted")
+        self.progress = _Progress(self.progress_seconds)
 
     def start_bundle(self):
         self.pending = None
 
     def process(self, doc, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
-        self.progress.tick()
         if doc["kind"] != "html":
-            yield self._guarded(self._clean_text, doc)
+            out = self._guarded(self._clean_text, doc)
+            self.progress.tick(isinstance(out, pvalue.TaggedOutput))
+            yield out
             return
         previous = self._collect()
         self.sandbox.submit(doc["payload"], doc.get("url"), doc.get("http_charset"))
@@ -136,16 +141,22 @@ class _ExtractFn(beam.DoFn):
             return None
         doc, window, timestamp = self.pending
         self.pending = None
+        out = self._outcome(doc)
+        self.progress.tick(isinstance(out, pvalue.TaggedOutput))
+        return out, window, timestamp
+
+    def _outcome(self, doc):
+        """The article or reject of the page the sandbox has been extracting."""
         try:
             res = self.sandbox.collect()
         except SandboxError as e:
             self.failures.inc()
-            return _reject(doc, e.reason, str(e)), window, timestamp
+            return _reject(doc, e.reason, str(e))
         except Exception as e:  # a reply that cannot be read: the child is in an unknown state
             self.sandbox.restart()
             self.failures.inc()
-            return pvalue.TaggedOutput("rejects", document_reject(doc, "extract", e, reason="crashed")), window, timestamp
-        return self._guarded(self._to_output, doc, res), window, timestamp
+            return pvalue.TaggedOutput("rejects", document_reject(doc, "extract", e, reason="crashed"))
+        return self._guarded(self._to_output, doc, res)
 
     def _guarded(self, step, doc, *args):
         """``step(doc, ...)``, or the document's reject if it raises."""
@@ -185,13 +196,16 @@ class _ExtractFn(beam.DoFn):
 class ExtractArticles(beam.PTransform):
     """decoded documents -> articles (``main``) and ``rejects``."""
 
-    def __init__(self, timeout: float = 30.0, memory_mb: int = 2048, min_words: int = 10):
+    def __init__(self, timeout: float = 30.0, memory_mb: int = 2048, min_words: int = 10,
+                 progress_seconds: float = 0.0):
         super().__init__()
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.min_words = min_words
+        self.progress_seconds = progress_seconds
 
     def expand(self, docs):
-        out = docs | "Extract" >> beam.ParDo(_ExtractFn(self.timeout, self.memory_mb, self.min_words)).with_outputs(
+        fn = _ExtractFn(self.timeout, self.memory_mb, self.min_words, self.progress_seconds)
+        out = docs | "Extract" >> beam.ParDo(fn).with_outputs(
             "rejects", main="articles")
         return {"articles": out.articles, "rejects": out.rejects}
