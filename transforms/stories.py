@@ -64,8 +64,7 @@ LINK_MIN = 0.15
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d", re.UNICODE)
 
 
-def _idf(word: str, lang: str) -> float:
-    freq = frequencies(lang).get(word, 0.0)
+def _idf_of(freq: float) -> float:
     zipf = math.log10(freq) + 9.0 if freq > 0 else 0.0
     return max(0.0, 7.0 - zipf)
 
@@ -73,18 +72,15 @@ def _idf(word: str, lang: str) -> float:
 def term_vector(text: str, title: str | None = None, language: str | None = None) -> list[tuple[str, float]]:
     """The article's heaviest words with unit-normalised TF-IDF weights, heaviest first."""
     lang = language if language in available() else "en"
+    tokens = [(tok, tok.casefold()) for tok in _TOKEN.findall(f"{title or ''}\n{text}")]
+    words = sorted({low for _, low in tokens if not low[0].isdigit() and len(low) >= 3})
+    idfs = dict(zip(words, map(_idf_of, frequencies(lang).get_many(words))))  # each distinct word looked up once
     counts: dict[str, float] = {}
-    idfs: dict[str, float] = {}  # each distinct word looked up once
-    for tok in _TOKEN.findall(f"{title or ''}\n{text}"):
-        low = tok.casefold()
+    for tok, low in tokens:
         if low[0].isdigit():
             counts[low] = counts.get(low, 0.0) + 1.3
-        elif len(low) >= 3:
-            idf = idfs.get(low)
-            if idf is None:
-                idf = idfs[low] = _idf(low, lang)
-            if idf >= MIN_IDF:
-                counts[low] = counts.get(low, 0.0) + (1.5 if tok[0].isupper() else 1.0)
+        elif len(low) >= 3 and idfs[low] >= MIN_IDF:
+            counts[low] = counts.get(low, 0.0) + (1.5 if tok[0].isupper() else 1.0)
     weights = {w: (1.0 + math.log(c)) * (idfs[w] if not w[0].isdigit() else 4.0) for w, c in counts.items()}
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
     norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
