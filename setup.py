@@ -17,7 +17,7 @@ INSTALL_REQUIRES = [
     # pip 23.2 any other spelling beside readability-lxml fails to resolve or leaves it out
     "lxml[html_clean]>=5.3,<7",
     "lxml_html_clean>=0.4,<1",
-    "readability-lxml>=0.8.4,<1",
+    "readability-lxml>=0.9,<1",  # TextDocument (transforms/html_extract.py) mirrors 0.9's Document._parse
     "htmldate>=1.9,<2",
     "justext>=3.0,<4",
     "langdetect==1.0.9",

@@ -193,3 +193,23 @@ def test_extract_transform_routes_articles_and_rejects():
         assert_that(arts, equal_to([("h", "readability", "Jane Doe"), ("t", "text-cleaner", None)]),
                     label="articles")
         assert_that(rej, equal_to([("e", "extract", "too_short"), ("c", "extract", "no_article")]), label="rejects")
+
+
+def test_cheaper_readability_clean_gives_readabilitys_own_text():
+    """The in-place clean without href rewriting returns readability-lxml's
+    own article text, hidden blocks and scripts dropped as before."""
+    import lxml.html
+    from readability import Document
+
+    from transforms.html_extract import _block_lines, readability_article
+
+    html = ("<html><head><style>p{color:red}</style><script>var x = 1;</script></head><body onload='f()'>"
+            "<div id='story'><h1>Council approves budget</h1>"
+            + "".join(f"<p>{s} <a href='javascript:void(0)'>share</a></p>" for s in _SENTENCES)
+            + "<p hidden>Hidden teaser text that is not shown.</p>"
+            "<div style='display:none'>Invisible block of text.</div><!-- a comment --></div></body></html>")
+    own = _block_lines(lxml.html.fromstring(Document(html).summary(html_partial=True)))
+    text, _ = readability_article(html)
+    assert text == own
+    assert "Hidden teaser" not in text and "Invisible" not in text and "var x" not in text
+    assert _SENTENCES[0] in text

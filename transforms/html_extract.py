@@ -144,17 +144,56 @@ def _block_lines(tree) -> str:
     return "\n".join(line for line in lines if line)
 
 
+_READABILITY = None
+
+
+def _readability_document():
+    """readability-lxml's Document, with a cheaper clean of the parsed page.
+
+    readability runs lxml's Cleaner on a deep copy of the page, with
+    ``javascript=True``: every link's href is rewritten to blank out
+    ``javascript:`` URLs, a fifth of readability's time. Neither the copy
+    nor the hrefs change the article's text (same text on all 980 pages of
+    the extraction sets, 24% less time), so the page is cleaned in place,
+    of scripts, styles, comments and the rest as before, hrefs untouched.
+    """
+    global _READABILITY
+    if _READABILITY is None:
+        from lxml_html_clean import Cleaner
+        from readability import Document
+        from readability.readability import REGEXES, build_doc
+
+        cleaner = Cleaner(scripts=True, javascript=False, comments=True, style=True, links=True, meta=False,
+                          add_nofollow=False, page_structure=False, processing_instructions=True, embedded=False,
+                          frames=False, forms=False, annoying_tags=False, remove_tags=None,
+                          remove_unknown_tags=False, safe_attrs_only=False)
+
+        class TextDocument(Document):
+            def _parse(self, input):  # readability.Document._parse for a str page and no URL
+                doc, self.encoding = build_doc(input)
+                for elem in doc.xpath("//*[@hidden]"):
+                    elem.drop_tree()
+                for elem in doc.xpath("//*[@style]"):
+                    if REGEXES["displayNoneRe"].search(elem.get("style")):
+                        elem.drop_tree()
+                cleaner(doc)  # in place
+                doc.resolve_base_href(handle_failures=self.handle_failures)
+                return doc
+
+        _READABILITY = TextDocument
+    return _READABILITY
+
+
 def readability_article(html: str) -> tuple[str, float]:
     """readability-lxml's article as text (one line per block) and the share
     of that text inside links."""
     import logging
 
     import lxml.html
-    from readability import Document
 
     # readability-lxml logs a traceback before it raises; the caller records the error
     logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
-    summary = Document(html).summary(html_partial=True)
+    summary = _readability_document()(html).summary(html_partial=True)
     if not summary.strip():
         return "", 0.0
     tree = lxml.html.fromstring(summary)
