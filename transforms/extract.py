@@ -23,7 +23,6 @@ from transforms.textclean import clean_text
 __all__ = ["ExtractArticles"]
 
 NAMESPACE = "newsbeam"
-PROGRESS_SECONDS = 20.0
 
 
 class _Progress:

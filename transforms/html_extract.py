@@ -328,8 +328,10 @@ def extract_html(html: str, url: str | None = None) -> dict[str, Any]:
         return {"text": "", "extractor": "none", "error": "unparsable", **meta}
     common = dict(url=url, include_comments=False, deduplicate=False, with_metadata=False)
 
-    def trafilatura_text(**mode) -> str:  # extract() prunes the tree it is given: a fresh parse each time
-        fresh = load_html(html)
+    unused = [tree] if tree is not None else []  # the parse metadata was read from, for the first call
+
+    def trafilatura_text(**mode) -> str:  # extract() prunes the tree it is given: one parse a call
+        fresh = unused.pop() if unused else load_html(html)
         return (extract(fresh, **common, **mode) or "") if fresh is not None else ""
 
     extractor, text = choose_text(readability, trafilatura_text, lambda: trafilatura_text(favor_precision=True),
