@@ -30,6 +30,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                     "(--runner, --direct_running_mode, --direct_num_workers, ...).")
     NewsbeamOptions._add_argparse_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress lines and no summary at the end")
+    p.add_argument("--verbose", action="store_true",
+                   help="Beam's own worker logging too (INFO); by default workers log warnings and errors only")
     return p
 
 
@@ -91,7 +93,7 @@ def stream_main(args, rest: list[str]) -> int:
     return 0
 
 
-def run(argv: list[str], quiet: bool = False) -> dict:
+def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
     """Run the batch pipeline with ``argv`` (newsbeam and Beam flags); returns the manifest."""
     import apache_beam as beam
     from apache_beam.io.filesystems import FileSystems
@@ -102,6 +104,9 @@ def run(argv: list[str], quiet: bool = False) -> dict:
 
     if quiet:
         argv = list(argv) + ["--progress-seconds=0"]
+    if not verbose and not any(a.startswith("--default_sdk_harness_log_level") for a in argv):
+        # multi-process workers otherwise print their channels and every pipeline option at INFO
+        argv = list(argv) + ["--default_sdk_harness_log_level=WARNING"]
     options = PipelineOptions(argv)
     check_runner(options)
     started = dt.datetime.now(dt.timezone.utc)
@@ -176,9 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from pipeline.runner import UnsupportedRunner
 
-        rest = [a for a in argv[1:] if a != "--quiet"]
+        rest = [a for a in argv[1:] if a not in ("--quiet", "--verbose")]
         try:
-            run(rest, quiet=args.quiet)
+            run(rest, quiet=args.quiet, verbose=args.verbose)
         except UnsupportedRunner as e:
             print(f"newsbeam run: {e}", file=sys.stderr)
             return 2

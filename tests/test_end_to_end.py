@@ -168,3 +168,13 @@ def test_progress_lines_on_stderr_and_quiet_silences_them(tmp_path, capfd):
                  "--progress-seconds", "0.000001"]) == 0
     captured = capfd.readouterr()
     assert "documents extracted" not in captured.err and captured.out == ""
+
+
+def test_two_worker_run_keeps_beams_worker_logging_out_of_the_way(tmp_path, capfd):
+    """Workers log warnings only (their start-up, channels and every pipeline
+    option at INFO were dozens of lines); --verbose brings them back."""
+    flags = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+    assert main(["run", "--input", SEEDS, "--output", str(tmp_path / "out"), "--quiet"] + flags) == 0
+    err = capfd.readouterr().err
+    assert "Pipeline_options" not in err and "control channel" not in err.lower(), err
+    assert len(err.splitlines()) <= 12, err
