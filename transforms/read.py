@@ -16,6 +16,7 @@ import datetime as dt
 import gzip
 import io
 import json
+import logging
 import os
 import re
 import zlib
@@ -29,9 +30,13 @@ from apache_beam.metrics import Metrics
 from transforms.encoding import http_charset
 from transforms.records import make_raw, make_reject
 
-__all__ = ["ReadDocuments", "expand_inputs", "kind_of"]
+__all__ = ["ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "SPLIT_BYTES"]
 
 NAMESPACE = "newsbeam"
+# A plain JSON-lines file larger than this is read as ranges of about this
+# many bytes, each its own element after the reshuffle: one big file is read,
+# extracted and annotated on every worker, not on one.
+SPLIT_BYTES = 8 << 20
 _KINDS = {
     ".html": "html", ".htm": "html", ".xhtml": "html",
     ".txt": "text", ".text": "text",
@@ -50,6 +55,40 @@ def kind_of(path: str) -> tuple[str | None, bool]:
     return _KINDS.get(os.path.splitext(name)[1]), compressed
 
 
+def splittable(path: str, size: int, split: int = SPLIT_BYTES) -> bool:
+    """A plain (not compressed) JSON-lines file, not a .json array, larger than ``split``."""
+    kind, compressed = kind_of(path)
+    return kind == "jsonl" and not compressed and not path.lower().endswith(".json") and size > split
+
+
+def line_ranges(path: str, split: int = SPLIT_BYTES, block: int = 4 << 20) -> list[tuple[int, int | None, int]]:
+    """(first byte, end byte or None for the end of the file, number of the
+    first line) of ranges of about ``split`` bytes, each starting at a line
+    start, so that every line is read by exactly one range and keeps the
+    number a reading from the top gives it. One pass over the file, counting
+    newlines."""
+    bounds = [(0, 1)]
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        pos, lines, target = 0, 0, split  # offset of the block, newlines before it, next cut
+        while True:
+            data = f.read(block)
+            if not data:
+                break
+            while target - 1 < pos + len(data):
+                i = data.find(b"\n", max(0, target - 1 - pos))
+                if i < 0:
+                    break
+                start = pos + i + 1
+                bounds.append((start, lines + data.count(b"\n", 0, i + 1) + 1))
+                target = start + split
+            lines += data.count(b"\n")
+            pos += len(data)
+    if len(bounds) > 1 and bounds[-1][0] >= pos:  # a cut at the very end: nothing after it
+        bounds.pop()
+    ends = [b for b, _ in bounds[1:]] + [None]
+    return [(b, e, n) for (b, n), e in zip(bounds, ends)]
+
+
 def expand_inputs(paths: list[str]) -> list[str]:
     """Turn the user's inputs into match patterns: folders become recursive globs."""
     out = []
@@ -66,7 +105,12 @@ def expand_inputs(paths: list[str]) -> list[str]:
 
 
 class _MatchFn(beam.DoFn):
-    """pattern -> FileMetadata for every file; a pattern with no file is a reject."""
+    """pattern -> (path, size) for every file, or (path, size, first byte,
+    end byte, first line) for each range of a large JSON-lines file; a
+    pattern with no file is a reject."""
+
+    def __init__(self, split_bytes: int = SPLIT_BYTES):
+        self.split = split_bytes
 
     def process(self, pattern: str):
         try:
@@ -82,7 +126,18 @@ class _MatchFn(beam.DoFn):
                 source=pattern, source_format="unknown", stage="read", reason="no_match",
                 error="no file matches this input"))
         for m in files:
-            yield (m.path, int(m.size_in_bytes))
+            size = int(m.size_in_bytes)
+            if self.split and splittable(m.path, size, self.split):
+                try:
+                    ranges = line_ranges(m.path, self.split)
+                except Exception as e:  # unreadable here: read whole, where the reader's boundary takes it
+                    logging.getLogger(__name__).warning("reading %s whole, not in ranges: %s", m.path, _describe(e))
+                    ranges = None
+                if ranges and len(ranges) > 1:
+                    for start, end, first_line in ranges:
+                        yield (m.path, size, start, end, first_line)
+                    continue
+            yield (m.path, size)
 
 
 class _TooLarge(Exception):
@@ -165,7 +220,7 @@ class _ReadFileFn(beam.DoFn):
         self.docs = Metrics.counter(NAMESPACE, "documents_read")
 
     def process(self, element):
-        path, size = element
+        path, size, *byte_range = element
         self.files.inc()
         kind, compressed = kind_of(path)
         fmt = kind or "unknown"
@@ -182,7 +237,8 @@ class _ReadFileFn(beam.DoFn):
         # run goes on with the next file.
         produced, skipped = 0, collections.Counter()
         try:
-            for out in self._read(path, kind, compressed, size):
+            read = self._read_range(path, *byte_range) if byte_range else self._read(path, kind, compressed, size)
+            for out in read:
                 if isinstance(out, pvalue.TaggedOutput) and out.tag == "skipped":
                     skipped[out.value] += 1
                 else:
@@ -196,10 +252,12 @@ class _ReadFileFn(beam.DoFn):
         except Exception as e:  # a library's bug on this file must not stop the run
             produced += 1
             yield self._reject(path, fmt, "read", "read_error", _describe(e), self._head(path), size)
-        if not produced:  # a file that gave nothing is still accounted for
+        if not produced:  # a file (or a range of one) that gave nothing is still accounted for
             what = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "nothing"
-            yield self._reject(path, fmt, "read", "no_documents",
-                               f"the file holds no document (records skipped: {what})", self._head(path), size)
+            where = f"{path}#bytes={byte_range[0]}-{byte_range[1] or ''}" if byte_range else path
+            yield self._reject(where, fmt, "read", "no_documents",
+                               f"the {'range' if byte_range else 'file'} holds no document (records skipped: {what})",
+                               self._head(path), size)
 
     def _read(self, path, kind, compressed, size):
         fmt = kind
@@ -222,6 +280,18 @@ class _ReadFileFn(beam.DoFn):
             else:
                 yield from self._single(path, kind, stream, size, compressed)
 
+    def _read_range(self, path, start: int, end: int | None, first_line: int):
+        """The lines of a plain JSON-lines file from byte ``start`` (a line
+        start) to ``end``, numbered from ``first_line``."""
+        try:
+            raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+        except Exception as e:
+            yield self._reject(path, "jsonl", "read", "open_failed", _describe(e), b"", None)
+            return
+        with raw:
+            raw.seek(start)
+            yield from self._lines(path, raw, False, first_line - 1, None if end is None else end - start)
+
     # -- one document per file -------------------------------------------------
     def _single(self, path, kind, stream, size, compressed):
         cap = self.max_doc
@@ -240,7 +310,6 @@ class _ReadFileFn(beam.DoFn):
 
     # -- JSON lines ----------------------------------------------------------
     def _jsonl(self, path, stream, compressed: bool = False):
-        total = 0
         first = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
         name = path.lower()[:-3] if compressed else path.lower()
         if name.endswith(".json") and first.lstrip()[:1] == b"[":  # a .json file holding one array of records
@@ -255,8 +324,13 @@ class _ReadFileFn(beam.DoFn):
             for i, rec in enumerate(records if isinstance(records, list) else [records], start=1):
                 yield from self._record(path, i, rec, None)
             return
-        lineno = 0
-        while True:
+        yield from self._lines(path, stream, compressed)
+
+    def _lines(self, path, stream, compressed: bool, lineno: int = 0, limit: int | None = None):
+        """Records of JSON lines read from ``stream``; numbering goes on from
+        ``lineno``; with ``limit``, no line is started past that many bytes."""
+        total = 0
+        while limit is None or total < limit:
             line = stream.readline(self.max_line + 1)
             if not line:
                 break
@@ -450,9 +524,11 @@ class ReadDocuments(beam.PTransform):
     ``feeds`` (paths of saved feed files, for the feed reader)."""
 
     def __init__(self, patterns: list[str], max_doc_bytes: int = 16 << 20,
-                 max_decompressed_bytes: int = 256 << 20, max_line_bytes: int = 16 << 20):
+                 max_decompressed_bytes: int = 256 << 20, max_line_bytes: int = 16 << 20,
+                 split_bytes: int = SPLIT_BYTES):
         super().__init__()
         self.patterns = expand_inputs(list(patterns))
+        self.split = split_bytes
         self.max_doc = max_doc_bytes
         self.max_unzip = max_decompressed_bytes
         self.max_line = max_line_bytes
@@ -461,7 +537,7 @@ class ReadDocuments(beam.PTransform):
         matched = (
             pbegin
             | "Patterns" >> beam.Create(self.patterns)
-            | "MatchFiles" >> beam.ParDo(_MatchFn()).with_outputs("rejects", main="files"))
+            | "MatchFiles" >> beam.ParDo(_MatchFn(self.split)).with_outputs("rejects", main="files"))
         read = (
             matched.files
             | "SpreadFiles" >> beam.Reshuffle()

@@ -1,0 +1,64 @@
+"""One big JSON-lines file read as byte ranges: every line read once, under
+the number a reading from the top gives it, whatever the cut points."""
+import json
+import os
+
+import apache_beam as beam
+from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import beam_test_pipeline
+from hostile import ARTICLE_EN
+from transforms.read import ReadDocuments, _MatchFn, _ReadFileFn, line_ranges
+
+
+def _outputs(path, split):
+    """(source, doc_id or reject reason) of every output of reading ``path`` with ranges of ``split`` bytes."""
+    reader = _ReadFileFn(16 << 20, 256 << 20, max_line_bytes=300)
+    out = []
+    for element in _MatchFn(split).process(path):
+        for o in reader.process(element):
+            value = getattr(o, "value", o)
+            tag = getattr(o, "tag", "docs")
+            out.append((tag, value["source"], value.get("doc_id") if tag == "docs" else value.get("reason")))
+    return out
+
+
+LINE = st.one_of(
+    st.builds(lambda n, t: json.dumps({"text": f"{t} {ARTICLE_EN[:n]}", "url": f"https://example.com/{t}"}),
+              st.integers(20, 400), st.text("abcxyz", min_size=1, max_size=8)),
+    st.just(""), st.just("   "), st.just("{not json"), st.just('"a string"'), st.just("x" * 500))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(LINE, max_size=40), split=st.integers(1, 3000), newline_at_end=st.booleans())
+def test_ranges_read_every_line_once_with_its_own_number(tmp_path, lines, split, newline_at_end):
+    path = os.path.join(tmp_path, "big.jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + ("\n" if newline_at_end and lines else ""))
+    whole = _outputs(path, split=0)
+    ranged = _outputs(path, split=split)
+    # blank ranges are noted as no_documents; everything else is the same, once each
+    assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(o for o in whole if o[2] != "no_documents")
+    size = os.path.getsize(path)
+    if size > split:
+        ranges = line_ranges(path, split)
+        assert ranges[0][:1] == (0,) and ranges[-1][1] is None
+        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))  # contiguous
+        data = open(path, "rb").read()
+        for start, _, first_line in ranges:
+            assert start == 0 or data[start - 1:start] == b"\n"
+            assert first_line == data[:start].count(b"\n") + 1
+
+
+def test_a_big_file_is_read_in_ranges_through_the_pipeline(tmp_path):
+    path = tmp_path / "day.jsonl"
+    recs = [{"text": f"Story {i}. " + ARTICLE_EN, "url": f"https://example.com/{i}"} for i in range(60)]
+    path.write_text("\n".join(json.dumps(r) for r in recs) + "\n", encoding="utf-8")
+    assert len(line_ranges(str(path), 2000)) > 10
+    with beam_test_pipeline() as p:
+        res = p | ReadDocuments([str(path)], split_bytes=2000)
+        got = res["docs"] | beam.Map(lambda d: (os.path.basename(d["source"]), d["url"]))
+        assert_that(got, equal_to([(f"day.jsonl#L{i + 1}", f"https://example.com/{i}") for i in range(60)]))
+        assert_that(res["rejects"], equal_to([]), label="no rejects")
