@@ -21,7 +21,10 @@ def _outputs(path, split):
         for o in reader.process(element):
             value = getattr(o, "value", o)
             tag = getattr(o, "tag", "docs")
-            out.append((tag, value["source"], value.get("doc_id") if tag == "docs" else value.get("reason")))
+            if tag == "skipped":  # a WARC record type read past (request, warcinfo)
+                out.append((tag, value, None))
+            else:
+                out.append((tag, value["source"], value.get("doc_id") if tag == "docs" else value.get("reason")))
     return out
 
 
@@ -62,3 +65,47 @@ def test_a_big_file_is_read_in_ranges_through_the_pipeline(tmp_path):
         got = res["docs"] | beam.Map(lambda d: (os.path.basename(d["source"]), d["url"]))
         assert_that(got, equal_to([(f"day.jsonl#L{i + 1}", f"https://example.com/{i}") for i in range(60)]))
         assert_that(res["rejects"], equal_to([]), label="no rejects")
+
+
+def _warc_file(tmp_path, name, n=30, gz=True):
+    from hostile import _warc, page
+
+    records = [(f"https://example.com/{i}", page(f"Story {i}. " + ARTICLE_EN * (1 + i % 4)).encode(),
+                "text/html; charset=utf-8") for i in range(n)]
+    path = os.path.join(tmp_path, name)
+    with open(path, "wb") as f:
+        f.write(_warc(records, gzip=gz))
+    return path
+
+
+def test_a_big_warc_is_read_in_runs_of_whole_records(tmp_path):
+    from transforms.read import warc_ranges
+
+    for gz, name in ((True, "crawl.warc.gz"), (False, "crawl.warc")):
+        path = _warc_file(tmp_path, name, gz=gz)
+        ranges = warc_ranges(path, 3000)
+        assert len(ranges) > 5 and ranges[0][0] == 0 and sum(n for _, n, _ in ranges) == 61  # warcinfo + 2 x 30
+        assert [first for _, _, first in ranges] == [1] + [sum(n for _, n, _ in ranges[:i]) + 1
+                                                           for i in range(1, len(ranges))]
+        whole, ranged = _outputs(path, split=0), _outputs(path, split=3000)
+        docs = [o for o in ranged if o[0] == "docs"]
+        assert len(docs) == 30
+        assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(whole)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(0, 10**6), flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3),
+       gz=st.booleans())
+def test_a_broken_warc_gives_the_same_rows_split_or_whole(tmp_path, cut, flips, gz):
+    """Truncated or garbled WARCs: whatever warcio makes of them, reading in
+    ranges gives the rows one reading gives (a WARC warcio cannot frame to
+    its end is read whole)."""
+    path = _warc_file(tmp_path, "broken.warc.gz" if gz else "broken.warc", n=12, gz=gz)
+    data = bytearray(open(path, "rb").read())
+    for at, byte in flips:
+        data[at % len(data)] = byte
+    data = data[:max(1, len(data) - cut % len(data))] if cut % 3 == 0 else data
+    with open(path, "wb") as f:
+        f.write(bytes(data))
+    whole, ranged = _outputs(path, split=0), _outputs(path, split=2000)
+    assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(o for o in whole if o[2] != "no_documents")

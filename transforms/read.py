@@ -58,9 +58,37 @@ def kind_of(path: str) -> tuple[str | None, bool]:
 
 
 def splittable(path: str, size: int, split: int = SPLIT_BYTES) -> bool:
-    """A plain (not compressed) JSON-lines file, not a .json array, larger than ``split``."""
+    """A plain (not compressed) JSON-lines file, not a .json array, or a WARC
+    (plain or gzip, record by record), larger than ``split``."""
     kind, compressed = kind_of(path)
+    if kind == "warc":
+        return size > split
     return kind == "jsonl" and not compressed and not path.lower().endswith(".json") and size > split
+
+
+def warc_ranges(path: str, split: int = SPLIT_BYTES) -> list[tuple[int, int, int]]:
+    """(byte offset, records, number of the first record) of runs of whole
+    records of about ``split`` bytes of a WARC, from one pass of warcio over
+    it. Raises on any WARC it cannot frame to the end (one gzip stream around
+    the whole file, a truncated or garbled one): such a file is read whole,
+    where the reader's own boundary accounts for each of its records."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    offsets = []
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+        stream = _GzipTap(raw) if kind_of(path)[1] else raw  # passes the bytes on, notices a cut member
+        it = ArchiveIterator(stream, no_record_parse=True, arc2warc=True)
+        for _ in it:
+            offsets.append(it.get_record_offset())
+        if stream.read(1) or (isinstance(stream, _GzipTap) and stream.finish()):
+            raise ValueError("the WARC does not end with a whole record")
+    ranges: list[tuple[int, int, int]] = []
+    for i, off in enumerate(offsets):
+        if not ranges or off >= ranges[-1][0] + split:
+            ranges.append((off, 0, i + 1))
+        start, n, first = ranges[-1]
+        ranges[-1] = (start, n + 1, first)
+    return ranges
 
 
 def line_ranges(path: str, split: int = SPLIT_BYTES, block: int = 4 << 20) -> list[tuple[int, int | None, int]]:
@@ -130,14 +158,15 @@ class _MatchFn(beam.DoFn):
         for m in files:
             size = int(m.size_in_bytes)
             if self.split and splittable(m.path, size, self.split):
+                warc = kind_of(m.path)[0] == "warc"
                 try:
-                    ranges = line_ranges(m.path, self.split)
+                    ranges = warc_ranges(m.path, self.split) if warc else line_ranges(m.path, self.split)
                 except Exception as e:  # unreadable here: read whole, where the reader's boundary takes it
-                    logging.getLogger(__name__).warning("reading %s whole, not in ranges: %s", m.path, _describe(e))
+                    logging.getLogger(__name__).info("reading %s whole, not in ranges: %s", m.path, _describe(e))
                     ranges = None
                 if ranges and len(ranges) > 1:
-                    for start, end, first_line in ranges:
-                        yield (m.path, size, start, end, first_line)
+                    for start, end, first in ranges:  # (offset, records, first record) or (offset, end, first line)
+                        yield (m.path, size, start, end, first)
                     continue
             yield (m.path, size)
 
@@ -239,7 +268,12 @@ class _ReadFileFn(beam.DoFn):
         # run goes on with the next file.
         produced, skipped = 0, collections.Counter()
         try:
-            read = self._read_range(path, *byte_range) if byte_range else self._read(path, kind, compressed, size)
+            if not byte_range:
+                read = self._read(path, kind, compressed, size)
+            elif kind == "warc":
+                read = self._read_warc_range(path, *byte_range)
+            else:
+                read = self._read_range(path, *byte_range)
             for out in read:
                 if isinstance(out, pvalue.TaggedOutput) and out.tag == "skipped":
                     skipped[out.value] += 1
@@ -256,7 +290,8 @@ class _ReadFileFn(beam.DoFn):
             yield self._reject(path, fmt, "read", "read_error", _describe(e), self._head(path), size)
         if not produced:  # a file (or a range of one) that gave nothing is still accounted for
             what = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "nothing"
-            where = f"{path}#bytes={byte_range[0]}-{byte_range[1] or ''}" if byte_range else path
+            where = f"{path}#bytes={byte_range[0]}-{byte_range[1] or ''}" if byte_range and kind != "warc" else \
+                f"{path}#{byte_range[2]}-{byte_range[2] + byte_range[1] - 1}" if byte_range else path
             yield self._reject(where, fmt, "read", "no_documents",
                                f"the {'range' if byte_range else 'file'} holds no document (records skipped: {what})",
                                self._head(path), size)
@@ -293,6 +328,18 @@ class _ReadFileFn(beam.DoFn):
         with raw:
             raw.seek(start)
             yield from self._lines(path, raw, False, first_line - 1, None if end is None else end - start)
+
+    def _read_warc_range(self, path, start: int, count: int, first: int):
+        """``count`` records of a WARC from byte ``start`` (a record's, or its
+        gzip member's, first byte), numbered from ``first``."""
+        try:
+            raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+        except Exception as e:
+            yield self._reject(path, "warc", "read", "open_failed", _describe(e), b"", None)
+            return
+        with raw:
+            raw.seek(start)
+            yield from self._warc(path, raw, first=first, count=count)
 
     # -- one document per file -------------------------------------------------
     def _single(self, path, kind, stream, size, compressed):
@@ -395,7 +442,7 @@ class _ReadFileFn(beam.DoFn):
                        publisher=opt("source"), declared_language=opt("language") or opt("lang"))
 
     # -- WARC ------------------------------------------------------------------
-    def _warc(self, path, stream, skip: int = 0):
+    def _warc(self, path, stream, skip: int = 0, first: int = 1, count: int | None = None):
         """Records of one WARC. warcio reads the record framing; the HTTP block
         of each response is parsed here, inside the record's own boundary, so a
         record with a missing URI or a garbage HTTP block is one reject and the
@@ -403,9 +450,9 @@ class _ReadFileFn(beam.DoFn):
         from warcio.archiveiterator import ArchiveIterator
         from warcio.exceptions import ArchiveLoadFailed
 
-        n = 0
+        n = first - 1
         records = iter(ArchiveIterator(stream, no_record_parse=True, arc2warc=True))
-        while True:
+        while count is None or n < first - 1 + count:
             try:
                 rec = next(records)
             except StopIteration:
