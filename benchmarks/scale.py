@@ -1,0 +1,73 @@
+"""A day's news in one JSON-lines file, at several sizes: wall time, CPU and
+peak RSS of the whole `newsbeam run` process tree.
+
+For each size, ``benchmarks/corpus.py`` writes that many distinct articles
+into one file, and ``newsbeam run --quiet`` ingests it in a fresh process
+(the process tree sampled from /proc every 0.2 s, as benchmarks/throughput.py
+does). Prints one row per size and run mode, with time per article and peak
+memory against the smallest size. Issue 20's bars: peak at the largest size
+<= 1.3x the smallest and under 4 GB; time per article <= 1.2x.
+
+Usage: python benchmarks/scale.py [--sizes 10000,40000] [--workers 1,2] [--seed 1]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from benchmarks.corpus import WMT, write_corpus  # noqa: E402
+from benchmarks.throughput import TWO_WORKERS, newsbeam  # noqa: E402
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,40000")
+    ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    if not os.path.exists(WMT):
+        print(f"skip: {WMT} is not here")
+        return 0
+    sizes = [int(x) for x in args.sizes.split(",")]
+    modes = [int(x) for x in args.workers.split(",")]
+    tmp = tempfile.mkdtemp(prefix="newsbeam-scale-")
+    rows = []
+    try:
+        print(f"{'articles':>9s} {'MB':>6s} {'workers':>7s} {'wall s':>8s} {'ms/article':>10s} {'CPU s':>8s} "
+              f"{'peak RSS MB':>11s}")
+        for n in sizes:
+            folder = os.path.join(tmp, f"in{n}")
+            os.makedirs(folder)
+            path = os.path.join(folder, f"day_{n}.jsonl")
+            size = write_corpus(path, n, args.seed)
+            for w in modes:
+                out = os.path.join(tmp, f"out{n}_{w}")
+                r = newsbeam(folder, out, TWO_WORKERS if w == 2 else [])
+                rows.append((n, w, r))
+                print(f"{n:9d} {size / 2**20:6.1f} {w:7d} {r['wall']:8.1f} {1000 * r['wall'] / n:10.2f} "
+                      f"{r['cpu']:8.1f} {r['peak_mb']:11.0f}", flush=True)
+                shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
+        for w in modes:
+            mine = [(n, r) for n, ww, r in rows if ww == w]
+            if len(mine) > 1:
+                (n0, r0), (n1, r1) = mine[0], mine[-1]
+                print(f"{w} worker(s), {n1} against {n0} articles: peak RSS x{r1['peak_mb'] / r0['peak_mb']:.2f}, "
+                      f"time per article x{(r1['wall'] / n1) / (r0['wall'] / n0):.2f}")
+        if 1 in modes and 2 in modes:
+            for n in sizes:
+                one = next(r for nn, w, r in rows if nn == n and w == 1)
+                two = next(r for nn, w, r in rows if nn == n and w == 2)
+                print(f"{n} articles in one file: 2 workers {one['wall'] / two['wall']:.2f}x one worker")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
