@@ -30,14 +30,14 @@ from apache_beam.metrics import Metrics
 from transforms.encoding import http_charset
 from transforms.records import make_raw, make_reject
 
-__all__ = ["ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "SPLIT_BYTES"]
+__all__ = ["ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "warc_ranges", "SPLIT_BYTES"]
 
 NAMESPACE = "newsbeam"
-# A plain JSON-lines file larger than this is read as ranges of about this
-# many bytes (~500 articles), each its own element after the reshuffle: one
-# big file is read, extracted and annotated on every worker, not on one.
-# 10,000 articles (21 MB) on 2 workers: 1.41x one worker with 8 MB ranges
-# (3 ranges for 2 workers), 1.59x with 1 MB.
+# A plain JSON-lines file or a WARC larger than this is read as ranges of
+# about this many bytes (~500 text articles, ~50 pages), each its own element
+# after the reshuffle: one big file is read, extracted and annotated on every
+# worker, not on one. 10,000 articles (21 MB) on 2 workers: 1.41x one worker
+# with 8 MB ranges (3 ranges for 2 workers), 1.59x with 1 MB.
 SPLIT_BYTES = 1 << 20
 _KINDS = {
     ".html": "html", ".htm": "html", ".xhtml": "html",
@@ -135,8 +135,9 @@ def expand_inputs(paths: list[str]) -> list[str]:
 
 
 class _MatchFn(beam.DoFn):
-    """pattern -> (path, size) for every file, or (path, size, first byte,
-    end byte, first line) for each range of a large JSON-lines file; a
+    """pattern -> (path, size) for every file, or one element per range of a
+    large file: (path, size, first byte, end byte, first line) of a JSON-lines
+    file, (path, size, first byte, records, first record) of a WARC; a
     pattern with no file is a reject."""
 
     def __init__(self, split_bytes: int = SPLIT_BYTES):
@@ -247,7 +248,7 @@ class _ReadFileFn(beam.DoFn):
         self.max_doc = max_doc_bytes
         self.max_unzip = max_decompressed_bytes
         self.max_line = max_line_bytes
-        self.files = Metrics.counter(NAMESPACE, "files_read")
+        self.files = Metrics.counter(NAMESPACE, "files_read")  # a range of a big file counts once
         self.docs = Metrics.counter(NAMESPACE, "documents_read")
 
     def process(self, element):
