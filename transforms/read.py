@@ -269,13 +269,7 @@ class _ReadFileFn(beam.DoFn):
         # run goes on with the next file.
         produced, skipped = 0, collections.Counter()
         try:
-            if not byte_range:
-                read = self._read(path, kind, compressed, size)
-            elif kind == "warc":
-                read = self._read_warc_range(path, *byte_range)
-            else:
-                read = self._read_range(path, *byte_range)
-            for out in read:
+            for out in self._read(path, kind, compressed, size, byte_range):
                 if isinstance(out, pvalue.TaggedOutput) and out.tag == "skipped":
                     skipped[out.value] += 1
                 else:
@@ -297,7 +291,7 @@ class _ReadFileFn(beam.DoFn):
                                f"the {'range' if byte_range else 'file'} holds no document (records skipped: {what})",
                                self._head(path), size)
 
-    def _read(self, path, kind, compressed, size):
+    def _read(self, path, kind, compressed, size, byte_range=()):
         fmt = kind
         try:
             raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
@@ -305,6 +299,9 @@ class _ReadFileFn(beam.DoFn):
             yield self._reject(path, fmt, "read", "open_failed", _describe(e), b"", size)
             return
         with raw:
+            if byte_range:  # one range of a big file (see _MatchFn)
+                yield from self._range(path, kind, raw, *byte_range)
+                return
             if compressed and kind == "warc":  # warcio reads gzip members itself; the tap notices truncation
                 stream = _GzipTap(raw)
             elif compressed:
@@ -318,29 +315,16 @@ class _ReadFileFn(beam.DoFn):
             else:
                 yield from self._single(path, kind, stream, size, compressed)
 
-    def _read_range(self, path, start: int, end: int | None, first_line: int):
-        """The lines of a plain JSON-lines file from byte ``start`` (a line
-        start) to ``end``, numbered from ``first_line``."""
-        try:
-            raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
-        except Exception as e:
-            yield self._reject(path, "jsonl", "read", "open_failed", _describe(e), b"", None)
-            return
-        with raw:
-            raw.seek(start)
-            yield from self._lines(path, raw, False, first_line - 1, None if end is None else end - start)
-
-    def _read_warc_range(self, path, start: int, count: int, first: int):
-        """``count`` records of a WARC from byte ``start`` (a record's, or its
-        gzip member's, first byte), numbered from ``first``."""
-        try:
-            raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
-        except Exception as e:
-            yield self._reject(path, "warc", "read", "open_failed", _describe(e), b"", None)
-            return
-        with raw:
-            raw.seek(start)
-            yield from self._warc(path, raw, first=first, count=count)
+    def _range(self, path, kind, raw, start: int, limit: int | None, first: int):
+        """One range of a big file, from byte ``start`` (the first byte of a
+        line, of a WARC record or of its gzip member): JSON lines up to byte
+        ``limit`` (None: the end) numbered from line ``first``, or ``limit``
+        WARC records numbered from record ``first``."""
+        raw.seek(start)
+        if kind == "warc":
+            yield from self._warc(path, raw, first=first, count=limit)
+        else:
+            yield from self._lines(path, raw, False, first - 1, None if limit is None else limit - start)
 
     # -- one document per file -------------------------------------------------
     def _single(self, path, kind, stream, size, compressed):
