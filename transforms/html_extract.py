@@ -35,8 +35,7 @@ import re
 from collections import Counter
 from typing import Any
 
-__all__ = ["extract_html", "choose_text", "looks_clean", "readability_article", "readability_text", "AGREE",
-           "MIN_WORDS"]
+__all__ = ["extract_html", "choose_text", "looks_clean", "readability_article", "AGREE", "MIN_WORDS"]
 
 AGREE = 0.8  # share of each other's word 4-grams two texts hold when they are the same article
 MIN_WORDS = 30  # below this a candidate is a stub (a teaser, a caption, a menu)
@@ -159,6 +158,8 @@ def _readability_document():
     """
     global _READABILITY
     if _READABILITY is None:
+        import logging
+
         from lxml_html_clean import Cleaner
         from readability import Document
         from readability.readability import REGEXES, build_doc
@@ -180,6 +181,8 @@ def _readability_document():
                 doc.resolve_base_href(handle_failures=self.handle_failures)
                 return doc
 
+        # readability-lxml logs a traceback before it raises; extract_html records the error
+        logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
         _READABILITY = TextDocument
     return _READABILITY
 
@@ -187,12 +190,8 @@ def _readability_document():
 def readability_article(html: str) -> tuple[str, float]:
     """readability-lxml's article as text (one line per block) and the share
     of that text inside links."""
-    import logging
-
     import lxml.html
 
-    # readability-lxml logs a traceback before it raises; the caller records the error
-    logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
     summary = _readability_document()(html).summary(html_partial=True)
     if not summary.strip():
         return "", 0.0
@@ -200,11 +199,6 @@ def readability_article(html: str) -> tuple[str, float]:
     total = len(tree.text_content())
     linked = sum(len(a.text_content()) for a in tree.iter("a"))
     return _block_lines(tree), (linked / total if total else 0.0)
-
-
-def readability_text(html: str) -> str:
-    """readability-lxml's article, one line per block element."""
-    return readability_article(html)[0]
 
 
 def _shingles(text: str) -> set:
@@ -238,16 +232,14 @@ def _prose_share(lines: list[str]) -> tuple[float, int]:
     return (prose / total if total else 1.0), total
 
 
-def _added_lines(larger: str, smaller: str) -> list[str]:
-    """The lines of ``larger`` that ``smaller`` does not hold (under half their 4-grams)."""
-    have = _shingles(smaller)
+def _added_lines(larger: str, have: set) -> list[str]:
+    """The lines of ``larger`` that a text with the 4-grams ``have`` does not hold (under half theirs)."""
     return [line for line in _lines(larger) if (sh := _shingles(line)) and len(sh & have) < 0.5 * len(sh)]
 
 
-def _repeated_junk(text: str) -> int:
-    """Words of short, non-sentence lines the text holds more than once (a
-    caption or a photo credit printed under every picture)."""
-    lines = _lines(text)
+def _repeated_junk(lines: list[str]) -> int:
+    """Words of short, non-sentence lines held more than once (a caption or a
+    photo credit printed under every picture)."""
     seen = Counter(lines)
     return sum(_line_words(line) for line in lines if seen[line] > 1 and not _is_prose(line))
 
@@ -257,8 +249,8 @@ def _holds(a: set, b: set) -> float:
     return len(a & b) / len(b) if b else 0.0
 
 
-def _added_is_prose(larger: str, smaller: str) -> bool:
-    """Do the lines ``larger`` adds to ``smaller`` read as article text?"""
+def _added_is_prose(larger: str, smaller: set) -> bool:
+    """Do the lines ``larger`` adds to a text with the 4-grams ``smaller`` read as article text?"""
     share, total = _prose_share(_added_lines(larger, smaller))
     return total > 0 and share >= PROSE
 
@@ -266,9 +258,10 @@ def _added_is_prose(larger: str, smaller: str) -> bool:
 def looks_clean(readability: str, link_density: float) -> bool:
     """Is readability's article good enough alone? Long, few links, nearly all
     sentences, and no caption printed twice: then trafilatura is not run."""
-    share, total = _prose_share(_lines(readability))
+    lines = _lines(readability)
+    share, total = _prose_share(lines)
     return (total >= CLEAN_WORDS and link_density <= CLEAN_LINKS and share >= CLEAN_PROSE
-            and _repeated_junk(readability) == 0)
+            and _repeated_junk(lines) == 0)
 
 
 def _value(candidate) -> str:
@@ -286,8 +279,9 @@ def choose_text(readability: str, default, precision=None, link_density: float =
     sd, sr = _shingles(default), _shingles(readability)
     if _words(default) >= MIN_WORDS and _holds(sd, sr) >= AGREE and _holds(sr, sd) >= AGREE:
         # the same article: readability's unless what it adds is mostly menu, caption and credit lines
-        share, added = _prose_share(_added_lines(readability, default))
-        junk = added * (1 - share) + _repeated_junk(readability)
+        lines = _lines(readability)
+        share, added = _prose_share(_added_lines(readability, sd))
+        junk = added * (1 - share) + _repeated_junk(lines)
         return ("readability", readability) if junk <= JUNK * _line_words(readability) else ("trafilatura", default)
     prec = _value(precision)
     wr, wp = _words(readability), _words(prec)
@@ -301,10 +295,10 @@ def choose_text(readability: str, default, precision=None, link_density: float =
     sp = _shingles(prec)
     r_holds_p, p_holds_r = _holds(sr, sp), _holds(sp, sr)
     if r_holds_p >= CONTAINS > p_holds_r:
-        return ("readability", readability) if _added_is_prose(readability, prec) else \
+        return ("readability", readability) if _added_is_prose(readability, sp) else \
             ("trafilatura-precision", prec)
     if p_holds_r >= CONTAINS > r_holds_p:
-        return ("trafilatura-precision", prec) if _added_is_prose(prec, readability) else \
+        return ("trafilatura-precision", prec) if _added_is_prose(prec, sr) else \
             ("readability", readability)
     return "readability", readability
 
