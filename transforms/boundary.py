@@ -63,11 +63,15 @@ def call_guarded(stage: str, step, element):
     try:
         return step()
     except Exception as e:
-        _ERRORS.inc()
-        _LOG.warning("%s failed on %s: %s: %s", stage, element.get("source") if isinstance(element, dict)
-                     else element, type(e).__name__, e)
         doc = element if isinstance(element, dict) else {"source": repr(element)[:500]}
-        return pvalue.TaggedOutput("rejects", document_reject(doc, stage, e))
+        return _failed(stage, doc, e)
+
+
+def _failed(stage: str, doc: dict, error: Exception, reason: str = INTERNAL_ERROR):
+    """Count and log a failure of ``stage`` on ``doc``; its ``rejects`` output."""
+    _ERRORS.inc()
+    _LOG.warning("%s failed on %s: %s: %s", stage, doc.get("source"), type(error).__name__, error)
+    return pvalue.TaggedOutput("rejects", document_reject(doc, stage, error, reason=reason))
 
 
 def per_source(stage: str, source_format: str, reason: str):
@@ -81,11 +85,8 @@ def per_source(stage: str, source_format: str, reason: str):
             try:
                 yield from process(self, source, *args, **kwargs)
             except Exception as e:
-                _ERRORS.inc()
                 name = str(source[0] if isinstance(source, tuple) else source)
-                _LOG.warning("%s failed on %s: %s: %s", stage, name, type(e).__name__, e)
-                yield pvalue.TaggedOutput("rejects", document_reject(
-                    {"source": name, "source_format": source_format}, stage, e, reason=reason))
+                yield _failed(stage, {"source": name, "source_format": source_format}, e, reason)
 
         return guarded
 
