@@ -30,6 +30,7 @@ INSTALL_REQUIRES = [
     "numpy>=1.24,<3",
     "rensa>=0.5,<0.6",  # MinHash signatures are stored in index/: a new hashing scheme would not match them
     "wordfreq>=3.1,<4",
+    "publicsuffixlist>=1.0,<2",  # the site column: the public suffix list ships with it, no download
 ]
 
 setup(
@@ -45,7 +46,8 @@ setup(
     package_data={"transforms": ["models/*.npz"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={
-        "test": ["pytest>=7,<10", "duckdb>=1.0,<3", "html-text>=0.6,<1", "hypothesis>=6.100,<7"],
+        "test": ["pytest>=7,<10", "duckdb>=1.0,<3", "html-text>=0.6,<1", "hypothesis>=6.100,<7",
+             "tld>=0.13,<1"],  # benchmarks/metadata.py checks the site column against a second library
         # scripts/train_mt.py fits with scikit-learn; the pipeline scores with numpy alone
         "train": ["scikit-learn>=1.4,<2"],
     },

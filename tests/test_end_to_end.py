@@ -9,7 +9,7 @@ from hostile import EXPECT, make_hostile_folder
 from pipeline.cli import main, run
 
 COLUMNS = ["doc_id", "url", "canonical_url", "source", "source_format", "feed_url", "published_at", "fetched_at",
-           "ingested_at", "title", "author", "publisher", "description", "text", "word_count", "declared_language",
+           "ingested_at", "title", "author", "publisher", "site", "description", "text", "word_count", "declared_language",
            "language", "language_score", "mt_score", "is_machine_translated", "mt_source_language", "mt_evidence",
            "content_hash", "dup_cluster_id", "is_duplicate", "dup_similarity", "story_id", "extractor",
            "pipeline_version"]
@@ -40,6 +40,32 @@ def test_seeds_columns_and_manifest(seeds_out):
     assert c["inputs_seen"] == c["articles_written"] + c["rejected"] == 5
     assert m["versions"]["trafilatura"] and m["finished_at"] >= m["started_at"]
     assert {r["pipeline_version"] for r in rows} == {m["versions"]["newsbeam"]}
+
+
+def test_seed_headlines_come_from_the_dumps(seeds_out):
+    """The seeds are text dumps: the headline is the line the cleaner dropped
+    above the article (003, a bare translation, has none)."""
+    titles = {os.path.basename(r["source"])[:3]: r["title"] for r in read_table(seeds_out, "articles")}
+    assert titles["004"] == "Russian space chief meets NASA administrator in US"
+    assert titles["000"] == "Russian and US space agencies agree to extend cooperation (VIDEO)"
+    assert titles["003"] is None
+
+
+def test_record_metadata_is_decoded_and_the_site_is_named(tmp_path):
+    import json
+
+    from hostile import ARTICLE_EN
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    record = {"url": "https://news.example.co.uk/2024/03/05/budget?utm_source=x", "title": "Fish &amp;amp; Chips",
+              "source": "&copy; 2024 Example Ltd. All rights reserved.", "text": ARTICLE_EN + " Q&amp;A &#8217;"}
+    (folder / "a.jsonl").write_text(json.dumps(record) + "\n")
+    out = str(tmp_path / "out")
+    run(["--input", str(folder), "--output", out], quiet=True)
+    (row,) = read_table(out, "articles")
+    assert row["title"] == "Fish & Chips" and row["publisher"] is None
+    assert row["site"] == "example.co.uk" and row["text"].endswith("Q&A \u2019")
 
 
 def test_seed_003_is_the_machine_translation(seeds_out):

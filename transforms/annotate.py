@@ -11,6 +11,7 @@ import apache_beam as beam
 import xxhash
 
 from transforms.boundary import per_document
+from transforms.page_meta import site_of
 from transforms.urls import canonical_url
 
 __all__ = ["AnnotateArticles", "content_hash", "normalise_text", "parse_timestamp", "word_count"]
@@ -69,10 +70,11 @@ class _AnnotateFn(beam.DoFn):
     @per_document("annotate")
     def process(self, a):
         text = a["text"]
+        canonical = canonical_url(a.get("url"), a.get("canonical"))
         yield {
             "doc_id": a["doc_id"],
             "url": a.get("url"),
-            "canonical_url": canonical_url(a.get("url"), a.get("canonical")),
+            "canonical_url": canonical,
             "source": a["source"],
             "source_format": a["source_format"],
             "feed_url": a.get("feed_url"),
@@ -82,6 +84,7 @@ class _AnnotateFn(beam.DoFn):
             "title": a.get("title"),
             "author": a.get("author"),
             "publisher": a.get("publisher"),
+            "site": site_of(canonical or a.get("url")),
             "description": a.get("description"),
             "text": text,
             "word_count": word_count(text),

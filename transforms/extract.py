@@ -16,11 +16,12 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.annotate import word_count
 from transforms.boundary import call_guarded, document_reject
+from transforms.page_meta import clean_authors, clean_publisher, decode_entities, site_of, unescape
 from transforms.records import make_reject
 from transforms.sandbox import Sandbox, SandboxError
 from transforms.textclean import clean_text
 
-__all__ = ["ExtractArticles"]
+__all__ = ["ExtractArticles", "dump_headline"]
 
 NAMESPACE = "newsbeam"
 
@@ -44,7 +45,35 @@ class _Progress:
                   f"{self.rejected} rejected (worker {os.getpid()})", file=sys.stderr, flush=True)
 
 
-_TITLE_END = re.compile(r"[.!?;:,]$")
+_TITLE_END = re.compile(r"[.!?;:,|]$")
+_CLOCK = re.compile(r"\d{1,2}:\d{2}")
+
+
+def _headline_like(line: str) -> bool:
+    """A line that reads as a headline: 3-25 words, mostly letters, no
+    sentence or list punctuation at its end, not a date or a time."""
+    words = line.split()
+    letters = sum(c.isalpha() for c in line)
+    return (3 <= len(words) <= 25 and not _TITLE_END.search(line) and letters >= 0.6 * len(line.replace(" ", ""))
+            and not _CLOCK.search(line) and not line.islower())
+
+
+def dump_headline(raw: str, text: str) -> str | None:
+    """The headline of a plain-text dump: the article's first line when it
+    reads as one, else the nearest headline-like line of the few the
+    cleaner dropped right above the article (a dump keeps the page's
+    headline among its chrome)."""
+    first = text.split("\n", 1)[0].strip()
+    if _headline_like(first) and len(text.split("\n", 1)) > 1:
+        return first
+    at = raw.find(first[:200]) if first else -1
+    if at <= 0:
+        return None
+    above = [line.strip() for line in raw[max(0, at - 4000):at].split("\n") if line.strip()][-8:]
+    for line in reversed(above):
+        if _headline_like(line):
+            return line
+    return None
 
 
 def _article(doc, **fields):
@@ -68,6 +97,13 @@ def _article(doc, **fields):
     for k, v in fields.items():
         if v is not None and (row.get(k) is None or k in ("text", "extractor")):
             row[k] = v
+    # Entities decoded in every text column (records and feeds carry them, sites double-encode);
+    # the author column holds people only, whichever input named them.
+    row["text"] = decode_entities(row["text"])
+    for k in ("title", "description"):
+        row[k] = unescape(row[k])
+    row["publisher"] = clean_publisher(row["publisher"])
+    row["author"] = clean_authors([row["author"]], row["publisher"], site_of(row.get("url"))) if row["author"] else None
     return row
 
 
@@ -184,9 +220,7 @@ class _ExtractFn(beam.DoFn):
         short = _too_short(doc, res.text, self.min_words)
         if short is not None:
             return short
-        first = res.text.split("\n", 1)[0].strip()
-        title = first if len(first.split()) <= 25 and not _TITLE_END.search(first) else None
-        return _article(doc, text=res.text, extractor="text-cleaner", title=title)
+        return _article(doc, text=res.text, extractor="text-cleaner", title=dump_headline(doc["payload"], res.text))
 
     def teardown(self):
         self.sandbox.close()

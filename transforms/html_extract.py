@@ -24,7 +24,9 @@ choice between them on signals of the texts themselves, fitted to no set:
 
 readability's text is one line per block element, whitespace inside a block
 collapsed (the source's own line breaks are not lines). Metadata comes from
-one parse of the page (trafilatura's meta readers, htmldate). Comments are
+one parse of the page (``transforms.page_meta``: the headline, authors,
+publisher; htmldate for the date), lxml's own when trafilatura refuses the
+page (one that starts mid-body). Comments are
 never included and trafilatura's ``deduplicate`` stays off: it keeps a
 module-global cache, so results would depend on which pages a worker saw
 before.
@@ -78,39 +80,20 @@ def _declared_language(tree) -> str | None:
 
 
 def _metadata(tree, url: str | None) -> dict[str, Any]:
-    from htmldate import find_date
-    from trafilatura.metadata import examine_meta, extract_meta_json, extract_sitename, extract_title, extract_url
+    from transforms.page_meta import read_page
 
-    meta = examine_meta(tree)
-    if meta.author and " " not in meta.author:
-        meta.author = None
+    return {**read_page(tree, url), "declared_language": _declared_language(tree)}
+
+
+def _lenient_parse(html: str):
+    """lxml's own parse of a page trafilatura's ``load_html`` refused, for its
+    metadata; None when lxml cannot take it either."""
+    import lxml.html
+
     try:
-        meta = extract_meta_json(tree, meta)
-    except Exception:  # trafilatura's JSON-LD parser has known bugs; the tags are enough
-        pass
-    title = meta.title or extract_title(tree)
-    # trafilatura's extract_author() searches the whole DOM (~5 ms a page, a
-    # third of the extraction); the meta tags and JSON-LD read above carry
-    # the author on most news sites, so the DOM search is left out.
-    author = meta.author
-    page_url = meta.url or extract_url(tree, url)
-    try:
-        date = find_date(tree, url=page_url or url, extensive_search=False, original_date=True)
-    except Exception:  # htmldate on hostile markup; a missing date is not a failure
-        date = None
-    sitename = meta.sitename or extract_sitename(tree)
-    canonical = _first(tree, "//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href") or _first(
-        tree, "//meta[@property='og:url']/@content")
-    return {
-        "title": title,
-        "author": author,
-        "publisher": sitename.lstrip("@") if sitename else None,
-        "description": meta.description,
-        "published": date,
-        "page_url": page_url,
-        "canonical": canonical,
-        "declared_language": _declared_language(tree),
-    }
+        return lxml.html.document_fromstring(html.encode("utf-8", "surrogatepass"))
+    except Exception:  # lxml's parser errors (empty, not markup) all mean: no tree
+        return None
 
 
 def translation_proxy(html: str) -> str | None:
@@ -312,23 +295,27 @@ def extract_html(html: str, url: str | None = None) -> dict[str, Any]:
     from trafilatura import extract
     from trafilatura.utils import load_html
 
+    import transforms.page_meta as _page_meta
+
     tree = load_html(html)
-    meta = _metadata(tree, url) if tree is not None else {"declared_language": None}
+    page = tree if tree is not None else _lenient_parse(html)  # trafilatura refuses a page that starts mid-body
+    meta = _metadata(page, url) if page is not None else {"declared_language": None}
     try:
         readability, link_density = readability_article(html)
     except Exception as e:  # readability-lxml on markup it cannot take: trafilatura's candidates remain
         readability, link_density, meta["readability_error"] = "", 1.0, f"{type(e).__name__}: {e}"[:300]
-    if tree is None and not readability:  # neither parser takes it
+    if page is None and not readability:  # neither parser takes it
         return {"text": "", "extractor": "none", "error": "unparsable", **meta}
     common = dict(url=url, include_comments=False, deduplicate=False, with_metadata=False)
 
-    unused = [tree] if tree is not None else []  # the parse metadata was read from, for the first call
+    unused = [page] if page is not None else []  # the parse metadata was read from, for the first call
 
     def trafilatura_text(**mode) -> str:  # extract() prunes the tree it is given: one parse a call
-        fresh = unused.pop() if unused else load_html(html)
+        fresh = unused.pop() if unused else (load_html(html) if tree is not None else _lenient_parse(html))
         return (extract(fresh, **common, **mode) or "") if fresh is not None else ""
 
     extractor, text = choose_text(readability, trafilatura_text, lambda: trafilatura_text(favor_precision=True),
                                   link_density)
+    meta["title"] = _page_meta.headline(meta.pop("_headline", None), text)
     return {"text": text, "extractor": extractor if text else "none", "translation_proxy": translation_proxy(html),
             **meta}

@@ -40,6 +40,7 @@ ARTICLE_SCHEMA = pa.schema([
     ("title", pa.string()),
     ("author", pa.string()),
     ("publisher", pa.string()),
+    ("site", pa.string()),
     ("description", pa.string()),
     ("text", pa.string()),
     ("word_count", pa.int32()),

@@ -1,0 +1,161 @@
+"""Headline, authors, publisher and site: what analysts group by."""
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hostile import ARTICLE_EN
+from transforms.extract import dump_headline
+from transforms.html_extract import extract_html
+from transforms.page_meta import (clean_authors, clean_publisher, decode_entities, same_text, site_of,
+                                  unescape)
+
+BODY = "".join(f"<p>{s}.</p>" for s in ARTICLE_EN.split(". ") if s.strip()) * 2
+
+
+def _page(head: str, before: str, after: str = "", html_open: str = "<html>") -> str:
+    return f"{html_open}<head>{head}</head><body>{before}<div class='story'>{BODY}</div>{after}</body></html>"
+
+
+def test_the_headline_is_the_heading_the_titles_agree_on_not_the_browser_title():
+    html = _page("<title>Council approves budget - Politics - Example News</title>"
+                 "<meta property='og:site_name' content='Example News'>",
+                 "<h1><a href='/'>Example News</a></h1><h2>Politics</h2><h1>Council approves budget</h1>")
+    assert extract_html(html, "https://www.example.com/a")["title"] == "Council approves budget"
+
+
+def test_a_table_layout_page_whose_title_is_the_site_name_gives_the_heading_above_the_story():
+    html = _page("<title>Riverside Chronicle</title>",
+                 "<table><tr><td><a href='/'>Home</a> | <a href='/n'>News</a></td></tr>"
+                 "<tr><td><span class='articleTitle'>Council approves budget after long debate</span></td></tr>"
+                 "</table>")
+    assert extract_html(html)["title"] == "Council approves budget after long debate"
+
+
+def test_an_old_page_with_a_large_font_heading_and_no_title():
+    html = _page("", "<p><b><font size='4' face='Verdana'>Council approves budget after long debate</font></b></p>")
+    assert extract_html(html)["title"] == "Council approves budget after long debate"
+
+
+def test_the_sites_own_heading_before_a_colon_is_not_the_headline():
+    """The blog's name heads the page as a link home, and opens the title."""
+    html = _page("<title>Econ Notes: Council approves budget</title>",
+                 "<h1><a href='https://econnotes.example.org/'>Econ Notes</a></h1>"
+                 "<h2>Analysis of current conditions and policy</h2>"
+                 "<h3>Council approves budget</h3>")
+    assert extract_html(html, "https://econnotes.example.org/x")["title"] == "Council approves budget"
+
+
+def test_a_subhead_inside_the_story_and_a_deck_sentence_lose_to_the_headline():
+    deck = "The city council approved a budget after a long debate that ran late into the night on Tuesday."
+    html = _page("<title>Budget passes | Example</title>",
+                 f"<h1>Council approves budget</h1><h2>{deck}</h2>", "<h2>What happens next</h2>")
+    assert extract_html(html)["title"] == "Council approves budget"
+
+
+def test_a_dateline_run_into_the_heading_is_left_out():
+    html = _page("<title>Council approves budget after long debate - City News - Example</title>"
+                 "<meta property='og:title' content='Council approves budget after long debate'>",
+                 "<h1>Council approves budget after long debate City, Updated Nov 06, 2012 at 04:03pm IST</h1>")
+    assert extract_html(html)["title"] == "Council approves budget after long debate"
+
+
+def test_without_a_heading_the_browser_title_loses_its_site_part():
+    html = _page("<title>Council approves budget after long debate | Example News</title>"
+                 "<meta property='og:site_name' content='Example News'>", "")
+    assert extract_html(html)["title"] == "Council approves budget after long debate"
+
+
+def test_a_page_trafilatura_refuses_still_has_its_metadata():
+    """A page that starts mid-body (no <html>) is parsed leniently for its metadata."""
+    html = "\r\n<div id='x'><h1>Supreme Court rules against file swapping</h1>" + BODY + "</div>"
+    assert extract_html(html)["title"] == "Supreme Court rules against file swapping"
+
+
+def test_json_ld_names_the_publisher_and_the_authors_and_copyright_lines_are_dropped():
+    ld = {"@context": "https://schema.org", "@graph": [{
+        "@type": "NewsArticle", "headline": "Council approves budget",
+        "author": [{"@type": "Person", "name": "Jane Doe"}, {"@type": "Person", "name": "Marketing"},
+                   {"@type": "Organization", "name": "Example News"}],
+        "publisher": {"@type": "Organization", "name": "Example News"}}]}
+    html = _page(f"<title>x</title><script type='application/ld+json'>{json.dumps(ld)}</script>"
+                 "<meta name='author' content='By JOHN SMITH, Staff Writer'>"
+                 "<meta property='og:site_name' content='&amp;copy; MMVIII, CBS Corporation. All Rights Reserved.'>",
+                 "<h1>Council approves budget</h1>")
+    res = extract_html(html, "https://news.example.co.uk/a")
+    assert res["publisher"] == "Example News"
+    assert res["author"] == "Jane Doe; John Smith"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("&copy; MMVIII, CBS Corporation. All Rights Reserved.", None),
+    ("© 2000 Rural Press Ltd.", None),
+    ("Copyright Example Media", None),
+    ("https://example.com", None),
+    ("@guardian", "guardian"),
+    ("The Guardian", "The Guardian"),
+    ("McClatchy", "McClatchy"),
+    ("Fish &amp; Chips Weekly", "Fish & Chips Weekly"),
+])
+def test_publisher_is_an_outlet_name_never_a_copyright_line(value, expected):
+    assert clean_publisher(value) == expected
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["Marketing; Event Coordinator"], None),
+    (["Vivid Interactive; Design"], None),
+    (["The Earthtimes"], None),
+    (["By JOHN SMITH and Jane Doe"], "John Smith; Jane Doe"),
+    (["Jane Doe, Staff Writer"], "Jane Doe"),
+    (["Analysis by Chris Cillizza"], "Chris Cillizza"),
+    (["Posted by Alexandra Grigorescu on November 13, 2012"], "Alexandra Grigorescu"),
+    (["View my complete profile"], None),
+    (["Reuters"], None),
+    (["Example News"], None),
+    (["Ludwig van Beethoven"], "Ludwig van Beethoven"),
+    (["Jane Doe", "jane doe", "Jane Doe; Ann Lee"], "Jane Doe; Ann Lee"),
+])
+def test_author_holds_people_only(values, expected):
+    assert clean_authors(values, publisher="Example News", site="earthtimes.org") == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://www.theguardian.com/world/x", "theguardian.com"),
+    ("http://news.bbc.co.uk/1/hi/world/4547195.stm", "bbc.co.uk"),
+    ("https://someone.blogspot.com/2004/11/x.html", "someone.blogspot.com"),
+    ("http://192.168.1.10:8080/a", "192.168.1.10"),
+    ("HTTPS://WWW.Example.COM./x", "example.com"),
+    ("not a url", None),
+    (None, None),
+    ("http://[::1", None),
+])
+def test_site_is_the_registered_domain(url, expected):
+    assert site_of(url) == expected
+
+
+def test_entities_are_decoded_in_text_without_touching_a_bare_ampersand():
+    assert decode_entities("AT&T said &quot;yes&quot; &amp;amp; Q&A") == 'AT&T said "yes" & Q&A'
+    assert decode_entities("line one &amp;\nline two") == "line one &\nline two"
+    assert unescape("  Fish &amp;amp; Chips  ") == "Fish & Chips"
+
+
+def test_a_text_dump_keeps_the_headline_the_cleaner_dropped_above_the_article():
+    raw = ("icon bookmark icon camera icon\n31 Jul, 2025 20:21\n\nCouncil approves budget after debate (VIDEO)\n\n"
+           "The city council approved the new budget on Tuesday after a long debate.\n")
+    assert dump_headline(raw, "The city council approved the new budget on Tuesday after a long debate.") == \
+        "Council approves budget after debate (VIDEO)"
+    assert dump_headline("The council met.\nIt voted.", "The council met.\nIt voted.") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_the_cleaners_take_any_text(value):
+    """Whatever a page or a record holds, the cleaners return stripped text
+    or None and never raise; a name is 2-5 words (or a short CJK name)."""
+    pub = clean_publisher(value)
+    authors = clean_authors([value], publisher=pub, site=site_of(value))
+    for out in (pub, authors, unescape(value)):
+        assert out is None or (isinstance(out, str) and out == out.strip())
+    assert authors is None or all(2 <= len(a.split()) <= 5 or len(a) <= 6 for a in authors.split("; "))
+    assert same_text(value, value) == any(c.isalnum() for c in value)

@@ -1,0 +1,497 @@
+"""What analysts group by: a page's headline, authors, outlet, site and date.
+
+Runs in the extraction sandbox on the parse trafilatura also uses, before
+trafilatura prunes it (``read_page``), and once the article text is known
+(``headline``), because the heading that opens the article is the one right
+before its first line.
+
+- **Headline.** The page states it several times: JSON-LD ``headline``,
+  ``og:title``, ``<title>`` with the site and section around it, and a heading
+  in the body (``h1``-``h4``, ``itemprop=headline``, an element of class
+  "headline"/"title", a large ``<font>``: older table-layout pages). Each
+  heading of the body is scored on general signals: it agrees with a
+  meta title (whole, or a run of its parts split at `` | ``, `` - ``, ``: ``),
+  it is the article's first line, it comes right before the article's first
+  line, how prominent its tag is; a heading that is the site's name (the
+  logo's ``h1``) or comes after the article started (a subhead) loses. With
+  no heading that passes, the meta titles are used with the parts that name
+  the site removed.
+- **Authors.** People only: bylines from JSON-LD, ``meta name=author``,
+  ``rel=author``; "By" and dates stripped; entries that are job titles,
+  departments, the outlet or the site dropped; several joined with ``; ``.
+- **Publisher.** The outlet's name (JSON-LD ``publisher.name``,
+  ``og:site_name``, ``application-name``), never a copyright line or a URL.
+- **Site.** The registered domain of the canonical URL or URL, from the
+  public suffix list that ``publicsuffixlist`` ships (no network).
+
+Every text is HTML-entity decoded (``unescape``): sites double-encode
+(``&amp;copy;``) and JSONL records carry entities.
+"""
+from __future__ import annotations
+
+import functools
+import html as html_lib
+import ipaddress
+import re
+import unicodedata
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["read_page", "headline", "clean_authors", "clean_publisher", "site_of", "unescape", "decode_entities",
+           "same_text"]
+
+_SPACE = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[\W_]+")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Separators of a browser title: "Headline | Section | Site", "Site - Headline".
+_STRONG_SEP = re.compile(r"\s+(?:[|\-–—~·•»«/]{1,2})\s+|\s*(?:::|\|)\s*")
+_COLON_SEP = re.compile(r"\s*:\s+")
+_HEADING_TAGS = {"h1": 3, "h2": 2, "h3": 1, "h4": 0}
+_BIG_FONT = {"+2", "+3", "+4", "4", "5", "6", "7"}
+_CLASS_HEADLINE = re.compile(r"headline|(?<!sub)(?<!site)(?<!page)title|heading", re.I)
+_MAX_WORDS = 40
+_MAX_PARTS = 8  # of a browser title
+_MAX_ELEMENTS = 30_000  # of a page, looked at for headings and where the article starts
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])(?=\s|$)")
+_DATE_AROUND = re.compile(r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\s+|\s+\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}$")
+_PERMALINK = re.compile(r"\s*(?:¶|#|§|Permalink|permalink)$")
+_SENTENCE_END = tuple('.!?"\'”…。！？」')
+_BYLINE_PREFIX = re.compile(r"^(?:[\w-]+\s+){0,2}by\s*[:\-]?\s+", re.I)  # "By", "Analysis by", "Posted by"
+_PARTICLES = frozenset("de da das do dos van von der den del della di du le la bin ibn al el y e zu ter ten mac".split())
+# A copyright line: the sign, the word, a year (in Roman numerals too: "MMVIII").
+_COPYRIGHT = re.compile(r"©|\(c\)|copyright|all rights reserved|\b(?:19|20)\d\d\b|(?-i:\bM[MC][MDCLXVI]*\b)", re.I)
+# Words that make a byline entry a role, a desk or an organisation, not a person.
+_NOT_A_PERSON = frozenset("""
+editor editors editorial staff writer writers reporter reporters correspondent correspondents contributor
+contributors columnist desk team newsroom news service services agency agencies wire press media department
+dept office bureau coordinator manager director marketing design designer interactive communications
+relations spokesman spokeswoman spokesperson producer production photographer photography admin administrator
+webmaster guest anonymous unknown associated reuters afp ap upi dpa efe ansa bbc cnn inc ltd llc corp
+corporation company group network online digital magazine newspaper times post daily weekly journal herald
+tribune gazette channel tv radio publishing publisher publications foundation institute university
+committee council association society blog website site homepage
+""".split())
+
+
+def unescape(value: str | None) -> str | None:
+    """``value`` with HTML entities decoded (twice at most: ``&amp;copy;``),
+    whitespace collapsed; None for None or blank."""
+    if value is None:
+        return None
+    for _ in range(2):
+        if "&" not in value:
+            break
+        value = _ENTITY.sub(lambda m: html_lib.unescape(m.group(0)), value)
+    value = _SPACE.sub(" ", value).strip()
+    return value or None
+
+
+def decode_entities(text: str) -> str:
+    """``text`` with HTML entities (``&amp;``, ``&#8217;``) decoded, line
+    breaks and spacing kept; a bare ``&`` is left as it is."""
+    if "&" not in text or ";" not in text:
+        return text
+    for _ in range(2):
+        text = _ENTITY.sub(lambda m: html_lib.unescape(m.group(0)), text)
+    return text
+
+
+def _norm(value: str) -> str:
+    """Case, punctuation and spacing aside."""
+    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", value).casefold()).strip()
+
+
+def same_text(a: str | None, b: str | None) -> bool:
+    """Two headlines read the same, case and punctuation aside (a text of
+    punctuation alone reads as nothing)."""
+    if not a or not b:
+        return False
+    na = _norm(a)
+    return bool(na) and na == _norm(b)
+
+
+@functools.lru_cache(maxsize=1)
+def _psl():
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def site_of(url: str | None) -> str | None:
+    """Registered domain of ``url`` (``news.bbc.co.uk`` -> ``bbc.co.uk``); the
+    address itself for an IP; None when there is no host."""
+    if not url:
+        return None
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return None
+    if not host:
+        return None
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    return _psl().privatesuffix(host) or host
+
+
+def _site_words(site: str | None) -> tuple[str, str]:
+    """The name of a site, without and with its suffix (``theguardian.com`` ->
+    ``theguardian``, ``theguardiancom``)."""
+    if not site:
+        return "", ""
+    return _norm(site.split(".")[0]).replace(" ", ""), _norm(site).replace(" ", "")
+
+
+def _is_site_name(value: str, names: set[str], site_words: tuple[str, str]) -> bool:
+    """``value`` names the outlet: its publisher name, or the site's name with
+    at most a short word around it ("CNET News", "Skepchick.se")."""
+    n = _norm(value)
+    if not n:
+        return True
+    if n in names:
+        return True
+    squashed = n.replace(" ", "")
+    word, full = site_words
+    if not word:
+        return False
+    return squashed in (word, full) or (len(word) >= 4 and (
+        squashed.startswith(word) and len(squashed) - len(word) <= 6
+        or squashed.endswith(word) and len(squashed) - len(word) <= 4))
+
+
+def clean_publisher(value: str | None, site: str | None = None) -> str | None:
+    """The outlet's name, or None for a copyright line, a URL or a blank."""
+    value = unescape(value)
+    if not value:
+        return None
+    value = value.lstrip("@").strip()
+    if not value or _COPYRIGHT.search(value) or "://" in value or len(value) > 80 or len(value.split()) > 8:
+        return None
+    return value
+
+
+def _person(entry: str, outlets: set[str], site_words: tuple[str, str]) -> str | None:
+    entry = _BYLINE_PREFIX.sub("", entry.strip(" ,.;:-|/\u00a0")).strip(" ,.;:-|/")
+    entry = re.split(r"\s+(?:on|at|published|updated|posted)\s+\w+\s+\d|\s+\d{1,2}[/.]\d{1,2}[/.]\d|\s+\|\s+", entry,
+                     maxsplit=1, flags=re.I)[0].strip(" ,.;:-|")
+    if not entry or len(entry) > 60 or "@" in entry or "://" in entry or re.search(r"\d", entry):
+        return None
+    words = entry.split()
+    if not 2 <= len(words) <= 5 and not (len(words) == 1 and _is_cjk_name(entry)):
+        return None
+    if words[0].lower() in ("the", "a", "an") or any(_norm(w) in _NOT_A_PERSON for w in words):
+        return None
+    if any(w[:1].islower() and w not in _PARTICLES for w in words):  # a name's words are capitalised
+        return None
+    if _is_site_name(entry, outlets, site_words):
+        return None
+    if all(w.isupper() for w in words if w.isalpha()) and len(entry) > 3:  # "JOHN SMITH" bylines: title-case them
+        entry = entry.title()
+    return entry
+
+
+def _is_cjk_name(value: str) -> bool:
+    return 2 <= len(value) <= 6 and all("\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in value)
+
+
+def clean_authors(values, publisher: str | None = None, site: str | None = None) -> str | None:
+    """People named in ``values`` (strings, each possibly several names),
+    ``; ``-joined in order, each once; None when no entry is a person."""
+    outlets = {_norm(p) for p in (publisher,) if p}
+    site_words = _site_words(site)
+    people: list[str] = []
+    for value in values:
+        value = unescape(value)
+        if not value:
+            continue
+        for entry in re.split(r"\s*(?:;|\||,|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|/|\n)\s*", value):
+            person = _person(entry, outlets, site_words)
+            if person and all(_norm(person) != _norm(p) for p in people):
+                people.append(person)
+    return "; ".join(people[:10]) or None
+
+
+# -- the page ---------------------------------------------------------------
+
+def _text_of(el, limit: int = 400) -> str | None:
+    """Text of an element, a space where a child element (``<br>``, a block)
+    begins; None once it passes ``limit`` characters (a heading is short, and
+    an element wrapping the page costs no more than that to rule out)."""
+    pieces, size = [], 0
+    for piece in el.itertext():
+        size += len(piece)
+        if size > 4 * limit:
+            return None
+        pieces.append(piece)
+    text = _SPACE.sub(" ", " ".join(pieces)).strip()
+    if len(text) > limit:
+        return None
+    text = _DATE_AROUND.sub("", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
+    return _PERMALINK.sub("", text).strip()
+
+
+def _headings(tree) -> tuple[list[dict], list[tuple[int, str]]]:
+    """Heading candidates of the body in document order, and the page's text
+    fragments with their order (to find where the article starts)."""
+    heads: list[dict] = []
+    fragments: list[tuple[int, str]] = []
+    skip = {"script", "style", "noscript", "template", "head", "title", "option", "select"}
+    for i, el in enumerate(tree.iter()):
+        if i >= _MAX_ELEMENTS:  # the headline is well before this on any page; a hostile one stops here
+            break
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in skip:
+            continue
+        if el.text and not el.text.isspace():
+            fragments.append((i, el.text))
+        if el.tail and not el.tail.isspace():
+            fragments.append((i, el.tail))
+        rank = _HEADING_TAGS.get(tag)
+        attrs = el.attrib
+        if attrs.get("itemprop") == "headline":
+            rank = 3
+        elif rank is None and tag == "font" and attrs.get("size", "").strip() in _BIG_FONT:
+            rank = 1
+        elif rank is None and tag in ("div", "span", "td", "p", "a", "strong", "b", "header") and _CLASS_HEADLINE.search(
+                f"{attrs.get('class', '')} {attrs.get('id', '')}"):
+            rank = 2
+        if rank is None:
+            continue
+        text = _text_of(el)
+        if not text or len(text.split()) > _MAX_WORDS:
+            continue
+        logo = False
+        for anc in el.iterancestors("a"):
+            href = (anc.get("href") or "").strip()
+            logo = href in ("/", "./", "index.html") or re.fullmatch(r"https?://[^/]+/?", href) is not None
+            break
+        for a in el.iter("a"):
+            href = (a.get("href") or "").strip()
+            if href in ("/", "./") or re.fullmatch(r"https?://[^/]+/?", href):
+                logo = True
+        heads.append({"order": i, "text": text, "rank": rank, "logo": logo})
+        if len(heads) >= 200:
+            break
+    return heads, fragments
+
+
+def _json_ld(tree) -> dict[str, list[str]]:
+    """headline, author and publisher names of the page's JSON-LD (any depth,
+    @graph included); a script that does not parse is skipped."""
+    import json
+
+    found: dict[str, list[str]] = {"headline": [], "author": [], "publisher": []}
+
+    def names(v) -> list[str]:
+        if isinstance(v, str):
+            return [v]
+        if isinstance(v, dict):
+            n = v.get("name")
+            return [n] if isinstance(n, str) else []
+        if isinstance(v, list):
+            return [x for item in v[:20] for x in names(item)]
+        return []
+
+    def walk(node, depth=0):
+        if depth > 6:
+            return
+        if isinstance(node, list):
+            for item in node[:50]:
+                walk(item, depth + 1)
+        elif isinstance(node, dict):
+            kind = node.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            article = any(isinstance(k, str) and ("Article" in k or k in ("BlogPosting", "Report", "WebPage"))
+                          for k in kinds)
+            if article:
+                if isinstance(node.get("headline"), str):
+                    found["headline"].append(node["headline"])
+                found["author"].extend(names(node.get("author")))
+                found["publisher"].extend(names(node.get("publisher")))
+            for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement"):
+                if key in node:
+                    walk(node[key], depth + 1)
+
+    for script in tree.xpath("//script[@type='application/ld+json']")[:10]:
+        body = (script.text or "").strip()
+        if not body or len(body) > 500_000:
+            continue
+        try:
+            walk(json.loads(body))
+        except ValueError:
+            continue
+    return found
+
+
+def _attr(tree, xpath: str) -> str | None:
+    for v in tree.xpath(xpath):
+        v = unescape(v if isinstance(v, str) else v.text_content())
+        if v:
+            return v[:2000]
+    return None
+
+
+def read_page(tree, url: str | None) -> dict[str, Any]:
+    """What the page states of itself, read before extraction prunes the tree.
+
+    Returns the article columns that need no article text (``author``,
+    ``publisher``, ``description``, ``published``, ``page_url``,
+    ``canonical``) and ``_headline``, the evidence ``headline()`` weighs.
+    """
+    from htmldate import find_date
+    from trafilatura.metadata import examine_meta, extract_url
+
+    meta = examine_meta(tree)
+    ld = _json_ld(tree)
+    canonical = _attr(tree, "//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href") or _attr(
+        tree, "//meta[@property='og:url']/@content")
+    page_url = meta.url or extract_url(tree, url)
+    site = site_of(canonical if canonical and "://" in canonical else page_url or url)
+    publisher = None
+    for cand in (*ld["publisher"], meta.sitename, _attr(tree, "//meta[@name='application-name']/@content")):
+        publisher = clean_publisher(cand, site)
+        if publisher:
+            break
+    bylines = [*ld["author"], meta.author or "",
+               *(a for a in tree.xpath("//a[@rel='author']/text()")[:5] if isinstance(a, str))]
+    try:
+        date = find_date(tree, url=page_url or url, extensive_search=False, original_date=True)
+    except Exception:  # htmldate on hostile markup; a missing date is not a failure
+        date = None
+    heads, fragments = _headings(tree)
+    titles = [t for t in (*(unescape(h) for h in ld["headline"][:1]),
+                          _attr(tree, "//meta[@property='og:title']/@content"),
+                          _attr(tree, "//meta[@name='twitter:title']/@content"),
+                          _attr(tree, "//head/title"),
+                          _attr(tree, "//title")) if t]
+    return {
+        "author": clean_authors(bylines, publisher, site),
+        "publisher": publisher,
+        "description": unescape(meta.description),
+        "published": date,
+        "page_url": page_url,
+        "canonical": canonical,
+        "_headline": {"titles": titles, "heads": heads, "fragments": fragments,
+                      "names": sorted({_norm(n) for n in (publisher, meta.sitename) if n}), "site": site},
+    }
+
+
+def _runs(title: str, colons: bool = True) -> list[str]:
+    """A browser title and every run of its parts: "A: B | C" -> A: B, A, B, C, B | C..."""
+    parts, seps = [], []
+    pos = 0
+    for m in _STRONG_SEP.finditer(title):
+        parts.append(title[pos:m.start()])
+        seps.append(m.group(0))
+        pos = m.end()
+    parts.append(title[pos:])
+    parts, seps = parts[:_MAX_PARTS], seps[:_MAX_PARTS - 1]  # runs grow as the square of the parts
+    out = {title}
+    spans = []
+    for i in range(len(parts)):
+        for j in range(i, len(parts)):
+            spans.append("".join(p + (seps[k] if k < j else "") for k, p in enumerate(parts[i:j + 1], start=i)))
+    for span in spans:
+        out.add(span)
+        pieces = _COLON_SEP.split(span)
+        if colons and len(pieces) == 2:
+            out.update(pieces)
+    return [s.strip() for s in out if s.strip()]
+
+
+def _article_start(fragments: list[tuple[int, str]], text: str) -> tuple[int | None, list[str]]:
+    """Document order of the article's first sentence in the page (the
+    first line of 8+ words that ends a sentence: menus and taglines an
+    extractor kept do not count), and the article's first lines (normalised)."""
+    raw = [line.strip() for line in text.split("\n")[:12] if line.strip()]
+    lines = [_norm(line) for line in raw[:3]]
+    probes = [_norm(line)[:40] for line in raw
+              if len(line.split()) >= 25 or len(line.split()) >= 8 and line.endswith(_SENTENCE_END)][:2]
+    if not probes:
+        return None, lines
+    for order, frag in fragments:
+        n = _norm(frag)
+        if len(n) < 12:
+            continue
+        for probe in probes:
+            if probe.startswith(n[:40]) or n.startswith(probe):
+                return order, lines
+    return None, lines
+
+
+def _strip_site(title: str, names: set[str], site_words: tuple[str, str]) -> str:
+    """The headline part of a browser title: the parts that name the site
+    (or "Site: Headline") removed, then the longest part left."""
+    parts = [p.strip() for p in _STRONG_SEP.split(title) if p and p.strip()]
+    kept = [p for p in parts if not _is_site_name(p, names, site_words)] or parts
+    if len(kept) > 1:
+        kept = [max(kept, key=lambda p: len(p.split()))]
+    best = kept[0]
+    pieces = _COLON_SEP.split(best, maxsplit=1)
+    if len(pieces) == 2 and _is_site_name(pieces[0], names, site_words):
+        best = pieces[1]
+    return best
+
+
+def headline(evidence: dict | None, text: str) -> str | None:
+    """The article's headline, weighed from ``read_page``'s evidence and the
+    article ``text`` (see the module docstring)."""
+    if not evidence:
+        return None
+    titles, heads = evidence["titles"], evidence["heads"]
+    names, site_words = set(evidence["names"]), _site_words(evidence["site"])
+    full = {_norm(t) for t in titles}
+    runs = {_norm(r) for t in titles for r in _runs(t)} - {""}
+    title_text = " ".join(full)
+    start, first_lines = _article_start(evidence["fragments"], text)
+    before = [h for h in heads if start is not None and h["order"] <= start]
+    nearest = before[-1]["order"] if before else None
+    best, best_score = None, 2.0 if titles else 1.0  # with no title to agree with, the page's heading is all
+    originals = {_norm(r): r for t in titles for r in _runs(t, colons=False) if len(_norm(r).split()) >= 4}
+    for h in heads:
+        n = _norm(h["text"])
+        if not n or h["logo"] or _is_site_name(h["text"], names, site_words):
+            continue
+        for f, original in originals.items() if n not in runs else ():
+            if f == n or f not in n:
+                continue
+            kicker, dateline = n.split(f, 1)
+            if (not dateline and len(kicker.split()) <= 3  # a kicker ahead of the headline: "Sidelines Madden ..."
+                    or not kicker and len(dateline.split()) <= 12 and re.search(r"\d", dateline)):  # a dateline after
+                h, n = {**h, "text": original}, f
+                break
+        words = len(n.split())
+        score = h["rank"] * 0.5
+        if n in full:
+            score += 6.5
+        elif n in runs:
+            score += 5.5 if any(f.startswith(n) for f in full) else 5  # the part a title opens with, first
+        elif words >= 3 and n in title_text:
+            score += 1
+        if first_lines and n == first_lines[0]:
+            score += 1.5
+        elif n in first_lines or words >= 3 and any(line.startswith(n + " ") for line in first_lines):
+            score += 1
+        if start is not None:
+            if h["order"] > start and n not in first_lines:
+                score -= 2  # a subhead, a caption, a box beside the article
+            elif start - h["order"] <= 60:
+                score += 1.25 if h["order"] == nearest else 1
+            elif start - h["order"] > 100:
+                score -= 1  # the masthead, far above the article
+        score += 0.1 * min(words, 10)  # a headline is longer than a site's or a section's name
+        if words == 1:
+            score -= 1
+        if words >= 12 and h["text"].endswith("."):
+            score -= 2  # a sentence: the deck or the lead, not the headline
+        if score > best_score:
+            best, best_score = h["text"], score
+    if best:
+        return best
+    for t in titles:
+        cleaned = _strip_site(t, names, site_words)
+        if cleaned:
+            return cleaned
+    return None
