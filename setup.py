@@ -31,6 +31,7 @@ INSTALL_REQUIRES = [
     "rensa>=0.5,<0.6",  # MinHash signatures are stored in index/: a new hashing scheme would not match them
     "wordfreq>=3.1,<4",
     "publicsuffixlist>=1.0,<2",  # the site column: the public suffix list ships with it, no download
+    "plotly>=6,<8",  # newsbeam report --html: plotly.js is embedded in the page, which works offline
 ]
 
 setup(
