@@ -85,7 +85,21 @@ def test_json_ld_names_the_publisher_and_the_authors_and_copyright_lines_are_dro
                  "<h1>Council approves budget</h1>")
     res = extract_html(html, "https://news.example.co.uk/a")
     assert res["publisher"] == "Example News"
-    assert res["author"] == "Jane Doe; John Smith"
+    assert res["author"] == "Jane Doe"  # JSON-LD names her; the meta tag is a less reliable source
+    html = _page("<title>x</title><meta name='author' content='By JOHN SMITH, Staff Writer'>",
+                 "<h1>Council approves budget</h1>")
+    assert extract_html(html)["author"] == "John Smith"
+
+
+def test_a_byline_under_the_headline_names_the_author_and_a_sidebars_bylines_do_not():
+    html = _page("<title>Council approves budget</title>",
+                 "<h1>Council approves budget</h1><p class='meta'>by <a href='/u/bj'>Bill Jones</a> on Monday, "
+                 "March 4, 2024</p>")
+    assert extract_html(html)["author"] == "Bill Jones"
+    html = _page("<title>Council approves budget</title>",
+                 "<h1>Council approves budget</h1><span class='byline'>By Ann Lee | Staff</span>",
+                 "<aside><span class='byline'>By Max Other</span><span class='byline'>By Tim Else</span></aside>")
+    assert extract_html(html)["author"] == "Ann Lee"
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -115,6 +129,10 @@ def test_publisher_is_an_outlet_name_never_a_copyright_line(value, expected):
     (["Example News"], None),
     (["Ludwig van Beethoven"], "Ludwig van Beethoven"),
     (["Jane Doe", "jane doe", "Jane Doe; Ann Lee"], "Jane Doe; Ann Lee"),
+    (["Mike Fahey View Profile Email Facebook Twitter RSS"], "Mike Fahey"),
+    (["Kevin Johnson and Kevin McCoy USA TODAY Published 7:07 PM EST Nov 19, 2019"], "Kevin Johnson; Kevin McCoy"),
+    (["Justin Shaffer on Wednesday, November 16, 2011 at 9:41am"], "Justin Shaffer"),
+    (["Jamie O. McDonald (Diary)"], "Jamie O. McDonald"),
 ])
 def test_author_holds_people_only(values, expected):
     assert clean_authors(values, publisher="Example News", site="earthtimes.org") == expected

@@ -316,6 +316,9 @@ def extract_html(html: str, url: str | None = None) -> dict[str, Any]:
 
     extractor, text = choose_text(readability, trafilatura_text, lambda: trafilatura_text(favor_precision=True),
                                   link_density)
-    meta["title"] = _page_meta.headline(meta.pop("_headline", None), text)
+    evidence = meta.pop("_headline", None)
+    meta["title"] = _page_meta.headline(evidence, text)
+    if not meta.get("author"):
+        meta["author"] = _page_meta.byline(evidence, meta["title"])
     return {"text": text, "extractor": extractor if text else "none", "translation_proxy": translation_proxy(html),
             **meta}

@@ -37,7 +37,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["read_page", "headline", "clean_authors", "clean_publisher", "site_of", "unescape", "decode_entities",
+__all__ = ["read_page", "headline", "byline", "clean_authors", "clean_publisher", "site_of", "unescape", "decode_entities",
            "same_text"]
 
 _SPACE = re.compile(r"\s+")
@@ -57,6 +57,16 @@ _DATE_AROUND = re.compile(r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\s+|\s+\d{1,4}[/.-]\
 _PERMALINK = re.compile(r"\s*(?:¶|#|§|Permalink|permalink)$")
 _SENTENCE_END = tuple('.!?"\'”…。！？」')
 _BYLINE_PREFIX = re.compile(r"^(?:[\w-]+\s+){0,2}by\s*[:\-]?\s+", re.I)  # "By", "Analysis by", "Posted by"
+# Where a byline's name ends: a date, "Published ...", profile links ("View Profile", "Email").
+_BYLINE_TAIL = re.compile(r"\s+(?:on|at)\s+(?:[A-Za-z]+\.?,?\s+){0,3}\d|\s+on\s+(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|"
+                          r"may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\s+\d{1,2}[/.]\d{1,2}[/.]\d|\s+\|\s+|\s+(?:published|updated|posted|"
+                          r"last updated|view profile|view all|email|follow|twitter|facebook|rss|more by|read more)\b",
+                          re.I)
+# A byline in the page's text: "By Jane Doe", "Posted by", "Written by", and the same in other languages.
+_BYLINE_LINE = re.compile(r"^\s*(?:(?:posted|written|reported|words|text|story)\s+)?(?:by|von|par|por|di|door|av)\s*:?\s+"
+                          r"(?P<rest>\S.{2,100})$", re.I | re.S)
+_BYLINE_WORD = re.compile(r"^\s*(?:(?:posted|written|reported)\s+)?(?:by|von|par|por|di|door|av)\s*:?\s*$", re.I)
+_PARENS = re.compile(r"\s*\([^)]*(?:\)|$)")  # "Jason Hart (Diary)", "Martin Untersinger (avec Damien"
 _PARTICLES = frozenset("de da das do dos van von der den del della di du le la bin ibn al el y e zu ter ten mac".split())
 # A copyright line: the sign, the word, a year (in Roman numerals too: "MMVIII").
 _COPYRIGHT = re.compile(r"©|\(c\)|copyright|all rights reserved|\b(?:19|20)\d\d\b|(?-i:\bM[MC][MDCLXVI]*\b)", re.I)
@@ -173,12 +183,16 @@ def clean_publisher(value: str | None, site: str | None = None) -> str | None:
 
 
 def _person(entry: str, outlets: set[str], site_words: tuple[str, str]) -> str | None:
-    entry = _BYLINE_PREFIX.sub("", entry.strip(" ,.;:-|/\u00a0")).strip(" ,.;:-|/")
-    entry = re.split(r"\s+(?:on|at|published|updated|posted)\s+\w+\s+\d|\s+\d{1,2}[/.]\d{1,2}[/.]\d|\s+\|\s+", entry,
-                     maxsplit=1, flags=re.I)[0].strip(" ,.;:-|")
+    entry = _PARENS.sub("", _BYLINE_PREFIX.sub("", entry.strip(" ,.;:-|/\u00a0"))).strip(" ,.;:-|/")
+    entry = _BYLINE_TAIL.split(entry, maxsplit=1)[0].strip(" ,.;:-|")
     if not entry or len(entry) > 60 or "@" in entry or "://" in entry or re.search(r"\d", entry):
         return None
     words = entry.split()
+    for i in range(1, len(words)):  # "Kevin McCoy USA TODAY": the outlet in capitals after the name
+        if len(words[i]) >= 2 and words[i].isalpha() and words[i].isupper() and not words[0].isupper():
+            words = words[:i]
+            entry = " ".join(words)
+            break
     if not 2 <= len(words) <= 5 and not (len(words) == 1 and _is_cjk_name(entry)):
         return None
     if words[0].lower() in ("the", "a", "an") or any(_norm(w) in _NOT_A_PERSON for w in words):
@@ -325,6 +339,41 @@ def _json_ld(tree) -> dict[str, list[str]]:
     return found
 
 
+_BYLINE_XPATH = ("//*[@itemprop='author']", "//*[contains(concat(' ', normalize-space(@class), ' '), ' byline ')"
+                 " or contains(@class, 'byline') or contains(@class, 'author-name') or @rel='author']")
+
+
+def _bylines(tree, ld: dict, meta_author: str | None):
+    """Where a page names its authors, most reliable first: JSON-LD, the
+    author meta tags, ``itemprop=author``, then the visible byline (an
+    element of class "byline" or "author-name", ``rel=author``)."""
+    yield ld["author"]
+    yield [meta_author] if meta_author else []
+    for xpath in _BYLINE_XPATH:  # one element at a time: a sidebar's bylines name other articles' authors
+        for el in tree.xpath(xpath)[:5]:
+            name = el.get("content") or _text_of(el, limit=120)
+            if name:
+                yield [name]
+
+
+def byline(evidence: dict | None, title: str | None) -> str | None:
+    """The people a "By Jane Doe" line right under the headline names (a
+    page with no author markup), or None."""
+    if not evidence or not title:
+        return None
+    order = next((h["order"] for h in evidence["heads"] if h["text"] == title), None)
+    if order is None:
+        return None
+    after = [text for o, text in evidence["fragments"] if order < o <= order + 60][:15]
+    for i, text in enumerate(after):
+        if _BYLINE_WORD.match(text) and i + 1 < len(after):  # "by <a>Jane Doe</a>"
+            text = f"by {after[i + 1]}"
+        m = _BYLINE_LINE.match(text)
+        if m:
+            return clean_authors([m.group("rest")], None, evidence["site"])
+    return None
+
+
 def _attr(tree, xpath: str) -> str | None:
     for v in tree.xpath(xpath):
         v = unescape(v if isinstance(v, str) else v.text_content())
@@ -354,8 +403,11 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
         publisher = clean_publisher(cand, site)
         if publisher:
             break
-    bylines = [*ld["author"], meta.author or "",
-               *(a for a in tree.xpath("//a[@rel='author']/text()")[:5] if isinstance(a, str))]
+    author = None
+    for source in _bylines(tree, ld, meta.author):  # the first source that names a person
+        author = clean_authors(source, publisher, site)
+        if author:
+            break
     try:
         date = find_date(tree, url=page_url or url, extensive_search=False, original_date=True)
     except Exception:  # htmldate on hostile markup; a missing date is not a failure
@@ -367,7 +419,7 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
                           _attr(tree, "//head/title"),
                           _attr(tree, "//title")) if t]
     return {
-        "author": clean_authors(bylines, publisher, site),
+        "author": author,
         "publisher": publisher,
         "description": unescape(meta.description),
         "published": date,
