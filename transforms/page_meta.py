@@ -79,8 +79,11 @@ relations spokesman spokeswoman spokesperson producer production photographer ph
 webmaster guest anonymous unknown associated reuters afp ap upi dpa efe ansa bbc cnn inc ltd llc corp
 corporation company group network online digital magazine newspaper times post daily weekly journal herald
 tribune gazette channel tv radio publishing publisher publications foundation institute university
-committee council association society blog website site homepage
+committee council association society blog website site homepage chief senior head lead president executive
+officer analyst strategist specialist consultant intern host anchor presenter critic reviewer assistant associate
+deputy managing chairman ceo cfo founder sports business politics opinion entertainment lifestyle weather
 """.split())
+_HONORIFIC = re.compile(r"^(?:dr|prof|professor|mr|mrs|ms|mx|sir|dame|rev|hon)\.?\s+", re.I)
 
 
 def unescape(value: str | None) -> str | None:
@@ -185,6 +188,7 @@ def clean_publisher(value: str | None, site: str | None = None) -> str | None:
 def _person(entry: str, outlets: set[str], site_words: tuple[str, str]) -> str | None:
     entry = _PARENS.sub("", _BYLINE_PREFIX.sub("", entry.strip(" ,.;:-|/\u00a0"))).strip(" ,.;:-|/")
     entry = _BYLINE_TAIL.split(entry, maxsplit=1)[0].strip(" ,.;:-|")
+    entry = _HONORIFIC.sub("", entry)
     if not entry or len(entry) > 60 or "@" in entry or "://" in entry or re.search(r"\d", entry):
         return None
     words = entry.split()
