@@ -180,3 +180,21 @@ def test_the_cleaners_take_any_text(value):
         assert out is None or (isinstance(out, str) and out == out.strip())
     assert authors is None or all(2 <= len(a.split()) <= 5 or len(a) <= 6 for a in authors.split("; "))
     assert same_text(value, value) == any(c.isalnum() for c in unicodedata.normalize("NFKC", value))
+
+
+def test_hostile_titles_and_headings_cost_bounded_time():
+    """A browser title of thousands of parts, thousands of headings and a
+    heading wrapping the page: the metadata step stays inside the sandbox's
+    time limit (runs of a title grow as the square of its parts)."""
+    from transforms.sandbox import Sandbox
+
+    title = " | ".join(f"part {i}" for i in range(5000))
+    heads = "".join(f"<h2 class='title'>Heading number {i}</h2>" for i in range(5000))
+    html = _page(f"<title>{title}</title><meta property='og:title' content='{title[:1900]}'>",
+                 f"<div class='headline'>{heads}</div>")
+    sb = Sandbox(timeout=20, memory_mb=2048)
+    try:
+        res = sb.extract(html, None)
+    finally:
+        sb.close()
+    assert "city council approved the new budget" in res["text"] and res["title"]
