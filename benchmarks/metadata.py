@@ -142,7 +142,8 @@ def main(argv=None) -> int:
             per[key][2] += same_text(r["trafilatura_title"], g["headline"])
         if not ok:
             misses.append((g["set"], g["id"], g["headline"], r["title"]))
-    for key in [*sorted(k for k in per if k not in ("all", "tuning", "check")), "all", "tuning", "check"]:
+    splits = ("tuning", "check", "check2")
+    for key in [*sorted(k for k in per if k != "all" and k not in splits), "all", *splits]:
         n, a, b = per[key]
         print(f"  {'headlines.jsonl ' + key:34s} {n:5d} {a / n:9.1%} {b / n:12.1%}")
     titled = [r for r in rows if r["set"] == "readability" and r["gold_title"]]
