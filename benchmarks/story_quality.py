@@ -1,11 +1,19 @@
 """Story grouping quality through `newsbeam run`.
 
-Runs ../shared/data/dedup/stories_dev.jsonl (ECB+ news, several stories per
-topic) as JSON lines input and scores ``story_id`` against the gold
-``story_id``: pairwise precision/recall/F1 and B-cubed. ``--split`` runs the
-set in two halves into one output.
+Runs each set as JSON lines input and scores ``story_id`` against the gold
+``story_id``: pairwise precision/recall/F1 and B-cubed.
 
-Usage: python benchmarks/story_quality.py [--split] [--threshold F]
+- ../shared/data/dedup/stories_dev.jsonl: ECB+ news, several stories per
+  topic, English; then each half of its topics on its own (by a hash of
+  the topic id), and the worst half.
+- ../shared/data/dedup/crosslingual_dev.jsonl: WMT news, one story told in
+  2-6 of 11 languages; then each half of its stories (by a hash of the
+  story id), and the worst half.
+
+``--split`` runs a set in two halves into one output (an incremental run);
+``--data FILE`` runs one set only.
+
+Usage: python benchmarks/story_quality.py [--data FILE] [--split] [--threshold F]
 """
 from __future__ import annotations
 
@@ -31,8 +39,16 @@ def bcubed(gold: dict, pred: dict):
     return prec, rec, 2 * prec * rec / (prec + rec)
 
 
-def evaluate(data: str, split: bool = False, extra=()) -> dict:
-    rows = [json.loads(line) for line in open(data, encoding="utf-8")]
+def _half(row) -> int:
+    """Which half of a set a row falls in: by topic where the set has topics, else by story."""
+    import xxhash
+
+    key = row.get("topic_id") if row.get("topic_id") is not None else row["story_id"]
+    return xxhash.xxh32_intdigest(str(key).encode()) % 2
+
+
+def evaluate(data: str, split: bool = False, extra=(), rows=None) -> dict:
+    rows = rows if rows is not None else [json.loads(line) for line in open(data, encoding="utf-8")]
     got, by_source = _run_jsonl(rows, 2 if split else 1, extra)
     gold = {s: by_source[s]["story_id"] for s in got}
     pred = {s: got[s]["story_id"] for s in got}
@@ -44,18 +60,33 @@ def evaluate(data: str, split: bool = False, extra=()) -> dict:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=os.path.join(DATA_DIR, "dedup", "stories_dev.jsonl"))
+    ap.add_argument("--data", default=None)
     ap.add_argument("--split", action="store_true")
     ap.add_argument("--threshold", type=float, default=None)
     args = ap.parse_args(argv)
-    if not os.path.exists(args.data):
-        print(f"skip: {args.data} not found")
-        return 0
+    sets = [args.data] if args.data else [os.path.join(DATA_DIR, "dedup", n)
+                                           for n in ("stories_dev.jsonl", "crosslingual_dev.jsonl")]
     extra = ["--story-threshold", str(args.threshold)] if args.threshold is not None else []
-    m = evaluate(args.data, args.split, extra)
-    print(f"{m['articles']} articles, {m['stories']} stories found, {m['gold_stories']} gold")
-    print(f"pairwise precision {m['precision']:.4f} recall {m['recall']:.4f} F1 {m['f1']:.4f}")
-    print(f"B-cubed  precision {m['bcubed_precision']:.4f} recall {m['bcubed_recall']:.4f} F1 {m['bcubed_f1']:.4f}")
+    for data in sets:
+        if not os.path.exists(data):
+            print(f"skip: {data} not found")
+            continue
+        rows = [json.loads(line) for line in open(data, encoding="utf-8")]
+        print(f"== {os.path.basename(data)}")
+        results = {"all": evaluate(data, args.split, extra, rows)}
+        if not args.data:
+            for h in (0, 1):
+                results[f"half {h}"] = evaluate(data, args.split, extra, [r for r in rows if _half(r) == h])
+        print(f"  {'':7s} {'articles':>8s} {'stories':>7s} {'gold':>5s}  {'P':>6s} {'R':>6s} {'F1':>6s}"
+              f"  {'B3 P':>6s} {'B3 R':>6s} {'B3 F1':>6s}")
+        for name, m in results.items():
+            print(f"  {name:7s} {m['articles']:8d} {m['stories']:7d} {m['gold_stories']:5d}  {m['precision']:6.3f} "
+                  f"{m['recall']:6.3f} {m['f1']:6.3f}  {m['bcubed_precision']:6.3f} {m['bcubed_recall']:6.3f} "
+                  f"{m['bcubed_f1']:6.3f}")
+        halves = {k: v for k, v in results.items() if k != "all"}
+        if halves:
+            worst = min(halves, key=lambda k: halves[k]["f1"])
+            print(f"  worst half: {worst} (pairwise F1 {halves[worst]['f1']:.3f})")
     return 0
 
 

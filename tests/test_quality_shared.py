@@ -151,3 +151,16 @@ def test_stories_through_newsbeam_run():
 
     m = evaluate(STORIES)
     assert m["f1"] >= 0.855 and m["bcubed_f1"] >= 0.88, m
+
+
+CROSSLINGUAL = os.path.join(SHARED, "data", "dedup", "crosslingual_dev.jsonl")
+
+
+@pytest.mark.skipif(not os.path.exists(CROSSLINGUAL), reason="../shared/data is not here")
+def test_stories_across_languages_through_newsbeam_run():
+    """Anchors link one event across languages (words alone: pairwise F1 0.30),
+    and a link across languages stays precise."""
+    from benchmarks.story_quality import evaluate
+
+    m = evaluate(CROSSLINGUAL)
+    assert m["f1"] >= 0.64 and m["precision"] >= 0.82 and m["bcubed_f1"] >= 0.82, m

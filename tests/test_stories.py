@@ -5,7 +5,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from conftest import beam_test_pipeline
 from test_dedup import BASE, SAME_STORY
-from transforms.stories import StoryGroups, cosine, term_vector
+from transforms.stories import StoryGroups, compact_cosine, cosine, term_vector
 
 OTHER = ("A magnitude 6.1 earthquake struck off the coast of Chile early on Sunday, the national seismology "
          "centre said, shaking buildings in Valparaiso and Santiago. There were no immediate reports of damage "
@@ -81,7 +81,7 @@ def test_a_component_is_judged_on_every_pair_not_only_the_pairs_its_buckets_foun
     from transforms import stories
     from transforms.stories import _all_links, compact
 
-    vec = {k: compact(term_vector(t)) for k, t in (("a", BASE), ("b", SAME_STORY), ("c", OTHER))}
+    vec = {k: (compact(term_vector(t)), compact([]), "en") for k, t in (("a", BASE), ("b", SAME_STORY), ("c", OTHER))}
     members = [{"doc_id": k, "old": False, "vec": v} for k, v in vec.items()]
     found = [("a", "c", 0.2), ("b", "c", 1.0)]  # a-b was never a candidate; b-c is a must-link
     links = {(a, b): w for a, b, w in _all_links(members, found)}
@@ -91,3 +91,50 @@ def test_a_component_is_judged_on_every_pair_not_only_the_pairs_its_buckets_foun
         assert _all_links(members, found) == found  # too many pairs: the found links alone
     finally:
         stories.MAX_PAIRS = old_max
+
+
+# One event told in English and in Czech (numbers and names survive translation), and a
+# neighbouring event of the same topic in Czech that shares the place but not the facts.
+EVENT_EN = ("The city of Virginia Beach removed a 115-year-old Confederate monument on Saturday, less than two days "
+            "after the city council voted unanimously to take it down. Workers took down the 8.2-metre statue in "
+            "front of the old Princess Anne courthouse, where slaves were once auctioned, Mayor Bobby Dyer said.")
+EVENT_CS = ("Město Virginia Beach nechalo v sobotu odstranit 115 let starý památník Konfederace, necelé dva dny poté, "
+            "co pro to hlasovala městská rada. Dělníci strhli 8,2 metru vysoký monument před starou budovou soudu "
+            "Princess Anne, kde se kdysi dražili otroci, uvedl starosta Bobby Dyer.")
+NEIGHBOUR_CS = ("Ve Virginia Beach se v neděli konal festival jídla. Na pláži se sešlo 40 000 návštěvníků a 300 "
+                "stánků nabízelo mořské plody, uvedli pořadatelé z Ocean Breeze Park. Festival trval tři dny.")
+
+
+def test_anchors_are_numbers_and_names_that_survive_translation():
+    from transforms.stories import anchors
+
+    a = dict(anchors("Bakanov met Duffy in Houston. The 8,2 m statue cost 1.200 dollars in 2024; 3 people came."))
+    b = dict(anchors("Бакановым встретился. Встреча с Бакановым в Хьюстоне: памятник 8.2 м стоил 1 200 долларов."))
+    assert "#82" in a and "#82" in b and "#1200" in a and "#1200" in b
+    assert "#2024" not in a and "#3" not in a  # years and one-digit numbers say little
+    assert "duffy" in a and "housto" in a and "bakano" not in a  # the first word of a sentence may be any word
+    assert "bakano" in b  # Cyrillic transliterated, cut to 6 letters: Бакановым -> bakano
+
+
+def test_across_languages_articles_link_on_anchors_with_a_stricter_bar():
+    from transforms.stories import CROSS_LINK, anchors, compact, similarity
+
+    def payload(text, lang):
+        return compact(term_vector(text, None, lang)), compact(anchors(text)), lang
+
+    en, cs, neighbour = payload(EVENT_EN, "en"), payload(EVENT_CS, "cs"), payload(NEIGHBOUR_CS, "cs")
+    assert similarity(en, cs) >= CROSS_LINK
+    assert similarity(en, neighbour) == 0.0  # the place alone is not the event
+    older = (en[0], compact([]), None)  # a record of an older index: no language, no anchors
+    assert similarity(older, en) == compact_cosine(en[0], en[0])
+
+
+def test_one_event_in_two_languages_is_one_story():
+    from transforms.stories import anchors
+
+    recs = [{"doc_id": d, "dup_cluster_id": d, "terms": term_vector(t, None, lang), "anchors": anchors(t),
+             "language": lang} for d, t, lang in (("a-en", EVENT_EN, "en"), ("b-cs", EVENT_CS, "cs"),
+                                                   ("c-cs", NEIGHBOUR_CS, "cs"))]
+    with beam_test_pipeline() as p:
+        got = (p | "New" >> beam.Create(recs), p | "Old" >> beam.Create([])) | StoryGroups()
+        assert_that(got, equal_to([("a-en", "a-en"), ("b-cs", "a-en")]))

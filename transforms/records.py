@@ -92,6 +92,8 @@ ARTICLE_INDEX_SCHEMA = pa.schema([
     ("dup_cluster_id", pa.string()),
     ("story_id", pa.string()),
     ("terms", pa.string()),  # JSON [[word, weight], ...]
+    ("anchors", pa.string()),  # JSON [[number or name, weight], ...]: what story links across languages compare
+    ("language", pa.string()),
     ("run_id", pa.string()),
 ])
 

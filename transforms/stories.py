@@ -32,6 +32,16 @@ event share names, places and numbers, not sentences.
   0.862, the same at caps of 11, 21 and 30).
   One component's members must fit one worker; finding the components
   need not (``transforms.components``).
+- Across languages the words differ, so two articles in different
+  languages are compared on their anchors instead: the numbers they state
+  (digits only, so "8,2" meets "8.2"; years and one-digit numbers left out)
+  and the capitalised words inside sentences (names, places), case and
+  accents folded, Cyrillic transliterated, cut to 6 letters so that
+  "Virginia" meets "Virginie". Weights are fixed (a number of 4+ digits 2,
+  of 3 digits 1.5, of 2 digits and a name 1), nothing fitted to a language.
+  Such a link counts only at ``CROSS_LINK`` or more, stricter than a link
+  within one language: a topic's shared names must not merge its events
+  across a language barrier. The 3 heaviest anchors are bucket keys too.
 - An article of an earlier run keeps its story: its story starts as one
   group, new articles joining it get its story_id, two earlier stories
   never merge; a new story is named after its smallest doc_id.
@@ -40,6 +50,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 import apache_beam as beam
 import numpy as np
@@ -50,7 +61,7 @@ from transforms.dedup import MAX_BUCKET, MAX_PAIRS, LinkRecords, pairs_to_judge
 from transforms.linkage import average_link_groups, pair_links
 from transforms.wordlists import available, frequencies
 
-__all__ = ["StoryGroups", "compact", "compact_cosine", "cosine", "term_vector"]
+__all__ = ["StoryGroups", "anchors", "compact", "compact_cosine", "cosine", "similarity", "term_vector"]
 
 TOP_TERMS = 60
 # A heavy word shared by more articles than dedup.MAX_BUCKET (a name in the
@@ -62,6 +73,15 @@ MIN_IDF = 2.5
 # count as 0): it keeps the edge set small and changes little
 LINK_MIN = 0.15
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d", re.UNICODE)
+ANCHOR_TERMS = 24
+ANCHOR_KEYS = 3
+CROSS_LINK = 0.3  # an anchor link between two languages counts from here (a link within one: LINK_MIN, threshold)
+_NUMBER = re.compile(r"\d[\d,.\u00a0\u202f ]*\d|\d")
+_WORDLIKE = re.compile(r"[^\W\d_][\w'’-]+", re.UNICODE)
+_SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n+")
+_CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяієїґ",
+                     ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s",
+                      "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya", "i", "ye", "yi", "g"]))
 
 
 def _idf_of(freq: float) -> float:
@@ -87,6 +107,36 @@ def term_vector(text: str, title: str | None = None, language: str | None = None
     return [(w, round(v / norm, 6)) for w, v in top]
 
 
+def _fold(word: str) -> str:
+    """Case, accents and Cyrillic letters folded to plain Latin."""
+    word = "".join(_CYRILLIC.get(c, c) for c in word.casefold())
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def anchors(text: str, title: str | None = None) -> list[tuple[str, float]]:
+    """What survives translation: numbers and names (see the module
+    docstring), unit-normalised weights, heaviest first."""
+    counts: dict[str, float] = {}
+    for m in _NUMBER.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))
+        if len(digits) >= 2 and not (len(digits) == 4 and digits[:2] in ("19", "20")):
+            key = "#" + digits[:12]
+            counts[key] = counts.get(key, 0.0) + 1.0
+    for sentence in _SENTENCE.split(f"{title or ''}\n{text}"):
+        for i, m in enumerate(_WORDLIKE.finditer(sentence)):
+            word = m.group(0)
+            if i == 0 or not word[0].isupper():
+                continue
+            key = _fold(word)[:6]
+            if len(key) >= 3:
+                counts[key] = counts.get(key, 0.0) + 1.0
+    weights = {k: (1.0 + math.log(c)) * (min(2.0, 0.5 * len(k) - 0.5) if k[0] == "#" else 1.0)
+               for k, c in counts.items()}
+    top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:ANCHOR_TERMS]
+    norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
+    return [(w, round(v / norm, 6)) for w, v in top]
+
+
 def cosine(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> float:
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     lookup = dict(large)
@@ -96,6 +146,8 @@ def cosine(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> float:
 def _keys(rec):
     for w, _ in rec["terms"][:KEY_TERMS]:
         yield f"t:{w}", rec["doc_id"]
+    for w, _ in (rec.get("anchors") or [])[:ANCHOR_KEYS]:
+        yield f"a:{w}", rec["doc_id"]
 
 
 def compact(terms: list[tuple[str, float]]) -> tuple[bytes, bytes]:
@@ -117,20 +169,35 @@ def compact_cosine(a: tuple[bytes, bytes], b: tuple[bytes, bytes]) -> float:
     return float(np.dot(wa[ia].astype(np.float64), wb[ib].astype(np.float64)))
 
 
+def similarity(a: tuple, b: tuple) -> float:
+    """Two payloads ``(terms, anchors, language)``, each vector compact: the
+    cosine of their words in one language; across languages, that of their
+    anchors when it reaches ``CROSS_LINK``, else 0. A record of an older
+    newsbeam's index has no language (nor anchors): its words are compared."""
+    if a[2] == b[2] or a[2] is None or b[2] is None:
+        return compact_cosine(a[0], b[0])
+    c = compact_cosine(a[1], b[1])
+    return c if c >= CROSS_LINK else 0.0
+
+
 def _payload(rec):
-    return rec["vec"]  # compact(terms), computed once per record in StoryGroups
+    return rec["vec"]  # (terms, anchors, language), compacted once per record in StoryGroups
 
 
 class _Similar:
-    """The cosine of two compact vectors when it is at least ``LINK_MIN``, else None."""
+    """``similarity`` of two payloads when it is at least ``LINK_MIN``, else None."""
 
     def __call__(self, a, b) -> float | None:
-        c = compact_cosine(a, b)
+        c = similarity(a, b)
         return c if c >= LINK_MIN else None
 
 
 def _member(rec) -> dict:
     return {"doc_id": rec["doc_id"], "old": rec.get("old"), "story_id": rec.get("story_id"), "vec": rec["vec"]}
+
+
+def _compact_record(rec) -> dict:
+    return {**rec, "vec": (compact(rec["terms"]), compact(rec.get("anchors") or []), rec.get("language"))}
 
 
 def _all_links(members: list[dict], edges: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
@@ -140,7 +207,7 @@ def _all_links(members: list[dict], edges: list[tuple[str, str, float]]) -> list
     if pairs_to_judge(members) > MAX_PAIRS:
         return edges
     return ([e for e in edges if e[2] >= 1.0]
-            + pair_links(members, lambda a, b: compact_cosine(a["vec"], b["vec"]), LINK_MIN))
+            + pair_links(members, lambda a, b: similarity(a["vec"], b["vec"]), LINK_MIN))
 
 
 def average_link(members: list[dict], edges: list[tuple[str, str, float]], threshold: float) -> list[tuple[str, str]]:
@@ -176,7 +243,7 @@ class StoryGroups(beam.PTransform):
     def expand(self, inputs):
         new, old, *known = inputs
         recs = ((new, old) | "AllRecords" >> beam.Flatten()
-                | "CompactVectors" >> beam.Map(lambda r: {**r, "vec": compact(r["terms"])}))
+                | "CompactVectors" >> beam.Map(_compact_record))
         known = (known[0] | "MustLinks" >> beam.Map(lambda ab: (ab[0], ab[1], 1.0)) if known
                  else recs.pipeline | "NoKnownEdges" >> beam.Create([]))
         return (recs, recs, known) | "Link" >> LinkRecords(_keys, _payload, _Similar(), _member,
