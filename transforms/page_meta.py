@@ -174,7 +174,7 @@ def _is_site_name(value: str, names: set[str], site_words: tuple[str, str]) -> b
         or squashed.endswith(word) and len(squashed) - len(word) <= 4))
 
 
-def clean_publisher(value: str | None, site: str | None = None) -> str | None:
+def clean_publisher(value: str | None) -> str | None:
     """The outlet's name, or None for a copyright line, a URL or a blank."""
     value = unescape(value)
     if not value:
@@ -404,7 +404,7 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
     site = site_of(canonical if canonical and "://" in canonical else page_url or url)
     publisher = None
     for cand in (*ld["publisher"], meta.sitename, _attr(tree, "//meta[@name='application-name']/@content")):
-        publisher = clean_publisher(cand, site)
+        publisher = clean_publisher(cand)
         if publisher:
             break
     author = None
