@@ -76,7 +76,9 @@ _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d", re.UNICODE)
 ANCHOR_TERMS = 24
 ANCHOR_KEYS = 3
 CROSS_LINK = 0.3  # an anchor link between two languages counts from here (a link within one: LINK_MIN, threshold)
-_NUMBER = re.compile(r"\d[\d,.\u00a0\u202f ]*\d|\d")
+# A number as written: thousands grouped by , . or a space ("1,200", "1 200"), or a decimal ("8,2", "8.2");
+# "July 31, 2021" is two numbers, not 312021.
+_NUMBER = re.compile(r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3}(?!\d))+|\d+(?:[.,]\d+)?")
 _WORDLIKE = re.compile(r"[^\W\d_][\w'’-]+", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяієїґ",
