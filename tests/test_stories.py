@@ -114,6 +114,8 @@ def test_anchors_are_numbers_and_names_that_survive_translation():
     assert "#2024" not in a and "#3" not in a  # years and one-digit numbers say little
     assert "duffy" in a and "housto" in a and "bakano" not in a  # the first word of a sentence may be any word
     assert "bakano" in b  # Cyrillic transliterated, cut to 6 letters: Бакановым -> bakano
+    c = dict(anchors("記念碑は高さ８．２メートルで、費用は１，２００ドルだった。"))
+    assert "#82" in c and "#1200" in c  # full-width digits, as Japanese pages write them
 
 
 def test_across_languages_articles_link_on_anchors_with_a_stricter_bar():

@@ -117,14 +117,17 @@ def _fold(word: str) -> str:
 
 def anchors(text: str, title: str | None = None) -> list[tuple[str, float]]:
     """What survives translation: numbers and names (see the module
-    docstring), unit-normalised weights, heaviest first."""
+    docstring), unit-normalised weights, heaviest first. The text is NFKC
+    normalised first: full-width digits and punctuation ("１１５", "１，２００",
+    as Japanese pages write them) become the ASCII ones other languages use."""
+    text, title = unicodedata.normalize("NFKC", text), unicodedata.normalize("NFKC", title or "")
     counts: dict[str, float] = {}
     for m in _NUMBER.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
         if len(digits) >= 2 and not (len(digits) == 4 and digits[:2] in ("19", "20")):
             key = "#" + digits[:12]
             counts[key] = counts.get(key, 0.0) + 1.0
-    for sentence in _SENTENCE.split(f"{title or ''}\n{text}"):
+    for sentence in _SENTENCE.split(f"{title}\n{text}"):
         for i, m in enumerate(_WORDLIKE.finditer(sentence)):
             word = m.group(0)
             if i == 0 or not word[0].isupper():
