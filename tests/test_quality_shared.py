@@ -163,4 +163,4 @@ def test_stories_across_languages_through_newsbeam_run():
     from benchmarks.story_quality import evaluate
 
     m = evaluate(CROSSLINGUAL)
-    assert m["f1"] >= 0.64 and m["precision"] >= 0.82 and m["bcubed_f1"] >= 0.82, m
+    assert m["f1"] >= 0.73 and m["precision"] >= 0.83 and m["bcubed_f1"] >= 0.86, m

@@ -114,6 +114,8 @@ def test_anchors_are_numbers_and_names_that_survive_translation():
     assert "#2024" not in a and "#3" not in a  # years and one-digit numbers say little
     assert "duffy" in a and "housto" in a and "bakano" not in a  # the first word of a sentence may be any word
     assert "bakano" in b  # Cyrillic transliterated, cut to 6 letters: Бакановым -> bakano
+    d = dict(anchors("Die Regierung traf sich am Montag mit Olaf Scholz in Wolfsburg.", None, "de"))
+    assert "scholz" in d and "wolfsb" in d and "regier" not in d and "montag" not in d  # common nouns are not names
     c = dict(anchors("記念碑は高さ８．２メートルで、費用は１，２００ドルだった。"))
     assert "#82" in c and "#1200" in c  # full-width digits, as Japanese pages write them
 
@@ -122,7 +124,7 @@ def test_across_languages_articles_link_on_anchors_with_a_stricter_bar():
     from transforms.stories import CROSS_LINK, anchors, compact, similarity
 
     def payload(text, lang):
-        return compact(term_vector(text, None, lang)), compact(anchors(text)), lang
+        return compact(term_vector(text, None, lang)), compact(anchors(text, None, lang)), lang
 
     en, cs, neighbour = payload(EVENT_EN, "en"), payload(EVENT_CS, "cs"), payload(NEIGHBOUR_CS, "cs")
     assert similarity(en, cs) >= CROSS_LINK
@@ -134,7 +136,7 @@ def test_across_languages_articles_link_on_anchors_with_a_stricter_bar():
 def test_one_event_in_two_languages_is_one_story():
     from transforms.stories import anchors
 
-    recs = [{"doc_id": d, "dup_cluster_id": d, "terms": term_vector(t, None, lang), "anchors": anchors(t),
+    recs = [{"doc_id": d, "dup_cluster_id": d, "terms": term_vector(t, None, lang), "anchors": anchors(t, None, lang),
              "language": lang} for d, t, lang in (("a-en", EVENT_EN, "en"), ("b-cs", EVENT_CS, "cs"),
                                                    ("c-cs", NEIGHBOUR_CS, "cs"))]
     with beam_test_pipeline() as p:

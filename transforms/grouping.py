@@ -47,7 +47,7 @@ def link_record(article) -> dict:
     """What duplicate and story detection need of an article (a few hundred bytes)."""
     rec = dedup_record(article)
     rec["terms"] = term_vector(article["text"], article.get("title"), article.get("language"))
-    rec["anchors"] = anchors(article["text"], article.get("title"))
+    rec["anchors"] = anchors(article["text"], article.get("title"), article.get("language"))
     rec["language"] = article.get("language")
     rec["stats"] = article_stat_keys(article)
     return rec

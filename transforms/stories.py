@@ -35,7 +35,8 @@ event share names, places and numbers, not sentences.
 - Across languages the words differ, so two articles in different
   languages are compared on their anchors instead: the numbers they state
   (digits only, so "8,2" meets "8.2"; years and one-digit numbers left out)
-  and the capitalised words inside sentences (names, places), case and
+  and the capitalised words inside sentences (names, places) that are not
+  common words of the article's language (Zipf >= ``COMMON_ZIPF``), case and
   accents folded, Cyrillic transliterated, cut to 6 letters so that
   "Virginia" meets "Virginie". Weights are fixed (a number of 4+ digits 2,
   of 3 digits 1.5, of 2 digits and a name 1), nothing fitted to a language.
@@ -76,6 +77,9 @@ _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d", re.UNICODE)
 ANCHOR_TERMS = 24
 ANCHOR_KEYS = 3
 CROSS_LINK = 0.3  # an anchor link between two languages counts from here (a link within one: LINK_MIN, threshold)
+# A capitalised word this common in the article's own language (Zipf, wordfreq) is not a name: German
+# capitalises every noun, English its weekdays and sentence-internal titles ("the Government").
+COMMON_ZIPF = 4.5
 # A number as written: thousands grouped by , . or a space ("1,200", "1 200"), or a decimal ("8,2", "8.2");
 # "July 31, 2021" is two numbers, not 312021.
 _NUMBER = re.compile(r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3}(?!\d))+|\d+(?:[.,]\d+)?")
@@ -115,9 +119,10 @@ def _fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
-def anchors(text: str, title: str | None = None) -> list[tuple[str, float]]:
+def anchors(text: str, title: str | None = None, language: str | None = None) -> list[tuple[str, float]]:
     """What survives translation: numbers and names (see the module
-    docstring), unit-normalised weights, heaviest first. The text is NFKC
+    docstring; ``language`` names the word list that tells a common word
+    from a name), unit-normalised weights, heaviest first. The text is NFKC
     normalised first: full-width digits and punctuation ("１１５", "１，２００",
     as Japanese pages write them) become the ASCII ones other languages use."""
     text, title = unicodedata.normalize("NFKC", text), unicodedata.normalize("NFKC", title or "")
@@ -127,14 +132,17 @@ def anchors(text: str, title: str | None = None) -> list[tuple[str, float]]:
         if len(digits) >= 2 and not (len(digits) == 4 and digits[:2] in ("19", "20")):
             key = "#" + digits[:12]
             counts[key] = counts.get(key, 0.0) + 1.0
-    for sentence in _SENTENCE.split(f"{title}\n{text}"):
-        for i, m in enumerate(_WORDLIKE.finditer(sentence)):
-            word = m.group(0)
-            if i == 0 or not word[0].isupper():
-                continue
-            key = _fold(word)[:6]
-            if len(key) >= 3:
-                counts[key] = counts.get(key, 0.0) + 1.0
+    names = [m.group(0) for sentence in _SENTENCE.split(f"{title}\n{text}")
+             for i, m in enumerate(_WORDLIKE.finditer(sentence)) if i > 0 and m.group(0)[0].isupper()]
+    if language in available() and names:
+        lows = sorted({w.casefold() for w in names})
+        common = {w for w, f in zip(lows, frequencies(language).get_many(lows))
+                  if f > 0 and math.log10(f) + 9.0 >= COMMON_ZIPF}
+        names = [w for w in names if w.casefold() not in common]
+    for word in names:
+        key = _fold(word)[:6]
+        if len(key) >= 3:
+            counts[key] = counts.get(key, 0.0) + 1.0
     weights = {k: (1.0 + math.log(c)) * (min(2.0, 0.5 * len(k) - 0.5) if k[0] == "#" else 1.0)
                for k, c in counts.items()}
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:ANCHOR_TERMS]
