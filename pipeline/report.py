@@ -47,7 +47,12 @@ def _table(out: str, name: str, columns=None):
              if not os.path.basename(f).startswith(("_", "."))]
     if not files:
         return None
-    dataset = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=path)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # one schema over every shard: an output that older versions also wrote lacks newer columns in some
+    schema = pa.unify_schemas([pq.read_schema(f) for f in files])
+    dataset = ds.dataset(files, schema=schema, format="parquet", partitioning="hive", partition_base_dir=path)
     if columns is not None:
         columns = [c for c in columns if c in dataset.schema.names]  # an older output may lack a newer column
     return dataset.to_table(columns=columns)

@@ -184,6 +184,22 @@ def test_report_summarises_an_output(tmp_path, capsys):
     assert main(["report", str(tmp_path / "nowhere")]) == 2
 
 
+def test_report_reads_an_output_that_an_older_version_also_wrote(seeds_out, tmp_path):
+    """Shards without a newer column (site) are read with the others, not dropped or fatal."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from pipeline.report import collect
+
+    out = str(tmp_path / "mixed")
+    shutil.copytree(seeds_out, out)
+    shard = sorted(glob.glob(os.path.join(out, "articles", "**", "*.parquet"), recursive=True))[0]
+    pq.write_table(pq.read_table(shard).drop(["site"]), os.path.join(os.path.dirname(shard), "part-old-00000.parquet"))
+    r = collect(out)
+    assert r["articles"] == 10 and r["sites"] == {"(none)": 10} and r["languages"] == {"en": 10}
+
+
 def test_progress_lines_on_stderr_and_quiet_silences_them(tmp_path, capfd):
     """A long run says how far it has got on stderr; --quiet says nothing."""
     main(["run", "--input", SEEDS, "--output", str(tmp_path / "loud"), "--progress-seconds", "0.000001"])
