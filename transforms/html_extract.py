@@ -58,33 +58,6 @@ _BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "
 _PROXY_CONTEXT = re.compile(r"[^\s\"'<>]{0,60}$")
 
 
-def _first(tree, xpath: str) -> str | None:
-    for v in tree.xpath(xpath):
-        v = (v if isinstance(v, str) else v.text or "").strip()
-        if v:
-            return v[:2000]
-    return None
-
-
-def _declared_language(tree) -> str | None:
-    lang = (
-        _first(tree, "/html/@lang")
-        or _first(tree, "/html/@xml:lang")
-        or _first(tree, "//meta[@property='og:locale']/@content")
-        or _first(tree, "//meta[translate(@http-equiv,'CONTENT-LANGUAGE','content-language')='content-language']/@content")
-    )
-    if not lang:
-        return None
-    code = lang.replace("_", "-").split(",")[0].strip().lower()
-    return code[:35] or None
-
-
-def _metadata(tree, url: str | None) -> dict[str, Any]:
-    from transforms.page_meta import read_page
-
-    return {**read_page(tree, url), "declared_language": _declared_language(tree)}
-
-
 def _lenient_parse(html: str):
     """lxml's own parse of a page trafilatura's ``load_html`` refused, for its
     metadata; None when lxml cannot take it either."""
@@ -299,7 +272,7 @@ def extract_html(html: str, url: str | None = None) -> dict[str, Any]:
 
     tree = load_html(html)
     page = tree if tree is not None else _lenient_parse(html)  # trafilatura refuses a page that starts mid-body
-    meta = _metadata(page, url) if page is not None else {"declared_language": None}
+    meta = _page_meta.read_page(page, url) if page is not None else {"declared_language": None}
     try:
         readability, link_density = readability_article(html)
     except Exception as e:  # readability-lxml on markup it cannot take: trafilatura's candidates remain

@@ -386,12 +386,26 @@ def _attr(tree, xpath: str) -> str | None:
     return None
 
 
+def _declared_language(tree) -> str | None:
+    """What the page says its language is (``<html lang>``, og:locale, the
+    Content-Language header in a meta tag), as a lower-case tag."""
+    lang = (_attr(tree, "/html/@lang") or _attr(tree, "/html/@xml:lang")
+            or _attr(tree, "//meta[@property='og:locale']/@content")
+            or _attr(tree, "//meta[translate(@http-equiv,'CONTENT-LANGUAGE','content-language')="
+                           "'content-language']/@content"))
+    if not lang:
+        return None
+    code = lang.replace("_", "-").split(",")[0].strip().lower()
+    return code[:35] or None
+
+
 def read_page(tree, url: str | None) -> dict[str, Any]:
     """What the page states of itself, read before extraction prunes the tree.
 
     Returns the article columns that need no article text (``author``,
     ``publisher``, ``description``, ``published``, ``page_url``,
-    ``canonical``) and ``_headline``, the evidence ``headline()`` weighs.
+    ``canonical``, ``declared_language``) and ``_headline``, the evidence
+    ``headline()`` weighs.
     """
     from htmldate import find_date
     from trafilatura.metadata import examine_meta, extract_url
@@ -429,6 +443,7 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
         "published": date,
         "page_url": page_url,
         "canonical": canonical,
+        "declared_language": _declared_language(tree),
         "_headline": {"titles": titles, "heads": heads, "fragments": fragments,
                       "names": sorted({_norm(n) for n in (publisher, meta.sitename) if n}), "site": site},
     }
