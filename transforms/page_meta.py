@@ -87,16 +87,11 @@ _HONORIFIC = re.compile(r"^(?:dr|prof|professor|mr|mrs|ms|mx|sir|dame|rev|hon)\.
 
 
 def unescape(value: str | None) -> str | None:
-    """``value`` with HTML entities decoded (twice at most: ``&amp;copy;``),
-    whitespace collapsed; None for None or blank."""
+    """``value`` with HTML entities decoded (``decode_entities``), whitespace
+    collapsed; None for None or blank."""
     if value is None:
         return None
-    for _ in range(2):
-        if "&" not in value:
-            break
-        value = _ENTITY.sub(lambda m: html_lib.unescape(m.group(0)), value)
-    value = _SPACE.sub(" ", value).strip()
-    return value or None
+    return _SPACE.sub(" ", decode_entities(value)).strip() or None
 
 
 def decode_entities(text: str) -> str:
