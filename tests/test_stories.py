@@ -118,6 +118,7 @@ def test_anchors_are_numbers_and_names_that_survive_translation():
     assert "scholz" in d and "wolfsb" in d and "regier" not in d and "montag" not in d  # common nouns are not names
     c = dict(anchors("記念碑は高さ８．２メートルで、費用は１，２００ドルだった。"))
     assert "#82" in c and "#1200" in c  # full-width digits, as Japanese pages write them
+    assert "#345" in dict(anchors("The ٣٤٥ people came."))  # Arabic-Indic digits too
 
 
 def test_across_languages_articles_link_on_anchors_with_a_stricter_bar():
@@ -142,3 +143,22 @@ def test_one_event_in_two_languages_is_one_story():
     with beam_test_pipeline() as p:
         got = (p | "New" >> beam.Create(recs), p | "Old" >> beam.Create([])) | StoryGroups()
         assert_that(got, equal_to([("a-en", "a-en"), ("b-cs", "a-en")]))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.text(max_size=400), st.sampled_from([None, "en", "de", "ja", "ru", "xx"]))
+def test_anchors_take_any_text(text, language):
+    """Whatever an article holds: at most ANCHOR_TERMS anchors, unit length
+    (or none), numbers as ASCII digits, the same result twice."""
+    import math
+
+    from transforms.stories import ANCHOR_TERMS, anchors
+
+    got = anchors(text, None, language)
+    assert got == anchors(text, None, language) and len(got) <= ANCHOR_TERMS
+    assert not got or abs(math.sqrt(sum(w * w for _, w in got)) - 1.0) < 1e-4
+    assert all(k[1:].isascii() and k[1:].isdigit() for k, _ in got if k.startswith("#"))

@@ -128,7 +128,7 @@ def anchors(text: str, title: str | None = None, language: str | None = None) ->
     text, title = unicodedata.normalize("NFKC", text), unicodedata.normalize("NFKC", title or "")
     counts: dict[str, float] = {}
     for m in _NUMBER.finditer(text):
-        digits = re.sub(r"\D", "", m.group(0))
+        digits = "".join(str(unicodedata.digit(c)) for c in m.group(0) if c.isdigit())  # any script's digits
         if len(digits) >= 2 and not (len(digits) == 4 and digits[:2] in ("19", "20")):
             key = "#" + digits[:12]
             counts[key] = counts.get(key, 0.0) + 1.0
