@@ -245,6 +245,13 @@ def _text_of(el, limit: int = 400) -> str | None:
     return _PERMALINK.sub("", text).strip()
 
 
+_HOME = re.compile(r"/|\./|index\.html|https?://[^/]+/?")
+
+
+def _links_home(a) -> bool:
+    return _HOME.fullmatch((a.get("href") or "").strip()) is not None
+
+
 def _headings(tree) -> tuple[list[dict], list[tuple[int, str]]]:
     """Heading candidates of the body in document order, and the page's text
     fragments with their order (to find where the article starts)."""
@@ -275,15 +282,9 @@ def _headings(tree) -> tuple[list[dict], list[tuple[int, str]]]:
         text = _text_of(el)
         if not text or len(text.split()) > _MAX_WORDS:
             continue
-        logo = False
-        for anc in el.iterancestors("a"):
-            href = (anc.get("href") or "").strip()
-            logo = href in ("/", "./", "index.html") or re.fullmatch(r"https?://[^/]+/?", href) is not None
-            break
-        for a in el.iter("a"):
-            href = (a.get("href") or "").strip()
-            if href in ("/", "./") or re.fullmatch(r"https?://[^/]+/?", href):
-                logo = True
+        # the site's logo: a heading inside, or holding, a link to the home page
+        parent_link = next(el.iterancestors("a"), None)
+        logo = any(_links_home(a) for a in ([parent_link] if parent_link is not None else []) + list(el.iter("a")))
         heads.append({"order": i, "text": text, "rank": rank, "logo": logo})
         if len(heads) >= 200:
             break
@@ -338,8 +339,8 @@ def _json_ld(tree) -> dict[str, list[str]]:
     return found
 
 
-_BYLINE_XPATH = ("//*[@itemprop='author']", "//*[contains(concat(' ', normalize-space(@class), ' '), ' byline ')"
-                 " or contains(@class, 'byline') or contains(@class, 'author-name') or @rel='author']")
+_BYLINE_XPATH = ("//*[@itemprop='author']",
+                 "//*[contains(@class, 'byline') or contains(@class, 'author-name') or @rel='author']")
 
 
 def _bylines(tree, ld: dict, meta_author: str | None):
@@ -429,7 +430,6 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
     titles = [t for t in (*(unescape(h) for h in ld["headline"][:1]),
                           _attr(tree, "//meta[@property='og:title']/@content"),
                           _attr(tree, "//meta[@name='twitter:title']/@content"),
-                          _attr(tree, "//head/title"),
                           _attr(tree, "//title")) if t]
     return {
         "author": author,
