@@ -444,8 +444,9 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
     }
 
 
-def _runs(title: str, colons: bool = True) -> list[str]:
-    """A browser title and every run of its parts: "A: B | C" -> A: B, A, B, C, B | C..."""
+def _runs(title: str) -> list[str]:
+    """A browser title and every run of its parts split at the strong
+    separators, in a fixed order: "A | B | C" -> A | B | C, A, A | B, ..., C."""
     parts, seps = [], []
     pos = 0
     for m in _STRONG_SEP.finditer(title):
@@ -454,17 +455,17 @@ def _runs(title: str, colons: bool = True) -> list[str]:
         pos = m.end()
     parts.append(title[pos:])
     parts, seps = parts[:_MAX_PARTS], seps[:_MAX_PARTS - 1]  # runs grow as the square of the parts
-    out = {title}
-    spans = []
+    spans = [title]
     for i in range(len(parts)):
         for j in range(i, len(parts)):
             spans.append("".join(p + (seps[k] if k < j else "") for k, p in enumerate(parts[i:j + 1], start=i)))
-    for span in spans:
-        out.add(span)
-        pieces = _COLON_SEP.split(span)
-        if colons and len(pieces) == 2:
-            out.update(pieces)
-    return [s.strip() for s in out if s.strip()]
+    return [s for s in dict.fromkeys(s.strip() for s in spans) if s]
+
+
+def _colon_pieces(run: str) -> list[str]:
+    """"Site: Headline" -> Site, Headline (a run with one ": " in it)."""
+    pieces = _COLON_SEP.split(run)
+    return [p.strip() for p in pieces if p.strip()] if len(pieces) == 2 else []
 
 
 def _article_start(fragments: list[tuple[int, str]], text: str) -> tuple[int | None, list[str]]:
@@ -509,13 +510,17 @@ def headline(evidence: dict | None, text: str) -> str | None:
     titles, heads = evidence["titles"], evidence["heads"]
     names, site_words = set(evidence["names"]), _site_words(evidence["site"])
     full = {_norm(t) for t in titles}
-    runs = {_norm(r) for t in titles for r in _runs(t)} - {""}
+    strong = [r for t in titles for r in _runs(t)]  # each title split once, in a fixed order
+    runs = {_norm(x) for r in strong for x in (r, *_colon_pieces(r))} - {""}
     title_text = " ".join(full)
     start, first_lines = _article_start(evidence["fragments"], text)
     before = [h for h in heads if start is not None and h["order"] <= start]
     nearest = before[-1]["order"] if before else None
     best, best_score = None, 2.0 if titles else 1.0  # with no title to agree with, the page's heading is all
-    originals = {_norm(r): r for t in titles for r in _runs(t, colons=False) if len(_norm(r).split()) >= 4}
+    originals = {}
+    for r in strong:  # the first spelling of each, in the titles' order: ties break the same way in every process
+        if len(_norm(r).split()) >= 4:
+            originals.setdefault(_norm(r), r)
     for h in heads:
         n = _norm(h["text"])
         if not n or h["logo"] or _is_site_name(h["text"], names, site_words):
