@@ -116,6 +116,34 @@ def test_agreeing_extractors_keep_readability_unless_it_adds_captions_and_credit
     assert precision_calls == []
 
 
+NAV_TEASER = ("Life asks of us optimism and courage to hope for the best and to make the best happen. Pessimism only "
+              "sets the smile in plaster and locks the joints; it lets nobody leave their place. What we need to "
+              "learn is not to complain at the first fall but to take in what it taught, stand up and fight again …")
+
+
+def test_a_paragraph_without_its_last_full_stop_is_still_the_article():
+    """readability took a column of teaser cards (a share line under each);
+    trafilatura's text holds them and adds the article, one paragraph whose
+    last sentence has no full stop. That paragraph reads as prose (several
+    sentences in one line), so the article wins over the teasers."""
+    share = "Whatsapp Facebook Pinterest Download"
+    teasers = [" ".join(_SENTENCES[:4]) + " …", " ".join(_SENTENCES[4:]) + " …",
+               ADVERT.replace("mortgage", "loan") + " …", NAV_TEASER]
+    cards = "\n".join(line for t in teasers for line in (share, t))
+    article = ("Living a true love is one of the great pleasures of life. Liking is feeling with the soul, but showing "
+               "it depends on each of us. We tie love to our needs and end it. We want to be loved and do not love "
+               "ourselves. Only who loves himself can find a Love of Truth")
+    trafilatura_text = article + "\n" + "\n".join(teasers)
+    assert choose_text(cards, trafilatura_text, lambda: trafilatura_text, link_density=0.05) == \
+        ("trafilatura-precision", trafilatura_text)
+    # a caption is not a paragraph: abbreviations ("U.S. Defense") are no sentence breaks
+    from transforms.html_extract import _is_prose
+
+    assert _is_prose(article)
+    assert not _is_prose("U.S. Defense Secretary Mark Esper, left, and Minister Lich shake hands in Hanoi, Vietnam "
+                         "Wednesday, Nov. 20, 2019. Esper is on a visit to Vietnam ... more")
+
+
 def test_readability_text_joins_the_lines_of_one_paragraph():
     """Line breaks inside a paragraph of the source are spaces; blocks are lines."""
     from transforms.html_extract import readability_article

@@ -18,8 +18,8 @@ choice between them on signals of the texts themselves, fitted to no set:
    weighed against it: a candidate under ``MIN_WORDS`` words (or a table of
    pipes: navigation laid out in cells) loses to one that is not; when one
    text holds the other, the larger wins only if what it adds reads as prose
-   (long lines that end a sentence), else the smaller; when they disagree,
-   readability's. When every candidate is a stub, the longest is kept, so a
+   (sentence lines: 8+ words that end a sentence, or hold three sentences),
+   else the smaller; when they disagree, readability's. When every candidate is a stub, the longest is kept, so a
    page with an article is never given up because the first pass missed it.
 
 readability's text is one line per block element, whitespace inside a block
@@ -45,12 +45,17 @@ CONTAINS = 0.9  # one text holds the other when it has this share of the other's
 PROSE = 0.6  # share of added words in sentence lines for what a larger text adds to count as article
 CLEAN_WORDS = 80  # readability's article alone needs this many words,
 CLEAN_LINKS = 0.05  # at most this share of its characters in links,
-CLEAN_PROSE = 0.8  # and this share of its words in sentence lines (8+ words ending a sentence)
+CLEAN_PROSE = 0.8  # and this share of its words in sentence lines (see _is_prose)
 JUNK = 0.03  # when both agree: readability's, unless its extra non-sentence lines pass this share of its words
 _WORD = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _SPACE = re.compile(r"\s+")
 _SENTENCE_END = tuple('.!?"\'”»)…:。！？」』）')
+# A sentence break inside a line: a word's end (lower-case letter or digit, so
+# not "U.S. Defense"), an end mark, space, a capital; or a CJK full stop
+_BREAK = re.compile(r"(\w)[.!?][\"'”»)]?\s+[\"“«(]?([^\W\d_])")
+_CJK_BREAK = re.compile(r"[。！？](?=.)")
+PROSE_BREAKS = 2  # a line holding this many sentence breaks is prose, however it ends
 _BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "td", "th", "table", "ul",
            "ol", "section", "article", "figcaption", "dd", "dt")
 # Translation-proxy markers (transforms.mtevidence) are found with str.find:
@@ -173,8 +178,17 @@ def _line_words(line: str) -> int:
     return len(_WORD.findall(line)) + len(_CJK.findall(line)) // 2
 
 
+def _breaks(line: str) -> int:
+    """Sentence breaks inside a line."""
+    return (sum(1 for m in _BREAK.finditer(line) if (m.group(1).islower() or m.group(1).isdigit())
+                and m.group(2).isupper()) + len(_CJK_BREAK.findall(line)))
+
+
 def _is_prose(line: str) -> bool:
-    return _line_words(line) >= 8 and line.endswith(_SENTENCE_END)
+    """A sentence line: 8 words or more that end a sentence, or that hold
+    three sentences or more (a paragraph whose last sentence lost its full
+    stop, or ends in a link)."""
+    return _line_words(line) >= 8 and (line.endswith(_SENTENCE_END) or _breaks(line) >= PROSE_BREAKS)
 
 
 def _lines(text: str) -> list[str]:
