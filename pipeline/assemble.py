@@ -25,9 +25,10 @@ from transforms.feeds import EntryDocuments, FeedEntries, SeenUrlRows, SplitSeen
 from transforms.fetch import FetchSettings
 from transforms.grouping import DROP, GroupArticles, LinkRecords, SplitIngested, index_row, old_record
 from transforms.read import ReadDocuments
-from transforms.records import ARTICLE_INDEX_SCHEMA, ARTICLE_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA, SEEN_SCHEMA
+from transforms.records import (ARTICLE_INDEX_SCHEMA, ARTICLE_LABELS, ARTICLE_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA,
+                               SEEN_SCHEMA)
 from transforms.translation import DetectMachineTranslation
-from transforms.write import CommitRun, WriteParquet, recover_commits, staging_dir
+from transforms.write import CommitRun, StageRows, WriteLabelledRows, WriteParquet, recover_commits, staging_dir
 
 __all__ = ["build", "fetch_settings", "new_run_id", "SEEDS_DIR"]
 
@@ -104,14 +105,18 @@ def _seen_urls(p: beam.Pipeline, state_dir: str):
 
 
 class ProcessDocuments(beam.PTransform):
-    """raw documents -> annotated articles, their link records (for
-    near-duplicates and stories) and rejects: decode, extract, language,
-    machine translation, annotate. Everything here fuses with extraction, so
-    it runs while the sandbox child extracts the next page."""
+    """raw documents -> annotated articles staged on disk (``staged``: the
+    files' paths), their link records (for near-duplicates and stories),
+    rejects, and a ``flow`` count of the articles: decode, extract, language,
+    machine translation, annotate, stage. Everything here fuses with
+    extraction, so it runs while the sandbox child extracts the next page,
+    and no article row waits in the runner's memory for its labels."""
 
     def __init__(self, timeout: float, memory_mb: int, min_words: int, lang_max_chars: int,
-                 mt_threshold: float | None, run_id: str, started_at: dt.datetime, progress_seconds: float = 0.0):
+                 mt_threshold: float | None, run_id: str, started_at: dt.datetime, progress_seconds: float = 0.0,
+                 staging: str = ""):
         super().__init__()
+        self.staging = staging
         self.timeout, self.memory_mb, self.min_words = timeout, memory_mb, min_words
         self.progress_seconds = progress_seconds
         self.lang_max_chars, self.mt_threshold = lang_max_chars, mt_threshold
@@ -127,7 +132,10 @@ class ProcessDocuments(beam.PTransform):
         linked = annotated.articles | "LinkRecords" >> LinkRecords()
         rejects = (decoded.rejects, extracted["rejects"], language.rejects, translation.rejects, annotated.rejects,
                    linked.rejects) | "Rejects" >> beam.Flatten()
-        return {"articles": linked.articles, "records": linked.records, "rejects": rejects}
+        staged = linked.articles | "StageRows" >> StageRows(self.staging, ARTICLE_SCHEMA, ARTICLE_LABELS)
+        # each article is out of extraction, and an article to label
+        flow = linked.articles | "ArticleFlow" >> beam.FlatMap(lambda _: ("flow/out", "flow/articles"))
+        return {"staged": staged, "records": linked.records, "rejects": rejects, "flow": flow}
 
 
 def _union_find_max_edges(options: PipelineOptions) -> int | None:
@@ -169,10 +177,10 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # (a Flatten before extraction lost the tail of a bundle on the
     # multi-process FnApiRunner in our tests; see docs/benchmarks.md)
     process = (o.extract_timeout, o.extract_memory_mb, o.min_words, o.lang_max_chars, o.mt_threshold, run_id,
-               started_at, o.progress_seconds)
+               started_at, o.progress_seconds, staging)
     file_out = read["docs"] | "Files" >> ProcessDocuments(*process)
     feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(*process)
-    articles = (file_out["articles"], feed_out["articles"]) | "AllArticles" >> beam.Flatten()
+    staged = (file_out["staged"], feed_out["staged"]) | "AllStaged" >> beam.Flatten()
     all_rejects = _stamp_rejects(
         (read["rejects"], entries["rejects"], entry_docs["rejects"], file_out["rejects"], feed_out["rejects"])
         | "AllRejects" >> beam.Flatten(),
@@ -188,16 +196,15 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     old = _read_index(p, output, "articles") | "OldRecords" >> beam.Map(old_record)
     labelled = (new_records["new"], old) | "Group" >> GroupArticles(
         o.dup_threshold, o.story_threshold, _union_find_max_edges(options))
-    label_fields = ("dup_cluster_id", "is_duplicate", "dup_similarity", "story_id")
     labels = (
-        labelled | "Labels" >> beam.Map(lambda r: (r["doc_id"], {f: r[f] for f in label_fields})),
+        labelled | "Labels" >> beam.Map(lambda r: (r["doc_id"], {f: r[f] for f in ARTICLE_LABELS})),
         new_records["already"] | "DropLabels" >> beam.Map(lambda d: (d, DROP)),
     ) | "AllLabels" >> beam.Flatten()
 
     # Load: shards, state, manifest
     seen_rows = (fresh["new"], entry_docs["fetch_outcome"]) | "SeenRows" >> SeenUrlRows(run_id)
-    written = (articles, labels) | "WriteArticles" >> WriteParquet(
-        staging, "articles", partition, run_id, ARTICLE_SCHEMA, o.rows_per_shard)
+    written = (staged, labels) | "WriteArticles" >> WriteLabelledRows(
+        staging, "articles", partition, run_id, ARTICLE_SCHEMA, ARTICLE_LABELS, o.rows_per_shard)
     ingested_rows = (
         labelled | "ArticleIds" >> beam.Map(lambda r: {"doc_id": r["doc_id"], "outcome": "article", "run_id": run_id}),
         rejects | "RejectIds" >> beam.Map(lambda r: {"doc_id": r["doc_id"], "outcome": "reject", "run_id": run_id}),
@@ -236,9 +243,10 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     flow = (
         read["docs"] | "DocsIn" >> beam.Map(lambda _: "flow/in"),
         entry_docs["docs"] | "PagesIn" >> beam.Map(lambda _: "flow/in"),
-        (file_out["articles"], feed_out["articles"], file_out["rejects"], feed_out["rejects"])
-        | "FlowOut" >> beam.Flatten() | "Out" >> beam.Map(lambda _: "flow/out"),
-        articles | "ArticlesOut" >> beam.Map(lambda _: "flow/articles"),
+        (file_out["rejects"], feed_out["rejects"]) | "FlowOut" >> beam.Flatten()
+        | "Out" >> beam.Map(lambda _: "flow/out"),
+        file_out["flow"],
+        feed_out["flow"],
         labels | "Labelled" >> beam.Map(lambda _: "flow/labelled"),
         written["written"],
     ) | "Flow" >> beam.Flatten()

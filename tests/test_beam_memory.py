@@ -4,7 +4,7 @@ from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.runners.worker.bundle_processor import DataOutputOperation
 
-import transforms  # noqa: F401  (importing newsbeam's transforms applies the release)
+import transforms.write  # noqa: F401  (importing newsbeam's writer applies the release)
 from transforms.beam_memory import release_output_streams
 
 

@@ -52,3 +52,61 @@ def test_summarise_adds_up():
                       "flow/written": 2})["unaccounted"] == 1
     assert summarise({"language/en": 3, "flow/in": 3, "flow/out": 3, "flow/articles": 3, "flow/labelled": 3,
                       "flow/written": 2})["unaccounted"] == 1
+
+
+def _article(i):
+    return {"doc_id": f"a{i:03d}", "source": f"/in/{i}.html", "source_format": "html", "text": f"story {i} " * 50,
+            "title": f"Story {i}", "word_count": 100, "language": "en", "run_id": "r1",
+            "ingested_at": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)}
+
+
+def test_article_rows_wait_on_disk_and_are_written_with_their_labels(tmp_path, monkeypatch):
+    """Rows are staged in files of at most STAGE_ROWS rows; each shard is
+    written from them with its labels merged in, sorted, and DROP rows left out."""
+    import transforms.write as write
+    from transforms.records import ARTICLE_LABELS, ARTICLE_SCHEMA
+
+    monkeypatch.setattr(write, "STAGE_ROWS", 4)
+    staging = str(tmp_path / "_staging" / "r1")
+    rows = [_article(i) for i in range(25)]
+    labels = [(r["doc_id"], write.DROP if i % 8 == 0 else
+               {"dup_cluster_id": "a000", "is_duplicate": i % 2 == 1, "dup_similarity": 0.5, "story_id": f"s{i % 3}"})
+              for i, r in enumerate(rows)]
+    with beam_test_pipeline() as p:
+        staged = p | "Rows" >> beam.Create(rows) | write.StageRows(staging, ARTICLE_SCHEMA, ARTICLE_LABELS)
+        out = ((staged, p | "Labels" >> beam.Create(labels))
+               | write.WriteLabelledRows(staging, "articles", "ingest_date=2024-01-01", "r1", ARTICLE_SCHEMA,
+                                         ARTICLE_LABELS, rows_per_shard=10))
+    staged_files = glob.glob(os.path.join(staging, "rows", "*.parquet"))
+    assert len(staged_files) >= 7 and sum(pq.read_metadata(f).num_rows for f in staged_files) == 25
+    shards = sorted(glob.glob(os.path.join(staging, "articles", "ingest_date=2024-01-01", "*.parquet")))
+    assert [os.path.basename(s) for s in shards] == [f"part-r1-{i:05d}.parquet" for i in range(3)]  # 21 kept rows
+    got = []
+    for s in shards:
+        t = pq.read_table(s)
+        assert t.schema.equals(ARTICLE_SCHEMA)
+        ids = t.column("doc_id").to_pylist()
+        assert ids == sorted(ids)
+        got += t.to_pylist()
+    assert sorted(r["doc_id"] for r in got) == [r["doc_id"] for i, r in enumerate(rows) if i % 8]
+    for r in got:
+        i = int(r["doc_id"][1:])
+        assert (r["story_id"], r["is_duplicate"], r["text"]) == (f"s{i % 3}", i % 2 == 1, rows[i]["text"])
+    assert out["written"] is not None
+
+
+def test_a_staged_row_without_its_label_fails_the_run(tmp_path):
+    import pytest
+
+    import transforms.write as write
+    from transforms.records import ARTICLE_LABELS, ARTICLE_SCHEMA
+
+    staging = str(tmp_path / "_staging" / "r1")
+    rows = [_article(i) for i in range(3)]
+    labels = [(r["doc_id"], {"dup_cluster_id": r["doc_id"], "is_duplicate": False, "dup_similarity": None,
+                             "story_id": r["doc_id"]}) for r in rows[:2]]
+    with pytest.raises(Exception, match="without its labels"):
+        with beam_test_pipeline() as p:
+            staged = p | "Rows" >> beam.Create(rows) | write.StageRows(staging, ARTICLE_SCHEMA, ARTICLE_LABELS)
+            (staged, p | "Labels" >> beam.Create(labels)) | write.WriteLabelledRows(
+                staging, "articles", None, "r1", ARTICLE_SCHEMA, ARTICLE_LABELS)

@@ -12,9 +12,11 @@ runner peaked at 887 MB with the buffers kept and 591 MB with them released
 
 ``release_output_streams()`` drops the reference once the stream is closed;
 the worker sets a fresh stream at the start of every bundle, so nothing reads
-the old one. It runs when ``transforms`` is imported, which every worker
-does when it loads newsbeam's DoFns, on any runner. Where Beam's class is not
-as expected (another Beam version), it leaves Beam alone.
+the old one. It runs when ``transforms.write`` is imported, which the
+launcher does when it assembles the pipeline and every worker does when it
+loads the first stage's DoFns, on any runner (the extraction sandbox, which
+never loads Beam, is left alone). Where Beam's class is not as expected
+(another Beam version), it leaves Beam alone.
 """
 from __future__ import annotations
 

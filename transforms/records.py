@@ -14,6 +14,7 @@ import xxhash
 
 __all__ = [
     "ARTICLE_SCHEMA",
+    "ARTICLE_LABELS",
     "REJECT_SCHEMA",
     "SEEN_SCHEMA",
     "ARTICLE_INDEX_SCHEMA",
@@ -60,6 +61,9 @@ ARTICLE_SCHEMA = pa.schema([
     ("pipeline_version", pa.string()),
     ("run_id", pa.string()),
 ])
+
+# The columns near-duplicate and story detection fill in once every article is known
+ARTICLE_LABELS = ("dup_cluster_id", "is_duplicate", "dup_similarity", "story_id")
 
 REJECT_SCHEMA = pa.schema([
     ("doc_id", pa.string()),

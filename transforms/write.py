@@ -12,6 +12,13 @@ its moves first (``recover_commits``). Earlier shards are never rewritten.
 Shards: rows go to ``ceil(rows / rows_per_shard)`` shards by a stable hash of
 their key (``doc_id``), are sorted by it inside a shard and written in row groups,
 zstd-compressed, so that the same input gives the same files on any runner.
+
+Article rows wait for their labels (near-duplicates, stories) on disk, not in
+the runner: ``StageRows`` writes them, as extraction hands them over, into
+Parquet files under ``_staging/<run_id>/rows/``, and ``WriteLabelledRows``
+writes each shard from those files once the labels are known. Only the
+files' names and the small labels move through the runner's shuffles, so
+its memory does not hold the corpus's text.
 """
 from __future__ import annotations
 
@@ -27,9 +34,21 @@ import pyarrow.parquet as pq
 import xxhash
 from apache_beam.io.filesystems import FileSystems
 
-__all__ = ["DROP", "WriteParquet", "RunStats", "CommitRun", "mkdirs", "recover_commits", "staging_dir"]
+from transforms.beam_memory import release_output_streams
+
+__all__ = ["DROP", "WriteParquet", "StageRows", "WriteLabelledRows", "RunStats", "CommitRun", "mkdirs",
+           "recover_commits", "staging_dir"]
+
+# Every process that runs newsbeam's pipeline (the launcher, each worker)
+# imports this module before its first stage ends: from then on Beam's
+# stages let go of their closed output buffers (transforms.beam_memory)
+release_output_streams()
 
 ROW_GROUP = 5000
+STAGED = "rows"  # the staging subfolder of article rows awaiting their labels
+STAGE_ROWS = 2000  # a staged file holds at most this many rows,
+STAGE_CHARS = 16 << 20  # or about this many characters of text
+_KEY_HASH = "_key_hash"  # staged column: the stable hash of the key, which decides the shard
 DROP = "drop"  # the label of a row not to write (an article an earlier run already wrote)
 
 
@@ -45,21 +64,19 @@ def mkdirs(path: str) -> None:
         pass
 
 
-def _labelled(rows, labels, key: str):
-    """Rows with their labels merged in; rows labelled DROP left out.
+def _key_hash(k: str) -> int:
+    return xxhash.xxh3_64_intdigest(k.encode("utf-8", "surrogatepass"))
 
-    A row without a label is a bug upstream, and fails the run."""
-    by_key: dict[str, Any] = {}
-    for k, label in labels:
-        by_key[k] = label
-    out = []
-    for r in rows:
-        label = by_key.get(r[key])
-        if label is None:
-            raise RuntimeError(f"row {r[key]} reached the writer without its labels")
-        if label != DROP:
-            out.append({**r, **label})
-    return out
+
+def _shard_count(n: int, per: int) -> int:
+    return max(1, math.ceil(n / per))
+
+
+def _write_table(path: str, table: pa.Table, schema: pa.Schema) -> None:
+    mkdirs(path.rsplit("/", 1)[0])
+    with FileSystems.create(path) as f:
+        with pq.ParquetWriter(f, schema, compression="zstd") as writer:
+            writer.write_table(table, row_group_size=ROW_GROUP)
 
 
 class _WriteShardFn(beam.DoFn):
@@ -68,38 +85,18 @@ class _WriteShardFn(beam.DoFn):
         self.partition, self.run_id, self.schema = spec.partition, spec.run_id, spec.schema
 
     def process(self, element):
-        shard, grouped = element
-        if isinstance(grouped, dict):  # rows and their labels, grouped by shard together
-            rows = _labelled(grouped["row"], grouped["label"], self.key)
-            yield beam.pvalue.TaggedOutput("written", ("flow/written", len(rows)))
-            if not rows:
-                return
-        else:
-            rows = grouped
+        shard, rows = element
         rows = sorted(rows, key=lambda r: (r[self.key], r.get("source") or ""))
         folder = f"{self.table}/{self.partition}" if self.partition else self.table
         rel = f"{folder}/part-{self.run_id}-{shard:05d}.parquet"
-        path = FileSystems.join(self.staging, rel)
-        mkdirs(path.rsplit("/", 1)[0])
         names = self.schema.names
-        with FileSystems.create(path) as f:
-            with pq.ParquetWriter(f, self.schema, compression="zstd") as writer:
-                for i in range(0, len(rows), ROW_GROUP):
-                    chunk = rows[i:i + ROW_GROUP]
-                    writer.write_table(pa.Table.from_pylist([{k: r.get(k) for k in names} for r in chunk],
-                                                            schema=self.schema))
+        table = pa.Table.from_pylist([{k: r.get(k) for k in names} for r in rows], schema=self.schema)
+        _write_table(FileSystems.join(self.staging, rel), table, self.schema)
         yield rel
 
 
 class WriteParquet(beam.PTransform):
-    """rows -> staged shard paths (relative to the staging folder).
-
-    With ``(rows, labels)`` as input, labels being ``(key, dict or DROP)``
-    for every row, each row is written with its label's fields merged in (or
-    left out for DROP); rows and labels meet in the shuffle that groups the
-    shards, so rows move once. The result then has a second output,
-    ``written``: ``("flow/written", rows)`` per shard, for the run's count.
-    """
+    """rows -> staged shard paths (relative to the staging folder)."""
 
     def __init__(self, staging: str, table: str, partition: str | None, run_id: str, schema: pa.Schema,
                  rows_per_shard: int = 20000, key: str = "doc_id"):
@@ -112,33 +109,145 @@ class WriteParquet(beam.PTransform):
         self.schema = schema
         self.rows_per_shard = rows_per_shard
 
-    def expand(self, pcoll):
+    def expand(self, rows):
         per, field = self.rows_per_shard, self.key
-        labels = None
-        if isinstance(pcoll, tuple):
-            rows, labels = pcoll
-            count = (labels | "Kept" >> beam.Filter(lambda kv: kv[1] != DROP)
-                     | "Count" >> beam.combiners.Count.Globally())
-        else:
-            rows = pcoll
-            count = rows | "Count" >> beam.combiners.Count.Globally()
-
-        def shard_of(k: str, n: int) -> int:
-            return xxhash.xxh3_64_intdigest(k.encode()) % max(1, math.ceil(n / per))
-
-        if labels is None:
-            return (
-                rows
-                | "Shard" >> beam.Map(lambda r, n: (shard_of(r[field], n), r), beam.pvalue.AsSingleton(count))
-                | "GroupShards" >> beam.GroupByKey()
-                | "WriteShards" >> beam.ParDo(_WriteShardFn(self)))
+        count = rows | "Count" >> beam.combiners.Count.Globally()
         return (
-            {"row": rows | "Shard" >> beam.Map(lambda r, n: (shard_of(r[field], n), r),
-                                               beam.pvalue.AsSingleton(count)),
-             "label": labels | "ShardLabels" >> beam.Map(lambda kv, n: (shard_of(kv[0], n), kv),
-                                                         beam.pvalue.AsSingleton(count))}
-            | "GroupShards" >> beam.CoGroupByKey()
-            | "WriteShards" >> beam.ParDo(_WriteShardFn(self)).with_outputs("written", main="files"))
+            rows
+            | "Shard" >> beam.Map(lambda r, n: (_key_hash(r[field]) % _shard_count(n, per), r),
+                                  beam.pvalue.AsSingleton(count))
+            | "GroupShards" >> beam.GroupByKey()
+            | "WriteShards" >> beam.ParDo(_WriteShardFn(self)))
+
+
+class _StageRowsFn(beam.DoFn):
+    """Rows to staged Parquet files of at most STAGE_ROWS rows (or about
+    STAGE_CHARS of text); yields each file's path relative to the staging
+    folder. A file's name is random: a retried bundle writes new files, and
+    only the paths of the attempt the runner keeps are read."""
+
+    def __init__(self, staging: str, schema: pa.Schema, key: str):
+        self.staging, self.schema, self.key = staging, schema, key
+
+    def start_bundle(self):
+        self.rows, self.chars = [], 0
+
+    def process(self, row):
+        self.rows.append(row)
+        self.chars += len(row.get("text") or "")
+        if len(self.rows) >= STAGE_ROWS or self.chars >= STAGE_CHARS:
+            yield self._flush()
+
+    def finish_bundle(self):
+        if self.rows:
+            from apache_beam.transforms.window import GlobalWindow
+            from apache_beam.utils.windowed_value import WindowedValue
+
+            yield WindowedValue(self._flush(), GlobalWindow().max_timestamp(), [GlobalWindow()])
+
+    def _flush(self) -> str:
+        import uuid
+
+        names = [n for n in self.schema.names if n != _KEY_HASH]
+        rows = [{**{k: r.get(k) for k in names}, _KEY_HASH: _key_hash(r[self.key])} for r in self.rows]
+        self.rows, self.chars = [], 0
+        rel = f"{STAGED}/{uuid.uuid4().hex}.parquet"
+        _write_table(FileSystems.join(self.staging, rel), pa.Table.from_pylist(rows, schema=self.schema),
+                     self.schema)
+        return rel
+
+
+def staged_schema(schema: pa.Schema, labels: tuple[str, ...]) -> pa.Schema:
+    """The columns of a staged row: the table's, but its labels, and the key's hash."""
+    return pa.schema([f for f in schema if f.name not in labels] + [pa.field(_KEY_HASH, pa.uint64())])
+
+
+class StageRows(beam.PTransform):
+    """rows -> paths (relative to ``staging``) of the Parquet files holding
+    them without their ``labels`` columns, for ``WriteLabelledRows``."""
+
+    def __init__(self, staging: str, schema: pa.Schema, labels: tuple[str, ...], key: str = "doc_id"):
+        super().__init__()
+        self.staging, self.key = staging, key
+        self.schema = staged_schema(schema, labels)
+
+    def expand(self, rows):
+        return rows | "StageRowFiles" >> beam.ParDo(_StageRowsFn(self.staging, self.schema, self.key))
+
+
+class _WriteLabelledShardFn(beam.DoFn):
+    def __init__(self, spec: "WriteLabelledRows"):
+        self.spec = spec
+
+    def process(self, element, staged: list[str], n: int):
+        import numpy as np
+        import pyarrow.compute as pc
+
+        shard, labels = element
+        spec = self.spec
+        label_of = dict(labels)
+        shards = _shard_count(n, spec.rows_per_shard)
+        parts = []
+        for rel in sorted(staged):
+            with FileSystems.open(FileSystems.join(spec.staging, rel)) as f:
+                t = pq.read_table(f)
+            mine = t.column(_KEY_HASH).to_numpy() % shards == shard
+            if mine.any():
+                parts.append(t.filter(pa.array(mine)))
+        table = pa.concat_tables(parts) if parts else None
+        keys = table.column(spec.key).to_pylist() if table is not None else []
+        found = [label_of.get(k) for k in keys]
+        missing = [k for k, lab in zip(keys, found) if lab is None]
+        if missing:  # a bug upstream: fail the run rather than write a row without labels
+            raise RuntimeError(f"row {missing[0]} reached the writer without its labels")
+        keep = np.array([lab != DROP for lab in found], dtype=bool)
+        yield beam.pvalue.TaggedOutput("written", ("flow/written", int(keep.sum())))
+        if not keep.any():
+            return
+        table = table.filter(pa.array(keep))
+        kept = [lab for lab in found if lab != DROP]
+        for name in spec.labels:
+            table = table.append_column(spec.schema.field(name),
+                                        pa.array([lab[name] for lab in kept], type=spec.schema.field(name).type))
+        # by key, then source (a missing source first, as an empty one)
+        tie = pa.table({"k": table.column(spec.key), "s": pc.fill_null(table.column("source"), "")})
+        table = table.take(pc.sort_indices(tie, sort_keys=[("k", "ascending"), ("s", "ascending")]))
+        table = table.select(spec.schema.names)
+        folder = f"{spec.table}/{spec.partition}" if spec.partition else spec.table
+        rel = f"{folder}/part-{spec.run_id}-{shard:05d}.parquet"
+        _write_table(FileSystems.join(spec.staging, rel), table, spec.schema)
+        yield rel
+
+
+class WriteLabelledRows(beam.PTransform):
+    """(staged files from ``StageRows``, labels) -> shard paths (relative to
+    the staging folder), and a second output ``written``: ``("flow/written",
+    rows)`` per shard, for the run's count.
+
+    Labels are ``(key, dict of the label columns, or DROP)``, one for every
+    staged row; a row is written with its label's fields, or left out for
+    DROP. Labels are grouped by shard; each shard's writer reads its rows
+    from the staged files, so no step holds more than one shard's rows.
+    """
+
+    def __init__(self, staging: str, table: str, partition: str | None, run_id: str, schema: pa.Schema,
+                 labels: tuple[str, ...], rows_per_shard: int = 20000, key: str = "doc_id"):
+        super().__init__()
+        self.staging, self.table, self.partition, self.run_id = staging, table, partition, run_id
+        self.schema, self.labels, self.rows_per_shard, self.key = schema, tuple(labels), rows_per_shard, key
+
+    def expand(self, inputs):
+        staged, labels = inputs
+        per = self.rows_per_shard
+        count = (labels | "Kept" >> beam.Filter(lambda kv: kv[1] != DROP)
+                 | "Count" >> beam.combiners.Count.Globally())
+        return (
+            labels
+            | "ShardLabels" >> beam.Map(lambda kv, n: (_key_hash(kv[0]) % _shard_count(n, per), kv),
+                                        beam.pvalue.AsSingleton(count))
+            | "GroupShards" >> beam.GroupByKey()
+            | "WriteShards" >> beam.ParDo(_WriteLabelledShardFn(self), beam.pvalue.AsList(staged),
+                                          beam.pvalue.AsSingleton(count)).with_outputs("written", main="files"))
 
 
 class RunStats(beam.CombineFn):
