@@ -142,8 +142,12 @@ def _readability_document():
                 doc.resolve_base_href(handle_failures=self.handle_failures)
                 return doc
 
-        # readability-lxml logs a traceback before it raises; extract_html records the error
-        logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
+        # readability-lxml logs a traceback before it raises; extract_html records the error. trafilatura
+        # logs an ERROR for a page its parser refuses ("parsed tree length: 1") and for its own fallbacks'
+        # failures, which extract_html handles (lxml's own parse, the other candidates): the page's row
+        # or reject says what happened, the log would only alarm
+        for name in ("readability.readability", "trafilatura.utils", "trafilatura.external"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         _READABILITY = TextDocument
     return _READABILITY
 
