@@ -8,7 +8,12 @@ does). Prints one row per size and run mode, with time per article and peak
 memory against the smallest size. Issue 20's bars: peak at the largest size
 <= 1.3x the smallest and under 4 GB; time per article <= 1.2x.
 
-Usage: python benchmarks/scale.py [--sizes 10000,40000] [--workers 1,2] [--seed 1]
+``--warc`` instead writes every page of ../shared/data/extraction (980
+distinct pages) into one gzipped WARC (a request and a response record a
+page) and runs it on one and two workers: issue 20's bar for one big WARC
+is two workers at 1.6x one.
+
+Usage: python benchmarks/scale.py [--sizes 10000,40000] [--workers 1,2] [--seed 1] [--warc]
 """
 from __future__ import annotations
 
@@ -24,12 +29,71 @@ from benchmarks.corpus import WMT, write_corpus  # noqa: E402
 from benchmarks.throughput import TWO_WORKERS, newsbeam  # noqa: E402
 
 
+def write_warc(path: str, pages_dir: str) -> int:
+    """Every page of the extraction sets as one .warc.gz (warcinfo, then a
+    request and a response record a page, in a fixed order); returns the
+    number of records."""
+    import glob
+    import json
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    pages = sorted(glob.glob(os.path.join(pages_dir, "*", "*.html")))
+    with open(path, "wb") as f:
+        writer = WARCWriter(f, gzip=True)
+        writer.write_record(writer.create_warcinfo_record(os.path.basename(path), {"software": "newsbeam scale"}))
+        for i, page in enumerate(pages):
+            meta = json.load(open(page[:-5] + ".json", encoding="utf-8"))
+            url = meta.get("url") or f"http://example.test/{os.path.basename(os.path.dirname(page))}/{i}"
+            body = open(page, "rb").read()
+            req = StatusAndHeaders("GET / HTTP/1.1", [("Host", "example.test")], is_http_request=True)
+            writer.write_record(writer.create_warc_record(url, "request", payload=BytesIO(b""), http_headers=req))
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html"),
+                                                  ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=BytesIO(body),
+                                                          http_headers=headers))
+    return 1 + 2 * len(pages)
+
+
+def warc_run(tmp: str) -> int:
+    from benchmarks._common import DATA_DIR
+
+    pages = os.path.join(DATA_DIR, "extraction")
+    if not os.path.isdir(pages):
+        print(f"skip: {pages} is not here")
+        return 0
+    folder = os.path.join(tmp, "warc")
+    os.makedirs(folder)
+    path = os.path.join(folder, "pages.warc.gz")
+    records = write_warc(path, pages)
+    print(f"one WARC: {records} records, {os.path.getsize(path) / 2**20:.1f} MB")
+    print(f"{'workers':>7s} {'wall s':>8s} {'CPU s':>8s} {'peak RSS MB':>11s}")
+    walls = {}
+    for w in (1, 2):
+        out = os.path.join(tmp, f"warc_out{w}")
+        r = newsbeam(folder, out, TWO_WORKERS if w == 2 else [])
+        walls[w] = r["wall"]
+        print(f"{w:7d} {r['wall']:8.1f} {r['cpu']:8.1f} {r['peak_mb']:11.0f}", flush=True)
+        shutil.rmtree(out, ignore_errors=True)
+    print(f"one WARC of {records} records: 2 workers {walls[1] / walls[2]:.2f}x one worker")
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,40000")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--warc", action="store_true", help="one WARC of the extraction sets' pages instead")
     args = ap.parse_args(argv)
+    if args.warc:
+        tmp = tempfile.mkdtemp(prefix="newsbeam-scale-")
+        try:
+            return warc_run(tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     if not os.path.exists(WMT):
         print(f"skip: {WMT} is not here")
         return 0

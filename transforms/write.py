@@ -72,11 +72,13 @@ def _shard_count(n: int, per: int) -> int:
     return max(1, math.ceil(n / per))
 
 
-def _write_table(path: str, table: pa.Table, schema: pa.Schema) -> None:
+def _write_table(path: str, tables, schema: pa.Schema) -> None:
+    """Write a table (or tables, one after the other) as one zstd Parquet file of ROW_GROUP-row groups."""
     mkdirs(path.rsplit("/", 1)[0])
     with FileSystems.create(path) as f:
         with pq.ParquetWriter(f, schema, compression="zstd") as writer:
-            writer.write_table(table, row_group_size=ROW_GROUP)
+            for table in [tables] if isinstance(tables, pa.Table) else tables:
+                writer.write_table(table, row_group_size=ROW_GROUP)
 
 
 class _WriteShardFn(beam.DoFn):
@@ -90,8 +92,9 @@ class _WriteShardFn(beam.DoFn):
         folder = f"{self.table}/{self.partition}" if self.partition else self.table
         rel = f"{folder}/part-{self.run_id}-{shard:05d}.parquet"
         names = self.schema.names
-        table = pa.Table.from_pylist([{k: r.get(k) for k in names} for r in rows], schema=self.schema)
-        _write_table(FileSystems.join(self.staging, rel), table, self.schema)
+        chunks = (pa.Table.from_pylist([{k: r.get(k) for k in names} for r in rows[i:i + ROW_GROUP]],
+                                       schema=self.schema) for i in range(0, len(rows), ROW_GROUP))
+        _write_table(FileSystems.join(self.staging, rel), chunks, self.schema)
         yield rel
 
 
