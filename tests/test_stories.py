@@ -37,7 +37,8 @@ def test_compact_vectors_give_the_same_cosine():
     vectors = [term_vector(t) for t in (BASE, SAME_STORY, OTHER)]
     for a in vectors:
         for b in vectors:
-            assert abs(compact_cosine(compact(a), compact(b)) - cosine(a, b)) < 1e-5
+            # half-precision weights: within 0.002 of the exact cosine
+            assert abs(compact_cosine(compact(a), compact(b)) - cosine(a, b)) < 2e-3
     assert compact_cosine(compact(vectors[0]), compact([])) == 0.0
 
 

@@ -164,21 +164,26 @@ def _keys(rec):
 
 
 def compact(terms: list[tuple[str, float]]) -> tuple[bytes, bytes]:
-    """A term vector as (sorted 64-bit word hashes, their weights as float32):
-    ~700 bytes, what travels with each bucket key."""
-    h = np.fromiter((xxhash.xxh3_64_intdigest(w.encode("utf-8", "surrogatepass")) for w, _ in terms),
-                    dtype=np.uint64, count=len(terms))
-    w = np.fromiter((v for _, v in terms), dtype=np.float32, count=len(terms))
+    """A term vector as (sorted 32-bit word hashes, their weights as float16):
+    ~360 bytes for 60 words, what travels with each of a record's bucket keys
+    (13 of them). Two words of the same two articles share a hash about once
+    in 10^6 pairs of articles, and a half-precision weight moves a cosine by
+    about 0.001. Against 64-bit hashes and float32 weights: the same
+    pairwise F1 on both story sets (0.862, 0.762), and the story stage's
+    memory halved (docs/benchmarks.md)."""
+    h = np.fromiter((xxhash.xxh32_intdigest(w.encode("utf-8", "surrogatepass")) for w, _ in terms),
+                    dtype=np.uint32, count=len(terms))
+    w = np.fromiter((v for _, v in terms), dtype=np.float16, count=len(terms))
     order = np.argsort(h, kind="stable")
     return h[order].tobytes(), w[order].tobytes()
 
 
 def compact_cosine(a: tuple[bytes, bytes], b: tuple[bytes, bytes]) -> float:
-    ha, hb = np.frombuffer(a[0], dtype=np.uint64), np.frombuffer(b[0], dtype=np.uint64)
+    ha, hb = np.frombuffer(a[0], dtype=np.uint32), np.frombuffer(b[0], dtype=np.uint32)
     _, ia, ib = np.intersect1d(ha, hb, assume_unique=True, return_indices=True)
     if not len(ia):
         return 0.0
-    wa, wb = np.frombuffer(a[1], dtype=np.float32), np.frombuffer(b[1], dtype=np.float32)
+    wa, wb = np.frombuffer(a[1], dtype=np.float16), np.frombuffer(b[1], dtype=np.float16)
     return float(np.dot(wa[ia].astype(np.float64), wb[ib].astype(np.float64)))
 
 
