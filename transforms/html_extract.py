@@ -19,8 +19,9 @@ choice between them on signals of the texts themselves, fitted to no set:
    pipes: navigation laid out in cells) loses to one that is not; when one
    text holds the other, the larger wins only if what it adds reads as prose
    (sentence lines: 8+ words that end a sentence, or hold three sentences),
-   else the smaller; when they disagree, readability's. When every candidate is a stub, the longest is kept, so a
-   page with an article is never given up because the first pass missed it.
+   else the smaller; when they disagree, readability's. When every
+   candidate is a stub, the longest is kept, so a page with an article is
+   never given up because the first pass missed it.
 
 readability's text is one line per block element, whitespace inside a block
 collapsed (the source's own line breaks are not lines). Metadata comes from
