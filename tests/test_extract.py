@@ -2,6 +2,8 @@
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import beam_test_pipeline
 from hostile import ARTICLE_EN, page
@@ -241,3 +243,18 @@ def test_cheaper_readability_clean_gives_readabilitys_own_text():
     assert text == own
     assert "Hidden teaser" not in text and "Invisible" not in text and "var x" not in text
     assert _SENTENCES[0] in text
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.text(max_size=400))
+def test_any_line_is_prose_or_not_without_failing(line):
+    """Generated lines: the sentence-line check never fails, a line that ends
+    a sentence keeps counting as one, and fewer than 8 words never does."""
+    from transforms.html_extract import _breaks, _is_prose, _line_words
+
+    assert _breaks(line) >= 0
+    prose = _is_prose(line)
+    if _line_words(line) < 8:
+        assert not prose
+    elif line.endswith("."):
+        assert prose
