@@ -22,14 +22,16 @@ def _seed(prefix):
 
 # (rule, text that must fire it, close English text that must not)
 RULES = [
-    ("detokenisation", "after the first face -to -face meeting", "after the first face-to-face meeting"),
-    ("detokenisation", "years of chronic sub -financing", "fourth- and eighth-graders, a 57 - year - old"),
+    ("detokenisation", "after the first face -to -face meeting, years of chronic sub -financing",
+     "after the first face-to-face meeting, IRS notices -of -levy and a hit -and-run"),
+    ("detokenisation", "years of chronic sub -financing and co -operation",
+     "fourth- and eighth-graders, a 57 - year - old, run `docker compose up -d` or `xterm -e bash -c exit`"),
+    ("detokenisation", "the well -being of a state -owned firm",
+     "CAFE CON PANNA -double espresso. CAFE LATTE -espresso with milk. We need headlines -or ads- here"),
     ("detokenisation_capitalised", "the Shell -Group and the Mexico -Stadt office",
      "called on the Chief Minister at his official residence -Cauvery."),
-    ("space_before_colon", "He said : it works. She asked : why ? ",
-     "He said: it works. She asked: why?"),
     ("guillemets_spaced", "the minister spoke of « a historic day » yesterday",
-     "the minister spoke of “a historic day” yesterday"),
+     "see « www.canadapost.ca/tools/pcl/bin/advanced-e.asp » for codes"),
     ("guillemets", "the newspaper «Izvestia» reported", "the newspaper Izvestia reported"),
     ("ellipsis_in_parentheses", "“We agree. (…) and until 2030,” he said", "“We agree [...] until 2030,” he said"),
     ("decimal_comma", "inflation reached 5,2 % in May", "inflation reached 5.2% in May, up 1,200 jobs"),
@@ -39,10 +41,11 @@ RULES = [
     ("transliteration_fr", "President Vladimir Poutine said", "President Vladimir Putin said"),
     ("transliteration_de", "President Wolodymyr Selenskyj said", "Boxer Wladimir Klitschko won"),
     ("calque_fr", "agreed to continue exploiting the ISS until 2028", "agreed to keep operating the ISS until 2028"),
-    ("kana", "Visit the #Product1 #オンラインストア today", "Visit the Tokyo online store (東京) today"),
+    ("kana", "Visit the #Product1 #オンラインストア today", 'the manga "僕だけがいない街" (Japanese: 僕だけがいない街)'),
     ("cjk_punctuation", "【Official】 Limited Midnight Market", "[Official] Limited Midnight Market"),
     ("cjk_punctuation", "Residents stockpiled food ＜Yamatsuri Town＞", "Xi Jinping (习近平) met the delegation"),
     ("cyrillic", "the post said Слава Україні and more", "the post said Україна, the country's name"),
+    ("cyrillic", "the post said Слава Україні and more", "the city (Russian: Нижний Новгород) and 'Добрий вечір'"),
     ("cyrillic_uk", "the post said Слава Україні and more", "he wrote Нет войне on the wall"),
     ("cyrillic_ru", "signs reading Мы против войны", "the post said Слава Україні and more"),
 ]
@@ -62,9 +65,19 @@ def test_untranslated_script_names_the_source_language(model):
     assert r.mt_source_language == "uk" and any("Cyrillic" in m for m in r.mt_evidence), r
 
 
-def test_french_spacing_is_not_confused_with_a_tokenised_corpus():
-    tokenised = "He said : it works , they said . She asked : why ? “ Yes ” , he said ."
-    assert "space_before_colon" not in {e.rule for e in find_evidence(tokenised)}
+def test_native_english_that_misled_the_rules_fires_none():
+    """What the rules once misread in native text (issue #17 and
+    ``benchmarks/mt_natives.py``): a tokenised corpus, code, compound
+    suffixes, quoted foreign words, French spacing in a price list."""
+    native = [
+        "Lawyer Alexis Kougias said : \"This tragedy is the result\" and the Attorney : \"I 'm not going\"",
+        "follow Microsoft's (NASDAQ : MSFT) advice ; the schedule is as follows : Did Not Practice : S",
+        "Run docker compose up -d At this point the kanban -like board and the cloud -based app are up.",
+        "VIP : 60,000₩ R : 50,000₩ S : 40,000₩. Is it like this ? Everything has a flavor !",
+        "the totality of things that can or should be done",
+    ]
+    for text in native:
+        assert find_evidence(text) == [], (text, find_evidence(text))
 
 
 def test_translation_proxy_and_declared_language():
@@ -100,7 +113,7 @@ def test_short_texts_are_not_flagged_on_the_model_alone(model):
     r = model.score(short)
     assert abs(r.mt_score - 0.5) < 0.2 and not r.is_machine_translated
     # with evidence a short text can still be flagged
-    r = model.score(short + " Source: Le Monde. They met face -to -face this Thursday, July 31.")
+    r = model.score(short + " Source: Le Monde. They met face -to -face on sub -financing this Thursday, July 31.")
     assert r.is_machine_translated and r.mt_source_language == "fr"
 
 
@@ -183,3 +196,41 @@ def test_pipeline_step_loads_the_model_once_per_worker_and_skips_other_languages
         for k, out in enumerate(outs):
             assert_that(out, equal_to(expected), label=f"Check{k}")
     assert translation.LOADS["count"] == 1
+
+
+def test_source_language_from_the_cues_a_reader_uses():
+    from transforms.mtsource import guess
+
+    assert guess("Residents of Kharkiv queued for water, the Verkhovna Rada said, and prices rose "
+                 "by 300 hryvnias.") == "uk"
+    assert guess("The State Duma passed the law; fines of 5,000 rubles apply in Yekaterinburg.") == "ru"
+    assert guess("The prefectural government of Hyogo said fares would rise by 200 yen.") == "ja"
+    assert guess("Reykjavík city council met on Tuesday; the fee is 2,000 krónur.") == "is"
+    # a place every outlet names is not enough, and two languages level is no answer
+    assert guess("Talks in Paris and Moscow ended without agreement.") is None
+    assert guess("Talks between Kyiv and the State Duma's envoy ended.") is None
+    assert guess("The minister said the talks went well.") is None
+
+
+def test_source_language_is_given_only_for_flagged_articles(model):
+    native = _seed("004")  # an AFP-based article on Roscosmos and NASA: Moscow, Russia, rubles ...
+    r = model.score(native + " The contract is worth 10 billion rubles, the State Duma said.")
+    assert not r.is_machine_translated and r.mt_source_language is None
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# text made of the pieces the rules and cues look for, in any order
+_PIECES = st.sampled_from(["face", " -", "-", " ", "to", "Kyiv", "rubles", "State Duma", "«", "»", "(", "\"",
+                           "Russian: ", "Слава", "カナ", "僕", ":", " ?", "\n", "Source: BFM TV", "prefecture"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES | st.text(max_size=8), max_size=60).map("".join))
+def test_rules_and_cues_take_any_text(text):
+    from transforms.mtsource import CUES, guess
+
+    for e in find_evidence(text):
+        assert e.weight > 0 and e.message and (e.language is None or len(e.language) in (2, 3))
+    assert guess(text) in {None, *(lang for lang, _, _ in CUES)}

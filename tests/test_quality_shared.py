@@ -164,3 +164,23 @@ def test_stories_across_languages_through_newsbeam_run():
 
     m = evaluate(CROSSLINGUAL)
     assert m["f1"] >= 0.73 and m["precision"] >= 0.83 and m["bcubed_f1"] >= 0.86, m
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED, "data", "extraction")), reason="../shared/data is not here")
+def test_no_evidence_rule_fires_on_native_english():
+    """Issue #17: each evidence rule fires on at most 0.2% of the documents of
+    every native English set of the data (extraction gold, WMT originals,
+    ECB+, the cross-lingual set's English originals, feed items); at that
+    size, on none. ``benchmarks/mt_natives.py`` prints the same with texts."""
+    from benchmarks.mt_natives import RULE_BAR, native_sets
+    from transforms.mtevidence import find_evidence
+
+    sets = native_sets(os.path.join(SHARED, "data"))
+    assert len(sets) >= 8 and sum(map(len, sets.values())) > 2000, {k: len(v) for k, v in sets.items()}
+    over = {}
+    for name, texts in sets.items():
+        fired = [(e.rule, e.message) for t in texts for e in find_evidence(t)]
+        by_rule = {r: sum(1 for x, _ in fired if x == r) for r, _ in fired}
+        over.update({(name, r): (n / len(texts), [m for x, m in fired if x == r][:2])
+                     for r, n in by_rule.items() if n / len(texts) > RULE_BAR})
+    assert not over, over
