@@ -206,6 +206,9 @@ def test_source_language_from_the_cues_a_reader_uses():
     assert guess("The State Duma passed the law; fines of 5,000 rubles apply in Yekaterinburg.") == "ru"
     assert guess("The prefectural government of Hyogo said fares would rise by 200 yen.") == "ja"
     assert guess("Reykjavík city council met on Tuesday; the fee is 2,000 krónur.") == "is"
+    # the country's own press, quoted
+    assert guess("About it writes Kommersant with reference to the draft resolution.") == "ru"
+    assert guess("AFP reported the talks, citing officials.") is None
     # a place every outlet names is not enough, and two languages level is no answer
     assert guess("Talks in Paris and Moscow ended without agreement.") is None
     assert guess("Talks between Kyiv and the State Duma's envoy ended.") is None

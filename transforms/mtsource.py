@@ -82,6 +82,22 @@ _CUE_LISTS: tuple[tuple[str, float, tuple[str, ...]], ...] = (
     )),
 )
 
+# Outlets that publish in one language: a translated article quotes its own
+# country's press ("writes Kommersant"). International agencies that English
+# news cites every day (AFP, dpa) are left out.
+_OUTLET_CUES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
+    ("ru", 2.0, ("RIA Novosti", "Izvestia", "Kommersant", "Vedomosti", "Interfax", "Gazeta.ru", "Lenta.ru",
+                 "Meduza", "Novaya Gazeta", "TASS", "Rossiyskaya Gazeta", "Moskovsky Komsomolets",
+                 "Moscow region", "Moscow Region")),
+    ("uk", 2.0, ("Ukrainska Pravda", "UNIAN", "Ukrinform", "Suspilne", "Hromadske")),
+    ("de", 2.0, ("Der Spiegel", "Spiegel Online", "Die Zeit", "Zeit Online", "Frankfurter Allgemeine",
+                 "Süddeutsche Zeitung", "Tagesschau", "Tagesspiegel", "Die Welt", "ZDF", "ARD")),
+    ("fr", 2.0, ("Le Monde", "Le Figaro", "Libération", "Le Parisien", "Ouest-France", "Les Echos", "franceinfo",
+                 "BFM TV", "BFMTV", "TF1", "Le Point", "L'Express", "Mediapart")),
+    ("ja", 2.0, ("NHK", "Asahi Shimbun", "Yomiuri Shimbun", "Mainichi Shimbun", "Kyodo", "Nikkei", "Jiji")),
+    ("is", 2.0, ("RÚV", "Morgunblaðið", "Morgunbladid", "Fréttablaðið", "Vísir", "Visir")),
+)
+
 _CHAR_CUES: tuple[tuple[str, float, re.Pattern], ...] = (
     # names spelled with letters of one language, as systems copy them through
     ("is", 2.0, re.compile(r"[ðþÐÞ]")),
@@ -97,7 +113,7 @@ def _compile(words: tuple[str, ...]) -> re.Pattern:
 
 
 CUES: tuple[tuple[str, float, re.Pattern], ...] = tuple(
-    (lang, w, _compile(words)) for lang, w, words in _CUE_LISTS) + _CHAR_CUES
+    (lang, w, _compile(words)) for lang, w, words in _CUE_LISTS + _OUTLET_CUES) + _CHAR_CUES
 
 STRONG = 2.0  # the best language needs one cue of this weight ...
 MIN_SCORE = 2.0  # ... a score of two ...
