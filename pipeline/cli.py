@@ -111,7 +111,7 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
     check_runner(options)
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
-    runner = make_runner(options)
+    runner = make_runner(options, verbose=verbose)
     p = beam.Pipeline(runner=runner, options=options) if runner else beam.Pipeline(options=options)
     facts = build(p, options, started)
     state = p.run().wait_until_finish()

@@ -12,6 +12,10 @@ pipeline options the way Beam's own SwitchingDirectRunner does. Any other
 """
 from __future__ import annotations
 
+import os
+import shlex
+import sys
+
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 __all__ = ["make_runner", "LOCAL_RUNNERS", "SUPPORTED_RUNNERS", "UnsupportedRunner", "check_runner"]
@@ -40,8 +44,45 @@ def check_runner(options: PipelineOptions) -> None:
             "(a runner that does not execute every branch of the graph would commit nothing)")
 
 
-def make_runner(options: PipelineOptions):
-    """A runner object for the local case, else None (Beam resolves ``--runner``)."""
+BEAM_WORKER = "-m apache_beam.runners.worker.sdk_worker_main"
+
+
+def worker_command(verbose: bool = False) -> str:
+    """The shell command that starts one local worker: ``pipeline/worker.py``."""
+    worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+    return " ".join(shlex.quote(a) for a in (sys.executable, worker, *(["--verbose"] if verbose else [])))
+
+
+def _local_runner_class():
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.transforms import environments
+
+    class LocalRunner(fn_runner.FnApiRunner):
+        """The FnApiRunner, whose multi-process workers start through
+        ``pipeline/worker.py`` (Beam's worker, quiet on the terminal). The
+        runner picks its worker command when a run starts, from
+        ``--direct_running_mode``; that choice is intercepted here, and a
+        Beam that picks differently keeps its own worker."""
+
+        verbose = False
+
+        @property
+        def _default_environment(self):
+            return self._newsbeam_environment
+
+        @_default_environment.setter
+        def _default_environment(self, env):
+            if (isinstance(env, environments.SubprocessSDKEnvironment)
+                    and getattr(env, "command_string", "").endswith(BEAM_WORKER)):
+                env = environments.SubprocessSDKEnvironment.from_command_string(worker_command(self.verbose))
+            self._newsbeam_environment = env
+
+    return LocalRunner
+
+
+def make_runner(options: PipelineOptions, verbose: bool = False):
+    """A runner object for the local case, else None (Beam resolves ``--runner``).
+    ``verbose`` leaves the local workers' own logging on the terminal."""
     std = options.view_as(StandardOptions)
     if std.runner not in LOCAL_RUNNERS:
         return None
@@ -52,4 +93,6 @@ def make_runner(options: PipelineOptions):
     std.runner = None
     encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
     info = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
-    return fn_runner.FnApiRunner(provision_info=info)
+    runner = _local_runner_class()(provision_info=info)
+    runner.verbose = verbose
+    return runner

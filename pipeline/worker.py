@@ -1,0 +1,53 @@
+"""Beam's SDK worker, as newsbeam's local multi-process runs start it.
+
+The multi-process FnApiRunner starts ``python -m
+apache_beam.runners.worker.sdk_worker_main`` per worker, and each prints
+Beam's own start-up logging on the user's terminal ("apitools not found",
+"Logging handler created", "No semi_persistent_directory found", every
+pipeline option it could not parse). This entry point is the same worker
+with its terminal output cut to errors; ``newsbeam run --verbose`` starts it
+with ``--verbose``, which leaves Beam's logging as it is. What the worker
+logs still reaches the runner's logging service either way.
+
+Usage (by ``pipeline.runner``): python pipeline/worker.py [--verbose]
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+
+class _ErrorsOnly(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
+
+def quiet_terminal() -> None:
+    """A stderr handler on the root logger that passes errors only, set up
+    before Beam logs anything (Beam's own set-up then finds a handler and
+    adds none)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_ErrorsOnly())
+    handler.setFormatter(logging.Formatter("%(levelname)s:%(name)s:%(message)s"))
+    logging.getLogger().addHandler(handler)
+
+
+def main(argv: list[str]) -> None:
+    if "--verbose" not in argv[1:]:
+        quiet_terminal()
+    # started as a file, Python put this folder first on the path, where
+    # options.py or version.py would shadow other packages' modules; the
+    # project root instead, so the DoFns it unpickles import as in the launcher
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    root = os.path.dirname(here)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from apache_beam.runners.worker import sdk_worker_main
+
+    sdk_worker_main.main(argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
