@@ -2,8 +2,10 @@
 
 ``MtModel.load()`` reads the small ``.npz`` written by ``scripts/train_mt.py``
 (hashed class n-gram weights of a logistic regression, a second one over
-source languages, the calibrated threshold and the training report). ``score``
-returns an ``MtResult`` with the four output columns. No Beam import: the
+source languages, kept for the report only, the calibrated threshold and the
+training report). ``score`` returns an ``MtResult`` with the four output
+columns; the source language of a flag comes from its evidence or the cues
+of ``transforms.mtsource``. No Beam import: the
 training script scores its held-out sets through this same code.
 
 How the score is made:
