@@ -44,6 +44,9 @@ MIN_WORDS = 5
 FULL_WORDS = 25
 MAX_EVIDENCE = 8.0
 MAX_TEXT_CHARS = 20_000
+# the evidence rules read this much of a text (about 30,000 words: far more
+# than an article; a 16 MB text of one page would otherwise cost seconds)
+MAX_EVIDENCE_CHARS = 200_000
 
 
 def confidence(n_words: int) -> float:
@@ -166,7 +169,7 @@ class MtModel:
         raw, n_words, feats = self.model_logit(text)
         z = raw - self.length_offset(n_words)  # the model's log-odds for a text of this length
         conf = confidence(n_words)
-        evidence = find_evidence(text, urls=tuple(urls), declared_language=declared_language,
+        evidence = find_evidence(text[:MAX_EVIDENCE_CHARS], urls=tuple(urls), declared_language=declared_language,
                                  text_language=text_language, proxy_hint=proxy_hint)
         bonus = min(MAX_EVIDENCE, sum(e.weight for e in evidence))
         score = _sigmoid(conf * z + bonus)
