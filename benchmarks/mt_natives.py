@@ -111,8 +111,10 @@ def measure(sets: dict[str, list[str]], show: int = 3) -> dict:
         fired = collections.Counter()
         examples = collections.defaultdict(list)
         flagged = []
+        any_rule = 0
         for t in texts:
             ev = find_evidence(t)
+            any_rule += bool(ev)
             for e in {e.rule: e for e in ev}.values():
                 fired[e.rule] += 1
                 if len(examples[e.rule]) < show:
@@ -125,7 +127,7 @@ def measure(sets: dict[str, list[str]], show: int = 3) -> dict:
             "documents": n,
             "flagged": len(flagged) / n if n else 0.0,
             "flagged_examples": flagged[:show],
-            "any_rule": sum(1 for t in texts if find_evidence(t)) / n if n else 0.0,
+            "any_rule": any_rule / n if n else 0.0,
             "rules": {r: fired[r] / n for r in rules if fired[r]},
             "rule_examples": {r: examples[r] for r in rules if examples[r]},
         }

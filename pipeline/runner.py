@@ -12,6 +12,7 @@ pipeline options the way Beam's own SwitchingDirectRunner does. Any other
 """
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import sys
@@ -53,6 +54,7 @@ def worker_command(verbose: bool = False) -> str:
     return " ".join(shlex.quote(a) for a in (sys.executable, worker, *(["--verbose"] if verbose else [])))
 
 
+@functools.lru_cache(maxsize=None)
 def _local_runner_class():
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from apache_beam.transforms import environments

@@ -188,7 +188,7 @@ class MtModel:
         return MtResult(
             mt_score=score,
             is_machine_translated=flagged,
-            mt_source_language=source if flagged else None,
+            mt_source_language=source,
             mt_evidence=reasons,
             model_probability=model_p,
         )
