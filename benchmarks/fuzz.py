@@ -12,7 +12,7 @@ Part 2: ``--kills`` runs killed with SIGKILL (at a random moment, or inside
 the commit after a random number of moved shards) and run again into the
 same output; each output is compared with one clean run's rows.
 
-Usage: python benchmarks/fuzz.py [--files 5000] [--batch 250] [--kills 50] [--seed 1]
+Usage: python benchmarks/fuzz.py [--files 5000] [--batch 250] [--kills 50] [--seed 1] [--workers 1]
 """
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ from faults import rerun, rows, trial  # noqa: E402
 from fuzz import KINDS, check_output, write_cases  # noqa: E402
 
 
+def _worker_flags(args) -> list[str]:
+    return ([] if args.workers <= 1 else
+            ["--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers}"])
+
+
 def generated(args, tmp: str) -> int:
     rnd = random.Random(args.seed)
     per_kind = max(1, args.batch // len(KINDS))
@@ -48,7 +53,8 @@ def generated(args, tmp: str) -> int:
         folder, out = os.path.join(tmp, f"in{runs}"), os.path.join(tmp, f"out{runs}")
         cases = write_cases(folder, rnd, per_kind, start=done)
         proc = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", folder, "--output", out,
-                               "--no-fetch", "--quiet"], cwd=ROOT, capture_output=True, text=True)
+                               "--no-fetch", "--quiet", *_worker_flags(args)], cwd=ROOT, capture_output=True,
+                              text=True)
         runs += 1
         done += len(cases)
         if proc.returncode:
@@ -135,6 +141,7 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=250)
     ap.add_argument("--kills", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1, help="generated-input runs on this many local worker processes")
     args = ap.parse_args(argv)
     tmp = tempfile.mkdtemp(prefix="newsbeam-fuzz-")
     try:
