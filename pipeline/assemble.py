@@ -11,7 +11,7 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from pipeline.options import NewsbeamOptions
 from pipeline.runner import LOCAL_RUNNERS
@@ -114,8 +114,9 @@ class ProcessDocuments(beam.PTransform):
 
     def __init__(self, timeout: float, memory_mb: int, min_words: int, lang_max_chars: int,
                  mt_threshold: float | None, run_id: str, started_at: dt.datetime, progress_seconds: float = 0.0,
-                 staging: str = ""):
+                 staging: str = "", processes: int = 1):
         super().__init__()
+        self.processes = processes
         self.staging = staging
         self.timeout, self.memory_mb, self.min_words = timeout, memory_mb, min_words
         self.progress_seconds = progress_seconds
@@ -125,7 +126,7 @@ class ProcessDocuments(beam.PTransform):
     def expand(self, docs):
         decoded = docs | "Decode" >> DecodeDocuments()
         extracted = decoded.docs | "Extract" >> ExtractArticles(self.timeout, self.memory_mb, self.min_words,
-                                                                   self.progress_seconds)
+                                                                   self.progress_seconds, self.processes)
         language = extracted["articles"] | "Language" >> DetectLanguage(max_chars=self.lang_max_chars)
         translation = language.articles | "MachineTranslation" >> DetectMachineTranslation(self.mt_threshold)
         annotated = translation.articles | "Annotate" >> AnnotateArticles(self.run_id, self.started_at, __version__)
@@ -136,6 +137,27 @@ class ProcessDocuments(beam.PTransform):
         # each article is out of extraction, and an article to label
         flow = linked.articles | "ArticleFlow" >> beam.FlatMap(lambda _: ("flow/out", "flow/articles"))
         return {"staged": staged, "records": linked.records, "rejects": rejects, "flow": flow}
+
+
+MAX_AUTO_EXTRACT_PROCESSES = 4
+
+
+def _extract_processes(options: PipelineOptions) -> int:
+    """``--extract-processes``, else the default for the runner (see the option): on
+    the local runner the worker itself takes about a third of a page's CPU
+    (language, machine translation, link records), so a few children keep it busy."""
+    given = options.view_as(NewsbeamOptions).extract_processes
+    if given is not None:
+        return max(1, given)
+    if options.view_as(StandardOptions).runner not in LOCAL_RUNNERS:
+        return 1
+    direct = options.view_as(DirectOptions)
+    workers = max(1, direct.direct_num_workers or 1) if direct.direct_running_mode == "multi_processing" else 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_AUTO_EXTRACT_PROCESSES, cores // workers))
 
 
 def _union_find_max_edges(options: PipelineOptions) -> int | None:
@@ -177,7 +199,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # (a Flatten before extraction lost the tail of a bundle on the
     # multi-process FnApiRunner in our tests; see docs/benchmarks.md)
     process = (o.extract_timeout, o.extract_memory_mb, o.min_words, o.lang_max_chars, o.mt_threshold, run_id,
-               started_at, o.progress_seconds, staging)
+               started_at, o.progress_seconds, staging, _extract_processes(options))
     file_out = read["docs"] | "Files" >> ProcessDocuments(*process)
     feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(*process)
     staged = (file_out["staged"], feed_out["staged"]) | "AllStaged" >> beam.Flatten()

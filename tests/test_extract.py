@@ -207,17 +207,49 @@ def test_deep_nesting_does_not_crash_the_run(sandbox):
     assert "budget" in sandbox.extract(META_PAGE, None)["text"]
 
 
+def test_first_done_takes_the_page_that_finished_not_the_oldest():
+    from transforms.sandbox import first_done
+
+    slow, fast = Sandbox(timeout=30), Sandbox(timeout=30)
+    try:
+        for sb in (slow, fast):  # both children started
+            sb.extract(META_PAGE, None)
+        slow.submit("<html><body>" + "<div><p>Some words of a paragraph here.</p></div>" * 20_000
+                    + "</body></html>", None)  # about three seconds to extract
+        fast.submit(META_PAGE, None)
+        assert first_done([slow, fast]) is fast
+        assert "budget" in fast.collect()["text"]
+        assert first_done([slow, fast]) is slow
+        assert "Some words" in slow.collect()["text"]
+    finally:
+        slow.close()
+        fast.close()
+
+
+def test_a_page_done_in_time_is_kept_however_late_it_is_collected():
+    import time
+
+    sb = Sandbox(timeout=1)
+    try:
+        sb.submit(META_PAGE, None)
+        time.sleep(2)  # the parent was busy past the page's deadline; the child was not
+        assert sb.done() and "budget" in sb.collect()["text"]
+    finally:
+        sb.close()
+
+
 def _doc(doc_id, kind, payload):
     return {"doc_id": doc_id, "source": f"/in/{doc_id}", "source_format": kind, "kind": kind, "payload": payload,
             "raw_size": len(payload), "url": None, "title": None, "published": None, "publisher": None,
             "fetched_at": None, "http_charset": None, "declared_language": None, "feed_url": None}
 
 
-def test_extract_transform_routes_articles_and_rejects():
+@pytest.mark.parametrize("processes", [1, 3])
+def test_extract_transform_routes_articles_and_rejects(processes):
     docs = [_doc("h", "html", META_PAGE), _doc("t", "text", "Menu\n" + ARTICLE_EN),
             _doc("e", "html", "<html><body><nav>Home</nav></body></html>"), _doc("c", "text", "Login\nSign up")]
     with beam_test_pipeline() as p:
-        out = p | beam.Create(docs) | ExtractArticles(timeout=30)
+        out = p | beam.Create(docs) | ExtractArticles(timeout=30, processes=processes)
         arts = out["articles"] | "A" >> beam.Map(lambda a: (a["doc_id"], a["extractor"], a["author"]))
         rej = out["rejects"] | "R" >> beam.Map(lambda r: (r["doc_id"], r["stage"], r["reason"]))
         assert_that(arts, equal_to([("h", "readability", "Jane Doe"), ("t", "text-cleaner", None)]),

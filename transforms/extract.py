@@ -18,7 +18,7 @@ from transforms.annotate import word_count
 from transforms.boundary import call_guarded, document_reject
 from transforms.page_meta import clean_authors, clean_publisher, decode_entities, site_of, unescape
 from transforms.records import make_reject
-from transforms.sandbox import Sandbox, SandboxError
+from transforms.sandbox import Sandbox, SandboxError, first_done
 from transforms.textclean import clean_text
 
 __all__ = ["ExtractArticles", "dump_headline"]
@@ -123,31 +123,35 @@ def _reject(doc, reason, error, stage="extract"):
 
 
 class _ExtractFn(beam.DoFn):
-    """Documents -> articles: HTML through one sandboxed child process per
-    DoFn instance, plain-text dumps through the chrome cleaner.
+    """Documents -> articles: HTML through sandboxed child processes (``processes``
+    of them per DoFn instance), plain-text dumps through the chrome cleaner.
 
-    Pipelined: while the child extracts page N, this process finishes page
-    N-1 (its output runs through the fused downstream steps: language,
-    machine translation, annotation, link records), so one worker keeps two
-    cores busy. Both kinds go through this one step on purpose: a Flatten of
-    two branches would end the fused stage, and the FnApiRunner would run
-    everything downstream only after extraction, no longer overlapped with
-    the child.
+    Pipelined: while the children extract the next pages, this process
+    finishes the first page done (its output runs through the fused
+    downstream steps: language, machine translation, annotation, link
+    records), so one worker keeps several cores busy. Pages finish in any
+    order; the shards are sorted by doc_id. Both kinds go through this one step on
+    purpose: a Flatten of two branches would end the fused stage, and the
+    FnApiRunner would run everything downstream only after extraction, no
+    longer overlapped with the children.
     """
 
-    def __init__(self, timeout: float, memory_mb: int, min_words: int, progress_seconds: float = 0.0):
+    def __init__(self, timeout: float, memory_mb: int, min_words: int, progress_seconds: float = 0.0,
+                 processes: int = 1):
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.min_words = min_words
         self.progress_seconds = progress_seconds
+        self.processes = max(1, processes)
         self.failures = Metrics.counter(NAMESPACE, "extract_failures")
 
     def setup(self):
-        self.sandbox = Sandbox(self.timeout, self.memory_mb)
+        # children start on their first page: a run of text records starts none
+        self.sandboxes = [Sandbox(self.timeout, self.memory_mb) for _ in range(self.processes)]
         self.progress = _Progress(self.progress_seconds)
 
     def start_bundle(self):
-        self.pending = None
+        self.pending = {}  # sandbox -> (doc, window, timestamp) of the page it is extracting
 
     def process(self, doc, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
         if doc["kind"] != "html":
@@ -155,40 +159,37 @@ class _ExtractFn(beam.DoFn):
             self.progress.tick(isinstance(out, pvalue.TaggedOutput))
             yield out
             return
-        previous = self._collect()
-        self.sandbox.submit(doc["payload"], doc.get("url"), doc.get("http_charset"))
-        self.pending = (doc, window, timestamp)
-        if previous is not None:
-            yield previous[0]
+        done = self._collect() if len(self.pending) == len(self.sandboxes) else None
+        # hand the next page over before the finished one goes downstream, so no child waits for it
+        sandbox = next(s for s in self.sandboxes if s not in self.pending)
+        sandbox.submit(doc["payload"], doc.get("url"), doc.get("http_charset"))
+        self.pending[sandbox] = (doc, window, timestamp)
+        if done is not None:
+            yield done
 
     def finish_bundle(self):
-        last = self._collect()
-        if last is not None:
-            value, window, timestamp = last
-            if isinstance(value, pvalue.TaggedOutput):
-                yield pvalue.TaggedOutput(value.tag, WindowedValue(value.value, timestamp, [window]))
-            else:
-                yield WindowedValue(value, timestamp, [window])
+        while self.pending:
+            yield self._collect()
 
     def _collect(self):
-        """The finished output of the page in flight: (output, window, timestamp) or None."""
-        if self.pending is None:
-            return None
-        doc, window, timestamp = self.pending
-        self.pending = None
-        out = self._outcome(doc)
+        """The first page in flight to finish: its article or reject, in its own window."""
+        sandbox = first_done(list(self.pending))
+        doc, window, timestamp = self.pending.pop(sandbox)
+        out = self._outcome(sandbox, doc)
         self.progress.tick(isinstance(out, pvalue.TaggedOutput))
-        return out, window, timestamp
+        if isinstance(out, pvalue.TaggedOutput):
+            return pvalue.TaggedOutput(out.tag, WindowedValue(out.value, timestamp, [window]))
+        return WindowedValue(out, timestamp, [window])
 
-    def _outcome(self, doc):
-        """The article or reject of the page the sandbox has been extracting."""
+    def _outcome(self, sandbox, doc):
+        """The article or reject of the page ``sandbox`` has been extracting."""
         try:
-            res = self.sandbox.collect()
+            res = sandbox.collect()
         except SandboxError as e:
             self.failures.inc()
             return _reject(doc, e.reason, str(e))
         except Exception as e:  # a reply that cannot be read: the child is in an unknown state
-            self.sandbox.restart()
+            sandbox.restart()
             self.failures.inc()
             return pvalue.TaggedOutput("rejects", document_reject(doc, "extract", e, reason="crashed"))
         return self._guarded(self._to_output, doc, res)
@@ -223,22 +224,24 @@ class _ExtractFn(beam.DoFn):
         return _article(doc, text=res.text, extractor="text-cleaner", title=dump_headline(doc["payload"], res.text))
 
     def teardown(self):
-        self.sandbox.close()
+        for sandbox in getattr(self, "sandboxes", ()):
+            sandbox.close()
 
 
 class ExtractArticles(beam.PTransform):
     """decoded documents -> articles (``main``) and ``rejects``."""
 
     def __init__(self, timeout: float = 30.0, memory_mb: int = 2048, min_words: int = 10,
-                 progress_seconds: float = 0.0):
+                 progress_seconds: float = 0.0, processes: int = 1):
         super().__init__()
+        self.processes = processes
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.min_words = min_words
         self.progress_seconds = progress_seconds
 
     def expand(self, docs):
-        fn = _ExtractFn(self.timeout, self.memory_mb, self.min_words, self.progress_seconds)
+        fn = _ExtractFn(self.timeout, self.memory_mb, self.min_words, self.progress_seconds, self.processes)
         out = docs | "Extract" >> beam.ParDo(fn).with_outputs(
             "rejects", main="articles")
         return {"articles": out.articles, "rejects": out.rejects}

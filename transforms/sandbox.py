@@ -5,7 +5,9 @@ hostile pages; a thread cannot be stopped, a process can. One long-lived
 child per DoFn instance (started in ``DoFn.setup``) receives pages over a
 pipe. The child caps its own address space (``RLIMIT_AS``); the parent waits
 at most ``timeout`` seconds per page, then kills the child and starts a new
-one for the next page. Every failure is reported as a ``SandboxError`` with a
+one for the next page (the wait counts from when the page was handed over,
+so a page is never given more than ``timeout`` however long the parent took
+to collect it). Every failure is reported as a ``SandboxError`` with a
 short reason code: ``timeout``, ``memory``, ``too_deep``, ``crashed``,
 ``extractor_error``.
 """
@@ -14,11 +16,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import traceback
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
-__all__ = ["Sandbox", "SandboxError"]
+__all__ = ["Sandbox", "SandboxError", "first_done"]
 
 
 class SandboxError(Exception):
@@ -79,6 +82,12 @@ class Sandbox:
         self._conn = None
         self._pending = False
         self._broken = False
+        self._deadline = 0.0
+
+    @property
+    def busy(self) -> bool:
+        """A page has been handed over and not collected yet."""
+        return self._pending
 
     def _start(self) -> None:
         # A fresh interpreter (not fork: the parent runs gRPC threads; not
@@ -111,6 +120,7 @@ class Sandbox:
             self._kill()
             self._start()
         self._pending = True
+        self._deadline = time.monotonic() + self.timeout
         try:
             self._send.send((html, url, charset))
         except (BrokenPipeError, ConnectionResetError, OSError):
@@ -124,7 +134,7 @@ class Sandbox:
         try:
             if self._broken:
                 raise BrokenPipeError("the extraction process closed its input")
-            if not self._conn.poll(self.timeout):
+            if not self._conn.poll(max(0.0, self._deadline - time.monotonic())):
                 self._kill()
                 raise SandboxError("timeout", f"extraction took longer than {self.timeout:g} s")
             reply = self._conn.recv()
@@ -138,6 +148,18 @@ class Sandbox:
         if reason == "memory":  # the child may be left in a bad state; start afresh
             self._kill()
         raise SandboxError(reason, message)
+
+    def done(self) -> bool:
+        """The page handed over can be collected now without waiting (its
+        result, the child's death or its deadline is there)."""
+        if not self._pending:
+            return False
+        if self._broken or self._deadline <= time.monotonic():
+            return True
+        try:
+            return self._conn.poll(0)
+        except (EOFError, OSError):
+            return True
 
     def restart(self) -> None:
         """Drop the child (the next page starts a new one)."""
@@ -166,6 +188,20 @@ class Sandbox:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self._kill()
+
+
+def first_done(sandboxes: list[Sandbox]) -> Sandbox:
+    """Of the busy sandboxes, the first whose page can be collected, waiting
+    for it; among several ready at once the one handed its page first (the
+    earliest deadline), so a slow page never holds back the others."""
+    busy = sorted((s for s in sandboxes if s.busy), key=lambda s: s._deadline)
+    if not busy:
+        raise RuntimeError("no page in flight")
+    while True:
+        for s in busy:
+            if s.done():
+                return s
+        wait([s._conn for s in busy], max(0.0, busy[0]._deadline - time.monotonic()))
 
 
 if __name__ == "__main__":  # the child: python -m transforms.sandbox READ_FD WRITE_FD MEMORY_MB
