@@ -26,3 +26,43 @@ def test_a_word_listed_in_two_bands_keeps_the_rarer_as_the_dict_does():
     table = FrequencyTable([["news", "story"], ["wire"], ["story"]])
     assert table.get("news") > table.get("wire") > table.get("story") == cB_to_freq(-2)
     assert FrequencyTable([]).get("news") is None and FrequencyTable([]).get_many(["news"]) == [0.0]
+
+
+def test_a_table_is_kept_on_disk_and_read_back_the_same(tmp_path, monkeypatch, caplog):
+    import glob
+
+    import numpy as np
+
+    monkeypatch.setenv("NEWSBEAM_CACHE_DIR", str(tmp_path))
+    frequencies.cache_clear()
+    try:
+        built = frequencies("ca")
+        (path,) = glob.glob(str(tmp_path / "wordfreq" / "wordfreq-*-ca-*.npz"))
+        frequencies.cache_clear()
+        read = frequencies("ca")
+        assert read is not built
+        assert np.array_equal(read._hashes, built._hashes) and np.array_equal(read._bands, built._bands)
+        assert read._freq == built._freq and read.get("casa") == built.get("casa") > 0
+
+        with open(path, "wb") as f:  # a torn file: rebuilt, said, and replaced
+            f.write(b"PK\x03\x04 not a zip")
+        frequencies.cache_clear()
+        again = frequencies("ca")
+        assert np.array_equal(again._hashes, built._hashes)
+        assert "unreadable" in caplog.text
+        frequencies.cache_clear()
+        assert np.array_equal(frequencies("ca")._bands, built._bands)
+    finally:
+        frequencies.cache_clear()
+
+
+def test_a_cache_that_cannot_be_written_costs_only_time(tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("NEWSBEAM_CACHE_DIR", str(blocker))
+    frequencies.cache_clear()
+    try:
+        assert frequencies("ca").get("casa") > 0
+        assert "not written" in caplog.text
+    finally:
+        frequencies.cache_clear()

@@ -8,12 +8,26 @@ again: about 400 MB for English alone, and a worker that meets articles in
 ten languages held several GB. A :class:`FrequencyTable` keeps each word as
 a 64-bit hash in a sorted NumPy array and its frequency band in another:
 about 10 bytes a word, the same frequencies as ``get_frequency_dict``.
+
+Building a table hashes every word of the list (about 0.3 s a language); the
+arrays are kept on disk (``$NEWSBEAM_CACHE_DIR``, else
+``$XDG_CACHE_HOME/newsbeam``, else ``~/.cache/newsbeam``), keyed by the
+wordfreq version and the list file's size and time, and read back in
+milliseconds by the next process. The cache only saves time: a table read
+from it holds the same arrays, and a cache that cannot be read or written
+is rebuilt or skipped.
 """
 from __future__ import annotations
 
+import logging
+import os
+import tempfile
 from functools import lru_cache
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+CACHE_FORMAT = 1
 
 __all__ = ["FrequencyTable", "available", "frequencies"]
 
@@ -37,9 +51,11 @@ class FrequencyTable:
     words of one list sharing a 64-bit hash: about one chance in 10^7 for a
     list of 2 million words)."""
 
-    def __init__(self, pack: list[list[str]]):
+    def __init__(self, pack: list[list[str]] | None = None):
         from wordfreq import cB_to_freq
 
+        if pack is None:  # filled by from_arrays
+            return
         sizes = [len(bucket) for bucket in pack]
         hashes = np.fromiter((_hash(w) for bucket in pack for w in bucket), dtype=np.uint64, count=sum(sizes))
         bands = np.repeat(np.arange(len(pack), dtype=np.uint16), sizes)
@@ -49,6 +65,16 @@ class FrequencyTable:
         last = np.append(hashes[1:] != hashes[:-1], True) if len(hashes) else np.zeros(0, dtype=bool)
         self._hashes, self._bands = hashes[last], bands[last]
         self._freq = [cB_to_freq(-i) for i in range(len(pack))]
+
+    @classmethod
+    def from_arrays(cls, hashes: np.ndarray, bands: np.ndarray, nbands: int) -> "FrequencyTable":
+        """A table from the arrays a built one holds (sorted unique hashes, their bands)."""
+        from wordfreq import cB_to_freq
+
+        table = cls()
+        table._hashes, table._bands = hashes, bands
+        table._freq = [cB_to_freq(-i) for i in range(nbands)]
+        return table
 
     def __len__(self) -> int:
         return len(self._hashes)
@@ -82,6 +108,54 @@ class FrequencyTable:
         return self._hashes.nbytes + self._bands.nbytes
 
 
+def _cache_file(lang: str) -> str | None:
+    """Where the table of ``lang`` is kept on disk, or None (no list file to key it by)."""
+    from importlib.metadata import version
+
+    from wordfreq import available_languages
+
+    source = available_languages("best").get(lang)
+    try:
+        st = os.stat(source)
+    except (OSError, TypeError):
+        return None
+    root = os.environ.get("NEWSBEAM_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "newsbeam")
+    name = f"wordfreq-{version('wordfreq')}-{lang}-{st.st_size}-{st.st_mtime_ns}-v{CACHE_FORMAT}.npz"
+    return os.path.join(root, "wordfreq", name)
+
+
+def _load_cached(path: str) -> FrequencyTable | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            hashes, bands, nbands = z["hashes"], z["bands"], int(z["nbands"])
+    except FileNotFoundError:
+        return None
+    except Exception as e:  # a torn or foreign file: rebuilt, and replaced below
+        log.warning("word-frequency cache %s unreadable (%s: %s); rebuilding it", path, type(e).__name__, e)
+        return None
+    if hashes.dtype != np.uint64 or bands.dtype != np.uint16 or len(hashes) != len(bands):
+        log.warning("word-frequency cache %s malformed; rebuilding it", path)
+        return None
+    return FrequencyTable.from_arrays(hashes, bands, nbands)
+
+
+def _store(path: str, table: FrequencyTable) -> None:
+    """Write the table's arrays to ``path`` atomically (a temporary file renamed over it)."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=os.path.dirname(path))
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, hashes=table._hashes, bands=table._bands, nbands=np.int64(len(table._freq)))
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as e:  # read-only home, full disk: the next process builds the table again
+        log.warning("word-frequency cache %s not written (%s)", path, e)
+
+
 @lru_cache(maxsize=None)
 def frequencies(lang: str) -> FrequencyTable:
     """word -> frequency for a language (wordfreq's "best" list).
@@ -91,6 +165,12 @@ def frequencies(lang: str) -> FrequencyTable:
     wordfreq's cached copy of the list is dropped once the table is built."""
     from wordfreq import get_frequency_list
 
+    path = _cache_file(lang)
+    table = _load_cached(path) if path else None
+    if table is not None:
+        return table
     table = FrequencyTable(get_frequency_list(lang, wordlist="best"))
     get_frequency_list.cache_clear()
+    if path:
+        _store(path, table)
     return table
