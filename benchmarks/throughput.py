@@ -8,7 +8,8 @@ side in this one process:
 
   1. a bare loop: ``trafilatura.extract(html_bytes)`` over every page, one process;
   2. ``newsbeam run --quiet`` (in-process runner, 1 worker; extraction runs in
-     its sandbox child, so two processes);
+     its sandbox children, one per core up to 4 by default, so on 2 cores
+     three processes);
   3. the same with ``--direct_running_mode=multi_processing --direct_num_workers=2``.
 
 newsbeam's times are whole runs in a fresh ``python -m pipeline`` process
@@ -19,8 +20,9 @@ tree, CPU the sum of each process's last user+system time.
 
 Then the CPU cost of each step, measured in this process by running the
 step's own code over the same pages one at a time (time.process_time):
-reading, decoding, each extraction path (readability-lxml, metadata,
-trafilatura defaults and precision where the choice needs them),
+reading, decoding, each part of ``extract_html`` (it is handed a timer:
+parse and metadata, readability-lxml, trafilatura and its precision mode
+where the choice needs them, the choice, headline and byline),
 language, machine translation, annotation, link records, and Parquet
 writing. What the 1-worker run spent beyond those (Beam's per-element work,
 grouping, the sandbox's pipe, commit, start-up) is the last row.
@@ -117,9 +119,6 @@ def newsbeam(folder: str, out: str, flags: list[str]) -> dict:
 
 def step_costs(files) -> tuple[dict, collections.Counter]:
     """CPU seconds of each step over the files, one page at a time, and the extraction paths taken."""
-    from trafilatura import extract
-    from trafilatura.utils import load_html
-
     from transforms import html_extract as hx
     from transforms.annotate import _AnnotateFn
     from transforms.encoding import decode_bytes
@@ -147,35 +146,19 @@ def step_costs(files) -> tuple[dict, collections.Counter]:
     for f in files:
         raw = timed("read (file bytes)", lambda: open(f, "rb").read())
         html = timed("decode (charset, to str)", lambda: decode_bytes(raw, None, is_html=True)[0])
-        tree = timed("extract: parse + metadata", load_html, html)
-        meta = timed("extract: parse + metadata", hx._metadata, tree, None) if tree is not None else {}
-        try:
-            rd, density = timed("extract: readability-lxml (every page)", hx.readability_article, html)
-        except Exception:
-            rd, density = "", 1.0
-        common = dict(include_comments=False, deduplicate=False, with_metadata=False)
-
-        def default():
-            fresh = load_html(html)
-            return (extract(fresh, **common) or "") if fresh is not None else ""
-
-        def precision():
-            fresh = load_html(html)
-            return (extract(fresh, favor_precision=True, **common) or "") if fresh is not None else ""
-
         ran = []
+
+        def step(name, fn, *args, **kw):
+            ran.append(name)
+            return timed("extract: " + name, fn, *args, **kw)
+
         c = time.process_time()
-        extractor, text = hx.choose_text(
-            rd, lambda: ran.append("d") or timed("extract: trafilatura defaults (when needed)", default),
-            lambda: ran.append("p") or timed("extract: trafilatura precision (when needed)", precision), density)
-        inner = sum(cost[k] for k in ("extract: trafilatura defaults (when needed)",
-                                      "extract: trafilatura precision (when needed)"))
-        spent = time.process_time() - c
-        cost["extract: choice between texts"] += spent
-        paths["readability alone" if not ran else "+ trafilatura defaults" if ran == ["d"]
-              else "+ trafilatura precision"] += 1
+        res = hx.extract_html(html, None, timed=step)
+        cost["extract: whole step"] += time.process_time() - c
+        text, extractor, meta = res["text"], res["extractor"], res
+        paths["readability alone" if "trafilatura (when needed)" not in ran else "+ trafilatura"
+              if "trafilatura precision (when needed)" not in ran else "+ trafilatura precision"] += 1
         paths[f"text from {extractor}"] += 1
-        timed("extract: translation-proxy scan", hx.translation_proxy, html)
         if not text.strip():
             continue
         a = {"doc_id": os.path.basename(f), "url": None, "source": f, "source_format": "html", "feed_url": None,
@@ -194,9 +177,9 @@ def step_costs(files) -> tuple[dict, collections.Counter]:
         row = timed("annotate (hash, counts, URL)", lambda: list(annotate.process(a))[0])
         timed("link records (MinHash, terms)", lambda: list(link.process(row)))
         rows.append(row)
-    # the choice's own time, without the extractor calls it made
-    cost["extract: choice between texts"] -= (cost["extract: trafilatura defaults (when needed)"]
-                                              + cost["extract: trafilatura precision (when needed)"])
+    # the rest of the extraction step: the choice between texts, headline and byline
+    whole = cost.pop("extract: whole step")
+    cost["extract: choice, headline, byline"] = whole - sum(v for k, v in cost.items() if k.startswith("extract: "))
     import pyarrow as pa
     import pyarrow.parquet as pq
 

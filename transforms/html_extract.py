@@ -10,7 +10,9 @@ choice between them on signals of the texts themselves, fitted to no set:
    more, under ``CLEAN_LINKS`` of its characters in links, ``CLEAN_PROSE`` of
    its words in sentence lines, and no short line printed twice (a caption or
    photo credit under every picture). About half the pages end here.
-2. Otherwise trafilatura's defaults run. When each text holds at least
+2. Otherwise trafilatura runs, with its defaults but without its own
+   fallback extractors (``fast=True``: readability-lxml's text is already
+   the other candidate). When each text holds at least
    ``AGREE`` of the other's word 4-grams, they found the same article:
    readability's is kept unless the lines it adds are mostly non-sentences
    (menus, captions, credits) beyond ``JUNK`` of its words, then trafilatura's.
@@ -278,22 +280,28 @@ def choose_text(readability: str, default, precision=None, link_density: float =
     return "readability", readability
 
 
-def extract_html(html: str, url: str | None = None) -> dict[str, Any]:
+def _untimed(_step: str, fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
+def extract_html(html: str, url: str | None = None, timed=_untimed) -> dict[str, Any]:
     """Article text and metadata of one page.
 
     Returns ``{"text": str, "extractor": str, **metadata}``; ``text`` is empty
-    when the page holds no article.
+    when the page holds no article. ``timed(step, fn, *args)`` calls each step
+    (``benchmarks/throughput.py`` passes one that measures them).
     """
     from trafilatura import extract
     from trafilatura.utils import load_html
 
     import transforms.page_meta as _page_meta
 
-    tree = load_html(html)
+    tree = timed("parse + metadata", load_html, html)
     page = tree if tree is not None else _lenient_parse(html)  # trafilatura refuses a page that starts mid-body
-    meta = _page_meta.read_page(page, url) if page is not None else {"declared_language": None}
+    meta = timed("parse + metadata", _page_meta.read_page, page, url) if page is not None else \
+        {"declared_language": None}
     try:
-        readability, link_density = readability_article(html)
+        readability, link_density = timed("readability-lxml", readability_article, html)
     except Exception as e:  # readability-lxml on markup it cannot take: trafilatura's candidates remain
         readability, link_density, meta["readability_error"] = "", 1.0, f"{type(e).__name__}: {e}"[:300]
     if page is None and not readability:  # neither parser takes it
@@ -306,11 +314,15 @@ def extract_html(html: str, url: str | None = None) -> dict[str, Any]:
         fresh = unused.pop() if unused else (load_html(html) if tree is not None else _lenient_parse(html))
         return (extract(fresh, **common, **mode) or "") if fresh is not None else ""
 
-    extractor, text = choose_text(readability, trafilatura_text, lambda: trafilatura_text(favor_precision=True),
-                                  link_density)
+    # trafilatura's defaults without its fallback (fast=True): the fallback weighs its own readability port
+    # and jusText, and readability-lxml's text is already a candidate here (same or better F1 on all five
+    # sets, 5 ms less a page where it runs; docs/benchmarks.md)
+    extractor, text = choose_text(
+        readability, lambda: timed("trafilatura (when needed)", trafilatura_text, fast=True),
+        lambda: timed("trafilatura precision (when needed)", trafilatura_text, favor_precision=True), link_density)
     evidence = meta.pop("_headline", None)
     meta["title"] = _page_meta.headline(evidence, text)
     if not meta.get("author"):
         meta["author"] = _page_meta.byline(evidence, meta["title"])
-    return {"text": text, "extractor": extractor if text else "none", "translation_proxy": translation_proxy(html),
-            **meta}
+    return {"text": text, "extractor": extractor if text else "none",
+            "translation_proxy": timed("translation-proxy scan", translation_proxy, html), **meta}
