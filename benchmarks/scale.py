@@ -10,8 +10,9 @@ memory against the smallest size. Issue 20's bars: peak at the largest size
 
 ``--warc`` instead writes every page of ../shared/data/extraction (980
 distinct pages) into one gzipped WARC (a request and a response record a
-page) and runs it on one and two workers: issue 20's bar for one big WARC
-is two workers at 1.6x one.
+page) and runs it on one worker (with its default extraction children, and
+with one), and on two workers: issue 20's bar for one big WARC is two
+workers at 1.6x one (set when one worker extracted in one child).
 
 Usage: python benchmarks/scale.py [--sizes 10000,40000] [--workers 1,2] [--seed 1] [--warc]
 """
@@ -69,15 +70,20 @@ def warc_run(tmp: str) -> int:
     path = os.path.join(folder, "pages.warc.gz")
     records = write_warc(path, pages)
     print(f"one WARC: {records} records, {os.path.getsize(path) / 2**20:.1f} MB")
-    print(f"{'workers':>7s} {'wall s':>8s} {'CPU s':>8s} {'peak RSS MB':>11s}")
+    print(f"{'run':40s} {'wall s':>8s} {'CPU s':>8s} {'peak RSS MB':>11s}")
     walls = {}
-    for w in (1, 2):
-        out = os.path.join(tmp, f"warc_out{w}")
-        r = newsbeam(folder, out, TWO_WORKERS if w == 2 else [])
-        walls[w] = r["wall"]
-        print(f"{w:7d} {r['wall']:8.1f} {r['cpu']:8.1f} {r['peak_mb']:11.0f}", flush=True)
+    runs = (("1 worker (default extraction children)", []),
+            ("1 worker, 1 extraction child", ["--extract-processes", "1"]),
+            ("2 workers (default: 1 child each)", TWO_WORKERS))
+    for i, (label, extra) in enumerate(runs):
+        out = os.path.join(tmp, f"warc_out{i}")
+        r = newsbeam(folder, out, extra)
+        walls[label] = r["wall"]
+        print(f"{label:40s} {r['wall']:8.1f} {r['cpu']:8.1f} {r['peak_mb']:11.0f}", flush=True)
         shutil.rmtree(out, ignore_errors=True)
-    print(f"one WARC of {records} records: 2 workers {walls[1] / walls[2]:.2f}x one worker")
+    one, single, two = (walls[label] for label, _ in runs)
+    print(f"one WARC of {records} records: 2 workers {single / two:.2f}x one worker with one extraction child, "
+          f"{one / two:.2f}x one worker with its default children")
     return 0
 
 
