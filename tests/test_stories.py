@@ -5,7 +5,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from conftest import beam_test_pipeline
 from test_dedup import BASE, SAME_STORY
-from transforms.stories import StoryGroups, compact_cosine, cosine, term_vector
+from transforms.stories import StoryGroups, compact_cosine, cosine, pack, term_vector
 
 OTHER = ("A magnitude 6.1 earthquake struck off the coast of Chile early on Sunday, the national seismology "
          "centre said, shaking buildings in Valparaiso and Santiago. There were no immediate reports of damage "
@@ -20,7 +20,7 @@ def test_term_vectors_weigh_names_over_common_words():
 
 
 def _rec(doc_id, text, **extra):
-    return {"doc_id": doc_id, "dup_cluster_id": doc_id, "terms": term_vector(text), **extra}
+    return {"doc_id": doc_id, "dup_cluster_id": doc_id, "terms": pack(term_vector(text)), **extra}
 
 
 def test_story_groups_keep_earlier_story_ids():
@@ -31,15 +31,32 @@ def test_story_groups_keep_earlier_story_ids():
         assert_that(got, equal_to([("b-new", "s-first"), ("a-copy", "s-first")]))
 
 
-def test_compact_vectors_give_the_same_cosine():
-    from transforms.stories import compact, compact_cosine
+def test_packed_vectors_give_the_same_cosine_and_keep_their_order():
+    from transforms.stories import unpack
 
     vectors = [term_vector(t) for t in (BASE, SAME_STORY, OTHER)]
     for a in vectors:
         for b in vectors:
             # half-precision weights: within 0.002 of the exact cosine
-            assert abs(compact_cosine(compact(a), compact(b)) - cosine(a, b)) < 2e-3
-    assert compact_cosine(compact(vectors[0]), compact([])) == 0.0
+            assert abs(compact_cosine(pack(a), pack(b)) - cosine(a, b)) < 2e-3
+    assert compact_cosine(pack(vectors[0]), pack([])) == 0.0 == compact_cosine(b"", b"")
+    hashes, weights = unpack(pack(vectors[0]))
+    assert len(pack(vectors[0])) == 6 * len(vectors[0]) and list(weights) == sorted(weights, reverse=True)
+    assert len(set(hashes.tolist())) == len(vectors[0])
+
+
+def test_an_older_index_row_of_words_is_packed_as_a_new_one():
+    import json
+
+    from transforms.dedup import SIGNATURE_SCHEME
+    from transforms.grouping import old_record
+
+    terms = term_vector(BASE)
+    row = {"doc_id": "x", "sig": b"", "n": 1, "dup_cluster_id": "x", "story_id": "x", "sig_scheme": SIGNATURE_SCHEME}
+    older = old_record({**row, "terms": json.dumps(terms)})  # before 2026-12-02: JSON words, no anchors
+    newer = old_record({**row, "terms": pack(terms), "anchors": pack([("#1200", 1.0)])})
+    assert older["terms"] == newer["terms"] == pack(terms) and older["anchors"] == b""
+    assert newer["anchors"] == pack([("#1200", 1.0)])
 
 
 def _m(doc_id, old=False, story_id=None):
@@ -80,9 +97,9 @@ def test_average_link_keeps_earlier_stories_and_must_links():
 
 def test_a_component_is_judged_on_every_pair_not_only_the_pairs_its_buckets_found():
     from transforms import stories
-    from transforms.stories import _all_links, compact
+    from transforms.stories import _all_links
 
-    vec = {k: (compact(term_vector(t)), compact([]), "en") for k, t in (("a", BASE), ("b", SAME_STORY), ("c", OTHER))}
+    vec = {k: (pack(term_vector(t)), b"", "en") for k, t in (("a", BASE), ("b", SAME_STORY), ("c", OTHER))}
     members = [{"doc_id": k, "old": False, "vec": v} for k, v in vec.items()]
     found = [("a", "c", 0.2), ("b", "c", 1.0)]  # a-b was never a candidate; b-c is a must-link
     links = {(a, b): w for a, b, w in _all_links(members, found)}
@@ -123,22 +140,23 @@ def test_anchors_are_numbers_and_names_that_survive_translation():
 
 
 def test_across_languages_articles_link_on_anchors_with_a_stricter_bar():
-    from transforms.stories import CROSS_LINK, anchors, compact, similarity
+    from transforms.stories import CROSS_LINK, anchors, similarity
 
     def payload(text, lang):
-        return compact(term_vector(text, None, lang)), compact(anchors(text, None, lang)), lang
+        return pack(term_vector(text, None, lang)), pack(anchors(text, None, lang)), lang
 
     en, cs, neighbour = payload(EVENT_EN, "en"), payload(EVENT_CS, "cs"), payload(NEIGHBOUR_CS, "cs")
     assert similarity(en, cs) >= CROSS_LINK
     assert similarity(en, neighbour) == 0.0  # the place alone is not the event
-    older = (en[0], compact([]), None)  # a record of an older index: no language, no anchors
+    older = (en[0], b"", None)  # a record of an older index: no language, no anchors
     assert similarity(older, en) == compact_cosine(en[0], en[0])
 
 
 def test_one_event_in_two_languages_is_one_story():
     from transforms.stories import anchors
 
-    recs = [{"doc_id": d, "dup_cluster_id": d, "terms": term_vector(t, None, lang), "anchors": anchors(t, None, lang),
+    recs = [{"doc_id": d, "dup_cluster_id": d, "terms": pack(term_vector(t, None, lang)),
+             "anchors": pack(anchors(t, None, lang)),
              "language": lang} for d, t, lang in (("a-en", EVENT_EN, "en"), ("b-cs", EVENT_CS, "cs"),
                                                    ("c-cs", NEIGHBOUR_CS, "cs"))]
     with beam_test_pipeline() as p:

@@ -27,7 +27,7 @@ from apache_beam import pvalue
 from transforms.boundary import per_document
 from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.dedup import SIGNATURE_SCHEME, NearDuplicates, dedup_record
-from transforms.stories import StoryGroups, anchors, term_vector
+from transforms.stories import StoryGroups, anchors, pack, term_vector
 from transforms.write import DROP
 
 __all__ = ["DROP", "GroupArticles", "LinkRecords", "SplitIngested", "article_stat_keys", "index_row", "link_record",
@@ -44,10 +44,11 @@ def article_stat_keys(a) -> list[str]:
 
 
 def link_record(article) -> dict:
-    """What duplicate and story detection need of an article (a few hundred bytes)."""
+    """What duplicate and story detection need of an article (about 1 KB: the
+    MinHash signature and the packed story vectors are most of it)."""
     rec = dedup_record(article)
-    rec["terms"] = term_vector(article["text"], article.get("title"), article.get("language"))
-    rec["anchors"] = anchors(article["text"], article.get("title"), article.get("language"))
+    rec["terms"] = pack(term_vector(article["text"], article.get("title"), article.get("language")))
+    rec["anchors"] = pack(anchors(article["text"], article.get("title"), article.get("language")))
     rec["language"] = article.get("language")
     rec["stats"] = article_stat_keys(article)
     return rec
@@ -77,8 +78,8 @@ def index_row(rec, run_id: str) -> dict:
             "sig_scheme": SIGNATURE_SCHEME, "n": rec["n"],
             "lead": rec["lead"], "published_at": rec["published_at"], "length": rec["length"],
             "is_machine_translated": rec["is_machine_translated"], "dup_cluster_id": rec["dup_cluster_id"],
-            "story_id": rec["story_id"], "terms": json.dumps(rec["terms"], ensure_ascii=False),
-            "anchors": json.dumps(rec.get("anchors") or [], ensure_ascii=False), "language": rec.get("language"),
+            "story_id": rec["story_id"], "terms": rec["terms"], "anchors": rec.get("anchors") or b"",
+            "language": rec.get("language"),
             "run_id": run_id}
 
 
@@ -92,9 +93,19 @@ def old_record(row) -> dict:
                          f"(an older newsbeam); this version uses {SIGNATURE_SCHEME!r}. Write this run into a new "
                          "output folder, or move the old output's index/ away to start its near-duplicate index "
                          "afresh.")
-    anchor_list = json.loads(row["anchors"]) if row.get("anchors") else []  # none in an older newsbeam's index
-    return {**row, "terms": [tuple(t) for t in json.loads(row["terms"])], "anchors": [tuple(a) for a in anchor_list],
+    return {**row, "terms": _packed(row.get("terms")), "anchors": _packed(row.get("anchors")),
             "language": row.get("language"), "old": True}
+
+
+def _packed(vector) -> bytes:
+    """An index row's vector, packed: as written (bytes), or an older
+    newsbeam's JSON text of [word, weight] pairs packed in its order; an
+    index older still has no anchors (None)."""
+    if vector is None:
+        return b""
+    if isinstance(vector, str):
+        return pack([(w, v) for w, v in json.loads(vector)])
+    return bytes(vector)
 
 
 class _SplitFn(beam.DoFn):

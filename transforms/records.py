@@ -95,8 +95,10 @@ ARTICLE_INDEX_SCHEMA = pa.schema([
     ("is_machine_translated", pa.bool_()),
     ("dup_cluster_id", pa.string()),
     ("story_id", pa.string()),
-    ("terms", pa.string()),  # JSON [[word, weight], ...]
-    ("anchors", pa.string()),  # JSON [[number or name, weight], ...]: what story links across languages compare
+    # stories.pack: 32-bit word hashes, then float16 weights, heaviest first (an index of newsbeam before
+    # 2026-12-02 holds JSON text [[word, weight], ...] here; grouping.old_record reads both)
+    ("terms", pa.binary()),
+    ("anchors", pa.binary()),  # numbers and names, packed alike: what story links across languages compare
     ("language", pa.string()),
     ("run_id", pa.string()),
 ])

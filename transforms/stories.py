@@ -12,8 +12,9 @@ event share names, places and numbers, not sentences.
   ``MAX_BUCKET`` pair each article with its next ``dedup.WINDOW`` only); never
   all pairs.
 - Links: cosine similarity >= ``LINK_MIN``, judged inside the bucket on a
-  compact vector (64-bit word hashes and float32 weights, ~700 bytes), so
-  no record travels with its pairs. Near-duplicate copies are linked too
+  packed vector (``pack``: 32-bit word hashes and float16 weights, 6 bytes
+  a word, heaviest first), so no record travels with its pairs. The link
+  record and the index carry the packed vectors, never the words. Near-duplicate copies are linked too
   (must-links): a cluster is always in one story, and every copy's words
   count, whichever copy is canonical.
 - Stories: inside each connected component of links, average linkage
@@ -62,7 +63,7 @@ from transforms.dedup import MAX_BUCKET, MAX_PAIRS, LinkRecords, pairs_to_judge
 from transforms.linkage import average_link_groups, pair_links
 from transforms.wordlists import available, frequencies
 
-__all__ = ["StoryGroups", "anchors", "compact", "compact_cosine", "cosine", "similarity", "term_vector"]
+__all__ = ["StoryGroups", "anchors", "compact_cosine", "cosine", "pack", "similarity", "term_vector", "unpack"]
 
 TOP_TERMS = 60
 # A heavy word shared by more articles than dedup.MAX_BUCKET (a name in the
@@ -156,34 +157,41 @@ def cosine(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> float:
     return sum(v * lookup.get(w, 0.0) for w, v in small)
 
 
-def _keys(rec):
-    for w, _ in rec["terms"][:KEY_TERMS]:
-        yield f"t:{w}", rec["doc_id"]
-    for w, _ in (rec.get("anchors") or [])[:ANCHOR_KEYS]:
-        yield f"a:{w}", rec["doc_id"]
-
-
-def compact(terms: list[tuple[str, float]]) -> tuple[bytes, bytes]:
-    """A term vector as (sorted 32-bit word hashes, their weights as float16):
-    ~360 bytes for 60 words, what travels with each of a record's bucket keys
-    (13 of them). Two words of the same two articles share a hash about once
-    in 10^6 pairs of articles, and a half-precision weight moves a cosine by
-    about 0.001. Against 64-bit hashes and float32 weights: the same
-    pairwise F1 on both story sets (0.862, 0.762), and the story stage's
-    memory halved (docs/benchmarks.md)."""
+def pack(terms: list[tuple[str, float]]) -> bytes:
+    """A term or anchor vector as bytes: its words' 32-bit hashes (xxh32), then
+    their weights as float16, in the vector's own order (heaviest first, so
+    the first ``KEY_TERMS`` hashes are its bucket keys). 6 bytes a word,
+    ~360 for 60 words, against ~8 KB for the list of (word, weight) tuples
+    as Python holds it. Two words of the same two articles share a hash
+    about once in 10^6 pairs of articles, and a half-precision weight moves
+    a cosine by about 0.001: the same pairwise F1 on both story sets as
+    with the words (docs/benchmarks.md)."""
     h = np.fromiter((xxhash.xxh32_intdigest(w.encode("utf-8", "surrogatepass")) for w, _ in terms),
-                    dtype=np.uint32, count=len(terms))
-    w = np.fromiter((v for _, v in terms), dtype=np.float16, count=len(terms))
-    order = np.argsort(h, kind="stable")
-    return h[order].tobytes(), w[order].tobytes()
+                    dtype="<u4", count=len(terms))
+    w = np.fromiter((v for _, v in terms), dtype="<f2", count=len(terms))
+    return h.tobytes() + w.tobytes()
 
 
-def compact_cosine(a: tuple[bytes, bytes], b: tuple[bytes, bytes]) -> float:
-    ha, hb = np.frombuffer(a[0], dtype=np.uint32), np.frombuffer(b[0], dtype=np.uint32)
+def unpack(packed: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(hashes, weights) of a packed vector."""
+    n = len(packed) // 6
+    return np.frombuffer(packed, dtype="<u4", count=n), np.frombuffer(packed, dtype="<f2", count=n, offset=4 * n)
+
+
+def _keys(rec):
+    for h in unpack(rec["terms"])[0][:KEY_TERMS].tolist():
+        yield f"t:{h:08x}", rec["doc_id"]
+    for h in unpack(rec.get("anchors") or b"")[0][:ANCHOR_KEYS].tolist():
+        yield f"a:{h:08x}", rec["doc_id"]
+
+
+def compact_cosine(a: bytes, b: bytes) -> float:
+    """The cosine of two packed vectors (both unit-normalised)."""
+    ha, wa = unpack(a)
+    hb, wb = unpack(b)
     _, ia, ib = np.intersect1d(ha, hb, assume_unique=True, return_indices=True)
     if not len(ia):
         return 0.0
-    wa, wb = np.frombuffer(a[1], dtype=np.float16), np.frombuffer(b[1], dtype=np.float16)
     return float(np.dot(wa[ia].astype(np.float64), wb[ib].astype(np.float64)))
 
 
@@ -199,7 +207,7 @@ def similarity(a: tuple, b: tuple) -> float:
 
 
 def _payload(rec):
-    return rec["vec"]  # (terms, anchors, language), compacted once per record in StoryGroups
+    return rec["terms"], rec.get("anchors") or b"", rec.get("language")
 
 
 class _Similar:
@@ -211,11 +219,7 @@ class _Similar:
 
 
 def _member(rec) -> dict:
-    return {"doc_id": rec["doc_id"], "old": rec.get("old"), "story_id": rec.get("story_id"), "vec": rec["vec"]}
-
-
-def _compact_record(rec) -> dict:
-    return {**rec, "vec": (compact(rec["terms"]), compact(rec.get("anchors") or []), rec.get("language"))}
+    return {"doc_id": rec["doc_id"], "old": rec.get("old"), "story_id": rec.get("story_id"), "vec": _payload(rec)}
 
 
 def _all_links(members: list[dict], edges: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
@@ -260,8 +264,7 @@ class StoryGroups(beam.PTransform):
 
     def expand(self, inputs):
         new, old, *known = inputs
-        recs = ((new, old) | "AllRecords" >> beam.Flatten()
-                | "CompactVectors" >> beam.Map(_compact_record))
+        recs = (new, old) | "AllRecords" >> beam.Flatten()
         known = (known[0] | "MustLinks" >> beam.Map(lambda ab: (ab[0], ab[1], 1.0)) if known
                  else recs.pipeline | "NoKnownEdges" >> beam.Create([]))
         return (recs, recs, known) | "Link" >> LinkRecords(_keys, _payload, _Similar(), _member,
