@@ -80,7 +80,11 @@ def _run_jsonl(rows, parts: int, extra=()):
 
     from pipeline.cli import run
 
-    tmp = tempfile.mkdtemp(prefix="newsbeam-quality-")
+    # one fixed folder, not a random one: a document's id comes from its path, story and cluster ties break
+    # on ids, so a random folder moved the cross-lingual figures by +-0.005 from run to run
+    tmp = os.path.join(tempfile.gettempdir(), "newsbeam-quality")
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
     try:
         out = os.path.join(tmp, "out")
         size = -(-len(rows) // parts)
