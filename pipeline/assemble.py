@@ -149,7 +149,7 @@ def _extract_processes(options: PipelineOptions) -> int:
     given = options.view_as(NewsbeamOptions).extract_processes
     if given is not None:
         return max(1, given)
-    if options.view_as(StandardOptions).runner not in LOCAL_RUNNERS:
+    if not _local(options):
         return 1
     direct = options.view_as(DirectOptions)
     workers = max(1, direct.direct_num_workers or 1) if direct.direct_running_mode == "multi_processing" else 1
@@ -160,13 +160,18 @@ def _extract_processes(options: PipelineOptions) -> int:
     return max(1, min(MAX_AUTO_EXTRACT_PROCESSES, cores // workers))
 
 
+def _local(options: PipelineOptions) -> bool:
+    """The run is on the local FnApiRunner, which holds every collection in memory
+    (make_runner clears ``--runner`` for it): story buckets of doc_ids, one union-find."""
+    return options.view_as(StandardOptions).runner in LOCAL_RUNNERS
+
+
 def _union_find_max_edges(options: PipelineOptions) -> int | None:
     """``--union-find-max-edges``, else the default for the runner (see the option)."""
     given = options.view_as(NewsbeamOptions).union_find_max_edges
     if given is not None:
         return given
-    local = options.view_as(StandardOptions).runner in LOCAL_RUNNERS  # make_runner clears it for the local runner
-    return None if local else MAX_UNION_FIND_EDGES
+    return None if _local(options) else MAX_UNION_FIND_EDGES
 
 
 def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -> dict[str, Any]:
@@ -217,7 +222,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     rejects = new_rejects["new"]
     old = _read_index(p, output, "articles") | "OldRecords" >> beam.Map(old_record)
     labelled = (new_records["new"], old) | "Group" >> GroupArticles(
-        o.dup_threshold, o.story_threshold, _union_find_max_edges(options))
+        o.dup_threshold, o.story_threshold, _union_find_max_edges(options), _local(options))
     labels = (
         labelled | "Labels" >> beam.Map(lambda r: (r["doc_id"], {f: r[f] for f in ARTICLE_LABELS})),
         new_records["already"] | "DropLabels" >> beam.Map(lambda d: (d, DROP)),

@@ -23,11 +23,16 @@ def _rec(doc_id, text, **extra):
     return {"doc_id": doc_id, "dup_cluster_id": doc_id, "terms": pack(term_vector(text)), **extra}
 
 
-def test_story_groups_keep_earlier_story_ids():
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("lookup_payloads", [False, True])  # vectors in the buckets, or looked up (local runner)
+def test_story_groups_keep_earlier_story_ids(lookup_payloads):
     old = _rec("m-old", BASE, old=True, story_id="s-first")
     new = [_rec("b-new", SAME_STORY), _rec("c-other", OTHER), _rec("a-copy", BASE + " Updated.")]
     with beam_test_pipeline() as p:
-        got = (p | "New" >> beam.Create(new), p | "Old" >> beam.Create([old])) | StoryGroups()
+        got = ((p | "New" >> beam.Create(new), p | "Old" >> beam.Create([old]))
+               | StoryGroups(lookup_payloads=lookup_payloads))
         assert_that(got, equal_to([("b-new", "s-first"), ("a-copy", "s-first")]))
 
 
@@ -152,7 +157,8 @@ def test_across_languages_articles_link_on_anchors_with_a_stricter_bar():
     assert similarity(older, en) == compact_cosine(en[0], en[0])
 
 
-def test_one_event_in_two_languages_is_one_story():
+@pytest.mark.parametrize("lookup_payloads", [False, True])
+def test_one_event_in_two_languages_is_one_story(lookup_payloads):
     from transforms.stories import anchors
 
     recs = [{"doc_id": d, "dup_cluster_id": d, "terms": pack(term_vector(t, None, lang)),
@@ -160,7 +166,8 @@ def test_one_event_in_two_languages_is_one_story():
              "language": lang} for d, t, lang in (("a-en", EVENT_EN, "en"), ("b-cs", EVENT_CS, "cs"),
                                                    ("c-cs", NEIGHBOUR_CS, "cs"))]
     with beam_test_pipeline() as p:
-        got = (p | "New" >> beam.Create(recs), p | "Old" >> beam.Create([])) | StoryGroups()
+        got = ((p | "New" >> beam.Create(recs), p | "Old" >> beam.Create([]))
+               | StoryGroups(lookup_payloads=lookup_payloads))
         assert_that(got, equal_to([("a-en", "a-en"), ("b-cs", "a-en")]))
 
 

@@ -151,10 +151,11 @@ class GroupArticles(beam.PTransform):
     ``dup_similarity`` and ``story_id``."""
 
     def __init__(self, dup_threshold: float, story_threshold: float,
-                 max_union_find_edges: int | None = MAX_UNION_FIND_EDGES):
+                 max_union_find_edges: int | None = MAX_UNION_FIND_EDGES, lookup_payloads: bool = False):
         super().__init__()
         self.dup_threshold, self.story_threshold = dup_threshold, story_threshold
         self.max_union_find_edges = max_union_find_edges
+        self.lookup_payloads = lookup_payloads  # story buckets of doc_ids (the local runner; dedup.LinkRecords)
 
     def expand(self, inputs):
         new, old = inputs
@@ -167,6 +168,7 @@ class GroupArticles(beam.PTransform):
         # doc_id between equal copies) does not decide the story.
         copies = (clustered | "Copies" >> beam.Filter(lambda r: r["is_duplicate"])
                   | "CopyLinks" >> beam.Map(lambda r: (r["doc_id"], r["dup_cluster_id"])))
-        stories = (clustered, old, copies) | "Stories" >> StoryGroups(self.story_threshold, self.max_union_find_edges)
+        stories = (clustered, old, copies) | "Stories" >> StoryGroups(self.story_threshold, self.max_union_find_edges,
+                                                                       self.lookup_payloads)
         return ({"rec": clustered | "ByDoc" >> beam.Map(lambda r: (r["doc_id"], r)), "story": stories}
                 | "JoinStories" >> beam.CoGroupByKey() | "WithStory" >> beam.FlatMap(_with_story))

@@ -255,12 +255,15 @@ class StoryGroups(beam.PTransform):
     """(new story records, index records[, known links]) -> (doc_id, story_id)
     for new articles in a multi-article story.
 
-    Known links (pairs of doc_ids, e.g. near-duplicate copies) always share a story."""
+    Known links (pairs of doc_ids, e.g. near-duplicate copies) always share a story.
+    ``lookup_payloads``: see ``dedup.LinkRecords`` (the local runner's choice)."""
 
-    def __init__(self, threshold: float = 0.25, max_union_find_edges: int | None = MAX_UNION_FIND_EDGES):
+    def __init__(self, threshold: float = 0.25, max_union_find_edges: int | None = MAX_UNION_FIND_EDGES,
+                 lookup_payloads: bool = False):
         super().__init__()
         self.threshold = threshold
         self.max_union_find_edges = max_union_find_edges
+        self.lookup_payloads = lookup_payloads
 
     def expand(self, inputs):
         new, old, *known = inputs
@@ -271,4 +274,5 @@ class StoryGroups(beam.PTransform):
                                                               _StoryIdFn(self.threshold), max_bucket=MAX_BUCKET,
                                                               in_bucket=True, component_min=self.threshold,
                                                               group_key="story_id",
-                                                              max_union_find_edges=self.max_union_find_edges)
+                                                              max_union_find_edges=self.max_union_find_edges,
+                                                              lookup_payloads=self.lookup_payloads)
