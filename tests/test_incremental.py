@@ -97,3 +97,36 @@ def test_an_index_of_another_signature_scheme_is_refused_not_compared():
     for scheme in (None, "rensa-minhash/126/seed=1/word5"):
         with pytest.raises(ValueError, match="older newsbeam"):
             old_record({**row, "sig_scheme": scheme})
+
+
+def test_an_index_an_older_newsbeam_wrote_with_json_words_is_still_compared(tmp_path):
+    """Before 2026-12-02 the index held story terms as JSON text of words; an
+    output with such an index (and a newer run's packed one beside it) still
+    finds yesterday's copy and joins its story."""
+    import json
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from transforms.dedup import SIGNATURE_SCHEME, dedup_record
+    from transforms.records import ARTICLE_INDEX_SCHEMA
+    from transforms.stories import term_vector
+
+    seed = sorted(os.listdir(SEEDS))[0]
+    text = open(os.path.join(SEEDS, seed), encoding="utf-8").read().strip()
+    rec = dedup_record({"doc_id": "older-doc", "content_hash": "not-this-text", "text": text})
+    older = pa.schema([f if f.name not in ("terms", "anchors") else pa.field(f.name, pa.string())
+                       for f in ARTICLE_INDEX_SCHEMA])
+    row = {**{f.name: None for f in older}, **rec, "sig_scheme": SIGNATURE_SCHEME, "dup_cluster_id": "older-doc",
+           "story_id": "older-story", "terms": json.dumps(term_vector(text)), "anchors": None, "run_id": "old"}
+    out = tmp_path / "out"
+    os.makedirs(out / "index" / "articles")
+    pq.write_table(pa.Table.from_pylist([row], schema=older), str(out / "index" / "articles" / "older.parquet"))
+    src = tmp_path / "in"
+    os.makedirs(src)
+    shutil.copy(os.path.join(SEEDS, seed), src / "copy.txt")
+    run(["--input", str(src), "--output", str(out)], quiet=True)
+    (art,) = read_table(str(out), "articles")
+    # the index row's content hash is another's: the copy is found on MinHash, the story on the words
+    assert art["is_duplicate"] and art["dup_cluster_id"] == "older-doc" and art["story_id"] == "older-story"
