@@ -162,12 +162,15 @@ def _pairs(element, max_bucket: int = MAX_BUCKET):
         yield a[0], b[0]
 
 
+def _bucket_members(members) -> list:
+    """A bucket's members, ``(doc_id, old, ...)``, sorted by doc_id, each doc_id once."""
+    members = sorted(members, key=lambda m: m[0])
+    return [m for i, m in enumerate(members) if i == 0 or m[0] != members[i - 1][0]]
+
+
 def _linked_in_bucket(element, linked, max_bucket: int):
     """(bucket key, [(doc_id, old, payload)]) -> (id_a, id_b, weight) for the pairs ``linked`` weighs."""
-    _, members = element
-    members = sorted(members, key=lambda m: m[0])
-    members = [m for i, m in enumerate(members) if i == 0 or m[0] != members[i - 1][0]]
-    for a, b in _bucket_pairs(members, max_bucket):
+    for a, b in _bucket_pairs(_bucket_members(element[1]), max_bucket):
         w = linked(a[2], b[2])
         if w is not None:
             yield a[0], b[0], w
@@ -176,10 +179,7 @@ def _linked_in_bucket(element, linked, max_bucket: int):
 def _linked_by_lookup(element, linked, max_bucket: int, payloads: dict):
     """(bucket key, [(doc_id, old)]) -> (id_a, id_b, weight), as ``_linked_in_bucket``
     gives them, each payload looked up in ``payloads`` (doc_id -> payload)."""
-    _, members = element
-    members = sorted(members, key=lambda m: m[0])
-    members = [m for i, m in enumerate(members) if i == 0 or m[0] != members[i - 1][0]]
-    for a, b in _bucket_pairs(members, max_bucket):
+    for a, b in _bucket_pairs(_bucket_members(element[1]), max_bucket):
         w = linked(payloads[a[0]], payloads[b[0]])
         if w is not None:
             yield a[0], b[0], w
