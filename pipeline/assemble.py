@@ -174,6 +174,13 @@ def _union_find_max_edges(options: PipelineOptions) -> int | None:
     return None if _local(options) else MAX_UNION_FIND_EDGES
 
 
+def _group_in_one_step(options: PipelineOptions) -> bool:
+    """Near-duplicates and stories in one step of one worker (``transforms.group_local``):
+    on the local runner, which holds the batch's link records in memory either
+    way, unless ``--union-find-max-edges`` asks for components across workers."""
+    return _local(options) and options.view_as(NewsbeamOptions).union_find_max_edges is None
+
+
 def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -> dict[str, Any]:
     """Add the batch graph to ``p``; returns the run's plain facts (id, output)."""
     o = options.view_as(NewsbeamOptions)
@@ -222,7 +229,8 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     rejects = new_rejects["new"]
     old = _read_index(p, output, "articles") | "OldRecords" >> beam.Map(old_record)
     labelled = (new_records["new"], old) | "Group" >> GroupArticles(
-        o.dup_threshold, o.story_threshold, _union_find_max_edges(options), _local(options))
+        o.dup_threshold, o.story_threshold, _union_find_max_edges(options), _local(options),
+        in_one_step=_group_in_one_step(options))
     labels = (
         labelled | "Labels" >> beam.Map(lambda r: (r["doc_id"], {f: r[f] for f in ARTICLE_LABELS})),
         new_records["already"] | "DropLabels" >> beam.Map(lambda d: (d, DROP)),

@@ -128,6 +128,18 @@ class SplitIngested(beam.PTransform):
                 | "Split" >> beam.ParDo(_SplitFn()).with_outputs("already", main="new"))
 
 
+def record_order(rec):
+    """Which of several records of one doc_id labels it: they hold the same
+    bytes, and may differ in what their source said (date, format)."""
+    published = rec.get("published_at")
+    return (published is None, published.isoformat() if published else "", tuple(rec.get("stats") or ()),
+            bool(rec.get("old")), rec.get("run_id") or "")
+
+
+def _first_record(kv):
+    return min(kv[1], key=record_order)
+
+
 def _with_cluster(element):
     doc_id, g = element
     found = list(g["dup"])
@@ -144,6 +156,15 @@ def _with_story(element):
     return [{**rec, "story_id": found[0] if found else rec["dup_cluster_id"]} for rec in g["rec"]]
 
 
+def _label_all(element, dup_threshold: float, story_threshold: float):
+    from transforms.group_local import label_articles
+
+    new, old = [], []
+    for is_old, rec in element[1]:
+        (old if is_old else new).append(rec)
+    return label_articles(new, old, dup_threshold, story_threshold)
+
+
 class GroupArticles(beam.PTransform):
     """(new records, earlier runs' index records) -> labelled records.
 
@@ -151,17 +172,30 @@ class GroupArticles(beam.PTransform):
     ``dup_similarity`` and ``story_id``."""
 
     def __init__(self, dup_threshold: float, story_threshold: float,
-                 max_union_find_edges: int | None = MAX_UNION_FIND_EDGES, lookup_payloads: bool = False):
+                 max_union_find_edges: int | None = MAX_UNION_FIND_EDGES, lookup_payloads: bool = False,
+                 in_one_step: bool = False):
         super().__init__()
         self.dup_threshold, self.story_threshold = dup_threshold, story_threshold
         self.max_union_find_edges = max_union_find_edges
         self.lookup_payloads = lookup_payloads  # story buckets of doc_ids (the local runner; dedup.LinkRecords)
+        self.in_one_step = in_one_step  # every record in one worker, one step (transforms.group_local)
 
     def expand(self, inputs):
         new, old = inputs
-        dups = (new, old) | "NearDuplicates" >> NearDuplicates(self.dup_threshold,
+        if self.in_one_step:
+            return ((new | "TagNew" >> beam.Map(lambda r: (None, (False, r))),
+                     old | "TagOld" >> beam.Map(lambda r: (None, (True, r))))
+                    | "AllRecords" >> beam.Flatten() | "OneGroup" >> beam.GroupByKey()
+                    | "LabelAll" >> beam.FlatMap(_label_all, self.dup_threshold, self.story_threshold))
+        # one record per doc_id: the same URL and bytes read twice (two files
+        # of one crawl) are one document, labelled once, each of its rows alike
+        new_by_id = new | "RecById" >> beam.Map(lambda r: (r["doc_id"], r))
+        one = new_by_id | "NewById" >> beam.GroupByKey() | "OneNew" >> beam.Map(_first_record)
+        old = (old | "OldById" >> beam.Map(lambda r: (r["doc_id"], r)) | "OldIds" >> beam.GroupByKey()
+               | "OneOld" >> beam.Map(_first_record))
+        dups = (one, old) | "NearDuplicates" >> NearDuplicates(self.dup_threshold,
                                                                 max_union_find_edges=self.max_union_find_edges)
-        clustered = ({"rec": new | "RecById" >> beam.Map(lambda r: (r["doc_id"], r)), "dup": dups}
+        clustered = ({"rec": one | "OneById" >> beam.Map(lambda r: (r["doc_id"], r)), "dup": dups}
                      | "JoinClusters" >> beam.CoGroupByKey() | "WithCluster" >> beam.FlatMap(_with_cluster))
         # Stories over every article, its near-duplicate links included: a
         # cluster is in one story, and which copy is canonical (an arbitrary
@@ -170,5 +204,7 @@ class GroupArticles(beam.PTransform):
                   | "CopyLinks" >> beam.Map(lambda r: (r["doc_id"], r["dup_cluster_id"])))
         stories = (clustered, old, copies) | "Stories" >> StoryGroups(self.story_threshold, self.max_union_find_edges,
                                                                        self.lookup_payloads)
-        return ({"rec": clustered | "ByDoc" >> beam.Map(lambda r: (r["doc_id"], r)), "story": stories}
+        every = ({"rec": new_by_id, "dup": dups} | "JoinEveryCluster" >> beam.CoGroupByKey()
+                 | "EveryWithCluster" >> beam.FlatMap(_with_cluster))
+        return ({"rec": every | "ByDoc" >> beam.Map(lambda r: (r["doc_id"], r)), "story": stories}
                 | "JoinStories" >> beam.CoGroupByKey() | "WithStory" >> beam.FlatMap(_with_story))

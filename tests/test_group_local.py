@@ -1,0 +1,122 @@
+"""The local runner's one-step grouping (transforms.group_local) labels generated
+batches as the Beam graph of GroupArticles does: exact and near copies, big
+buckets, stories across languages, and a second run against the first's index."""
+import datetime as dt
+import random
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from conftest import beam_test_pipeline
+from transforms.annotate import content_hash
+from transforms.group_local import label_articles
+from transforms.grouping import GroupArticles, index_row, link_record, old_record
+
+SYLLABLES = ["ka", "lo", "mir", "tes", "van", "dru", "pel", "zor", "quin", "bex", "hal", "nor", "sti", "wup"]
+COMMON = ("the said on in a of to and was that for with by after officials report new city people year week "
+          "police government minister council court vote plan money school road water fire storm").split()
+
+
+def _name(rng):
+    return "".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize()
+
+
+def _event(rng):
+    return {"names": [_name(rng) for _ in range(6)], "numbers": [str(rng.randint(100, 99999)) for _ in range(3)]}
+
+
+def _sentence(rng, event):
+    words = [rng.choice(COMMON) for _ in range(rng.randint(8, 16))]
+    for _ in range(3):
+        words.insert(rng.randrange(len(words)), rng.choice(event["names"] + event["numbers"]))
+    return " ".join(words).capitalize() + "."
+
+
+def _events(n: int = 12):
+    """Events of one topic: each shares two of its names with the next."""
+    rng = random.Random(0)
+    events = [_event(rng) for _ in range(n)]
+    for a, b in zip(events, events[1:]):
+        b["names"][:2] = a["names"][-2:]
+    return events
+
+
+def _batch(seed: int, per_event: int = 6):
+    """Link records of articles of the events (every batch on the same ones),
+    with exact copies, near copies (one big family), an article in another
+    language, and documents read twice."""
+    rng = random.Random(seed)
+    events = _events()
+    texts = []
+    for e in events:
+        for _ in range(rng.randint(2, per_event)):
+            texts.append((" ".join(_sentence(rng, e) for _ in range(rng.randint(4, 12))), "en"))
+    texts.append((texts[0][0], "en"))  # exact copy
+    base = texts[1][0]
+    for i in range(15):  # a family of near copies: buckets over MAX_BUCKET
+        texts.append((base + f" Update {i}: " + _sentence(rng, events[0]), "en"))
+    texts.append((texts[2][0].replace("the", "la").replace("and", "y"), "es"))
+    rng.shuffle(texts)
+    day = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    articles = []
+    for i, (text, lang) in enumerate(texts):
+        articles.append({"doc_id": f"{seed:02d}{rng.getrandbits(64):016x}", "text": text, "title": None,
+                         "language": lang, "content_hash": content_hash(text),
+                         "published_at": day + dt.timedelta(hours=rng.randint(0, 200)) if i % 3 else None,
+                         "is_machine_translated": i % 7 == 0, "extractor": "text", "source_format": "text"})
+    recs = [link_record(a) for a in articles]
+    # one document read twice (the same URL and bytes in two files): one doc_id, two records
+    return recs + [{**recs[i], "published_at": None, "stats": ["format/warc"]} for i in (3, 4, 5)]
+
+
+def _key(r):
+    sim = None if r["dup_similarity"] is None else round(r["dup_similarity"], 9)
+    return r["doc_id"], r["dup_cluster_id"], r["is_duplicate"], sim, r["story_id"]
+
+
+
+
+@pytest.mark.parametrize("lookup_payloads", [False, True])
+def test_one_step_labels_as_the_beam_graph_does_across_two_runs(lookup_payloads):
+    first, second = _batch(1), _batch(2)
+    labelled = label_articles(first, [], 0.6, 0.25)
+    # the second run sees the first through its index, and holds copies of some of its articles
+    old = [old_record(index_row(r, "day1")) for r in labelled]
+    second += [{**r, "doc_id": "z" + r["doc_id"]} for r in first[:8]]
+    for new, prev in ((first, []), (second, old)):
+        expected = sorted(_key(r) for r in label_articles(new, prev, 0.6, 0.25))
+        assert sum(k[2] for k in expected) >= 10, "the batch has too few copies to compare"
+        assert len({k[4] for k in expected}) < len(expected) - 20, "the batch has too few stories to compare"
+        with beam_test_pipeline() as p:
+            got = ((p | "New" >> beam.Create(new), p | "Old" >> beam.Create(prev))
+                   | GroupArticles(0.6, 0.25, lookup_payloads=lookup_payloads) | beam.Map(_key))
+            assert_that(got, equal_to(expected))
+
+
+def test_one_step_in_a_pipeline_gives_the_same_labels():
+    new = _batch(3)
+    expected = sorted(_key(r) for r in label_articles(new, [], 0.6, 0.25))
+    with beam_test_pipeline() as p:
+        got = ((p | "New" >> beam.Create(new), p | "Old" >> beam.Create([]))
+               | GroupArticles(0.6, 0.25, in_one_step=True) | beam.Map(_key))
+        assert_that(got, equal_to(expected))
+
+
+def test_nothing_to_group_gives_nothing():
+    assert label_articles([], [], 0.6, 0.25) == []
+
+
+def test_earlier_groups_a_found_link_touches_come_in_whole_as_in_the_beam_graph():
+    from transforms.dedup import _WholeGroups
+    from transforms.group_local import _whole_groups
+
+    rng = random.Random(5)
+    records = [{"doc_id": f"d{i:03d}", "old": i < 60, "story_id": f"s{i % 9}" if i < 60 and i % 5 else None}
+               for i in range(90)]
+    found = [(f"d{rng.randrange(90):03d}", f"d{rng.randrange(90):03d}", rng.random()) for _ in range(12)]
+    expected = sorted(_whole_groups(found, records, "story_id"))
+    assert 10 < len(expected) < 50, "the case should touch some earlier groups, not all"
+    with beam_test_pipeline() as p:
+        got = (p | "Found" >> beam.Create(found), p | "Records" >> beam.Create(records)) | _WholeGroups("story_id")
+        assert_that(got, equal_to(expected))

@@ -1,0 +1,229 @@
+"""Near-duplicates and stories of a whole run in one step, for the local runner.
+
+``GroupArticles`` spreads the grouping over a graph of ~160 Beam steps (23
+shuffles): band buckets, candidate pairs, two joins, components, stories.
+On a cluster that is what lets it scale out. The local FnApiRunner runs
+each of those steps as a stage of its own (~30 ms each, whatever the
+batch) and holds every shuffle of them in memory at once. Here the same
+algorithm runs on one list of link records in one worker, step for step:
+
+- the same functions judge a pair, make a bucket's pairs, cluster a
+  component and average its links (``transforms.dedup``,
+  ``transforms.stories``, ``transforms.linkage``);
+- buckets are sorted arrays of (bucket key, doc index), one band of the
+  MinHash at a time, not a dictionary of every key;
+- components are one union-find whose roots are the smallest doc_id, as
+  ``transforms.components`` gives them.
+
+So it returns the labels ``GroupArticles`` returns (a test runs both on
+the same records, and the end-to-end test compares runners that take either
+path).
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Callable, Iterable
+
+import numpy as np
+
+from transforms import dedup, stories
+
+__all__ = ["label_articles"]
+
+
+def _uf_find(parent: dict, x):
+    root = x
+    while parent[root] != root:
+        root = parent[root]
+    while parent[x] != root:
+        parent[x], x = root, parent[x]
+    return root
+
+
+def _roots(edges: Iterable[tuple], strong: Callable[[float], bool]) -> dict[str, str]:
+    """{node: root} over the strong edges; the root is the smallest node of its
+    component, and a node only on edges to itself has none (``UnionFind``)."""
+    parent: dict[str, str] = {}
+    for a, b, w, *_ in edges:
+        if a == b or not strong(w):
+            continue
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
+        ra, rb = _uf_find(parent, a), _uf_find(parent, b)
+        if ra != rb:
+            lo, hi = (ra, rb) if ra < rb else (rb, ra)
+            parent[hi] = lo
+    return {x: _uf_find(parent, x) for x in parent}
+
+
+def _components(edges: list[tuple], records: list[dict], member, strong):
+    """(root, {"member": [...], "edge": [...]}) as ``dedup.Components`` gives them: the
+    members are the records on a strong edge, each edge goes with its first end."""
+    roots = _roots(edges, strong)
+    groups: dict[str, dict[str, list]] = {}
+    for r in records:
+        root = roots.get(r["doc_id"])
+        if root is not None:
+            groups.setdefault(root, {"member": [], "edge": []})["member"].append(member(r))
+    for e in edges:
+        root = roots.get(e[0])
+        if root is not None:
+            groups.setdefault(root, {"member": [], "edge": []})["edge"].append(e)
+    return sorted(groups.items())
+
+
+def _whole_groups(found: list[tuple], records: list[dict], key: str) -> list[tuple]:
+    """``dedup._WholeGroups``: every earlier group a found edge touches, as
+    ``SAME_GROUP`` edges from its smallest member to the others."""
+    old_groups: dict[str, list[str]] = {}
+    group_of: dict[str, str] = {}
+    for r in records:
+        if r.get("old") and r.get(key):
+            old_groups.setdefault(r[key], []).append(r["doc_id"])
+            group_of[r["doc_id"]] = r[key]
+    touched = {group_of[d] for e in found for d in e[:2] if d in group_of}
+    out = []
+    for gid in sorted(touched):
+        ids = sorted(old_groups[gid])
+        out.extend((ids[0], x, dedup.SAME_GROUP) for x in ids[1:])
+    return out
+
+
+def _bucket_runs(keys: np.ndarray, docs: np.ndarray):
+    """Rows grouped by key (one row per key column of ``keys``), each group's doc
+    indexes sorted and distinct; only groups of two or more."""
+    if not len(docs):
+        return
+    order = np.lexsort((docs, *keys[::-1])) if keys.ndim == 2 else np.lexsort((docs, keys))
+    k = keys[:, order] if keys.ndim == 2 else keys[order]
+    d = docs[order]
+    change = np.any(k[:, 1:] != k[:, :-1], axis=0) if keys.ndim == 2 else k[1:] != k[:-1]
+    starts = np.flatnonzero(np.concatenate(([True], change)))
+    ends = np.concatenate((starts[1:], [len(d)]))
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        if e - s >= 2:
+            run = d[s:e]
+            yield np.unique(run).tolist() if np.any(run[1:] == run[:-1]) else run.tolist()
+
+
+def _bucket_pairs(runs, ids: list[str], old: list[bool], max_bucket: int):
+    """Candidate (index_a, index_b) pairs of every bucket (``dedup._bucket_pairs``)."""
+    for run in runs:
+        if len(run) < 2:
+            continue
+        members = [(i, old[i]) for i in run]
+        for a, b in dedup._bucket_pairs(members, max_bucket):
+            yield a[0], b[0]
+
+
+def _near_duplicates(new: list[dict], old: list[dict], threshold: float, min_shingles: int):
+    """{doc_id: (dup_cluster_id, is_duplicate, dup_similarity)} for the new records
+    (``dedup.NearDuplicates``)."""
+    everyone = [{**dedup._member(r), "content_hash": r["content_hash"], "lead": r.get("lead")}
+                for r in itertools.chain(new, old)]
+    # exact copies: one representative each, an edge to every other new copy
+    by_hash: dict[str, list[dict]] = {}
+    for r in everyone:
+        by_hash.setdefault(r["content_hash"], []).append(r)
+    reps, known = [], []
+    for recs in by_hash.values():
+        recs = sorted(recs, key=lambda r: (not r.get("old"), r["doc_id"]))
+        reps.append(recs[0])
+        known.extend((recs[0]["doc_id"], r["doc_id"], dedup.EXACT) for r in recs[1:] if not r.get("old"))
+    del by_hash
+    reps.sort(key=lambda r: r["doc_id"])  # index order is doc_id order: bucket members come sorted
+    ids = [r["doc_id"] for r in reps]
+    olds = [bool(r.get("old")) for r in reps]
+    docs = np.arange(len(reps), dtype=np.int64)
+    pairs: set[tuple[int, int]] = set()
+    if reps:
+        sigs = np.stack([np.frombuffer(r["sig"], dtype=np.uint32) for r in reps])
+        for b in range(dedup.BANDS):
+            band = np.ascontiguousarray(sigs[:, b * dedup.ROWS:(b + 1) * dedup.ROWS].T)
+            pairs.update(_bucket_pairs(_bucket_runs(band, docs), ids, olds, dedup.MAX_BUCKET))
+        del sigs
+    leads: dict[str, list[int]] = {}
+    for i, r in enumerate(reps):
+        if r.get("lead"):
+            leads.setdefault(r["lead"], []).append(i)
+    pairs.update(_bucket_pairs(leads.values(), ids, olds, dedup.MAX_BUCKET))
+    del leads
+    verify = dedup._Verify(threshold, min_shingles)
+    found = []
+    for a, b in sorted(pairs):
+        ra, rb = reps[a], reps[b]
+        w = verify((ra["sig"], ra["n"]), (rb["sig"], rb["n"]))
+        if w is not None:
+            found.append((ids[a], ids[b], w))
+    del pairs
+    edges = found + known + _whole_groups(found, everyone, "dup_cluster_id")
+    cluster = dedup._ClusterFn(threshold, min_shingles)
+    labels = {}
+    for element in _components(edges, everyone, dedup._member, lambda w: w >= 0.0 or w == dedup.SAME_GROUP):
+        labels.update(cluster.process(element))
+    return labels
+
+
+def _stories(clustered: list[dict], old: list[dict], threshold: float) -> dict[str, str]:
+    """{doc_id: story_id} for new articles in a story of more than one (``stories.StoryGroups``)."""
+    recs = sorted(itertools.chain(clustered, old), key=lambda r: r["doc_id"])
+    ids = [r["doc_id"] for r in recs]
+    olds = [bool(r.get("old")) for r in recs]
+    keys, docs = [], []
+    for i, r in enumerate(recs):
+        terms = stories.unpack(r["terms"])[0][:stories.KEY_TERMS].astype(np.int64)
+        anchors = stories.unpack(r.get("anchors") or b"")[0][:stories.ANCHOR_KEYS].astype(np.int64) + (1 << 32)
+        keys.extend((terms, anchors))
+        docs.append(np.full(len(terms) + len(anchors), i, dtype=np.int64))
+    keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+    similar = stories._Similar()
+    payloads = [stories._payload(r) for r in recs]
+    found = {}
+    for a, b in _bucket_pairs(_bucket_runs(keys, docs), ids, olds, dedup.MAX_BUCKET):
+        if (a, b) not in found:
+            found[(a, b)] = similar(payloads[a], payloads[b])
+    del keys, docs, payloads
+    found = [(ids[a], ids[b], w) for (a, b), w in sorted(found.items()) if w is not None]
+    known = [(r["doc_id"], r["dup_cluster_id"], 1.0) for r in clustered if r["is_duplicate"]]
+    edges = found + known + _whole_groups(found, recs, "story_id")
+    story = stories._StoryIdFn(threshold)
+    out = {}
+    for element in _components(edges, recs, stories._member, lambda w: w >= threshold or w == dedup.SAME_GROUP):
+        out.update(story.process(element))
+    return out
+
+
+def label_articles(new: list[dict], old: list[dict], dup_threshold: float, story_threshold: float,
+                   min_shingles: int = 10) -> list[dict]:
+    """New link records -> the same records labelled as ``GroupArticles`` labels
+    them: ``dup_cluster_id``, ``is_duplicate``, ``dup_similarity``, ``story_id``."""
+    one_new, one_old = _one_per_doc(new), _one_per_doc(old)
+    dups = _near_duplicates(one_new, one_old, dup_threshold, min_shingles)
+    clustered = [_with_cluster(rec, dups) for rec in one_new]
+    story = _stories(clustered, one_old, story_threshold)
+    del clustered, one_new, one_old
+    out = []
+    for rec in new:
+        rec = _with_cluster(rec, dups)
+        rec["story_id"] = story.get(rec["doc_id"]) or rec["dup_cluster_id"]
+        out.append(rec)
+    return out
+
+
+def _one_per_doc(records: list[dict]) -> list[dict]:
+    """One record per doc_id (``grouping.record_order`` picks it, as the Beam graph does)."""
+    from transforms.grouping import record_order
+
+    chosen: dict[str, dict] = {}
+    for r in records:
+        had = chosen.get(r["doc_id"])
+        if had is None or record_order(r) < record_order(had):
+            chosen[r["doc_id"]] = r
+    return list(chosen.values()) if len(chosen) < len(records) else records
+
+
+def _with_cluster(rec: dict, dups: dict) -> dict:
+    cluster, is_dup, sim = dups.get(rec["doc_id"], (rec["doc_id"], False, None))
+    return {**rec, "dup_cluster_id": cluster, "is_duplicate": is_dup,
+            "dup_similarity": None if sim is None else float(sim)}
