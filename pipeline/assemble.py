@@ -87,10 +87,15 @@ def fetch_settings(o: NewsbeamOptions) -> FetchSettings:
                          respect_robots=not o.ignore_robots)
 
 
+def _has_index(output: str, table: str) -> bool:
+    """Whether earlier runs wrote OUT/index/<table> (not on a first run)."""
+    return bool(FileSystems.match([FileSystems.join(output, "index", table, "*.parquet")])[0].metadata_list)
+
+
 def _read_index(p: beam.Pipeline, output: str, table: str, columns=None):
     """Rows earlier runs wrote to OUT/index/<table> (none on a first run)."""
     pattern = FileSystems.join(output, "index", table, "*.parquet")
-    if not FileSystems.match([pattern])[0].metadata_list:
+    if not _has_index(output, table):
         return p | f"No{table.title()}Index" >> beam.Create([])
     return p | f"Read{table.title()}Index" >> beam.io.ReadFromParquet(pattern, columns=columns)
 
@@ -222,10 +227,14 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
 
     # Near-duplicates and stories, on one small record per article; what an
     # earlier run into this output already wrote is counted, not written again
-    ingested = _read_index(p, output, "ingested", ["doc_id"]) | "IngestedId" >> beam.Map(lambda r: r["doc_id"])
     records = (file_out["records"], feed_out["records"]) | "AllRecords" >> beam.Flatten()
-    new_records = (records, ingested) | "ArticlesNotIngested" >> SplitIngested()
-    new_rejects = (all_rejects, ingested) | "RejectsNotIngested" >> SplitIngested()
+    if _has_index(output, "ingested"):
+        ingested = _read_index(p, output, "ingested", ["doc_id"]) | "IngestedId" >> beam.Map(lambda r: r["doc_id"])
+        new_records = (records, ingested) | "ArticlesNotIngested" >> SplitIngested()
+        new_rejects = (all_rejects, ingested) | "RejectsNotIngested" >> SplitIngested()
+    else:  # a first run into this output: nothing to look up (two shuffles fewer)
+        none = p | "NothingIngested" >> beam.Create([])
+        new_records, new_rejects = {"new": records, "already": none}, {"new": all_rejects, "already": none}
     rejects = new_rejects["new"]
     old = _read_index(p, output, "articles") | "OldRecords" >> beam.Map(old_record)
     labelled = (new_records["new"], old) | "Group" >> GroupArticles(
