@@ -104,7 +104,7 @@ def test_one_step_in_a_pipeline_gives_the_same_labels():
 
 
 def test_nothing_to_group_gives_nothing():
-    assert label_articles([], [], 0.6, 0.25) == []
+    assert list(label_articles([], [], 0.6, 0.25)) == []
 
 
 def test_earlier_groups_a_found_link_touches_come_in_whole_as_in_the_beam_graph():

@@ -119,8 +119,7 @@ def _bucket_pairs(runs, ids: list[str], old: list[bool], max_bucket: int):
 def _near_duplicates(new: list[dict], old: list[dict], threshold: float, min_shingles: int):
     """{doc_id: (dup_cluster_id, is_duplicate, dup_similarity)} for the new records
     (``dedup.NearDuplicates``)."""
-    everyone = [{**dedup._member(r), "content_hash": r["content_hash"], "lead": r.get("lead")}
-                for r in itertools.chain(new, old)]
+    everyone = list(itertools.chain(new, old))  # read, never changed: no copy of a record
     # exact copies: one representative each, an edge to every other new copy
     by_hash: dict[str, list[dict]] = {}
     for r in everyone:
@@ -195,20 +194,29 @@ def _stories(clustered: list[dict], old: list[dict], threshold: float) -> dict[s
 
 
 def label_articles(new: list[dict], old: list[dict], dup_threshold: float, story_threshold: float,
-                   min_shingles: int = 10) -> list[dict]:
+                   min_shingles: int = 10):
     """New link records -> the same records labelled as ``GroupArticles`` labels
-    them: ``dup_cluster_id``, ``is_duplicate``, ``dup_similarity``, ``story_id``."""
+    them (``dup_cluster_id``, ``is_duplicate``, ``dup_similarity``, ``story_id``),
+    an iterator in the order of ``new``."""
     one_new, one_old = _one_per_doc(new), _one_per_doc(old)
     dups = _near_duplicates(one_new, one_old, dup_threshold, min_shingles)
-    clustered = [_with_cluster(rec, dups) for rec in one_new]
+    # what stories read of a new record, with its cluster: not a copy of the record
+    clustered = [{**{f: r.get(f) for f in _STORY_FIELDS}, **_cluster_labels(r["doc_id"], dups)} for r in one_new]
     story = _stories(clustered, one_old, story_threshold)
     del clustered, one_new, one_old
-    out = []
+    return _labelled(new, dups, story)
+
+
+_STORY_FIELDS = ("doc_id", "terms", "anchors", "language")
+
+
+def _labelled(new: list[dict], dups: dict, story: dict):
+    """Each new record with its labels, one at a time (the caller's next steps
+    take them as they come; no second list of every record)."""
     for rec in new:
-        rec = _with_cluster(rec, dups)
+        rec = {**rec, **_cluster_labels(rec["doc_id"], dups)}
         rec["story_id"] = story.get(rec["doc_id"]) or rec["dup_cluster_id"]
-        out.append(rec)
-    return out
+        yield rec
 
 
 def _one_per_doc(records: list[dict]) -> list[dict]:
@@ -223,7 +231,6 @@ def _one_per_doc(records: list[dict]) -> list[dict]:
     return list(chosen.values()) if len(chosen) < len(records) else records
 
 
-def _with_cluster(rec: dict, dups: dict) -> dict:
-    cluster, is_dup, sim = dups.get(rec["doc_id"], (rec["doc_id"], False, None))
-    return {**rec, "dup_cluster_id": cluster, "is_duplicate": is_dup,
-            "dup_similarity": None if sim is None else float(sim)}
+def _cluster_labels(doc_id: str, dups: dict) -> dict:
+    cluster, is_dup, sim = dups.get(doc_id, (doc_id, False, None))
+    return {"dup_cluster_id": cluster, "is_duplicate": is_dup, "dup_similarity": None if sim is None else float(sim)}
