@@ -15,8 +15,10 @@ event share names, places and numbers, not sentences.
   packed vector (``pack``: 32-bit word hashes and float16 weights, 6 bytes
   a word, heaviest first), so no record travels with its pairs. The link
   record and the index carry the packed vectors, never the words. On the
-  local runner the buckets hold doc_ids and the vectors are looked up in
-  one side input (``dedup.LinkRecords``'s ``lookup_payloads``).
+  local runner the whole stage runs in one step (``transforms.group_local``);
+  given ``--union-find-max-edges`` there, its buckets hold doc_ids and the
+  vectors are looked up in one side input (``dedup.LinkRecords``'s
+  ``lookup_payloads``).
   Near-duplicate copies are linked too (must-links): a cluster is always in
   one story, and every copy's words count, whichever copy is canonical.
 - Stories: inside each connected component of links, average linkage
