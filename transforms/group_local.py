@@ -12,8 +12,8 @@ algorithm runs on one list of link records in one worker, step for step:
   ``transforms.stories``, ``transforms.linkage``);
 - buckets are sorted arrays of (bucket key, doc index), one band of the
   MinHash at a time, not a dictionary of every key;
-- components are one union-find whose roots are the smallest doc_id, as
-  ``transforms.components`` gives them.
+- components are the graph's own union-find (``components.UnionFind``),
+  run over the list.
 
 So it returns the labels ``GroupArticles`` returns (a test runs both on
 the same records, and the end-to-end test compares runners that take either
@@ -27,33 +27,21 @@ from typing import Callable, Iterable
 import numpy as np
 
 from transforms import dedup, stories
+from transforms.components import UnionFind
+from transforms.grouping import record_order
 
 __all__ = ["label_articles"]
 
 
-def _uf_find(parent: dict, x):
-    root = x
-    while parent[root] != root:
-        root = parent[root]
-    while parent[x] != root:
-        parent[x], x = root, parent[x]
-    return root
-
-
 def _roots(edges: Iterable[tuple], strong: Callable[[float], bool]) -> dict[str, str]:
-    """{node: root} over the strong edges; the root is the smallest node of its
-    component, and a node only on edges to itself has none (``UnionFind``)."""
-    parent: dict[str, str] = {}
-    for a, b, w, *_ in edges:
-        if a == b or not strong(w):
-            continue
-        parent.setdefault(a, a)
-        parent.setdefault(b, b)
-        ra, rb = _uf_find(parent, a), _uf_find(parent, b)
-        if ra != rb:
-            lo, hi = (ra, rb) if ra < rb else (rb, ra)
-            parent[hi] = lo
-    return {x: _uf_find(parent, x) for x in parent}
+    """{node: root} over the strong edges, by the union-find the graph uses
+    (``components.UnionFind``): the root is the smallest node of its component."""
+    uf = UnionFind()
+    parent = uf.create_accumulator()
+    for e in edges:
+        if strong(e[2]):
+            uf.add_input(parent, e)
+    return uf.extract_output(parent)
 
 
 def _components(edges: list[tuple], records: list[dict], member, strong):
@@ -221,8 +209,6 @@ def _labelled(new: list[dict], dups: dict, story: dict):
 
 def _one_per_doc(records: list[dict]) -> list[dict]:
     """One record per doc_id (``grouping.record_order`` picks it, as the Beam graph does)."""
-    from transforms.grouping import record_order
-
     chosen: dict[str, dict] = {}
     for r in records:
         had = chosen.get(r["doc_id"])
