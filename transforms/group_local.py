@@ -22,6 +22,7 @@ path).
 from __future__ import annotations
 
 import itertools
+from array import array
 from typing import Callable, Iterable
 
 import numpy as np
@@ -44,7 +45,30 @@ def _roots(edges: Iterable[tuple], strong: Callable[[float], bool]) -> dict[str,
     return uf.extract_output(parent)
 
 
-def _components(edges: list[tuple], records: list[dict], member, strong):
+class _Edges:
+    """Links (id_a, id_b, weight) held as three arrays over ``ids``, 24 bytes a
+    link instead of a tuple of ~100 (a story batch finds ~18 links an
+    article, most of them too weak to make a component), then a few as
+    tuples; iterated, again and again, as the tuples."""
+
+    def __init__(self, ids: list[str]):
+        self.ids = ids
+        self.a, self.b, self.w = array("q"), array("q"), array("d")
+        self.more: list[tuple] = []
+
+    def add(self, a: int, b: int, w: float) -> None:
+        self.a.append(a)
+        self.b.append(b)
+        self.w.append(w)
+
+    def __iter__(self):
+        ids = self.ids
+        for a, b, w in zip(self.a, self.b, self.w):
+            yield ids[a], ids[b], w
+        yield from self.more
+
+
+def _components(edges: Iterable[tuple], records: list[dict], member, strong):
     """(root, {"member": [...], "edge": [...]}) as ``dedup.Components`` gives them: the
     members are the records on a strong edge, each edge goes with its first end."""
     roots = _roots(edges, strong)
@@ -60,7 +84,7 @@ def _components(edges: list[tuple], records: list[dict], member, strong):
     return sorted(groups.items())
 
 
-def _whole_groups(found: list[tuple], records: list[dict], key: str) -> list[tuple]:
+def _whole_groups(found: Iterable[tuple], records: list[dict], key: str) -> list[tuple]:
     """``dedup._WholeGroups``: every earlier group a found edge touches, as
     ``SAME_GROUP`` edges from its smallest member to the others."""
     old_groups: dict[str, list[str]] = {}
@@ -94,14 +118,26 @@ def _bucket_runs(keys: np.ndarray, docs: np.ndarray):
             yield np.unique(run).tolist() if np.any(run[1:] == run[:-1]) else run.tolist()
 
 
-def _bucket_pairs(runs, ids: list[str], old: list[bool], max_bucket: int):
-    """Candidate (index_a, index_b) pairs of every bucket (``dedup._bucket_pairs``)."""
+def _bucket_pairs(runs, old: list[bool], max_bucket: int, into: array) -> None:
+    """Candidate pairs of every bucket (``dedup._bucket_pairs``), each added to
+    ``into`` as one integer, ``index_a * len(old) + index_b``: 8 bytes a pair
+    (a story batch has ~65 candidate pairs an article, most of them found
+    again in other buckets; a set of tuples held ~200 bytes each)."""
+    n = len(old)
     for run in runs:
         if len(run) < 2:
             continue
         members = [(i, old[i]) for i in run]
-        for a, b in dedup._bucket_pairs(members, max_bucket):
-            yield a[0], b[0]
+        into.extend(a[0] * n + b[0] for a, b in dedup._bucket_pairs(members, max_bucket))
+
+
+def _distinct_pairs(codes: array, n: int, chunk: int = 1 << 16):
+    """(index_a, index_b) of each distinct pair, in order; as Python integers a
+    chunk at a time (a list of them all held ~36 bytes a pair)."""
+    codes = np.unique(np.frombuffer(codes, dtype=np.int64))
+    for start in range(0, len(codes), chunk):
+        for code in codes[start:start + chunk].tolist():
+            yield divmod(code, n)
 
 
 def _near_duplicates(new: list[dict], old: list[dict], threshold: float, min_shingles: int):
@@ -122,28 +158,28 @@ def _near_duplicates(new: list[dict], old: list[dict], threshold: float, min_shi
     ids = [r["doc_id"] for r in reps]
     olds = [bool(r.get("old")) for r in reps]
     docs = np.arange(len(reps), dtype=np.int64)
-    pairs: set[tuple[int, int]] = set()
+    pairs = array("q")
     if reps:
         sigs = np.stack([np.frombuffer(r["sig"], dtype=np.uint32) for r in reps])
         for b in range(dedup.BANDS):
             band = np.ascontiguousarray(sigs[:, b * dedup.ROWS:(b + 1) * dedup.ROWS].T)
-            pairs.update(_bucket_pairs(_bucket_runs(band, docs), ids, olds, dedup.MAX_BUCKET))
+            _bucket_pairs(_bucket_runs(band, docs), olds, dedup.MAX_BUCKET, pairs)
         del sigs
     leads: dict[str, list[int]] = {}
     for i, r in enumerate(reps):
         if r.get("lead"):
             leads.setdefault(r["lead"], []).append(i)
-    pairs.update(_bucket_pairs(leads.values(), ids, olds, dedup.MAX_BUCKET))
+    _bucket_pairs(leads.values(), olds, dedup.MAX_BUCKET, pairs)
     del leads
     verify = dedup._Verify(threshold, min_shingles)
-    found = []
-    for a, b in sorted(pairs):
+    edges = _Edges(ids)
+    for a, b in _distinct_pairs(pairs, len(reps)):
         ra, rb = reps[a], reps[b]
         w = verify((ra["sig"], ra["n"]), (rb["sig"], rb["n"]))
         if w is not None:
-            found.append((ids[a], ids[b], w))
+            edges.add(a, b, w)
     del pairs
-    edges = found + known + _whole_groups(found, everyone, "dup_cluster_id")
+    edges.more = known + _whole_groups(edges, everyone, "dup_cluster_id")
     cluster = dedup._ClusterFn(threshold, min_shingles)
     labels = {}
     for element in _components(edges, everyone, dedup._member, lambda w: w >= 0.0 or w == dedup.SAME_GROUP):
@@ -166,14 +202,17 @@ def _stories(clustered: list[dict], old: list[dict], threshold: float) -> dict[s
     docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
     similar = stories._Similar()
     payloads = [stories._payload(r) for r in recs]
-    found = {}
-    for a, b in _bucket_pairs(_bucket_runs(keys, docs), ids, olds, dedup.MAX_BUCKET):
-        if (a, b) not in found:
-            found[(a, b)] = similar(payloads[a], payloads[b])
-    del keys, docs, payloads
-    found = [(ids[a], ids[b], w) for (a, b), w in sorted(found.items()) if w is not None]
+    pairs = array("q")
+    _bucket_pairs(_bucket_runs(keys, docs), olds, dedup.MAX_BUCKET, pairs)
+    del keys, docs
+    edges = _Edges(ids)
+    for a, b in _distinct_pairs(pairs, len(recs)):
+        w = similar(payloads[a], payloads[b])
+        if w is not None:
+            edges.add(a, b, w)
+    del pairs, payloads
     known = [(r["doc_id"], r["dup_cluster_id"], 1.0) for r in clustered if r["is_duplicate"]]
-    edges = found + known + _whole_groups(found, recs, "story_id")
+    edges.more = known + _whole_groups(edges, recs, "story_id")
     story = stories._StoryIdFn(threshold)
     out = {}
     for element in _components(edges, recs, stories._member, lambda w: w >= threshold or w == dedup.SAME_GROUP):
