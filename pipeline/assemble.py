@@ -23,7 +23,9 @@ from transforms.extract import ExtractArticles
 from transforms.language import DetectLanguage
 from transforms.feeds import EntryDocuments, FeedEntries, SeenUrlRows, SplitSeenEntries, WriteFeedState, load_json
 from transforms.fetch import FetchSettings
-from transforms.grouping import DROP, GroupArticles, LinkRecords, SplitIngested, index_row, old_record
+from transforms.dedup import SIGNATURE_SCHEME
+from transforms.group_local import LabelStaged
+from transforms.grouping import DROP, LINK_SCHEMA, GroupArticles, LinkRecords, SplitIngested, index_row, old_record
 from transforms.read import ReadDocuments
 from transforms.records import (ARTICLE_INDEX_SCHEMA, ARTICLE_LABELS, ARTICLE_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA,
                                SEEN_SCHEMA)
@@ -55,20 +57,24 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _stat_keys(labelled, rejects, skipped, notes, flow):
+def _article_stat_keys(labelled):
+    """Labelled records -> the manifest's counters of articles, duplicates and stories."""
     def article_keys(rec):
         yield from rec["stats"]
         if rec["is_duplicate"]:
             yield "group/duplicate"
 
+    stories = (labelled | "StoryIds" >> beam.Map(lambda r: r["story_id"]) | "DistinctStories" >> beam.Distinct()
+               | "StoryStats" >> beam.Map(lambda _: "group/story"))
+    return (labelled | "ArticleStats" >> beam.FlatMap(article_keys), stories) | "ArticleKeys" >> beam.Flatten()
+
+
+def _stat_keys(article_keys, rejects, skipped, notes, flow):
     def reject_keys(r):
         yield f"rejected/{r['stage']}/{r['reason']}"
 
-    stories = (labelled | "StoryIds" >> beam.Map(lambda r: r["story_id"]) | "DistinctStories" >> beam.Distinct()
-               | "StoryStats" >> beam.Map(lambda _: "group/story"))
     return (
-        labelled | "ArticleStats" >> beam.FlatMap(article_keys),
-        stories,
+        article_keys,
         rejects | "RejectStats" >> beam.FlatMap(reject_keys),
         skipped | "SkippedStats" >> beam.Map(lambda s: f"skipped/{s}"),
         notes,
@@ -111,16 +117,17 @@ def _seen_urls(p: beam.Pipeline, state_dir: str):
 
 class ProcessDocuments(beam.PTransform):
     """raw documents -> annotated articles staged on disk (``staged``: the
-    files' paths), their link records (for near-duplicates and stories),
-    rejects, and a ``flow`` count of the articles: decode, extract, language,
+    files' paths), their link records (for near-duplicates and stories;
+    with ``stage_links``, staged in the same files instead), rejects, and a ``flow`` count of the articles: decode, extract, language,
     machine translation, annotate, stage. Everything here fuses with
     extraction, so it runs while the sandbox child extracts the next page,
     and no article row waits in the runner's memory for its labels."""
 
     def __init__(self, timeout: float, memory_mb: int, min_words: int, lang_max_chars: int,
                  mt_threshold: float | None, run_id: str, started_at: dt.datetime, progress_seconds: float = 0.0,
-                 staging: str = "", processes: int = 1):
+                 staging: str = "", processes: int = 1, stage_links: bool = False):
         super().__init__()
+        self.stage_links = stage_links
         self.processes = processes
         self.staging = staging
         self.timeout, self.memory_mb, self.min_words = timeout, memory_mb, min_words
@@ -135,10 +142,11 @@ class ProcessDocuments(beam.PTransform):
         language = extracted["articles"] | "Language" >> DetectLanguage(max_chars=self.lang_max_chars)
         translation = language.articles | "MachineTranslation" >> DetectMachineTranslation(self.mt_threshold)
         annotated = translation.articles | "Annotate" >> AnnotateArticles(self.run_id, self.started_at, __version__)
-        linked = annotated.articles | "LinkRecords" >> LinkRecords()
+        linked = annotated.articles | "LinkRecords" >> LinkRecords(staged=self.stage_links)
         rejects = (decoded.rejects, extracted["rejects"], language.rejects, translation.rejects, annotated.rejects,
                    linked.rejects) | "Rejects" >> beam.Flatten()
-        staged = linked.articles | "StageRows" >> StageRows(self.staging, ARTICLE_SCHEMA, ARTICLE_LABELS)
+        staged = linked.articles | "StageRows" >> StageRows(self.staging, ARTICLE_SCHEMA, ARTICLE_LABELS,
+                                                            extra=LINK_SCHEMA if self.stage_links else None)
         # each article is out of extraction, and an article to label
         flow = linked.articles | "ArticleFlow" >> beam.FlatMap(lambda _: ("flow/out", "flow/articles"))
         return {"staged": staged, "records": linked.records, "rejects": rejects, "flow": flow}
@@ -215,8 +223,9 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # extraction stays fused with the step that produced the documents
     # (a Flatten before extraction lost the tail of a bundle on the
     # multi-process FnApiRunner in our tests; see docs/benchmarks.md)
+    one_step = _group_in_one_step(options)
     process = (o.extract_timeout, o.extract_memory_mb, o.min_words, o.lang_max_chars, o.mt_threshold, run_id,
-               started_at, o.progress_seconds, staging, _extract_processes(options))
+               started_at, o.progress_seconds, staging, _extract_processes(options), one_step)
     file_out = read["docs"] | "Files" >> ProcessDocuments(*process)
     feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(*process)
     staged = (file_out["staged"], feed_out["staged"]) | "AllStaged" >> beam.Flatten()
@@ -227,39 +236,59 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
 
     # Near-duplicates and stories, on one small record per article; what an
     # earlier run into this output already wrote is counted, not written again
-    records = (file_out["records"], feed_out["records"]) | "AllRecords" >> beam.Flatten()
     if _has_index(output, "ingested"):
         ingested = _read_index(p, output, "ingested", ["doc_id"]) | "IngestedId" >> beam.Map(lambda r: r["doc_id"])
-        new_records = (records, ingested) | "ArticlesNotIngested" >> SplitIngested()
         new_rejects = (all_rejects, ingested) | "RejectsNotIngested" >> SplitIngested()
-    else:  # a first run into this output: nothing to look up (two shuffles fewer)
-        none = p | "NothingIngested" >> beam.Create([])
-        new_records, new_rejects = {"new": records, "already": none}, {"new": all_rejects, "already": none}
+    else:  # a first run into this output: nothing to look up
+        ingested = None
+        new_rejects = {"new": all_rejects, "already": p | "NoRejectIngested" >> beam.Create([])}
     rejects = new_rejects["new"]
-    old = _read_index(p, output, "articles") | "OldRecords" >> beam.Map(old_record)
-    labelled = (new_records["new"], old) | "Group" >> GroupArticles(
-        o.dup_threshold, o.story_threshold, _union_find_max_edges(options), _local(options),
-        in_one_step=_group_in_one_step(options))
-    labels = (
-        labelled | "Labels" >> beam.Map(lambda r: (r["doc_id"], {f: r[f] for f in ARTICLE_LABELS})),
-        new_records["already"] | "DropLabels" >> beam.Map(lambda d: (d, DROP)),
-    ) | "AllLabels" >> beam.Flatten()
+    index_spec = ("index/articles", ARTICLE_INDEX_SCHEMA, {"sig_scheme": SIGNATURE_SCHEME, "run_id": run_id})
+    if one_step:
+        # the records wait on disk with their rows; one step labels them and
+        # writes the labels, and each shard's writer reads its own
+        grouped = staged | "Group" >> LabelStaged(staging, output, run_id, o.dup_threshold, o.story_threshold)
+        written = (staged, grouped.label_files, grouped.kept) | "WriteArticles" >> WriteLabelledRows(
+            staging, "articles", partition, run_id, ARTICLE_SCHEMA, ARTICLE_LABELS, o.rows_per_shard,
+            index=index_spec)
+        article_keys, article_files, articles_already = grouped.counts, (written["files"], grouped.files), ()
+        labelled_flow, article_ids = (), ()
+    else:
+        records = (file_out["records"], feed_out["records"]) | "AllRecords" >> beam.Flatten()
+        if ingested is not None:
+            new_records = (records, ingested) | "ArticlesNotIngested" >> SplitIngested()
+        else:
+            new_records = {"new": records, "already": p | "NothingIngested" >> beam.Create([])}
+        old = _read_index(p, output, "articles") | "OldRecords" >> beam.Map(old_record)
+        labelled = (new_records["new"], old) | "Group" >> GroupArticles(
+            o.dup_threshold, o.story_threshold, _union_find_max_edges(options), _local(options))
+        labels = (
+            labelled | "Labels" >> beam.Map(lambda r: (r["doc_id"], {f: r[f] for f in ARTICLE_LABELS})),
+            new_records["already"] | "DropLabels" >> beam.Map(lambda d: (d, DROP)),
+        ) | "AllLabels" >> beam.Flatten()
+        written = (staged, labels) | "WriteArticles" >> WriteLabelledRows(
+            staging, "articles", partition, run_id, ARTICLE_SCHEMA, ARTICLE_LABELS, o.rows_per_shard)
+        article_keys = _article_stat_keys(labelled)
+        article_files = (written["files"],
+                         labelled | "IndexRows" >> beam.Map(index_row, run_id)
+                         | "WriteIndex" >> WriteParquet(staging, "index/articles", None, run_id,
+                                                        ARTICLE_INDEX_SCHEMA, o.rows_per_shard))
+        articles_already = (new_records["already"]
+                            | "AlreadyArticles" >> beam.Map(lambda _: "already/article_ingested_before"),)
+        labelled_flow = (labels | "Labelled" >> beam.Map(lambda _: "flow/labelled"),)
+        article_ids = (labelled | "ArticleIds" >> beam.Map(
+            lambda r: {"doc_id": r["doc_id"], "outcome": "article", "run_id": run_id}),)
 
     # Load: shards, state, manifest
     seen_rows = (fresh["new"], entry_docs["fetch_outcome"]) | "SeenRows" >> SeenUrlRows(run_id)
-    written = (staged, labels) | "WriteArticles" >> WriteLabelledRows(
-        staging, "articles", partition, run_id, ARTICLE_SCHEMA, ARTICLE_LABELS, o.rows_per_shard)
     ingested_rows = (
-        labelled | "ArticleIds" >> beam.Map(lambda r: {"doc_id": r["doc_id"], "outcome": "article", "run_id": run_id}),
+        *article_ids,
         rejects | "RejectIds" >> beam.Map(lambda r: {"doc_id": r["doc_id"], "outcome": "reject", "run_id": run_id}),
     ) | "IngestedIds" >> beam.Flatten()
     files = (
-        written["files"],
+        *article_files,
         rejects | "WriteRejects" >> WriteParquet(staging, "rejects", partition, run_id, REJECT_SCHEMA,
                                                  o.rows_per_shard),
-        labelled | "IndexRows" >> beam.Map(index_row, run_id)
-        | "WriteIndex" >> WriteParquet(staging, "index/articles", None, run_id, ARTICLE_INDEX_SCHEMA,
-                                       o.rows_per_shard),
         ingested_rows | "WriteIngested" >> WriteParquet(staging, "index/ingested", None, run_id, INGESTED_SCHEMA,
                                                         1_000_000),
         seen_rows | "WriteSeen" >> WriteParquet(staging, "state/seen", None, run_id, SEEN_SCHEMA, 1_000_000,
@@ -278,7 +307,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     }
     notes = (entries["notes"] | "FeedNotes" >> beam.Map(lambda n: f"notes/{n}"),
              fresh["already"],
-             new_records["already"] | "AlreadyArticles" >> beam.Map(lambda _: "already/article_ingested_before"),
+             *articles_already,
              new_rejects["already"] | "AlreadyRejects" >> beam.Map(lambda _: "already/reject_ingested_before"),
              ) | "Notes" >> beam.Flatten()
     # Counted at each hand-over, for the manifest's "unaccounted": documents
@@ -291,9 +320,9 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
         | "Out" >> beam.Map(lambda _: "flow/out"),
         file_out["flow"],
         feed_out["flow"],
-        labels | "Labelled" >> beam.Map(lambda _: "flow/labelled"),
+        *labelled_flow,
         written["written"],
     ) | "Flow" >> beam.Flatten()
-    (files, _stat_keys(labelled, rejects, read["skipped"], notes, flow)) | "CommitRun" >> CommitRun(
+    (files, _stat_keys(article_keys, rejects, read["skipped"], notes, flow)) | "CommitRun" >> CommitRun(
         output, staging, manifest)
     return {"run_id": run_id, "output": output, "manifest": FileSystems.join(output, "runs", f"{run_id}.json")}

@@ -135,9 +135,12 @@ def test_hostile_inputs_end_as_articles_or_rejects(tmp_path):
 
 
 def _rows(out):
+    """Articles, rejects, and what the next run reads back (the index of articles and of every input)."""
     keep = lambda r: {k: v for k, v in r.items() if k not in ("ingested_at", "run_id", "ingest_date")}  # noqa: E731
     return sorted((keep(r) for r in read_table(out, "articles")), key=lambda r: r["doc_id"]), \
-        sorted((keep(r) for r in read_table(out, "rejects")), key=lambda r: (r["doc_id"], r["source"]))
+        sorted((keep(r) for r in read_table(out, "rejects")), key=lambda r: (r["doc_id"], r["source"])), \
+        sorted((keep(r) for r in read_table(out, "index/articles")), key=lambda r: sorted(r.items())), \
+        sorted((keep(r) for r in read_table(out, "index/ingested")), key=lambda r: sorted(r.items()))
 
 
 @pytest.mark.slow
@@ -167,7 +170,8 @@ def test_same_rows_on_every_runner(tmp_path):
         run(["--input", folder, "--output", out, "--rows-per-shard", "7"] + flags, quiet=True)
         results[label] = _rows(out)
     base = results["in_process"]
-    assert len(base[0]) >= 10 and len(base[1]) >= 10
+    assert len(base[0]) >= 10 and len(base[1]) >= 10 and len(base[2]) == len(base[0])
+    assert len(base[3]) == len(base[0]) + len(base[1])
     assert sum(r["is_duplicate"] for r in base[0]) >= 3, "the copies were not found"
     for label, rows in results.items():
         assert rows == base, label

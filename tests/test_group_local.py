@@ -1,17 +1,19 @@
 """The local runner's one-step grouping (transforms.group_local) labels generated
 batches as the Beam graph of GroupArticles does: exact and near copies, big
 buckets, stories across languages, and a second run against the first's index."""
+import collections
 import datetime as dt
 import random
 
 import apache_beam as beam
+import numpy as np
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from conftest import beam_test_pipeline
 from transforms.annotate import content_hash
 from transforms.group_local import label_articles
-from transforms.grouping import GroupArticles, index_row, link_record, old_record
+from transforms.grouping import GroupArticles, article_stat_keys, index_row, link_record, old_record
 
 SYLLABLES = ["ka", "lo", "mir", "tes", "van", "dru", "pel", "zor", "quin", "bex", "hal", "nor", "sti", "wup"]
 COMMON = ("the said on in a of to and was that for with by after officials report new city people year week "
@@ -42,10 +44,10 @@ def _events(n: int = 12):
     return events
 
 
-def _batch(seed: int, per_event: int = 6):
-    """Link records of articles of the events (every batch on the same ones),
-    with exact copies, near copies (one big family), an article in another
-    language, and documents read twice."""
+def _articles(seed: int, per_event: int = 6):
+    """Articles of the events (every batch on the same ones), with exact
+    copies, near copies (one big family), an article in another language,
+    and documents read twice."""
     rng = random.Random(seed)
     events = _events()
     texts = []
@@ -65,9 +67,13 @@ def _batch(seed: int, per_event: int = 6):
                          "language": lang, "content_hash": content_hash(text),
                          "published_at": day + dt.timedelta(hours=rng.randint(0, 200)) if i % 3 else None,
                          "is_machine_translated": i % 7 == 0, "extractor": "text", "source_format": "text"})
-    recs = [link_record(a) for a in articles]
     # one document read twice (the same URL and bytes in two files): one doc_id, two records
-    return recs + [{**recs[i], "published_at": None, "stats": ["format/warc"]} for i in (3, 4, 5)]
+    return articles + [{**articles[i], "published_at": None, "source_format": "warc"} for i in (3, 4, 5)]
+
+
+def _batch(seed: int, per_event: int = 6):
+    """Link records of ``_articles``."""
+    return [link_record(a) for a in _articles(seed, per_event)]
 
 
 def _key(r):
@@ -94,13 +100,44 @@ def test_one_step_labels_as_the_beam_graph_does_across_two_runs(lookup_payloads)
             assert_that(got, equal_to(expected))
 
 
-def test_one_step_in_a_pipeline_gives_the_same_labels():
-    new = _batch(3)
-    expected = sorted(_key(r) for r in label_articles(new, [], 0.6, 0.25))
+def test_one_step_over_staged_rows_writes_the_same_labels(tmp_path):
+    """Rows staged with their link fields, labelled by LabelStaged, as label_articles
+    labels their records; rows an earlier run ingested are DROP and counted."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from transforms.group_local import LabelStaged
+    from transforms.grouping import LINK_SCHEMA, LinkRecords
+    from transforms.records import ARTICLE_LABELS, ARTICLE_SCHEMA, INGESTED_SCHEMA
+    from transforms.write import DROP, StageRows
+
+    articles = _articles(3)
+    before = sorted({a["doc_id"] for a in articles})[:4]  # an earlier run into the output wrote these
+    (tmp_path / "out" / "index" / "ingested").mkdir(parents=True)
+    pq.write_table(pa.table({"doc_id": before, "outcome": ["article"] * 4, "run_id": ["r0"] * 4},
+                            schema=INGESTED_SCHEMA), str(tmp_path / "out" / "index" / "ingested" / "part-r0.parquet"))
+    new = [a for a in articles if a["doc_id"] not in before]
+    labelled = [_key(r) for r in label_articles([link_record(a) for a in new], [], 0.6, 0.25)]
+    # the label file holds dup_similarity as the article column does (float32)
+    expected = {k[0]: (*k[1:3], None if k[3] is None else float(np.float32(k[3])), k[4]) for k in labelled}
+    counts = collections.Counter(k for a in new for k in article_stat_keys(a))
+    counts.update({"group/duplicate": sum(k[2] for k in labelled), "group/story": len({k[4] for k in labelled}),
+                   "flow/labelled": len(articles), "already/article_ingested_before": len(articles) - len(new)})
+    staging = str(tmp_path / "staging")
     with beam_test_pipeline() as p:
-        got = ((p | "New" >> beam.Create(new), p | "Old" >> beam.Create([]))
-               | GroupArticles(0.6, 0.25, in_one_step=True) | beam.Map(_key))
-        assert_that(got, equal_to(expected))
+        linked = p | beam.Create(articles) | LinkRecords(staged=True)
+        staged = linked.articles | StageRows(staging, ARTICLE_SCHEMA, ARTICLE_LABELS, extra=LINK_SCHEMA)
+        grouped = staged | LabelStaged(staging, str(tmp_path / "out"), "r1", 0.6, 0.25)
+        assert_that(grouped.kept, equal_to([len(new)]), label="Kept")
+        assert_that(grouped.counts, equal_to(sorted(counts.items())), label="Counts")
+    (labels,) = [pq.read_table(str(f)).to_pylist() for f in (tmp_path / "staging" / "labels").iterdir()]
+    got = {r["doc_id"]: (r["dup_cluster_id"], r["is_duplicate"], r["dup_similarity"], r["story_id"])
+           for r in labels if not r[DROP]}
+    assert got == expected
+    assert sorted(r["doc_id"] for r in labels if r[DROP]) == before
+    (ingested,) = [pq.read_table(str(f)).to_pylist() for f in (tmp_path / "staging" / "index" / "ingested").iterdir()]
+    assert [r["doc_id"] for r in ingested] == sorted(a["doc_id"] for a in new)
+    assert {r["outcome"] for r in ingested} == {"article"}
 
 
 def test_nothing_to_group_gives_nothing():

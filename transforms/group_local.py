@@ -25,13 +25,15 @@ import itertools
 from array import array
 from typing import Callable, Iterable
 
+import apache_beam as beam
 import numpy as np
+import pyarrow as pa
 
 from transforms import dedup, stories
 from transforms.components import UnionFind
 from transforms.grouping import record_order
 
-__all__ = ["label_articles"]
+__all__ = ["LabelStaged", "label_articles"]
 
 
 def _roots(edges: Iterable[tuple], strong: Callable[[float], bool]) -> dict[str, str]:
@@ -259,3 +261,122 @@ def _one_per_doc(records: list[dict]) -> list[dict]:
 def _cluster_labels(doc_id: str, dups: dict) -> dict:
     cluster, is_dup, sim = dups.get(doc_id, (doc_id, False, None))
     return {"dup_cluster_id": cluster, "is_duplicate": is_dup, "dup_similarity": None if sim is None else float(sim)}
+
+
+# What the one step reads of a staged row: its link record's fields and what
+# the run's counts and the choice between two records of one doc_id need
+_STAGED_COLUMNS = ("doc_id", "content_hash", "published_at", "is_machine_translated", "language", "extractor",
+                   "source_format", "mt_source_language")
+
+
+def _staged_records(staging: str, staged: list[str], ingested: set[str]):
+    """(link records of the staged rows not ingested before, doc_ids of those that were, rows read)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from transforms.grouping import LINK_SCHEMA, article_stat_keys
+    from transforms.write import read_parquet
+
+    records, already, rows = [], [], 0
+    for rel in sorted(staged):
+        table = read_parquet(FileSystems.join(staging, rel), list(_STAGED_COLUMNS) + LINK_SCHEMA.names)
+        for row in table.to_pylist():
+            rows += 1
+            if row["doc_id"] in ingested:
+                already.append(row["doc_id"])
+                continue
+            row["is_machine_translated"] = bool(row["is_machine_translated"])
+            row["stats"] = article_stat_keys(row)
+            for f in ("extractor", "source_format", "mt_source_language"):
+                del row[f]
+            records.append(row)
+        del table
+    return records, already, rows
+
+
+def _index(output: str, table: str, columns: list[str] | None = None):
+    """The rows earlier runs wrote to OUT/index/<table>, a file at a time."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from transforms.write import read_parquet
+
+    pattern = FileSystems.join(output, "index", table, "*.parquet")
+    for meta in sorted(FileSystems.match([pattern])[0].metadata_list, key=lambda m: m.path):
+        yield from read_parquet(meta.path, columns).to_pylist()
+
+
+class _LabelStagedFn(beam.DoFn):
+    def __init__(self, spec: "LabelStaged"):
+        self.spec = spec
+
+    def process(self, _, staged: list[str]):
+        import collections
+        import uuid
+
+        from apache_beam.io.filesystems import FileSystems
+
+        from transforms.grouping import DROP, old_record
+        from transforms.records import ARTICLE_LABELS, ARTICLE_SCHEMA, INGESTED_SCHEMA
+        from transforms.write import label_table, write_table
+
+        spec = self.spec
+        ingested = {r["doc_id"] for r in _index(spec.output, "ingested", ["doc_id"])}
+        new, already, rows = _staged_records(spec.staging, staged, ingested)
+        del ingested
+        old = [old_record(r) for r in _index(spec.output, "articles")]
+        counts: collections.Counter = collections.Counter()
+        labels: dict[str, dict] = {}
+        kept: list[str] = []
+        for rec in label_articles(new, old, spec.dup_threshold, spec.story_threshold):
+            counts.update(rec["stats"])
+            counts["group/duplicate"] += bool(rec["is_duplicate"])
+            labels[rec["doc_id"]] = {f: rec[f] for f in ARTICLE_LABELS}
+            kept.append(rec["doc_id"])
+        del new, old
+        counts["group/story"] = len({lab["story_id"] for lab in labels.values()})
+        counts["flow/labelled"] = rows
+        counts["already/article_ingested_before"] = len(already)
+        rel = f"labels/{uuid.uuid4().hex}.parquet"
+        table = label_table(sorted(labels.items()) + [(d, DROP) for d in sorted(set(already))], ARTICLE_SCHEMA,
+                            ARTICLE_LABELS)
+        write_table(FileSystems.join(spec.staging, rel), table, table.schema)
+        del labels, table
+        # this run's articles in OUT/index/ingested (its rejects are written there by WriteParquet)
+        if kept:
+            kept.sort()
+            ingested_rel = f"index/ingested/part-{spec.run_id}-articles.parquet"
+            table = pa.table({"doc_id": kept, "outcome": ["article"] * len(kept),
+                              "run_id": [spec.run_id] * len(kept)}, schema=INGESTED_SCHEMA)
+            write_table(FileSystems.join(spec.staging, ingested_rel), table, INGESTED_SCHEMA)
+            yield beam.pvalue.TaggedOutput("files", ingested_rel)
+        yield beam.pvalue.TaggedOutput("label_files", [rel])
+        yield beam.pvalue.TaggedOutput("kept", len(kept))
+        yield from ((k, v) for k, v in sorted(counts.items()) if v)
+
+
+class LabelStaged(beam.PTransform):
+    """Paths of staged article rows that carry their link records
+    (``LinkRecords(staged=True)``, ``StageRows``) -> near-duplicate and story
+    labels of every staged row, in one step of one worker, on disk:
+
+    - ``label_files``: a singleton list of label files under the staging
+      folder (``write.label_table``: a row's labels, or DROP for an article
+      an earlier run into ``output`` already wrote), for ``WriteLabelledRows``;
+    - ``kept``: the number of rows to write (a singleton);
+    - ``files``: this run's articles as rows of OUT/index/ingested (one file);
+    - the main output: ``(counter, count)`` pairs for the run's manifest (the
+      articles' languages, extractors, formats, machine translation,
+      duplicates, stories, the rows labelled and those ingested before).
+
+    Nothing of the batch moves through the runner: the records are read from
+    the staged files and the earlier runs' index, labelled by
+    ``label_articles``, and the labels written."""
+
+    def __init__(self, staging: str, output: str, run_id: str, dup_threshold: float, story_threshold: float):
+        super().__init__()
+        self.staging, self.output, self.run_id = staging, output, run_id
+        self.dup_threshold, self.story_threshold = dup_threshold, story_threshold
+
+    def expand(self, staged):
+        return (staged.pipeline | "Once" >> beam.Create([None])
+                | "Label" >> beam.ParDo(_LabelStagedFn(self), beam.pvalue.AsList(staged)).with_outputs(
+                    "label_files", "kept", "files", main="counts"))

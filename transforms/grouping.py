@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 
 import apache_beam as beam
-
+import pyarrow as pa
 from apache_beam import pvalue
 
 from transforms.boundary import per_document
@@ -30,7 +30,7 @@ from transforms.dedup import SIGNATURE_SCHEME, NearDuplicates, dedup_record
 from transforms.stories import StoryGroups, anchors, pack, term_vector
 from transforms.write import DROP
 
-__all__ = ["DROP", "GroupArticles", "LinkRecords", "SplitIngested", "article_stat_keys", "index_row", "link_record",
+__all__ = ["DROP", "LINK_SCHEMA", "GroupArticles", "LinkRecords", "SplitIngested", "article_stat_keys", "index_row", "link_record",
            "old_record"]
 
 
@@ -54,21 +54,43 @@ def link_record(article) -> dict:
     return rec
 
 
+# What a staged article row carries besides its own columns when its link
+# record is staged with it (``LinkRecords(staged=True)``): the fields of the
+# record that are not columns of the article already.
+LINK_SCHEMA = pa.schema([("sig", pa.binary()), ("n", pa.int32()), ("lead", pa.string()), ("length", pa.int64()),
+                         ("terms", pa.binary()), ("anchors", pa.binary())])
+
+
 class _LinkRecordFn(beam.DoFn):
-    """article -> the article (``articles``) and its link record (``records``);
-    an article whose record cannot be made is a reject, not a row without labels."""
+    """article -> the article (``articles``) and its link record (``records``),
+    or, ``staged``, the article carrying its record's fields (``LINK_SCHEMA``),
+    to be staged on disk with it; an article whose record cannot be made is a
+    reject, not a row without labels."""
+
+    def __init__(self, staged: bool):
+        self.staged = staged
 
     @per_document("link")
     def process(self, article):
         rec = link_record(article)
+        if self.staged:
+            return [{**article, **{f: rec[f] for f in LINK_SCHEMA.names}}]
         return [article, pvalue.TaggedOutput("records", rec)]
 
 
 class LinkRecords(beam.PTransform):
-    """articles -> ``articles``, ``records`` (one small link record each) and ``rejects``."""
+    """articles -> ``articles``, ``records`` (one small link record each) and ``rejects``.
+
+    ``staged``: no ``records``; each article carries its record's fields
+    instead, so that the record waits on disk with the staged row
+    (``transforms.group_local.LabelStaged`` reads them back)."""
+
+    def __init__(self, staged: bool = False):
+        super().__init__()
+        self.staged = staged
 
     def expand(self, articles):
-        return articles | "LinkRecord" >> beam.ParDo(_LinkRecordFn()).with_outputs(
+        return articles | "LinkRecord" >> beam.ParDo(_LinkRecordFn(self.staged)).with_outputs(
             "records", "rejects", main="articles")
 
 
@@ -156,15 +178,6 @@ def _with_story(element):
     return [{**rec, "story_id": found[0] if found else rec["dup_cluster_id"]} for rec in g["rec"]]
 
 
-def _label_all(element, dup_threshold: float, story_threshold: float):
-    from transforms.group_local import label_articles
-
-    new, old = [], []
-    for is_old, rec in element[1]:
-        (old if is_old else new).append(rec)
-    return label_articles(new, old, dup_threshold, story_threshold)
-
-
 class GroupArticles(beam.PTransform):
     """(new records, earlier runs' index records) -> labelled records.
 
@@ -172,21 +185,14 @@ class GroupArticles(beam.PTransform):
     ``dup_similarity`` and ``story_id``."""
 
     def __init__(self, dup_threshold: float, story_threshold: float,
-                 max_union_find_edges: int | None = MAX_UNION_FIND_EDGES, lookup_payloads: bool = False,
-                 in_one_step: bool = False):
+                 max_union_find_edges: int | None = MAX_UNION_FIND_EDGES, lookup_payloads: bool = False):
         super().__init__()
         self.dup_threshold, self.story_threshold = dup_threshold, story_threshold
         self.max_union_find_edges = max_union_find_edges
         self.lookup_payloads = lookup_payloads  # story buckets of doc_ids (the local runner; dedup.LinkRecords)
-        self.in_one_step = in_one_step  # every record in one worker, one step (transforms.group_local)
 
     def expand(self, inputs):
         new, old = inputs
-        if self.in_one_step:
-            return ((new | "TagNew" >> beam.Map(lambda r: (None, (False, r))),
-                     old | "TagOld" >> beam.Map(lambda r: (None, (True, r))))
-                    | "AllRecords" >> beam.Flatten() | "OneGroup" >> beam.GroupByKey()
-                    | "LabelAll" >> beam.FlatMap(_label_all, self.dup_threshold, self.story_threshold))
         # one record per doc_id: the same URL and bytes read twice (two files
         # of one crawl) are one document, labelled once, each of its rows alike
         new_by_id = new | "RecById" >> beam.Map(lambda r: (r["doc_id"], r))

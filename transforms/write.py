@@ -36,8 +36,8 @@ from apache_beam.io.filesystems import FileSystems
 
 from transforms.beam_memory import release_output_streams
 
-__all__ = ["DROP", "WriteParquet", "StageRows", "WriteLabelledRows", "RunStats", "CommitRun", "mkdirs",
-           "recover_commits", "staging_dir"]
+__all__ = ["DROP", "WriteParquet", "StageRows", "WriteLabelledRows", "RunStats", "CommitRun", "label_table", "mkdirs",
+           "read_parquet", "recover_commits", "staging_dir", "write_table"]
 
 # Every process that runs newsbeam's pipeline (the launcher, each worker)
 # imports this module before its first stage ends: from then on Beam's
@@ -72,7 +72,7 @@ def _shard_count(n: int, per: int) -> int:
     return max(1, math.ceil(n / per))
 
 
-def _write_table(path: str, tables, schema: pa.Schema) -> None:
+def write_table(path: str, tables, schema: pa.Schema) -> None:
     """Write a table (or tables, one after the other) as one zstd Parquet file of ROW_GROUP-row groups."""
     mkdirs(path.rsplit("/", 1)[0])
     with FileSystems.create(path) as f:
@@ -94,7 +94,7 @@ class _WriteShardFn(beam.DoFn):
         names = self.schema.names
         chunks = (pa.Table.from_pylist([{k: r.get(k) for k in names} for r in rows[i:i + ROW_GROUP]],
                                        schema=self.schema) for i in range(0, len(rows), ROW_GROUP))
-        _write_table(FileSystems.join(self.staging, rel), chunks, self.schema)
+        write_table(FileSystems.join(self.staging, rel), chunks, self.schema)
         yield rel
 
 
@@ -155,49 +155,89 @@ class _StageRowsFn(beam.DoFn):
         rows = [{**{k: r.get(k) for k in names}, _KEY_HASH: _key_hash(r[self.key])} for r in self.rows]
         self.rows, self.chars = [], 0
         rel = f"{STAGED}/{uuid.uuid4().hex}.parquet"
-        _write_table(FileSystems.join(self.staging, rel), pa.Table.from_pylist(rows, schema=self.schema),
+        write_table(FileSystems.join(self.staging, rel), pa.Table.from_pylist(rows, schema=self.schema),
                      self.schema)
         return rel
 
 
-def staged_schema(schema: pa.Schema, labels: tuple[str, ...]) -> pa.Schema:
-    """The columns of a staged row: the table's, but its labels, and the key's hash."""
-    return pa.schema([f for f in schema if f.name not in labels] + [pa.field(_KEY_HASH, pa.uint64())])
+def staged_schema(schema: pa.Schema, labels: tuple[str, ...], extra: pa.Schema | None = None) -> pa.Schema:
+    """The columns of a staged row: the table's, but its labels, then ``extra``'s, and the key's hash."""
+    return pa.schema([f for f in schema if f.name not in labels] + list(extra or [])
+                     + [pa.field(_KEY_HASH, pa.uint64())])
 
 
 class StageRows(beam.PTransform):
     """rows -> paths (relative to ``staging``) of the Parquet files holding
-    them without their ``labels`` columns, for ``WriteLabelledRows``."""
+    them without their ``labels`` columns, for ``WriteLabelledRows``; with
+    ``extra``, the rows' fields of that schema too (a row's link record)."""
 
-    def __init__(self, staging: str, schema: pa.Schema, labels: tuple[str, ...], key: str = "doc_id"):
+    def __init__(self, staging: str, schema: pa.Schema, labels: tuple[str, ...], key: str = "doc_id",
+                 extra: pa.Schema | None = None):
         super().__init__()
         self.staging, self.key = staging, key
-        self.schema = staged_schema(schema, labels)
+        self.schema = staged_schema(schema, labels, extra)
 
     def expand(self, rows):
         return rows | "StageRowFiles" >> beam.ParDo(_StageRowsFn(self.staging, self.schema, self.key))
+
+
+def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file on any Beam filesystem."""
+    with FileSystems.open(path) as f:
+        return pq.read_table(f, columns=columns)
+
+
+def _staged_shard(staging: str, staged: list[str], shard: int, shards: int, columns: list[str]) -> pa.Table | None:
+    """The staged rows of one shard (those whose key hashes to it), read a file at a time."""
+    parts = []
+    for rel in sorted(staged):
+        t = read_parquet(FileSystems.join(staging, rel), columns)
+        mine = t.column(_KEY_HASH).to_numpy() % shards == shard
+        if mine.any():
+            parts.append(t.filter(pa.array(mine)))
+    return pa.concat_tables(parts) if parts else None
+
+
+def _index_table(table: pa.Table, schema: pa.Schema, constants: dict) -> pa.Table:
+    """Rows of ``table`` (article rows with their staged link fields and labels)
+    as rows of ``schema``: its columns, else the constant of that name."""
+    import pyarrow.compute as pc
+
+    cols = []
+    for field in schema:
+        if field.name in constants:
+            cols.append(pa.array([constants[field.name]] * len(table), type=field.type))
+        else:
+            col = table.column(field.name).cast(field.type)
+            cols.append(pc.fill_null(col, False) if field.type == pa.bool_() else col)
+    return pa.Table.from_arrays(cols, schema=schema)
 
 
 class _WriteLabelledShardFn(beam.DoFn):
     def __init__(self, spec: "WriteLabelledRows"):
         self.spec = spec
 
-    def process(self, element, staged: list[str], n: int):
+    def process(self, element, staged: list[str], n: int, label_files: list[str] = ()):
+        spec = self.spec
+        shards = _shard_count(n, spec.rows_per_shard)
+        if label_files:  # the shard's number; its labels are read from the label files
+            shard = element
+            label_of = _read_labels(spec.staging, label_files, shard, shards, spec.key, spec.labels)
+        else:
+            shard, labels = element
+            label_of = dict(labels)
+        yield from self._write(shard, shards, label_of, staged)
+
+    def _write(self, shard: int, shards: int, label_of: dict, staged: list[str]):
         import numpy as np
         import pyarrow.compute as pc
 
-        shard, labels = element
         spec = self.spec
-        label_of = dict(labels)
-        shards = _shard_count(n, spec.rows_per_shard)
-        parts = []
-        for rel in sorted(staged):
-            with FileSystems.open(FileSystems.join(spec.staging, rel)) as f:
-                t = pq.read_table(f)
-            mine = t.column(_KEY_HASH).to_numpy() % shards == shard
-            if mine.any():
-                parts.append(t.filter(pa.array(mine)))
-        table = pa.concat_tables(parts) if parts else None
+        columns = [n for n in spec.schema.names if n not in spec.labels] + [_KEY_HASH]
+        if spec.index:
+            columns += [n for n in spec.index[1].names if n not in columns and n not in spec.labels
+                        and n not in spec.index[2]]
+        table = _staged_shard(spec.staging, staged, shard, shards, columns)
         keys = table.column(spec.key).to_pylist() if table is not None else []
         found = [label_of.get(k) for k in keys]
         missing = [k for k, lab in zip(keys, found) if lab is None]
@@ -209,17 +249,49 @@ class _WriteLabelledShardFn(beam.DoFn):
             return
         table = table.filter(pa.array(keep))
         kept = [lab for lab in found if lab != DROP]
+        del found, label_of
         for name in spec.labels:
             table = table.append_column(spec.schema.field(name),
                                         pa.array([lab[name] for lab in kept], type=spec.schema.field(name).type))
-        # by key, then source (a missing source first, as an empty one)
+        # by key, then source (a missing source first, as an empty one); the
+        # sorted rows are taken a row group at a time, not copied whole
         tie = pa.table({"k": table.column(spec.key), "s": pc.fill_null(table.column("source"), "")})
-        table = table.take(pc.sort_indices(tie, sort_keys=[("k", "ascending"), ("s", "ascending")]))
-        table = table.select(spec.schema.names)
-        folder = f"{spec.table}/{spec.partition}" if spec.partition else spec.table
-        rel = f"{folder}/part-{spec.run_id}-{shard:05d}.parquet"
-        _write_table(FileSystems.join(spec.staging, rel), table, spec.schema)
-        yield rel
+        order = pc.sort_indices(tie, sort_keys=[("k", "ascending"), ("s", "ascending")])
+        del tie
+        outputs = [(spec.table, spec.partition, lambda t: t.select(spec.schema.names), spec.schema)]
+        if spec.index:
+            name, schema, constants = spec.index
+            outputs.append((name, None, lambda t: _index_table(t, schema, constants), schema))
+        for name, partition, project, schema in outputs:
+            folder = f"{name}/{partition}" if partition else name
+            rel = f"{folder}/part-{spec.run_id}-{shard:05d}.parquet"
+            groups = (project(table.take(order[i:i + ROW_GROUP])) for i in range(0, len(order), ROW_GROUP))
+            write_table(FileSystems.join(spec.staging, rel), groups, schema)
+            yield rel
+
+
+def _read_labels(staging: str, label_files: list[str], shard: int, shards: int, key: str,
+                 labels: tuple[str, ...]) -> dict:
+    """{key: labels, or DROP} of one shard's keys, from label files (``LABEL_SCHEMA``'s columns)."""
+    out = {}
+    for rel in sorted(label_files):
+        t = read_parquet(FileSystems.join(staging, rel))
+        t = t.filter(pa.array(t.column(_KEY_HASH).to_numpy() % shards == shard))
+        cols = {name: t.column(name).to_pylist() for name in (key, DROP, *labels)}
+        for i, k in enumerate(cols[key]):
+            out[k] = DROP if cols[DROP][i] else {name: cols[name][i] for name in labels}
+    return out
+
+
+def label_table(rows: list[tuple[str, dict | str]], schema: pa.Schema, labels: tuple[str, ...]) -> pa.Table:
+    """(key, labels or DROP) pairs as a label file's table, for ``WriteLabelledRows``'s ``label_files``."""
+    fields = [pa.field("doc_id", pa.string()), pa.field(_KEY_HASH, pa.uint64()), pa.field(DROP, pa.bool_())]
+    fields += [schema.field(name) for name in labels]
+    cols = {"doc_id": [k for k, _ in rows], _KEY_HASH: [_key_hash(k) for k, _ in rows],
+            DROP: [lab == DROP for _, lab in rows]}
+    for name in labels:
+        cols[name] = [None if lab == DROP else lab[name] for _, lab in rows]
+    return pa.Table.from_pydict(cols, schema=pa.schema(fields))
 
 
 class WriteLabelledRows(beam.PTransform):
@@ -231,15 +303,38 @@ class WriteLabelledRows(beam.PTransform):
     staged row; a row is written with its label's fields, or left out for
     DROP. Labels are grouped by shard; each shard's writer reads its rows
     from the staged files, so no step holds more than one shard's rows.
+
+    Or (staged files, label files, kept): labels are not elements but files
+    under the staging folder (``label_table``'s columns; their paths, a
+    singleton list), and ``kept`` the number of rows to write (a singleton):
+    each shard's writer reads its own labels from them, so nothing of the
+    batch moves through a shuffle but the shard numbers.
+
+    ``index``: ``(table, schema, constants)``; each shard's rows are also
+    written as rows of that table, from their columns and their staged
+    fields (``StageRows``'s ``extra``), the shard under the same number.
     """
 
     def __init__(self, staging: str, table: str, partition: str | None, run_id: str, schema: pa.Schema,
-                 labels: tuple[str, ...], rows_per_shard: int = 20000, key: str = "doc_id"):
+                 labels: tuple[str, ...], rows_per_shard: int = 20000, key: str = "doc_id",
+                 index: tuple[str, pa.Schema, dict] | None = None):
         super().__init__()
         self.staging, self.table, self.partition, self.run_id = staging, table, partition, run_id
         self.schema, self.labels, self.rows_per_shard, self.key = schema, tuple(labels), rows_per_shard, key
+        self.index = index
 
     def expand(self, inputs):
+        if len(inputs) == 3:
+            staged, label_files, kept = inputs
+            count = beam.pvalue.AsSingleton(kept)
+            per = self.rows_per_shard
+            return (
+                staged.pipeline | "OneShardList" >> beam.Create([None])
+                | "ShardNumbers" >> beam.FlatMap(lambda _, n: range(_shard_count(n, per)), count)
+                | "SpreadShards" >> beam.Reshuffle()
+                | "WriteShards" >> beam.ParDo(_WriteLabelledShardFn(self), beam.pvalue.AsList(staged), count,
+                                              beam.pvalue.AsSingleton(label_files)).with_outputs(
+                                                  "written", main="files"))
         staged, labels = inputs
         per = self.rows_per_shard
         count = (labels | "Kept" >> beam.Filter(lambda kv: kv[1] != DROP)
