@@ -157,3 +157,18 @@ def test_earlier_groups_a_found_link_touches_come_in_whole_as_in_the_beam_graph(
     with beam_test_pipeline() as p:
         got = (p | "Found" >> beam.Create(found), p | "Records" >> beam.Create(records)) | _WholeGroups("story_id")
         assert_that(got, equal_to(expected))
+
+
+def test_candidate_pairs_made_a_range_at_a_time_give_the_same_labels(monkeypatch):
+    """Story pairs are made distinct a range of first rows at a time when there are
+    many; a tiny range gives the labels of one range."""
+    from transforms import group_local
+
+    new = _batch(7)
+    whole = sorted(_key(r) for r in label_articles(new, [], 0.6, 0.25))
+    calls = []
+    pair_codes = group_local._pair_codes
+    monkeypatch.setattr(group_local, "_pair_codes", lambda *a: calls.append(a[2:]) or pair_codes(*a))
+    monkeypatch.setattr(group_local, "MAX_CODES", 40)
+    assert sorted(_key(r) for r in label_articles(new, [], 0.6, 0.25)) == whole
+    assert len([c for c in calls if c]) > 10, "the pairs were not made in ranges"

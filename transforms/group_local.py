@@ -5,23 +5,29 @@ shuffles): band buckets, candidate pairs, two joins, components, stories.
 On a cluster that is what lets it scale out. The local FnApiRunner runs
 each of those steps as a stage of its own (~30 ms each, whatever the
 batch) and holds every shuffle of them in memory at once. Here the same
-algorithm runs on one list of link records in one worker, step for step:
+algorithm runs in one worker, step for step, on the run's link records held
+as columns (``_Batch``: one row per doc_id, sorted by it):
 
 - the same functions judge a pair, make a bucket's pairs, cluster a
   component and average its links (``transforms.dedup``,
   ``transforms.stories``, ``transforms.linkage``);
-- buckets are sorted arrays of (bucket key, doc index), one band of the
-  MinHash at a time, not a dictionary of every key;
-- components are the graph's own union-find (``components.UnionFind``),
-  run over the list.
+- buckets are sorted arrays of (bucket key, row), one band of the MinHash
+  at a time; their pairs are made with NumPy, as 8-byte codes, a range of
+  first members at a time (``_pair_codes``);
+- links are integer arrays; components are a union-find over rows whose
+  root is the smallest doc_id, as the graph's (``components.UnionFind``), and
+  each component is handed to the clustering step on its own, so only its
+  members are ever dicts.
 
 So it returns the labels ``GroupArticles`` returns (a test runs both on
 the same records, and the end-to-end test compares runners that take either
-path).
+path), and ``LabelStaged`` reads the columns straight from the staged files:
+a signature is 504 bytes of one array, not a dict entry.
 """
 from __future__ import annotations
 
-import itertools
+import bisect
+import datetime as dt
 from array import array
 from typing import Callable, Iterable
 
@@ -30,195 +36,370 @@ import numpy as np
 import pyarrow as pa
 
 from transforms import dedup, stories
-from transforms.components import UnionFind
 from transforms.grouping import record_order
 
 __all__ = ["LabelStaged", "label_articles"]
 
-
-def _roots(edges: Iterable[tuple], strong: Callable[[float], bool]) -> dict[str, str]:
-    """{node: root} over the strong edges, by the union-find the graph uses
-    (``components.UnionFind``): the root is the smallest node of its component."""
-    uf = UnionFind()
-    parent = uf.create_accumulator()
-    for e in edges:
-        if strong(e[2]):
-            uf.add_input(parent, e)
-    return uf.extract_output(parent)
+MAX_CODES = 1 << 21  # candidate pairs made distinct at once (16 MB of codes, twice over while sorted)
 
 
-class _Edges:
-    """Links (id_a, id_b, weight) held as three arrays over ``ids``, 24 bytes a
-    link instead of a tuple of ~100 (a story batch finds ~18 links an
-    article, most of them too weak to make a component), then a few as
-    tuples; iterated, again and again, as the tuples."""
+class _Batch:
+    """The run's link records, one per doc_id (new, and the earlier runs'
+    index), as columns in doc_id order. ``sig`` (the dedup step's) and the
+    story columns (``terms``, ``anchors``) can be dropped once used."""
 
-    def __init__(self, ids: list[str]):
-        self.ids = ids
-        self.a, self.b, self.w = array("q"), array("q"), array("d")
-        self.more: list[tuple] = []
+    def __init__(self):
+        self.ids: list[str] = []
+        self.old: list[bool] = []
+        self.content: list[str] = []
+        self.published: list = []
+        self.length: list[int] = []
+        self.is_mt: list[bool] = []
+        self.n: list[int] = []
+        self.lead: list[str | None] = []
+        self.cluster0: list[str | None] = []  # an earlier run's dup_cluster_id
+        self.story0: list[str | None] = []  # an earlier run's story_id
+        self.language: list[str | None] = []
+        self.terms: list[bytes] = []
+        self.anchors: list[bytes] = []
+        self.sig_parts: list[np.ndarray] = []
+        self.sig: np.ndarray | None = None
+
+    _COLUMNS = ("ids", "old", "content", "published", "length", "is_mt", "n", "lead", "cluster0", "story0",
+                "language", "terms", "anchors", "sig_parts")
+
+    def add(self, rec: dict, old: bool) -> int:
+        """Append a record (a dict of link record fields); returns its position."""
+        for name, value in zip(self._COLUMNS, self._values(rec, old)):
+            getattr(self, name).append(value)
+        return len(self.ids) - 1
+
+    def replace(self, pos: int, rec: dict, old: bool) -> None:
+        """Put ``rec`` in the place of the record at ``pos`` (another record of its doc_id)."""
+        for name, value in zip(self._COLUMNS, self._values(rec, old)):
+            getattr(self, name)[pos] = value
+
+    @staticmethod
+    def _values(rec: dict, old: bool) -> tuple:
+        return (rec["doc_id"], old, rec["content_hash"], rec.get("published_at"), rec.get("length"),
+                rec.get("is_machine_translated"), rec["n"], rec.get("lead"),
+                rec.get("dup_cluster_id") if old else None, rec.get("story_id") if old else None,
+                rec.get("language"), rec["terms"], rec.get("anchors") or b"",
+                np.frombuffer(rec["sig"], dtype=np.uint32))
+
+    def finish(self) -> "_Batch":
+        """Rows in doc_id order; the signatures as one (rows, NUM_PERM) array."""
+        order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
+        for name in self._COLUMNS[:-1]:
+            col = getattr(self, name)
+            setattr(self, name, [col[i] for i in order])
+        self.sig = (np.stack([self.sig_parts[i] for i in order]) if order
+                    else np.zeros((0, dedup.NUM_PERM), dtype=np.uint32))
+        self.sig_parts = []
+        return self
+
+    def __len__(self):
+        return len(self.ids)
+
+    def row(self, doc_id: str) -> int:
+        i = bisect.bisect_left(self.ids, doc_id)
+        if i == len(self.ids) or self.ids[i] != doc_id:
+            raise KeyError(doc_id)
+        return i
+
+    def dedup_member(self, i: int) -> dict:
+        """``dedup._member`` of row ``i``."""
+        return {"doc_id": self.ids[i], "sig": self.sig[i].tobytes(), "n": self.n[i],
+                "published_at": self.published[i], "length": self.length[i], "is_machine_translated": self.is_mt[i],
+                "old": True if self.old[i] else None, "dup_cluster_id": self.cluster0[i]}
+
+    def payload(self, i: int) -> tuple:
+        """``stories._payload`` of row ``i``."""
+        return self.terms[i], self.anchors[i], self.language[i]
+
+    def story_member(self, i: int) -> dict:
+        """``stories._member`` of row ``i``."""
+        return {"doc_id": self.ids[i], "old": True if self.old[i] else None, "story_id": self.story0[i],
+                "vec": self.payload(i)}
+
+
+class _Links:
+    """Links (row_a, row_b, weight) as three arrays, 16 bytes a link (a story
+    batch finds ~18 links an article, most of them too weak to make a
+    component)."""
+
+    def __init__(self):
+        self.a, self.b, self.w = array("i"), array("i"), array("d")
 
     def add(self, a: int, b: int, w: float) -> None:
         self.a.append(a)
         self.b.append(b)
         self.w.append(w)
 
-    def __iter__(self):
-        ids = self.ids
-        for a, b, w in zip(self.a, self.b, self.w):
-            yield ids[a], ids[b], w
-        yield from self.more
+    def arrays(self):
+        return (np.frombuffer(self.a, dtype=np.int32), np.frombuffer(self.b, dtype=np.int32),
+                np.frombuffer(self.w, dtype=np.float64))
 
 
-def _components(edges: Iterable[tuple], records: list[dict], member, strong):
-    """(root, {"member": [...], "edge": [...]}) as ``dedup.Components`` gives them: the
-    members are the records on a strong edge, each edge goes with its first end."""
-    roots = _roots(edges, strong)
-    groups: dict[str, dict[str, list]] = {}
-    for r in records:
-        root = roots.get(r["doc_id"])
-        if root is not None:
-            groups.setdefault(root, {"member": [], "edge": []})["member"].append(member(r))
-    for e in edges:
-        root = roots.get(e[0])
-        if root is not None:
-            groups.setdefault(root, {"member": [], "edge": []})["edge"].append(e)
-    return sorted(groups.items())
+def _roots(n: int, a: np.ndarray, b: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """Each row's component root over the strong links, the smallest row (so the
+    smallest doc_id, as ``components.UnionFind`` roots it); -1 for a row on none."""
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    on = np.zeros(n, dtype=bool)
+    for x, y in zip(a[strong].tolist(), b[strong].tolist()):
+        on[x] = on[y] = True
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            if rx < ry:
+                parent[ry] = rx
+            else:
+                parent[rx] = ry
+    roots = np.full(n, -1, dtype=np.int64)
+    for x in np.flatnonzero(on).tolist():
+        roots[x] = find(x)
+    return roots
+
+
+def _components(batch: _Batch, links: _Links, member: Callable[[int], dict], strong: Callable):
+    """(root, {"member": [...], "edge": [...]}) as ``dedup.Components`` gives them,
+    one component at a time in root order: the members are the rows on a strong
+    link, each link goes with the component of its first end."""
+    a, b, w = links.arrays()
+    roots = _roots(len(batch), a, b, strong(w))
+    rows = np.flatnonzero(roots >= 0)
+    rows = rows[np.argsort(roots[rows], kind="stable")]
+    edge_root = roots[a] if len(a) else np.zeros(0, dtype=np.int64)
+    edges = np.flatnonzero(edge_root >= 0)
+    edges = edges[np.argsort(edge_root[edges], kind="stable")]
+    row_starts = np.flatnonzero(np.r_[True, roots[rows][1:] != roots[rows][:-1]]) if len(rows) else rows
+    ids = batch.ids
+    e = 0
+    for k, start in enumerate(row_starts.tolist()):
+        end = row_starts[k + 1] if k + 1 < len(row_starts) else len(rows)
+        root = int(roots[rows[start]])
+        members = [member(i) for i in rows[start:end].tolist()]
+        group_edges = []
+        while e < len(edges) and edge_root[edges[e]] == root:
+            j = edges[e]
+            group_edges.append((ids[a[j]], ids[b[j]], float(w[j])))
+            e += 1
+        yield ids[root], {"member": members, "edge": group_edges}
+
+
+def _whole_group_links(batch: _Batch, links: _Links, groups: list, into: _Links) -> None:
+    """``dedup._WholeGroups``: every earlier group (``groups``: each row's) a
+    found link touches, as ``SAME_GROUP`` links from its smallest member to the others."""
+    a, b, _ = links.arrays()
+    ends = np.unique(np.concatenate((a, b))).tolist() if len(a) else []
+    touched = {groups[i] for i in ends if batch.old[i] and groups[i]}
+    if not touched:
+        return
+    members: dict[str, list[int]] = {}
+    for i, gid in enumerate(groups):
+        if gid in touched and batch.old[i]:
+            members.setdefault(gid, []).append(i)
+    for gid in sorted(touched):
+        first, *rest = members[gid]  # rows are in doc_id order
+        for x in rest:
+            into.add(first, x, dedup.SAME_GROUP)
 
 
 def _whole_groups(found: Iterable[tuple], records: list[dict], key: str) -> list[tuple]:
-    """``dedup._WholeGroups``: every earlier group a found edge touches, as
-    ``SAME_GROUP`` edges from its smallest member to the others."""
-    old_groups: dict[str, list[str]] = {}
-    group_of: dict[str, str] = {}
-    for r in records:
-        if r.get("old") and r.get(key):
-            old_groups.setdefault(r[key], []).append(r["doc_id"])
-            group_of[r["doc_id"]] = r[key]
-    touched = {group_of[d] for e in found for d in e[:2] if d in group_of}
-    out = []
-    for gid in sorted(touched):
-        ids = sorted(old_groups[gid])
-        out.extend((ids[0], x, dedup.SAME_GROUP) for x in ids[1:])
-    return out
+    """``_whole_group_links`` on doc_ids: ``found`` links (id_a, id_b, weight)
+    and records with ``doc_id``, ``old`` and ``key`` -> the ``SAME_GROUP`` links."""
+    batch = _Batch()
+    batch.ids = sorted(r["doc_id"] for r in records)
+    by_id = {r["doc_id"]: r for r in records}
+    batch.old = [bool(by_id[d].get("old")) for d in batch.ids]
+    links, out = _Links(), _Links()
+    for x, y, w in found:
+        links.add(batch.row(x), batch.row(y), w)
+    _whole_group_links(batch, links, [by_id[d].get(key) for d in batch.ids], out)
+    return [(batch.ids[x], batch.ids[y], w) for x, y, w in zip(*out.arrays())]
 
 
-def _bucket_runs(keys: np.ndarray, docs: np.ndarray):
-    """Rows grouped by key (one row per key column of ``keys``), each group's doc
-    indexes sorted and distinct; only groups of two or more."""
-    if not len(docs):
-        return
-    order = np.lexsort((docs, *keys[::-1])) if keys.ndim == 2 else np.lexsort((docs, keys))
+def _sorted_entries(keys: np.ndarray, rows: np.ndarray):
+    """(rows, first, size): the (key, row) entries sorted by key then row, each
+    (key, row) once, with the start and size of each entry's bucket."""
+    if not len(rows):
+        return rows, rows, rows
+    order = np.lexsort((rows, *keys[::-1])) if keys.ndim == 2 else np.lexsort((rows, keys))
     k = keys[:, order] if keys.ndim == 2 else keys[order]
-    d = docs[order]
-    change = np.any(k[:, 1:] != k[:, :-1], axis=0) if keys.ndim == 2 else k[1:] != k[:-1]
-    starts = np.flatnonzero(np.concatenate(([True], change)))
-    ends = np.concatenate((starts[1:], [len(d)]))
-    for s, e in zip(starts.tolist(), ends.tolist()):
-        if e - s >= 2:
-            run = d[s:e]
-            yield np.unique(run).tolist() if np.any(run[1:] == run[:-1]) else run.tolist()
+    r = rows[order]
+    new_key = np.r_[True, np.any(k[:, 1:] != k[:, :-1], axis=0) if keys.ndim == 2 else k[1:] != k[:-1]]
+    keep = new_key | np.r_[True, r[1:] != r[:-1]]  # a row twice under one key counts once
+    r, new_key = r[keep], new_key[keep]
+    starts = np.flatnonzero(new_key)
+    sizes = np.diff(np.r_[starts, len(r)])
+    bucket = np.cumsum(new_key) - 1
+    return r, starts[bucket], sizes[bucket]
 
 
-def _bucket_pairs(runs, old: list[bool], max_bucket: int, into: array) -> None:
-    """Candidate pairs of every bucket (``dedup._bucket_pairs``), each added to
-    ``into`` as one integer, ``index_a * len(old) + index_b``: 8 bytes a pair
-    (a story batch has ~65 candidate pairs an article, most of them found
-    again in other buckets; a set of tuples held ~200 bytes each)."""
+def _pair_codes(entries, old: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """Candidate pairs of every bucket (``dedup._bucket_pairs``: every pair of a
+    bucket of at most ``MAX_BUCKET``, else each member with its next ``WINDOW``;
+    never two earlier-run rows), first row in [lo, hi), as codes ``a * n + b``."""
+    rows, first, size = entries
     n = len(old)
-    for run in runs:
-        if len(run) < 2:
-            continue
-        members = [(i, old[i]) for i in run]
-        into.extend(a[0] * n + b[0] for a, b in dedup._bucket_pairs(members, max_bucket))
+    hi = n if hi is None else hi
+    out = []
+    pos = np.arange(len(rows))
+    end = first + size
+    small = size <= dedup.MAX_BUCKET
+    for d in range(1, dedup.MAX_BUCKET):
+        ok = (pos + d < end) & (small | (d <= dedup.WINDOW))
+        i = pos[ok]
+        a, b = rows[i], rows[i + d]
+        ok = (a >= lo) & (a < hi) & ~(old[a] & old[b])
+        out.append(a[ok].astype(np.int64) * n + b[ok])
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
-def _distinct_pairs(codes: array, n: int, chunk: int = 1 << 16):
-    """(index_a, index_b) of each distinct pair, in order; as Python integers a
-    chunk at a time (a list of them all held ~36 bytes a pair)."""
-    codes = np.unique(np.frombuffer(codes, dtype=np.int64))
-    for start in range(0, len(codes), chunk):
-        for code in codes[start:start + chunk].tolist():
-            yield divmod(code, n)
+def _each_pair(entries, old: np.ndarray):
+    """(a, b) of each distinct candidate pair, in order, a range of first rows at a
+    time so that at most about ``MAX_CODES`` codes are held."""
+    n = len(old)
+    rows, first, size = entries
+    # pairs a row can start: at most its bucket's remaining members (or WINDOW)
+    per_row = np.bincount(rows, weights=np.minimum(first + size - 1 - np.arange(len(rows)),
+                                                   np.where(size <= dedup.MAX_BUCKET, dedup.MAX_BUCKET, dedup.WINDOW)),
+                          minlength=n) if len(rows) else np.zeros(n)
+    bounds = [0]
+    acc = 0.0
+    for i, c in enumerate(np.cumsum(per_row).tolist()):
+        if c - acc > MAX_CODES:
+            bounds.append(i)
+            acc = c
+    bounds.append(n)
+    for lo, hi in zip(bounds, bounds[1:]):
+        codes = np.unique(_pair_codes(entries, old, lo, hi))
+        for start in range(0, len(codes), 1 << 16):
+            for code in codes[start:start + (1 << 16)].tolist():
+                yield divmod(code, n)
 
 
-def _near_duplicates(new: list[dict], old: list[dict], threshold: float, min_shingles: int):
-    """{doc_id: (dup_cluster_id, is_duplicate, dup_similarity)} for the new records
-    (``dedup.NearDuplicates``)."""
-    everyone = list(itertools.chain(new, old))  # read, never changed: no copy of a record
-    # exact copies: one representative each, an edge to every other new copy
-    by_hash: dict[str, list[dict]] = {}
-    for r in everyone:
-        by_hash.setdefault(r["content_hash"], []).append(r)
-    reps, known = [], []
-    for recs in by_hash.values():
-        recs = sorted(recs, key=lambda r: (not r.get("old"), r["doc_id"]))
-        reps.append(recs[0])
-        known.extend((recs[0]["doc_id"], r["doc_id"], dedup.EXACT) for r in recs[1:] if not r.get("old"))
+def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict[int, tuple]:
+    """{row: (dup_cluster_id, is_duplicate, dup_similarity)} for the new rows in a
+    cluster (``dedup.NearDuplicates``); ``batch.sig`` is let go."""
+    n = len(batch)
+    old = np.array(batch.old, dtype=bool)
+    links = _Links()
+    # exact copies: one representative each (an earlier run's first, then the
+    # smallest doc_id), a link to every other new copy
+    by_hash = sorted(range(n), key=lambda i: (batch.content[i], not batch.old[i], batch.ids[i]))
+    rep = np.ones(n, dtype=bool)
+    for k in range(1, n):
+        i, prev = by_hash[k], by_hash[k - 1]
+        if batch.content[i] == batch.content[prev]:
+            rep[i] = False
+    known = _Links()
+    head = None
+    for i in by_hash:
+        if rep[i]:
+            head = i
+        elif not batch.old[i]:
+            known.add(head, i, dedup.EXACT)
     del by_hash
-    reps.sort(key=lambda r: r["doc_id"])  # index order is doc_id order: bucket members come sorted
-    ids = [r["doc_id"] for r in reps]
-    olds = [bool(r.get("old")) for r in reps]
-    docs = np.arange(len(reps), dtype=np.int64)
-    pairs = array("q")
-    if reps:
-        sigs = np.stack([np.frombuffer(r["sig"], dtype=np.uint32) for r in reps])
-        for b in range(dedup.BANDS):
-            band = np.ascontiguousarray(sigs[:, b * dedup.ROWS:(b + 1) * dedup.ROWS].T)
-            _bucket_pairs(_bucket_runs(band, docs), olds, dedup.MAX_BUCKET, pairs)
-        del sigs
-    leads: dict[str, list[int]] = {}
-    for i, r in enumerate(reps):
-        if r.get("lead"):
-            leads.setdefault(r["lead"], []).append(i)
-    _bucket_pairs(leads.values(), olds, dedup.MAX_BUCKET, pairs)
-    del leads
+    reps = np.flatnonzero(rep)  # doc_id order
+    rep_old = old[reps]
+    codes = []  # each band's pairs as made (few: most band buckets hold one article)
+    for band in range(dedup.BANDS):
+        keys = np.ascontiguousarray(batch.sig[reps, band * dedup.ROWS:(band + 1) * dedup.ROWS].T)
+        codes.append(_pair_codes(_sorted_entries(keys, np.arange(len(reps))), rep_old))
+    del keys
+    leads = [k for k, i in enumerate(reps.tolist()) if batch.lead[i]]
+    lead_keys = np.array([int(batch.lead[reps[k]], 16) for k in leads], dtype=np.uint64)
+    codes.append(_pair_codes(_sorted_entries(lead_keys, np.array(leads, dtype=np.int64)), rep_old))
+    codes = np.unique(np.concatenate(codes))
     verify = dedup._Verify(threshold, min_shingles)
-    edges = _Edges(ids)
-    for a, b in _distinct_pairs(pairs, len(reps)):
-        ra, rb = reps[a], reps[b]
-        w = verify((ra["sig"], ra["n"]), (rb["sig"], rb["n"]))
+    for code in codes.tolist():
+        x, y = divmod(code, len(reps))
+        a, b = int(reps[x]), int(reps[y])
+        w = verify((batch.sig[a].tobytes(), batch.n[a]), (batch.sig[b].tobytes(), batch.n[b]))
         if w is not None:
-            edges.add(a, b, w)
-    del pairs
-    edges.more = known + _whole_groups(edges, everyone, "dup_cluster_id")
+            links.add(a, b, w)
+    del codes
+    _whole_group_links(batch, links, batch.cluster0, known)
+    for x, y, w in zip(*known.arrays()):
+        links.add(int(x), int(y), float(w))
+    del known
     cluster = dedup._ClusterFn(threshold, min_shingles)
     labels = {}
-    for element in _components(edges, everyone, dedup._member, lambda w: w >= 0.0 or w == dedup.SAME_GROUP):
-        labels.update(cluster.process(element))
+    for element in _components(batch, links, batch.dedup_member,
+                               lambda w: (w >= 0.0) | (w == dedup.SAME_GROUP)):
+        for doc_id, label in cluster.process(element):
+            labels[batch.row(doc_id)] = label
+    batch.sig = None
     return labels
 
 
-def _stories(clustered: list[dict], old: list[dict], threshold: float) -> dict[str, str]:
-    """{doc_id: story_id} for new articles in a story of more than one (``stories.StoryGroups``)."""
-    recs = sorted(itertools.chain(clustered, old), key=lambda r: r["doc_id"])
-    ids = [r["doc_id"] for r in recs]
-    olds = [bool(r.get("old")) for r in recs]
-    keys, docs = [], []
-    for i, r in enumerate(recs):
-        terms = stories.unpack(r["terms"])[0][:stories.KEY_TERMS].astype(np.int64)
-        anchors = stories.unpack(r.get("anchors") or b"")[0][:stories.ANCHOR_KEYS].astype(np.int64) + (1 << 32)
-        keys.extend((terms, anchors))
-        docs.append(np.full(len(terms) + len(anchors), i, dtype=np.int64))
-    keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-    docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+def _stories(batch: _Batch, dups: dict[int, tuple], threshold: float) -> dict[int, str]:
+    """{row: story_id} for new rows in a story of more than one (``stories.StoryGroups``)."""
+    n = len(batch)
+    old = np.array(batch.old, dtype=bool)
+    # each row under its first KEY_TERMS words and first ANCHOR_KEYS anchors (anchors apart: + 2**32)
+    width = stories.KEY_TERMS + stories.ANCHOR_KEYS
+    keys = np.zeros(n * width, dtype=np.int64)
+    rows = np.full(n * width, -1, dtype=np.int64)
+    for i in range(n):
+        terms = stories.unpack(batch.terms[i])[0][:stories.KEY_TERMS]
+        anchors = stories.unpack(batch.anchors[i])[0][:stories.ANCHOR_KEYS]
+        at = i * width
+        keys[at:at + len(terms)] = terms
+        keys[at + len(terms):at + len(terms) + len(anchors)] = anchors.astype(np.int64) + (1 << 32)
+        rows[at:at + len(terms) + len(anchors)] = i
+    used = rows >= 0
+    keys, rows = keys[used], rows[used]
+    del used
+    entries = _sorted_entries(keys, rows)
+    del keys, rows
     similar = stories._Similar()
-    payloads = [stories._payload(r) for r in recs]
-    pairs = array("q")
-    _bucket_pairs(_bucket_runs(keys, docs), olds, dedup.MAX_BUCKET, pairs)
-    del keys, docs
-    edges = _Edges(ids)
-    for a, b in _distinct_pairs(pairs, len(recs)):
-        w = similar(payloads[a], payloads[b])
+    links = _Links()
+    for a, b in _each_pair(entries, old):
+        w = similar(batch.payload(a), batch.payload(b))
         if w is not None:
-            edges.add(a, b, w)
-    del pairs, payloads
-    known = [(r["doc_id"], r["dup_cluster_id"], 1.0) for r in clustered if r["is_duplicate"]]
-    edges.more = known + _whole_groups(edges, recs, "story_id")
+            links.add(a, b, w)
+    del entries
+    known = _Links()
+    first_copy: dict[str, int] = {}
+    for i, (cluster, is_dup, _) in sorted(dups.items()):
+        if is_dup:
+            try:
+                known.add(i, batch.row(cluster), 1.0)
+            except KeyError:  # a cluster named after an earlier article no longer in the index: its copies join
+                head = first_copy.setdefault(cluster, i)
+                if head != i:
+                    known.add(head, i, 1.0)
+    _whole_group_links(batch, links, batch.story0, known)
+    for x, y, w in zip(*known.arrays()):
+        links.add(int(x), int(y), float(w))
     story = stories._StoryIdFn(threshold)
     out = {}
-    for element in _components(edges, recs, stories._member, lambda w: w >= threshold or w == dedup.SAME_GROUP):
-        out.update(story.process(element))
+    for element in _components(batch, links, batch.story_member,
+                               lambda w: (w >= threshold) | (w == dedup.SAME_GROUP)):
+        for doc_id, story_id in story.process(element):
+            out[batch.row(doc_id)] = story_id
+    return out
+
+
+def _label_batch(batch: _Batch, dup_threshold: float, story_threshold: float, min_shingles: int = 10):
+    """Each row's (dup_cluster_id, is_duplicate, dup_similarity, story_id); None for earlier-run rows."""
+    dups = _near_duplicates(batch, dup_threshold, min_shingles)
+    story = _stories(batch, dups, story_threshold)
+    out = []
+    for i, doc_id in enumerate(batch.ids):
+        if batch.old[i]:
+            out.append(None)
+            continue
+        cluster, is_dup, sim = dups.get(i, (doc_id, False, None))
+        out.append((cluster, is_dup, None if sim is None else float(sim), story.get(i) or cluster))
     return out
 
 
@@ -227,25 +408,16 @@ def label_articles(new: list[dict], old: list[dict], dup_threshold: float, story
     """New link records -> the same records labelled as ``GroupArticles`` labels
     them (``dup_cluster_id``, ``is_duplicate``, ``dup_similarity``, ``story_id``),
     an iterator in the order of ``new``."""
-    one_new, one_old = _one_per_doc(new), _one_per_doc(old)
-    dups = _near_duplicates(one_new, one_old, dup_threshold, min_shingles)
-    # what stories read of a new record, with its cluster: not a copy of the record
-    clustered = [{**{f: r.get(f) for f in _STORY_FIELDS}, **_cluster_labels(r["doc_id"], dups)} for r in one_new]
-    story = _stories(clustered, one_old, story_threshold)
-    del clustered, one_new, one_old
-    return _labelled(new, dups, story)
-
-
-_STORY_FIELDS = ("doc_id", "terms", "anchors", "language")
-
-
-def _labelled(new: list[dict], dups: dict, story: dict):
-    """Each new record with its labels, one at a time (the caller's next steps
-    take them as they come; no second list of every record)."""
+    batch = _Batch()
+    for r in _one_per_doc(new):
+        batch.add(r, False)
+    for r in _one_per_doc(old):
+        batch.add(r, True)
+    batch.finish()
+    labels = _label_batch(batch, dup_threshold, story_threshold, min_shingles)
     for rec in new:
-        rec = {**rec, **_cluster_labels(rec["doc_id"], dups)}
-        rec["story_id"] = story.get(rec["doc_id"]) or rec["dup_cluster_id"]
-        yield rec
+        cluster, is_dup, sim, story = labels[batch.row(rec["doc_id"])]
+        yield {**rec, "dup_cluster_id": cluster, "is_duplicate": is_dup, "dup_similarity": sim, "story_id": story}
 
 
 def _one_per_doc(records: list[dict]) -> list[dict]:
@@ -258,39 +430,44 @@ def _one_per_doc(records: list[dict]) -> list[dict]:
     return list(chosen.values()) if len(chosen) < len(records) else records
 
 
-def _cluster_labels(doc_id: str, dups: dict) -> dict:
-    cluster, is_dup, sim = dups.get(doc_id, (doc_id, False, None))
-    return {"dup_cluster_id": cluster, "is_duplicate": is_dup, "dup_similarity": None if sim is None else float(sim)}
-
-
 # What the one step reads of a staged row: its link record's fields and what
 # the run's counts and the choice between two records of one doc_id need
 _STAGED_COLUMNS = ("doc_id", "content_hash", "published_at", "is_machine_translated", "language", "extractor",
                    "source_format", "mt_source_language")
 
 
-def _staged_records(staging: str, staged: list[str], ingested: set[str]):
-    """(link records of the staged rows not ingested before, doc_ids of those that were, rows read)."""
+def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts) -> tuple[_Batch, dict, list]:
+    """The batch of the staged rows not ingested before (one per doc_id, chosen by
+    ``grouping.record_order``), the extra rows of a doc_id read more than once
+    ({doc_id: rows}), and the doc_ids of rows ingested before; ``counts`` gets each
+    kept row's counters (``grouping.article_stat_keys``) and ``flow/labelled``."""
     from apache_beam.io.filesystems import FileSystems
 
     from transforms.grouping import LINK_SCHEMA, article_stat_keys
     from transforms.write import read_parquet
 
-    records, already, rows = [], [], 0
+    batch, at, extra, already = _Batch(), {}, {}, []
     for rel in sorted(staged):
         table = read_parquet(FileSystems.join(staging, rel), list(_STAGED_COLUMNS) + LINK_SCHEMA.names)
         for row in table.to_pylist():
-            rows += 1
-            if row["doc_id"] in ingested:
-                already.append(row["doc_id"])
+            counts["flow/labelled"] += 1
+            doc_id = row["doc_id"]
+            if doc_id in ingested:
+                already.append(doc_id)
                 continue
             row["is_machine_translated"] = bool(row["is_machine_translated"])
             row["stats"] = article_stat_keys(row)
-            for f in ("extractor", "source_format", "mt_source_language"):
-                del row[f]
-            records.append(row)
+            counts.update(row["stats"])
+            pos = at.get(doc_id)
+            if pos is None:
+                at[doc_id] = (batch.add(row, False), record_order(row))
+            else:
+                extra[doc_id] = extra.get(doc_id, 0) + 1
+                if record_order(row) < pos[1]:
+                    batch.replace(pos[0], row, False)
+                    at[doc_id] = (pos[0], record_order(row))
         del table
-    return records, already, rows
+    return batch, extra, already
 
 
 def _index(output: str, table: str, columns: list[str] | None = None):
@@ -319,25 +496,29 @@ class _LabelStagedFn(beam.DoFn):
         from transforms.write import label_table, write_table
 
         spec = self.spec
-        ingested = {r["doc_id"] for r in _index(spec.output, "ingested", ["doc_id"])}
-        new, already, rows = _staged_records(spec.staging, staged, ingested)
-        del ingested
-        old = [old_record(r) for r in _index(spec.output, "articles")]
         counts: collections.Counter = collections.Counter()
-        labels: dict[str, dict] = {}
-        kept: list[str] = []
-        for rec in label_articles(new, old, spec.dup_threshold, spec.story_threshold):
-            counts.update(rec["stats"])
-            counts["group/duplicate"] += bool(rec["is_duplicate"])
-            labels[rec["doc_id"]] = {f: rec[f] for f in ARTICLE_LABELS}
-            kept.append(rec["doc_id"])
-        del new, old
-        counts["group/story"] = len({lab["story_id"] for lab in labels.values()})
-        counts["flow/labelled"] = rows
+        ingested = {r["doc_id"] for r in _index(spec.output, "ingested", ["doc_id"])}
+        batch, extra, already = _staged_batch(spec.staging, staged, ingested, counts)
+        del ingested
+        new_rows = len(batch)
+        for r in _one_per_doc([old_record(r) for r in _index(spec.output, "articles")]):
+            batch.add(r, True)
+        found = _label_batch(batch.finish(), spec.dup_threshold, spec.story_threshold)
+        labels, kept = [], []
+        for doc_id, label in zip(batch.ids, found):
+            if label is None:  # an earlier run's
+                continue
+            times = 1 + extra.get(doc_id, 0)
+            labels.append((doc_id, label))
+            kept.extend([doc_id] * times)
+            counts["group/duplicate"] += times * bool(label[1])
+        if len(labels) != new_rows:  # a bug: fail the run rather than write rows without labels
+            raise RuntimeError(f"{new_rows} articles to label, {len(labels)} labelled")
+        del batch, found
+        counts["group/story"] = len({lab[3] for _, lab in labels})
         counts["already/article_ingested_before"] = len(already)
         rel = f"labels/{uuid.uuid4().hex}.parquet"
-        table = label_table(sorted(labels.items()) + [(d, DROP) for d in sorted(set(already))], ARTICLE_SCHEMA,
-                            ARTICLE_LABELS)
+        table = label_table(labels + [(d, DROP) for d in sorted(set(already))], ARTICLE_SCHEMA, ARTICLE_LABELS)
         write_table(FileSystems.join(spec.staging, rel), table, table.schema)
         del labels, table
         # this run's articles in OUT/index/ingested (its rejects are written there by WriteParquet)

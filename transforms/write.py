@@ -283,14 +283,15 @@ def _read_labels(staging: str, label_files: list[str], shard: int, shards: int, 
     return out
 
 
-def label_table(rows: list[tuple[str, dict | str]], schema: pa.Schema, labels: tuple[str, ...]) -> pa.Table:
-    """(key, labels or DROP) pairs as a label file's table, for ``WriteLabelledRows``'s ``label_files``."""
+def label_table(rows: list[tuple[str, tuple | str]], schema: pa.Schema, labels: tuple[str, ...]) -> pa.Table:
+    """(key, the label columns' values in ``labels`` order, or DROP) pairs as a label
+    file's table, for ``WriteLabelledRows``'s label files."""
     fields = [pa.field("doc_id", pa.string()), pa.field(_KEY_HASH, pa.uint64()), pa.field(DROP, pa.bool_())]
     fields += [schema.field(name) for name in labels]
     cols = {"doc_id": [k for k, _ in rows], _KEY_HASH: [_key_hash(k) for k, _ in rows],
             DROP: [lab == DROP for _, lab in rows]}
-    for name in labels:
-        cols[name] = [None if lab == DROP else lab[name] for _, lab in rows]
+    for j, name in enumerate(labels):
+        cols[name] = [None if lab == DROP else lab[j] for _, lab in rows]
     return pa.Table.from_pydict(cols, schema=pa.schema(fields))
 
 
