@@ -172,3 +172,26 @@ def test_candidate_pairs_made_a_range_at_a_time_give_the_same_labels(monkeypatch
     monkeypatch.setattr(group_local, "MAX_CODES", 40)
     assert sorted(_key(r) for r in label_articles(new, [], 0.6, 0.25)) == whole
     assert len([c for c in calls if c]) > 10, "the pairs were not made in ranges"
+
+
+def test_big_components_averaged_over_their_links_give_the_graphs_labels(monkeypatch):
+    """A component of more than MAX_PAIRS pairs is averaged over its own links,
+    handed to the linkage as arrays: the labels of the Beam graph, which hands
+    them over as tuples."""
+    from transforms import linkage, stories
+
+    monkeypatch.setattr(stories, "MAX_PAIRS", 3)
+    calls = []
+    indexed = linkage.average_link_indexed
+    monkeypatch.setattr(linkage, "average_link_indexed", lambda *a, **k: calls.append(1) or indexed(*a, **k))
+    first = _batch(11)
+    labelled = list(label_articles(first, [], 0.6, 0.25))
+    old = [old_record(index_row(r, "day1")) for r in labelled]
+    for new, prev in ((first, []), (_batch(12), old)):
+        calls.clear()
+        expected = sorted(_key(r) for r in label_articles(new, prev, 0.6, 0.25))
+        assert calls, "no component was big enough"
+        with beam_test_pipeline() as p:
+            got = ((p | "New" >> beam.Create(new), p | "Old" >> beam.Create(prev))
+                   | GroupArticles(0.6, 0.25) | beam.Map(_key))
+            assert_that(got, equal_to(expected))

@@ -20,7 +20,7 @@ never loads Beam, is left alone). Where Beam's class is not as expected
 """
 from __future__ import annotations
 
-__all__ = ["release_output_streams"]
+__all__ = ["arrow_returns_memory", "release_output_streams"]
 
 
 def release_output_streams() -> bool:
@@ -43,3 +43,22 @@ def release_output_streams() -> bool:
     finish_and_release.__doc__ = finish.__doc__
     DataOutputOperation.finish = finish_and_release
     return True
+
+
+def arrow_returns_memory() -> str | None:
+    """Have pyarrow allocate from jemalloc and hand freed pages back at once
+    (``jemalloc_set_decay_ms(0)``). Its default pool (mimalloc) keeps what a
+    Parquet read freed: reading the 20 staged files of 40,000 articles' link
+    records left the process ~65 MB bigger with no Arrow memory in use; a
+    20,000-row shard writer peaked 70 MB lower with jemalloc. Returns the
+    pool's backend, or None where this pyarrow has no jemalloc (it then keeps
+    its default)."""
+    import pyarrow as pa
+
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, AttributeError):  # a pyarrow built without jemalloc
+        return None
+    pa.set_memory_pool(pool)
+    return pool.backend_name

@@ -48,7 +48,7 @@ class _Batch:
     index), as columns in doc_id order. ``sig`` (the dedup step's) and the
     story columns (``terms``, ``anchors``) can be dropped once used."""
 
-    def __init__(self):
+    def __init__(self, capacity: int = 0):
         self.ids: list[str] = []
         self.old: list[bool] = []
         self.content: list[str] = []
@@ -62,40 +62,66 @@ class _Batch:
         self.language: list[str | None] = []
         self.terms: list[bytes] = []
         self.anchors: list[bytes] = []
-        self.sig_parts: list[np.ndarray] = []
+        # signatures in the order rows were added: room for ``capacity`` rows in
+        # one array, any more in blocks after it; ``sig_at[i]``: row i's
+        self._sig = np.empty((capacity, dedup.NUM_PERM), dtype=np.uint32)
+        self._filled, self._more, self._replaced = 0, [], {}
         self.sig: np.ndarray | None = None
+        self.sig_at: np.ndarray | None = None
+        # fills in ``terms`` and ``anchors`` where rows were added without them (``_staged_batch``)
+        self.story_columns: Callable[["_Batch"], None] | None = None
 
     _COLUMNS = ("ids", "old", "content", "published", "length", "is_mt", "n", "lead", "cluster0", "story0",
-                "language", "terms", "anchors", "sig_parts")
+                "language", "terms", "anchors")
 
     def add(self, rec: dict, old: bool) -> int:
         """Append a record (a dict of link record fields); returns its position."""
         for name, value in zip(self._COLUMNS, self._values(rec, old)):
             getattr(self, name).append(value)
+        self._add_sigs(np.frombuffer(rec["sig"], dtype=np.uint32)[None, :])
         return len(self.ids) - 1
+
+    def add_columns(self, columns: dict[str, list], sigs: np.ndarray) -> None:
+        """Append new rows given as columns (``_COLUMNS``' names, but ``old``,
+        ``cluster0`` and ``story0``) and their signatures, one row each."""
+        k = len(sigs)
+        for name in self._COLUMNS:
+            getattr(self, name).extend(columns[name] if name in columns else [False if name == "old" else None] * k)
+        self._add_sigs(sigs)
 
     def replace(self, pos: int, rec: dict, old: bool) -> None:
         """Put ``rec`` in the place of the record at ``pos`` (another record of its doc_id)."""
         for name, value in zip(self._COLUMNS, self._values(rec, old)):
             getattr(self, name)[pos] = value
+        self._replaced[pos] = np.frombuffer(rec["sig"], dtype=np.uint32)
+
+    def _add_sigs(self, sigs: np.ndarray) -> None:
+        k = len(sigs)
+        if not self._more and self._filled + k <= len(self._sig):
+            self._sig[self._filled:self._filled + k] = sigs
+            self._filled += k
+        else:
+            self._more.append(sigs)
 
     @staticmethod
     def _values(rec: dict, old: bool) -> tuple:
         return (rec["doc_id"], old, rec["content_hash"], rec.get("published_at"), rec.get("length"),
                 rec.get("is_machine_translated"), rec["n"], rec.get("lead"),
                 rec.get("dup_cluster_id") if old else None, rec.get("story_id") if old else None,
-                rec.get("language"), rec["terms"], rec.get("anchors") or b"",
-                np.frombuffer(rec["sig"], dtype=np.uint32))
+                rec.get("language"), rec["terms"], rec.get("anchors") or b"")
 
     def finish(self) -> "_Batch":
-        """Rows in doc_id order; the signatures as one (rows, NUM_PERM) array."""
+        """Rows in doc_id order (the signatures stay where they are: ``sig_at``)."""
         order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
-        for name in self._COLUMNS[:-1]:
+        for name in self._COLUMNS:
             col = getattr(self, name)
             setattr(self, name, [col[i] for i in order])
-        self.sig = (np.stack([self.sig_parts[i] for i in order]) if order
-                    else np.zeros((0, dedup.NUM_PERM), dtype=np.uint32))
-        self.sig_parts = []
+        self.sig = self._sig[:self._filled] if not self._more else np.concatenate([self._sig[:self._filled],
+                                                                                  *self._more])
+        self._sig, self._more = None, []
+        for pos, sig in self._replaced.items():
+            self.sig[pos] = sig
+        self.sig_at = np.array(order, dtype=np.int64)
         return self
 
     def __len__(self):
@@ -107,9 +133,12 @@ class _Batch:
             raise KeyError(doc_id)
         return i
 
+    def signature(self, i: int) -> bytes:
+        return self.sig[self.sig_at[i]].tobytes()
+
     def dedup_member(self, i: int) -> dict:
         """``dedup._member`` of row ``i``."""
-        return {"doc_id": self.ids[i], "sig": self.sig[i].tobytes(), "n": self.n[i],
+        return {"doc_id": self.ids[i], "sig": self.signature(i), "n": self.n[i],
                 "published_at": self.published[i], "length": self.length[i], "is_machine_translated": self.is_mt[i],
                 "old": True if self.old[i] else None, "dup_cluster_id": self.cluster0[i]}
 
@@ -167,30 +196,72 @@ def _roots(n: int, a: np.ndarray, b: np.ndarray, strong: np.ndarray) -> np.ndarr
     return roots
 
 
-def _components(batch: _Batch, links: _Links, member: Callable[[int], dict], strong: Callable):
-    """(root, {"member": [...], "edge": [...]}) as ``dedup.Components`` gives them,
-    one component at a time in root order: the members are the rows on a strong
-    link, each link goes with the component of its first end."""
+def _component_rows(n: int, links: _Links, strong: Callable):
+    """(root, its rows, its links' positions in ``links``) of each component over the
+    strong links, in root order (the smallest doc_id): the rows on a strong link,
+    and each link with the component of its first end (``dedup.Components``)."""
     a, b, w = links.arrays()
-    roots = _roots(len(batch), a, b, strong(w))
+    roots = _roots(n, a, b, strong(w))
     rows = np.flatnonzero(roots >= 0)
     rows = rows[np.argsort(roots[rows], kind="stable")]
     edge_root = roots[a] if len(a) else np.zeros(0, dtype=np.int64)
     edges = np.flatnonzero(edge_root >= 0)
     edges = edges[np.argsort(edge_root[edges], kind="stable")]
-    row_starts = np.flatnonzero(np.r_[True, roots[rows][1:] != roots[rows][:-1]]) if len(rows) else rows
+    row_cut = np.flatnonzero(np.r_[True, roots[rows][1:] != roots[rows][:-1], True]) if len(rows) else [0]
+    edge_cut = np.searchsorted(edge_root[edges], roots[rows][row_cut[:-1]]).tolist() + [len(edges)]
+    for k in range(len(row_cut) - 1):
+        yield int(roots[rows[row_cut[k]]]), rows[row_cut[k]:row_cut[k + 1]], edges[edge_cut[k]:edge_cut[k + 1]]
+
+
+def _components(batch: _Batch, links: _Links, member: Callable[[int], dict], strong: Callable):
+    """(root, {"member": [...], "edge": [...]}) as ``dedup.Components`` gives them, one
+    component at a time in root order."""
+    a, b, w = links.arrays()
     ids = batch.ids
-    e = 0
-    for k, start in enumerate(row_starts.tolist()):
-        end = row_starts[k + 1] if k + 1 < len(row_starts) else len(rows)
-        root = int(roots[rows[start]])
-        members = [member(i) for i in rows[start:end].tolist()]
-        group_edges = []
-        while e < len(edges) and edge_root[edges[e]] == root:
-            j = edges[e]
-            group_edges.append((ids[a[j]], ids[b[j]], float(w[j])))
-            e += 1
-        yield ids[root], {"member": members, "edge": group_edges}
+    for root, rows, edges in _component_rows(len(batch), links, strong):
+        yield ids[root], {"member": [member(i) for i in rows.tolist()],
+                          "edge": [(ids[x], ids[y], z) for x, y, z in zip(a[edges].tolist(), b[edges].tolist(),
+                                                                        w[edges].tolist())]}
+
+
+class _Triples:
+    """(i, j, weight) triples of three arrays, read a chunk at a time, as often as asked."""
+
+    def __init__(self, i: np.ndarray, j: np.ndarray, w: np.ndarray, chunk: int = 1 << 16):
+        self.i, self.j, self.w, self.chunk = i, j, w, chunk
+
+    def __iter__(self):
+        for s in range(0, len(self.i), self.chunk):
+            e = s + self.chunk
+            yield from zip(self.i[s:e].tolist(), self.j[s:e].tolist(), self.w[s:e].tolist())
+
+
+def _story_ids(batch: _Batch, links: _Links, threshold: float):
+    """(doc_id, story_id) of the new rows of each component (``stories._StoryIdFn``). A
+    component with more pairs than ``stories.MAX_PAIRS`` is averaged over its own links
+    (``stories._all_links``), handed over as arrays rather than a tuple each."""
+    from transforms.linkage import average_link_indexed
+
+    a, b, w = links.arrays()
+    story = stories._StoryIdFn(threshold)
+    ids = batch.ids
+    strong = lambda w: (w >= threshold) | (w == dedup.SAME_GROUP)  # noqa: E731
+    for root, rows, edges in _component_rows(len(batch), links, strong):
+        members = [batch.story_member(i) for i in rows.tolist()]
+        if stories.pairs_to_judge(members) <= stories.MAX_PAIRS:
+            yield from story.process((ids[root], {"member": members, "edge": [
+                (ids[x], ids[y], z) for x, y, z in zip(a[edges].tolist(), b[edges].tolist(), w[edges].tolist())]}))
+            continue
+        # the links of the component between two of its members (rows are in doc_id
+        # order, so a row's place among them is its place among the sorted members)
+        ea, eb, ew = a[edges], b[edges], w[edges]
+        pa_, pb_ = np.searchsorted(rows, ea), np.searchsorted(rows, eb)
+        inside = (pb_ < len(rows)) & (rows[np.minimum(pb_, len(rows) - 1)] == eb) & (ea != eb) & (ew >= 0)
+        i, j, ew = np.minimum(pa_, pb_)[inside], np.maximum(pa_, pb_)[inside], ew[inside]
+        order = np.lexsort((ew, j, i))
+        groups = average_link_indexed(members, _Triples(i[order], j[order], ew[order]), threshold)
+        for group_id, group in groups:
+            yield from ((m["doc_id"], group_id or group[0]["doc_id"]) for m in group if not m.get("old"))
 
 
 def _whole_group_links(batch: _Batch, links: _Links, groups: list, into: _Links) -> None:
@@ -309,9 +380,10 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
     del by_hash
     reps = np.flatnonzero(rep)  # doc_id order
     rep_old = old[reps]
+    sig_rows = batch.sig_at[reps]
     codes = []  # each band's pairs as made (few: most band buckets hold one article)
     for band in range(dedup.BANDS):
-        keys = np.ascontiguousarray(batch.sig[reps, band * dedup.ROWS:(band + 1) * dedup.ROWS].T)
+        keys = np.ascontiguousarray(batch.sig[sig_rows, band * dedup.ROWS:(band + 1) * dedup.ROWS].T)
         codes.append(_pair_codes(_sorted_entries(keys, np.arange(len(reps))), rep_old))
     del keys
     leads = [k for k, i in enumerate(reps.tolist()) if batch.lead[i]]
@@ -322,7 +394,7 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
     for code in codes.tolist():
         x, y = divmod(code, len(reps))
         a, b = int(reps[x]), int(reps[y])
-        w = verify((batch.sig[a].tobytes(), batch.n[a]), (batch.sig[b].tobytes(), batch.n[b]))
+        w = verify((batch.signature(a), batch.n[a]), (batch.signature(b), batch.n[b]))
         if w is not None:
             links.add(a, b, w)
     del codes
@@ -336,7 +408,7 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
                                lambda w: (w >= 0.0) | (w == dedup.SAME_GROUP)):
         for doc_id, label in cluster.process(element):
             labels[batch.row(doc_id)] = label
-    batch.sig = None
+    batch.sig = batch.sig_at = None
     return labels
 
 
@@ -380,18 +452,15 @@ def _stories(batch: _Batch, dups: dict[int, tuple], threshold: float) -> dict[in
     _whole_group_links(batch, links, batch.story0, known)
     for x, y, w in zip(*known.arrays()):
         links.add(int(x), int(y), float(w))
-    story = stories._StoryIdFn(threshold)
-    out = {}
-    for element in _components(batch, links, batch.story_member,
-                               lambda w: (w >= threshold) | (w == dedup.SAME_GROUP)):
-        for doc_id, story_id in story.process(element):
-            out[batch.row(doc_id)] = story_id
-    return out
+    return {batch.row(doc_id): story_id for doc_id, story_id in _story_ids(batch, links, threshold)}
 
 
 def _label_batch(batch: _Batch, dup_threshold: float, story_threshold: float, min_shingles: int = 10):
     """Each row's (dup_cluster_id, is_duplicate, dup_similarity, story_id); None for earlier-run rows."""
     dups = _near_duplicates(batch, dup_threshold, min_shingles)
+    batch.content = batch.published = batch.length = batch.is_mt = batch.n = batch.lead = None  # near-duplicates'
+    if batch.story_columns:
+        batch.story_columns(batch)
     story = _stories(batch, dups, story_threshold)
     out = []
     for i, doc_id in enumerate(batch.ids):
@@ -436,38 +505,94 @@ _STAGED_COLUMNS = ("doc_id", "content_hash", "published_at", "is_machine_transla
                    "source_format", "mt_source_language")
 
 
-def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts) -> tuple[_Batch, dict, list]:
+_STAT_COLUMNS = ("language", "extractor", "source_format", "is_machine_translated", "mt_source_language")
+# staged column -> _Batch column
+_BATCH_COLUMNS = {"doc_id": "ids", "content_hash": "content", "published_at": "published", "length": "length",
+                  "is_machine_translated": "is_mt", "n": "n", "lead": "lead", "language": "language"}
+
+
+def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts, room: int = 0):
     """The batch of the staged rows not ingested before (one per doc_id, chosen by
-    ``grouping.record_order``), the extra rows of a doc_id read more than once
-    ({doc_id: rows}), and the doc_ids of rows ingested before; ``counts`` gets each
-    kept row's counters (``grouping.article_stat_keys``) and ``flow/labelled``."""
+    ``grouping.record_order``), with room for ``room`` more rows; the extra rows
+    of a doc_id read more than once ({doc_id: rows}); the doc_ids of rows
+    ingested before. ``counts`` gets the kept rows' counters
+    (``grouping.article_stat_keys``) and ``flow/labelled``. Read a file at a
+    time, a column at a time: no dict per row."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
     from apache_beam.io.filesystems import FileSystems
 
     from transforms.grouping import LINK_SCHEMA, article_stat_keys
     from transforms.write import read_parquet
 
-    batch, at, extra, already = _Batch(), {}, {}, []
-    for rel in sorted(staged):
-        table = read_parquet(FileSystems.join(staging, rel), list(_STAGED_COLUMNS) + LINK_SCHEMA.names)
-        for row in table.to_pylist():
-            counts["flow/labelled"] += 1
-            doc_id = row["doc_id"]
-            if doc_id in ingested:
-                already.append(doc_id)
-                continue
-            row["is_machine_translated"] = bool(row["is_machine_translated"])
+    paths = [FileSystems.join(staging, rel) for rel in sorted(staged)]
+    doc_ids = pa.chunked_array([read_parquet(p, ["doc_id"]).column("doc_id") for p in paths], type=pa.string())
+    seen = pc.value_counts(doc_ids)
+    twice = seen.filter(pc.greater(seen.field("counts"), 1)).field("values")
+    batch = _Batch(len(doc_ids) + room)
+    del doc_ids, seen
+    ingested_ids = pa.array(sorted(ingested), type=pa.string())
+    best, extra, already = {}, {}, []
+    for path in paths:
+        table = read_parquet(path, list(_STAGED_COLUMNS) + LINK_SCHEMA.names)
+        counts["flow/labelled"] += table.num_rows
+        before = pc.is_in(table.column("doc_id"), value_set=ingested_ids)
+        if pc.any(before).as_py():
+            already.extend(table.filter(before).column("doc_id").to_pylist())
+            table = table.filter(pc.invert(before))
+        table = table.set_column(table.schema.get_field_index("is_machine_translated"), "is_machine_translated",
+                                 pc.fill_null(table.column("is_machine_translated"), False))
+        stats = table.group_by(list(_STAT_COLUMNS), use_threads=False).aggregate([([], "count_all")])
+        for row in stats.to_pylist():
+            for key in article_stat_keys(row):
+                counts[key] += row["count_all"]
+        once = pc.invert(pc.is_in(table.column("doc_id"), value_set=twice))
+        for row in table.filter(pc.invert(once)).to_pylist():  # a doc_id read more than once (rare)
             row["stats"] = article_stat_keys(row)
-            counts.update(row["stats"])
-            pos = at.get(doc_id)
-            if pos is None:
-                at[doc_id] = (batch.add(row, False), record_order(row))
-            else:
-                extra[doc_id] = extra.get(doc_id, 0) + 1
-                if record_order(row) < pos[1]:
-                    batch.replace(pos[0], row, False)
-                    at[doc_id] = (pos[0], record_order(row))
-        del table
+            had = best.get(row["doc_id"])
+            if had is None:
+                best[row["doc_id"]] = (record_order(row), batch.add(row, False))
+                continue
+            extra[row["doc_id"]] = extra.get(row["doc_id"], 0) + 1
+            if record_order(row) < had[0]:
+                batch.replace(had[1], row, False)
+                best[row["doc_id"]] = (record_order(row), had[1])
+        table = table.filter(once)
+        sigs = table.column("sig").combine_chunks()
+        if len(sigs):
+            data = np.frombuffer(sigs.buffers()[2], dtype=np.uint8)
+            offsets = np.frombuffer(sigs.buffers()[1], dtype=np.int32)[sigs.offset:sigs.offset + len(sigs) + 1]
+            if np.any(np.diff(offsets) != 4 * dedup.NUM_PERM):
+                raise ValueError("a staged MinHash signature is not of NUM_PERM values")
+            sigs = data[offsets[0]:offsets[-1]].view(np.uint32).reshape(len(sigs), dedup.NUM_PERM)
+        else:
+            sigs = np.zeros((0, dedup.NUM_PERM), dtype=np.uint32)
+        batch.add_columns({name: _column(table, col) for col, name in _BATCH_COLUMNS.items()}, sigs)
+        del table, sigs
+
+    def story_columns(batch: _Batch) -> None:
+        """The new rows' story vectors, read once near-duplicates are done with the signatures."""
+        for path in paths:
+            table = read_parquet(path, ["doc_id", "terms", "anchors"])
+            table = table.filter(pc.invert(pc.or_(pc.is_in(table.column("doc_id"), value_set=ingested_ids),
+                                                  pc.is_in(table.column("doc_id"), value_set=twice))))
+            for doc_id, terms, anchors in zip(*(table.column(c).to_pylist() for c in table.column_names)):
+                i = batch.row(doc_id)
+                batch.terms[i], batch.anchors[i] = terms, anchors or b""
+            del table
+
+    batch.story_columns = story_columns
     return batch, extra, already
+
+
+def _column(table: pa.Table, name: str) -> list:
+    """A column as a list; a string column's values shared (a language code is one object, not one a row)."""
+    col = table.column(name)
+    if pa.types.is_string(col.type) and name == "language":
+        encoded = col.combine_chunks().dictionary_encode()
+        values = encoded.dictionary.to_pylist()
+        return [None if i is None else values[i] for i in encoded.indices.to_pylist()]
+    return col.to_pylist()
 
 
 def _index(output: str, table: str, columns: list[str] | None = None):
@@ -498,11 +623,13 @@ class _LabelStagedFn(beam.DoFn):
         spec = self.spec
         counts: collections.Counter = collections.Counter()
         ingested = {r["doc_id"] for r in _index(spec.output, "ingested", ["doc_id"])}
-        batch, extra, already = _staged_batch(spec.staging, staged, ingested, counts)
+        old = _one_per_doc([old_record(r) for r in _index(spec.output, "articles")])
+        batch, extra, already = _staged_batch(spec.staging, staged, ingested, counts, room=len(old))
         del ingested
         new_rows = len(batch)
-        for r in _one_per_doc([old_record(r) for r in _index(spec.output, "articles")]):
+        for r in old:
             batch.add(r, True)
+        del old
         found = _label_batch(batch.finish(), spec.dup_threshold, spec.story_threshold)
         labels, kept = [], []
         for doc_id, label in zip(batch.ids, found):

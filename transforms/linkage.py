@@ -3,8 +3,9 @@ shared by near-duplicate clusters and stories."""
 from __future__ import annotations
 
 import heapq
+from typing import Iterable
 
-__all__ = ["average_link_groups", "pair_links"]
+__all__ = ["average_link_groups", "average_link_indexed", "pair_links"]
 
 
 def pair_links(members: list[dict], weigh, min_weight: float = 0.0) -> list[tuple[str, str, float]]:
@@ -41,6 +42,14 @@ def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]]
     index = {m["doc_id"]: i for i, m in enumerate(members)}
     edges = sorted((index[a], index[b], w) if index[a] < index[b] else (index[b], index[a], w)
                    for a, b, w in edges if a in index and b in index and a != b and w >= 0)
+    return average_link_indexed(members, edges, threshold, key, must_link)
+
+
+def average_link_indexed(members: list[dict], edges: Iterable[tuple[int, int, float]], threshold: float,
+                         key: str = "story_id", must_link: float = 1.0) -> list[tuple[str | None, list[dict]]]:
+    """``average_link_groups`` of members already sorted by doc_id and their links
+    as (i, j, weight) over positions in ``members``: i < j, weight >= 0, sorted;
+    an iterable read twice (e.g. arrays a chunk at a time)."""
     parent = list(range(len(members)))
 
     def find(x):
@@ -87,7 +96,11 @@ def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]]
         if ra != rb:
             sums[ra][rb] = sums[ra].get(rb, 0.0) + w
             sums[rb][ra] = sums[rb].get(ra, 0.0) + w
-    heap = [(-s / (size[x] * size[y]), x, y) for x in sums for y, s in sums[x].items() if x < y]
+    # only pairs of groups close enough to merge wait in the heap: the loop
+    # stops at the first one below the threshold, so one never popped changes
+    # nothing (and a pair whose average changes with a merge is pushed again)
+    heap = [(-s / (size[x] * size[y]), x, y) for x in sums for y, s in sums[x].items()
+            if x < y and s / (size[x] * size[y]) >= threshold]
     heapq.heapify(heap)
     while heap:
         neg, x, y = heapq.heappop(heap)
@@ -107,7 +120,8 @@ def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]]
             sums[keep][z] = sums[keep].get(z, 0.0) + s
             sums[z][keep] = sums[keep][z]
         for z, s in sums[keep].items():
-            heapq.heappush(heap, (-s / (size[keep] * size[z]), min(keep, z), max(keep, z)))
+            if s / (size[keep] * size[z]) >= threshold:
+                heapq.heappush(heap, (-s / (size[keep] * size[z]), min(keep, z), max(keep, z)))
 
     groups: dict[int, list[dict]] = {}
     for i, m in enumerate(members):  # sorted: each group's members stay in doc_id order

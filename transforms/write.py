@@ -34,15 +34,17 @@ import pyarrow.parquet as pq
 import xxhash
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.beam_memory import release_output_streams
+from transforms.beam_memory import arrow_returns_memory, release_output_streams
 
 __all__ = ["DROP", "WriteParquet", "StageRows", "WriteLabelledRows", "RunStats", "CommitRun", "label_table", "mkdirs",
            "read_parquet", "recover_commits", "staging_dir", "write_table"]
 
 # Every process that runs newsbeam's pipeline (the launcher, each worker)
 # imports this module before its first stage ends: from then on Beam's
-# stages let go of their closed output buffers (transforms.beam_memory)
+# stages let go of their closed output buffers, and Arrow hands back what a
+# Parquet read or write freed (transforms.beam_memory)
 release_output_streams()
+arrow_returns_memory()
 
 ROW_GROUP = 5000
 STAGED = "rows"  # the staging subfolder of article rows awaiting their labels
