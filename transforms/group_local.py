@@ -381,15 +381,21 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
     reps = np.flatnonzero(rep)  # doc_id order
     rep_old = old[reps]
     sig_rows = batch.sig_at[reps]
-    codes = []  # each band's pairs as made (few: most band buckets hold one article)
-    for band in range(dedup.BANDS):
-        keys = np.ascontiguousarray(batch.sig[sig_rows, band * dedup.ROWS:(band + 1) * dedup.ROWS].T)
-        codes.append(_pair_codes(_sorted_entries(keys, np.arange(len(reps))), rep_old))
+    # each band's pairs, made distinct every MAX_CODES or so: a story told ~20
+    # times fills a bucket in most bands, and its pairs come again in each
+    codes, pending = np.zeros(0, dtype=np.int64), []
+    for band in range(dedup.BANDS + 1):
+        if band < dedup.BANDS:
+            keys = np.ascontiguousarray(batch.sig[sig_rows, band * dedup.ROWS:(band + 1) * dedup.ROWS].T)
+            pending.append(_pair_codes(_sorted_entries(keys, np.arange(len(reps))), rep_old))
+        else:  # and the articles that open with the same words
+            leads = [k for k, i in enumerate(reps.tolist()) if batch.lead[i]]
+            keys = np.array([int(batch.lead[reps[k]], 16) for k in leads], dtype=np.uint64)
+            pending.append(_pair_codes(_sorted_entries(keys, np.array(leads, dtype=np.int64)), rep_old))
+        if band == dedup.BANDS or sum(map(len, pending)) > MAX_CODES:
+            codes = np.unique(np.concatenate([codes, *pending]))
+            pending = []
     del keys
-    leads = [k for k, i in enumerate(reps.tolist()) if batch.lead[i]]
-    lead_keys = np.array([int(batch.lead[reps[k]], 16) for k in leads], dtype=np.uint64)
-    codes.append(_pair_codes(_sorted_entries(lead_keys, np.array(leads, dtype=np.int64)), rep_old))
-    codes = np.unique(np.concatenate(codes))
     verify = dedup._Verify(threshold, min_shingles)
     for code in codes.tolist():
         x, y = divmod(code, len(reps))
