@@ -20,7 +20,7 @@ never loads Beam, is left alone). Where Beam's class is not as expected
 """
 from __future__ import annotations
 
-__all__ = ["arrow_returns_memory", "release_output_streams"]
+__all__ = ["arrow_returns_memory", "large_blocks_mapped", "release_output_streams"]
 
 
 def release_output_streams() -> bool:
@@ -62,3 +62,25 @@ def arrow_returns_memory() -> str | None:
         return None
     pa.set_memory_pool(pool)
     return pool.backend_name
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_THRESHOLD = 256 << 10
+
+
+def large_blocks_mapped() -> bool:
+    """Have glibc map every block of ``MMAP_THRESHOLD`` or more on its own, so
+    that freeing it hands it back. By default glibc raises that threshold each
+    time such a block is freed, and NumPy's temporaries of a few MB then come
+    from the heap, whose holes it keeps: labelling 160,000 generated articles
+    in one step (``transforms.group_local``) peaked at 612 MB with the default
+    and 534 MB with this. True where set (glibc); elsewhere nothing changes."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    except (OSError, AttributeError, TypeError):  # not glibc
+        return False

@@ -119,8 +119,12 @@ def estimate(sig_a: bytes, n_a: int, sig_b: bytes, n_b: int) -> tuple[float, flo
 
 def pairs_to_judge(members) -> int:
     """Pairs of a component's members that are not both from earlier runs."""
-    new = sum(1 for m in members if not m.get("old"))
-    return new * (new - 1) // 2 + new * (len(members) - new)
+    return pair_count(sum(1 for m in members if not m.get("old")), len(members))
+
+
+def pair_count(new: int, members: int) -> int:
+    """Pairs of ``members`` that are not both from earlier runs, ``new`` of them being new."""
+    return new * (new - 1) // 2 + new * (members - new)
 
 
 def similarity(sig_a: bytes, n_a: int, sig_b: bytes, n_b: int, min_shingles: int) -> float:

@@ -247,21 +247,47 @@ def _story_ids(batch: _Batch, links: _Links, threshold: float):
     ids = batch.ids
     strong = lambda w: (w >= threshold) | (w == dedup.SAME_GROUP)  # noqa: E731
     for root, rows, edges in _component_rows(len(batch), links, strong):
-        members = [batch.story_member(i) for i in rows.tolist()]
-        if stories.pairs_to_judge(members) <= stories.MAX_PAIRS:
+        new = len(rows) - sum(batch.old[i] for i in rows.tolist())
+        if dedup.pair_count(new, len(rows)) <= stories.MAX_PAIRS:  # stories._all_links' choice
+            members = [batch.story_member(i) for i in rows.tolist()]
             yield from story.process((ids[root], {"member": members, "edge": [
                 (ids[x], ids[y], z) for x, y, z in zip(a[edges].tolist(), b[edges].tolist(), w[edges].tolist())]}))
             continue
-        # the links of the component between two of its members (rows are in doc_id
-        # order, so a row's place among them is its place among the sorted members)
-        ea, eb, ew = a[edges], b[edges], w[edges]
-        pa_, pb_ = np.searchsorted(rows, ea), np.searchsorted(rows, eb)
-        inside = (pb_ < len(rows)) & (rows[np.minimum(pb_, len(rows) - 1)] == eb) & (ea != eb) & (ew >= 0)
-        i, j, ew = np.minimum(pa_, pb_)[inside], np.maximum(pa_, pb_)[inside], ew[inside]
-        order = np.lexsort((ew, j, i))
-        groups = average_link_indexed(members, _Triples(i[order], j[order], ew[order]), threshold)
-        for group_id, group in groups:
-            yield from ((m["doc_id"], group_id or group[0]["doc_id"]) for m in group if not m.get("old"))
+        # the links of the component between two of its members, as places among
+        # them (its rows are in doc_id order, as the sorted members are)
+        i, j, ew = _places(rows, a[edges], b[edges], w[edges])
+        members = [_Member(batch.ids[x], True if batch.old[x] else None, batch.story0[x]) for x in rows.tolist()]
+        for group_id, group in average_link_indexed(members, _Triples(i, j, ew), threshold):
+            yield from ((m.doc_id, group_id or group[0].doc_id) for m in group if not m.old)
+
+
+class _Member:
+    """What the linkage reads of a member of a big component (its doc_id, whether it
+    is an earlier run's and that run's story_id), as a dict member is read."""
+    __slots__ = ("doc_id", "old", "story_id")
+
+    def __init__(self, doc_id: str, old: bool | None, story_id: str | None):
+        self.doc_id, self.old, self.story_id = doc_id, old, story_id
+
+    def get(self, key: str, default=None):
+        return getattr(self, key, default)
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+
+def _places(rows: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray):
+    """Links (rows a, b, weight) of a component as ``linkage.average_link_groups``
+    takes them: (i, j, weight) of places among ``rows`` (sorted), i < j, both
+    ends in it, no loop, weight >= 0, sorted."""
+    pa_ = np.searchsorted(rows, a).astype(np.int32)
+    pb_ = np.searchsorted(rows, b).astype(np.int32)
+    keep = (a != b) & (w >= 0) & (pb_ < len(rows))
+    keep[keep] &= rows[pb_[keep]] == b[keep]
+    i, j, w = np.minimum(pa_, pb_)[keep], np.maximum(pa_, pb_)[keep], w[keep]
+    del pa_, pb_, keep
+    order = np.lexsort((w, j, i))
+    return i[order], j[order], w[order]
 
 
 def _whole_group_links(batch: _Batch, links: _Links, groups: list, into: _Links) -> None:
@@ -626,6 +652,9 @@ class _LabelStagedFn(beam.DoFn):
         from transforms.records import ARTICLE_LABELS, ARTICLE_SCHEMA, INGESTED_SCHEMA
         from transforms.write import label_table, write_table
 
+        from transforms.beam_memory import large_blocks_mapped
+
+        large_blocks_mapped()  # this step's NumPy temporaries go back when freed
         spec = self.spec
         counts: collections.Counter = collections.Counter()
         ingested = {r["doc_id"] for r in _index(spec.output, "ingested", ["doc_id"])}
