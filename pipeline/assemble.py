@@ -118,8 +118,9 @@ def _seen_urls(p: beam.Pipeline, state_dir: str):
 class ProcessDocuments(beam.PTransform):
     """raw documents -> annotated articles staged on disk (``staged``: the
     files' paths), their link records (for near-duplicates and stories;
-    with ``stage_links``, staged in the same files instead), rejects, and a ``flow`` count of the articles: decode, extract, language,
-    machine translation, annotate, stage. Everything here fuses with
+    with ``stage_links``, staged in the same files instead), rejects, and a
+    ``flow`` count of the articles: decode, extract, language, machine
+    translation, annotate, stage. Everything here fuses with
     extraction, so it runs while the sandbox child extracts the next page,
     and no article row waits in the runner's memory for its labels."""
 

@@ -65,7 +65,7 @@ class NewsbeamOptions(PipelineOptions):
                             help="links that near-duplicate and story components may have to be found in one "
                                  "worker's union-find; above it, rounds of star contraction across workers "
                                  f"(default: {MAX_UNION_FIND_EDGES:,} on a distributed runner; on the local "
-                                 "runner, which holds every collection in one machine's memory anyway, one step "
-                                 "of one worker with one union-find; given, the local runner runs the "
-                                 "distributed graph too)")
+                                 "runner, one step of one worker reads the link records staged on disk with "
+                                 "the rows, labels them with one union-find and writes the labels to a file; "
+                                 "given, the local runner runs the distributed graph too)")
         parser.add_argument("--run-id", dest="run_id", default=None, help="run id (default: time-based)")

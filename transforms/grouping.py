@@ -13,8 +13,14 @@ story term vector and the fields of the canonical rule (``link_record``).
   story_id) and one index row per new article (the record and its labels),
   which the next run reads back from ``OUT/index/articles``.
 
-``WriteParquet`` joins the labels into the article rows in the same shuffle
-that groups rows into shards.
+``write.WriteLabelledRows`` joins the labels into the article rows in the
+same shuffle that groups the labels into shards.
+
+That is the graph distributed runners run. On the local runner the records
+do not move through Beam at all: ``LinkRecords(staged=True)`` keeps each
+record's fields in the staged file of its row, and
+``transforms.group_local.LabelStaged`` reads them back and labels the run in
+one step (the same algorithm, the same labels).
 """
 from __future__ import annotations
 
@@ -30,8 +36,8 @@ from transforms.dedup import SIGNATURE_SCHEME, NearDuplicates, dedup_record
 from transforms.stories import StoryGroups, anchors, pack, term_vector
 from transforms.write import DROP
 
-__all__ = ["DROP", "LINK_SCHEMA", "GroupArticles", "LinkRecords", "SplitIngested", "article_stat_keys", "index_row", "link_record",
-           "old_record"]
+__all__ = ["DROP", "LINK_SCHEMA", "GroupArticles", "LinkRecords", "SplitIngested", "article_stat_keys", "index_row",
+           "link_record", "old_record"]
 
 
 
