@@ -73,7 +73,7 @@ class _LinkRecordFn(beam.DoFn):
     to be staged on disk with it; an article whose record cannot be made is a
     reject, not a row without labels."""
 
-    def __init__(self, staged: bool):
+    def __init__(self, staged: bool = False):
         self.staged = staged
 
     @per_document("link")
