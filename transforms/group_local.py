@@ -648,11 +648,10 @@ class _LabelStagedFn(beam.DoFn):
 
         from apache_beam.io.filesystems import FileSystems
 
+        from transforms.beam_memory import large_blocks_mapped
         from transforms.grouping import DROP, old_record
         from transforms.records import ARTICLE_LABELS, ARTICLE_SCHEMA, INGESTED_SCHEMA
         from transforms.write import label_table, write_table
-
-        from transforms.beam_memory import large_blocks_mapped
 
         large_blocks_mapped()  # this step's NumPy temporaries go back when freed
         spec = self.spec

@@ -158,7 +158,7 @@ class _StageRowsFn(beam.DoFn):
         self.rows, self.chars = [], 0
         rel = f"{STAGED}/{uuid.uuid4().hex}.parquet"
         write_table(FileSystems.join(self.staging, rel), pa.Table.from_pylist(rows, schema=self.schema),
-                     self.schema)
+                    self.schema)
         return rel
 
 
@@ -274,7 +274,7 @@ class _WriteLabelledShardFn(beam.DoFn):
 
 def _read_labels(staging: str, label_files: list[str], shard: int, shards: int, key: str,
                  labels: tuple[str, ...]) -> dict:
-    """{key: labels, or DROP} of one shard's keys, from label files (``LABEL_SCHEMA``'s columns)."""
+    """{key: labels, or DROP} of one shard's keys, from label files (``label_table``'s columns)."""
     out = {}
     for rel in sorted(label_files):
         t = read_parquet(FileSystems.join(staging, rel))
