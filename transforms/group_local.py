@@ -551,7 +551,6 @@ def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts, r
     (``grouping.article_stat_keys``) and ``flow/labelled``. Read a file at a
     time, a column at a time: no dict per row."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
     from apache_beam.io.filesystems import FileSystems
 
     from transforms.grouping import LINK_SCHEMA, article_stat_keys
@@ -618,9 +617,10 @@ def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts, r
 
 
 def _column(table: pa.Table, name: str) -> list:
-    """A column as a list; a string column's values shared (a language code is one object, not one a row)."""
+    """A column as a list; the language column's values shared (a language code
+    is one object, not one a row)."""
     col = table.column(name)
-    if pa.types.is_string(col.type) and name == "language":
+    if name == "language":
         encoded = col.combine_chunks().dictionary_encode()
         values = encoded.dictionary.to_pylist()
         return [None if i is None else values[i] for i in encoded.indices.to_pylist()]
