@@ -14,8 +14,8 @@ as columns (``_Batch``: one row per doc_id, sorted by it):
 - buckets are sorted arrays of (bucket key, row), one band of the MinHash
   at a time; their pairs are made with NumPy, as 8-byte codes, a range of
   first members at a time (``_pair_codes``);
-- links are integer arrays; components are a union-find over rows whose
-  root is the smallest doc_id, as the graph's (``components.UnionFind``), and
+- links are integer arrays; components come from the graph's union-find
+  (``components.UnionFind``) over rows, rooted at the smallest doc_id, and
   each component is handed to the clustering step on its own, so only its
   members are ever dicts.
 
@@ -36,6 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from transforms import dedup, stories
+from transforms.components import UnionFind
 from transforms.grouping import record_order
 
 __all__ = ["LabelStaged", "label_articles"]
@@ -165,34 +166,27 @@ class _Links:
         self.b.append(b)
         self.w.append(w)
 
+    def extend(self, other: "_Links") -> None:
+        self.a.extend(other.a)
+        self.b.extend(other.b)
+        self.w.extend(other.w)
+
     def arrays(self):
         return (np.frombuffer(self.a, dtype=np.int32), np.frombuffer(self.b, dtype=np.int32),
                 np.frombuffer(self.w, dtype=np.float64))
 
 
 def _roots(n: int, a: np.ndarray, b: np.ndarray, strong: np.ndarray) -> np.ndarray:
-    """Each row's component root over the strong links, the smallest row (so the
-    smallest doc_id, as ``components.UnionFind`` roots it); -1 for a row on none."""
-    parent = list(range(n))
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    on = np.zeros(n, dtype=bool)
-    for x, y in zip(a[strong].tolist(), b[strong].tolist()):
-        on[x] = on[y] = True
-        rx, ry = find(x), find(y)
-        if rx != ry:
-            if rx < ry:
-                parent[ry] = rx
-            else:
-                parent[rx] = ry
+    """Each row's component root over the strong links, by the graph's union-find
+    (``components.UnionFind``: the smallest row, so the smallest doc_id); -1 for
+    a row on none."""
+    uf = UnionFind()
+    parent = uf.create_accumulator()
+    for edge in zip(a[strong].tolist(), b[strong].tolist()):
+        uf.add_input(parent, edge)
     roots = np.full(n, -1, dtype=np.int64)
-    for x in np.flatnonzero(on).tolist():
-        roots[x] = find(x)
+    for x, root in uf.extract_output(parent).items():
+        roots[x] = root
     return roots
 
 
@@ -216,12 +210,15 @@ def _component_rows(n: int, links: _Links, strong: Callable):
 def _components(batch: _Batch, links: _Links, member: Callable[[int], dict], strong: Callable):
     """(root, {"member": [...], "edge": [...]}) as ``dedup.Components`` gives them, one
     component at a time in root order."""
-    a, b, w = links.arrays()
     ids = batch.ids
     for root, rows, edges in _component_rows(len(batch), links, strong):
-        yield ids[root], {"member": [member(i) for i in rows.tolist()],
-                          "edge": [(ids[x], ids[y], z) for x, y, z in zip(a[edges].tolist(), b[edges].tolist(),
-                                                                        w[edges].tolist())]}
+        yield ids[root], {"member": [member(i) for i in rows.tolist()], "edge": _edge_tuples(ids, links, edges)}
+
+
+def _edge_tuples(ids: list[str], links: _Links, edges: np.ndarray) -> list[tuple]:
+    """Links at positions ``edges`` as (doc_id_a, doc_id_b, weight), as the Beam graph's steps take them."""
+    a, b, w = links.arrays()
+    return [(ids[x], ids[y], z) for x, y, z in zip(a[edges].tolist(), b[edges].tolist(), w[edges].tolist())]
 
 
 class _Triples:
@@ -250,8 +247,7 @@ def _story_ids(batch: _Batch, links: _Links, threshold: float):
         new = len(rows) - sum(batch.old[i] for i in rows.tolist())
         if dedup.pair_count(new, len(rows)) <= stories.MAX_PAIRS:  # stories._all_links' choice
             members = [batch.story_member(i) for i in rows.tolist()]
-            yield from story.process((ids[root], {"member": members, "edge": [
-                (ids[x], ids[y], z) for x, y, z in zip(a[edges].tolist(), b[edges].tolist(), w[edges].tolist())]}))
+            yield from story.process((ids[root], {"member": members, "edge": _edge_tuples(ids, links, edges)}))
             continue
         # the links of the component between two of its members, as places among
         # them (its rows are in doc_id order, as the sorted members are)
@@ -431,8 +427,7 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
             links.add(a, b, w)
     del codes
     _whole_group_links(batch, links, batch.cluster0, known)
-    for x, y, w in zip(*known.arrays()):
-        links.add(int(x), int(y), float(w))
+    links.extend(known)
     del known
     cluster = dedup._ClusterFn(threshold, min_shingles)
     labels = {}
@@ -482,8 +477,7 @@ def _stories(batch: _Batch, dups: dict[int, tuple], threshold: float) -> dict[in
                 if head != i:
                     known.add(head, i, 1.0)
     _whole_group_links(batch, links, batch.story0, known)
-    for x, y, w in zip(*known.arrays()):
-        links.add(int(x), int(y), float(w))
+    links.extend(known)
     return {batch.row(doc_id): story_id for doc_id, story_id in _story_ids(batch, links, threshold)}
 
 
