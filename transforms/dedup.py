@@ -51,7 +51,8 @@ import numpy as np
 from transforms.components import MAX_UNION_FIND_EDGES, ConnectedComponents
 
 __all__ = ["NearDuplicates", "JoinPairs", "Components", "LinkRecords",
-           "CandidatePairs", "dedup_record", "signature", "estimate", "similarity", "SIGNATURE_SCHEME", "NUM_PERM"]
+           "CandidatePairs", "cluster_labels", "dedup_record", "signature", "estimate", "similarity",
+           "SIGNATURE_SCHEME", "NUM_PERM"]
 
 NUM_PERM = 126  # 42 bands x 3 rows
 BANDS, ROWS = 42, 3
@@ -222,17 +223,23 @@ class _ClusterFn(beam.DoFn):
         groups = average_link_groups(reps, links, self.threshold, key="dup_cluster_id", must_link=EXACT)
         for old_cluster, group in groups:
             group = group + [members[c] for m in group for c in copies.get(m["doc_id"], ())]
-            group.sort(key=_canonical_key)
-            canon = group[0]
-            cluster = old_cluster or canon["doc_id"]  # an earlier run's cluster keeps its id
-            for m in group:
-                if m.get("old"):
-                    continue
-                if m["doc_id"] == canon["doc_id"]:
-                    yield m["doc_id"], (cluster, False, None)
-                else:  # the measure the clusters are made with
-                    sim = similarity(m["sig"], m["n"], canon["sig"], canon["n"], self.min_shingles)
-                    yield m["doc_id"], (cluster, True, sim)
+            yield from cluster_labels(group, old_cluster, self.min_shingles)
+
+
+def cluster_labels(group: list[dict], old_cluster: str | None, min_shingles: int):
+    """(doc_id, (cluster_id, is_duplicate, similarity)) of the new members of one
+    cluster (``_member`` dicts, its exact copies among them): the canonical member
+    (``_canonical_key``) is the original, the others its duplicates."""
+    group = sorted(group, key=_canonical_key)
+    canon = group[0]
+    cluster = old_cluster or canon["doc_id"]  # an earlier run's cluster keeps its id
+    for m in group:
+        if m.get("old"):
+            continue
+        if m["doc_id"] == canon["doc_id"]:
+            yield m["doc_id"], (cluster, False, None)
+        else:  # the measure the clusters are made with
+            yield m["doc_id"], (cluster, True, similarity(m["sig"], m["n"], canon["sig"], canon["n"], min_shingles))
 
 
 class _WholeGroups(beam.PTransform):

@@ -27,7 +27,6 @@ a signature is 504 bytes of one array, not a dict entry.
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 from array import array
 from typing import Callable, Iterable
 
@@ -36,12 +35,14 @@ import numpy as np
 import pyarrow as pa
 
 from transforms import dedup, stories
+from transforms.beam_memory import trim_heap
 from transforms.components import UnionFind
 from transforms.grouping import record_order
 
 __all__ = ["LabelStaged", "label_articles"]
 
-MAX_CODES = 1 << 21  # candidate pairs made distinct at once (16 MB of codes, twice over while sorted)
+MAX_CODES = 1 << 21  # story pairs made distinct at once (16 MB of codes, twice over while sorted)
+CHUNK = 1 << 16  # array entries turned into Python objects at once
 
 
 class _Batch:
@@ -182,11 +183,15 @@ def _roots(n: int, a: np.ndarray, b: np.ndarray, strong: np.ndarray) -> np.ndarr
     a row on none."""
     uf = UnionFind()
     parent = uf.create_accumulator()
-    for edge in zip(a[strong].tolist(), b[strong].tolist()):
-        uf.add_input(parent, edge)
-    roots = np.full(n, -1, dtype=np.int64)
+    a, b = a[strong], b[strong]
+    for s in range(0, len(a), CHUNK):  # a chunk of Python ints at a time
+        for edge in zip(a[s:s + CHUNK].tolist(), b[s:s + CHUNK].tolist()):
+            uf.add_input(parent, edge)
+    roots = np.full(n, -1, dtype=np.int32)
     for x, root in uf.extract_output(parent).items():
         roots[x] = root
+    del parent
+    trim_heap()  # the union-find's dict
     return roots
 
 
@@ -198,39 +203,21 @@ def _component_rows(n: int, links: _Links, strong: Callable):
     roots = _roots(n, a, b, strong(w))
     rows = np.flatnonzero(roots >= 0)
     rows = rows[np.argsort(roots[rows], kind="stable")]
-    edge_root = roots[a] if len(a) else np.zeros(0, dtype=np.int64)
-    edges = np.flatnonzero(edge_root >= 0)
-    edges = edges[np.argsort(edge_root[edges], kind="stable")]
+    edge_root = roots[a]
+    edges = np.argsort(edge_root, kind="stable")  # links in root order; those off every component (-1) first
+    edge_root = edge_root[edges]
+    edge_cut = np.searchsorted(edge_root, roots[rows][np.flatnonzero(
+        np.r_[True, roots[rows][1:] != roots[rows][:-1]])] if len(rows) else []).tolist() + [len(edges)]
+    del edge_root
     row_cut = np.flatnonzero(np.r_[True, roots[rows][1:] != roots[rows][:-1], True]) if len(rows) else [0]
-    edge_cut = np.searchsorted(edge_root[edges], roots[rows][row_cut[:-1]]).tolist() + [len(edges)]
     for k in range(len(row_cut) - 1):
         yield int(roots[rows[row_cut[k]]]), rows[row_cut[k]:row_cut[k + 1]], edges[edge_cut[k]:edge_cut[k + 1]]
-
-
-def _components(batch: _Batch, links: _Links, member: Callable[[int], dict], strong: Callable):
-    """(root, {"member": [...], "edge": [...]}) as ``dedup.Components`` gives them, one
-    component at a time in root order."""
-    ids = batch.ids
-    for root, rows, edges in _component_rows(len(batch), links, strong):
-        yield ids[root], {"member": [member(i) for i in rows.tolist()], "edge": _edge_tuples(ids, links, edges)}
 
 
 def _edge_tuples(ids: list[str], links: _Links, edges: np.ndarray) -> list[tuple]:
     """Links at positions ``edges`` as (doc_id_a, doc_id_b, weight), as the Beam graph's steps take them."""
     a, b, w = links.arrays()
     return [(ids[x], ids[y], z) for x, y, z in zip(a[edges].tolist(), b[edges].tolist(), w[edges].tolist())]
-
-
-class _Triples:
-    """(i, j, weight) triples of three arrays, read a chunk at a time, as often as asked."""
-
-    def __init__(self, i: np.ndarray, j: np.ndarray, w: np.ndarray, chunk: int = 1 << 16):
-        self.i, self.j, self.w, self.chunk = i, j, w, chunk
-
-    def __iter__(self):
-        for s in range(0, len(self.i), self.chunk):
-            e = s + self.chunk
-            yield from zip(self.i[s:e].tolist(), self.j[s:e].tolist(), self.w[s:e].tolist())
 
 
 def _story_ids(batch: _Batch, links: _Links, threshold: float):
@@ -243,46 +230,60 @@ def _story_ids(batch: _Batch, links: _Links, threshold: float):
     story = stories._StoryIdFn(threshold)
     ids = batch.ids
     strong = lambda w: (w >= threshold) | (w == dedup.SAME_GROUP)  # noqa: E731
+    big = []
     for root, rows, edges in _component_rows(len(batch), links, strong):
         new = len(rows) - sum(batch.old[i] for i in rows.tolist())
         if dedup.pair_count(new, len(rows)) <= stories.MAX_PAIRS:  # stories._all_links' choice
             members = [batch.story_member(i) for i in rows.tolist()]
             yield from story.process((ids[root], {"member": members, "edge": _edge_tuples(ids, links, edges)}))
-            continue
+        else:
+            big.append((rows, edges))
+    # the big components are averaged over their found links alone: the story
+    # vectors can go first
+    batch.terms = batch.anchors = None
+    trim_heap()
+    for rows, edges in big:
         # the links of the component between two of its members, as places among
         # them (its rows are in doc_id order, as the sorted members are)
-        i, j, ew = _places(rows, a[edges], b[edges], w[edges])
-        members = [_Member(batch.ids[x], True if batch.old[x] else None, batch.story0[x]) for x in rows.tolist()]
-        for group_id, group in average_link_indexed(members, _Triples(i, j, ew), threshold):
+        i, j, ew = _places(rows, a, b, w, edges)
+        members = [_Member(ids[x], True if batch.old[x] else None, batch.story0[x], "story_id", x)
+                   for x in rows.tolist()]
+        for group_id, group in average_link_indexed(members, i, j, ew, threshold):
             yield from ((m.doc_id, group_id or group[0].doc_id) for m in group if not m.old)
 
 
 class _Member:
     """What the linkage reads of a member of a big component (its doc_id, whether it
-    is an earlier run's and that run's story_id), as a dict member is read."""
-    __slots__ = ("doc_id", "old", "story_id")
+    is an earlier run's, and that run's group id under ``key``), as a dict member
+    is read; ``row``: its row in the batch."""
+    __slots__ = ("doc_id", "old", "group", "key", "row")
 
-    def __init__(self, doc_id: str, old: bool | None, story_id: str | None):
-        self.doc_id, self.old, self.story_id = doc_id, old, story_id
+    def __init__(self, doc_id: str, old: bool | None, group: str | None, key: str, row: int):
+        self.doc_id, self.old, self.group, self.key, self.row = doc_id, old, group, key, row
 
-    def get(self, key: str, default=None):
-        return getattr(self, key, default)
+    def get(self, name: str, default=None):
+        if name == self.key:
+            return self.group
+        return getattr(self, name) if name in ("doc_id", "old") else default
 
-    def __getitem__(self, key: str):
-        return getattr(self, key)
+    __getitem__ = get
 
 
-def _places(rows: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray):
-    """Links (rows a, b, weight) of a component as ``linkage.average_link_groups``
-    takes them: (i, j, weight) of places among ``rows`` (sorted), i < j, both
-    ends in it, no loop, weight >= 0, sorted."""
-    pa_ = np.searchsorted(rows, a).astype(np.int32)
-    pb_ = np.searchsorted(rows, b).astype(np.int32)
-    keep = (a != b) & (w >= 0) & (pb_ < len(rows))
-    keep[keep] &= rows[pb_[keep]] == b[keep]
-    i, j, w = np.minimum(pa_, pb_)[keep], np.maximum(pa_, pb_)[keep], w[keep]
-    del pa_, pb_, keep
-    order = np.lexsort((w, j, i))
+def _places(rows: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray, at: np.ndarray | None = None):
+    """Links (rows a, b, weight; those at positions ``at`` if given) of a component
+    as ``linkage.average_link_indexed`` takes them: (i, j, weight) of places among
+    ``rows`` (sorted), i < j, both ends in it, no loop, weight >= 0, sorted."""
+    at = np.arange(len(a)) if at is None else at
+    place = np.full(max(int(rows[-1]), int(a.max(initial=0)), int(b.max(initial=0))) + 1, -1, dtype=np.int32)
+    place[rows] = np.arange(len(rows), dtype=np.int32)
+    i, j = place[a[at]], place[b[at]]
+    del place
+    keep = (i >= 0) & (j >= 0) & (i != j)
+    keep &= w[at] >= 0
+    i, j, w = i[keep], j[keep], w[at[keep]]
+    del keep
+    i, j = np.minimum(i, j), np.maximum(i, j)
+    order = np.lexsort((w, i.astype(np.int64) * len(rows) + j))
     return i[order], j[order], w[order]
 
 
@@ -320,18 +321,22 @@ def _whole_groups(found: Iterable[tuple], records: list[dict], key: str) -> list
 
 def _sorted_entries(keys: np.ndarray, rows: np.ndarray):
     """(rows, first, size): the (key, row) entries sorted by key then row, each
-    (key, row) once, with the start and size of each entry's bucket."""
+    (key, row) once, with the start and size of each entry's bucket (int32
+    arrays: a story batch has ~16 entries a row)."""
     if not len(rows):
-        return rows, rows, rows
+        return (rows.astype(np.int32),) * 3
     order = np.lexsort((rows, *keys[::-1])) if keys.ndim == 2 else np.lexsort((rows, keys))
     k = keys[:, order] if keys.ndim == 2 else keys[order]
-    r = rows[order]
+    r = rows[order].astype(np.int32)
+    del order
     new_key = np.r_[True, np.any(k[:, 1:] != k[:, :-1], axis=0) if keys.ndim == 2 else k[1:] != k[:-1]]
+    del k
     keep = new_key | np.r_[True, r[1:] != r[:-1]]  # a row twice under one key counts once
     r, new_key = r[keep], new_key[keep]
-    starts = np.flatnonzero(new_key)
-    sizes = np.diff(np.r_[starts, len(r)])
-    bucket = np.cumsum(new_key) - 1
+    del keep
+    starts = np.flatnonzero(new_key).astype(np.int32)
+    sizes = np.diff(np.r_[starts, len(r)]).astype(np.int32)
+    bucket = np.cumsum(new_key, dtype=np.int32) - 1
     return r, starts[bucket], sizes[bucket]
 
 
@@ -343,16 +348,25 @@ def _pair_codes(entries, old: np.ndarray, lo: int = 0, hi: int | None = None) ->
     n = len(old)
     hi = n if hi is None else hi
     out = []
-    pos = np.arange(len(rows))
-    end = first + size
-    small = size <= dedup.MAX_BUCKET
+    # the entries whose row can be a pair's first, and the end of their bucket
+    pos = np.arange(len(rows)) if lo <= 0 and hi >= n else np.flatnonzero((rows >= lo) & (rows < hi))
+    end, small = first[pos] + size[pos], size[pos] <= dedup.MAX_BUCKET
     for d in range(1, dedup.MAX_BUCKET):
         ok = (pos + d < end) & (small | (d <= dedup.WINDOW))
         i = pos[ok]
         a, b = rows[i], rows[i + d]
-        ok = (a >= lo) & (a < hi) & ~(old[a] & old[b])
+        ok = ~(old[a] & old[b])
         out.append(a[ok].astype(np.int64) * n + b[ok])
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def _merged(codes: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """The sorted distinct ``codes`` with the sorted distinct ``more`` added: one new
+    array, not the sort of both (each band of a story told ~20 times finds mostly
+    the pairs an earlier band found)."""
+    at = np.searchsorted(codes, more)
+    new = more[(at == len(codes)) | (codes[np.minimum(at, len(codes) - 1)] != more)] if len(codes) else more
+    return np.insert(codes, np.searchsorted(codes, new), new)
 
 
 def _each_pair(entries, old: np.ndarray):
@@ -373,8 +387,8 @@ def _each_pair(entries, old: np.ndarray):
     bounds.append(n)
     for lo, hi in zip(bounds, bounds[1:]):
         codes = np.unique(_pair_codes(entries, old, lo, hi))
-        for start in range(0, len(codes), 1 << 16):
-            for code in codes[start:start + (1 << 16)].tolist():
+        for start in range(0, len(codes), CHUNK):
+            for code in codes[start:start + CHUNK].tolist():
                 yield divmod(code, n)
 
 
@@ -403,40 +417,77 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
     reps = np.flatnonzero(rep)  # doc_id order
     rep_old = old[reps]
     sig_rows = batch.sig_at[reps]
-    # each band's pairs, made distinct every MAX_CODES or so: a story told ~20
-    # times fills a bucket in most bands, and its pairs come again in each
-    codes, pending = np.zeros(0, dtype=np.int64), []
+    # each band's distinct pairs merged into those found so far: a story told
+    # ~20 times fills a bucket in most bands, and its pairs come again in each
+    codes = np.zeros(0, dtype=np.int64)
     for band in range(dedup.BANDS + 1):
         if band < dedup.BANDS:
             keys = np.ascontiguousarray(batch.sig[sig_rows, band * dedup.ROWS:(band + 1) * dedup.ROWS].T)
-            pending.append(_pair_codes(_sorted_entries(keys, np.arange(len(reps))), rep_old))
+            found = _pair_codes(_sorted_entries(keys, np.arange(len(reps))), rep_old)
         else:  # and the articles that open with the same words
             leads = [k for k, i in enumerate(reps.tolist()) if batch.lead[i]]
             keys = np.array([int(batch.lead[reps[k]], 16) for k in leads], dtype=np.uint64)
-            pending.append(_pair_codes(_sorted_entries(keys, np.array(leads, dtype=np.int64)), rep_old))
-        if band == dedup.BANDS or sum(map(len, pending)) > MAX_CODES:
-            codes = np.unique(np.concatenate([codes, *pending]))
-            pending = []
-    del keys
+            found = _pair_codes(_sorted_entries(keys, np.array(leads, dtype=np.int64)), rep_old)
+            del leads
+        del keys
+        codes = _merged(codes, np.unique(found))
+    del found
+    trim_heap()  # the buckets' temporaries
     verify = dedup._Verify(threshold, min_shingles)
-    for code in codes.tolist():
-        x, y = divmod(code, len(reps))
-        a, b = int(reps[x]), int(reps[y])
-        w = verify((batch.signature(a), batch.n[a]), (batch.signature(b), batch.n[b]))
-        if w is not None:
-            links.add(a, b, w)
+    for s in range(0, len(codes), CHUNK):
+        chunk = codes[s:s + CHUNK]
+        for a, b in zip(reps[chunk // len(reps)].tolist(), reps[chunk % len(reps)].tolist()):
+            w = verify((batch.signature(a), batch.n[a]), (batch.signature(b), batch.n[b]))
+            if w is not None:
+                links.add(a, b, w)
     del codes
+    trim_heap()
     _whole_group_links(batch, links, batch.cluster0, known)
     links.extend(known)
     del known
     cluster = dedup._ClusterFn(threshold, min_shingles)
     labels = {}
-    for element in _components(batch, links, batch.dedup_member,
-                               lambda w: (w >= 0.0) | (w == dedup.SAME_GROUP)):
-        for doc_id, label in cluster.process(element):
+    a, b, w = links.arrays()
+    copy = np.zeros(n, dtype=bool)  # a row an exact-copy link leads to: not a representative
+    copy[b[w >= dedup.EXACT]] = True
+    ids = batch.ids
+    for root, rows, edges in _component_rows(n, links, lambda w: (w >= 0.0) | (w == dedup.SAME_GROUP)):
+        reps = rows[~copy[rows]]
+        if dedup.pair_count(len(reps) - int(old[reps].sum()), len(reps)) <= dedup.MAX_PAIRS:  # _ClusterFn's choice
+            element = (ids[root], {"member": [batch.dedup_member(i) for i in rows.tolist()],
+                                   "edge": _edge_tuples(ids, links, edges)})
+            found = cluster.process(element)
+        else:
+            trim_heap()
+            found = _big_clusters(batch, reps, a[edges], b[edges], w[edges], threshold, min_shingles)
+        for doc_id, label in found:
             labels[batch.row(doc_id)] = label
     batch.sig = batch.sig_at = None
     return labels
+
+
+def _big_clusters(batch: _Batch, reps: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray, threshold: float,
+                  min_shingles: int):
+    """``dedup._ClusterFn`` of a component with more than ``dedup.MAX_PAIRS`` pairs of
+    representatives to judge, over arrays: its representatives (``reps``, rows in
+    doc_id order) are averaged over the found links (a, b, w) between two of them,
+    and each cluster's members (with their exact copies) are labelled by
+    ``dedup.cluster_labels``; only a cluster's members are ever dicts."""
+    from transforms.linkage import average_link_indexed
+
+    exact = w >= dedup.EXACT
+    copies: dict[int, list[int]] = {}
+    for x, y in zip(a[exact].tolist(), b[exact].tolist()):
+        copies.setdefault(x, []).append(y)
+    judged = (w >= 0) & ~exact
+    i, j, jw = _places(reps, a[judged], b[judged], w[judged])
+    members = [_Member(batch.ids[x], True if batch.old[x] else None, batch.cluster0[x], "dup_cluster_id", x)
+               for x in reps.tolist()]
+    for old_cluster, group in average_link_indexed(members, i, j, jw, threshold, key="dup_cluster_id",
+                                                   must_link=dedup.EXACT):
+        rows = [m.row for m in group]
+        rows += [c for x in rows for c in copies.get(x, ())]
+        yield from dedup.cluster_labels([batch.dedup_member(x) for x in rows], old_cluster, min_shingles)
 
 
 def _stories(batch: _Batch, dups: dict[int, tuple], threshold: float) -> dict[int, str]:
@@ -459,6 +510,7 @@ def _stories(batch: _Batch, dups: dict[int, tuple], threshold: float) -> dict[in
     del used
     entries = _sorted_entries(keys, rows)
     del keys, rows
+    trim_heap()
     similar = stories._Similar()
     links = _Links()
     for a, b in _each_pair(entries, old):
@@ -466,6 +518,7 @@ def _stories(batch: _Batch, dups: dict[int, tuple], threshold: float) -> dict[in
         if w is not None:
             links.add(a, b, w)
     del entries
+    trim_heap()
     known = _Links()
     first_copy: dict[str, int] = {}
     for i, (cluster, is_dup, _) in sorted(dups.items()):
@@ -485,6 +538,7 @@ def _label_batch(batch: _Batch, dup_threshold: float, story_threshold: float, mi
     """Each row's (dup_cluster_id, is_duplicate, dup_similarity, story_id); None for earlier-run rows."""
     dups = _near_duplicates(batch, dup_threshold, min_shingles)
     batch.content = batch.published = batch.length = batch.is_mt = batch.n = batch.lead = None  # near-duplicates'
+    trim_heap()
     if batch.story_columns:
         batch.story_columns(batch)
     story = _stories(batch, dups, story_threshold)

@@ -3,9 +3,13 @@ shared by near-duplicate clusters and stories."""
 from __future__ import annotations
 
 import heapq
-from typing import Iterable
+
+import numpy as np
 
 __all__ = ["average_link_groups", "average_link_indexed", "pair_links"]
+
+HEAP_SLACK = 1 << 12  # heap entries before stale ones are first dropped (then twice the live ones)
+PAIR_CHUNK = 1 << 18  # links summed into pairs of groups at once
 
 
 def pair_links(members: list[dict], weigh, min_weight: float = 0.0) -> list[tuple[str, str, float]]:
@@ -42,15 +46,28 @@ def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]]
     index = {m["doc_id"]: i for i, m in enumerate(members)}
     edges = sorted((index[a], index[b], w) if index[a] < index[b] else (index[b], index[a], w)
                    for a, b, w in edges if a in index and b in index and a != b and w >= 0)
-    return average_link_indexed(members, edges, threshold, key, must_link)
+    i = np.array([e[0] for e in edges], dtype=np.int64)
+    j = np.array([e[1] for e in edges], dtype=np.int64)
+    w = np.array([e[2] for e in edges], dtype=np.float64)
+    return average_link_indexed(members, i, j, w, threshold, key, must_link)
 
 
-def average_link_indexed(members: list[dict], edges: Iterable[tuple[int, int, float]], threshold: float,
+def average_link_indexed(members: list[dict], i: np.ndarray, j: np.ndarray, w: np.ndarray, threshold: float,
                          key: str = "story_id", must_link: float = 1.0) -> list[tuple[str | None, list[dict]]]:
     """``average_link_groups`` of members already sorted by doc_id and their links
-    as (i, j, weight) over positions in ``members``: i < j, weight >= 0, sorted;
-    an iterable read twice (e.g. arrays a chunk at a time)."""
-    parent = list(range(len(members)))
+    as arrays (i, j, weight) of positions in ``members``: i < j, weight >= 0,
+    sorted.
+
+    The sums of weights between groups are arrays, not a dict per group: each
+    group's (neighbour, sum) pairs, made at the start with NumPy (summed in link
+    order) and made again only for the group a merge keeps. A neighbour that
+    has since merged is found through ``alias`` when a group's pairs are made
+    again, so the other groups' pairs are never rewritten. A heap entry holds
+    the two groups' versions (bumped by each merge they take part in): it is
+    stale once either has changed, and the merge pushes the new averages; when
+    most of the heap is stale it is rebuilt without them (which pops the same)."""
+    n = len(members)
+    parent = list(range(n))
 
     def find(x):
         while parent[x] != x:
@@ -74,56 +91,125 @@ def average_link_indexed(members: list[dict], edges: Iterable[tuple[int, int, fl
         return True
 
     first_of_group: dict[str, int] = {}
-    for i, m in enumerate(members):
+    for x, m in enumerate(members):
         if m.get("old") and m.get(key):
-            j = first_of_group.setdefault(m[key], i)
-            if j == i:
-                old_group[i] = m[key]
+            y = first_of_group.setdefault(m[key], x)
+            if y == x:
+                old_group[x] = m[key]
             else:
-                union(j, i)
-    for a, b, w in edges:
-        if w >= must_link:
-            union(a, b)
+                union(y, x)
+    must = np.flatnonzero(w >= must_link)
+    for a, b in zip(i[must].tolist(), j[must].tolist()):
+        union(a, b)
+    del must
 
-    # average linkage over the groups left
-    size: dict[int, int] = {}
-    for i in range(len(members)):
-        r = find(i)
-        size[r] = size.get(r, 0) + 1
-    sums: dict[int, dict[int, float]] = {r: {} for r in size}
-    for a, b, w in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            sums[ra][rb] = sums[ra].get(rb, 0.0) + w
-            sums[rb][ra] = sums[rb].get(ra, 0.0) + w
+    # each pair of groups linked, and the sum of its links' weights (in link order)
+    root = np.fromiter((find(x) for x in range(n)), dtype=np.int64, count=n)
+    size = np.bincount(root, minlength=n)
+    lo, hi, sums = _pair_sums(root.astype(np.int32 if n < 1 << 31 else np.int64), i, j, w)
+    del root
     # only pairs of groups close enough to merge wait in the heap: the loop
-    # stops at the first one below the threshold, so one never popped changes
-    # nothing (and a pair whose average changes with a merge is pushed again)
-    heap = [(-s / (size[x] * size[y]), x, y) for x in sums for y, s in sums[x].items()
-            if x < y and s / (size[x] * size[y]) >= threshold]
-    heapq.heapify(heap)
-    while heap:
-        neg, x, y = heapq.heappop(heap)
+    # stops at the first one below the threshold, so one never popped changes nothing
+    avg = sums / (size[lo] * size[hi])
+    near = avg >= threshold
+    # the first pairs wait as arrays in heap order (a near-duplicate component's
+    # can be most of its links), the pairs later merges make in a heap
+    first = (-avg[near], lo[near], hi[near])
+    first = tuple(a[np.lexsort(first[::-1])] for a in first)
+    taken = 0
+    heap: list[tuple] = []
+    del avg, near
+    # each group's neighbours and sums, both ways, by group
+    src = np.concatenate((lo, hi))
+    order = np.argsort(src, kind="stable")
+    nbr, nsum = np.concatenate((hi, lo))[order], np.concatenate((sums, sums))[order]
+    start = np.searchsorted(src[order], np.arange(n + 1))
+    del src, order, lo, hi, sums
+    remade: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # a group's pairs once it has merged
+    alias = np.arange(n)  # a group -> the group it merged into (itself while it stands)
+    version = [0] * n
+
+    def pairs(g):
+        return remade[g] if g in remade else (nbr[start[g]:start[g + 1]], nsum[start[g]:start[g + 1]])
+
+    def now(groups: np.ndarray) -> np.ndarray:
+        found = alias[groups]
+        while True:
+            nxt = alias[found]
+            if np.array_equal(nxt, found):
+                break
+            found = nxt
+        alias[groups] = found  # the next look-up is one step
+        return found
+
+    compact_at = HEAP_SLACK
+    while heap or taken < len(first[0]):
+        if len(heap) > compact_at:  # most entries stale (a big group's merges push again and again): drop them
+            heap = [e for e in heap if version[e[1]] == e[3] and version[e[2]] == e[4]]
+            heapq.heapify(heap)
+            compact_at = max(HEAP_SLACK, 2 * len(heap))
+        head = (float(first[0][taken]), int(first[1][taken]), int(first[2][taken]), 0, 0) \
+            if taken < len(first[0]) else None
+        if head is None or (heap and heap[0] < head):
+            neg, x, y, vx, vy = heapq.heappop(heap)
+        else:
+            (neg, x, y, vx, vy), taken = head, taken + 1
         if -neg < threshold:
             break
-        if find(x) != x or find(y) != y or y not in sums[x] or sums[x][y] / (size[x] * size[y]) != -neg:
+        if version[x] != vx or version[y] != vy:
             continue  # stale: one of the groups has changed since
         if not union(x, y):
             continue  # two earlier groups
         keep, gone = (x, y) if find(x) == x else (y, x)
-        size[keep] += size.pop(gone)
-        del sums[keep][gone]
-        for z, s in sums.pop(gone).items():
-            if z == keep:
-                continue
-            del sums[z][gone]
-            sums[keep][z] = sums[keep].get(z, 0.0) + s
-            sums[z][keep] = sums[keep][z]
-        for z, s in sums[keep].items():
-            if s / (size[keep] * size[z]) >= threshold:
-                heapq.heappush(heap, (-s / (size[keep] * size[z]), min(keep, z), max(keep, z)))
+        size[keep] += size[gone]
+        size[gone] = 0
+        version[keep] += 1
+        version[gone] += 1
+        alias[gone] = keep
+        (nk, sk), (ng, sg) = pairs(keep), pairs(gone)
+        remade.pop(gone, None)
+        others = now(np.concatenate((nk, ng)))
+        weights = np.concatenate((sk, sg))
+        apart = others != keep
+        groups, at = np.unique(others[apart], return_inverse=True)
+        sums = np.bincount(at.ravel(), weights=weights[apart], minlength=len(groups))
+        remade[keep] = (groups, sums)
+        avg = sums / (size[keep] * size[groups])
+        near = avg >= threshold
+        for z, a in zip(groups[near].tolist(), avg[near].tolist()):
+            x, y = min(keep, z), max(keep, z)
+            heapq.heappush(heap, (-a, x, y, version[x], version[y]))
 
     groups: dict[int, list[dict]] = {}
-    for i, m in enumerate(members):  # sorted: each group's members stay in doc_id order
-        groups.setdefault(find(i), []).append(m)
+    for x, m in enumerate(members):  # sorted: each group's members stay in doc_id order
+        groups.setdefault(find(x), []).append(m)
     return [(old_group.get(r), g) for r, g in sorted(groups.items())]
+
+
+def _pair_sums(root: np.ndarray, i: np.ndarray, j: np.ndarray, w: np.ndarray):
+    """(lo, hi, sum): each pair of groups (``root`` of each member) some links
+    join, in order, and the sum of those links' weights, added in link order.
+    Made for a range of ``lo`` at a time, about ``PAIR_CHUNK`` links each, so
+    that few arrays of a link each are held at once (a story component can
+    have millions of links)."""
+    n = len(root)
+    lo, hi = root[i], root[j]
+    np.minimum(lo, hi, out=lo)
+    np.maximum(root[i], hi, out=hi)
+    lo[lo == hi] = n  # a link inside a group joins no pair
+    per_lo = np.cumsum(np.bincount(lo, minlength=n + 1)[:n])
+    cuts = np.unique(np.searchsorted(per_lo, np.arange(PAIR_CHUNK, per_lo[-1] if n else 0, PAIR_CHUNK)))
+    pairs, sums = [], []
+    for start, end in zip(np.r_[0, cuts + 1].tolist(), np.r_[cuts + 1, n].tolist()):
+        at = np.flatnonzero((lo >= start) & (lo < end))
+        code = lo[at].astype(np.int64) * n + hi[at]
+        order = np.argsort(code, kind="stable")  # stable: a pair's links stay in link order
+        code, weights = code[order], w[at[order]]
+        del at, order
+        first = np.empty(len(code), dtype=bool)
+        first[:1] = True
+        np.not_equal(code[1:], code[:-1], out=first[1:])
+        sums.append(np.bincount(np.cumsum(first) - 1, weights=weights) if len(code) else np.zeros(0))
+        pairs.append(code[first])
+    pair = np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.int64)
+    return pair // n, pair % n, np.concatenate(sums) if sums else np.zeros(0)
