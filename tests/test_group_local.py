@@ -174,17 +174,21 @@ def test_candidate_pairs_made_a_range_at_a_time_give_the_same_labels(monkeypatch
     assert len([c for c in calls if c]) > 10, "the pairs were not made in ranges"
 
 
-def test_big_components_averaged_over_their_links_give_the_graphs_labels(monkeypatch):
-    """A component of more than MAX_PAIRS pairs is averaged over its own links,
-    handed to the linkage as arrays: the labels of the Beam graph, which hands
-    them over as tuples."""
-    from transforms import linkage, stories
+@pytest.mark.parametrize("steps", [("stories",), ("dedup",), ("stories", "dedup")])
+def test_big_components_averaged_over_their_links_give_the_graphs_labels(monkeypatch, steps):
+    """A component of more than MAX_PAIRS pairs (of stories, of near-duplicate
+    representatives) is averaged over its own links, handed to the linkage as
+    arrays: the labels of the Beam graph, which hands them over as tuples."""
+    from transforms import dedup, group_local, stories
 
-    monkeypatch.setattr(stories, "MAX_PAIRS", 3)
+    for step in steps:
+        monkeypatch.setattr({"stories": stories, "dedup": dedup}[step], "MAX_PAIRS", 3)
     calls = []
-    indexed = linkage.average_link_indexed
-    monkeypatch.setattr(linkage, "average_link_indexed", lambda *a, **k: calls.append(1) or indexed(*a, **k))
-    first = _batch(11)
+    places = group_local._places  # the big components' path alone
+    monkeypatch.setattr(group_local, "_places", lambda *a, **k: calls.append(1) or places(*a, **k))
+    # and exact copies of two of the family of near copies
+    first = _batch(11) + [link_record({**a, "doc_id": "c" + a["doc_id"]}) for a in _articles(11)
+                          if " Update 1:" in a["text"] or " Update 2:" in a["text"]]
     labelled = list(label_articles(first, [], 0.6, 0.25))
     old = [old_record(index_row(r, "day1")) for r in labelled]
     for new, prev in ((first, []), (_batch(12), old)):

@@ -167,6 +167,10 @@ class _Links:
         self.b.append(b)
         self.w.append(w)
 
+    def clear(self) -> None:
+        """Let the links go (no array of them may be in use)."""
+        self.a, self.b, self.w = array("i"), array("i"), array("d")
+
     def extend(self, other: "_Links") -> None:
         self.a.extend(other.a)
         self.b.extend(other.b)
@@ -223,7 +227,8 @@ def _edge_tuples(ids: list[str], links: _Links, edges: np.ndarray) -> list[tuple
 def _story_ids(batch: _Batch, links: _Links, threshold: float):
     """(doc_id, story_id) of the new rows of each component (``stories._StoryIdFn``). A
     component with more pairs than ``stories.MAX_PAIRS`` is averaged over its own links
-    (``stories._all_links``), handed over as arrays rather than a tuple each."""
+    (``stories._all_links``), handed over as arrays rather than a tuple each; those
+    components come last, and ``links`` is emptied once they have their links."""
     from transforms.linkage import average_link_indexed
 
     a, b, w = links.arrays()
@@ -239,14 +244,16 @@ def _story_ids(batch: _Batch, links: _Links, threshold: float):
         else:
             big.append((rows, edges))
     # the big components are averaged over their found links alone: the story
-    # vectors can go first
+    # vectors go first, and the run's links once each big component has its own,
+    # as places among its rows (in doc_id order, as the sorted members are)
     batch.terms = batch.anchors = None
+    big = [(rows.copy(), _places(rows, a, b, w, edges)) for rows, edges in big]
+    del a, b, w
+    links.clear()
     trim_heap()
-    for rows, edges in big:
-        # the links of the component between two of its members, as places among
-        # them (its rows are in doc_id order, as the sorted members are)
-        i, j, ew = _places(rows, a, b, w, edges)
-        members = [_Member(ids[x], True if batch.old[x] else None, batch.story0[x], "story_id", x)
+    while big:
+        rows, (i, j, ew) = big.pop(0)
+        members = [_Member(ids[x], True if batch.old[x] else None, batch.story0[x], "story_id")
                    for x in rows.tolist()]
         for group_id, group in average_link_indexed(members, i, j, ew, threshold):
             yield from ((m.doc_id, group_id or group[0].doc_id) for m in group if not m.old)
@@ -258,7 +265,7 @@ class _Member:
     is read; ``row``: its row in the batch."""
     __slots__ = ("doc_id", "old", "group", "key", "row")
 
-    def __init__(self, doc_id: str, old: bool | None, group: str | None, key: str, row: int):
+    def __init__(self, doc_id: str, old: bool | None, group: str | None, key: str, row: int | None = None):
         self.doc_id, self.old, self.group, self.key, self.row = doc_id, old, group, key, row
 
     def get(self, name: str, default=None):
