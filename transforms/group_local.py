@@ -731,6 +731,7 @@ class _LabelStagedFn(beam.DoFn):
         if len(labels) != new_rows:  # a bug: fail the run rather than write rows without labels
             raise RuntimeError(f"{new_rows} articles to label, {len(labels)} labelled")
         del batch, found
+        trim_heap()  # what labelling freed, before the shards' writers run in this process
         counts["group/story"] = len({lab[3] for _, lab in labels})
         counts["already/article_ingested_before"] = len(already)
         rel = f"labels/{uuid.uuid4().hex}.parquet"

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 import xxhash
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.beam_memory import arrow_returns_memory, release_output_streams
+from transforms.beam_memory import arrow_returns_memory, release_output_streams, trim_heap
 
 __all__ = ["DROP", "WriteParquet", "StageRows", "WriteLabelledRows", "RunStats", "CommitRun", "label_table", "mkdirs",
            "read_parquet", "recover_commits", "staging_dir", "write_table"]
@@ -270,6 +270,8 @@ class _WriteLabelledShardFn(beam.DoFn):
             groups = (project(table.take(order[i:i + ROW_GROUP])) for i in range(0, len(order), ROW_GROUP))
             write_table(FileSystems.join(spec.staging, rel), groups, schema)
             yield rel
+        del table, order
+        trim_heap()  # the shard's Python objects (labels, keys) freed among longer-lived ones
 
 
 def _read_labels(staging: str, label_files: list[str], shard: int, shards: int, key: str,
