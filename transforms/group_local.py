@@ -207,15 +207,15 @@ def _component_rows(n: int, links: _Links, strong: Callable):
     roots = _roots(n, a, b, strong(w))
     rows = np.flatnonzero(roots >= 0)
     rows = rows[np.argsort(roots[rows], kind="stable")]
+    row_root = roots[rows]
+    starts = np.flatnonzero(np.r_[True, row_root[1:] != row_root[:-1]]) if len(rows) else np.zeros(0, np.int64)
     edge_root = roots[a]
     edges = np.argsort(edge_root, kind="stable")  # links in root order; those off every component (-1) first
-    edge_root = edge_root[edges]
-    edge_cut = np.searchsorted(edge_root, roots[rows][np.flatnonzero(
-        np.r_[True, roots[rows][1:] != roots[rows][:-1]])] if len(rows) else []).tolist() + [len(edges)]
+    edge_cut = np.searchsorted(edge_root[edges], row_root[starts]).tolist() + [len(edges)]
     del edge_root
-    row_cut = np.flatnonzero(np.r_[True, roots[rows][1:] != roots[rows][:-1], True]) if len(rows) else [0]
-    for k in range(len(row_cut) - 1):
-        yield int(roots[rows[row_cut[k]]]), rows[row_cut[k]:row_cut[k + 1]], edges[edge_cut[k]:edge_cut[k + 1]]
+    row_cut = starts.tolist() + [len(rows)]
+    for k in range(len(starts)):
+        yield int(row_root[starts[k]]), rows[row_cut[k]:row_cut[k + 1]], edges[edge_cut[k]:edge_cut[k + 1]]
 
 
 def _edge_tuples(ids: list[str], links: _Links, edges: np.ndarray) -> list[tuple]:

@@ -104,9 +104,9 @@ def average_link_indexed(members: list[dict], i: np.ndarray, j: np.ndarray, w: n
     del must
 
     # each pair of groups linked, and the sum of its links' weights (in link order)
-    root = np.fromiter((find(x) for x in range(n)), dtype=np.int64, count=n)
+    root = np.fromiter((find(x) for x in range(n)), dtype=np.int32 if n < 1 << 31 else np.int64, count=n)
     size = np.bincount(root, minlength=n)
-    lo, hi, sums = _pair_sums(root.astype(np.int32 if n < 1 << 31 else np.int64), i, j, w)
+    lo, hi, sums = _pair_sums(root, i, j, w)
     del root
     # only pairs of groups close enough to merge wait in the heap: the loop
     # stops at the first one below the threshold, so one never popped changes nothing
