@@ -199,3 +199,43 @@ def test_big_components_averaged_over_their_links_give_the_graphs_labels(monkeyp
             got = ((p | "New" >> beam.Create(new), p | "Old" >> beam.Create(prev))
                    | GroupArticles(0.6, 0.25) | beam.Map(_key))
             assert_that(got, equal_to(expected))
+
+
+def test_batch_columns_arrays_and_vectors_follow_their_rows():
+    """The batch's rows as columns in doc_id order whichever way they came in
+    (columns, one by one, one replaced by a record with a longer hash), each
+    with its own signature and story vectors, and none made up."""
+    from transforms.dedup import NUM_PERM
+    from transforms.group_local import _Batch
+
+    def rec(doc_id, k, **more):
+        return {"doc_id": doc_id, "content_hash": f"{k:032x}", "n": 10 + k, "length": 100 * k, "lead": f"{k:016x}",
+                "is_machine_translated": k % 2 == 0, "published_at": None, "language": "en",
+                "sig": np.full(NUM_PERM, k, dtype=np.uint32).tobytes(), "terms": bytes([k]) * 6,
+                "anchors": bytes([k]) * 12 if k % 3 else None, **more}
+
+    batch = _Batch(capacity=2)
+    staged = [rec("d", 4), rec("b", 2)]
+    batch.add_columns({"ids": ["d", "b"], "published": [None, None], "language": ["en", "en"],
+                       "content": np.array([r["content_hash"].encode() for r in staged], dtype="S"),
+                       "length": np.array([400, 200]), "is_mt": np.array([True, True]), "n": np.array([14, 12]),
+                       "lead": np.array([4, 2], dtype=np.uint64), "has_lead": np.array([True, True])},
+                      np.stack([np.frombuffer(r["sig"], dtype=np.uint32) for r in staged]))
+    batch.add(rec("c", 3, lead=None, length=None), old=True)
+    pos = batch.add(rec("a", 1), old=False)
+    batch.replace(pos, rec("a", 5, content_hash="f" * 40), old=False)  # another record of doc_id a
+    batch.finish()
+    assert batch.ids == ["a", "b", "c", "d"]
+    assert batch.old.tolist() == [False, False, True, False]
+    assert batch.content.tolist() == [b"f" * 40, f"{2:032x}".encode(), f"{3:032x}".encode(), f"{4:032x}".encode()]
+    assert batch.lead.tolist() == [5, 2, 0, 4] and batch.has_lead.tolist() == [True, True, False, True]
+    assert [batch.signature(i)[:4] for i in range(4)] == [np.uint32(k).tobytes() for k in (5, 2, 3, 4)]
+    member = batch.dedup_member(2)
+    assert (member["length"], member["n"], member["old"], member["is_machine_translated"]) == (None, 13, True, False)
+    assert batch.dedup_member(0)["length"] == 500
+    with pytest.raises(ValueError, match="no story vectors"):  # the staged rows' come later
+        batch.vectors(1)
+    batch.set_vectors([3, 1], [staged[0]["terms"], staged[1]["terms"]], [staged[0]["anchors"], staged[1]["anchors"]])
+    assert [batch.payload(i) for i in range(4)] == [
+        (bytes([5]) * 6, bytes([5]) * 12, "en"), (bytes([2]) * 6, bytes([2]) * 12, "en"), (bytes([3]) * 6, b"", "en"),
+        (bytes([4]) * 6, bytes([4]) * 12, "en")]

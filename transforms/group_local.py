@@ -41,61 +41,98 @@ from transforms.grouping import record_order
 
 __all__ = ["LabelStaged", "label_articles"]
 
-MAX_CODES = 1 << 21  # story pairs made distinct at once (16 MB of codes, twice over while sorted)
+MAX_CODES = 1 << 19  # story pairs made distinct at once (4 MB of codes, a few times over while sorted)
 CHUNK = 1 << 16  # array entries turned into Python objects at once
 
 
 class _Batch:
     """The run's link records, one per doc_id (new, and the earlier runs'
-    index), as columns in doc_id order. ``sig`` (the dedup step's) and the
-    story columns (``terms``, ``anchors``) can be dropped once used."""
+    index), as columns in doc_id order: doc_ids and the fields read as Python
+    objects in lists, numbers and hashes in arrays (``_ARRAYS``: a row's
+    content hash is 32 bytes of one array, not a string object), and the
+    story vectors packed in a few large buffers (``vectors``). ``sig`` (the
+    dedup step's) and the story vectors can be dropped once used."""
+
+    # Python-object columns, and the columns kept as arrays (their dtype and the
+    # value that stands for None where a record may lack the field)
+    _LISTS = ("ids", "published", "cluster0", "story0", "language")
+    _ARRAYS = {"old": (bool, False), "content": ("S", b""), "length": (np.int64, -1), "is_mt": (bool, False),
+               "n": (np.int64, 0), "lead": (np.uint64, 0), "has_lead": (bool, False)}
 
     def __init__(self, capacity: int = 0):
         self.ids: list[str] = []
-        self.old: list[bool] = []
-        self.content: list[str] = []
         self.published: list = []
-        self.length: list[int] = []
-        self.is_mt: list[bool] = []
-        self.n: list[int] = []
-        self.lead: list[str | None] = []
         self.cluster0: list[str | None] = []  # an earlier run's dup_cluster_id
         self.story0: list[str | None] = []  # an earlier run's story_id
         self.language: list[str | None] = []
-        self.terms: list[bytes] = []
-        self.anchors: list[bytes] = []
+        # until ``finish``: the array columns as pieces in the order rows were
+        # added, the rows of ``add`` waiting as lists; then one array each
+        self._pieces: dict[str, list] = {name: [] for name in self._ARRAYS}
+        self._rows: dict[str, list] = {name: [] for name in self._ARRAYS}
+        self.old = self.content = self.length = self.is_mt = self.n = self.lead = self.has_lead = None
+        # story vectors: ``_chunks`` of packed (terms, anchors) pairs, row i's at
+        # ``_where[i]`` = (chunk, start, end of terms, end of anchors); rows added
+        # by ``add`` have theirs in one chunk made at ``finish``
+        self._chunks: list[bytes] | None = []
+        self._where: np.ndarray | None = None
+        self._vec_parts: list[bytes] = []
+        self._vec_at: dict[int, tuple[int, int, int]] = {}  # position -> (start, end of terms, end of anchors)
+        self._vec_len = 0
         # signatures in the order rows were added: room for ``capacity`` rows in
         # one array, any more in blocks after it; ``sig_at[i]``: row i's
         self._sig = np.empty((capacity, dedup.NUM_PERM), dtype=np.uint32)
         self._filled, self._more, self._replaced = 0, [], {}
         self.sig: np.ndarray | None = None
         self.sig_at: np.ndarray | None = None
-        # fills in ``terms`` and ``anchors`` where rows were added without them (``_staged_batch``)
+        # fills in the story vectors of rows added without them (``_staged_batch``)
         self.story_columns: Callable[["_Batch"], None] | None = None
-
-    _COLUMNS = ("ids", "old", "content", "published", "length", "is_mt", "n", "lead", "cluster0", "story0",
-                "language", "terms", "anchors")
 
     def add(self, rec: dict, old: bool) -> int:
         """Append a record (a dict of link record fields); returns its position."""
-        for name, value in zip(self._COLUMNS, self._values(rec, old)):
+        pos = len(self.ids)
+        lists, arrays = self._values(rec, old)
+        for name, value in zip(self._LISTS, lists):
             getattr(self, name).append(value)
+        for name, value in zip(self._ARRAYS, arrays):
+            self._rows[name].append(value)
+        self._add_vectors(pos, rec)
         self._add_sigs(np.frombuffer(rec["sig"], dtype=np.uint32)[None, :])
-        return len(self.ids) - 1
+        return pos
 
-    def add_columns(self, columns: dict[str, list], sigs: np.ndarray) -> None:
-        """Append new rows given as columns (``_COLUMNS``' names, but ``old``,
-        ``cluster0`` and ``story0``) and their signatures, one row each."""
+    def add_columns(self, columns: dict, sigs: np.ndarray) -> None:
+        """Append new rows given as columns (``ids``, ``published`` and
+        ``language`` lists, and the arrays ``content_columns`` makes of the
+        others), and their signatures, one row each; their story vectors come
+        later (``set_vectors``)."""
         k = len(sigs)
-        for name in self._COLUMNS:
-            getattr(self, name).extend(columns[name] if name in columns else [False if name == "old" else None] * k)
+        self._flush_rows()
+        for name in self._LISTS:
+            getattr(self, name).extend(columns[name] if name in columns else [None] * k)
+        for name, (dtype, none) in self._ARRAYS.items():
+            col = columns.get(name)
+            self._pieces[name].append(np.full(k, none, dtype=dtype if dtype != "S" else "S1") if col is None
+                                      else np.asarray(col, dtype=dtype))
         self._add_sigs(sigs)
 
     def replace(self, pos: int, rec: dict, old: bool) -> None:
         """Put ``rec`` in the place of the record at ``pos`` (another record of its doc_id)."""
-        for name, value in zip(self._COLUMNS, self._values(rec, old)):
+        lists, arrays = self._values(rec, old)
+        for name, value in zip(self._LISTS, lists):
             getattr(self, name)[pos] = value
-        self._replaced[pos] = np.frombuffer(rec["sig"], dtype=np.uint32)
+        self._replaced[pos] = (arrays, np.frombuffer(rec["sig"], dtype=np.uint32))
+        self._add_vectors(pos, rec)
+
+    def _add_vectors(self, pos: int, rec: dict) -> None:
+        terms, anchors = rec["terms"], rec.get("anchors") or b""
+        self._vec_parts += (terms, anchors)
+        self._vec_at[pos] = (self._vec_len, self._vec_len + len(terms), self._vec_len + len(terms) + len(anchors))
+        self._vec_len += len(terms) + len(anchors)
+
+    def _flush_rows(self) -> None:
+        if self._rows["old"]:
+            for name, (dtype, _) in self._ARRAYS.items():
+                self._pieces[name].append(np.array(self._rows[name], dtype=dtype))
+                self._rows[name] = []
 
     def _add_sigs(self, sigs: np.ndarray) -> None:
         k = len(sigs)
@@ -106,24 +143,51 @@ class _Batch:
             self._more.append(sigs)
 
     @staticmethod
-    def _values(rec: dict, old: bool) -> tuple:
-        return (rec["doc_id"], old, rec["content_hash"], rec.get("published_at"), rec.get("length"),
-                rec.get("is_machine_translated"), rec["n"], rec.get("lead"),
-                rec.get("dup_cluster_id") if old else None, rec.get("story_id") if old else None,
-                rec.get("language"), rec["terms"], rec.get("anchors") or b"")
+    def _values(rec: dict, old: bool) -> tuple[tuple, tuple]:
+        lead = rec.get("lead")
+        length = rec.get("length")
+        return ((rec["doc_id"], rec.get("published_at"), rec.get("dup_cluster_id") if old else None,
+                 rec.get("story_id") if old else None, rec.get("language")),
+                (old, rec["content_hash"].encode(), -1 if length is None else length,
+                 bool(rec.get("is_machine_translated")), rec["n"], int(lead, 16) if lead else 0, bool(lead)))
 
     def finish(self) -> "_Batch":
         """Rows in doc_id order (the signatures stay where they are: ``sig_at``)."""
         order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
-        for name in self._COLUMNS:
+        for name in self._LISTS:
             col = getattr(self, name)
             setattr(self, name, [col[i] for i in order])
+        self._flush_rows()
+        at = np.array(order, dtype=np.int64)
+        del order
+        for name, (dtype, _) in self._ARRAYS.items():
+            pieces = self._pieces.pop(name)
+            col = np.concatenate(pieces) if pieces else np.zeros(0, dtype=dtype if dtype != "S" else "S1")
+            del pieces
+            if self._replaced:
+                k = list(self._ARRAYS).index(name)
+                values = np.array([v[k] for v, _ in self._replaced.values()], dtype=dtype)
+                col = col.astype(np.promote_types(col.dtype, values.dtype), copy=False)  # a longer hash
+                col[list(self._replaced)] = values
+            setattr(self, name, col[at])
+            del col
+        self._pieces = self._rows = None
         self.sig = self._sig[:self._filled] if not self._more else np.concatenate([self._sig[:self._filled],
                                                                                   *self._more])
         self._sig, self._more = None, []
-        for pos, sig in self._replaced.items():
+        for pos, (_, sig) in self._replaced.items():
             self.sig[pos] = sig
-        self.sig_at = np.array(order, dtype=np.int64)
+        self._replaced = {}
+        self.sig_at = at
+        # the story vectors of rows added one by one: one chunk
+        self._where = np.full((len(at), 4), -1, dtype=np.int64)
+        if self._vec_at:
+            self._chunks.append(b"".join(self._vec_parts))
+            rank = np.empty(len(at), dtype=np.int64)
+            rank[at] = np.arange(len(at))
+            for pos, span in self._vec_at.items():
+                self._where[rank[pos]] = (len(self._chunks) - 1, *span)
+        self._vec_parts, self._vec_at = [], {}
         return self
 
     def __len__(self):
@@ -135,18 +199,42 @@ class _Batch:
             raise KeyError(doc_id)
         return i
 
+    def set_vectors(self, rows: list[int], terms: list[bytes], anchors: list) -> None:
+        """The story vectors of ``rows`` (after ``finish``), packed in one new chunk."""
+        starts = np.cumsum([0] + [len(t) + len(a or b"") for t, a in zip(terms, anchors)], dtype=np.int64)
+        where = np.empty((len(rows), 4), dtype=np.int64)
+        where[:, 0] = len(self._chunks)
+        where[:, 1] = starts[:-1]
+        where[:, 2] = starts[:-1] + np.array([len(t) for t in terms], dtype=np.int64)
+        where[:, 3] = starts[1:]
+        self._chunks.append(b"".join(x for t, a in zip(terms, anchors) for x in (t, a or b"")))
+        self._where[rows] = where
+
+    def vectors(self, i: int) -> tuple[bytes, bytes]:
+        """Row ``i``'s story vectors (terms, anchors)."""
+        c, s, m, e = self._where[i].tolist()
+        if c < 0:
+            raise ValueError(f"row {i} ({self.ids[i]}) has no story vectors")
+        chunk = self._chunks[c]
+        return chunk[s:m], chunk[m:e]
+
+    def drop_vectors(self) -> None:
+        self._chunks, self._where = None, None
+
     def signature(self, i: int) -> bytes:
         return self.sig[self.sig_at[i]].tobytes()
 
     def dedup_member(self, i: int) -> dict:
         """``dedup._member`` of row ``i``."""
-        return {"doc_id": self.ids[i], "sig": self.signature(i), "n": self.n[i],
-                "published_at": self.published[i], "length": self.length[i], "is_machine_translated": self.is_mt[i],
-                "old": True if self.old[i] else None, "dup_cluster_id": self.cluster0[i]}
+        length = int(self.length[i])
+        return {"doc_id": self.ids[i], "sig": self.signature(i), "n": int(self.n[i]),
+                "published_at": self.published[i], "length": None if length < 0 else length,
+                "is_machine_translated": bool(self.is_mt[i]), "old": True if self.old[i] else None,
+                "dup_cluster_id": self.cluster0[i]}
 
     def payload(self, i: int) -> tuple:
         """``stories._payload`` of row ``i``."""
-        return self.terms[i], self.anchors[i], self.language[i]
+        return (*self.vectors(i), self.language[i])
 
     def story_member(self, i: int) -> dict:
         """``stories._member`` of row ``i``."""
@@ -237,7 +325,7 @@ def _story_ids(batch: _Batch, links: _Links, threshold: float):
     strong = lambda w: (w >= threshold) | (w == dedup.SAME_GROUP)  # noqa: E731
     big = []
     for root, rows, edges in _component_rows(len(batch), links, strong):
-        new = len(rows) - sum(batch.old[i] for i in rows.tolist())
+        new = len(rows) - int(batch.old[rows].sum())
         if dedup.pair_count(new, len(rows)) <= stories.MAX_PAIRS:  # stories._all_links' choice
             members = [batch.story_member(i) for i in rows.tolist()]
             yield from story.process((ids[root], {"member": members, "edge": _edge_tuples(ids, links, edges)}))
@@ -246,7 +334,7 @@ def _story_ids(batch: _Batch, links: _Links, threshold: float):
     # the big components are averaged over their found links alone: the story
     # vectors go first, and the run's links once each big component has its own,
     # as places among its rows (in doc_id order, as the sorted members are)
-    batch.terms = batch.anchors = None
+    batch.drop_vectors()
     big = [(rows.copy(), _places(rows, a, b, w, edges)) for rows, edges in big]
     del a, b, w
     links.clear()
@@ -403,24 +491,22 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
     """{row: (dup_cluster_id, is_duplicate, dup_similarity)} for the new rows in a
     cluster (``dedup.NearDuplicates``); ``batch.sig`` is let go."""
     n = len(batch)
-    old = np.array(batch.old, dtype=bool)
+    old = batch.old
     links = _Links()
     # exact copies: one representative each (an earlier run's first, then the
-    # smallest doc_id), a link to every other new copy
-    by_hash = sorted(range(n), key=lambda i: (batch.content[i], not batch.old[i], batch.ids[i]))
+    # smallest doc_id: rows are in doc_id order), a link to every other new copy
+    by_hash = np.lexsort((np.arange(n), ~old, batch.content))
+    same = batch.content[by_hash[1:]] == batch.content[by_hash[:-1]]
     rep = np.ones(n, dtype=bool)
-    for k in range(1, n):
-        i, prev = by_hash[k], by_hash[k - 1]
-        if batch.content[i] == batch.content[prev]:
-            rep[i] = False
+    rep[by_hash[1:][same]] = False
+    first = np.r_[True, ~same][:n]  # in hash order: the start of each content's run
+    head = by_hash[np.maximum.accumulate(np.where(first, np.arange(n), 0))]
+    copy = ~first & ~old[by_hash]
     known = _Links()
-    head = None
-    for i in by_hash:
-        if rep[i]:
-            head = i
-        elif not batch.old[i]:
-            known.add(head, i, dedup.EXACT)
-    del by_hash
+    known.a.extend(head[copy].tolist())
+    known.b.extend(by_hash[copy].tolist())
+    known.w.extend([dedup.EXACT] * int(copy.sum()))
+    del by_hash, same, first, head, copy
     reps = np.flatnonzero(rep)  # doc_id order
     rep_old = old[reps]
     sig_rows = batch.sig_at[reps]
@@ -432,9 +518,9 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
             keys = np.ascontiguousarray(batch.sig[sig_rows, band * dedup.ROWS:(band + 1) * dedup.ROWS].T)
             found = _pair_codes(_sorted_entries(keys, np.arange(len(reps))), rep_old)
         else:  # and the articles that open with the same words
-            leads = [k for k, i in enumerate(reps.tolist()) if batch.lead[i]]
-            keys = np.array([int(batch.lead[reps[k]], 16) for k in leads], dtype=np.uint64)
-            found = _pair_codes(_sorted_entries(keys, np.array(leads, dtype=np.int64)), rep_old)
+            leads = np.flatnonzero(batch.has_lead[reps])
+            keys = batch.lead[reps[leads]]
+            found = _pair_codes(_sorted_entries(keys, leads), rep_old)
             del leads
         del keys
         codes = _merged(codes, np.unique(found))
@@ -443,8 +529,9 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
     verify = dedup._Verify(threshold, min_shingles)
     for s in range(0, len(codes), CHUNK):
         chunk = codes[s:s + CHUNK]
-        for a, b in zip(reps[chunk // len(reps)].tolist(), reps[chunk % len(reps)].tolist()):
-            w = verify((batch.signature(a), batch.n[a]), (batch.signature(b), batch.n[b]))
+        first, second = reps[chunk // len(reps)], reps[chunk % len(reps)]
+        for a, b, na, nb in zip(first.tolist(), second.tolist(), batch.n[first].tolist(), batch.n[second].tolist()):
+            w = verify((batch.signature(a), na), (batch.signature(b), nb))
             if w is not None:
                 links.add(a, b, w)
     del codes
@@ -500,14 +587,15 @@ def _big_clusters(batch: _Batch, reps: np.ndarray, a: np.ndarray, b: np.ndarray,
 def _stories(batch: _Batch, dups: dict[int, tuple], threshold: float) -> dict[int, str]:
     """{row: story_id} for new rows in a story of more than one (``stories.StoryGroups``)."""
     n = len(batch)
-    old = np.array(batch.old, dtype=bool)
+    old = batch.old
     # each row under its first KEY_TERMS words and first ANCHOR_KEYS anchors (anchors apart: + 2**32)
     width = stories.KEY_TERMS + stories.ANCHOR_KEYS
     keys = np.zeros(n * width, dtype=np.int64)
     rows = np.full(n * width, -1, dtype=np.int64)
     for i in range(n):
-        terms = stories.unpack(batch.terms[i])[0][:stories.KEY_TERMS]
-        anchors = stories.unpack(batch.anchors[i])[0][:stories.ANCHOR_KEYS]
+        terms, anchors = batch.vectors(i)
+        terms = stories.unpack(terms)[0][:stories.KEY_TERMS]
+        anchors = stories.unpack(anchors)[0][:stories.ANCHOR_KEYS]
         at = i * width
         keys[at:at + len(terms)] = terms
         keys[at + len(terms):at + len(terms) + len(anchors)] = anchors.astype(np.int64) + (1 << 32)
@@ -544,7 +632,7 @@ def _stories(batch: _Batch, dups: dict[int, tuple], threshold: float) -> dict[in
 def _label_batch(batch: _Batch, dup_threshold: float, story_threshold: float, min_shingles: int = 10):
     """Each row's (dup_cluster_id, is_duplicate, dup_similarity, story_id); None for earlier-run rows."""
     dups = _near_duplicates(batch, dup_threshold, min_shingles)
-    batch.content = batch.published = batch.length = batch.is_mt = batch.n = batch.lead = None  # near-duplicates'
+    batch.content = batch.published = batch.length = batch.is_mt = batch.n = batch.lead = batch.has_lead = None
     trim_heap()
     if batch.story_columns:
         batch.story_columns(batch)
@@ -593,9 +681,21 @@ _STAGED_COLUMNS = ("doc_id", "content_hash", "published_at", "is_machine_transla
 
 
 _STAT_COLUMNS = ("language", "extractor", "source_format", "is_machine_translated", "mt_source_language")
-# staged column -> _Batch column
-_BATCH_COLUMNS = {"doc_id": "ids", "content_hash": "content", "published_at": "published", "length": "length",
-                  "is_machine_translated": "is_mt", "n": "n", "lead": "lead", "language": "language"}
+
+
+def _batch_columns(table: pa.Table) -> dict:
+    """Staged rows' columns as ``_Batch.add_columns`` takes them: lists of
+    doc_ids, publication times and languages, arrays of the rest."""
+    import pyarrow.compute as pc
+
+    leads = table.column("lead").to_pylist()
+    return {"ids": _column(table, "doc_id"), "published": _column(table, "published_at"),
+            "language": _column(table, "language"),
+            "content": np.array([h.encode() for h in table.column("content_hash").to_pylist()], dtype="S"),
+            "length": pc.fill_null(table.column("length"), -1).to_numpy(),
+            "is_mt": table.column("is_machine_translated").to_numpy(), "n": table.column("n").to_numpy(),
+            "lead": np.array([int(x, 16) if x else 0 for x in leads], dtype=np.uint64),
+            "has_lead": np.array([bool(x) for x in leads], dtype=bool)}
 
 
 def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts, room: int = 0):
@@ -653,7 +753,7 @@ def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts, r
             sigs = data[offsets[0]:offsets[-1]].view(np.uint32).reshape(len(sigs), dedup.NUM_PERM)
         else:
             sigs = np.zeros((0, dedup.NUM_PERM), dtype=np.uint32)
-        batch.add_columns({name: _column(table, col) for col, name in _BATCH_COLUMNS.items()}, sigs)
+        batch.add_columns(_batch_columns(table), sigs)
         del table, sigs
 
     def story_columns(batch: _Batch) -> None:
@@ -662,9 +762,8 @@ def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts, r
             table = read_parquet(path, ["doc_id", "terms", "anchors"])
             table = table.filter(pc.invert(pc.or_(pc.is_in(table.column("doc_id"), value_set=ingested_ids),
                                                   pc.is_in(table.column("doc_id"), value_set=twice))))
-            for doc_id, terms, anchors in zip(*(table.column(c).to_pylist() for c in table.column_names)):
-                i = batch.row(doc_id)
-                batch.terms[i], batch.anchors[i] = terms, anchors or b""
+            batch.set_vectors([batch.row(doc_id) for doc_id in table.column("doc_id").to_pylist()],
+                              table.column("terms").to_pylist(), table.column("anchors").to_pylist())
             del table
 
     batch.story_columns = story_columns
