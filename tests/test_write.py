@@ -5,6 +5,7 @@ import json
 import os
 
 import apache_beam as beam
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from conftest import beam_test_pipeline
@@ -110,3 +111,26 @@ def test_a_staged_row_without_its_label_fails_the_run(tmp_path):
             staged = p | "Rows" >> beam.Create(rows) | write.StageRows(staging, ARTICLE_SCHEMA, ARTICLE_LABELS)
             (staged, p | "Labels" >> beam.Create(labels)) | write.WriteLabelledRows(
                 staging, "articles", None, "r1", ARTICLE_SCHEMA, ARTICLE_LABELS)
+
+
+def test_take_a_chunk_at_a_time_is_arrows_take():
+    """``write._take`` (rows in any order from a table of many chunks, each chunk's
+    taken from it) gives what ``Table.take`` gives: rows, order, nulls, schema."""
+    import numpy as np
+
+    from transforms.write import _take
+
+    rng = np.random.default_rng(3)
+    parts = []
+    for k in range(7):
+        n = int(rng.integers(0, 40))
+        parts.append(pa.table({"doc_id": [f"d{k}-{i}" for i in range(n)],
+                               "text": pa.array([None if i % 5 == 0 else "x" * i for i in range(n)], type=pa.string()),
+                               "n": pa.array(rng.integers(0, 100, n), type=pa.int32())}))
+    table = pa.concat_tables(parts)
+    assert table.column("text").num_chunks == 7
+    for rows in (rng.permutation(len(table)), rng.permutation(len(table))[:50], np.arange(len(table))[::-3],
+                 np.zeros(0, dtype=np.int64)):
+        got = _take(table, rows.astype(np.int64))
+        assert got.schema == table.schema
+        assert got.to_pylist() == table.take(pa.array(rows, type=pa.int64())).to_pylist()

@@ -29,6 +29,7 @@ import math
 from typing import Any, Iterable
 
 import apache_beam as beam
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
@@ -197,7 +198,25 @@ def _staged_shard(staging: str, staged: list[str], shard: int, shards: int, colu
         mine = t.column(_KEY_HASH).to_numpy() % shards == shard
         if mine.any():
             parts.append(t.filter(pa.array(mine)))
+        del t
     return pa.concat_tables(parts) if parts else None
+
+
+def _take(table: pa.Table, rows: np.ndarray) -> pa.Table:
+    """``table.take(rows)`` a chunk at a time: Arrow's take from a column of many
+    chunks (a staged file's each) joins them first, a copy of the whole column
+    at every call; here each chunk gives its rows, then they are put in order."""
+    batches = table.to_batches()
+    ends = np.cumsum([b.num_rows for b in batches])
+    which = np.searchsorted(ends, rows, side="right")
+    by_chunk = np.argsort(which, kind="stable")
+    pieces = [batches[c].take(pa.array(rows[which == c] - (ends[c] - batches[c].num_rows)))
+              for c in np.unique(which).tolist()]
+    grouped = pa.Table.from_batches(pieces, schema=table.schema).combine_chunks()
+    del pieces
+    back = np.empty(len(rows), dtype=np.int64)
+    back[by_chunk] = np.arange(len(rows))
+    return grouped.take(pa.array(back))
 
 
 def _index_table(table: pa.Table, schema: pa.Schema, constants: dict) -> pa.Table:
@@ -249,7 +268,8 @@ class _WriteLabelledShardFn(beam.DoFn):
         yield beam.pvalue.TaggedOutput("written", ("flow/written", int(keep.sum())))
         if not keep.any():
             return
-        table = table.filter(pa.array(keep))
+        if not keep.all():  # (a filter copies every column, the text too)
+            table = table.filter(pa.array(keep))
         kept = [lab for lab in found if lab != DROP]
         del found, label_of
         for name in spec.labels:
@@ -258,17 +278,20 @@ class _WriteLabelledShardFn(beam.DoFn):
         # by key, then source (a missing source first, as an empty one); the
         # sorted rows are taken a row group at a time, not copied whole
         tie = pa.table({"k": table.column(spec.key), "s": pc.fill_null(table.column("source"), "")})
-        order = pc.sort_indices(tie, sort_keys=[("k", "ascending"), ("s", "ascending")])
+        order = pc.sort_indices(tie, sort_keys=[("k", "ascending"), ("s", "ascending")]).to_numpy().astype(np.int64)
         del tie
-        outputs = [(spec.table, spec.partition, lambda t: t.select(spec.schema.names), spec.schema)]
+        outputs = [(spec.table, spec.partition, spec.schema.names, lambda t: t, spec.schema)]
         if spec.index:
             name, schema, constants = spec.index
-            outputs.append((name, None, lambda t: _index_table(t, schema, constants), schema))
-        for name, partition, project, schema in outputs:
+            outputs.append((name, None, [n for n in schema.names if n not in constants],
+                            lambda t: _index_table(t, schema, constants), schema))
+        for name, partition, needed, project, schema in outputs:
             folder = f"{name}/{partition}" if partition else name
             rel = f"{folder}/part-{spec.run_id}-{shard:05d}.parquet"
-            groups = (project(table.take(order[i:i + ROW_GROUP])) for i in range(0, len(order), ROW_GROUP))
+            rows = table.select(needed)  # (a take copies only what this file holds)
+            groups = (project(_take(rows, order[i:i + ROW_GROUP])) for i in range(0, len(order), ROW_GROUP))
             write_table(FileSystems.join(spec.staging, rel), groups, schema)
+            del rows, groups
             yield rel
         del table, order
         trim_heap()  # the shard's Python objects (labels, keys) freed among longer-lived ones
