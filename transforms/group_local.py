@@ -299,6 +299,8 @@ def _component_rows(n: int, links: _Links, strong: Callable):
     starts = np.flatnonzero(np.r_[True, row_root[1:] != row_root[:-1]]) if len(rows) else np.zeros(0, np.int64)
     edge_root = roots[a]
     edges = np.argsort(edge_root, kind="stable")  # links in root order; those off every component (-1) first
+    if len(edges) < 1 << 31:
+        edges = edges.astype(np.int32)
     edge_cut = np.searchsorted(edge_root[edges], row_root[starts]).tolist() + [len(edges)]
     del edge_root
     row_cut = starts.tolist() + [len(rows)]

@@ -115,16 +115,20 @@ def average_link_indexed(members: list[dict], i: np.ndarray, j: np.ndarray, w: n
     # the first pairs wait as arrays in heap order (a near-duplicate component's
     # can be most of its links), the pairs later merges make in a heap
     first = (-avg[near], lo[near], hi[near])
-    first = tuple(a[np.lexsort(first[::-1])] for a in first)
+    del avg, near
+    order = np.lexsort(first[::-1])
+    first = tuple(a[order] for a in first)
     taken = 0
     heap: list[tuple] = []
-    del avg, near
     # each group's neighbours and sums, both ways, by group
     src = np.concatenate((lo, hi))
     order = np.argsort(src, kind="stable")
-    nbr, nsum = np.concatenate((hi, lo))[order], np.concatenate((sums, sums))[order]
     start = np.searchsorted(src[order], np.arange(n + 1))
-    del src, order, lo, hi, sums
+    del src
+    nbr = np.concatenate((hi, lo))[order]
+    del lo, hi
+    nsum = np.concatenate((sums, sums))[order]
+    del order, sums
     remade: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # a group's pairs once it has merged
     alias = np.arange(n)  # a group -> the group it merged into (itself while it stands)
     version = [0] * n
@@ -211,5 +215,8 @@ def _pair_sums(root: np.ndarray, i: np.ndarray, j: np.ndarray, w: np.ndarray):
         np.not_equal(code[1:], code[:-1], out=first[1:])
         sums.append(np.bincount(np.cumsum(first) - 1, weights=weights) if len(code) else np.zeros(0))
         pairs.append(code[first])
+    del lo, hi
     pair = np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.int64)
-    return pair // n, pair % n, np.concatenate(sums) if sums else np.zeros(0)
+    del pairs
+    return ((pair // n).astype(root.dtype), (pair % n).astype(root.dtype),
+            np.concatenate(sums) if sums else np.zeros(0))
