@@ -239,3 +239,30 @@ def test_batch_columns_arrays_and_vectors_follow_their_rows():
     assert [batch.payload(i) for i in range(4)] == [
         (bytes([5]) * 6, bytes([5]) * 12, "en"), (bytes([2]) * 6, bytes([2]) * 12, "en"), (bytes([3]) * 6, b"", "en"),
         (bytes([4]) * 6, bytes([4]) * 12, "en")]
+
+
+def test_component_roots_are_the_union_finds():
+    """``_roots`` (smallest label across links, then pointer jumping) roots every
+    row as the graph's union-find does, on random graphs: chains, stars, loops,
+    repeated links and links too weak to count."""
+    from transforms.components import UnionFind
+    from transforms.group_local import _roots
+
+    rng = np.random.default_rng(5)
+    for trial in range(30):
+        n = int(rng.integers(1, 400))
+        k = int(rng.integers(0, 3 * n))
+        a = rng.integers(0, n, k).astype(np.int32)
+        b = rng.integers(0, n, k).astype(np.int32)
+        if trial % 3 == 0:  # a long chain in shuffled order: many rounds of labels
+            perm = rng.permutation(n).astype(np.int32)
+            a, b = np.concatenate((a, perm[:-1])), np.concatenate((b, perm[1:]))
+        strong = rng.random(len(a)) < 0.7
+        uf = UnionFind()
+        parent = uf.create_accumulator()
+        for edge in zip(a[strong].tolist(), b[strong].tolist()):
+            uf.add_input(parent, edge)
+        expected = np.full(n, -1)
+        for x, root in uf.extract_output(parent).items():
+            expected[x] = root
+        assert _roots(n, a, b, strong).tolist() == expected.tolist()

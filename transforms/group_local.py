@@ -14,10 +14,10 @@ as columns (``_Batch``: one row per doc_id, sorted by it):
 - buckets are sorted arrays of (bucket key, row), one band of the MinHash
   at a time; their pairs are made with NumPy, as 8-byte codes, a range of
   first members at a time (``_pair_codes``);
-- links are integer arrays; components come from the graph's union-find
-  (``components.UnionFind``) over rows, rooted at the smallest doc_id, and
-  each component is handed to the clustering step on its own, so only its
-  members are ever dicts.
+- links are integer arrays; components are rooted at their smallest row (the
+  smallest doc_id), as the graph's union-find (``components.UnionFind``)
+  roots them, found with NumPy (``_roots``), and each component is handed to
+  the clustering step on its own, so only its members are ever dicts.
 
 So it returns the labels ``GroupArticles`` returns (a test runs both on
 the same records, and the end-to-end test compares runners that take either
@@ -36,7 +36,6 @@ import pyarrow as pa
 
 from transforms import dedup, stories
 from transforms.beam_memory import trim_heap
-from transforms.components import UnionFind
 from transforms.grouping import record_order
 
 __all__ = ["LabelStaged", "label_articles"]
@@ -270,20 +269,30 @@ class _Links:
 
 
 def _roots(n: int, a: np.ndarray, b: np.ndarray, strong: np.ndarray) -> np.ndarray:
-    """Each row's component root over the strong links, by the graph's union-find
-    (``components.UnionFind``: the smallest row, so the smallest doc_id); -1 for
-    a row on none."""
-    uf = UnionFind()
-    parent = uf.create_accumulator()
+    """Each row's component root over the strong links: the smallest row in it (so
+    the smallest doc_id), as the graph's union-find (``components.UnionFind``)
+    roots it; -1 for a row on none. By NumPy: each row takes the smallest label
+    across its links, then its label's label, until nothing changes (a few
+    arrays of a link each, where a union-find's dicts took ~200 bytes a row)."""
     a, b = a[strong], b[strong]
-    for s in range(0, len(a), CHUNK):  # a chunk of Python ints at a time
-        for edge in zip(a[s:s + CHUNK].tolist(), b[s:s + CHUNK].tolist()):
-            uf.add_input(parent, edge)
     roots = np.full(n, -1, dtype=np.int32)
-    for x, root in uf.extract_output(parent).items():
-        roots[x] = root
-    del parent
-    trim_heap()  # the union-find's dict
+    if not len(a):
+        return roots
+    label = np.arange(n, dtype=np.int32)
+    while True:
+        low = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        del low
+        new = new[new]  # a label is a row of the same component, never a larger one
+        if np.array_equal(new, label):
+            break
+        label = new
+    on = np.zeros(n, dtype=bool)
+    joins = a != b  # (a link from a row to itself puts it in no component)
+    on[a[joins]] = on[b[joins]] = True
+    roots[on] = label[on]
     return roots
 
 
@@ -369,19 +378,29 @@ class _Member:
 def _places(rows: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray, at: np.ndarray | None = None):
     """Links (rows a, b, weight; those at positions ``at`` if given) of a component
     as ``linkage.average_link_indexed`` takes them: (i, j, weight) of places among
-    ``rows`` (sorted), i < j, both ends in it, no loop, weight >= 0, sorted."""
+    ``rows`` (sorted), i < j, both ends in it, no loop, weight >= 0, sorted.
+    Made with few arrays of a link each alive at once (a story component can
+    have millions of links)."""
     at = np.arange(len(a)) if at is None else at
+    m = len(rows)
     place = np.full(max(int(rows[-1]), int(a.max(initial=0)), int(b.max(initial=0))) + 1, -1, dtype=np.int32)
-    place[rows] = np.arange(len(rows), dtype=np.int32)
+    place[rows] = np.arange(m, dtype=np.int32)
     i, j = place[a[at]], place[b[at]]
     del place
     keep = (i >= 0) & (j >= 0) & (i != j)
     keep &= w[at] >= 0
-    i, j, w = i[keep], j[keep], w[at[keep]]
+    at, i, j = at[keep], i[keep], j[keep]
     del keep
-    i, j = np.minimum(i, j), np.maximum(i, j)
-    order = np.lexsort((w, i.astype(np.int64) * len(rows) + j))
-    return i[order], j[order], w[order]
+    code = np.minimum(i, j).astype(np.int64)
+    code *= m
+    code += np.maximum(i, j)
+    del i, j
+    w = w[at]
+    del at
+    order = np.lexsort((w, code))
+    code, w = code[order], w[order]
+    del order
+    return (code // m).astype(np.int32), (code % m).astype(np.int32), w
 
 
 def _whole_group_links(batch: _Batch, links: _Links, groups: list, into: _Links) -> None:
