@@ -100,7 +100,7 @@ class _Batch:
 
     def add_columns(self, columns: dict, sigs: np.ndarray) -> None:
         """Append new rows given as columns (``ids``, ``published`` and
-        ``language`` lists, and the arrays ``content_columns`` makes of the
+        ``language`` lists, and the arrays ``_batch_columns`` makes of the
         others), and their signatures, one row each; their story vectors come
         later (``set_vectors``)."""
         k = len(sigs)
@@ -271,24 +271,31 @@ class _Links:
 def _roots(n: int, a: np.ndarray, b: np.ndarray, strong: np.ndarray) -> np.ndarray:
     """Each row's component root over the strong links: the smallest row in it (so
     the smallest doc_id), as the graph's union-find (``components.UnionFind``)
-    roots it; -1 for a row on none. By NumPy: each row takes the smallest label
-    across its links, then its label's label, until nothing changes (a few
-    arrays of a link each, where a union-find's dicts took ~200 bytes a row)."""
+    roots it; -1 for a row on none. By NumPy, as Shiloach and Vishkin's
+    algorithm does it (a few arrays of a link each, not a dict entry a row):
+    each link hooks the larger of its ends' labels, and the row it names, to the
+    smaller; labels are then followed to their ends; until every link's ends
+    share a label. A label is only ever lowered to another row of the same
+    component, so the smallest row keeps its own, and all its component ends on it."""
     a, b = a[strong], b[strong]
     roots = np.full(n, -1, dtype=np.int32)
     if not len(a):
         return roots
     label = np.arange(n, dtype=np.int32)
     while True:
-        low = np.minimum(label[a], label[b])
-        new = label.copy()
-        np.minimum.at(new, a, low)
-        np.minimum.at(new, b, low)
-        del low
-        new = new[new]  # a label is a row of the same component, never a larger one
-        if np.array_equal(new, label):
+        la, lb = label[a], label[b]
+        np.minimum.at(label, la, lb)  # the rows the labels name (roots, once compressed)
+        np.minimum.at(label, lb, la)
+        np.minimum.at(label, a, lb)
+        np.minimum.at(label, b, la)
+        del la, lb
+        while True:  # every label to the end of its chain
+            up = label[label]
+            if np.array_equal(up, label):
+                break
+            label = up
+        if np.array_equal(label[a], label[b]):
             break
-        label = new
     on = np.zeros(n, dtype=bool)
     joins = a != b  # (a link from a row to itself puts it in no component)
     on[a[joins]] = on[b[joins]] = True
