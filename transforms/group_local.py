@@ -71,12 +71,10 @@ class _Batch:
         self.old = self.content = self.length = self.is_mt = self.n = self.lead = self.has_lead = None
         # story vectors: ``_chunks`` of packed (terms, anchors) pairs, row i's at
         # ``_where[i]`` = (chunk, start, end of terms, end of anchors); rows added
-        # by ``add`` have theirs in one chunk made at ``finish``
+        # by ``add`` wait here ({position: (terms, anchors)}) for one chunk at ``finish``
         self._chunks: list[bytes] | None = []
         self._where: np.ndarray | None = None
-        self._vec_parts: list[bytes] = []
-        self._vec_at: dict[int, tuple[int, int, int]] = {}  # position -> (start, end of terms, end of anchors)
-        self._vec_len = 0
+        self._vec_at: dict[int, tuple[bytes, bytes]] = {}
         # signatures in the order rows were added: room for ``capacity`` rows in
         # one array, any more in blocks after it; ``sig_at[i]``: row i's
         self._sig = np.empty((capacity, dedup.NUM_PERM), dtype=np.uint32)
@@ -122,10 +120,7 @@ class _Batch:
         self._add_vectors(pos, rec)
 
     def _add_vectors(self, pos: int, rec: dict) -> None:
-        terms, anchors = rec["terms"], rec.get("anchors") or b""
-        self._vec_parts += (terms, anchors)
-        self._vec_at[pos] = (self._vec_len, self._vec_len + len(terms), self._vec_len + len(terms) + len(anchors))
-        self._vec_len += len(terms) + len(anchors)
+        self._vec_at[pos] = (rec["terms"], rec.get("anchors"))
 
     def _flush_rows(self) -> None:
         if self._rows["old"]:
@@ -181,12 +176,11 @@ class _Batch:
         # the story vectors of rows added one by one: one chunk
         self._where = np.full((len(at), 4), -1, dtype=np.int64)
         if self._vec_at:
-            self._chunks.append(b"".join(self._vec_parts))
             rank = np.empty(len(at), dtype=np.int64)
             rank[at] = np.arange(len(at))
-            for pos, span in self._vec_at.items():
-                self._where[rank[pos]] = (len(self._chunks) - 1, *span)
-        self._vec_parts, self._vec_at = [], {}
+            vectors = self._vec_at.values()
+            self.set_vectors(rank[list(self._vec_at)], [t for t, _ in vectors], [a for _, a in vectors])
+        self._vec_at = {}
         return self
 
     def __len__(self):
