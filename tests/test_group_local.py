@@ -184,8 +184,8 @@ def test_big_components_averaged_over_their_links_give_the_graphs_labels(monkeyp
     for step in steps:
         monkeypatch.setattr({"stories": stories, "dedup": dedup}[step], "MAX_PAIRS", 3)
     calls = []
-    places = group_local._places  # the big components' path alone
-    monkeypatch.setattr(group_local, "_places", lambda *a, **k: calls.append(1) or places(*a, **k))
+    places = group_local._sorted_links  # the big components' path alone
+    monkeypatch.setattr(group_local, "_sorted_links", lambda *a, **k: calls.append(1) or places(*a, **k))
     # and exact copies of two of the family of near copies
     first = _batch(11) + [link_record({**a, "doc_id": "c" + a["doc_id"]}) for a in _articles(11)
                           if " Update 1:" in a["text"] or " Update 2:" in a["text"]]
@@ -201,7 +201,7 @@ def test_big_components_averaged_over_their_links_give_the_graphs_labels(monkeyp
             assert_that(got, equal_to(expected))
 
 
-def test_batch_columns_arrays_and_vectors_follow_their_rows():
+def test_batch_columns_arrays_and_vectors_follow_their_rows(tmp_path):
     """The batch's rows as columns in doc_id order whichever way they came in
     (columns, one by one, one replaced by a record with a longer hash), each
     with its own signature and story vectors, and none made up."""
@@ -214,7 +214,7 @@ def test_batch_columns_arrays_and_vectors_follow_their_rows():
                 "sig": np.full(NUM_PERM, k, dtype=np.uint32).tobytes(), "terms": bytes([k]) * 6,
                 "anchors": bytes([k]) * 12 if k % 3 else None, **more}
 
-    batch = _Batch(capacity=2)
+    batch = _Batch(str(tmp_path))
     staged = [rec("d", 4), rec("b", 2)]
     batch.add_columns({"ids": ["d", "b"], "published": [None, None], "language": ["en", "en"],
                        "content": np.array([r["content_hash"].encode() for r in staged], dtype="S"),
@@ -241,12 +241,17 @@ def test_batch_columns_arrays_and_vectors_follow_their_rows():
         (bytes([4]) * 6, bytes([4]) * 12, "en")]
 
 
-def test_component_roots_are_the_union_finds():
+@pytest.mark.parametrize("link_chunk", [1 << 18, 7])
+def test_component_roots_are_the_union_finds(monkeypatch, link_chunk):
     """``_roots`` (smallest label across links, then pointer jumping) roots every
     row as the graph's union-find does, on random graphs: chains, stars, loops,
-    repeated links and links too weak to count."""
+    repeated links and links too weak to count; the links read at once or a
+    few at a time."""
+    from transforms import group_local
     from transforms.components import UnionFind
     from transforms.group_local import _roots
+
+    monkeypatch.setattr(group_local, "LINK_CHUNK", link_chunk)
 
     rng = np.random.default_rng(5)
     for trial in range(30):
@@ -266,3 +271,72 @@ def test_component_roots_are_the_union_finds():
         for x, root in uf.extract_output(parent).items():
             expected[x] = root
         assert _roots(n, a, b, strong).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("link_chunk", [1 << 18, 5])
+def test_packed_entries_are_the_sorted_entries(monkeypatch, link_chunk):
+    """The story keys' buckets made from ``key << shift | row`` sorted in place are
+    those of the (key, row) sort, rows twice under a key and all; read a few
+    entries at a time as well."""
+    from transforms import group_local
+
+    monkeypatch.setattr(group_local, "LINK_CHUNK", link_chunk)
+    rng = np.random.default_rng(7)
+    for trial in range(20):
+        n = int(rng.integers(1, 300))
+        rows = np.sort(rng.integers(0, n, int(rng.integers(0, 4 * n))))
+        keys = rng.integers(0, 1 << 33, len(rows)) if trial % 2 else rng.integers(0, 12, len(rows))
+        shift = max(1, (n - 1).bit_length())
+        packed = (keys.astype(np.uint64) << np.uint64(shift)) | rows.astype(np.uint64)
+        got = group_local._sorted_packed(packed, shift)
+        expected = group_local._sorted_entries(keys, rows)
+        assert [x.tolist() for x in got] == [x.tolist() for x in expected]
+
+
+@pytest.mark.parametrize("link_chunk", [1 << 18, 3])
+def test_links_grouped_by_root_as_a_stable_sort(monkeypatch, link_chunk):
+    """The counting sort of links by their first end's root is the stable argsort,
+    and says where each root's links start."""
+    from transforms import group_local
+
+    monkeypatch.setattr(group_local, "LINK_CHUNK", link_chunk)
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        n = int(rng.integers(1, 200))
+        roots = rng.integers(-1, n, n).astype(np.int32)
+        a = rng.integers(0, n, int(rng.integers(0, 3 * n))).astype(np.int32)
+        order, first = group_local._grouped(roots, a)
+        expected = np.argsort(roots[a], kind="stable")
+        assert order.tolist() == expected.tolist()
+        assert first.tolist() == np.searchsorted(roots[a][expected], np.arange(-1, n)).tolist()
+
+
+def test_signatures_on_disk_read_back_as_written(monkeypatch, tmp_path):
+    """Signatures added in blocks and one by one (some written over) come back by
+    row and by band columns, across the blocks they are read in; a signature of
+    the wrong size is refused."""
+    from transforms.dedup import NUM_PERM
+    from transforms.group_local import _Signatures
+
+    monkeypatch.setattr(_Signatures, "BLOCK", 5)
+    monkeypatch.setattr(_Signatures, "PENDING", 3)
+    rng = np.random.default_rng(3)
+    expected = rng.integers(0, 1 << 32, (23, NUM_PERM), dtype=np.uint64).astype(np.uint32)
+    sigs = _Signatures(str(tmp_path))
+    sigs.append(expected[:6])
+    for row in expected[6:13]:
+        sigs.append(row.tobytes())
+    sigs.append(expected[13:13])
+    sigs.append(expected[13:])
+    expected[4] = expected[20]
+    sigs.put(4, expected[20].tobytes())
+    sigs.flush()
+    assert sigs.rows == 23
+    assert [sigs.row(i) for i in range(23)] == [r.tobytes() for r in expected]
+    rows = rng.permutation(23)[:17]
+    assert sigs.columns(9, 12, rows).tolist() == expected[rows, 9:12].tolist()
+    with pytest.raises(ValueError):
+        sigs.append(b"short")
+    with pytest.raises(IndexError):
+        sigs.row(23)
+    sigs.close()

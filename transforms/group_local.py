@@ -17,16 +17,21 @@ as columns (``_Batch``: one row per doc_id, sorted by it):
 - links are integer arrays; components are rooted at their smallest row (the
   smallest doc_id), as the graph's union-find (``components.UnionFind``)
   roots them, found with NumPy (``_roots``), and each component is handed to
-  the clustering step on its own, so only its members are ever dicts.
+  the clustering step on its own, so only its members are ever dicts;
+- arrays of a link or an entry each are read in chunks (``LINK_CHUNK``)
+  rather than copied whole, and the MinHash signatures wait in a file on
+  disk (``_Signatures``), read back a row or a band at a time.
 
 So it returns the labels ``GroupArticles`` returns (a test runs both on
 the same records, and the end-to-end test compares runners that take either
 path), and ``LabelStaged`` reads the columns straight from the staged files:
-a signature is 504 bytes of one array, not a dict entry.
+a signature is 504 bytes of a file, not a dict entry.
 """
 from __future__ import annotations
 
 import bisect
+import os
+import tempfile
 from array import array
 from typing import Callable, Iterable
 
@@ -40,17 +45,102 @@ from transforms.grouping import record_order
 
 __all__ = ["LabelStaged", "label_articles"]
 
-MAX_CODES = 1 << 19  # story pairs made distinct at once (4 MB of codes, a few times over while sorted)
+MAX_CODES = 1 << 17  # story pairs made distinct at once (1 MB of codes, a few times over while sorted)
 CHUNK = 1 << 16  # array entries turned into Python objects at once
+LINK_CHUNK = 1 << 18  # links read at once where a whole array of a link each would be a copy
+
+
+class _Signatures:
+    """MinHash signatures (``dedup.NUM_PERM`` uint32 a row) in an unnamed file on
+    disk, in the order they were added, read back a row or a band's columns at a
+    time: the near-duplicate step reads each row a few times, so they need not
+    take the worker's memory (504 bytes an article; the operating system keeps
+    the file in its page cache while memory is free)."""
+
+    ROW = dedup.NUM_PERM * 4
+    BLOCK = 1 << 13  # rows read at once for a band's columns (4 MB)
+    PENDING = 1 << 12  # rows added one by one, written at once
+
+    def __init__(self, folder: str | None = None):
+        self.folder = folder
+        self.rows = 0  # rows in the file
+        self._file = None
+        self._pending: list[bytes] = []
+
+    def _fd(self) -> int:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(dir=self.folder, prefix="newsbeam-signatures-", buffering=0)
+        return self._file.fileno()
+
+    def _write(self, data, row: int) -> None:
+        view, offset = memoryview(data).cast("B"), row * self.ROW
+        while len(view):
+            done = os.pwrite(self._fd(), view, offset)
+            view, offset = view[done:], offset + done
+
+    def append(self, sigs) -> None:
+        """Add rows: a (k, NUM_PERM) uint32 array, or one row's bytes."""
+        if isinstance(sigs, (bytes, bytearray, memoryview)):
+            sigs = bytes(sigs)
+            if len(sigs) != self.ROW:
+                raise ValueError(f"a MinHash signature of {len(sigs)} bytes, not {self.ROW}")
+            self._pending.append(sigs)
+            if len(self._pending) >= self.PENDING:
+                self.flush()
+            return
+        self.flush()
+        sigs = np.ascontiguousarray(sigs, dtype=np.uint32)
+        if sigs.ndim != 2 or sigs.shape[1] != dedup.NUM_PERM:
+            raise ValueError(f"MinHash signatures of shape {sigs.shape}")
+        if len(sigs):
+            self._write(sigs, self.rows)
+            self.rows += len(sigs)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._write(b"".join(self._pending), self.rows)
+            self.rows += len(self._pending)
+            self._pending = []
+
+    def put(self, pos: int, sig: bytes) -> None:
+        """Row ``pos`` (already added) is ``sig``."""
+        self.flush()
+        if len(sig) != self.ROW or not 0 <= pos < self.rows:
+            raise ValueError(f"a MinHash signature of {len(sig)} bytes for row {pos} of {self.rows}")
+        self._write(sig, pos)
+
+    def row(self, pos: int) -> bytes:
+        data = os.pread(self._fd(), self.ROW, pos * self.ROW)
+        if len(data) != self.ROW:
+            raise IndexError(f"signature row {pos} of {self.rows}")
+        return data
+
+    def columns(self, lo: int, hi: int, rows: np.ndarray) -> np.ndarray:
+        """Columns [lo, hi) of ``rows``, as an array (len(rows), hi - lo)."""
+        out = np.empty((self.rows, hi - lo), dtype=np.uint32)
+        buf = np.empty((self.BLOCK, dedup.NUM_PERM), dtype=np.uint32)
+        for start in range(0, self.rows, self.BLOCK):
+            k = min(self.BLOCK, self.rows - start)
+            part = buf[:k]
+            if os.preadv(self._fd(), [memoryview(part).cast("B")], start * self.ROW) != part.nbytes:
+                raise OSError("the signature file is shorter than its rows")
+            out[start:start + k] = part[:, lo:hi]
+        return out[rows]
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 class _Batch:
     """The run's link records, one per doc_id (new, and the earlier runs'
     index), as columns in doc_id order: doc_ids and the fields read as Python
     objects in lists, numbers and hashes in arrays (``_ARRAYS``: a row's
-    content hash is 32 bytes of one array, not a string object), and the
-    story vectors packed in a few large buffers (``vectors``). ``sig`` (the
-    dedup step's) and the story vectors can be dropped once used."""
+    content hash is 32 bytes of one array, not a string object), the story
+    vectors packed in a few large buffers (``vectors``), and the signatures
+    on disk (``sigs``). The signatures (the dedup step's) and the story
+    vectors can be dropped once used."""
 
     # Python-object columns, and the columns kept as arrays (their dtype and the
     # value that stands for None where a record may lack the field)
@@ -58,7 +148,7 @@ class _Batch:
     _ARRAYS = {"old": (bool, False), "content": ("S", b""), "length": (np.int64, -1), "is_mt": (bool, False),
                "n": (np.int64, 0), "lead": (np.uint64, 0), "has_lead": (bool, False)}
 
-    def __init__(self, capacity: int = 0):
+    def __init__(self, folder: str | None = None):
         self.ids: list[str] = []
         self.published: list = []
         self.cluster0: list[str | None] = []  # an earlier run's dup_cluster_id
@@ -75,12 +165,11 @@ class _Batch:
         self._chunks: list[bytes] | None = []
         self._where: np.ndarray | None = None
         self._vec_at: dict[int, tuple[bytes, bytes]] = {}
-        # signatures in the order rows were added: room for ``capacity`` rows in
-        # one array, any more in blocks after it; ``sig_at[i]``: row i's
-        self._sig = np.empty((capacity, dedup.NUM_PERM), dtype=np.uint32)
-        self._filled, self._more, self._replaced = 0, [], {}
-        self.sig: np.ndarray | None = None
+        # signatures in the order rows were added, in a file in ``folder`` (the
+        # system's temporary folder if None); ``sig_at[i]``: row i's, from ``finish``
+        self.sigs: _Signatures | None = _Signatures(folder)
         self.sig_at: np.ndarray | None = None
+        self._replaced: dict[int, tuple] = {}
         # fills in the story vectors of rows added without them (``_staged_batch``)
         self.story_columns: Callable[["_Batch"], None] | None = None
 
@@ -93,7 +182,7 @@ class _Batch:
         for name, value in zip(self._ARRAYS, arrays):
             self._rows[name].append(value)
         self._add_vectors(pos, rec)
-        self._add_sigs(np.frombuffer(rec["sig"], dtype=np.uint32)[None, :])
+        self.sigs.append(rec["sig"])
         return pos
 
     def add_columns(self, columns: dict, sigs: np.ndarray) -> None:
@@ -109,14 +198,15 @@ class _Batch:
             col = columns.get(name)
             self._pieces[name].append(np.full(k, none, dtype=dtype if dtype != "S" else "S1") if col is None
                                       else np.asarray(col, dtype=dtype))
-        self._add_sigs(sigs)
+        self.sigs.append(sigs)
 
     def replace(self, pos: int, rec: dict, old: bool) -> None:
         """Put ``rec`` in the place of the record at ``pos`` (another record of its doc_id)."""
         lists, arrays = self._values(rec, old)
         for name, value in zip(self._LISTS, lists):
             getattr(self, name)[pos] = value
-        self._replaced[pos] = (arrays, np.frombuffer(rec["sig"], dtype=np.uint32))
+        self._replaced[pos] = arrays
+        self.sigs.put(pos, rec["sig"])
         self._add_vectors(pos, rec)
 
     def _add_vectors(self, pos: int, rec: dict) -> None:
@@ -127,14 +217,6 @@ class _Batch:
             for name, (dtype, _) in self._ARRAYS.items():
                 self._pieces[name].append(np.array(self._rows[name], dtype=dtype))
                 self._rows[name] = []
-
-    def _add_sigs(self, sigs: np.ndarray) -> None:
-        k = len(sigs)
-        if not self._more and self._filled + k <= len(self._sig):
-            self._sig[self._filled:self._filled + k] = sigs
-            self._filled += k
-        else:
-            self._more.append(sigs)
 
     @staticmethod
     def _values(rec: dict, old: bool) -> tuple[tuple, tuple]:
@@ -160,18 +242,16 @@ class _Batch:
             del pieces
             if self._replaced:
                 k = list(self._ARRAYS).index(name)
-                values = np.array([v[k] for v, _ in self._replaced.values()], dtype=dtype)
+                values = np.array([v[k] for v in self._replaced.values()], dtype=dtype)
                 col = col.astype(np.promote_types(col.dtype, values.dtype), copy=False)  # a longer hash
                 col[list(self._replaced)] = values
             setattr(self, name, col[at])
             del col
         self._pieces = self._rows = None
-        self.sig = self._sig[:self._filled] if not self._more else np.concatenate([self._sig[:self._filled],
-                                                                                  *self._more])
-        self._sig, self._more = None, []
-        for pos, (_, sig) in self._replaced.items():
-            self.sig[pos] = sig
         self._replaced = {}
+        self.sigs.flush()
+        if self.sigs.rows != len(at):  # a bug: each row added has its signature
+            raise RuntimeError(f"{len(at)} rows, {self.sigs.rows} signatures")
         self.sig_at = at
         # the story vectors of rows added one by one: one chunk
         self._where = np.full((len(at), 4), -1, dtype=np.int64)
@@ -215,7 +295,11 @@ class _Batch:
         self._chunks, self._where = None, None
 
     def signature(self, i: int) -> bytes:
-        return self.sig[self.sig_at[i]].tobytes()
+        return self.sigs.row(int(self.sig_at[i]))
+
+    def drop_signatures(self) -> None:
+        self.sigs.close()
+        self.sigs = self.sig_at = None
 
     def dedup_member(self, i: int) -> dict:
         """``dedup._member`` of row ``i``."""
@@ -233,6 +317,31 @@ class _Batch:
         """``stories._member`` of row ``i``."""
         return {"doc_id": self.ids[i], "old": True if self.old[i] else None, "story_id": self.story0[i],
                 "vec": self.payload(i)}
+
+
+class _DupLabels:
+    """The near-duplicate labels of a batch's rows as columns (not a tuple a row):
+    ``cluster[i]`` (None for a row in no cluster), ``is_dup[i]``, ``sim[i]`` (NaN
+    for None)."""
+
+    def __init__(self, n: int):
+        self.cluster: list[str | None] = [None] * n
+        self.is_dup = np.zeros(n, dtype=bool)
+        self.sim = np.full(n, np.nan)
+
+    def set(self, i: int, label: tuple) -> None:
+        cluster, is_dup, sim = label
+        self.cluster[i] = cluster
+        self.is_dup[i] = is_dup
+        self.sim[i] = np.nan if sim is None else sim
+
+    def get(self, i: int, doc_id: str) -> tuple:
+        """Row ``i``'s (dup_cluster_id, is_duplicate, dup_similarity); a row in no
+        cluster is its own (``doc_id``)."""
+        if self.cluster[i] is None:
+            return doc_id, False, None
+        sim = float(self.sim[i])
+        return self.cluster[i], bool(self.is_dup[i]), None if sim != sim else sim
 
 
 class _Links:
@@ -266,33 +375,40 @@ def _roots(n: int, a: np.ndarray, b: np.ndarray, strong: np.ndarray) -> np.ndarr
     """Each row's component root over the strong links: the smallest row in it (so
     the smallest doc_id), as the graph's union-find (``components.UnionFind``)
     roots it; -1 for a row on none. By NumPy, as Shiloach and Vishkin's
-    algorithm does it (a few arrays of a link each, not a dict entry a row):
-    each link hooks the larger of its ends' labels, and the row it names, to the
-    smaller; labels are then followed to their ends; until every link's ends
-    share a label. A label is only ever lowered to another row of the same
-    component, so the smallest row keeps its own, and all its component ends on it."""
-    a, b = a[strong], b[strong]
+    algorithm does it (an array of a row, not a dict entry): each link hooks
+    the larger of its ends' labels, and the row it names, to the smaller;
+    labels are then followed to their ends; until every link's ends share a
+    label. A label is only ever lowered to another row of the same component,
+    so the smallest row keeps its own, and all its component ends on it. The
+    links are read ``LINK_CHUNK`` at a time (a component can have millions)."""
     roots = np.full(n, -1, dtype=np.int32)
-    if not len(a):
+    if not strong.any():
         return roots
     label = np.arange(n, dtype=np.int32)
+
+    def chunks():
+        for s in range(0, len(a), LINK_CHUNK):
+            keep = strong[s:s + LINK_CHUNK]
+            yield a[s:s + LINK_CHUNK][keep], b[s:s + LINK_CHUNK][keep]
+
     while True:
-        la, lb = label[a], label[b]
-        np.minimum.at(label, la, lb)  # the rows the labels name (roots, once compressed)
-        np.minimum.at(label, lb, la)
-        np.minimum.at(label, a, lb)
-        np.minimum.at(label, b, la)
-        del la, lb
+        for x, y in chunks():
+            lx, ly = label[x], label[y]
+            np.minimum.at(label, lx, ly)  # the rows the labels name (roots, once compressed)
+            np.minimum.at(label, ly, lx)
+            np.minimum.at(label, x, ly)
+            np.minimum.at(label, y, lx)
         while True:  # every label to the end of its chain
             up = label[label]
             if np.array_equal(up, label):
                 break
             label = up
-        if np.array_equal(label[a], label[b]):
+        if all(np.array_equal(label[x], label[y]) for x, y in chunks()):
             break
     on = np.zeros(n, dtype=bool)
-    joins = a != b  # (a link from a row to itself puts it in no component)
-    on[a[joins]] = on[b[joins]] = True
+    for x, y in chunks():
+        joins = x != y  # (a link from a row to itself puts it in no component)
+        on[x[joins]] = on[y[joins]] = True
     roots[on] = label[on]
     return roots
 
@@ -307,15 +423,33 @@ def _component_rows(n: int, links: _Links, strong: Callable):
     rows = rows[np.argsort(roots[rows], kind="stable")]
     row_root = roots[rows]
     starts = np.flatnonzero(np.r_[True, row_root[1:] != row_root[:-1]]) if len(rows) else np.zeros(0, np.int64)
-    edge_root = roots[a]
-    edges = np.argsort(edge_root, kind="stable")  # links in root order; those off every component (-1) first
-    if len(edges) < 1 << 31:
-        edges = edges.astype(np.int32)
-    edge_cut = np.searchsorted(edge_root[edges], row_root[starts]).tolist() + [len(edges)]
-    del edge_root
+    edges, first = _grouped(roots, a)  # links in root order; those off every component (-1) first
+    edge_cut = first[row_root[starts] + 1].tolist() + [len(edges)]
     row_cut = starts.tolist() + [len(rows)]
     for k in range(len(starts)):
         yield int(row_root[starts[k]]), rows[row_cut[k]:row_cut[k + 1]], edges[edge_cut[k]:edge_cut[k + 1]]
+
+
+def _grouped(roots: np.ndarray, a: np.ndarray):
+    """(positions of the links in the order of their first end's root, stably:
+    ``argsort(roots[a], kind="stable")``; where the links of root r - 1 start, for r
+    in 0..n). A counting sort, ``LINK_CHUNK`` links at a time: the order as int32
+    and nothing else of a link each (a story batch has millions)."""
+    n = len(roots)
+    count = np.zeros(n + 1, dtype=np.int64)
+    for s in range(0, len(a), LINK_CHUNK):
+        count += np.bincount(roots[a[s:s + LINK_CHUNK]] + 1, minlength=n + 1)
+    first = np.r_[0, np.cumsum(count)[:-1]]
+    at = first.copy()  # where the next link of each root goes
+    order = np.empty(len(a), dtype=np.int32 if len(a) < 1 << 31 else np.int64)
+    for s in range(0, len(a), LINK_CHUNK):
+        key = roots[a[s:s + LINK_CHUNK]] + 1
+        here = np.argsort(key, kind="stable")
+        key = key[here]
+        rank = np.arange(len(key)) - np.searchsorted(key, key)  # among this chunk's links of its root
+        order[at[key] + rank] = here + s
+        at += np.bincount(key, minlength=n + 1)
+    return order, first
 
 
 def _edge_tuples(ids: list[str], links: _Links, edges: np.ndarray) -> list[tuple]:
@@ -347,15 +481,18 @@ def _story_ids(batch: _Batch, links: _Links, threshold: float):
     # vectors go first, and the run's links once each big component has its own,
     # as places among its rows (in doc_id order, as the sorted members are)
     batch.drop_vectors()
-    big = [(rows.copy(), _places(rows, a, b, w, edges)) for rows, edges in big]
+    big = [(rows.copy(), _component_links(rows, a, b, w, edges)) for rows, edges in big]
     del a, b, w
     links.clear()
     trim_heap()
     while big:
-        rows, (i, j, ew) = big.pop(0)
+        rows, raw = big.pop(0)
+        i, j, ew = _sorted_links(raw, len(rows))
         members = [_Member(ids[x], True if batch.old[x] else None, batch.story0[x], "story_id")
                    for x in rows.tolist()]
-        for group_id, group in average_link_indexed(members, i, j, ew, threshold):
+        groups = average_link_indexed(members, i, j, ew, threshold)
+        del i, j, ew, members  # before the labels are kept
+        for group_id, group in groups:
             yield from ((m.doc_id, group_id or group[0].doc_id) for m in group if not m.old)
 
 
@@ -379,37 +516,64 @@ class _Member:
 def _places(rows: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray, at: np.ndarray | None = None):
     """Links (rows a, b, weight; those at positions ``at`` if given) of a component
     as ``linkage.average_link_indexed`` takes them: (i, j, weight) of places among
-    ``rows`` (sorted), i < j, both ends in it, no loop, weight >= 0, sorted.
-    Made with few arrays of a link each alive at once (a story component can
-    have millions of links)."""
-    at = np.arange(len(a)) if at is None else at
+    ``rows`` (sorted), i < j, both ends in it, no loop, weight >= 0, sorted."""
+    return _sorted_links(_component_links(rows, a, b, w, at), len(rows))
+
+
+def _component_links(rows: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray,
+                     at: np.ndarray | None = None) -> list:
+    """``_places`` before the sort: [i, j, weight], in link order. Read
+    ``LINK_CHUNK`` links at a time into arrays of the kept links' size, so that
+    nothing else of a link each is made (a story component can have millions)."""
     m = len(rows)
     place = np.full(max(int(rows[-1]), int(a.max(initial=0)), int(b.max(initial=0))) + 1, -1, dtype=np.int32)
     place[rows] = np.arange(m, dtype=np.int32)
-    i, j = place[a[at]], place[b[at]]
-    del place
-    keep = (i >= 0) & (j >= 0) & (i != j)
-    keep &= w[at] >= 0
-    at, i, j = at[keep], i[keep], j[keep]
-    del keep
-    code = np.minimum(i, j).astype(np.int64)
+    total = len(a) if at is None else len(at)
+
+    def pieces():
+        for s in range(0, total, LINK_CHUNK):
+            k = slice(s, s + LINK_CHUNK) if at is None else at[s:s + LINK_CHUNK]
+            i, j, x = place[a[k]], place[b[k]], w[k]
+            keep = (i >= 0) & (j >= 0) & (i != j) & (x >= 0)
+            yield np.minimum(i, j)[keep], np.maximum(i, j)[keep], x[keep]
+
+    count = sum(len(x) for _, _, x in pieces())  # two passes: no piece is held
+    out = [np.empty(count, dtype=np.int32), np.empty(count, dtype=np.int32), np.empty(count, dtype=np.float64)]
+    k = 0
+    for piece in pieces():
+        for col, values in zip(out, piece):
+            col[k:k + len(values)] = values
+        k += len(piece[2])
+    return out
+
+
+def _sorted_links(links: list, m: int):
+    """[i, j, weight] of ``_component_links`` (emptied, so that its arrays go as
+    soon as they are used) -> ``_places``' (i, j, weight), sorted by (i, j,
+    weight), with ``m`` places."""
+    i, j, w = links
+    links.clear()
+    code = i.astype(np.int64)
     code *= m
-    code += np.maximum(i, j)
+    code += j
     del i, j
-    w = w[at]
-    del at
     order = np.lexsort((w, code))
-    code, w = code[order], w[order]
-    del order
-    return (code // m).astype(np.int32), (code % m).astype(np.int32), w
+    w = w[order]
+    i, j = np.empty(len(code), dtype=np.int32), np.empty(len(code), dtype=np.int32)
+    for s in range(0, len(code), LINK_CHUNK):
+        c = code[order[s:s + LINK_CHUNK]]
+        i[s:s + len(c)], j[s:s + len(c)] = c // m, c % m
+    return i, j, w
 
 
 def _whole_group_links(batch: _Batch, links: _Links, groups: list, into: _Links) -> None:
     """``dedup._WholeGroups``: every earlier group (``groups``: each row's) a
     found link touches, as ``SAME_GROUP`` links from its smallest member to the others."""
     a, b, _ = links.arrays()
-    ends = np.unique(np.concatenate((a, b))).tolist() if len(a) else []
-    touched = {groups[i] for i in ends if batch.old[i] and groups[i]}
+    ends = np.zeros(len(groups), dtype=bool)  # the earlier runs' rows a link touches
+    ends[a] = ends[b] = True
+    ends &= np.asarray(batch.old, dtype=bool)
+    touched = {groups[i] for i in np.flatnonzero(ends).tolist() if groups[i]}
     if not touched:
         return
     members: dict[str, list[int]] = {}
@@ -437,37 +601,68 @@ def _whole_groups(found: Iterable[tuple], records: list[dict], key: str) -> list
 
 
 def _sorted_entries(keys: np.ndarray, rows: np.ndarray):
-    """(rows, first, size): the (key, row) entries sorted by key then row, each
-    (key, row) once, with the start and size of each entry's bucket (int32
-    arrays: a story batch has ~16 entries a row)."""
+    """(rows, starts): the rows of the (key, row) entries sorted by key then row,
+    each (key, row) once, and where each key's bucket of them starts (then
+    their count); int32 arrays (a story batch has ~13 entries a row)."""
     if not len(rows):
-        return (rows.astype(np.int32),) * 3
+        return rows.astype(np.int32), np.zeros(1, dtype=np.int32)
     order = np.lexsort((rows, *keys[::-1])) if keys.ndim == 2 else np.lexsort((rows, keys))
     k = keys[:, order] if keys.ndim == 2 else keys[order]
     r = rows[order].astype(np.int32)
     del order
     new_key = np.r_[True, np.any(k[:, 1:] != k[:, :-1], axis=0) if keys.ndim == 2 else k[1:] != k[:-1]]
     del k
+    return _buckets(r, new_key)
+
+
+def _sorted_packed(packed: np.ndarray, shift: int):
+    """``_sorted_entries`` of entries packed as ``key << shift | row`` in one uint64
+    array, which is sorted in place: no array of the sort order, nor of the
+    sorted keys, is made (the story batch's keys are ~13 a row)."""
+    if not len(packed):
+        return np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int32)
+    packed.sort()
+    r = np.empty(len(packed), dtype=np.int32)
+    new_key = np.empty(len(packed), dtype=bool)
+    new_key[0] = True
+    for s in range(0, len(packed), LINK_CHUNK):
+        e = min(len(packed), s + LINK_CHUNK)
+        r[s:e] = packed[s:e] & np.uint64((1 << shift) - 1)
+        if e > 1:
+            lo = max(s, 1)
+            new_key[lo:e] = (packed[lo:e] >> np.uint64(shift)) != (packed[lo - 1:e - 1] >> np.uint64(shift))
+    return _buckets(r, new_key)
+
+
+def _buckets(r: np.ndarray, new_key: np.ndarray):
+    """``_sorted_entries``' (rows, starts) of the rows of entries sorted by (key,
+    row), ``new_key`` where a key starts."""
     keep = new_key | np.r_[True, r[1:] != r[:-1]]  # a row twice under one key counts once
     r, new_key = r[keep], new_key[keep]
     del keep
-    starts = np.flatnonzero(new_key).astype(np.int32)
-    sizes = np.diff(np.r_[starts, len(r)]).astype(np.int32)
-    bucket = np.cumsum(new_key, dtype=np.int32) - 1
-    return r, starts[bucket], sizes[bucket]
+    return r, np.r_[np.flatnonzero(new_key), len(r)].astype(np.int32)
+
+
+def _bucket_ends(starts: np.ndarray, pos: np.ndarray):
+    """(end, size) of the bucket of each entry at ``pos``."""
+    bucket = np.searchsorted(starts, pos, side="right") - 1
+    end = starts[bucket + 1]
+    return end, end - starts[bucket]
 
 
 def _pair_codes(entries, old: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
     """Candidate pairs of every bucket (``dedup._bucket_pairs``: every pair of a
     bucket of at most ``MAX_BUCKET``, else each member with its next ``WINDOW``;
     never two earlier-run rows), first row in [lo, hi), as codes ``a * n + b``."""
-    rows, first, size = entries
+    rows, starts = entries
     n = len(old)
     hi = n if hi is None else hi
     out = []
     # the entries whose row can be a pair's first, and the end of their bucket
     pos = np.arange(len(rows)) if lo <= 0 and hi >= n else np.flatnonzero((rows >= lo) & (rows < hi))
-    end, small = first[pos] + size[pos], size[pos] <= dedup.MAX_BUCKET
+    end, size = _bucket_ends(starts, pos)
+    small = size <= dedup.MAX_BUCKET
+    del size
     for d in range(1, dedup.MAX_BUCKET):
         ok = (pos + d < end) & (small | (d <= dedup.WINDOW))
         i = pos[ok]
@@ -490,11 +685,14 @@ def _each_pair(entries, old: np.ndarray):
     """(a, b) of each distinct candidate pair, in order, a range of first rows at a
     time so that at most about ``MAX_CODES`` codes are held."""
     n = len(old)
-    rows, first, size = entries
+    rows, starts = entries
     # pairs a row can start: at most its bucket's remaining members (or WINDOW)
-    per_row = np.bincount(rows, weights=np.minimum(first + size - 1 - np.arange(len(rows)),
-                                                   np.where(size <= dedup.MAX_BUCKET, dedup.MAX_BUCKET, dedup.WINDOW)),
-                          minlength=n) if len(rows) else np.zeros(n)
+    per_row = np.zeros(n)
+    for s in range(0, len(rows), LINK_CHUNK):
+        pos = np.arange(s, min(len(rows), s + LINK_CHUNK))
+        end, size = _bucket_ends(starts, pos)
+        per_row += np.bincount(rows[pos], weights=np.minimum(end - 1 - pos, np.where(
+            size <= dedup.MAX_BUCKET, dedup.MAX_BUCKET, dedup.WINDOW)), minlength=n)
     bounds = [0]
     acc = 0.0
     for i, c in enumerate(np.cumsum(per_row).tolist()):
@@ -509,9 +707,9 @@ def _each_pair(entries, old: np.ndarray):
                 yield divmod(code, n)
 
 
-def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict[int, tuple]:
-    """{row: (dup_cluster_id, is_duplicate, dup_similarity)} for the new rows in a
-    cluster (``dedup.NearDuplicates``); ``batch.sig`` is let go."""
+def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> _DupLabels:
+    """(dup_cluster_id, is_duplicate, dup_similarity) of the new rows in a cluster
+    (``dedup.NearDuplicates``); the batch's signatures are let go."""
     n = len(batch)
     old = batch.old
     links = _Links()
@@ -537,7 +735,7 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
     codes = np.zeros(0, dtype=np.int64)
     for band in range(dedup.BANDS + 1):
         if band < dedup.BANDS:
-            keys = np.ascontiguousarray(batch.sig[sig_rows, band * dedup.ROWS:(band + 1) * dedup.ROWS].T)
+            keys = np.ascontiguousarray(batch.sigs.columns(band * dedup.ROWS, (band + 1) * dedup.ROWS, sig_rows).T)
             found = _pair_codes(_sorted_entries(keys, np.arange(len(reps))), rep_old)
         else:  # and the articles that open with the same words
             leads = np.flatnonzero(batch.has_lead[reps])
@@ -562,7 +760,7 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
     links.extend(known)
     del known
     cluster = dedup._ClusterFn(threshold, min_shingles)
-    labels = {}
+    labels = _DupLabels(n)
     a, b, w = links.arrays()
     copy = np.zeros(n, dtype=bool)  # a row an exact-copy link leads to: not a representative
     copy[b[w >= dedup.EXACT]] = True
@@ -577,8 +775,8 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> dict
             trim_heap()
             found = _big_clusters(batch, reps, a[edges], b[edges], w[edges], threshold, min_shingles)
         for doc_id, label in found:
-            labels[batch.row(doc_id)] = label
-    batch.sig = batch.sig_at = None
+            labels.set(batch.row(doc_id), label)
+    batch.drop_signatures()
     return labels
 
 
@@ -606,27 +804,29 @@ def _big_clusters(batch: _Batch, reps: np.ndarray, a: np.ndarray, b: np.ndarray,
         yield from dedup.cluster_labels([batch.dedup_member(x) for x in rows], old_cluster, min_shingles)
 
 
-def _stories(batch: _Batch, dups: dict[int, tuple], threshold: float) -> dict[int, str]:
-    """{row: story_id} for new rows in a story of more than one (``stories.StoryGroups``)."""
+def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | None]:
+    """Each row's story_id, for new rows in a story of more than one
+    (``stories.StoryGroups``); None for the others."""
     n = len(batch)
     old = batch.old
-    # each row under its first KEY_TERMS words and first ANCHOR_KEYS anchors (anchors apart: + 2**32)
-    width = stories.KEY_TERMS + stories.ANCHOR_KEYS
-    keys = np.zeros(n * width, dtype=np.int64)
-    rows = np.full(n * width, -1, dtype=np.int64)
+    # each row under its first KEY_TERMS words and first ANCHOR_KEYS anchors (anchors
+    # apart: + 2**32), packed with the row as key << shift | row (33 + 31 bits at most)
+    shift = max(1, (n - 1).bit_length())
+    if shift > 31:
+        raise ValueError(f"{n} rows: too many to pack with a story key")
+    packed = np.zeros(n * (stories.KEY_TERMS + stories.ANCHOR_KEYS), dtype=np.uint64)
+    at = 0
     for i in range(n):
         terms, anchors = batch.vectors(i)
-        terms = stories.unpack(terms)[0][:stories.KEY_TERMS]
-        anchors = stories.unpack(anchors)[0][:stories.ANCHOR_KEYS]
-        at = i * width
-        keys[at:at + len(terms)] = terms
-        keys[at + len(terms):at + len(terms) + len(anchors)] = anchors.astype(np.int64) + (1 << 32)
-        rows[at:at + len(terms) + len(anchors)] = i
-    used = rows >= 0
-    keys, rows = keys[used], rows[used]
-    del used
-    entries = _sorted_entries(keys, rows)
-    del keys, rows
+        terms = stories.unpack(terms)[0][:stories.KEY_TERMS].astype(np.uint64)
+        anchors = stories.unpack(anchors)[0][:stories.ANCHOR_KEYS].astype(np.uint64) + np.uint64(1 << 32)
+        for keys in (terms, anchors):
+            keys <<= np.uint64(shift)
+            keys |= np.uint64(i)
+            packed[at:at + len(keys)] = keys
+            at += len(keys)
+    entries = _sorted_packed(packed[:at], shift)
+    del packed
     trim_heap()
     similar = stories._Similar()
     links = _Links()
@@ -638,17 +838,20 @@ def _stories(batch: _Batch, dups: dict[int, tuple], threshold: float) -> dict[in
     trim_heap()
     known = _Links()
     first_copy: dict[str, int] = {}
-    for i, (cluster, is_dup, _) in sorted(dups.items()):
-        if is_dup:
-            try:
-                known.add(i, batch.row(cluster), 1.0)
-            except KeyError:  # a cluster named after an earlier article no longer in the index: its copies join
-                head = first_copy.setdefault(cluster, i)
-                if head != i:
-                    known.add(head, i, 1.0)
+    for i in np.flatnonzero(dups.is_dup).tolist():
+        cluster = dups.cluster[i]
+        try:
+            known.add(i, batch.row(cluster), 1.0)
+        except KeyError:  # a cluster named after an earlier article no longer in the index: its copies join
+            head = first_copy.setdefault(cluster, i)
+            if head != i:
+                known.add(head, i, 1.0)
     _whole_group_links(batch, links, batch.story0, known)
     links.extend(known)
-    return {batch.row(doc_id): story_id for doc_id, story_id in _story_ids(batch, links, threshold)}
+    story: list[str | None] = [None] * n
+    for doc_id, story_id in _story_ids(batch, links, threshold):
+        story[batch.row(doc_id)] = story_id
+    return story
 
 
 def _label_batch(batch: _Batch, dup_threshold: float, story_threshold: float, min_shingles: int = 10):
@@ -664,8 +867,8 @@ def _label_batch(batch: _Batch, dup_threshold: float, story_threshold: float, mi
         if batch.old[i]:
             out.append(None)
             continue
-        cluster, is_dup, sim = dups.get(i, (doc_id, False, None))
-        out.append((cluster, is_dup, None if sim is None else float(sim), story.get(i) or cluster))
+        cluster, is_dup, sim = dups.get(i, doc_id)
+        out.append((cluster, is_dup, sim, story[i] or cluster))
     return out
 
 
@@ -720,11 +923,11 @@ def _batch_columns(table: pa.Table) -> dict:
             "has_lead": np.array([bool(x) for x in leads], dtype=bool)}
 
 
-def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts, room: int = 0):
+def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts):
     """The batch of the staged rows not ingested before (one per doc_id, chosen by
-    ``grouping.record_order``), with room for ``room`` more rows; the extra rows
-    of a doc_id read more than once ({doc_id: rows}); the doc_ids of rows
-    ingested before. ``counts`` gets the kept rows' counters
+    ``grouping.record_order``), its signatures in a file in the staging folder
+    when that is local; the extra rows of a doc_id read more than once ({doc_id:
+    rows}); the doc_ids of rows ingested before. ``counts`` gets the kept rows' counters
     (``grouping.article_stat_keys``) and ``flow/labelled``. Read a file at a
     time, a column at a time: no dict per row."""
     import pyarrow.compute as pc
@@ -737,7 +940,7 @@ def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts, r
     doc_ids = pa.chunked_array([read_parquet(p, ["doc_id"]).column("doc_id") for p in paths], type=pa.string())
     seen = pc.value_counts(doc_ids)
     twice = seen.filter(pc.greater(seen.field("counts"), 1)).field("values")
-    batch = _Batch(len(doc_ids) + room)
+    batch = _Batch(staging if os.path.isdir(staging) else None)
     del doc_ids, seen
     ingested_ids = pa.array(sorted(ingested), type=pa.string())
     best, extra, already = {}, {}, []
@@ -834,7 +1037,7 @@ class _LabelStagedFn(beam.DoFn):
         counts: collections.Counter = collections.Counter()
         ingested = {r["doc_id"] for r in _index(spec.output, "ingested", ["doc_id"])}
         old = _one_per_doc([old_record(r) for r in _index(spec.output, "articles")])
-        batch, extra, already = _staged_batch(spec.staging, staged, ingested, counts, room=len(old))
+        batch, extra, already = _staged_batch(spec.staging, staged, ingested, counts)
         del ingested
         new_rows = len(batch)
         for r in old:
