@@ -50,33 +50,66 @@ CHUNK = 1 << 16  # array entries turned into Python objects at once
 LINK_CHUNK = 1 << 18  # links read at once where a whole array of a link each would be a copy
 
 
+class _SpillFile:
+    """An unnamed file on disk (in ``folder``, the system's temporary folder if
+    None; gone when closed) that the batch keeps what it reads again and again
+    in, rather than in the worker's memory: written and read at offsets
+    (``pwrite``, ``pread``: nothing is mapped, so nothing of it counts in the
+    process' memory; the operating system keeps it in its page cache while
+    memory is free)."""
+
+    def __init__(self, folder: str | None = None):
+        self.folder = folder
+        self.size = 0  # bytes written
+        self._file = None
+
+    def _fd(self) -> int:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(dir=self.folder, prefix="newsbeam-spill-", buffering=0)
+        return self._file.fileno()
+
+    def write(self, data, offset: int) -> None:
+        view = memoryview(data).cast("B")
+        self.size = max(self.size, offset + len(view))
+        while len(view):
+            done = os.pwrite(self._fd(), view, offset)
+            view, offset = view[done:], offset + done
+
+    def append(self, data) -> int:
+        """Write ``data`` at the end; returns its offset."""
+        offset = self.size
+        self.write(data, offset)
+        return offset
+
+    def read(self, offset: int, size: int) -> bytes:
+        data = os.pread(self._fd(), size, offset)
+        if len(data) != size:
+            raise IndexError(f"{size} bytes at {offset} of a spill file of {self.size}")
+        return data
+
+    def read_into(self, buf: np.ndarray, offset: int) -> None:
+        if os.preadv(self._fd(), [memoryview(buf).cast("B")], offset) != buf.nbytes:
+            raise IndexError(f"{buf.nbytes} bytes at {offset} of a spill file of {self.size}")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
 class _Signatures:
-    """MinHash signatures (``dedup.NUM_PERM`` uint32 a row) in an unnamed file on
-    disk, in the order they were added, read back a row or a band's columns at a
-    time: the near-duplicate step reads each row a few times, so they need not
-    take the worker's memory (504 bytes an article; the operating system keeps
-    the file in its page cache while memory is free)."""
+    """MinHash signatures (``dedup.NUM_PERM`` uint32 a row) in a ``_SpillFile``, in
+    the order they were added, read back a row or a band's columns at a time
+    (504 bytes an article, which the near-duplicate step reads a few times)."""
 
     ROW = dedup.NUM_PERM * 4
     BLOCK = 1 << 13  # rows read at once for a band's columns (4 MB)
     PENDING = 1 << 12  # rows added one by one, written at once
 
     def __init__(self, folder: str | None = None):
-        self.folder = folder
         self.rows = 0  # rows in the file
-        self._file = None
+        self._file = _SpillFile(folder)
         self._pending: list[bytes] = []
-
-    def _fd(self) -> int:
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(dir=self.folder, prefix="newsbeam-signatures-", buffering=0)
-        return self._file.fileno()
-
-    def _write(self, data, row: int) -> None:
-        view, offset = memoryview(data).cast("B"), row * self.ROW
-        while len(view):
-            done = os.pwrite(self._fd(), view, offset)
-            view, offset = view[done:], offset + done
 
     def append(self, sigs) -> None:
         """Add rows: a (k, NUM_PERM) uint32 array, or one row's bytes."""
@@ -93,12 +126,12 @@ class _Signatures:
         if sigs.ndim != 2 or sigs.shape[1] != dedup.NUM_PERM:
             raise ValueError(f"MinHash signatures of shape {sigs.shape}")
         if len(sigs):
-            self._write(sigs, self.rows)
+            self._file.write(sigs, self.rows * self.ROW)
             self.rows += len(sigs)
 
     def flush(self) -> None:
         if self._pending:
-            self._write(b"".join(self._pending), self.rows)
+            self._file.write(b"".join(self._pending), self.rows * self.ROW)
             self.rows += len(self._pending)
             self._pending = []
 
@@ -107,40 +140,35 @@ class _Signatures:
         self.flush()
         if len(sig) != self.ROW or not 0 <= pos < self.rows:
             raise ValueError(f"a MinHash signature of {len(sig)} bytes for row {pos} of {self.rows}")
-        self._write(sig, pos)
+        self._file.write(sig, pos * self.ROW)
 
     def row(self, pos: int) -> bytes:
-        data = os.pread(self._fd(), self.ROW, pos * self.ROW)
-        if len(data) != self.ROW:
+        if not 0 <= pos < self.rows:
             raise IndexError(f"signature row {pos} of {self.rows}")
-        return data
+        return self._file.read(pos * self.ROW, self.ROW)
 
     def columns(self, lo: int, hi: int, rows: np.ndarray) -> np.ndarray:
         """Columns [lo, hi) of ``rows``, as an array (len(rows), hi - lo)."""
         out = np.empty((self.rows, hi - lo), dtype=np.uint32)
         buf = np.empty((self.BLOCK, dedup.NUM_PERM), dtype=np.uint32)
         for start in range(0, self.rows, self.BLOCK):
-            k = min(self.BLOCK, self.rows - start)
-            part = buf[:k]
-            if os.preadv(self._fd(), [memoryview(part).cast("B")], start * self.ROW) != part.nbytes:
-                raise OSError("the signature file is shorter than its rows")
-            out[start:start + k] = part[:, lo:hi]
+            part = buf[:min(self.BLOCK, self.rows - start)]
+            self._file.read_into(part, start * self.ROW)
+            out[start:start + len(part)] = part[:, lo:hi]
         return out[rows]
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._file.close()
 
 
 class _Batch:
     """The run's link records, one per doc_id (new, and the earlier runs'
     index), as columns in doc_id order: doc_ids and the fields read as Python
     objects in lists, numbers and hashes in arrays (``_ARRAYS``: a row's
-    content hash is 32 bytes of one array, not a string object), the story
-    vectors packed in a few large buffers (``vectors``), and the signatures
-    on disk (``sigs``). The signatures (the dedup step's) and the story
-    vectors can be dropped once used."""
+    content hash is 32 bytes of one array, not a string object), and the
+    story vectors and the signatures on disk (``vectors``, ``sigs``: see
+    ``_SpillFile``). The signatures (the dedup step's) and the story vectors
+    can be dropped once used."""
 
     # Python-object columns, and the columns kept as arrays (their dtype and the
     # value that stands for None where a record may lack the field)
@@ -159,10 +187,10 @@ class _Batch:
         self._pieces: dict[str, list] = {name: [] for name in self._ARRAYS}
         self._rows: dict[str, list] = {name: [] for name in self._ARRAYS}
         self.old = self.content = self.length = self.is_mt = self.n = self.lead = self.has_lead = None
-        # story vectors: ``_chunks`` of packed (terms, anchors) pairs, row i's at
-        # ``_where[i]`` = (chunk, start, end of terms, end of anchors); rows added
-        # by ``add`` wait here ({position: (terms, anchors)}) for one chunk at ``finish``
-        self._chunks: list[bytes] | None = []
+        # story vectors: packed (terms, anchors) pairs in a file, row i's at
+        # ``_where[i]`` = (start, end of terms, end of anchors); rows added by
+        # ``add`` wait here ({position: (terms, anchors)}) to be written at ``finish``
+        self._vec_file: _SpillFile | None = _SpillFile(folder)
         self._where: np.ndarray | None = None
         self._vec_at: dict[int, tuple[bytes, bytes]] = {}
         # signatures in the order rows were added, in a file in ``folder`` (the
@@ -253,8 +281,8 @@ class _Batch:
         if self.sigs.rows != len(at):  # a bug: each row added has its signature
             raise RuntimeError(f"{len(at)} rows, {self.sigs.rows} signatures")
         self.sig_at = at
-        # the story vectors of rows added one by one: one chunk
-        self._where = np.full((len(at), 4), -1, dtype=np.int64)
+        # the story vectors of rows added one by one
+        self._where = np.full((len(at), 3), -1, dtype=np.int64)
         if self._vec_at:
             rank = np.empty(len(at), dtype=np.int64)
             rank[at] = np.arange(len(at))
@@ -273,26 +301,26 @@ class _Batch:
         return i
 
     def set_vectors(self, rows: list[int], terms: list[bytes], anchors: list) -> None:
-        """The story vectors of ``rows`` (after ``finish``), packed in one new chunk."""
+        """The story vectors of ``rows`` (after ``finish``), written at once."""
         starts = np.cumsum([0] + [len(t) + len(a or b"") for t, a in zip(terms, anchors)], dtype=np.int64)
-        where = np.empty((len(rows), 4), dtype=np.int64)
-        where[:, 0] = len(self._chunks)
-        where[:, 1] = starts[:-1]
-        where[:, 2] = starts[:-1] + np.array([len(t) for t in terms], dtype=np.int64)
-        where[:, 3] = starts[1:]
-        self._chunks.append(b"".join(x for t, a in zip(terms, anchors) for x in (t, a or b"")))
+        starts += self._vec_file.append(b"".join(x for t, a in zip(terms, anchors) for x in (t, a or b"")))
+        where = np.empty((len(rows), 3), dtype=np.int64)
+        where[:, 0] = starts[:-1]
+        where[:, 1] = starts[:-1] + np.array([len(t) for t in terms], dtype=np.int64)
+        where[:, 2] = starts[1:]
         self._where[rows] = where
 
     def vectors(self, i: int) -> tuple[bytes, bytes]:
         """Row ``i``'s story vectors (terms, anchors)."""
-        c, s, m, e = self._where[i].tolist()
-        if c < 0:
+        s, m, e = self._where[i].tolist()
+        if s < 0:
             raise ValueError(f"row {i} ({self.ids[i]}) has no story vectors")
-        chunk = self._chunks[c]
-        return chunk[s:m], chunk[m:e]
+        data = self._vec_file.read(s, e - s)
+        return data[:m - s], data[m - s:]
 
     def drop_vectors(self) -> None:
-        self._chunks, self._where = None, None
+        self._vec_file.close()
+        self._vec_file = self._where = None
 
     def signature(self, i: int) -> bytes:
         return self.sigs.row(int(self.sig_at[i]))
@@ -830,8 +858,11 @@ def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | No
     trim_heap()
     similar = stories._Similar()
     links = _Links()
+    last, first = -1, None
     for a, b in _each_pair(entries, old):
-        w = similar(batch.payload(a), batch.payload(b))
+        if a != last:  # pairs come in order: a row's first is read once for all its pairs
+            last, first = a, batch.payload(a)
+        w = similar(first, batch.payload(b))
         if w is not None:
             links.add(a, b, w)
     del entries
