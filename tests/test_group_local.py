@@ -311,12 +311,20 @@ def test_links_grouped_by_root_as_a_stable_sort(monkeypatch, link_chunk):
         assert first.tolist() == np.searchsorted(roots[a][expected], np.arange(-1, n)).tolist()
 
 
-def test_signatures_on_disk_read_back_as_written(monkeypatch, tmp_path):
+@pytest.mark.parametrize("positional", [True, False])
+def test_signatures_on_disk_read_back_as_written(monkeypatch, tmp_path, positional):
     """Signatures added in blocks and one by one (some written over) come back by
     row and by band columns, across the blocks they are read in; a signature of
-    the wrong size is refused."""
+    the wrong size is refused. Also where the system has no positional reads
+    and writes (seek, then read or write)."""
+    import os
+
     from transforms.dedup import NUM_PERM
     from transforms.group_local import _Signatures
+
+    if not positional:
+        for name in ("pread", "pwrite", "preadv"):
+            monkeypatch.delattr(os, name, raising=False)
 
     monkeypatch.setattr(_Signatures, "BLOCK", 5)
     monkeypatch.setattr(_Signatures, "PENDING", 3)

@@ -63,16 +63,20 @@ class _SpillFile:
         self.size = 0  # bytes written
         self._file = None
 
-    def _fd(self) -> int:
+    def _raw(self):
         if self._file is None:
             self._file = tempfile.TemporaryFile(dir=self.folder, prefix="newsbeam-spill-", buffering=0)
-        return self._file.fileno()
+        return self._file
 
     def write(self, data, offset: int) -> None:
         view = memoryview(data).cast("B")
         self.size = max(self.size, offset + len(view))
         while len(view):
-            done = os.pwrite(self._fd(), view, offset)
+            if hasattr(os, "pwrite"):
+                done = os.pwrite(self._raw().fileno(), view, offset)
+            else:  # (Windows) one thread uses the file: seek, then write
+                self._raw().seek(offset)
+                done = self._raw().write(view)
             view, offset = view[done:], offset + done
 
     def append(self, data) -> int:
@@ -82,14 +86,24 @@ class _SpillFile:
         return offset
 
     def read(self, offset: int, size: int) -> bytes:
-        data = os.pread(self._fd(), size, offset)
+        if hasattr(os, "pread"):
+            data = os.pread(self._raw().fileno(), size, offset)
+        else:
+            self._raw().seek(offset)
+            data = self._raw().read(size)
         if len(data) != size:
             raise IndexError(f"{size} bytes at {offset} of a spill file of {self.size}")
         return data
 
     def read_into(self, buf: np.ndarray, offset: int) -> None:
-        if os.preadv(self._fd(), [memoryview(buf).cast("B")], offset) != buf.nbytes:
-            raise IndexError(f"{buf.nbytes} bytes at {offset} of a spill file of {self.size}")
+        view = memoryview(buf).cast("B")
+        if hasattr(os, "preadv"):
+            done = os.preadv(self._raw().fileno(), [view], offset)
+        else:  # (macOS before 11, Windows)
+            self._raw().seek(offset)
+            done = self._raw().readinto(view)
+        if done != len(view):
+            raise IndexError(f"{len(view)} bytes at {offset} of a spill file of {self.size}")
 
     def close(self) -> None:
         if self._file is not None:
