@@ -334,11 +334,11 @@ def test_signatures_on_disk_read_back_as_written(monkeypatch, tmp_path, position
     sigs.append(expected[:6])
     for row in expected[6:13]:
         sigs.append(row.tobytes())
+    assert sigs.row(12) == expected[12].tobytes()  # a row still waiting to be written
     sigs.append(expected[13:13])
     sigs.append(expected[13:])
     expected[4] = expected[20]
     sigs.put(4, expected[20].tobytes())
-    sigs.flush()
     assert sigs.rows == 23
     assert [sigs.row(i) for i in range(23)] == [r.tobytes() for r in expected]
     rows = rng.permutation(23)[:17]

@@ -157,12 +157,15 @@ class _Signatures:
         self._file.write(sig, pos * self.ROW)
 
     def row(self, pos: int) -> bytes:
+        if self._pending:
+            self.flush()
         if not 0 <= pos < self.rows:
             raise IndexError(f"signature row {pos} of {self.rows}")
         return self._file.read(pos * self.ROW, self.ROW)
 
     def columns(self, lo: int, hi: int, rows: np.ndarray) -> np.ndarray:
         """Columns [lo, hi) of ``rows``, as an array (len(rows), hi - lo)."""
+        self.flush()
         out = np.empty((self.rows, hi - lo), dtype=np.uint32)
         buf = np.empty((self.BLOCK, dedup.NUM_PERM), dtype=np.uint32)
         for start in range(0, self.rows, self.BLOCK):
