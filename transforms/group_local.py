@@ -973,11 +973,11 @@ def _batch_columns(table: pa.Table) -> dict:
 
 def _staged_batch(staging: str, staged: list[str], ingested: set[str], counts):
     """The batch of the staged rows not ingested before (one per doc_id, chosen by
-    ``grouping.record_order``), its signatures in a file in the staging folder
-    when that is local; the extra rows of a doc_id read more than once ({doc_id:
-    rows}); the doc_ids of rows ingested before. ``counts`` gets the kept rows' counters
-    (``grouping.article_stat_keys``) and ``flow/labelled``. Read a file at a
-    time, a column at a time: no dict per row."""
+    ``grouping.record_order``), its signatures and story vectors in files in
+    the staging folder when that is local; the extra rows of a doc_id read more
+    than once ({doc_id: rows}); the doc_ids of rows ingested before. ``counts``
+    gets the kept rows' counters (``grouping.article_stat_keys``) and
+    ``flow/labelled``. Read a file at a time, a column at a time: no dict per row."""
     import pyarrow.compute as pc
     from apache_beam.io.filesystems import FileSystems
 
