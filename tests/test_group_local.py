@@ -81,8 +81,6 @@ def _key(r):
     return r["doc_id"], r["dup_cluster_id"], r["is_duplicate"], sim, r["story_id"]
 
 
-
-
 @pytest.mark.parametrize("lookup_payloads", [False, True])
 def test_one_step_labels_as_the_beam_graph_does_across_two_runs(lookup_payloads):
     first, second = _batch(1), _batch(2)
