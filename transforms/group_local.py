@@ -62,6 +62,9 @@ class _SpillFile:
         self.folder = folder
         self.size = 0  # bytes written
         self._file = None
+        # positional reads and writes where the system has them (not Windows,
+        # not preadv on older macOS), else seek then read or write
+        self._pread, self._pwrite, self._preadv = (getattr(os, f, None) for f in ("pread", "pwrite", "preadv"))
 
     def _raw(self):
         if self._file is None:
@@ -72,9 +75,9 @@ class _SpillFile:
         view = memoryview(data).cast("B")
         self.size = max(self.size, offset + len(view))
         while len(view):
-            if hasattr(os, "pwrite"):
-                done = os.pwrite(self._raw().fileno(), view, offset)
-            else:  # (Windows) one thread uses the file: seek, then write
+            if self._pwrite:
+                done = self._pwrite(self._raw().fileno(), view, offset)
+            else:  # one thread uses the file: seek, then write
                 self._raw().seek(offset)
                 done = self._raw().write(view)
             view, offset = view[done:], offset + done
@@ -86,8 +89,8 @@ class _SpillFile:
         return offset
 
     def read(self, offset: int, size: int) -> bytes:
-        if hasattr(os, "pread"):
-            data = os.pread(self._raw().fileno(), size, offset)
+        if self._pread:
+            data = self._pread(self._raw().fileno(), size, offset)
         else:
             self._raw().seek(offset)
             data = self._raw().read(size)
@@ -97,9 +100,9 @@ class _SpillFile:
 
     def read_into(self, buf: np.ndarray, offset: int) -> None:
         view = memoryview(buf).cast("B")
-        if hasattr(os, "preadv"):
-            done = os.preadv(self._raw().fileno(), [view], offset)
-        else:  # (macOS before 11, Windows)
+        if self._preadv:
+            done = self._preadv(self._raw().fileno(), [view], offset)
+        else:
             self._raw().seek(offset)
             done = self._raw().readinto(view)
         if done != len(view):
@@ -818,28 +821,31 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> _Dup
             found = cluster.process(element)
         else:
             trim_heap()
-            found = _big_clusters(batch, reps, a[edges], b[edges], w[edges], threshold, min_shingles)
+            found = _big_clusters(batch, reps, a, b, w, edges, threshold, min_shingles)
         for doc_id, label in found:
             labels.set(batch.row(doc_id), label)
     batch.drop_signatures()
     return labels
 
 
-def _big_clusters(batch: _Batch, reps: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray, threshold: float,
-                  min_shingles: int):
+def _big_clusters(batch: _Batch, reps: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray, edges: np.ndarray,
+                  threshold: float, min_shingles: int):
     """``dedup._ClusterFn`` of a component with more than ``dedup.MAX_PAIRS`` pairs of
     representatives to judge, over arrays: its representatives (``reps``, rows in
-    doc_id order) are averaged over the found links (a, b, w) between two of them,
-    and each cluster's members (with their exact copies) are labelled by
-    ``dedup.cluster_labels``; only a cluster's members are ever dicts."""
+    doc_id order) are averaged over its found links (positions ``edges`` of the
+    run's links a, b, w) between two of them, and each cluster's members (with
+    their exact copies) are labelled by ``dedup.cluster_labels``; only a
+    cluster's members are ever dicts."""
     from transforms.linkage import average_link_indexed
 
-    exact = w >= dedup.EXACT
+    ew = w[edges]
+    exact = ew >= dedup.EXACT
     copies: dict[int, list[int]] = {}
-    for x, y in zip(a[exact].tolist(), b[exact].tolist()):
+    for x, y in zip(a[edges[exact]].tolist(), b[edges[exact]].tolist()):
         copies.setdefault(x, []).append(y)
-    judged = (w >= 0) & ~exact
-    i, j, jw = _places(reps, a[judged], b[judged], w[judged])
+    judged = edges[(ew >= 0) & ~exact]
+    del ew, exact
+    i, j, jw = _places(reps, a, b, w, judged)
     members = [_Member(batch.ids[x], True if batch.old[x] else None, batch.cluster0[x], "dup_cluster_id", x)
                for x in reps.tolist()]
     for old_cluster, group in average_link_indexed(members, i, j, jw, threshold, key="dup_cluster_id",
