@@ -1,0 +1,103 @@
+"""readability-lxml made cheaper (transforms.readability_speed) gives readability's own results."""
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import readability.htmls
+import readability.readability as rd
+from transforms import readability_speed
+from transforms.html_extract import readability_article
+
+readability_speed.install()
+ORIGINAL = readability_speed._ORIGINAL
+_WHITESPACE = st.sampled_from([" ", " ", "  ", "\t", "\n", "\r\n", "\xa0", "\u2003", "\x0b", "\x0c", "\x1c", " " * 260,
+                               "\t" * 255, "\n" + " \t" * 130])
+_TEXT = st.lists(st.one_of(_WHITESPACE, st.sampled_from(["a", "word", ",", "table of contents", "é"]), st.text(max_size=5)),
+                 max_size=40).map("".join)
+
+
+@settings(max_examples=2000, derandomize=True, deadline=None)
+@given(_TEXT)
+def test_clean_is_readabilitys_clean(text):
+    assert readability_speed.clean(text) == ORIGINAL["clean"](text)
+
+
+def test_lengths_of_large_texts_are_remembered_only_within_a_page():
+    import lxml.html
+
+    body = "<p>" + "word  \t and\n\n more " * 400 + "</p>"
+    el = lxml.html.fromstring(body)
+    lengths = readability_speed._Lengths()
+    want = len(ORIGINAL["clean"](el.text_content()))
+    assert lengths(el) == want and lengths(el) == want and len(lengths.known) == 1
+    el.text = "changed  text"
+    assert lengths(el) == len("changed text")
+    lengths.reset()
+    assert not lengths.known and lengths.chars == 0
+
+
+def _page(rng: random.Random) -> str:
+    """A generated page: nested blocks, links, forms, comments, odd whitespace, unlikely candidates."""
+    words = "council budget school teachers vote mayor city plan money families tax debate".split()
+
+    def sentence():
+        return " ".join(rng.choice(words) for _ in range(rng.randint(3, 25))) + rng.choice([".", ",", "", ":"])
+
+    def block(depth):
+        kind = rng.randrange(12)
+        inner = "".join(block(depth + 1) for _ in range(rng.randint(0, 3))) if depth < 5 else ""
+        ws = rng.choice(["", "\n\t\t", "  ", "\xa0", " " * 300, "\r\n"])
+        attrs = rng.choice(["", " class='comment sidebar'", " id='article-body'", " class='share'", " style='display:none'",
+                            " hidden", " class='content main'"])
+        if kind < 3:
+            return f"<p{attrs}>{ws}{sentence()} <a href='/x'>{sentence()}</a>{ws}{sentence()}</p>{inner}"
+        if kind < 6:
+            return f"<div{attrs}>{ws}{sentence()}{inner}{ws}</div>"
+        if kind == 6:
+            return f"<DIV{attrs}><IMG src='a.png'>{sentence()}<param name=x>{inner}</DIV>"
+        if kind == 7:
+            return f"<form><input value='{sentence()}'><textarea>{sentence()}</textarea><label>{sentence()}</label></form>"
+        if kind == 8:
+            return f"<!-- <p>{sentence()}</p> --><div>{sentence()}<!-- <div> -->{inner}</div>"
+        if kind == 9:
+            return f"<table><tr><td{attrs}>{sentence()}\t\t{sentence()}</td></tr></table>{inner}"
+        if kind == 10:
+            return f"<ul><li><a href='#'>{sentence()}</a></li><li>{sentence()}</li></ul>{inner}"
+        return f"<pre>{ws}{sentence()}\n\t{sentence()}</pre><br><br>{sentence()}{inner}"
+
+    return f"<html><head><title>t</title></head><body>{''.join(block(0) for _ in range(rng.randint(1, 8)))}</body></html>"
+
+
+def test_articles_are_readabilitys_own(monkeypatch):
+    """Generated pages: the article and link share are what readability's own
+    functions and lxml.html's own parser give."""
+    pages = [_page(random.Random(seed)) for seed in range(150)]
+    fast = [readability_article(p) for p in pages]
+    monkeypatch.setattr(rd, "clean", ORIGINAL["clean"])
+    monkeypatch.setattr(rd, "text_length", ORIGINAL["text_length"])
+    monkeypatch.setattr(rd, "describe", ORIGINAL["describe"])
+    monkeypatch.setattr(readability_speed, "parser", lambda: readability.htmls.utf8_parser)
+    own = [readability_article(p) for p in pages]
+    assert sum(1 for text, _ in own if text) > 100
+    assert fast == own
+
+
+def test_describe_is_built_only_for_debug_logging(caplog):
+    import lxml.html
+
+    el = lxml.html.fromstring("<div id='a' class='b c'><p>x</p></div>")
+    assert rd.describe(el) == ""
+    with caplog.at_level("DEBUG", logger="readability.readability"):
+        assert rd.describe(el) == ORIGINAL["describe"](el)
+
+
+@pytest.mark.parametrize("markup", ["<div><span>a</span><b>b</b></div>", "<div><PARAM>x</PARAM></div>",
+                                    "<div><span><img src=a></span></div>", "<div>text only</div>"])
+def test_parser_gives_html_elements(markup):
+    import lxml.html
+
+    tree = lxml.html.document_fromstring(markup, parser=readability_speed.parser())
+    assert all(isinstance(el, lxml.html.HtmlElement) for el in tree.iter() if isinstance(el.tag, str))
+    assert tree.text_content() == lxml.html.document_fromstring(markup).text_content()
