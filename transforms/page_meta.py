@@ -48,6 +48,8 @@ _STRONG_SEP = re.compile(r"\s+(?:[|\-–—~·•»«/]{1,2})\s+|\s*(?:::|\|)\s*
 _COLON_SEP = re.compile(r"\s*:\s+")
 _HEADING_TAGS = {"h1": 3, "h2": 2, "h3": 1, "h4": 0}
 _BIG_FONT = {"+2", "+3", "+4", "4", "5", "6", "7"}
+_NO_HEADINGS = frozenset({"script", "style", "noscript", "template", "head", "title", "option", "select"})
+_CLASS_HEADING_TAGS = frozenset({"div", "span", "td", "p", "a", "strong", "b", "header"})  # headline by class or id
 _CLASS_HEADLINE = re.compile(r"headline|(?<!sub)(?<!site)(?<!page)title|heading", re.I)
 _MAX_WORDS = 40
 _MAX_PARTS = 8  # of a browser title
@@ -257,25 +259,29 @@ def _headings(tree) -> tuple[list[dict], list[tuple[int, str]]]:
     fragments with their order (to find where the article starts)."""
     heads: list[dict] = []
     fragments: list[tuple[int, str]] = []
-    skip = {"script", "style", "noscript", "template", "head", "title", "option", "select"}
+    heading_rank = _HEADING_TAGS.get
     for i, el in enumerate(tree.iter()):
         if i >= _MAX_ELEMENTS:  # the headline is well before this on any page; a hostile one stops here
             break
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in skip:
+        tag = el.tag
+        if not isinstance(tag, str):  # a comment or processing instruction
+            tag = ""
+        elif tag in _NO_HEADINGS:
             continue
-        if el.text and not el.text.isspace():
-            fragments.append((i, el.text))
-        if el.tail and not el.tail.isspace():
-            fragments.append((i, el.tail))
-        rank = _HEADING_TAGS.get(tag)
-        attrs = el.attrib
-        if attrs.get("itemprop") == "headline":
+        text = el.text
+        if text and not text.isspace():
+            fragments.append((i, text))
+        tail = el.tail
+        if tail and not tail.isspace():
+            fragments.append((i, tail))
+        rank = heading_rank(tag)
+        get = el.get
+        if get("itemprop") == "headline":
             rank = 3
-        elif rank is None and tag == "font" and attrs.get("size", "").strip() in _BIG_FONT:
+        elif rank is None and tag == "font" and (get("size") or "").strip() in _BIG_FONT:
             rank = 1
-        elif rank is None and tag in ("div", "span", "td", "p", "a", "strong", "b", "header") and _CLASS_HEADLINE.search(
-                f"{attrs.get('class', '')} {attrs.get('id', '')}"):
+        elif rank is None and tag in _CLASS_HEADING_TAGS and _CLASS_HEADLINE.search(
+                f"{get('class') or ''} {get('id') or ''}"):
             rank = 2
         if rank is None:
             continue
