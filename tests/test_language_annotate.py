@@ -79,3 +79,29 @@ def test_canonical_url():
     assert canonical_url("https://example.com/x", "https://www.example.com/x") == "https://www.example.com/x"
     assert canonical_url(None) is None and canonical_url("file:///tmp/a.html") is None
     assert canonical_url("https://example.com/x", "javascript:void(0)") == "https://example.com/x"
+
+
+def test_profiles_kept_on_disk_give_langdetects_own_table(tmp_path, monkeypatch, caplog):
+    """The profile table rebuilt from the disk cache has langdetect's keys, order
+    and floats; a torn cache file is said, rebuilt and replaced."""
+    import glob
+
+    from langdetect import detector_factory
+
+    monkeypatch.setenv("NEWSBEAM_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(detector_factory, "_factory", None)
+    built = load_detector_factory()  # from langdetect's JSON: written to the cache
+    (path,) = glob.glob(str(tmp_path / "langdetect" / "profiles-*.npz"))
+    monkeypatch.setattr(detector_factory, "_factory", None)
+    read = load_detector_factory()
+    assert read is not built and read.langlist == built.langlist
+    assert list(read.word_lang_prob_map) == list(built.word_lang_prob_map)
+    assert read.word_lang_prob_map == built.word_lang_prob_map
+    texts = [ARTICLE_EN, ARTICLE_DE, ARTICLE_FR, ARTICLE_RU, "Ceci est une phrase courte mais assez longue en français."]
+    assert [detect_language(read, t) for t in texts] == [detect_language(built, t) for t in texts]
+
+    with open(path, "wb") as f:
+        f.write(b"PK\x03\x04 torn")
+    monkeypatch.setattr(detector_factory, "_factory", None)
+    again = load_detector_factory()
+    assert again.word_lang_prob_map == built.word_lang_prob_map and "unreadable" in caplog.text

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from functools import lru_cache
 
 import numpy as np
+
+from transforms.disk_cache import cache_path, load_arrays, store_arrays
 
 log = logging.getLogger(__name__)
 CACHE_FORMAT = 1
@@ -119,41 +120,20 @@ def _cache_file(lang: str) -> str | None:
         st = os.stat(source)
     except (OSError, TypeError):
         return None
-    root = os.environ.get("NEWSBEAM_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "newsbeam")
-    name = f"wordfreq-{version('wordfreq')}-{lang}-{st.st_size}-{st.st_mtime_ns}-v{CACHE_FORMAT}.npz"
-    return os.path.join(root, "wordfreq", name)
+    return cache_path("wordfreq",
+                      f"wordfreq-{version('wordfreq')}-{lang}-{st.st_size}-{st.st_mtime_ns}-v{CACHE_FORMAT}.npz")
 
 
 def _load_cached(path: str) -> FrequencyTable | None:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            hashes, bands, nbands = z["hashes"], z["bands"], int(z["nbands"])
-    except FileNotFoundError:
+    z = load_arrays(path, "word-frequency")
+    if z is None:
         return None
-    except Exception as e:  # a torn or foreign file: rebuilt, and replaced below
-        log.warning("word-frequency cache %s unreadable (%s: %s); rebuilding it", path, type(e).__name__, e)
-        return None
-    if hashes.dtype != np.uint64 or bands.dtype != np.uint16 or len(hashes) != len(bands):
+    hashes, bands, nbands = z.get("hashes"), z.get("bands"), z.get("nbands")
+    if (hashes is None or bands is None or nbands is None or hashes.dtype != np.uint64 or bands.dtype != np.uint16
+            or len(hashes) != len(bands)):
         log.warning("word-frequency cache %s malformed; rebuilding it", path)
         return None
-    return FrequencyTable.from_arrays(hashes, bands, nbands)
-
-
-def _store(path: str, table: FrequencyTable) -> None:
-    """Write the table's arrays to ``path`` atomically (a temporary file renamed over it)."""
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=os.path.dirname(path))
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, hashes=table._hashes, bands=table._bands, nbands=np.int64(len(table._freq)))
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError as e:  # read-only home, full disk: the next process builds the table again
-        log.warning("word-frequency cache %s not written (%s)", path, e)
+    return FrequencyTable.from_arrays(hashes, bands, int(nbands))
 
 
 @lru_cache(maxsize=None)
@@ -172,5 +152,6 @@ def frequencies(lang: str) -> FrequencyTable:
     table = FrequencyTable(get_frequency_list(lang, wordlist="best"))
     get_frequency_list.cache_clear()
     if path:
-        _store(path, table)
+        store_arrays(path, "word-frequency", hashes=table._hashes, bands=table._bands,
+                     nbands=np.int64(len(table._freq)))
     return table
