@@ -52,5 +52,5 @@ setup(
         # scripts/train_mt.py fits with scikit-learn; the pipeline scores with numpy alone
         "train": ["scikit-learn>=1.4,<2"],
     },
-    entry_points={"console_scripts": ["newsbeam=pipeline.cli:main"]},
+    entry_points={"console_scripts": ["newsbeam=pipeline.cli:console_main"]},
 )

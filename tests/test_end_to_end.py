@@ -229,3 +229,25 @@ def test_two_worker_run_keeps_beams_worker_logging_out_of_the_way(tmp_path, capf
     assert main(["run", "--input", SEEDS, "--output", str(tmp_path / "out2"), "--verbose"] + flags) == 0
     err = capfd.readouterr().err
     assert "Logging handler created" in err, err
+
+
+def test_the_command_exits_at_once_with_its_code_and_everything_written(tmp_path):
+    """``python -m pipeline`` (the ``newsbeam`` command's entry) skips the
+    interpreter's teardown: its summary still reaches a pipe, the run is
+    committed, and a failed run still exits non-zero."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    out = str(tmp_path / "out")
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", SEEDS, "--output", out], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "articles written    5" in done.stdout
+    assert len(read_table(out, "articles")) == 5 and manifest(out)["run_id"] in done.stdout
+    bad = str(tmp_path / "not-a-folder")
+    open(bad, "w").write("x")
+    failed = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", SEEDS, "--output", bad, "--quiet"],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert failed.returncode == 1 and "nothing committed" in failed.stderr
