@@ -178,8 +178,11 @@ def readability_article(html: str) -> tuple[str, float]:
 
 
 def _shingles(text: str) -> set:
+    """Word 4-grams of a text (a text of 1-3 words: its words, as one)."""
     toks = _WORD.findall(text.lower())
-    return {tuple(toks[i:i + 4]) for i in range(max(1, len(toks) - 3))} if toks else set()
+    if len(toks) < 4:
+        return {tuple(toks)} if toks else set()
+    return set(zip(toks, toks[1:], toks[2:], toks[3:]))
 
 
 def _words(text: str) -> int:
@@ -199,11 +202,12 @@ def _breaks(line: str) -> int:
                 and m.group(2).isupper()) + len(_CJK_BREAK.findall(line)))
 
 
-def _is_prose(line: str) -> bool:
+def _is_prose(line: str, words: int | None = None) -> bool:
     """A sentence line: 8 words or more that end a sentence, or that hold
     three sentences or more (a paragraph whose last sentence lost its full
-    stop, or ends in a link)."""
-    return _line_words(line) >= 8 and (line.endswith(_SENTENCE_END) or _breaks(line) >= PROSE_BREAKS)
+    stop, or ends in a link). ``words``: the line's ``_line_words``, when known."""
+    return ((_line_words(line) if words is None else words) >= 8
+            and (line.endswith(_SENTENCE_END) or _breaks(line) >= PROSE_BREAKS))
 
 
 def _lines(text: str) -> list[str]:
@@ -212,8 +216,12 @@ def _lines(text: str) -> list[str]:
 
 def _prose_share(lines: list[str]) -> tuple[float, int]:
     """(share of the words in prose lines, words) of ``lines``."""
-    total = sum(_line_words(line) for line in lines)
-    prose = sum(_line_words(line) for line in lines if _is_prose(line))
+    total = prose = 0
+    for line in lines:
+        n = _line_words(line)
+        total += n
+        if _is_prose(line, n):
+            prose += n
     return (prose / total if total else 1.0), total
 
 
@@ -226,7 +234,7 @@ def _repeated_junk(lines: list[str]) -> int:
     """Words of short, non-sentence lines held more than once (a caption or a
     photo credit printed under every picture)."""
     seen = Counter(lines)
-    return sum(_line_words(line) for line in lines if seen[line] > 1 and not _is_prose(line))
+    return sum(n for line in lines if seen[line] > 1 and not _is_prose(line, n := _line_words(line)))
 
 
 def _holds(a: set, b: set) -> float:
