@@ -172,6 +172,31 @@ def test_scores_are_deterministic_across_fresh_models(model):
         assert (a.mt_score, a.mt_evidence, a.mt_source_language) == (b.mt_score, b.mt_evidence, b.mt_source_language)
 
 
+def test_features_do_not_depend_on_what_the_process_saw_before(monkeypatch):
+    """The hash table of n-grams only saves time: a featurizer whose table is
+    16 slots (collisions at every text), one that read other texts first and
+    a fresh one per text give the same features; each hash is ``_gram_hash``."""
+    import numpy as np
+
+    from transforms import mtfeatures
+
+    texts = [_seed(p) for p in ("000", "001", "002", "003", "004")] + ["", "Short.", "1,200 km - the Kyiv -based plan !"]
+    seen = mtfeatures.Featurizer()
+    warm = [seen.features(t) for t in texts + texts]
+    monkeypatch.setattr(mtfeatures, "_SLOT_BITS", 4)
+    tiny = mtfeatures.Featurizer()
+    for i, t in enumerate(texts):
+        fresh = mtfeatures.Featurizer().features(t)
+        assert warm[i] == warm[i + len(texts)] == tiny.features(t) == fresh
+    grams = np.unique(np.concatenate([tiny._slot_gram, seen._slot_gram]))
+    grams = grams[grams > 0][:300]
+    assert len(grams) > 16
+    assert tiny._gram_hashes(grams).tolist() == [tiny._gram_hash(g) for g in grams.tolist()]
+    # a capitalised function word is marked only inside a sentence; a number or a word ends a sentence start
+    assert tiny.classes("The plan. It failed! 12 And The") == (
+        ["the", "lz5-", ".", "it", "lz4ed", "!", "NUM", "^and", "^the"], 6)
+
+
 def test_pipeline_step_loads_the_model_once_per_worker_and_skips_other_languages(tmp_path):
     import shutil
 

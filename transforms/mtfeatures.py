@@ -39,8 +39,9 @@ _MAX_TOKENS = 3000  # the first ~2,000 words say all there is to say
 # n-grams are packed into one integer, base _ID_SPACE per class: the classes
 # are a closed set (function words, punctuation, shape x band x suffix)
 _ID_SPACE = 1 << 14
-_HASH_CACHE = 300_000  # memoised n-gram hashes, per process
-_CLASS_CACHE = 50_000  # memoised token classes, per process (the most frequent come first; a token class
+_SLOT_BITS = 20  # n-gram hashes remembered per process: 2^20 slots, 12 MB
+_SLOT_MULT = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing of an n-gram to its slot
+_CLASS_CACHE = 50_000  # memoised token classes, per process (the most frequent come first; a token's entry
 # costs ~150 bytes here, and past ~50,000 the rare words the cache would add save nothing measurable)
 
 # Closed-class English words: what translation shifts and topic does not.
@@ -85,7 +86,8 @@ class Featurizer:
         self._cls_cache: dict[str, tuple[str, str, float]] = {}  # token -> _classify(token)
         self._ids: dict[str, int] = {}  # token class -> small integer (this process only)
         self._names: list[str] = []
-        self._hash_cache: dict[int, int] = {}
+        self._slot_gram = np.zeros(1 << _SLOT_BITS, dtype=np.int64)  # 0: no n-gram (every n-gram is >= k**3)
+        self._slot_hash = np.zeros(1 << _SLOT_BITS, dtype=np.int32)
 
     def _zipf(self, w: str) -> float:
         f = self.freq.get(w)
@@ -118,54 +120,74 @@ class Featurizer:
         cls = f"{shape}{band}{_suffix(low)}"
         return cls, cls, z
 
-    def classes(self, text: str) -> tuple[list[str], int]:
-        """The text as a sequence of token classes (see the module doc), and
-        how many of its tokens are words."""
-        out: list[str] = []
+    def _entry(self, tok: str) -> tuple[int, int, bool, bool | None]:
+        """(class id at a sentence start, class id elsewhere, is a word, what it
+        does to the sentence start: False ends it, True begins one, None neither)."""
+        at_start, inside, z = self._classify(tok)
+        if z >= 0 or at_start in ("NUM", "NUMSEP"):
+            after = False
+        elif tok in ".!?":
+            after = True
+        else:
+            after = None
+        return self._class_id(at_start), self._class_id(inside), z >= 0, after
+
+    def _class_ids(self, text: str) -> tuple[list[int], int]:
+        """The text's token classes (ids of ``_names``), and how many of its tokens are words."""
+        out: list[int] = []
         n_words = 0
         start = True
         cache = self._cls_cache
         for tok in tokenize(text):
             c = cache.get(tok)
             if c is None:
-                c = self._classify(tok)
+                c = self._entry(tok)
                 if len(cache) < _CLASS_CACHE:
                     cache[tok] = c
-            at_start, inside, z = c
-            cls = at_start if start else inside
-            out.append(cls)
-            if z >= 0:
-                n_words += 1
-                start = False
-            elif cls in ("NUM", "NUMSEP"):
-                start = False
-            elif tok in ".!?":
-                start = True
+            out.append(c[0] if start else c[1])
+            n_words += c[2]
+            if c[3] is not None:
+                start = c[3]
         return out, n_words
+
+    def classes(self, text: str) -> tuple[list[str], int]:
+        """The text as a sequence of token classes (see the module doc), and
+        how many of its tokens are words."""
+        ids, n_words = self._class_ids(text)
+        return [self._names[i] for i in ids], n_words
 
     def features(self, text: str) -> tuple[dict[int, float], int]:
         """Hashed 1-3-gram counts of the class sequence (sub-linear, L2-normalised)
         and the number of word tokens (how much evidence the text holds)."""
-        classes, n_words = self.classes(text)
-        ids = np.fromiter((self._class_id(c) for c in ("<s>", *classes, "</s>")), dtype=np.int64)
+        classes, n_words = self._class_ids(text)
+        ids = np.array([self._class_id("<s>"), *classes, self._class_id("</s>")], dtype=np.int64)
         k = _ID_SPACE
         # each n-gram as one integer (n in the top digits), counted per distinct n-gram
         grams = np.concatenate((ids + 1 * k ** 3,
                                 ids[:-1] * k + ids[1:] + 2 * k ** 3,
                                 (ids[:-2] * k + ids[1:-1]) * k + ids[2:] + 3 * k ** 3))
         uniq, n = np.unique(grams, return_counts=True)
-        keys = uniq.tolist()
-        get = self._hash_cache.get
-        hashes = [get(g) for g in keys]
-        for i in [i for i, h in enumerate(hashes) if h is None]:
-            hashes[i] = self._gram_hash(keys[i])
-        hashes = np.array(hashes, dtype=np.int64)
+        hashes = self._gram_hashes(uniq)
         # distinct n-grams may share a hash bucket: their counts add up
         buckets, inverse = np.unique(hashes, return_inverse=True)
         counts = np.bincount(inverse, weights=n).astype(np.float64)
         w = 1.0 + np.log(counts)
         w /= math.sqrt(float(w @ w)) or 1.0
         return dict(zip(buckets.tolist(), w.tolist())), n_words
+
+    def _gram_hashes(self, grams: np.ndarray) -> np.ndarray:
+        """``_gram_hash`` of each n-gram, through a direct-mapped table of the
+        last n-grams seen (a slot per n-gram's multiplicative hash; a new
+        n-gram takes its slot over). The table only saves time."""
+        slots = ((grams.astype(np.uint64) * _SLOT_MULT) >> np.uint64(64 - _SLOT_BITS)).astype(np.int64)
+        hashes = self._slot_hash[slots].astype(np.int64)
+        miss = np.flatnonzero(self._slot_gram[slots] != grams)
+        if miss.size:
+            computed = np.array([self._gram_hash(g) for g in grams[miss].tolist()], dtype=np.int64)
+            hashes[miss] = computed
+            self._slot_gram[slots[miss]] = grams[miss]
+            self._slot_hash[slots[miss]] = computed
+        return hashes
 
     def _class_id(self, cls: str) -> int:
         i = self._ids.get(cls)
@@ -177,12 +199,9 @@ class Featurizer:
         return i
 
     def _gram_hash(self, gram: int) -> int:
-        """xxh32 of the n-gram's classes joined by U+001F, seeded by n (memoised)."""
+        """xxh32 of the n-gram's classes joined by U+001F, seeded by n."""
         k = _ID_SPACE
         n, rest = divmod(gram, k ** 3)
-        parts = [(rest // k ** (n - 1 - j)) % k for j in range(n)]
-        key = "\x1f".join(self._names[i] for i in parts).encode("utf-8", "surrogatepass")
-        h = xxhash.xxh32_intdigest(key, seed=n) & _HASH_MASK
-        if len(self._hash_cache) < _HASH_CACHE:
-            self._hash_cache[gram] = h
-        return h
+        names = self._names
+        key = "\x1f".join([names[(rest // k ** (n - 1 - j)) % k] for j in range(n)]).encode("utf-8", "surrogatepass")
+        return xxhash.xxh32_intdigest(key, seed=n) & _HASH_MASK
