@@ -2,22 +2,19 @@
 
 readability-lxml is a third of the extraction child's CPU (docs/benchmarks.md,
 "Throughput"). cProfile over the 980 pages of the extraction sets put most
-of it in four places that do more work than their result needs:
+of it in three places that do more work than their result needs:
 
 - ``clean(text)`` (three ``re.sub`` passes over an element's text, for its
   length) on every link and candidate, however short, and again on the same
   large texts; ``clean`` here skips a pass that cannot change the text
-  (``"\\n"``, a tab or two spaces not in it, fewer than 255 characters) and
-  ``text_length`` remembers the lengths of large texts within one page;
+  (``"\\n"``, a tab or two spaces not in it, fewer than 255 characters),
+  makes the line-break pass a split, and ``text_length`` remembers the
+  lengths of large texts within one page;
 - ``describe(node)``, built for debug messages that are never shown (the
   logger is off) and kept in a module-global dict;
 - lxml.html's parser asks a Python method for each element's class; the
   parser here asks lxml's C lookup (the classes are the same but for forms'
-  own element classes, which readability does not use);
-- turning a ``<div>`` with no block children into a ``<p>``: readability
-  serialises every div's children and searches the markup for a block tag;
-  here the children's tags are read, and the markup only when a comment or
-  another non-element node is among them.
+  own element classes, which readability does not use).
 
 ``install()`` patches readability's module once per process (the extraction
 child's); ``tests/test_readability_speed.py`` compares every function with
@@ -28,22 +25,29 @@ from __future__ import annotations
 import logging
 import re
 
-__all__ = ["clean", "install", "page_started", "parser", "has_block_child"]
+__all__ = ["clean", "install", "page_started", "parser"]
 
-_LONG = re.compile(r"\s{255,}")
-_NEWLINE = re.compile(r"\s*\n\s*")
+_LONG = re.compile(r"(?<!\s)\s{255,}")
 _SPACES = re.compile(r"\t|[ \t]{2,}")
-_BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "table", "ul")  # readability's divToPElementsRe
 CACHE_MIN = 2_000  # texts this long or longer have their cleaned length remembered within a page
 CACHE_CHARS = 4_000_000  # at most this many characters of such texts are held for one page
 
 
 def clean(text: str) -> str:
-    """readability.readability.clean, each pass only where it can change the text."""
+    """readability.readability.clean, each pass only where it can change the text.
+
+    readability's passes, in order: a run of 255 or more whitespace
+    characters becomes 255 spaces; a run holding a line break becomes one
+    line break; a tab, or two or more spaces and tabs, become a space. The
+    first pass starts only where a run starts (the same matches without
+    trying each position inside a run); the second splits on line breaks
+    and drops the whitespace around them, as the run's one line break."""
     if len(text) >= 255:
         text = _LONG.sub(" " * 255, text)
     if "\n" in text:
-        text = _NEWLINE.sub("\n", text)
+        pieces = text.split("\n")
+        inner = [p.strip() for p in pieces[1:-1]]
+        text = "\n".join([pieces[0].rstrip(), *[p for p in inner if p], pieces[-1].lstrip()])
     if "\t" in text or "  " in text:
         text = _SPACES.sub(" ", text)
     return text.strip()
@@ -80,25 +84,6 @@ _lengths = _Lengths()
 def page_started() -> None:
     """A new page: forget the last page's lengths."""
     _lengths.reset()
-
-
-def has_block_child(elem, _search=None) -> bool:
-    """readability's test before a div becomes a p: does the markup of its
-    children hold a block tag (``<p``, ``<div``, ``<img``...; prefixes,
-    any case)? Element tags are read directly; a comment, processing
-    instruction or entity among them is serialised as readability does."""
-    for node in elem.iterdescendants():
-        tag = node.tag
-        if not isinstance(tag, str):  # not an element: its markup can hold anything
-            from lxml.etree import tostring
-
-            from readability.readability import REGEXES
-
-            return REGEXES["divToPElementsRe"].search(str(b"".join(tostring(s, encoding="utf-8") for s in elem))) \
-                is not None
-        if tag.lower().startswith(_BLOCK_PREFIXES):
-            return True
-    return False
 
 
 _PARSER = None
