@@ -112,7 +112,7 @@ _READABILITY = None
 
 def _readability_document():
     """readability-lxml's Document, with a cheaper clean of the parsed page
-    (and readability's own steps made cheaper, ``transforms.readability_speed``).
+    (and readability's own steps made cheaper, ``transforms.extractor_speed``).
 
     readability runs lxml's Cleaner on a deep copy of the page, with
     ``javascript=True``: every link's href is rewritten to blank out
@@ -130,20 +130,20 @@ def _readability_document():
         from readability import Document
         from readability.readability import REGEXES
 
-        from transforms import readability_speed
+        from transforms import extractor_speed
 
         cleaner = Cleaner(scripts=True, javascript=False, comments=True, style=True, links=True, meta=False,
                           add_nofollow=False, page_structure=False, processing_instructions=True, embedded=False,
                           frames=False, forms=False, annoying_tags=False, remove_tags=None,
                           remove_unknown_tags=False, safe_attrs_only=False)
 
-        readability_speed.install()
+        extractor_speed.install()
 
         class TextDocument(Document):
             def _parse(self, input):  # readability.Document._parse for a str page and no URL
-                readability_speed.page_started()
+                extractor_speed.page_started()
                 self.encoding = None
-                doc = lxml.html.document_fromstring(input.encode("utf-8", "replace"), parser=readability_speed.parser())
+                doc = lxml.html.document_fromstring(input.encode("utf-8", "replace"), parser=extractor_speed.parser())
                 for elem in doc.xpath("//*[@hidden]"):
                     elem.drop_tree()
                 for elem in doc.xpath("//*[@style]"):
@@ -168,10 +168,12 @@ def readability_article(html: str) -> tuple[str, float]:
     of that text inside links."""
     import lxml.html
 
+    from transforms import extractor_speed
+
     summary = _readability_document()(html).summary(html_partial=True)
     if not summary.strip():
         return "", 0.0
-    tree = lxml.html.fromstring(summary)
+    tree = lxml.html.fromstring(summary, parser=extractor_speed.parser(None))
     total = len(tree.text_content())
     linked = sum(len(a.text_content()) for a in tree.iter("a"))
     return _block_lines(tree), (linked / total if total else 0.0)
@@ -311,6 +313,9 @@ def extract_html(html: str, url: str | None = None, timed=_untimed) -> dict[str,
     from trafilatura.utils import load_html
 
     import transforms.page_meta as _page_meta
+    from transforms import extractor_speed
+
+    extractor_speed.install()
 
     tree = timed("parse + metadata", load_html, html)
     page = tree if tree is not None else _lenient_parse(html)  # trafilatura refuses a page that starts mid-body

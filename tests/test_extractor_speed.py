@@ -1,4 +1,4 @@
-"""readability-lxml made cheaper (transforms.readability_speed) gives readability's own results."""
+"""readability-lxml and trafilatura made cheaper (transforms.extractor_speed) give their own results."""
 import random
 
 import pytest
@@ -7,11 +7,11 @@ from hypothesis import strategies as st
 
 import readability.htmls
 import readability.readability as rd
-from transforms import readability_speed
+from transforms import extractor_speed
 from transforms.html_extract import readability_article
 
-readability_speed.install()
-ORIGINAL = readability_speed._ORIGINAL
+extractor_speed.install()
+ORIGINAL = extractor_speed._ORIGINAL
 _WHITESPACE = st.sampled_from([" ", " ", "  ", "\t", "\n", "\r\n", "\xa0", "\u2003", "\x0b", "\x0c", "\x1c", " " * 260,
                                "\t" * 255, "\n" + " \t" * 130])
 _TEXT = st.lists(st.one_of(_WHITESPACE, st.sampled_from(["a", "word", ",", "table of contents", "é"]), st.text(max_size=5)),
@@ -21,7 +21,7 @@ _TEXT = st.lists(st.one_of(_WHITESPACE, st.sampled_from(["a", "word", ",", "tabl
 @settings(max_examples=2000, derandomize=True, deadline=None)
 @given(_TEXT)
 def test_clean_is_readabilitys_clean(text):
-    assert readability_speed.clean(text) == ORIGINAL["clean"](text)
+    assert extractor_speed.clean(text) == ORIGINAL["clean"](text)
 
 
 def test_lengths_of_large_texts_are_remembered_only_within_a_page():
@@ -29,7 +29,7 @@ def test_lengths_of_large_texts_are_remembered_only_within_a_page():
 
     body = "<p>" + "word  \t and\n\n more " * 400 + "</p>"
     el = lxml.html.fromstring(body)
-    lengths = readability_speed._Lengths()
+    lengths = extractor_speed._Lengths()
     want = len(ORIGINAL["clean"](el.text_content()))
     assert lengths(el) == want and lengths(el) == want and len(lengths.known) == 1
     el.text = "changed  text"
@@ -70,17 +70,27 @@ def _page(rng: random.Random) -> str:
     return f"<html><head><title>t</title></head><body>{''.join(block(0) for _ in range(rng.randint(1, 8)))}</body></html>"
 
 
-def test_articles_are_readabilitys_own(monkeypatch):
-    """Generated pages: the article and link share are what readability's own
-    functions and lxml.html's own parser give."""
+def test_articles_are_the_extractors_own(monkeypatch):
+    """Generated pages: readability's article and link share, and the whole
+    extraction (trafilatura's candidates, metadata, the choice), are what
+    readability's own functions and lxml.html's own class lookup give."""
+    import lxml.html
+
+    from transforms.html_extract import extract_html
+
     pages = [_page(random.Random(seed)) for seed in range(150)]
-    fast = [readability_article(p) for p in pages]
+    fast = [(readability_article(p), extract_html(p)) for p in pages]
     monkeypatch.setattr(rd, "clean", ORIGINAL["clean"])
     monkeypatch.setattr(rd, "text_length", ORIGINAL["text_length"])
     monkeypatch.setattr(rd, "describe", ORIGINAL["describe"])
-    monkeypatch.setattr(readability_speed, "parser", lambda: readability.htmls.utf8_parser)
-    own = [readability_article(p) for p in pages]
-    assert sum(1 for text, _ in own if text) > 100
+    monkeypatch.setattr(extractor_speed, "parser", lambda encoding="utf-8": readability.htmls.utf8_parser
+                        if encoding else lxml.html.html_parser)
+    extractor_speed.trafilatura_parser().set_element_class_lookup(lxml.html.HtmlElementClassLookup())
+    try:
+        own = [(readability_article(p), extract_html(p)) for p in pages]
+    finally:
+        extractor_speed.trafilatura_parser().set_element_class_lookup(extractor_speed.c_lookup())
+    assert sum(1 for (text, _), _ in own if text) > 100
     assert fast == own
 
 
@@ -98,6 +108,6 @@ def test_describe_is_built_only_for_debug_logging(caplog):
 def test_parser_gives_html_elements(markup):
     import lxml.html
 
-    tree = lxml.html.document_fromstring(markup, parser=readability_speed.parser())
+    tree = lxml.html.document_fromstring(markup, parser=extractor_speed.parser())
     assert all(isinstance(el, lxml.html.HtmlElement) for el in tree.iter() if isinstance(el.tag, str))
     assert tree.text_content() == lxml.html.document_fromstring(markup).text_content()

@@ -1,4 +1,4 @@
-"""readability-lxml's own steps, made cheaper with the same results.
+"""readability-lxml's and trafilatura's own steps, made cheaper with the same results.
 
 readability-lxml is a third of the extraction child's CPU (docs/benchmarks.md,
 "Throughput"). cProfile over the 980 pages of the extraction sets put most
@@ -14,18 +14,21 @@ of it in three places that do more work than their result needs:
   logger is off) and kept in a module-global dict;
 - lxml.html's parser asks a Python method for each element's class; the
   parser here asks lxml's C lookup (the classes are the same but for forms'
-  own element classes, which readability does not use).
+  own element classes, which neither readability, trafilatura, htmldate nor
+  jusText use). trafilatura's own parser gets the same lookup: the Python
+  one was called ~3 million times over the 980 pages.
 
-``install()`` patches readability's module once per process (the extraction
-child's); ``tests/test_readability_speed.py`` compares every function with
-readability's own on generated text and markup, and the articles of pages.
+``install()`` patches readability's module and trafilatura's parser once per
+process (the extraction child's); ``tests/test_extractor_speed.py`` compares
+every function with readability's own on generated text and markup, and the
+articles of pages.
 """
 from __future__ import annotations
 
 import logging
 import re
 
-__all__ = ["clean", "install", "page_started", "parser"]
+__all__ = ["c_lookup", "clean", "install", "page_started", "parser"]
 
 _LONG = re.compile(r"(?<!\s)\s{255,}")
 _SPACES = re.compile(r"\t|[ \t]{2,}")
@@ -86,29 +89,35 @@ def page_started() -> None:
     _lengths.reset()
 
 
-_PARSER = None
+_PARSERS: dict = {}
 
 
-def parser():
-    """lxml.html's UTF-8 parser with lxml's C class lookup for HTML elements."""
-    global _PARSER
-    if _PARSER is None:
+def c_lookup():
+    """lxml's C element class lookup giving lxml.html's classes (HtmlElement,
+    HtmlComment, ...) without calling Python for each element."""
+    import lxml.html
+    from lxml import etree
+
+    return etree.ElementDefaultClassLookup(element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
+                                           pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity)
+
+
+def parser(encoding: str | None = "utf-8"):
+    """lxml.html's parser (for bytes in ``encoding``, or for str with None) with the C class lookup."""
+    p = _PARSERS.get(encoding)
+    if p is None:
         import lxml.html
-        from lxml import etree
 
-        p = lxml.html.HTMLParser(encoding="utf-8")
-        p.set_element_class_lookup(etree.ElementDefaultClassLookup(
-            element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
-            pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity))
-        _PARSER = p
-    return _PARSER
+        p = _PARSERS[encoding] = lxml.html.HTMLParser(encoding=encoding)
+        p.set_element_class_lookup(c_lookup())
+    return p
 
 
 _ORIGINAL: dict = {}
 
 
 def install() -> None:
-    """Patch readability-lxml's module (idempotent)."""
+    """Patch readability-lxml's module and trafilatura's parser (idempotent)."""
     if _ORIGINAL:
         return
     import readability.readability as rd
@@ -123,3 +132,11 @@ def install() -> None:
     rd.clean = clean
     rd.text_length = _lengths
     rd.describe = quiet_describe
+    trafilatura_parser().set_element_class_lookup(c_lookup())
+
+
+def trafilatura_parser():
+    """The parser of trafilatura's ``load_html``."""
+    from trafilatura.utils import HTML_PARSER
+
+    return HTML_PARSER
