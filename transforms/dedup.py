@@ -101,7 +101,7 @@ def _signature(words: list[str]) -> tuple[bytes, int]:
 
     words = ["0" if w.isdigit() else w for w in words]
     if len(words) >= SHINGLE:
-        shingles = sorted({" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)})
+        shingles = sorted(set(map(" ".join, zip(*[words[k:] for k in range(SHINGLE)]))))  # each run of SHINGLE words
     else:
         shingles = sorted(set(words)) or [""]
     m = rensa.RMinHash(NUM_PERM, SEED)
