@@ -210,11 +210,15 @@ def console_main() -> None:
     free at exit after every run, with nothing left to write: the run has
     committed (or said why not) when ``main`` returns. Exit handlers still
     run (logging is flushed, ``weakref.finalize`` and temporary folders are
-    done with); only the freeing of objects is skipped."""
+    done with); only the freeing of objects is skipped. Under a profiler or
+    a tracer (``python -m cProfile``, coverage) it exits as usual, for them
+    to write what they measured."""
     import atexit
     import os
 
     code = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:  # a profiler or tracer writes its data after
+        sys.exit(code)
     try:
         atexit._run_exitfuncs()
         sys.stdout.flush()
