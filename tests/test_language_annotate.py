@@ -105,3 +105,15 @@ def test_profiles_kept_on_disk_give_langdetects_own_table(tmp_path, monkeypatch,
     monkeypatch.setattr(detector_factory, "_factory", None)
     again = load_detector_factory()
     assert again.word_lang_prob_map == built.word_lang_prob_map and "unreadable" in caplog.text
+
+
+def test_remembered_character_normalisation_is_langdetects_own(factory):
+    """Every character of the Basic Multilingual Plane (and a few beyond)
+    normalises as langdetect's own function does, asked twice."""
+    from langdetect.utils.ngram import NGram
+
+    assert getattr(NGram.normalize, "memoised", False)
+    own = NGram.normalize.__func__.plain  # langdetect's function, which the memo wraps
+    chars = [chr(i) for i in range(0, 0x10000, 7)] + ["\u0219", "\u021b", "\u06cc", "\u1ea0", "\u3042", "\u4e00", "\U0001F600"]
+    for _ in range(2):
+        assert [NGram.normalize(ch) for ch in chars] == [own(NGram, ch) for ch in chars]

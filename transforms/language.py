@@ -33,6 +33,7 @@ def load_detector_factory():
     from langdetect import DetectorFactory, detector_factory
 
     DetectorFactory.seed = 0
+    _memoise_normalize()
     if detector_factory._factory is not None:
         return detector_factory._factory
     import gc
@@ -53,6 +54,32 @@ def load_detector_factory():
         if collecting:
             gc.enable()
     return factory
+
+
+_NORMALIZED_CHARS = 1 << 16  # characters whose langdetect normalisation is remembered, per process
+
+
+def _memoise_normalize() -> None:
+    """langdetect normalises each character of a text (its Unicode block by
+    bisection, then a rule per block) every time it meets it; the result
+    depends on the character alone, so it is remembered (idempotent)."""
+    from langdetect.utils.ngram import NGram
+
+    if getattr(NGram.normalize, "memoised", False):
+        return
+    plain = NGram.normalize.__func__
+    known: dict[str, str] = {}
+
+    def normalize(cls, ch):
+        out = known.get(ch)
+        if out is None:
+            out = plain(cls, ch)
+            if len(known) < _NORMALIZED_CHARS:
+                known[ch] = out
+        return out
+
+    normalize.memoised, normalize.plain = True, plain
+    NGram.normalize = classmethod(normalize)
 
 
 def _profiles_cache() -> str | None:
