@@ -78,7 +78,7 @@ def test_articles_are_the_extractors_own(monkeypatch):
 
     from transforms.html_extract import extract_html
 
-    pages = [_page(random.Random(seed)) for seed in range(150)]
+    pages = [_page(random.Random(seed)) for seed in range(60)]
     fast = [(readability_article(p), extract_html(p)) for p in pages]
     monkeypatch.setattr(rd, "clean", ORIGINAL["clean"])
     monkeypatch.setattr(rd, "text_length", ORIGINAL["text_length"])
@@ -90,7 +90,7 @@ def test_articles_are_the_extractors_own(monkeypatch):
         own = [(readability_article(p), extract_html(p)) for p in pages]
     finally:
         extractor_speed.trafilatura_parser().set_element_class_lookup(extractor_speed.c_lookup())
-    assert sum(1 for (text, _), _ in own if text) > 100
+    assert sum(1 for (text, _), _ in own if text) > 40
     assert fast == own
 
 
