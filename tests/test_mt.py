@@ -192,6 +192,8 @@ def test_features_do_not_depend_on_what_the_process_saw_before(monkeypatch):
     grams = grams[grams > 0][:300]
     assert len(grams) > 16
     assert tiny._gram_hashes(grams).tolist() == [tiny._gram_hash(g) for g in grams.tolist()]
+    held = tiny._slot_gram > 0  # each slot holds one n-gram with its own hash, though 300 n-grams met in 16 slots
+    assert tiny._slot_hash[held].tolist() == [tiny._gram_hash(g) for g in tiny._slot_gram[held].tolist()]
     # a capitalised function word is marked only inside a sentence; a number or a word ends a sentence start
     assert tiny.classes("The plan. It failed! 12 And The") == (
         ["the", "lz5-", ".", "it", "lz4ed", "!", "NUM", "^and", "^the"], 6)

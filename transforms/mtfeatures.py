@@ -185,8 +185,11 @@ class Featurizer:
         if miss.size:
             computed = np.array([self._gram_hash(g) for g in grams[miss].tolist()], dtype=np.int64)
             hashes[miss] = computed
-            self._slot_gram[slots[miss]] = grams[miss]
-            self._slot_hash[slots[miss]] = computed
+            # one n-gram per slot: NumPy leaves open which of several writes to one slot lands, and the
+            # n-gram and its hash must come from the same one
+            at, first = np.unique(slots[miss], return_index=True)
+            self._slot_gram[at] = grams[miss][first]
+            self._slot_hash[at] = computed[first]
         return hashes
 
     def _class_id(self, cls: str) -> int:
