@@ -40,6 +40,8 @@ import re
 from collections import Counter
 from typing import Any
 
+from transforms import extractor_speed
+
 __all__ = ["extract_html", "choose_text", "looks_clean", "readability_article", "AGREE", "MIN_WORDS"]
 
 AGREE = 0.8  # share of each other's word 4-grams two texts hold when they are the same article
@@ -130,8 +132,6 @@ def _readability_document():
         from readability import Document
         from readability.readability import REGEXES
 
-        from transforms import extractor_speed
-
         cleaner = Cleaner(scripts=True, javascript=False, comments=True, style=True, links=True, meta=False,
                           add_nofollow=False, page_structure=False, processing_instructions=True, embedded=False,
                           frames=False, forms=False, annoying_tags=False, remove_tags=None,
@@ -167,8 +167,6 @@ def readability_article(html: str) -> tuple[str, float]:
     """readability-lxml's article as text (one line per block) and the share
     of that text inside links."""
     import lxml.html
-
-    from transforms import extractor_speed
 
     summary = _readability_document()(html).summary(html_partial=True)
     if not summary.strip():
@@ -313,9 +311,8 @@ def extract_html(html: str, url: str | None = None, timed=_untimed) -> dict[str,
     from trafilatura.utils import load_html
 
     import transforms.page_meta as _page_meta
-    from transforms import extractor_speed
 
-    extractor_speed.install()
+    extractor_speed.install()  # once per process; then a flag
 
     tree = timed("parse + metadata", load_html, html)
     page = tree if tree is not None else _lenient_parse(html)  # trafilatura refuses a page that starts mid-body
