@@ -111,3 +111,14 @@ def test_parser_gives_html_elements(markup):
     tree = lxml.html.document_fromstring(markup, parser=extractor_speed.parser())
     assert all(isinstance(el, lxml.html.HtmlElement) for el in tree.iter() if isinstance(el.tag, str))
     assert tree.text_content() == lxml.html.document_fromstring(markup).text_content()
+
+
+def test_a_readability_release_without_a_patched_function_is_left_alone(monkeypatch, caplog):
+    """install() patches nothing of readability when one of its functions is
+    gone (the extraction keeps the library's own steps) and does not fail."""
+    monkeypatch.setattr(extractor_speed, "_ORIGINAL", {})
+    monkeypatch.delattr(rd, "text_length")
+    before = rd.clean
+    extractor_speed.install()
+    assert rd.clean is before and not hasattr(rd, "text_length")
+    assert "has no text_length" in caplog.text

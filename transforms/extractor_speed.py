@@ -117,26 +117,34 @@ _ORIGINAL: dict = {}
 
 
 def install() -> None:
-    """Patch readability-lxml's module and trafilatura's parser (idempotent)."""
+    """Patch readability-lxml's module and trafilatura's parser (idempotent).
+
+    What a release of either library no longer has is left alone, and said
+    once: the extraction is then as slow as the library, never broken."""
     if _ORIGINAL:
         return
     import readability.readability as rd
 
-    log = logging.getLogger("readability.readability")
-    describe = rd.describe
+    names = ("clean", "text_length", "describe")
+    _ORIGINAL.update((name, getattr(rd, name, None)) for name in names)
+    if all(_ORIGINAL.values()):
+        log = logging.getLogger("readability.readability")
+        describe = _ORIGINAL["describe"]
 
-    def quiet_describe(node, depth=1):
-        return describe(node, depth) if log.isEnabledFor(logging.DEBUG) else ""
+        def quiet_describe(node, depth=1):
+            return describe(node, depth) if log.isEnabledFor(logging.DEBUG) else ""
 
-    _ORIGINAL.update(clean=rd.clean, text_length=rd.text_length, describe=describe)
-    rd.clean = clean
-    rd.text_length = _lengths
-    rd.describe = quiet_describe
-    trafilatura_parser().set_element_class_lookup(c_lookup())
+        rd.clean, rd.text_length, rd.describe = clean, _lengths, quiet_describe
+    else:
+        logging.getLogger(__name__).warning("readability-lxml has no %s: its own steps are kept",
+                                            ", ".join(n for n in names if not _ORIGINAL[n]))
+    parser = trafilatura_parser()
+    if parser is not None:
+        parser.set_element_class_lookup(c_lookup())
 
 
 def trafilatura_parser():
-    """The parser of trafilatura's ``load_html``."""
-    from trafilatura.utils import HTML_PARSER
+    """The parser of trafilatura's ``load_html``, or None in a release without it."""
+    import trafilatura.utils
 
-    return HTML_PARSER
+    return getattr(trafilatura.utils, "HTML_PARSER", None)
