@@ -189,6 +189,49 @@ def test_opml_and_saved_feed_files(server, tmp_path):
     assert urls == ["30.html", "31.html", "32.html"] and m["counts"]["rejected"] == 0
 
 
+def test_a_saved_feed_among_the_inputs_is_read_without_feeds_given(server, tmp_path):
+    """The feed steps are built only when the inputs hold a feed file (or --feeds is given): one here."""
+    server.feeds["/c.xml"] = [("C1", "/articles/33.html")]
+    folder = tmp_path / "in"
+    (folder / "deep").mkdir(parents=True)
+    (folder / "deep" / "saved.atom").write_bytes(
+        b"<feed xmlns='http://www.w3.org/2005/Atom'><title>S</title><entry><title>Saved</title>"
+        + f"<link href='{server.base}/articles/34.html'/>".encode() + b"</entry></feed>")
+    m = _run(tmp_path / "out", "--input", str(folder), "--allow-private-hosts")
+    urls = sorted(r["url"].rsplit("/", 1)[1] for r in read_table(str(tmp_path / "out"), "articles"))
+    assert urls == ["34.html"] and m["counts"]["rejected"] == 0
+    assert os.path.exists(tmp_path / "out" / "state" / "feeds.json")
+
+
+def test_a_feed_file_written_after_the_inputs_were_listed_is_a_reject(tmp_path):
+    """Files only at build time: no feed steps. A feed file that the reader
+    then finds is rejected with its reason, not dropped."""
+    import datetime as dt
+
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from conftest import manifest
+    from pipeline.assemble import build
+    from pipeline.runner import make_runner
+
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The council approved the budget on Monday after a long debate about schools, "
+                                  "roads and the new library in the city centre.")
+    options = PipelineOptions(["--input", str(folder), "--output", str(out), "--progress-seconds=0"])
+    p = beam.Pipeline(runner=make_runner(options), options=options)
+    build(p, options, dt.datetime.now(dt.timezone.utc))
+    assert "Feeds" not in p.applied_labels and "FeedPages" not in p.applied_labels
+    (folder / "late.rss").write_bytes(b"<rss version='2.0'><channel><item><title>L</title>"
+                                      b"<link>https://example.com/l</link></item></channel></rss>")
+    p.run().wait_until_finish()
+    rejects = read_table(str(out), "rejects")
+    assert [(r["source"].rsplit("/", 1)[1], r["reason"]) for r in rejects] == [("late.rss", "feed_after_listing")]
+    counts = manifest(str(out))["counts"]
+    assert counts["articles_written"] == 1 and counts["rejected"] == 1 and not counts.get("unaccounted")
+
+
 @pytest.mark.skipif(not os.path.isdir(REALWORLD), reason="../shared/data/feeds is not here")
 def test_realworld_feeds_served_locally(server, tmp_path):
     feeds = [server.base + p for p in sorted(server.raw_feeds)]
