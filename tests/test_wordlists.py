@@ -66,3 +66,26 @@ def test_a_cache_that_cannot_be_written_costs_only_time(tmp_path, monkeypatch, c
         assert "not written" in caplog.text
     finally:
         frequencies.cache_clear()
+
+
+def test_the_lists_and_bands_are_wordfreqs_own_without_importing_it(tmp_path):
+    """wordlists finds wordfreq's lists and band frequencies itself, so that a
+    process whose tables are all in the disk cache never imports wordfreq
+    (0.4-0.8 s a process)."""
+    import os
+    import subprocess
+    import sys
+
+    from wordfreq import available_languages, cB_to_freq
+
+    from transforms.wordlists import _best_lists, available, band_frequencies
+
+    assert _best_lists() == available_languages("best") and available() == frozenset(available_languages())
+    assert band_frequencies(1000) == [cB_to_freq(-i) for i in range(1000)]
+    env = {**os.environ, "NEWSBEAM_CACHE_DIR": str(tmp_path)}
+    probe = ("import sys; from transforms.wordlists import frequencies; f = frequencies('en'); "
+             "print('wordfreq' in sys.modules, f.get('the'))")
+    first = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    again = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.split()[0] == "True"  # built: wordfreq read the list
+    assert again.stdout.split() == ["False", first.stdout.split()[1]]  # read back: the same, no wordfreq

@@ -34,10 +34,41 @@ __all__ = ["FrequencyTable", "available", "frequencies"]
 
 
 @lru_cache(maxsize=1)
-def available() -> frozenset[str]:
-    from wordfreq import available_languages
+def _best_lists() -> dict[str, str]:
+    """language -> the file of wordfreq's "best" list, as ``wordfreq.available_languages("best")``
+    gives it (its "large" list where there is one, else its "small" one), read from
+    the package's data folder without importing wordfreq: the import takes 0.4-0.8 s,
+    and a process whose tables are all in the disk cache needs nothing else of it."""
+    from importlib.util import find_spec
 
-    return frozenset(available_languages())
+    spec = find_spec("wordfreq")
+    folder = os.path.join(spec.submodule_search_locations[0], "data") if spec and spec.submodule_search_locations \
+        else None
+    found: dict[str, dict[str, str]] = {"small": {}, "large": {}}
+    for name in sorted(os.listdir(folder)) if folder and os.path.isdir(folder) else ():
+        stem = name.split(".")[0]
+        if name.endswith(".msgpack.gz") and not name.startswith("_") and stem.count("_") == 1:
+            kind, lang = stem.split("_")
+            if kind in found:
+                found[kind][lang] = os.path.join(folder, name)
+    lists = {**found["small"], **found["large"]}
+    if not lists:  # not wordfreq's layout (another release): ask wordfreq itself
+        from wordfreq import available_languages
+
+        lists = available_languages("best")
+    return lists
+
+
+@lru_cache(maxsize=1)
+def available() -> frozenset[str]:
+    """The languages wordfreq has a list for."""
+    return frozenset(_best_lists())
+
+
+def band_frequencies(nbands: int) -> list[float]:
+    """The frequency of each band of a list: band i holds the words at -i
+    centibels, ``wordfreq.cB_to_freq(-i)`` (a test checks that they agree)."""
+    return [10 ** (-i / 100) for i in range(nbands)]
 
 
 def _hash(word: str) -> int:
@@ -53,8 +84,6 @@ class FrequencyTable:
     list of 2 million words)."""
 
     def __init__(self, pack: list[list[str]] | None = None):
-        from wordfreq import cB_to_freq
-
         if pack is None:  # filled by from_arrays
             return
         sizes = [len(bucket) for bucket in pack]
@@ -65,16 +94,14 @@ class FrequencyTable:
         # a word listed twice keeps its last (rarer) band, as the dict does
         last = np.append(hashes[1:] != hashes[:-1], True) if len(hashes) else np.zeros(0, dtype=bool)
         self._hashes, self._bands = hashes[last], bands[last]
-        self._freq = [cB_to_freq(-i) for i in range(len(pack))]
+        self._freq = band_frequencies(len(pack))
 
     @classmethod
     def from_arrays(cls, hashes: np.ndarray, bands: np.ndarray, nbands: int) -> "FrequencyTable":
         """A table from the arrays a built one holds (sorted unique hashes, their bands)."""
-        from wordfreq import cB_to_freq
-
         table = cls()
         table._hashes, table._bands = hashes, bands
-        table._freq = [cB_to_freq(-i) for i in range(nbands)]
+        table._freq = band_frequencies(nbands)
         return table
 
     def __len__(self) -> int:
@@ -113,9 +140,7 @@ def _cache_file(lang: str) -> str | None:
     """Where the table of ``lang`` is kept on disk, or None (no list file to key it by)."""
     from importlib.metadata import version
 
-    from wordfreq import available_languages
-
-    source = available_languages("best").get(lang)
+    source = _best_lists().get(lang)
     try:
         st = os.stat(source)
     except (OSError, TypeError):
@@ -142,13 +167,14 @@ def frequencies(lang: str) -> FrequencyTable:
 
     Looked up directly: wordfreq's own lookup functions tokenise the word
     first, which for Japanese, Korean and Chinese needs optional tokenisers.
-    wordfreq's cached copy of the list is dropped once the table is built."""
-    from wordfreq import get_frequency_list
-
+    wordfreq's cached copy of the list is dropped once the table is built.
+    A table read from the disk cache needs no import of wordfreq."""
     path = _cache_file(lang)
     table = _load_cached(path) if path else None
     if table is not None:
         return table
+    from wordfreq import get_frequency_list
+
     table = FrequencyTable(get_frequency_list(lang, wordlist="best"))
     get_frequency_list.cache_clear()
     if path:
