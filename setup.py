@@ -24,6 +24,10 @@ INSTALL_REQUIRES = [
     "pyarrow>=14,<26",
     "xxhash>=3.4,<5",
     "warcio>=1.7,<2",
+    # Content-Encoding br and zstd of WARC payloads (browser-based crawlers keep them as sent);
+    # brotli 1.2 is the first whose decompressor caps its output
+    "brotli>=1.2,<2",
+    "zstandard>=0.22,<1",
     "charset-normalizer>=3.3,<4",
     "feedparser>=6.0.11,<7",
     "httpx>=0.27,<1",

@@ -522,20 +522,45 @@ class _ReadFileFn(beam.DoFn):
                        http_charset=http_charset(ctype))
 
     def _decode_transfer(self, http, body: bytes) -> bytes:
-        """Undo HTTP chunking and Content-Encoding (gzip/deflate) the crawler
-        kept; at most ``max_doc + 1`` bytes come out (the caller rejects more).
-        A body that is not really chunked or compressed, as many crawlers
-        store it under the original headers, is returned as it is."""
+        """Undo HTTP chunking and Content-Encoding the crawler kept: gzip,
+        deflate (zlib-wrapped or raw, as some servers send it), br and zstd,
+        which browser-based crawlers record as the server sent them; at most
+        ``max_doc + 1`` bytes come out (the caller rejects more: a small
+        compressed body can hold gigabytes). A body that is not really chunked
+        or compressed, as many crawlers store it under the original headers,
+        is returned as it is (the decode step rejects what is not text)."""
         from warcio.bufferedreaders import ChunkedDataReader
 
         cap = self.max_doc + 1
         if (http.get_header("Transfer-Encoding") or "").lower() == "chunked":
             body = ChunkedDataReader(io.BytesIO(body)).read(cap)
-        enc = (http.get_header("Content-Encoding") or "").lower()
+        enc = (http.get_header("Content-Encoding") or "").strip().lower()
         if enc in ("gzip", "x-gzip", "deflate"):
             try:
                 return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(body, cap)
             except zlib.error:
+                if enc != "deflate":
+                    return body
+            raw = zlib.decompressobj(-zlib.MAX_WBITS)
+            try:
+                out = raw.decompress(body, cap)
+            except zlib.error:
+                return body
+            return out if raw.eof or len(out) >= cap else body  # not a whole deflate stream: not deflate
+        if enc == "br":
+            import brotli
+
+            try:
+                return brotli.Decompressor().process(body, output_buffer_limit=cap)[:cap]
+            except brotli.error:
+                return body
+        if enc == "zstd":
+            import zstandard
+
+            try:
+                with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body)) as reader:
+                    return reader.read(cap)
+            except zstandard.ZstdError:
                 return body
         return body
 

@@ -1,0 +1,122 @@
+"""WARC records as crawlers write them, and as they go wrong: HTTP bodies that
+are content-encoded (gzip, deflate with and without its zlib wrapper, br,
+zstd, a br bomb, an encoding nobody decodes) or chunked (well or badly), record types other than
+responses, status codes without a body, oversized headers, charsets that are
+wrong or UTF-16, WARC/1.1 without the closing blank lines, and a length that
+runs past the end of the file. Each file plain and as one gzip member per
+record. Every record ends as an article, a reject with its reason, or a
+counted skip."""
+import gzip
+import zlib
+
+import brotli
+import pytest
+import zstandard
+
+from conftest import manifest, read_table
+from hostile import ARTICLE_DE, ARTICLE_EN, ARTICLE_FR, page
+from pipeline.cli import run
+
+
+def _body(i: int) -> bytes:
+    text = [ARTICLE_EN, ARTICLE_DE, ARTICLE_FR][i % 3]
+    return page(f"{text} Item {i} of the council's list was discussed at length by {i + 3} members.",
+                title=f"Council item {i}").encode()
+
+
+def _record(uri: str, block: bytes, rtype: str = "response", extra: str = "", version: str = "1.0") -> bytes:
+    head = (f"WARC/{version}\r\nWARC-Type: {rtype}\r\nWARC-Date: 2024-05-01T10:00:00Z\r\n"
+            f"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-{abs(hash(uri)) % 10**12:012d}>\r\n"
+            f"WARC-Target-URI: {uri}\r\n{extra}Content-Length: {len(block)}\r\n\r\n")
+    return head.encode() + block + b"\r\n\r\n"
+
+
+def _http(body: bytes, headers: str = "", status: str = "200 OK",
+          ctype: str = "text/html; charset=utf-8") -> bytes:
+    return f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n{headers}\r\n".encode() + body
+
+
+def _chunked(body: bytes, size: int = 97) -> bytes:
+    parts = [f"{len(body[i:i + size]):x}\r\n".encode() + body[i:i + size] + b"\r\n" for i in range(0, len(body), size)]
+    return b"".join(parts) + b"0\r\n\r\n"
+
+
+U = "https://news.example.com/"
+# file -> (records, {url tail: expected outcome}): "article", or the reject reason
+CASES = {
+    "gzip-encoded": ([_record(U + "1", _http(gzip.compress(_body(1)), "Content-Encoding: gzip\r\n"))],
+                     {"1": "article"}),
+    "deflate-encoded": ([_record(U + "2", _http(zlib.compress(_body(2)), "Content-Encoding: deflate\r\n"))],
+                        {"2": "article"}),
+    "raw-deflate": ([_record(U + "21", _http(zlib.compress(_body(21))[2:-4], "Content-Encoding: deflate\r\n")),
+                     _record(U + "22", _http(_body(22), "Content-Encoding: deflate\r\n"))],  # said, not done
+                    {"21": "article", "22": "article"}),
+    "brotli": ([_record(U + "23", _http(brotli.compress(_body(23)), "Content-Encoding: br\r\n")),
+                _record(U + "24", _http(brotli.compress(b" " * (40 << 20), quality=1), "Content-Encoding: br\r\n")),
+                _record(U + "25", _http(b"\x8b\x02\x80 not brotli" + bytes(range(256)), "Content-Encoding: br\r\n"))],
+               {"23": "article", "24": "decompressed_too_large", "25": "undecodable"}),
+    "zstd": ([_record(U + "26", _http(zstandard.ZstdCompressor().compress(_body(26)), "Content-Encoding: zstd\r\n")),
+              _record(U + "27", _http(_body(27), "Content-Encoding: zstd\r\n")),
+              _record(U + "28", _http(zlib.compress(_body(28)), "Content-Encoding: x-unheard-of\r\n"))],
+             {"26": "article", "27": "article", "28": "undecodable"}),
+    "broken-gzip-encoding": ([_record(U + "3", _http(b"\x1f\x8b\x08\x00not gzip at all" + bytes(range(256)),
+                                                     "Content-Encoding: gzip\r\n")),
+                              _record(U + "4", _http(_body(4)))],
+                             {"3": "undecodable", "4": "article"}),
+    "chunked": ([_record(U + "5", _http(_chunked(_body(5)), "Transfer-Encoding: chunked\r\n"))], {"5": "article"}),
+    "says-chunked-is-not": ([_record(U + "6", _http(_body(6), "Transfer-Encoding: chunked\r\n"))], {"6": "article"}),
+    "other-record-types": ([_record(U + "7", b"", "revisit", "WARC-Refers-To-Target-URI: https://x.example/\r\n"),
+                            _record(U + "8", b"via: crawler\r\n", "metadata"),
+                            _record(U + "9", _http(_body(9)))],
+                           {"9": "article"}),
+    "no-body-statuses": ([_record(U + "10", _http(b"", status="204 No Content")),
+                          _record(U + "11", _http(b"", f"Location: {U}12\r\n", status="301 Moved Permanently")),
+                          _record(U + "12", _http(_body(12)))],
+                         {"10": "empty", "11": "empty", "12": "article"}),
+    "huge-header": ([_record(U + "13", _http(_body(13), "X-Junk: " + "a" * 300_000 + "\r\n")),
+                     _record(U + "14", _http(_body(14), "".join(f"X-H{i}: v\r\n" for i in range(20_000))))],
+                    {"13": "article", "14": "article"}),
+    "charsets": ([_record(U + "15", _http(_body(15).decode().encode("utf-16"), ctype="text/html; charset=utf-16")),
+                  _record(U + "16", _http(_body(16), ctype="text/html; charset=x-no-such-charset"))],
+                 {"15": "article", "16": "article"}),
+    "pdf": ([_record(U + "17", _http(b"%PDF-1.4 ...", ctype="application/pdf"))], {"17": "not_html"}),
+    "warc11-unterminated": ([_record(U + "18", _http(_body(18)), version="1.1")[:-4]], {"18": "article"}),
+    "runs-past-the-end": ([_record(U + "19", _http(_body(19))), _record(U + "20", _http(_body(20)))[:-60]],
+                          {"19": "article", "20": "truncated"}),
+}
+
+
+@pytest.fixture(scope="module")
+def warc_out(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("warcs")
+    for name, (records, _) in CASES.items():
+        (folder / f"{name}.warc").write_bytes(b"".join(records))
+        (folder / f"{name}.warc.gz").write_bytes(b"".join(gzip.compress(r) for r in records))
+    out = tmp_path_factory.mktemp("out")
+    run(["--input", str(folder), "--output", str(out), "--progress-seconds=0"], quiet=True)
+    return str(out)
+
+
+@pytest.mark.parametrize("suffix", [".warc", ".warc.gz"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_record_is_an_article_or_a_reject_with_its_reason(warc_out, name, suffix):
+    expected = CASES[name][1]
+    got = {}
+    for row in read_table(warc_out, "articles"):
+        if row["source"].split("#")[0].endswith(f"/{name}{suffix}"):
+            got[row["url"].rsplit("/", 1)[1]] = "article"
+    records = CASES[name][0]
+    for row in read_table(warc_out, "rejects"):
+        path, _, number = row["source"].partition("#")
+        if path.endswith(f"/{name}{suffix}"):
+            uri = records[int(number) - 1].split(b"WARC-Target-URI: ", 1)[1].split(b"\r\n", 1)[0].decode()
+            got[uri.rsplit("/", 1)[1]] = row["reason"]
+    assert got == expected
+
+
+def test_the_run_accounts_for_every_record(warc_out):
+    m = manifest(warc_out)
+    c = m["counts"]
+    records = sum(len(expected) for _, expected in CASES.values()) * 2
+    assert c["articles_written"] + c["rejected"] == records and not c.get("unaccounted")
+    assert c["skipped_records"] == {"warc_metadata": 2, "warc_revisit": 2}
