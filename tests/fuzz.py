@@ -68,9 +68,33 @@ class Case:
         return [n for _, end, n in self.records if self.first_damage is None or end <= self.first_damage]
 
 
-def _warc_record(uri: str | None, body: bytes, rtype: str = "response", extra: str = "") -> bytes:
-    block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body if rtype == "response" \
-        else b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
+def _encoded(body: bytes, encoding: str) -> tuple[bytes, str]:
+    """(payload, HTTP header lines) of a body sent with ``encoding``, as a crawler records it."""
+    import zlib
+
+    if encoding == "gzip":
+        return gzip.compress(body), "Content-Encoding: gzip\r\n"
+    if encoding == "deflate":
+        return zlib.compress(body), "Content-Encoding: deflate\r\n"
+    if encoding == "br":
+        import brotli
+
+        return brotli.compress(body, quality=4), "Content-Encoding: br\r\n"
+    if encoding == "zstd":
+        import zstandard
+
+        return zstandard.ZstdCompressor().compress(body), "Content-Encoding: zstd\r\n"
+    if encoding == "chunked":
+        parts = [f"{len(body[i:i + 500]):x}\r\n".encode() + body[i:i + 500] + b"\r\n" for i in range(0, len(body), 500)]
+        return b"".join(parts) + b"0\r\n\r\n", "Transfer-Encoding: chunked\r\n"
+    return body, ""
+
+
+def _warc_record(uri: str | None, body: bytes, rtype: str = "response", extra: str = "",
+                 encoding: str = "identity") -> bytes:
+    payload, headers = _encoded(body, encoding)
+    block = (f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n{headers}\r\n".encode() + payload
+             if rtype == "response" else b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
     head = f"WARC/1.0\r\nWARC-Type: {rtype}\r\nWARC-Date: 2024-05-01T10:00:00Z\r\n"
     if uri:
         head += f"WARC-Target-URI: {uri}\r\n"
@@ -96,7 +120,9 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
     if kind in ("warc", "warc.gz"):
         recs = [_warc_record(None, b"", "warcinfo")]
         for _ in range(n):
-            recs.append(_warc_record(f"https://example.com/{rnd.getrandbits(32):x}", article_page(rnd).encode()))
+            encoding = rnd.choice(["identity", "identity", "identity", "gzip", "deflate", "br", "zstd", "chunked"])
+            recs.append(_warc_record(f"https://example.com/{rnd.getrandbits(32):x}", article_page(rnd).encode(),
+                                     encoding=encoding))
             if rnd.random() < 0.3:
                 recs.append(_warc_record("https://example.com/", b"", "request"))
         return recs, "members" if kind == "warc.gz" else "concat"
