@@ -56,7 +56,10 @@ def _page(rng: random.Random) -> str:
         if kind < 6:
             return f"<div{attrs}>{ws}{sentence()}{inner}{ws}</div>"
         if kind == 6:
-            return f"<DIV{attrs}><IMG src='a.png'>{sentence()}<param name=x>{inner}</DIV>"
+            return rng.choice([f"<DIV{attrs}><IMG src='a.png'>{sentence()}<param name=x>{inner}</DIV>",
+                               f"<div><span title='<p>{sentence()}'>{sentence()}</span><em>{inner}</em></div>",
+                               f"<div><svg><path d='M0'/></svg>{sentence()}</div><div><b><i>{sentence()}</i></b></div>",
+                               f"<div><span>{sentence()}<picture><source></picture></span>{sentence()}</div>"])
         if kind == 7:
             return f"<form><input value='{sentence()}'><textarea>{sentence()}</textarea><label>{sentence()}</label></form>"
         if kind == 8:
@@ -83,6 +86,7 @@ def test_articles_are_the_extractors_own(monkeypatch):
     monkeypatch.setattr(rd, "clean", ORIGINAL["clean"])
     monkeypatch.setattr(rd, "text_length", ORIGINAL["text_length"])
     monkeypatch.setattr(rd, "describe", ORIGINAL["describe"])
+    monkeypatch.setattr(rd, "tostring", ORIGINAL["tostring"])
     monkeypatch.setattr(extractor_speed, "parser", lambda encoding="utf-8": readability.htmls.utf8_parser
                         if encoding else lxml.html.html_parser)
     extractor_speed.trafilatura_parser().set_element_class_lookup(lxml.html.HtmlElementClassLookup())
@@ -122,3 +126,57 @@ def test_a_readability_release_without_a_patched_function_is_left_alone(monkeypa
     extractor_speed.install()
     assert rd.clean is before and not hasattr(rd, "text_length")
     assert "has no text_length" in caplog.text
+
+
+_TAGS = ["div", "p", "span", "b", "a", "param", "picture", "pre", "path", "svg", "ol", "option", "dl", "dt", "img",
+         "table", "ul", "li", "blockquote", "blink", "section", "em", "i", "abbr", "font"]
+
+
+def _markup(rng: random.Random, depth: int = 0) -> str:
+    out = []
+    for _ in range(rng.randint(0, 3)):
+        k = rng.random()
+        if k < 0.15:
+            out.append(rng.choice(["text &lt;p&gt; here", "a &lt;div", "plain", "&amp;lt;img"]))
+        elif k < 0.25:
+            out.append(rng.choice(["<!-- <p>x</p> -->", "<!-- plain -->", "<?pi <div ?>", "<?pi x ?>"]))
+        else:
+            tag = rng.choice(_TAGS)
+            attr = rng.choice(["", " title='<p>'", " data-x='<div a'", " class='b'"])
+            out.append(f"<img{attr}>" if tag == "img" else
+                       f"<{tag}{attr}>{_markup(rng, depth + 1) if depth < 4 else 'x'}</{tag}>")
+    return "".join(out)
+
+
+def test_block_marker_finds_what_readabilitys_search_finds_in_the_serialized_children():
+    """readability searches divToPElementsRe in each div's children as lxml
+    serializes them; block_marker must give the same answer for every div,
+    with comments, processing instructions, escaped text and attribute values
+    that hold the pattern, and tags it matches by prefix (param, path, picture)."""
+    import lxml.html
+    from lxml import etree
+
+    assert rd.tostring is extractor_speed.block_marker
+    pattern = rd.REGEXES["divToPElementsRe"]
+    divs = found = 0
+    for seed in range(2000):
+        tree = lxml.html.fragment_fromstring("<div>" + _markup(random.Random(seed)) + "</div>", create_parent="section")
+        for div in tree.iter("div"):
+            want = bool(pattern.search(str(b"".join(etree.tostring(c, encoding="utf-8") for c in div))))
+            got = bool(pattern.search(str(b"".join(extractor_speed.block_marker(c, encoding="utf-8") for c in div))))
+            assert got == want, etree.tostring(div)
+            divs, found = divs + 1, found + want
+    assert divs > 2000 and 0.2 < found / divs < 0.8
+
+
+def test_a_readability_release_with_another_div_search_keeps_its_own_serialization(monkeypatch, caplog):
+    import re
+
+    from lxml import etree
+
+    monkeypatch.setattr(extractor_speed, "_ORIGINAL", {})
+    monkeypatch.setattr(rd, "tostring", etree.tostring)
+    monkeypatch.setitem(rd.REGEXES, "divToPElementsRe", re.compile("<(a|blockquote|dl|div|img|ol|p|pre|table|ul)"))
+    extractor_speed.install()
+    assert rd.tostring is etree.tostring
+    assert "its own serialization is kept" in caplog.text

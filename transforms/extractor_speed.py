@@ -12,6 +12,11 @@ of it in three places that do more work than their result needs:
   lengths of large texts within one page;
 - ``describe(node)``, built for debug messages that are never shown (the
   logger is off) and kept in a module-global dict;
+- ``transform_misused_divs_into_paragraphs`` serializes every div's
+  children to search one pattern in them, so a page's nested divs are
+  serialized again for each div around them; ``block_marker`` gives the
+  same answer from the tags (readability calls ``tostring`` for nothing
+  else, and only while its pattern is the one it is checked against);
 - lxml.html's parser asks a Python method for each element's class; the
   parser here asks lxml's C lookup (the classes are the same but for forms'
   own element classes, which neither readability, trafilatura, htmldate nor
@@ -28,7 +33,7 @@ from __future__ import annotations
 import logging
 import re
 
-__all__ = ["c_lookup", "clean", "install", "page_started", "parser"]
+__all__ = ["block_marker", "c_lookup", "clean", "install", "page_started", "parser"]
 
 _LONG = re.compile(r"(?<!\s)\s{255,}")
 _SPACES = re.compile(r"\t|[ \t]{2,}")
@@ -113,6 +118,39 @@ def parser(encoding: str | None = "utf-8"):
     return p
 
 
+# readability's divToPElementsRe, which it searches in the serialized children
+# of every <div> (transform_misused_divs_into_paragraphs) to tell whether the
+# div holds a block; "<p" also matches <pre>, <param>, <picture>, <path>...
+DIV_TO_P = "<(blockquote|dl|div|img|ol|p|pre|table|ul)"
+_BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul")
+
+
+_DIV_TO_P_BYTES = re.compile(DIV_TO_P.encode())
+
+
+def block_marker(el, encoding=None, **_) -> bytes:
+    """Stands in for ``lxml.etree.tostring`` where readability-lxml calls it:
+    only to search ``DIV_TO_P`` in a div's serialized children. That search
+    finds something exactly when the child or one of its descendants is an
+    element whose tag begins with one of the alternatives (text and attribute
+    values are serialized escaped, ``<`` as ``&lt;``), or is a comment or
+    processing instruction whose own text holds a match (those are not
+    escaped; readability's page has none left, its cleaner drops them). So:
+    ``b"<div"`` then, else ``b""``, without serializing each div's whole
+    subtree again for each div around it (quadratic in the page's depth)."""
+    from lxml import etree
+
+    for node in el.iter():
+        tag = node.tag
+        if isinstance(tag, str):
+            if tag.startswith(_BLOCK_PREFIXES):
+                return b"<div"
+        elif tag is etree.Comment or tag is etree.PI:
+            if _DIV_TO_P_BYTES.search(etree.tostring(node, with_tail=False)):
+                return b"<div"
+    return b""
+
+
 _ORIGINAL: dict = {}
 
 
@@ -138,6 +176,17 @@ def install() -> None:
     else:
         logging.getLogger(__name__).warning("readability-lxml has no %s: its own steps are kept",
                                             ", ".join(n for n in names if not _ORIGINAL[n]))
+    # tostring is readability's only for that search: stood in for only while that is so
+    from lxml import etree
+
+    _ORIGINAL["tostring"] = getattr(rd, "tostring", None)
+    regexes = getattr(rd, "REGEXES", {})
+    if (_ORIGINAL["tostring"] is etree.tostring and "divToPElementsRe" in regexes
+            and regexes["divToPElementsRe"].pattern == DIV_TO_P):
+        rd.tostring = block_marker
+    else:
+        logging.getLogger(__name__).warning("readability-lxml's tostring or divToPElementsRe differ from 0.8-0.9's:"
+                                            " its own serialization is kept")
     parser = trafilatura_parser()
     if parser is not None:
         parser.set_element_class_lookup(c_lookup())
