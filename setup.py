@@ -51,8 +51,8 @@ setup(
     package_data={"transforms": ["models/*.npz"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={
-        "test": ["pytest>=7,<10", "duckdb>=1.0,<3", "html-text>=0.6,<1", "hypothesis>=6.100,<7",
-             "tld>=0.13,<1"],  # benchmarks/metadata.py checks the site column against a second library
+        "test": ["pytest>=7,<10", "pytest-xdist>=3.5,<4", "duckdb>=1.0,<3", "html-text>=0.6,<1",
+                 "hypothesis>=6.100,<7", "tld>=0.13,<1"],  # benchmarks/metadata.py checks the site column against a second library
         # scripts/train_mt.py fits with scikit-learn; the pipeline scores with numpy alone
         "train": ["scikit-learn>=1.4,<2"],
     },
