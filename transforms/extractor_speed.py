@@ -123,8 +123,6 @@ def parser(encoding: str | None = "utf-8"):
 # div holds a block; "<p" also matches <pre>, <param>, <picture>, <path>...
 DIV_TO_P = "<(blockquote|dl|div|img|ol|p|pre|table|ul)"
 _BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul")
-
-
 _DIV_TO_P_BYTES = re.compile(DIV_TO_P.encode())
 
 
@@ -135,7 +133,8 @@ def block_marker(el, encoding=None, **_) -> bytes:
     element whose tag begins with one of the alternatives (text and attribute
     values are serialized escaped, ``<`` as ``&lt;``), or is a comment or
     processing instruction whose own text holds a match (those are not
-    escaped; readability's page has none left, its cleaner drops them). So:
+    escaped; the page newsbeam hands readability has none left, its cleaner
+    in ``html_extract`` drops them). So:
     ``b"<div"`` then, else ``b""``, without serializing each div's whole
     subtree again for each div around it (quadratic in the page's depth)."""
     from lxml import etree
