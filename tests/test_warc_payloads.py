@@ -14,7 +14,8 @@ import pytest
 import zstandard
 
 from conftest import manifest, read_table
-from hostile import ARTICLE_DE, ARTICLE_EN, ARTICLE_FR, page
+from fuzz import _encoded
+from hostile import ARTICLE_DE, ARTICLE_EN, ARTICLE_FR, page, warc_record
 from pipeline.cli import run
 
 
@@ -24,21 +25,15 @@ def _body(i: int) -> bytes:
                 title=f"Council item {i}").encode()
 
 
-def _record(uri: str, block: bytes, rtype: str = "response", extra: str = "", version: str = "1.0") -> bytes:
-    head = (f"WARC/{version}\r\nWARC-Type: {rtype}\r\nWARC-Date: 2024-05-01T10:00:00Z\r\n"
-            f"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-{abs(hash(uri)) % 10**12:012d}>\r\n"
-            f"WARC-Target-URI: {uri}\r\n{extra}Content-Length: {len(block)}\r\n\r\n")
-    return head.encode() + block + b"\r\n\r\n"
+def _record(uri: str, block: bytes, rtype: str = "response", *extra: tuple[str, str]) -> bytes:
+    record_id = f"<urn:uuid:00000000-0000-0000-0000-{zlib.crc32(uri.encode()):012d}>"
+    return warc_record([("WARC-Type", rtype), ("WARC-Date", "2024-05-01T10:00:00Z"), ("WARC-Record-ID", record_id),
+                        ("WARC-Target-URI", uri), *extra], block)
 
 
 def _http(body: bytes, headers: str = "", status: str = "200 OK",
           ctype: str = "text/html; charset=utf-8") -> bytes:
     return f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n{headers}\r\n".encode() + body
-
-
-def _chunked(body: bytes, size: int = 97) -> bytes:
-    parts = [f"{len(body[i:i + size]):x}\r\n".encode() + body[i:i + size] + b"\r\n" for i in range(0, len(body), size)]
-    return b"".join(parts) + b"0\r\n\r\n"
 
 
 U = "https://news.example.com/"
@@ -63,9 +58,9 @@ CASES = {
                                                      "Content-Encoding: gzip\r\n")),
                               _record(U + "4", _http(_body(4)))],
                              {"3": "undecodable", "4": "article"}),
-    "chunked": ([_record(U + "5", _http(_chunked(_body(5)), "Transfer-Encoding: chunked\r\n"))], {"5": "article"}),
+    "chunked": ([_record(U + "5", _http(*_encoded(_body(5), "chunked")))], {"5": "article"}),
     "says-chunked-is-not": ([_record(U + "6", _http(_body(6), "Transfer-Encoding: chunked\r\n"))], {"6": "article"}),
-    "other-record-types": ([_record(U + "7", b"", "revisit", "WARC-Refers-To-Target-URI: https://x.example/\r\n"),
+    "other-record-types": ([_record(U + "7", b"", "revisit", ("WARC-Refers-To-Target-URI", "https://x.example/")),
                             _record(U + "8", b"via: crawler\r\n", "metadata"),
                             _record(U + "9", _http(_body(9)))],
                            {"9": "article"}),
@@ -80,7 +75,7 @@ CASES = {
                   _record(U + "16", _http(_body(16), ctype="text/html; charset=x-no-such-charset"))],
                  {"15": "article", "16": "article"}),
     "pdf": ([_record(U + "17", _http(b"%PDF-1.4 ...", ctype="application/pdf"))], {"17": "not_html"}),
-    "warc11-unterminated": ([_record(U + "18", _http(_body(18)), version="1.1")[:-4]], {"18": "article"}),
+    "warc11-unterminated": ([_record(U + "18", _http(_body(18))).replace(b"WARC/1.0", b"WARC/1.1", 1)[:-4]], {"18": "article"}),
     "runs-past-the-end": ([_record(U + "19", _http(_body(19))), _record(U + "20", _http(_body(20)))[:-60]],
                           {"19": "article", "20": "truncated"}),
 }

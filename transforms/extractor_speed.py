@@ -33,6 +33,8 @@ from __future__ import annotations
 import logging
 import re
 
+from lxml import etree
+
 __all__ = ["block_marker", "c_lookup", "clean", "install", "page_started", "parser"]
 
 _LONG = re.compile(r"(?<!\s)\s{255,}")
@@ -101,7 +103,6 @@ def c_lookup():
     """lxml's C element class lookup giving lxml.html's classes (HtmlElement,
     HtmlComment, ...) without calling Python for each element."""
     import lxml.html
-    from lxml import etree
 
     return etree.ElementDefaultClassLookup(element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
                                            pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity)
@@ -137,8 +138,6 @@ def block_marker(el, encoding=None, **_) -> bytes:
     in ``html_extract`` drops them). So:
     ``b"<div"`` then, else ``b""``, without serializing each div's whole
     subtree again for each div around it (quadratic in the page's depth)."""
-    from lxml import etree
-
     for node in el.iter():
         tag = node.tag
         if isinstance(tag, str):
@@ -176,8 +175,6 @@ def install() -> None:
         logging.getLogger(__name__).warning("readability-lxml has no %s: its own steps are kept",
                                             ", ".join(n for n in names if not _ORIGINAL[n]))
     # tostring is readability's only for that search: stood in for only while that is so
-    from lxml import etree
-
     _ORIGINAL["tostring"] = getattr(rd, "tostring", None)
     regexes = getattr(rd, "REGEXES", {})
     if (_ORIGINAL["tostring"] is etree.tostring and "divToPElementsRe" in regexes
