@@ -185,6 +185,13 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.runner import UnsupportedRunner
 
         rest = [a for a in argv[1:] if a not in ("--quiet", "--verbose")]
+        unsendable = [a for a in rest if not _is_utf8(a)]
+        if unsendable:  # Beam sends every option to its workers as UTF-8
+            shown = unsendable[0].encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            print(f"newsbeam run: the argument {shown!r} is not UTF-8 text, and Beam passes options to its workers "
+                  "as UTF-8. Give the folder that holds it (files and folders inside with such names are read), "
+                  "or rename it.", file=sys.stderr)
+            return 2
         try:
             run(rest, quiet=args.quiet, verbose=args.verbose)
         except UnsupportedRunner as e:
@@ -205,6 +212,16 @@ def main(argv: list[str] | None = None) -> int:
         return report_main(args)
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def _is_utf8(arg: str) -> bool:
+    """Whether a command-line argument is text (the shell gives bytes that are
+    not UTF-8 as lone surrogates)."""
+    try:
+        arg.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def console_main() -> None:

@@ -169,4 +169,26 @@ def make_hostile_folder(folder: str, huge_mb: int = 60, bomb_mb: int = 1024, dep
             f.write(piece)
         f.write(b'"}\n')
         f.write(json.dumps({"text": ARTICLE_FR}).encode() + b"\n")
-    return EXPECT
+    return {**EXPECT, **_odd_entries(folder)}
+
+
+def _odd_entries(folder: str) -> dict:
+    """Entries a folder on disk can hold besides regular files with UTF-8
+    names, where this system allows them: a name in Latin-1 bytes (an archive
+    from another system), a named pipe (which would block a reader that
+    opened it) and a symbolic link to nothing. Their EXPECT entries (a name
+    that is not UTF-8 as ``source`` shows it)."""
+    out = {}
+    try:
+        with open(os.fsencode(folder) + b"/latin-1 name caf\xe9.html", "wb") as f:
+            f.write(page(ARTICLE_FR, "Le conseil adopte le budget").encode())
+        out["latin-1 name caf\\xe9.html"] = ("article", "fr")
+    except OSError:  # a filesystem that takes UTF-8 names only (macOS, Windows)
+        pass
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(os.path.join(folder, "named pipe.html"))
+        out["named pipe.html"] = ("reject", "not_a_file")
+    if hasattr(os, "symlink"):
+        os.symlink(os.path.join(folder, "nowhere", "gone.html"), os.path.join(folder, "link to nothing.html"))
+        out["link to nothing.html"] = ("reject", "open_failed")
+    return out

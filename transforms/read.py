@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import stat
 import zlib
 
 import apache_beam as beam
@@ -30,7 +31,7 @@ from apache_beam.metrics import Metrics
 from transforms.encoding import http_charset
 from transforms.records import make_raw, make_reject
 
-__all__ = ["ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "warc_ranges", "SPLIT_BYTES"]
+__all__ = ["LocalName", "ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "shown", "warc_ranges", "SPLIT_BYTES"]
 
 NAMESPACE = "newsbeam"
 # A plain JSON-lines file or a WARC larger than this is read as ranges of
@@ -119,6 +120,85 @@ def line_ranges(path: str, split: int = SPLIT_BYTES, block: int = 4 << 20) -> li
     return [(b, e, n) for (b, n), e in zip(bounds, ends)]
 
 
+class LocalName(str):
+    """A local file whose name is not UTF-8 (bytes written by an old archiver
+    or another system's encoding): the name shown with each undecodable byte
+    as ``\\xNN``, which is what its rows and rejects give as ``source``,
+    carrying the name's own bytes (``raw``) to open it. Beam encodes a str as
+    UTF-8, which such a name is not, so between steps it travels as those
+    bytes (``portable``)."""
+
+    raw: bytes
+
+    def __new__(cls, raw: bytes):
+        self = super().__new__(cls, raw.decode("utf-8", "backslashreplace"))
+        self.raw = raw
+        return self
+
+
+def portable(path: str) -> str | bytes:
+    """``path`` as an element can carry it: itself, or the bytes of a local
+    name that is not UTF-8 (Python holds those bytes as lone surrogates)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+
+
+def _named(path: str | bytes) -> str:
+    return LocalName(path) if isinstance(path, bytes) else path
+
+
+def shown(path: str) -> str:
+    """A path as rows show it: a name that is not UTF-8 with its bytes escaped."""
+    return str(_named(portable(path)))
+
+
+def _open(path: str):
+    """A file's bytes, without decompression: a ``LocalName`` by its own bytes."""
+    raw = getattr(path, "raw", None)
+    if raw is not None:
+        return open(raw, "rb")
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+def _not_a_file(path: str) -> str | None:
+    """Why a local path is not read although it was listed (a named pipe would
+    block the reader for ever, a device never ends), or None for a regular file
+    and for anything that is not a local path."""
+    if "://" in path:
+        return None
+    try:
+        mode = os.stat(getattr(path, "raw", path)).st_mode
+    except OSError:
+        return None  # opening it names the error (open_failed)
+    if stat.S_ISREG(mode):
+        return None
+    what = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    return f"{what}: only regular files are read"
+
+
+def _unlisted(folder: str, listed: set[str]):
+    """(path, why) for each entry of a local folder that a listing by the
+    filesystem leaves out because it cannot be looked at: a symbolic link to
+    nothing, a file removed while the folder was listed, a subfolder that
+    cannot be opened. Every one of them becomes a reject."""
+    errors: list[OSError] = []
+    for dirpath, _, names in os.walk(folder, onerror=errors.append):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            if path in listed:
+                continue
+            try:
+                os.stat(path)
+            except OSError as e:
+                yield path, _describe(e)
+    for e in errors:
+        yield (e.filename if isinstance(e.filename, str) else folder), _describe(e)
+
+
 def expand_inputs(paths: list[str]) -> list[str]:
     """Turn the user's inputs into match patterns: folders become recursive globs."""
     out = []
@@ -148,13 +228,19 @@ class _MatchFn(beam.DoFn):
             results = FileSystems.match([pattern])[0].metadata_list
         except Exception as e:  # a missing folder, a bad glob, an unreachable bucket
             yield pvalue.TaggedOutput("rejects", make_reject(
-                source=pattern, source_format="unknown", stage="read", reason="no_match",
-                error=f"{type(e).__name__}: {e}"))
+                source=shown(pattern), source_format="unknown", stage="read", reason="no_match",
+                error=shown(f"{type(e).__name__}: {e}")))
             return
         files = sorted((m for m in results if not m.path.endswith("/")), key=lambda m: m.path)
-        if not files:
+        folder = pattern[:-3] if "://" not in pattern and pattern.endswith(os.sep + "**") else None
+        unlisted = sorted(_unlisted(folder, {m.path for m in files})) if folder and os.path.isdir(folder) else []
+        for path, why in unlisted:
             yield pvalue.TaggedOutput("rejects", make_reject(
-                source=pattern, source_format="unknown", stage="read", reason="no_match",
+                source=shown(path), source_format=kind_of(path)[0] or "unknown", stage="read",
+                reason="open_failed", error=shown(why)))
+        if not files and not unlisted:
+            yield pvalue.TaggedOutput("rejects", make_reject(
+                source=shown(pattern), source_format="unknown", stage="read", reason="no_match",
                 error="no file matches this input"))
         for m in files:
             size = int(m.size_in_bytes)
@@ -167,9 +253,9 @@ class _MatchFn(beam.DoFn):
                     ranges = None
                 if ranges and len(ranges) > 1:
                     for start, end, first in ranges:  # (offset, records, first record) or (offset, end, first line)
-                        yield (m.path, size, start, end, first)
+                        yield (portable(m.path), size, start, end, first)
                     continue
-            yield (m.path, size)
+            yield (portable(m.path), size)
 
 
 class _TooLarge(Exception):
@@ -253,10 +339,19 @@ class _ReadFileFn(beam.DoFn):
 
     def process(self, element):
         path, size, *byte_range = element
+        path = _named(path)
         self.files.inc()
         kind, compressed = kind_of(path)
         fmt = kind or "unknown"
+        problem = _not_a_file(path)
+        if problem:  # checked before anything opens it
+            yield self._reject(path, fmt, "read", "not_a_file", problem, b"", size)
+            return
         if kind == "feed":  # saved RSS/Atom/OPML: the feed reader takes it from here
+            if isinstance(path, LocalName):  # the feed reader opens it by a name Beam can carry
+                yield self._reject(path, fmt, "read", "open_failed",
+                                   "a feed file whose name is not UTF-8 is not read: rename it", self._head(path), size)
+                return
             yield pvalue.TaggedOutput("feeds", path)
             return
         if kind is None:
@@ -294,9 +389,9 @@ class _ReadFileFn(beam.DoFn):
     def _read(self, path, kind, compressed, size, byte_range=()):
         fmt = kind
         try:
-            raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+            raw = _open(path)
         except Exception as e:
-            yield self._reject(path, fmt, "read", "open_failed", _describe(e), b"", size)
+            yield self._reject(path, fmt, "read", "open_failed", shown(_describe(e)), b"", size)
             return
         with raw:
             if byte_range:  # one range of a big file (see _MatchFn)
@@ -446,7 +541,7 @@ class _ReadFileFn(beam.DoFn):
                 if "non-chunked gzip" in str(e) and isinstance(stream, _GzipTap):
                     # one gzip stream around the whole WARC (legal, not seekable): read it
                     # again through a plain gzip reader, past the records already emitted
-                    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+                    with _open(path) as raw:
                         yield from self._warc(path, gzip.GzipFile(fileobj=raw, mode="rb"), skip=n)
                     return
                 reason = "not_warc" if n == 0 else "truncated"
@@ -567,7 +662,7 @@ class _ReadFileFn(beam.DoFn):
     # -- helpers -------------------------------------------------------------
     def _head(self, path) -> bytes:
         try:
-            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            with _open(path) as f:
                 return f.read(512)
         except Exception:  # only an excerpt for the reject row; the reject itself carries the reason
             return b""

@@ -119,6 +119,19 @@ def make_doc_id(identity: str, payload: bytes | str) -> str:
     return xxhash.xxh3_128_hexdigest(f"{identity}\x00{body}".encode("utf-8", "surrogatepass"))
 
 
+def _utf8(value) -> str:
+    """A plain str that UTF-8 (Beam's coder, Parquet) can carry: a lone
+    surrogate (a local file name that is not UTF-8, quoted in a path or an
+    error message) becomes a ``\\udcNN`` escape. A local file's own name is
+    shown with ``\\xNN`` by ``transforms.read.LocalName`` before it gets here."""
+    value = str(value)
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def make_raw(
     *,
     source: str,
@@ -136,6 +149,7 @@ def make_raw(
     feed_url: str | None = None,
 ) -> dict[str, Any]:
     """An input document as read: ``kind`` is ``html`` or ``text``."""
+    source = _utf8(source)
     return {
         "doc_id": make_doc_id(url or source, payload),
         "source": source,
@@ -169,13 +183,14 @@ def make_reject(
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "replace")
     raw = raw or b""
+    source, error = _utf8(source), _utf8(error or "")
     return {
         "doc_id": doc_id or make_doc_id(source, raw),
         "source": source,
         "source_format": source_format,
         "stage": stage,
         "reason": reason,
-        "error": (error or "")[:2000],
+        "error": error[:2000],
         "raw_excerpt": bytes(raw[:RAW_EXCERPT_BYTES]),
         "raw_size": len(raw) if raw_size is None else int(raw_size),
     }

@@ -1,0 +1,106 @@
+"""What a folder on disk can hold besides regular files with UTF-8 names.
+
+A crawl or an archive unpacked on Linux keeps the bytes its names were
+written in (Latin-1, Shift JIS, a broken tool's output); a folder can also
+hold a named pipe, a symbolic link to nothing or a loop of links. None of
+them may stop the run, hang it or be left out: a file is read whatever its
+name's bytes (``source`` shows the bytes that are not UTF-8 as ``\\xNN``),
+and what cannot be read is a reject with the reason.
+"""
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, manifest, read_table
+from fuzz import article_page, article_text
+from pipeline.cli import run
+from transforms.read import LocalName, portable, shown
+
+_EXTENSIONS = (".html", ".txt", ".htm")
+
+
+def _name_bytes(rnd: random.Random) -> bytes:
+    """A file name of random bytes (none of them / or NUL), at least one not UTF-8."""
+    body = bytes(rnd.choice([b for b in range(1, 256) if b != 0x2F]) for _ in range(rnd.randint(1, 12)))
+    return body + bytes([rnd.randint(0x80, 0xFF)]) + bytes(rnd.choice([b"", b"-", b" \xe9t\xe9"]))
+
+
+def _make(folder: str, name: bytes, data: bytes) -> bytes | None:
+    """Writes ``data`` as ``folder/name``; None where the filesystem refuses the name (macOS, Windows)."""
+    path = os.fsencode(folder) + b"/" + name
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError:
+        return None
+    return path
+
+
+def test_local_name_shows_undecodable_bytes_and_opens_by_them(tmp_path):
+    raw = _make(str(tmp_path), b"caf\xe9.txt", b"hello")
+    if raw is None:
+        pytest.skip("this filesystem refuses names that are not UTF-8")
+    path = os.fsdecode(raw)
+    assert portable(path) == raw and portable("/plain/caf\u00e9.txt") == "/plain/caf\u00e9.txt"
+    name = LocalName(raw)
+    assert name == shown(path) == os.fsdecode(os.fsencode(str(tmp_path))) + "/caf\\xe9.txt"
+    assert name.raw == raw and type(str(name)) is str
+    name.encode("utf-8")  # what Beam's coder and Parquet need
+
+
+def test_a_folder_of_odd_entries_is_read_whole_and_accounted_for(tmp_path):
+    """One run over generated names of random bytes, a file in a folder whose
+    name is not UTF-8, a named pipe, links to nothing and a loop, a folder
+    named like a file: every file an article, everything else a reject."""
+    rnd = random.Random(5)
+    src = tmp_path / "in"
+    src.mkdir()
+    expected_articles = {}
+    for i in range(24):
+        name = _name_bytes(rnd) + rnd.choice(_EXTENSIONS).encode()
+        text = article_text(rnd, 6)
+        data = (article_page(rnd) if name.endswith((b".html", b".htm")) else text).encode()
+        raw = _make(str(src), name, data)
+        if raw is None:
+            pytest.skip("this filesystem refuses names that are not UTF-8")
+        expected_articles[str(LocalName(raw))] = raw
+    sub = os.fsencode(str(src)) + b"/r\xe9sum\xe9s"
+    os.mkdir(sub)
+    inner = _make(os.fsdecode(sub), b"inner.txt", article_text(rnd, 6).encode())
+    expected_articles[str(LocalName(inner))] = inner
+    (src / "plain.txt").write_text(article_text(rnd, 6))
+    expected_articles[str(src / "plain.txt")] = None
+    (src / "folder.html").mkdir()  # a folder is not a document
+    os.symlink(str(src), str(src / "loop"))  # a link back up: not walked
+    os.symlink(str(tmp_path / "nowhere.html"), str(src / "dangling.html"))
+    expected_rejects = {str(src / "dangling.html"): "open_failed"}
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(str(src / "pipe.txt"))  # opening it would block the reader for ever
+        expected_rejects[str(src / "pipe.txt")] = "not_a_file"
+
+    out = str(tmp_path / "out")
+    run(["--input", str(src), "--output", out], quiet=True)
+    arts = read_table(out, "articles")
+    rejects = read_table(out, "rejects")
+    assert {a["source"] for a in arts} == set(expected_articles)
+    assert {r["source"]: r["reason"] for r in rejects} == expected_rejects
+    assert "named pipe" in next(r["error"] for r in rejects if r["reason"] == "not_a_file") or not hasattr(os, "mkfifo")
+    counts = manifest(out)["counts"]
+    assert counts["articles_written"] == len(arts) and counts["rejected"] == len(rejects)
+    assert not counts.get("unaccounted")
+
+
+def test_an_argument_that_is_not_utf8_is_refused_before_the_run(tmp_path):
+    """Beam sends options to its workers as UTF-8: the run stops at once, saying what to do, not mid-run."""
+    folder = _make(str(tmp_path), b"d\xe9p\xeat", b"x")
+    if folder is None:
+        pytest.skip("this filesystem refuses names that are not UTF-8")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", folder, "--output", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 2
+    assert "is not UTF-8" in proc.stderr and "d\\\\xe9p\\\\xeat" in proc.stderr
+    assert not out.exists()
