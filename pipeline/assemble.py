@@ -26,7 +26,7 @@ from transforms.fetch import FetchSettings
 from transforms.dedup import SIGNATURE_SCHEME
 from transforms.group_local import LabelStaged
 from transforms.grouping import DROP, LINK_SCHEMA, GroupArticles, LinkRecords, SplitIngested, index_row, old_record
-from transforms.read import ReadDocuments, expand_inputs, kind_of
+from transforms.read import ReadDocuments, expand_inputs, kind_of, match, under
 from transforms.records import (ARTICLE_INDEX_SCHEMA, ARTICLE_LABELS, ARTICLE_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA,
                                SEEN_SCHEMA, make_reject)
 from transforms.translation import DetectMachineTranslation
@@ -95,12 +95,12 @@ def fetch_settings(o: NewsbeamOptions) -> FetchSettings:
 
 def _has_index(output: str, table: str) -> bool:
     """Whether earlier runs wrote OUT/index/<table> (not on a first run)."""
-    return bool(FileSystems.match([FileSystems.join(output, "index", table, "*.parquet")])[0].metadata_list)
+    return bool(match(under(output, "index", table, "*.parquet")))
 
 
 def _read_index(p: beam.Pipeline, output: str, table: str, columns=None):
     """Rows earlier runs wrote to OUT/index/<table> (none on a first run)."""
-    pattern = FileSystems.join(output, "index", table, "*.parquet")
+    pattern = under(output, "index", table, "*.parquet")
     if not _has_index(output, table):
         return p | f"No{table.title()}Index" >> beam.Create([])
     return p | f"Read{table.title()}Index" >> beam.io.ReadFromParquet(pattern, columns=columns)
@@ -108,8 +108,8 @@ def _read_index(p: beam.Pipeline, output: str, table: str, columns=None):
 
 def _seen_urls(p: beam.Pipeline, state_dir: str):
     """URLs ingested by earlier runs into this output (state/seen/*.parquet)."""
-    pattern = FileSystems.join(state_dir, "seen", "*.parquet")
-    if not FileSystems.match([pattern])[0].metadata_list:
+    pattern = under(state_dir, "seen", "*.parquet")
+    if not match(pattern):
         return p | "NoSeenUrls" >> beam.Create([])
     return (p | "ReadSeenUrls" >> beam.io.ReadFromParquet(pattern, columns=["url"])
             | "SeenUrl" >> beam.Map(lambda r: r["url"]))
@@ -122,7 +122,7 @@ def _may_hold_feeds(inputs: list[str]) -> bool:
         if "://" in pattern:
             return True
         try:
-            found = FileSystems.match([pattern])[0].metadata_list
+            found = match(pattern)
         except Exception:  # noqa: BLE001 - the reader lists it again and rejects it (no_match) with this error
             continue
         if any(kind_of(m.path)[0] == "feed" for m in found):

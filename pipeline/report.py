@@ -43,7 +43,7 @@ def _table(out: str, name: str, columns=None):
     import pyarrow.dataset as ds
 
     path = os.path.join(out, name)
-    files = [f for f in glob.glob(os.path.join(path, "**", "*.parquet"), recursive=True)
+    files = [f for f in glob.glob(os.path.join(glob.escape(path), "**", "*.parquet"), recursive=True)
              if not os.path.basename(f).startswith(("_", "."))]
     if not files:
         return None
@@ -74,7 +74,7 @@ def collect(out: str) -> dict:
     if not os.path.isdir(out):
         raise FileNotFoundError(f"{out} is not a newsbeam output folder")
     runs = []
-    for path in sorted(glob.glob(os.path.join(out, "runs", "*.json"))):
+    for path in sorted(glob.glob(os.path.join(glob.escape(out), "runs", "*.json"))):
         with open(path, encoding="utf-8") as f:
             m = json.load(f)
         runs.append({"run_id": m["run_id"], "started_at": m["started_at"], "counts": m["counts"]})

@@ -104,3 +104,28 @@ def test_an_argument_that_is_not_utf8_is_refused_before_the_run(tmp_path):
     assert proc.returncode == 2
     assert "is not UTF-8" in proc.stderr and "d\\\\xe9p\\\\xeat" in proc.stderr
     assert not out.exists()
+
+
+def test_names_with_glob_characters_are_taken_as_named(tmp_path):
+    """A folder or file named with [ ] * ? is read as named (Beam's matching
+    took "news [2024]" for a character class and matched nothing), a file two
+    inputs name is read once, and an output folder so named finds its earlier
+    runs (index, commit journals) and cleans up after itself."""
+    rnd = random.Random(3)
+    src = tmp_path / "news [2024]"
+    src.mkdir()
+    (src / "a[1].txt").write_text(article_text(rnd, 6))
+    (src / "b*?.txt").write_text(article_text(rnd, 6))
+    out = str(tmp_path / "out [1]")
+    args = ["--input", str(src), "--input", str(src / "a[1].txt"), "--output", out]
+    run(args, quiet=True)
+    first = read_table(out, "articles")
+    assert sorted(a["source"] for a in first) == [str(src / "a[1].txt"), str(src / "b*?.txt")]
+    run(args, quiet=True)
+    runs = sorted(os.listdir(os.path.join(out, "runs")))
+    import json
+
+    counts = json.load(open(os.path.join(out, "runs", runs[-1])))["counts"]
+    assert counts["already_ingested"] == 2 and counts["articles_written"] == 0
+    assert len(read_table(out, "articles")) == 2
+    assert not os.listdir(os.path.join(out, "_staging"))

@@ -1066,8 +1066,9 @@ def _index(output: str, table: str, columns: list[str] | None = None):
 
     from transforms.write import read_parquet
 
-    pattern = FileSystems.join(output, "index", table, "*.parquet")
-    for meta in sorted(FileSystems.match([pattern])[0].metadata_list, key=lambda m: m.path):
+    from transforms.read import match, under
+
+    for meta in sorted(match(under(output, "index", table, "*.parquet")), key=lambda m: m.path):
         yield from read_parquet(meta.path, columns).to_pylist()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import glob
 import gzip
 import io
 import json
@@ -20,6 +21,7 @@ import logging
 import os
 import re
 import stat
+import warnings
 import zlib
 
 import apache_beam as beam
@@ -31,7 +33,14 @@ from apache_beam.metrics import Metrics
 from transforms.encoding import http_charset
 from transforms.records import make_raw, make_reject
 
-__all__ = ["LocalName", "ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "shown", "warc_ranges", "SPLIT_BYTES"]
+__all__ = ["LocalName", "ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "match", "shown", "under",
+           "warc_ranges", "SPLIT_BYTES"]
+
+# An escaped "[" (``under``, ``expand_inputs``) reaches Python's re as "[[]" in
+# Beam's pattern matching, also inside Beam's own sources (ReadFromParquet):
+# re matches it as meant and warns, once per pattern, that such a set may
+# nest in a future Python. Only that warning is silenced.
+warnings.filterwarnings("ignore", "Possible nested set", FutureWarning)
 
 NAMESPACE = "newsbeam"
 # A plain JSON-lines file or a WARC larger than this is read as ranges of
@@ -200,11 +209,16 @@ def _unlisted(folder: str, listed: set[str]):
 
 
 def expand_inputs(paths: list[str]) -> list[str]:
-    """Turn the user's inputs into match patterns: folders become recursive globs."""
+    """Turn the user's inputs into match patterns: folders become recursive
+    globs. A local folder or file that exists is taken as named: the ``[``,
+    ``*`` and ``?`` in its name are escaped (``news [2024]`` would otherwise be
+    a character class and match nothing); anything else is a glob."""
     out = []
     for p in paths:
         if "://" not in p and os.path.isdir(p):
-            out.append(os.path.join(os.path.abspath(p), "**"))
+            out.append(os.path.join(glob.escape(os.path.abspath(p)), "**"))
+        elif "://" not in p and os.path.lexists(p):
+            out.append(glob.escape(os.path.abspath(p)))
         elif "://" not in p:
             out.append(os.path.abspath(p))
         elif p.endswith("/"):
@@ -212,6 +226,24 @@ def expand_inputs(paths: list[str]) -> list[str]:
         else:
             out.append(p)
     return out
+
+
+def under(folder: str, *parts: str) -> str:
+    """A match pattern for ``parts`` (which may hold ``*``) inside ``folder``,
+    taken as named: a local folder's ``[``, ``*`` and ``?`` are escaped (an
+    output folder ``out [2024]`` would otherwise find no index, state or
+    commit journal of earlier runs)."""
+    return FileSystems.join(folder if "://" in folder else glob.escape(folder), *parts)
+
+
+def match(pattern: str) -> list:
+    """``FileSystems.match`` of one pattern: its files' metadata."""
+    return FileSystems.match([pattern])[0].metadata_list
+
+
+def _unescaped(pattern: str) -> str:
+    """A local path as named, from ``expand_inputs``'s escaped pattern."""
+    return re.sub(r"\[([*?[])\]", r"\1", pattern)
 
 
 class _MatchFn(beam.DoFn):
@@ -225,14 +257,14 @@ class _MatchFn(beam.DoFn):
 
     def process(self, pattern: str):
         try:
-            results = FileSystems.match([pattern])[0].metadata_list
+            results = match(pattern)
         except Exception as e:  # a missing folder, a bad glob, an unreachable bucket
             yield pvalue.TaggedOutput("rejects", make_reject(
                 source=shown(pattern), source_format="unknown", stage="read", reason="no_match",
                 error=shown(f"{type(e).__name__}: {e}")))
             return
         files = sorted((m for m in results if not m.path.endswith("/")), key=lambda m: m.path)
-        folder = pattern[:-3] if "://" not in pattern and pattern.endswith(os.sep + "**") else None
+        folder = _unescaped(pattern[:-3]) if "://" not in pattern and pattern.endswith(os.sep + "**") else None
         unlisted = sorted(_unlisted(folder, {m.path for m in files})) if folder and os.path.isdir(folder) else []
         for path, why in unlisted:
             yield pvalue.TaggedOutput("rejects", make_reject(
@@ -240,7 +272,7 @@ class _MatchFn(beam.DoFn):
                 reason="open_failed", error=shown(why)))
         if not files and not unlisted:
             yield pvalue.TaggedOutput("rejects", make_reject(
-                source=shown(pattern), source_format="unknown", stage="read", reason="no_match",
+                source=shown(_unescaped(pattern)), source_format="unknown", stage="read", reason="no_match",
                 error="no file matches this input"))
         for m in files:
             size = int(m.size_in_bytes)
@@ -694,7 +726,7 @@ class ReadDocuments(beam.PTransform):
             | "MatchFiles" >> beam.ParDo(_MatchFn(self.split)).with_outputs("rejects", main="files"))
         read = (
             matched.files
-            | "SpreadFiles" >> beam.Reshuffle()
+            | "SpreadFiles" >> beam.Distinct()  # a file two inputs name (a folder and a file in it) is read once
             | "ReadFiles" >> beam.ParDo(_ReadFileFn(self.max_doc, self.max_unzip, self.max_line)).with_outputs(
                 "rejects", "skipped", "feeds", main="docs"))
         rejects = (matched.rejects, read.rejects) | "ReadRejects" >> beam.Flatten()

@@ -26,6 +26,7 @@ import collections
 import datetime as dt
 import json
 import math
+import shutil
 from typing import Any, Iterable
 
 import apache_beam as beam
@@ -466,11 +467,14 @@ def _apply_commit(output: str, staging: str, manifest: dict[str, Any]) -> None:
         _write_atomic(final, FileSystems.join(staging, "manifest.json"),
                       json.dumps(manifest, indent=2, sort_keys=True, default=str).encode())
     try:
-        FileSystems.delete([staging])
-    except Exception:  # leaving an empty staging folder behind is harmless; say so
+        if "://" not in staging:  # Beam's delete matches its argument as a glob: a folder "out [1]" is not found
+            shutil.rmtree(staging)
+        else:
+            FileSystems.delete([staging])
+    except Exception as e:  # leaving an empty staging folder behind is harmless; say so
         import logging
 
-        logging.getLogger(__name__).warning("could not remove %s", staging)
+        logging.getLogger(__name__).warning("could not remove %s: %s: %s", staging, type(e).__name__, e)
 
 
 def recover_commits(output: str) -> list[str]:
@@ -479,9 +483,10 @@ def recover_commits(output: str) -> list[str]:
     journal is rolled forward. Returns their run ids. A staging folder
     without a journal belongs to a run that died before its commit (or is
     running now): readers never look there, and it is left alone."""
-    pattern = FileSystems.join(output, "_staging", "*", COMMIT_JOURNAL)
+    from transforms.read import match, under
+
     try:
-        journals = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+        journals = sorted(m.path for m in match(under(output, "_staging", "*", COMMIT_JOURNAL)))
     except Exception:  # no output folder yet
         return []
     done = []
