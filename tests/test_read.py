@@ -121,3 +121,21 @@ def test_doc_id_is_stable_and_depends_on_content(tmp_path):
         with beam_test_pipeline() as p:
             ids = (p | ReadDocuments([str(path)]))["docs"] | beam.Map(lambda d: d["doc_id"])
             assert_that(ids, equal_to([expected]), label=label)
+
+
+def test_jsonl_in_utf16_and_utf32_with_a_bom(tmp_path):
+    """JSON lines as Windows PowerShell's `>` writes them (UTF-16 LE with a BOM,
+    CRLF), and UTF-16 BE, UTF-32 and a UTF-16 JSON array: every record read,
+    numbered as in the file. Cut on the byte, a UTF-16 newline split each line
+    in two (bad_json); a file over the split size is read whole, not in ranges."""
+    import codecs
+
+    recs = [{"url": f"https://e.com/{i}", "text": ARTICLE_EN + " é 世界"} for i in range(1, 4)]
+    body = "\r\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\r\n"
+    (tmp_path / "ps.jsonl").write_bytes(codecs.BOM_UTF16_LE + body.encode("utf-16-le"))
+    (tmp_path / "be.ndjson").write_bytes(codecs.BOM_UTF16_BE + body.encode("utf-16-be"))
+    (tmp_path / "wide.jsonl").write_bytes(codecs.BOM_UTF32_LE + body.encode("utf-32-le"))
+    (tmp_path / "arr.json").write_bytes(codecs.BOM_UTF16_LE + json.dumps(recs).encode("utf-16-le"))
+    expect = [(f"{name}#L{i}", "text", f"https://e.com/{i}") for name in ("ps.jsonl", "be.ndjson", "wide.jsonl",
+                                                                           "arr.json") for i in (1, 2, 3)]
+    check([str(tmp_path)], expect, [], split_bytes=1000)  # each file is over 1,000 bytes

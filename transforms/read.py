@@ -11,6 +11,7 @@ are not documents: they are counted in the ``skipped`` output.
 """
 from __future__ import annotations
 
+import codecs
 import collections
 import datetime as dt
 import glob
@@ -109,6 +110,9 @@ def line_ranges(path: str, split: int = SPLIT_BYTES, block: int = 4 << 20) -> li
     newlines."""
     bounds = [(0, 1)]
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        if _wide_encoding(f.read(4)):  # a UTF-16 or UTF-32 newline is not one byte: read whole
+            return [(0, None, 1)]
+        f.seek(0)
         pos, lines, target = 0, 0, split  # offset of the block, newlines before it, next cut
         while True:
             data = f.read(block)
@@ -288,6 +292,50 @@ class _MatchFn(beam.DoFn):
                         yield (portable(m.path), size, start, end, first)
                     continue
             yield (portable(m.path), size)
+
+
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _wide_encoding(head: bytes) -> str | None:
+    """``utf-16`` or ``utf-32`` for bytes that start with its byte-order mark
+    (UTF-32 LE's mark starts like UTF-16 LE's, so it is tried first), else None."""
+    for bom, encoding in _WIDE_BOMS:
+        if head.startswith(bom):
+            return encoding
+    return None
+
+
+class _Utf8Lines:
+    """A UTF-16 or UTF-32 byte stream read as UTF-8: ``readline(n)`` (at most
+    ``n`` characters, so a line's memory stays bounded), ``read(n)`` and
+    ``peek``. A newline in UTF-16 is two bytes, so lines cannot be cut on the
+    byte; bytes that do not decode become U+FFFD, and the line is still read."""
+
+    def __init__(self, raw, encoding: str):
+        self._text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+        self._ahead = b""
+
+    def peek(self, n: int = 64) -> bytes:
+        if not self._ahead:
+            self._ahead = self._text.read(n).encode("utf-8", "surrogatepass")
+        return self._ahead
+
+    def _take(self, text: str) -> bytes:
+        data, self._ahead = self._ahead + text.encode("utf-8", "surrogatepass"), b""
+        return data
+
+    def readline(self, n: int = -1) -> bytes:
+        if self._ahead:
+            nl = self._ahead.find(b"\n")
+            if nl >= 0:
+                line, self._ahead = self._ahead[:nl + 1], self._ahead[nl + 1:]
+                return line
+        return self._take(self._text.readline(n))
+
+    def read(self, n: int = -1) -> bytes:
+        return self._take(self._text.read(n))
 
 
 class _TooLarge(Exception):
@@ -472,6 +520,10 @@ class _ReadFileFn(beam.DoFn):
     # -- JSON lines ----------------------------------------------------------
     def _jsonl(self, path, stream, compressed: bool = False):
         first = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
+        wide = _wide_encoding(first)
+        if wide:  # UTF-16 or UTF-32 with a BOM (Windows PowerShell's `>` writes UTF-16): read as UTF-8
+            stream = _Utf8Lines(stream, wide)
+            first = stream.peek(64)
         name = path.lower()[:-3] if compressed else path.lower()
         if name.endswith(".json") and first.lstrip()[:1] == b"[":  # a .json file holding one array of records
             try:
