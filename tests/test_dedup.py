@@ -121,3 +121,24 @@ def test_a_new_copy_joins_a_large_earlier_cluster():
         edited = " ".join(w if j != 3 * i % len(words) else "changed" for j, w in enumerate(words))
         old.append({**dedup_record(_article(f"old{i:02d}", edited)), "old": True, "dup_cluster_id": "old00"})
     check([_article("new", BASE)], [("new", "old00", True)], old)
+
+
+def test_a_huge_article_is_linked_on_its_first_characters_in_bounded_memory():
+    """A 15 MB text (a hostile dump under --max-doc-bytes) took 22 s and
+    500 MB for its signature and story vectors; its link record is now that
+    of its first LINK_TEXT_CHARS characters, with the whole text's length."""
+    import random
+
+    from transforms.grouping import LINK_TEXT_CHARS, link_record
+
+    rnd = random.Random(2)
+    words = [f"w{i}" for i in range(5000)]
+    text = " ".join(rnd.choice(words) for _ in range(LINK_TEXT_CHARS // 3))
+    article = {"doc_id": "x", "content_hash": "h", "published_at": None, "is_machine_translated": False,
+               "language": "en", "title": "T", "extractor": "text-cleaner", "source_format": "text"}
+    whole = link_record({**article, "text": text})
+    head = link_record({**article, "text": text[:LINK_TEXT_CHARS]})
+    assert len(text) > LINK_TEXT_CHARS and whole["length"] == len(text) and head["length"] == LINK_TEXT_CHARS
+    assert {k: v for k, v in whole.items() if k != "length"} == {k: v for k, v in head.items() if k != "length"}
+    short = link_record({**article, "text": text[:1000]})
+    assert short["length"] == 1000 and short["n"] < head["n"]

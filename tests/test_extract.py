@@ -290,3 +290,20 @@ def test_any_line_is_prose_or_not_without_failing(line):
         assert not prose
     elif line.endswith("."):
         assert prose
+
+
+def test_a_text_document_of_millions_of_lines_is_a_reject():
+    """The chrome cleaner scores each line in the worker (7.5 million
+    one-letter lines: 86 s, 2.6 GB); over MAX_TEXT_LINES a text document is
+    a reject without being cleaned, and a long article under the cap is still read."""
+    from transforms.extract import MAX_TEXT_LINES
+
+    docs = [_doc("flood", "text", "a\n" * 3_000_000), _doc("over", "text", "x\r" * MAX_TEXT_LINES),
+            _doc("long", "text", "\n".join([ARTICLE_EN] * 200))]
+    with beam_test_pipeline() as p:
+        out = p | beam.Create(docs) | ExtractArticles(timeout=30)
+        arts = out["articles"] | "A" >> beam.Map(lambda a: (a["doc_id"], a["extractor"]))
+        rej = out["rejects"] | "R" >> beam.Map(lambda r: (r["doc_id"], r["reason"], r["error"].split(":")[0]))
+        assert_that(arts, equal_to([("long", "text-cleaner")]), label="articles")
+        assert_that(rej, equal_to([("flood", "too_many_lines", "3000001 lines"),
+                                   ("over", "too_many_lines", f"{MAX_TEXT_LINES + 1} lines")]), label="rejects")
