@@ -188,3 +188,72 @@ def test_anchors_take_any_text(text, language):
     assert got == anchors(text, None, language) and len(got) <= ANCHOR_TERMS
     assert not got or abs(math.sqrt(sum(w * w for _, w in got)) - 1.0) < 1e-4
     assert all(k[1:].isascii() and k[1:].isdigit() for k, _ in got if k.startswith("#"))
+
+
+def test_publication_times_weeks_apart_fade_a_story_link():
+    import datetime as dt
+
+    from transforms.stories import FULL_DAYS, NONE_DAYS, similarity, time_factor, timestamp
+
+    day = 86400.0
+    assert time_factor(None, 0.0) == time_factor(0.0, FULL_DAYS * day) == 1.0
+    assert time_factor(0.0, (FULL_DAYS + NONE_DAYS) / 2 * day) == pytest.approx(0.5)
+    assert time_factor(0.0, NONE_DAYS * day) == time_factor(400 * day, 0.0) == 0.0
+    assert timestamp(dt.datetime(2024, 1, 1)) == timestamp(dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))
+    assert timestamp("2024-01-01") is None and timestamp(None) is None
+    a, b = pack(term_vector(BASE)), pack(term_vector(SAME_STORY))
+    near = similarity((a, b"", "en", 0.0), (b, b"", "en", 2 * day))
+    assert near == similarity((a, b"", "en", None), (b, b"", "en", 2 * day)) == compact_cosine(a, b) > 0.25
+    assert similarity((a, b"", "en", 0.0), (b, b"", "en", 365 * day)) == 0.0
+    assert similarity((a, b"", "en"), (b, b"", "en", 365 * day)) == near  # an older index row: no date
+
+
+@pytest.mark.parametrize("lookup_payloads", [False, True])
+def test_a_year_apart_the_same_words_are_two_stories(lookup_payloads):
+    import datetime as dt
+
+    def when(y, m, d):
+        return dt.datetime(y, m, d, 9, tzinfo=dt.timezone.utc)
+
+    old = _rec("m-old", BASE, old=True, story_id="s-2023", published_at=when(2023, 1, 10))
+    new = [_rec("a-new", BASE + " Updated.", published_at=when(2024, 1, 10)),
+           _rec("b-new", SAME_STORY, published_at=when(2024, 1, 12)),
+           _rec("c-undated", SAME_STORY + " More.")]
+    with beam_test_pipeline() as p:
+        got = ((p | "New" >> beam.Create(new), p | "Old" >> beam.Create([old]))
+               | StoryGroups(lookup_payloads=lookup_payloads))
+        # the 2024 articles are one story, not the 2023 one; the undated one joins by its words
+        assert_that(got, equal_to([("a-new", "a-new"), ("b-new", "a-new"), ("c-undated", "a-new")]))
+
+
+@pytest.mark.parametrize("extra", [[], ["--union-find-max-edges", "1000000"]])  # local grouping, Beam's graph
+def test_dated_articles_a_year_apart_are_two_stories_in_a_run(tmp_path, extra):
+    import json
+
+    from conftest import read_table
+    from pipeline.cli import run
+
+    import random
+
+    def reworded(text, seed):  # the same words, no run of five in common: not a near-duplicate
+        rnd = random.Random(seed)
+        return " ".join(" ".join(rnd.sample(s.split(), len(s.split()))) + "." for s in text.split(". "))
+
+    rows = [{"text": BASE, "published": "2023-01-10T09:00:00Z"},
+            {"text": SAME_STORY, "published": "2023-01-11T15:00:00+01:00"},
+            {"text": reworded(BASE, 1), "published": "2024-01-10T09:00:00Z"},
+            {"text": reworded(SAME_STORY, 2), "published": "2024-01-12T09:00:00Z"}]
+    src = tmp_path / "dated.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = str(tmp_path / "out")
+    run(["--input", str(src), "--output", out, *extra], quiet=True)
+    story = {a["source"].rsplit("#L", 1)[1]: a["story_id"] for a in read_table(out, "articles")}
+    assert story["1"] == story["2"] and story["3"] == story["4"] and story["1"] != story["3"]
+    # a later run: an earlier run's dated article is faded the same way (its date is in the index)
+    later = tmp_path / "later.jsonl"
+    later.write_text(json.dumps({"text": reworded(SAME_STORY, 3), "published": "2023-01-12T09:00:00Z"}) + "\n"
+                     + json.dumps({"text": reworded(BASE, 4), "published": "2024-01-11T09:00:00Z"}) + "\n")
+    run(["--input", str(later), "--output", out, *extra], quiet=True)
+    again = {a["source"].rsplit("#L", 1)[1]: a["story_id"] for a in read_table(out, "articles")
+             if a["source"].startswith(str(later))}
+    assert again == {"1": story["1"], "2": story["3"]}

@@ -207,6 +207,7 @@ class _Batch:
         self._pieces: dict[str, list] = {name: [] for name in self._ARRAYS}
         self._rows: dict[str, list] = {name: [] for name in self._ARRAYS}
         self.old = self.content = self.length = self.is_mt = self.n = self.lead = self.has_lead = None
+        self.when: np.ndarray | None = None  # publication times for stories (POSIX seconds, NaN: unknown)
         # story vectors: packed (terms, anchors) pairs in a file, row i's at
         # ``_where[i]`` = (start, end of terms, end of anchors); rows added by
         # ``add`` wait here ({position: (terms, anchors)}) to be written at ``finish``
@@ -359,7 +360,8 @@ class _Batch:
 
     def payload(self, i: int) -> tuple:
         """``stories._payload`` of row ``i``."""
-        return (*self.vectors(i), self.language[i])
+        when = self.when[i] if self.when is not None else np.nan
+        return (*self.vectors(i), self.language[i], None if np.isnan(when) else float(when))
 
     def story_member(self, i: int) -> dict:
         """``stories._member`` of row ``i``."""
@@ -911,6 +913,8 @@ def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | No
 def _label_batch(batch: _Batch, dup_threshold: float, story_threshold: float, min_shingles: int = 10):
     """Each row's (dup_cluster_id, is_duplicate, dup_similarity, story_id); None for earlier-run rows."""
     dups = _near_duplicates(batch, dup_threshold, min_shingles)
+    batch.when = np.array([np.nan if t is None else t for t in map(stories.timestamp, batch.published)],
+                          dtype=np.float64)  # what stories need of the dates, 8 bytes a row
     batch.content = batch.published = batch.length = batch.is_mt = batch.n = batch.lead = batch.has_lead = None
     trim_heap()
     if batch.story_columns:

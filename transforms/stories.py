@@ -54,6 +54,7 @@ event share names, places and numbers, not sentences.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import unicodedata
@@ -69,7 +70,8 @@ from transforms.dedup import MAX_BUCKET, MAX_PAIRS, LinkRecords, pairs_to_judge
 from transforms.linkage import average_link_groups, pair_links
 from transforms.wordlists import available, frequencies
 
-__all__ = ["StoryGroups", "anchors", "compact_cosine", "cosine", "pack", "similarity", "term_vector", "unpack"]
+__all__ = ["StoryGroups", "anchors", "compact_cosine", "cosine", "pack", "similarity", "term_vector", "time_factor",
+           "timestamp", "unpack"]
 
 TOP_TERMS = 60
 # A heavy word shared by more articles than dedup.MAX_BUCKET (a name in the
@@ -84,6 +86,12 @@ _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d", re.UNICODE)
 ANCHOR_TERMS = 24
 ANCHOR_KEYS = 3
 CROSS_LINK = 0.3  # an anchor link between two languages counts from here (a link within one: LINK_MIN, threshold)
+# Two articles whose publication times are both known and weeks apart are
+# rarely one story: their similarity counts in full up to FULL_DAYS apart and
+# fades linearly to nothing at NONE_DAYS (an article without a date is compared
+# on its words alone).
+FULL_DAYS = 7
+NONE_DAYS = 60
 # A capitalised word this common in the article's own language (Zipf, wordfreq) is not a name: German
 # capitalises every noun, English its weekdays and sentence-internal titles ("the Government").
 COMMON_ZIPF = 4.5
@@ -207,19 +215,42 @@ def compact_cosine(a: bytes, b: bytes) -> float:
     return float(np.dot(wa[ia].astype(np.float64), wb[ib].astype(np.float64)))
 
 
+def time_factor(a: float | None, b: float | None) -> float:
+    """How much of two articles' similarity counts, by how far apart they were
+    published (POSIX seconds, None when unknown): 1 up to ``FULL_DAYS``, then
+    linearly less, 0 from ``NONE_DAYS``."""
+    if a is None or b is None:
+        return 1.0
+    days = abs(a - b) / 86400.0
+    if days <= FULL_DAYS:
+        return 1.0
+    return max(0.0, (NONE_DAYS - days) / (NONE_DAYS - FULL_DAYS))
+
+
+def timestamp(value) -> float | None:
+    """A publication time as POSIX seconds (a naive one taken as UTC), None when unknown."""
+    if not isinstance(value, dt.datetime):
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).timestamp()
+
+
 def similarity(a: tuple, b: tuple) -> float:
-    """Two payloads ``(terms, anchors, language)``, each vector compact: the
-    cosine of their words in one language; across languages, that of their
-    anchors when it reaches ``CROSS_LINK``, else 0. A record of an older
+    """Two payloads ``(terms, anchors, language, published)``, each vector
+    compact: the cosine of their words in one language; across languages,
+    that of their anchors when it reaches ``CROSS_LINK``, else 0; times
+    ``time_factor`` of their publication times. A record of an older
     newsbeam's index has no language (nor anchors): its words are compared."""
+    f = time_factor(a[3], b[3]) if len(a) > 3 and len(b) > 3 else 1.0
+    if f <= 0.0:
+        return 0.0
     if a[2] == b[2] or a[2] is None or b[2] is None:
-        return compact_cosine(a[0], b[0])
-    c = compact_cosine(a[1], b[1])
+        return f * compact_cosine(a[0], b[0])
+    c = f * compact_cosine(a[1], b[1])
     return c if c >= CROSS_LINK else 0.0
 
 
 def _payload(rec):
-    return rec["terms"], rec.get("anchors") or b"", rec.get("language")
+    return rec["terms"], rec.get("anchors") or b"", rec.get("language"), timestamp(rec.get("published_at"))
 
 
 class _Similar:
