@@ -139,3 +139,17 @@ def test_jsonl_in_utf16_and_utf32_with_a_bom(tmp_path):
     expect = [(f"{name}#L{i}", "text", f"https://e.com/{i}") for name in ("ps.jsonl", "be.ndjson", "wide.jsonl",
                                                                            "arr.json") for i in (1, 2, 3)]
     check([str(tmp_path)], expect, [], split_bytes=1000)  # each file is over 1,000 bytes
+
+
+def test_arc_files_are_read_as_warc(tmp_path):
+    """ARC files, the Internet Archive's format before WARC (its older
+    collections), plain or gzip a record: read as WARC, their header record
+    counted as warcinfo."""
+    body = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + page(ARTICLE_EN).encode()
+    version = b"1 0 Test\nURL IP-address Archive-date Content-type Archive-length\n"
+    filedesc = b"filedesc://old.arc 0.0.0.0 20040101000000 text/plain " + str(len(version)).encode() + b"\n" + version
+    record = b"http://e.com/2004 1.2.3.4 20040101120000 text/html " + str(len(body)).encode() + b"\n" + body + b"\n"
+    (tmp_path / "old.arc").write_bytes(filedesc + b"\n" + record)
+    (tmp_path / "old.arc.gz").write_bytes(gzip.compress(filedesc + b"\n") + gzip.compress(record))
+    check([str(tmp_path)], [("old.arc#2", "html", "http://e.com/2004"), ("old.arc.gz#2", "html", "http://e.com/2004")],
+          [], skipped=["warc_warcinfo", "warc_warcinfo"])

@@ -54,7 +54,7 @@ _KINDS = {
     ".html": "html", ".htm": "html", ".xhtml": "html",
     ".txt": "text", ".text": "text",
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-    ".warc": "warc",
+    ".warc": "warc", ".arc": "warc",  # ARC: the Internet Archive's format before WARC; warcio reads it as WARC
     ".xml": "feed", ".rss": "feed", ".atom": "feed",
 }
 
@@ -435,7 +435,7 @@ class _ReadFileFn(beam.DoFn):
             yield pvalue.TaggedOutput("feeds", path)
             return
         if kind is None:
-            why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc "
+            why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc .arc "
                    ".xml .rss .atom, optionally .gz)")
             yield self._reject(path, fmt, "read", "unsupported_format", why, self._head(path), size)
             return
