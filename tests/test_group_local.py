@@ -234,9 +234,9 @@ def test_batch_columns_arrays_and_vectors_follow_their_rows(tmp_path):
     with pytest.raises(ValueError, match="no story vectors"):  # the staged rows' come later
         batch.vectors(1)
     batch.set_vectors([3, 1], [staged[0]["terms"], staged[1]["terms"]], [staged[0]["anchors"], staged[1]["anchors"]])
-    assert [batch.payload(i) for i in range(4)] == [
-        (bytes([5]) * 6, bytes([5]) * 12, "en"), (bytes([2]) * 6, bytes([2]) * 12, "en"), (bytes([3]) * 6, b"", "en"),
-        (bytes([4]) * 6, bytes([4]) * 12, "en")]
+    assert [batch.payload(i) for i in range(4)] == [  # no publication times kept yet (see _label_batch)
+        (bytes([5]) * 6, bytes([5]) * 12, "en", None), (bytes([2]) * 6, bytes([2]) * 12, "en", None),
+        (bytes([3]) * 6, b"", "en", None), (bytes([4]) * 6, bytes([4]) * 12, "en", None)]
 
 
 @pytest.mark.parametrize("link_chunk", [1 << 18, 7])
