@@ -232,7 +232,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
 
     # Extract: files, and feeds (listed with --feeds, or saved feed files among the inputs)
     if inputs:
-        read = p | "Read" >> ReadDocuments(inputs, o.max_doc_bytes, o.max_decompressed_bytes)
+        read = p | "Read" >> ReadDocuments(inputs, o.max_doc_bytes, o.max_decompressed_bytes, output=output)
     else:
         empty = p | "NoInputs" >> beam.Create([])
         read = {"docs": empty, "rejects": empty, "skipped": empty, "feeds": empty}

@@ -129,3 +129,19 @@ def test_names_with_glob_characters_are_taken_as_named(tmp_path):
     assert counts["already_ingested"] == 2 and counts["articles_written"] == 0
     assert len(read_table(out, "articles")) == 2
     assert not os.listdir(os.path.join(out, "_staging"))
+
+
+def test_the_output_folder_inside_an_input_folder_is_not_read(tmp_path):
+    """``newsbeam run --input . --output out``, run twice: the second run read
+    the first one's Parquet, manifests and state as input (65 rejects on the
+    seeds). The run's own output folder is left out of its inputs."""
+    from conftest import SEEDS
+
+    for name in os.listdir(SEEDS):
+        with open(os.path.join(SEEDS, name), "rb") as src, open(tmp_path / name, "wb") as dst:
+            dst.write(src.read())
+    out = str(tmp_path / "out")
+    run(["--input", str(tmp_path), "--output", out], quiet=True)
+    second = run(["--input", str(tmp_path), "--output", out], quiet=True)["counts"]
+    assert second["inputs_seen"] == 5 and second["already_ingested"] == 5 and second["rejected"] == 0
+    assert not [r for r in read_table(out, "rejects")]

@@ -256,8 +256,9 @@ class _MatchFn(beam.DoFn):
     file, (path, size, first byte, records, first record) of a WARC; a
     pattern with no file is a reject."""
 
-    def __init__(self, split_bytes: int = SPLIT_BYTES):
+    def __init__(self, split_bytes: int = SPLIT_BYTES, skip: str | None = None):
         self.split = split_bytes
+        self.skip = skip
 
     def process(self, pattern: str):
         try:
@@ -267,9 +268,11 @@ class _MatchFn(beam.DoFn):
                 source=shown(pattern), source_format="unknown", stage="read", reason="no_match",
                 error=shown(f"{type(e).__name__}: {e}")))
             return
-        files = sorted((m for m in results if not m.path.endswith("/")), key=lambda m: m.path)
+        theirs = (lambda path: path.startswith(self.skip)) if self.skip else (lambda path: False)  # noqa: E731
+        files = sorted((m for m in results if not m.path.endswith("/") and not theirs(m.path)), key=lambda m: m.path)
         folder = _unescaped(pattern[:-3]) if "://" not in pattern and pattern.endswith(os.sep + "**") else None
-        unlisted = sorted(_unlisted(folder, {m.path for m in files})) if folder and os.path.isdir(folder) else []
+        unlisted = sorted(p for p in _unlisted(folder, {m.path for m in results}) if not theirs(p[0])) \
+            if folder and os.path.isdir(folder) else []
         for path, why in unlisted:
             yield pvalue.TaggedOutput("rejects", make_reject(
                 source=shown(path), source_format=kind_of(path)[0] or "unknown", stage="read",
@@ -763,9 +766,14 @@ class ReadDocuments(beam.PTransform):
 
     def __init__(self, patterns: list[str], max_doc_bytes: int = 16 << 20,
                  max_decompressed_bytes: int = 256 << 20, max_line_bytes: int = 16 << 20,
-                 split_bytes: int = SPLIT_BYTES):
+                 split_bytes: int = SPLIT_BYTES, output: str | None = None):
+        """``output``: the run's output folder, whose files are never read as
+        input (``--input .`` with ``--output out`` would read the last run's
+        Parquet and manifests)."""
         super().__init__()
         self.patterns = expand_inputs(list(patterns))
+        self.skip = None if not output else output.rstrip("/") + "/" if "://" in output else \
+            os.path.join(os.path.abspath(output), "")
         self.split = split_bytes
         self.max_doc = max_doc_bytes
         self.max_unzip = max_decompressed_bytes
@@ -775,7 +783,7 @@ class ReadDocuments(beam.PTransform):
         matched = (
             pbegin
             | "Patterns" >> beam.Create(self.patterns)
-            | "MatchFiles" >> beam.ParDo(_MatchFn(self.split)).with_outputs("rejects", main="files"))
+            | "MatchFiles" >> beam.ParDo(_MatchFn(self.split, self.skip)).with_outputs("rejects", main="files"))
         read = (
             matched.files
             | "SpreadFiles" >> beam.Distinct()  # a file two inputs name (a folder and a file in it) is read once
