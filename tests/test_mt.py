@@ -236,6 +236,8 @@ def test_source_language_from_the_cues_a_reader_uses():
     # the country's own press, quoted
     assert guess("About it writes Kommersant with reference to the draft resolution.") == "ru"
     assert guess("AFP reported the talks, citing officials.") is None
+    # Ukrainian news calls the Russian army "the occupiers"; both sides' news say "Russian Federation"
+    assert guess("The occupiers shelled Kyiv again, the Russian Federation's command in Moscow claimed.") == "uk"
     # a place every outlet names is not enough, and two languages level is no answer
     assert guess("Talks in Paris and Moscow ended without agreement.") is None
     assert guess("Talks between Kyiv and the State Duma's envoy ended.") is None
