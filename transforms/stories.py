@@ -48,6 +48,13 @@ event share names, places and numbers, not sentences.
   Such a link counts only at ``CROSS_LINK`` or more, stricter than a link
   within one language: a topic's shared names must not merge its events
   across a language barrier. The 3 heaviest anchors are bucket keys too.
+- Publication time: where both articles' ``published_at`` are known, their
+  similarity (either kind) counts in full up to ``FULL_DAYS`` apart and fades
+  linearly to nothing at ``NONE_DAYS`` (``time_factor``): the same words a
+  year later are another story. An undated article is judged on its words.
+  Near-duplicate must-links do not fade. On stories_dev with each topic's
+  ECB and ECB+ events kept apart, as dates would keep them, pairwise F1 is
+  0.920 against 0.851 (docs/benchmarks.md); the set itself has no dates.
 - An article of an earlier run keeps its story: its story starts as one
   group, new articles joining it get its story_id, two earlier stories
   never merge; a new story is named after its smallest doc_id.
