@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import itertools
 import json
 import os
@@ -73,6 +74,33 @@ def syndicated_gold(rows, min_containment: float) -> dict:
     return {g: find(g) for g in parent}
 
 
+@contextlib.contextmanager
+def _quality_folder():
+    """The folder a quality run writes its input and output in. One fixed
+    folder, not a random one: a document's id comes from its path, and story
+    and cluster ties break on ids, so a random folder moved the cross-lingual
+    figures by +-0.005 from run to run. Two processes (the test suite's two
+    workers) take it in turn, by a lock file beside it."""
+    tmp = os.path.join(tempfile.gettempdir(), "newsbeam-quality")
+    with open(tmp + ".lock", "a") as lock:
+        _lock(lock)
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        try:
+            yield tmp
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _lock(f) -> None:
+    """Hold an exclusive lock on an open file until it is closed (POSIX; elsewhere, none)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return
+    fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+
+
 def _run_jsonl(rows, parts: int, extra=()):
     """Write ``rows`` as JSON lines in ``parts`` files, run each into one output;
     returns ({source: article row}, {source: input row})."""
@@ -80,12 +108,7 @@ def _run_jsonl(rows, parts: int, extra=()):
 
     from pipeline.cli import run
 
-    # one fixed folder, not a random one: a document's id comes from its path, story and cluster ties break
-    # on ids, so a random folder moved the cross-lingual figures by +-0.005 from run to run
-    tmp = os.path.join(tempfile.gettempdir(), "newsbeam-quality")
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    try:
+    with _quality_folder() as tmp:
         out = os.path.join(tmp, "out")
         size = -(-len(rows) // parts)
         by_source = {}
@@ -98,8 +121,6 @@ def _run_jsonl(rows, parts: int, extra=()):
             run(["--input", path, "--output", out, "--min-words", "1", *extra], quiet=True)
         arts = ds.dataset(os.path.join(out, "articles"), format="parquet", partitioning="hive").to_table().to_pylist()
         return {a["source"]: a for a in arts}, by_source
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def evaluate(data: str, split: bool = False, extra=(), merge_originals: float = 0.9) -> dict:
