@@ -39,19 +39,30 @@ _ARTICLE_COLUMNS = ("title", "language", "source_format", "extractor", "publishe
                     "is_machine_translated", "mt_source_language")
 
 
-def _table(out: str, name: str, columns=None):
+def _table(out: str, name: str, columns=None, unreadable: list | None = None):
+    """The rows of OUT/name, every shard read; a shard that is not Parquet
+    (damaged, or put there by something else) is left out and added to
+    ``unreadable`` as (path, error), not a traceback."""
     import pyarrow.dataset as ds
 
     path = os.path.join(out, name)
     files = [f for f in glob.glob(os.path.join(glob.escape(path), "**", "*.parquet"), recursive=True)
              if not os.path.basename(f).startswith(("_", "."))]
-    if not files:
-        return None
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    schemas = []
+    for f in list(files):
+        try:
+            schemas.append(pq.read_schema(f))
+        except (OSError, pa.ArrowException) as e:  # ArrowInvalid: no Parquet footer
+            files.remove(f)
+            if unreadable is not None:
+                unreadable.append((f, f"{type(e).__name__}: {e}"[:300]))
+    if not files:
+        return None
     # one schema over every shard: an output that older versions also wrote lacks newer columns in some
-    schema = pa.unify_schemas([pq.read_schema(f) for f in files])
+    schema = pa.unify_schemas(schemas)
     dataset = ds.dataset(files, schema=schema, format="parquet", partitioning="hive", partition_base_dir=path)
     if columns is not None:
         columns = [c for c in columns if c in dataset.schema.names]  # an older output may lack a newer column
@@ -78,8 +89,9 @@ def collect(out: str) -> dict:
         with open(path, encoding="utf-8") as f:
             m = json.load(f)
         runs.append({"run_id": m["run_id"], "started_at": m["started_at"], "counts": m["counts"]})
-    arts = _table(out, "articles", _ARTICLE_COLUMNS)
-    rejs = _table(out, "rejects", ("stage", "reason"))
+    unreadable: list[tuple[str, str]] = []
+    arts = _table(out, "articles", _ARTICLE_COLUMNS, unreadable)
+    rejs = _table(out, "rejects", ("stage", "reason"), unreadable)
     cols = {} if arts is None else {c: arts.column(c).to_pylist() for c in arts.column_names}
 
     def counts(column, top=None, rows=None):
@@ -133,6 +145,7 @@ def collect(out: str) -> dict:
         "per": bucket,
         "cluster_sizes": dict(sorted(cluster_sizes.items())),
         "top_stories": top_stories,
+        "unreadable": unreadable,
     }
 
 
@@ -154,6 +167,9 @@ def render_text(r: dict) -> str:
         lines.append(f"  published           {r['published'][0]} .. {r['published'][1]}")
     for story in r["top_stories"][:3]:
         lines.append(f"  story               {story['articles']} articles: {story['headline'][:80]}")
+    if r.get("unreadable"):
+        path, error = r["unreadable"][0]
+        lines.append(f"  unreadable files    {len(r['unreadable'])}, left out (first: {path}: {error})")
     for run in r["runs"][-10:]:
         c = run["counts"]
         lines.append(f"  run {run['run_id']}: {c['inputs_seen']} inputs, {c['articles_written']} articles, "
@@ -233,6 +249,8 @@ def render_html(r: dict) -> str:
                "machine-translated": r["machine_translated"]}
     if r["published"]:
         summary["published"] = f"{r['published'][0]} .. {r['published'][1]}"
+    if r.get("unreadable"):
+        summary["unreadable files, left out"] = f"{len(r['unreadable'])} (first: {r['unreadable'][0][0]})"
     stories = {s["headline"]: s["articles"] for s in r["top_stories"]}
     tables = "".join([table("Summary", summary), table("Largest stories", stories),
                       table("Languages", r["languages"]), table("Rejected by stage/reason", r["rejects_by_reason"]),

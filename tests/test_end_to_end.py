@@ -205,6 +205,24 @@ def test_report_reads_an_output_that_an_older_version_also_wrote(seeds_out, tmp_
     assert r["articles"] == 10 and r["sites"] == {"(none)": 10} and r["languages"] == {"en": 10}
 
 
+def test_report_leaves_out_a_shard_that_is_not_parquet_and_says_so(seeds_out, tmp_path, capfd):
+    """A damaged shard (or a file something else put there) was a traceback;
+    the report reads the rest and names it."""
+    import shutil
+
+    from pipeline.report import collect, render_html, render_text
+
+    out = str(tmp_path / "damaged")
+    shutil.copytree(seeds_out, out)
+    shard = sorted(glob.glob(os.path.join(out, "articles", "**", "*.parquet"), recursive=True))[0]
+    with open(os.path.join(os.path.dirname(shard), "part-cut-00000.parquet"), "wb") as f:
+        f.write(open(shard, "rb").read()[:300])
+    r = collect(out)
+    assert r["articles"] == 5 and len(r["unreadable"]) == 1 and "part-cut-00000" in r["unreadable"][0][0]
+    assert "unreadable files    1" in render_text(r) and "unreadable files" in render_html(r)
+    assert main(["report", out]) == 0 and "unreadable files" in capfd.readouterr().out
+
+
 def test_progress_lines_on_stderr_and_quiet_silences_them(tmp_path, capfd):
     """A long run says how far it has got on stderr; --quiet says nothing."""
     main(["run", "--input", SEEDS, "--output", str(tmp_path / "loud"), "--progress-seconds", "0.000001"])
