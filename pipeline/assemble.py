@@ -30,7 +30,8 @@ from transforms.read import ReadDocuments, expand_inputs, kind_of, match, under
 from transforms.records import (ARTICLE_INDEX_SCHEMA, ARTICLE_LABELS, ARTICLE_SCHEMA, INGESTED_SCHEMA, REJECT_SCHEMA,
                                SEEN_SCHEMA, make_reject)
 from transforms.translation import DetectMachineTranslation
-from transforms.write import CommitRun, StageRows, WriteLabelledRows, WriteParquet, recover_commits, staging_dir
+from transforms.write import (CommitRun, StageRows, WriteLabelledRows, WriteParquet, check_index_files, recover_commits,
+                              staging_dir)
 
 __all__ = ["build", "fetch_settings", "new_run_id", "SEEDS_DIR"]
 
@@ -226,6 +227,9 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     output = o.output if "://" in o.output else os.path.abspath(o.output)
     staging = staging_dir(output, run_id)
     recovered = recover_commits(output)  # before the index is read: a killed run's commit counts
+    # a damaged index file stops the run here, named, not inside the step that reads it
+    check_index_files([m.path for table in ("articles", "ingested")
+                       for m in match(under(output, "index", table, "*.parquet"))])
     state_dir = FileSystems.join(output, "state")
     partition = f"ingest_date={started_at.date().isoformat()}"
     settings = fetch_settings(o)

@@ -183,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         from pipeline.runner import UnsupportedRunner
+        from transforms.write import DamagedIndex
 
         rest = [a for a in argv[1:] if a not in ("--quiet", "--verbose")]
         unsendable = [a for a in rest if not _is_utf8(a)]
@@ -197,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         except UnsupportedRunner as e:
             print(f"newsbeam run: {e}", file=sys.stderr)
             return 2
+        except DamagedIndex as e:  # the output's own file, named, with what to do: no traceback
+            print(f"newsbeam run: failed, nothing committed: {e}", file=sys.stderr)
+            return 1
         except Exception as e:  # the run did not commit: say why, never exit 0
             import traceback
 

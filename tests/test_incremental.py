@@ -130,3 +130,26 @@ def test_an_index_an_older_newsbeam_wrote_with_json_words_is_still_compared(tmp_
     (art,) = read_table(str(out), "articles")
     # the index row's content hash is another's: the copy is found on MinHash, the story on the words
     assert art["is_duplicate"] and art["dup_cluster_id"] == "older-doc" and art["story_id"] == "older-story"
+
+
+def test_a_damaged_index_file_stops_the_next_run_naming_it(tmp_path, capfd):
+    """A file of OUT/index cut short (a full disk, a copy interrupted) made every
+    later run fail inside a step with "Parquet magic bytes not found" and no
+    file named; it is now found before the run starts, named, with what to do."""
+    import glob
+    import shutil
+
+    from pipeline.cli import main
+
+    out = str(tmp_path / "out")
+    run(["--input", SEEDS, "--output", out], quiet=True)
+    for table in ("articles", "ingested"):
+        damaged = str(tmp_path / f"out-{table}")
+        shutil.copytree(out, damaged)
+        (path,) = glob.glob(os.path.join(damaged, "index", table, "*.parquet"))
+        with open(path, "r+b") as f:
+            f.truncate(200)
+        assert main(["run", "--input", SEEDS, "--output", damaged]) == 1
+        err = capfd.readouterr().err
+        assert path in err and "is damaged" in err and "move it out" in err and "Traceback" not in err
+        assert len(os.listdir(os.path.join(damaged, "runs"))) == 1  # nothing committed

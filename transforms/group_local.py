@@ -1066,14 +1066,15 @@ def _column(table: pa.Table, name: str) -> list:
 
 def _index(output: str, table: str, columns: list[str] | None = None):
     """The rows earlier runs wrote to OUT/index/<table>, a file at a time."""
-    from apache_beam.io.filesystems import FileSystems
-
-    from transforms.write import read_parquet
-
     from transforms.read import match, under
+    from transforms.write import DamagedIndex, read_parquet
 
     for meta in sorted(match(under(output, "index", table, "*.parquet")), key=lambda m: m.path):
-        yield from read_parquet(meta.path, columns).to_pylist()
+        try:
+            rows = read_parquet(meta.path, columns).to_pylist()
+        except (OSError, pa.ArrowException) as e:  # a damaged file: say which, and what to do
+            raise DamagedIndex(meta.path, e) from e
+        yield from rows
 
 
 class _LabelStagedFn(beam.DoFn):

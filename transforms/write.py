@@ -191,6 +191,31 @@ def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
         return pq.read_table(f, columns=columns)
 
 
+class DamagedIndex(RuntimeError):
+    """An index file of earlier runs that cannot be read: the run stops, naming it."""
+
+    def __init__(self, path: str, error: BaseException | None = None):
+        if error is None:  # Beam re-raises a step's exception with its message alone
+            super().__init__(path)
+            return
+        super().__init__(
+            f"{path} is damaged ({type(error).__name__}: {str(error)[:200]}). This run cannot tell which articles "
+            "or inputs the earlier runs wrote. Restore the file from a backup, or move it out of the output "
+            "folder: what it listed then counts as new, and copies of those articles are written again.")
+
+
+def check_index_files(paths: list[str]) -> None:
+    """Reads each index file's footer (its schema and row groups, not its rows);
+    raises ``DamagedIndex`` for the first that is not whole Parquet, before
+    the run starts rather than inside a step that would not say which file."""
+    for path in paths:
+        try:
+            with FileSystems.open(path) as f:
+                pq.read_metadata(f)
+        except (OSError, pa.ArrowException) as e:
+            raise DamagedIndex(path, e) from e
+
+
 def _staged_shard(staging: str, staged: list[str], shard: int, shards: int, columns: list[str]) -> pa.Table | None:
     """The staged rows of one shard (those whose key hashes to it), read a file at a time."""
     parts = []
