@@ -110,7 +110,9 @@ def _read_index(p: beam.Pipeline, output: str, table: str, columns=None):
 def _seen_urls(p: beam.Pipeline, state_dir: str):
     """URLs ingested by earlier runs into this output (state/seen/*.parquet)."""
     pattern = under(state_dir, "seen", "*.parquet")
-    if not match(pattern):
+    found = match(pattern)
+    check_index_files([m.path for m in found])  # a damaged one: named now, not inside the read
+    if not found:
         return p | "NoSeenUrls" >> beam.Create([])
     return (p | "ReadSeenUrls" >> beam.io.ReadFromParquet(pattern, columns=["url"])
             | "SeenUrl" >> beam.Map(lambda r: r["url"]))
