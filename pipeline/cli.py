@@ -6,9 +6,11 @@ Options newsbeam does not know are Beam's own (``--runner``,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
+import os
 import sys
 import time
 
@@ -100,6 +102,7 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
     from apache_beam.options.pipeline_options import PipelineOptions, TypeOptions
 
     from pipeline.assemble import build
+    from pipeline.options import NewsbeamOptions
     from pipeline.runner import check_runner, make_runner
 
     if quiet:
@@ -112,12 +115,13 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
     # graph is fixed, and tests/test_end_to_end.py builds every shape of it with the check on
     options.view_as(TypeOptions).pipeline_type_check = False
     check_runner(options)
-    started = dt.datetime.now(dt.timezone.utc)
-    t0 = time.perf_counter()
-    runner = make_runner(options, verbose=verbose)
-    p = beam.Pipeline(runner=runner, options=options) if runner else beam.Pipeline(options=options)
-    facts = build(p, options, started)
-    state = p.run().wait_until_finish()
+    with output_lock(options.view_as(NewsbeamOptions).output):
+        started = dt.datetime.now(dt.timezone.utc)
+        t0 = time.perf_counter()
+        runner = make_runner(options, verbose=verbose)
+        p = beam.Pipeline(runner=runner, options=options) if runner else beam.Pipeline(options=options)
+        facts = build(p, options, started)
+        state = p.run().wait_until_finish()
     if not FileSystems.exists(facts["manifest"]):
         raise RunNotCommitted(f"run {facts['run_id']}: the runner returned (state {state}) but the run's manifest "
                               f"{facts['manifest']} was not written, so nothing was committed")
@@ -216,6 +220,38 @@ def main(argv: list[str] | None = None) -> int:
         return report_main(args)
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+LOCK_FILE = ".newsbeam.lock"
+
+
+@contextlib.contextmanager
+def output_lock(output: str):
+    """Runs into one local output folder take turns: two scheduled runs that
+    overlap (a cron job that outlasts its interval) would each read the same
+    index and write the same articles, and the output would hold them twice.
+    The run holds an exclusive lock on ``OUT/.newsbeam.lock`` from before it
+    reads the index until its commit; the system lets it go if the process
+    dies. A run that finds it taken says so on stderr and waits. An output on
+    a remote filesystem (gs://, s3://) has no such lock: schedule its runs so
+    that they do not overlap."""
+    if "://" in output:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        yield
+        return
+    os.makedirs(output, exist_ok=True)
+    with open(os.path.join(output, LOCK_FILE), "a+") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"newsbeam run: another run is writing into {output}; waiting for it to finish", file=sys.stderr,
+                  flush=True)
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        yield  # closing the file lets the lock go
 
 
 def _is_utf8(arg: str) -> bool:

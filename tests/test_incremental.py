@@ -153,3 +153,39 @@ def test_a_damaged_index_file_stops_the_next_run_naming_it(tmp_path, capfd):
         err = capfd.readouterr().err
         assert path in err and "is damaged" in err and "move it out" in err and "Traceback" not in err
         assert len(os.listdir(os.path.join(damaged, "runs"))) == 1  # nothing committed
+
+
+def test_overlapping_runs_into_one_output_take_turns(tmp_path):
+    """Two runs into one output at the same time (a cron job that outlasts its
+    interval) each wrote the five seeds: ten rows, every doc_id twice. A run
+    now waits for the output's lock, says so, and then finds the other's
+    articles already ingested."""
+    import fcntl
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+    from pipeline.cli import LOCK_FILE
+
+    cmd = [sys.executable, "-m", "pipeline", "run", "--input", SEEDS, "--quiet"]
+    out = tmp_path / "held"
+    out.mkdir()
+    with open(out / LOCK_FILE, "a+") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        proc = subprocess.Popen(cmd + ["--output", str(out)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        time.sleep(8)
+        assert proc.poll() is None and not (out / "runs").exists()  # waiting, nothing written
+    assert proc.wait(timeout=300) == 0 and "waiting for it to finish" in proc.stderr.read()
+    assert len(read_table(str(out), "articles")) == 5
+
+    both = str(tmp_path / "both")
+    procs = [subprocess.Popen(cmd + ["--output", both], cwd=ROOT, stderr=subprocess.DEVNULL) for _ in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    rows = read_table(both, "articles")
+    assert len(rows) == 5 and len({r["doc_id"] for r in rows}) == 5
+    import json
+
+    counts = sorted((json.load(open(os.path.join(both, "runs", r)))["counts"] for r in _runs(both)),
+                    key=lambda c: -c["articles_written"])
+    assert [(c["articles_written"], c["already_ingested"]) for c in counts] == [(5, 0), (0, 5)]
