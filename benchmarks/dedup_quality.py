@@ -81,24 +81,16 @@ def _quality_folder():
     and cluster ties break on ids, so a random folder moved the cross-lingual
     figures by +-0.005 from run to run. Two processes (the test suite's two
     workers) take it in turn, by a lock file beside it."""
+    from pipeline.cli import file_lock
+
     tmp = os.path.join(tempfile.gettempdir(), "newsbeam-quality")
-    with open(tmp + ".lock", "a") as lock:
-        _lock(lock)
+    with file_lock(tmp + ".lock"):
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
         try:
             yield tmp
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _lock(f) -> None:
-    """Hold an exclusive lock on an open file until it is closed (POSIX; elsewhere, none)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        return
-    fcntl.flock(f.fileno(), fcntl.LOCK_EX)
 
 
 def _run_jsonl(rows, parts: int, extra=()):

@@ -190,10 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         from transforms.write import DamagedIndex
 
         rest = [a for a in argv[1:] if a not in ("--quiet", "--verbose")]
-        unsendable = [a for a in rest if not _is_utf8(a)]
+        from transforms.records import utf8_text
+
+        unsendable = [a for a in rest if utf8_text(a) != a]
         if unsendable:  # Beam sends every option to its workers as UTF-8
-            shown = unsendable[0].encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-            print(f"newsbeam run: the argument {shown!r} is not UTF-8 text, and Beam passes options to its workers "
+            print(f"newsbeam run: the argument {utf8_text(unsendable[0])!r} is not UTF-8 text, and Beam passes options to its workers "
                   "as UTF-8. Give the folder that holds it (files and folders inside with such names are read), "
                   "or rename it.", file=sys.stderr)
             return 2
@@ -226,42 +227,42 @@ LOCK_FILE = ".newsbeam.lock"
 
 
 @contextlib.contextmanager
-def output_lock(output: str):
-    """Runs into one local output folder take turns: two scheduled runs that
-    overlap (a cron job that outlasts its interval) would each read the same
-    index and write the same articles, and the output would hold them twice.
-    The run holds an exclusive lock on ``OUT/.newsbeam.lock`` from before it
-    reads the index until its commit; the system lets it go if the process
-    dies. A run that finds it taken says so on stderr and waits. An output on
-    a remote filesystem (gs://, s3://) has no such lock: schedule its runs so
-    that they do not overlap."""
-    if "://" in output:
-        yield
-        return
+def file_lock(path: str, waiting: str | None = None):
+    """An exclusive lock on the file ``path`` (made if missing) while the block
+    runs; the system lets it go if the process dies. When another process
+    holds it, ``waiting`` is printed on stderr and the lock waited for. POSIX;
+    elsewhere, no lock."""
     try:
         import fcntl
-    except ImportError:  # Windows: no lock
+    except ImportError:  # Windows
         yield
         return
-    os.makedirs(output, exist_ok=True)
-    with open(os.path.join(output, LOCK_FILE), "a+") as f:
+    with open(path, "a+") as f:
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"newsbeam run: another run is writing into {output}; waiting for it to finish", file=sys.stderr,
-                  flush=True)
+            if waiting:
+                print(waiting, file=sys.stderr, flush=True)
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         yield  # closing the file lets the lock go
 
 
-def _is_utf8(arg: str) -> bool:
-    """Whether a command-line argument is text (the shell gives bytes that are
-    not UTF-8 as lone surrogates)."""
-    try:
-        arg.encode("utf-8")
-        return True
-    except UnicodeEncodeError:
-        return False
+@contextlib.contextmanager
+def output_lock(output: str):
+    """Runs into one local output folder take turns: two scheduled runs that
+    overlap (a cron job that outlasts its interval) would each read the same
+    index and write the same articles, and the output would hold them twice.
+    The run holds ``OUT/.newsbeam.lock`` (``file_lock``) from before it reads
+    the index until its commit; a run that finds it taken says so and waits.
+    An output on a remote filesystem (gs://, s3://) has no such lock:
+    schedule its runs so that they do not overlap."""
+    if "://" in output:
+        yield
+        return
+    os.makedirs(output, exist_ok=True)
+    with file_lock(os.path.join(output, LOCK_FILE),
+                   f"newsbeam run: another run is writing into {output}; waiting for it to finish"):
+        yield
 
 
 def console_main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["DecodeError", "decode_bytes", "http_charset"]
+__all__ = ["DecodeError", "byte_order_mark", "decode_bytes", "http_charset"]
 
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -49,11 +49,19 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-def decode_bytes(data: bytes, declared: str | None = None, is_html: bool = True) -> tuple[str, str]:
-    """Return (text, encoding used). Raises DecodeError for binary junk."""
+def byte_order_mark(data: bytes) -> tuple[bytes, str] | None:
+    """(the byte-order mark, its encoding) that ``data`` starts with, or None."""
     for bom, enc in _BOMS:
         if data.startswith(bom):
-            return data[len(bom):].decode(enc, "replace"), enc
+            return bom, enc
+    return None
+
+
+def decode_bytes(data: bytes, declared: str | None = None, is_html: bool = True) -> tuple[str, str]:
+    """Return (text, encoding used). Raises DecodeError for binary junk."""
+    mark = byte_order_mark(data)
+    if mark:
+        return data[len(mark[0]):].decode(mark[1], "replace"), mark[1]
     candidates = []
     utf16 = _utf16_without_bom(data)
     if utf16:

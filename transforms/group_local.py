@@ -1067,14 +1067,11 @@ def _column(table: pa.Table, name: str) -> list:
 def _index(output: str, table: str, columns: list[str] | None = None):
     """The rows earlier runs wrote to OUT/index/<table>, a file at a time."""
     from transforms.read import match, under
-    from transforms.write import DamagedIndex, read_parquet
+    from transforms.write import read_parquet
 
+    # a damaged file was named before the run started (write.check_index_files)
     for meta in sorted(match(under(output, "index", table, "*.parquet")), key=lambda m: m.path):
-        try:
-            rows = read_parquet(meta.path, columns).to_pylist()
-        except (OSError, pa.ArrowException) as e:  # a damaged file: say which, and what to do
-            raise DamagedIndex(meta.path, e) from e
-        yield from rows
+        yield from read_parquet(meta.path, columns).to_pylist()
 
 
 class _LabelStagedFn(beam.DoFn):

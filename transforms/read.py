@@ -31,8 +31,8 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from transforms.encoding import http_charset
-from transforms.records import make_raw, make_reject
+from transforms.encoding import byte_order_mark, http_charset
+from transforms.records import make_raw, make_reject, utf8_text
 
 __all__ = ["LocalName", "ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "match", "shown", "under",
            "warc_ranges", "SPLIT_BYTES"]
@@ -164,8 +164,9 @@ def _named(path: str | bytes) -> str:
 
 
 def shown(path: str) -> str:
-    """A path as rows show it: a name that is not UTF-8 with its bytes escaped."""
-    return str(_named(portable(path)))
+    """A path as rows show it: a name that is not UTF-8 with its bytes escaped
+    (``records.make_raw`` and ``make_reject`` show every source and error so)."""
+    return utf8_text(path)
 
 
 def _open(path: str):
@@ -193,23 +194,22 @@ def _not_a_file(path: str) -> str | None:
     return f"{what}: only regular files are read"
 
 
-def _unlisted(folder: str, listed: set[str]):
-    """(path, why) for each entry of a local folder that a listing by the
-    filesystem leaves out because it cannot be looked at: a symbolic link to
-    nothing, a file removed while the folder was listed, a subfolder that
-    cannot be opened. Every one of them becomes a reject."""
-    errors: list[OSError] = []
+def _walk(folder: str) -> tuple[list[tuple[str, int]], list[tuple[str, str]]]:
+    """A local folder listed once, recursively, as Beam's local listing walks
+    it (links to folders not followed): (path, size) of each entry, and
+    (path, why) of each that cannot be looked at (a symbolic link to nothing,
+    a file removed meanwhile, a subfolder that cannot be opened), which Beam's
+    listing leaves out without a word: each of those becomes a reject."""
+    files, unlisted, errors = [], [], []
     for dirpath, _, names in os.walk(folder, onerror=errors.append):
         for name in names:
             path = os.path.join(dirpath, name)
-            if path in listed:
-                continue
             try:
-                os.stat(path)
+                files.append((path, os.path.getsize(path)))
             except OSError as e:
-                yield path, _describe(e)
-    for e in errors:
-        yield (e.filename if isinstance(e.filename, str) else folder), _describe(e)
+                unlisted.append((path, _describe(e)))
+    unlisted += [(e.filename if isinstance(e.filename, str) else folder, _describe(e)) for e in errors]
+    return files, unlisted
 
 
 def expand_inputs(paths: list[str]) -> list[str]:
@@ -261,53 +261,49 @@ class _MatchFn(beam.DoFn):
         self.skip = skip
 
     def process(self, pattern: str):
+        folder = _unescaped(pattern[:-3]) if "://" not in pattern and pattern.endswith(os.sep + "**") else None
         try:
-            results = match(pattern)
+            if folder and os.path.isdir(folder):  # a local folder (expand_inputs): one walk, nothing left out
+                files, unlisted = _walk(folder)
+            else:
+                files, unlisted = [(m.path, m.size_in_bytes) for m in match(pattern) if not m.path.endswith("/")], []
         except Exception as e:  # a missing folder, a bad glob, an unreachable bucket
             yield pvalue.TaggedOutput("rejects", make_reject(
-                source=shown(pattern), source_format="unknown", stage="read", reason="no_match",
-                error=shown(f"{type(e).__name__}: {e}")))
+                source=pattern, source_format="unknown", stage="read", reason="no_match",
+                error=f"{type(e).__name__}: {e}"))
             return
-        theirs = (lambda path: path.startswith(self.skip)) if self.skip else (lambda path: False)  # noqa: E731
-        files = sorted((m for m in results if not m.path.endswith("/") and not theirs(m.path)), key=lambda m: m.path)
-        folder = _unescaped(pattern[:-3]) if "://" not in pattern and pattern.endswith(os.sep + "**") else None
-        unlisted = sorted(p for p in _unlisted(folder, {m.path for m in results}) if not theirs(p[0])) \
-            if folder and os.path.isdir(folder) else []
-        for path, why in unlisted:
+        if self.skip:  # the run's own output folder
+            files = [f for f in files if not f[0].startswith(self.skip)]
+            unlisted = [u for u in unlisted if not u[0].startswith(self.skip)]
+        for path, why in sorted(unlisted):
             yield pvalue.TaggedOutput("rejects", make_reject(
-                source=shown(path), source_format=kind_of(path)[0] or "unknown", stage="read",
-                reason="open_failed", error=shown(why)))
+                source=path, source_format=kind_of(path)[0] or "unknown", stage="read",
+                reason="open_failed", error=why))
         if not files and not unlisted:
             yield pvalue.TaggedOutput("rejects", make_reject(
-                source=shown(_unescaped(pattern)), source_format="unknown", stage="read", reason="no_match",
+                source=_unescaped(pattern), source_format="unknown", stage="read", reason="no_match",
                 error="no file matches this input"))
-        for m in files:
-            size = int(m.size_in_bytes)
-            if self.split and splittable(m.path, size, self.split):
-                warc = kind_of(m.path)[0] == "warc"
+        for path, size in sorted(files):
+            size = int(size)
+            if self.split and splittable(path, size, self.split):
+                warc = kind_of(path)[0] == "warc"
                 try:
-                    ranges = warc_ranges(m.path, self.split) if warc else line_ranges(m.path, self.split)
+                    ranges = warc_ranges(path, self.split) if warc else line_ranges(path, self.split)
                 except Exception as e:  # unreadable here: read whole, where the reader's boundary takes it
-                    logging.getLogger(__name__).info("reading %s whole, not in ranges: %s", m.path, _describe(e))
+                    logging.getLogger(__name__).info("reading %s whole, not in ranges: %s", path, _describe(e))
                     ranges = None
                 if ranges and len(ranges) > 1:
                     for start, end, first in ranges:  # (offset, records, first record) or (offset, end, first line)
-                        yield (portable(m.path), size, start, end, first)
+                        yield (portable(path), size, start, end, first)
                     continue
-            yield (portable(m.path), size)
+            yield (portable(path), size)
 
 
-_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-def _wide_encoding(head: bytes) -> str | None:
-    """``utf-16`` or ``utf-32`` for bytes that start with its byte-order mark
-    (UTF-32 LE's mark starts like UTF-16 LE's, so it is tried first), else None."""
-    for bom, encoding in _WIDE_BOMS:
-        if head.startswith(bom):
-            return encoding
-    return None
+def _wide_encoding(head: bytes) -> tuple[bytes, str] | None:
+    """(byte-order mark, encoding) when ``head`` starts with a UTF-16 or UTF-32
+    one (``transforms.encoding``'s table), else None."""
+    mark = byte_order_mark(head)
+    return mark if mark and mark[1].startswith(("utf-16", "utf-32")) else None
 
 
 class _Utf8Lines:
@@ -474,7 +470,7 @@ class _ReadFileFn(beam.DoFn):
         try:
             raw = _open(path)
         except Exception as e:
-            yield self._reject(path, fmt, "read", "open_failed", shown(_describe(e)), b"", size)
+            yield self._reject(path, fmt, "read", "open_failed", _describe(e), b"", size)
             return
         with raw:
             if byte_range:  # one range of a big file (see _MatchFn)
@@ -525,7 +521,8 @@ class _ReadFileFn(beam.DoFn):
         first = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
         wide = _wide_encoding(first)
         if wide:  # UTF-16 or UTF-32 with a BOM (Windows PowerShell's `>` writes UTF-16): read as UTF-8
-            stream = _Utf8Lines(stream, wide)
+            stream.read(len(wide[0]))
+            stream = _Utf8Lines(stream, wide[1])
             first = stream.peek(64)
         name = path.lower()[:-3] if compressed else path.lower()
         if name.endswith(".json") and first.lstrip()[:1] == b"[":  # a .json file holding one array of records

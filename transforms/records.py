@@ -119,16 +119,20 @@ def make_doc_id(identity: str, payload: bytes | str) -> str:
     return xxhash.xxh3_128_hexdigest(f"{identity}\x00{body}".encode("utf-8", "surrogatepass"))
 
 
-def _utf8(value) -> str:
-    """A plain str that UTF-8 (Beam's coder, Parquet) can carry: a lone
-    surrogate (a local file name that is not UTF-8, quoted in a path or an
-    error message) becomes a ``\\udcNN`` escape. A local file's own name is
-    shown with ``\\xNN`` by ``transforms.read.LocalName`` before it gets here."""
+def utf8_text(value) -> str:
+    """A plain str that UTF-8 (Beam's coder, Parquet) can carry. A local file
+    name that is not UTF-8 reaches Python with each undecodable byte as a lone
+    surrogate (in a path, or quoted in an error message); it is shown as
+    ``\\xNN``, the byte. Any other lone surrogate becomes ``\\udNNN``."""
     value = str(value)
     try:
         value.encode("utf-8")
         return value
     except UnicodeEncodeError:
+        pass
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
@@ -149,7 +153,7 @@ def make_raw(
     feed_url: str | None = None,
 ) -> dict[str, Any]:
     """An input document as read: ``kind`` is ``html`` or ``text``."""
-    source = _utf8(source)
+    source = utf8_text(source)
     return {
         "doc_id": make_doc_id(url or source, payload),
         "source": source,
@@ -183,7 +187,7 @@ def make_reject(
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "replace")
     raw = raw or b""
-    source, error = _utf8(source), _utf8(error or "")
+    source, error = utf8_text(source), utf8_text(error or "")
     return {
         "doc_id": doc_id or make_doc_id(source, raw),
         "source": source,

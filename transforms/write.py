@@ -194,10 +194,7 @@ def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
 class DamagedIndex(RuntimeError):
     """An index file of earlier runs that cannot be read: the run stops, naming it."""
 
-    def __init__(self, path: str, error: BaseException | None = None):
-        if error is None:  # Beam re-raises a step's exception with its message alone
-            super().__init__(path)
-            return
+    def __init__(self, path: str, error: BaseException):
         super().__init__(
             f"{path} is damaged ({type(error).__name__}: {str(error)[:200]}). This run cannot tell which articles "
             "or inputs the earlier runs wrote. Restore the file from a backup, or move it out of the output "
