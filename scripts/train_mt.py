@@ -23,6 +23,12 @@ Splits:
   topic of their machine translations, and the model must not learn "this is
   translated" but "this is machine output"; they are reported.
 
+The source-language classifier (which language a flagged article was
+translated from; features of ``transforms.mtsource``) is trained on every
+machine and human translation of the other side of its split: held out by
+source document within 2022 (five folds; Ukrainian exists only in 2022),
+and by language and year (a language's 2021 or 2022 documents all out).
+
 The held-out figures come from the model trained on 2008-2021. The file that
 ships is then refitted with the 2022 documents added (same settings), and
 its threshold recalibrated on the same held-out natives.
@@ -49,10 +55,14 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
 from transforms.mtfeatures import FEATURE_SCHEME, HASH_BITS, Featurizer  # noqa: E402
-from transforms.mtmodel import DEFAULT_MODEL_PATH, MtModel, confidence, logit  # noqa: E402
+from transforms import mtsource  # noqa: E402
+from transforms.mtevidence import find_evidence  # noqa: E402
+from transforms.mtmodel import DEFAULT_MODEL_PATH, SOURCE_MIN_PROBABILITY, MtModel, confidence, logit  # noqa: E402
 
 TARGET_FPR = 0.0075  # a margin under the 2% promised for unseen native news, at every length (docs/mt_model.md)
-SETTINGS = {"c_det": 1.0, "c_src": 1.0, "native_weight": 3.0, "human_translation_weight": 0.0,
+SETTINGS = {"c_det": 1.0, "c_src": 4.0, "src_human_translation_weight": 0.5,
+            "src_min_probability": SOURCE_MIN_PROBABILITY, "src_feature_scheme": mtsource.FEATURE_SCHEME,
+            "native_weight": 3.0, "human_translation_weight": 0.0,
             "chunk_weight": 3.0, "chunk_words": [10, 20, 40], "length_offsets": True,
             "target_fpr": TARGET_FPR, "hash_bits": HASH_BITS, "feature_scheme": FEATURE_SCHEME}
 # Native texts are cut into runs of whole sentences of these lengths (words)
@@ -121,6 +131,99 @@ def featurize(docs, fz: Featurizer):
     return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), 1 << HASH_BITS), dtype=np.float64)
 
 
+def featurize_source(docs):
+    """The source classifier's features (``transforms.mtsource.features``) of
+    every translation; other rows empty."""
+    from scipy import sparse
+
+    rows, cols, vals = [], [], []
+    for i, d in enumerate(docs):
+        if d["src"]:
+            for h, v in mtsource.features(d["text"]).items():
+                rows.append(i)
+                cols.append(h)
+                vals.append(v)
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), 1 << mtsource.FEATURE_BITS),
+                             dtype=np.float64)
+
+
+def fit_source(Xs, docs, mask):
+    """Which language a translation came from: multinomial logistic
+    regression, classes weighted to balance (German is six times Ukrainian in
+    the data), human translations at half weight (they carry their source's
+    names and places as machine output does)."""
+    from sklearn.linear_model import LogisticRegression
+
+    idx = np.array([i for i in np.flatnonzero(mask) if docs[i]["src"]])
+    w = np.array([SETTINGS["src_human_translation_weight"] if docs[i]["label"] == "human_translation" else 1.0
+                  for i in idx])
+    src = LogisticRegression(C=SETTINGS["c_src"], max_iter=5000, solver="lbfgs", class_weight="balanced")
+    src.fit(Xs[idx], [docs[i]["src"] for i in idx], sample_weight=w)
+    return src
+
+
+def source_predictions(src, Xs, which) -> dict[int, tuple[str, float]]:
+    """Each document's most likely source language and its probability."""
+    which = list(which)
+    if not which:
+        return {}
+    probs = src.predict_proba(Xs[which])
+    return {i: (str(src.classes_[int(np.argmax(p))]), float(np.max(p))) for i, p in zip(which, probs)}
+
+
+def heldout_sources(Xs, docs, test_mask, folds: int = 5) -> dict[int, tuple[str, float]]:
+    """Source predictions for the test year's translations, each by a
+    classifier that never saw its source document: five folds by source
+    document, trained on every other document of every year."""
+    year = np.array([d["year"] for d in docs])
+    fold = np.array([_hash_mod(str(d.get("group")), folds) for d in docs])
+    out = {}
+    for k in range(folds):
+        held = test_mask & (fold == k)
+        src = fit_source(Xs, docs, ~held)
+        out.update(source_predictions(src, Xs, [i for i in np.flatnonzero(held) if docs[i]["src"]]))
+        print(f"  source classifier, fold {k + 1} of {folds}", flush=True)
+    return out
+
+
+def source_by_language_year(Xs, docs, cases=(("ru", 2022), ("ja", 2022), ("ru", 2021), ("ja", 2021))) -> dict:
+    """A language's documents of one year all out of training (its other
+    years in): how often the classifier names a language for its news
+    machine translations, and how often rightly. Ukrainian, which has one
+    year, is measured with half its source documents out."""
+    out = {}
+    cut = SETTINGS["src_min_probability"]
+    held_masks = [(f"{lang}{year}", np.array([d["src"] == lang and d["year"] == year for d in docs]))
+                  for lang, year in cases]
+    held_masks.append(("uk2022, half of its source documents",
+                       np.array([d["src"] == "uk" and _hash_mod(str(d.get("group")), 2) == 0 for d in docs])))
+    for name, held in held_masks:
+        src = fit_source(Xs, docs, ~held)
+        which = [i for i in np.flatnonzero(held) if docs[i]["label"] == "mt" and docs[i]["domain"] == "news"]
+        pred = source_predictions(src, Xs, which)
+        given = [i for i in which if pred[i][1] >= cut]
+        out[name] = {"news_mt_docs": len(which), "given": len(given) / max(1, len(which)),
+                     "right_when_given": sum(pred[i][0] == docs[i]["src"] for i in given) / max(1, len(given)),
+                     "named_instead": dict(collections.Counter(pred[i][0] for i in given
+                                                               if pred[i][0] != docs[i]["src"]))}
+        print(f"  source held out {name}: given {out[name]['given']:.3f}, "
+              f"right {out[name]['right_when_given']:.3f}", flush=True)
+    return out
+
+
+def source_language(evidence, pred, cut) -> str | None:
+    """As ``MtModel.source_language``, from a held-out prediction."""
+    votes: dict[str, float] = {}
+    for e in evidence:
+        if e.language:
+            votes[e.language] = votes.get(e.language, 0.0) + e.weight
+    if votes:
+        return min(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    if pred and pred[1] >= cut:
+        return pred[0]
+    return None
+
+
 def chunk_texts(docs, mask, seed: int = 0):
     """Every training document cut into runs of whole sentences of about
     ``chunk_words`` words (drawn per chunk, seeded): (texts, owner indices).
@@ -167,7 +270,7 @@ def doc_weight(d) -> float:
 
 
 def fit(X, docs, mask, chunks=None):
-    """Detector (translated vs native) and source-language classifier on ``mask``.
+    """The detector (translated vs native) on ``mask``.
 
     ``chunks`` = (matrix, owner) from ``chunk_texts``: a document's chunks
     together weigh ``chunk_weight`` times the document.
@@ -191,20 +294,23 @@ def fit(X, docs, mask, chunks=None):
     keep = w > 0
     det = LogisticRegression(C=SETTINGS["c_det"], max_iter=5000, solver="lbfgs")
     det.fit(sparse.vstack(rows).tocsr()[keep], y[keep], sample_weight=w[keep])
-    sidx = np.array([i for i in idx if docs[i]["src"]])
-    src = LogisticRegression(C=SETTINGS["c_src"], max_iter=5000, solver="lbfgs")
-    src.fit(X[sidx], [docs[i]["src"] for i in sidx])
-    return det, src
+    return det
 
 
 def to_model(det, src, threshold, report, fz) -> MtModel:
+    """``src`` None: a model without source classifier (the held-out
+    detector; its sources are measured apart, by ``heldout_sources``)."""
     coef = det.coef_[0]
-    scoef = src.coef_.T  # features x classes
     nz = np.flatnonzero(coef)
-    snz = np.flatnonzero(np.any(scoef != 0, axis=1))
+    if src is None:
+        snz, sw, sb, classes = np.zeros(0, dtype=np.int64), np.zeros((0, 0)), [], []
+    else:
+        scoef = src.coef_.T  # features x classes
+        snz = np.flatnonzero(np.any(scoef != 0, axis=1))
+        sw, sb, classes = scoef[snz].astype(np.float16), src.intercept_, list(src.classes_)
     return MtModel(det_idx=nz, det_w=coef[nz].astype(np.float16), det_b=det.intercept_[0],
-                   src_idx=snz, src_w=scoef[snz].astype(np.float16), src_b=src.intercept_,
-                   src_classes=list(src.classes_), threshold=threshold, report=report, featurizer=fz)
+                   src_idx=snz, src_w=sw, src_b=sb, src_classes=classes, threshold=threshold,
+                   report=report, featurizer=fz, src_min_probability=SETTINGS["src_min_probability"])
 
 
 def score_all(model: MtModel, docs, which):
@@ -304,7 +410,9 @@ def length_matched_natives(model: MtModel, docs, te) -> list[float]:
     return [model.score(run, threshold=1.1).mt_score for run, _ in cut_to_lengths(docs, cal, lengths)]
 
 
-def evaluate(model: MtModel, docs, scores, test_mask, train_systems) -> dict:
+def evaluate(model: MtModel, docs, scores, test_mask, train_systems, src_pred=None) -> dict:
+    """``src_pred``: held-out source predictions of the test translations
+    (``heldout_sources``); without them the source figures are the cues'."""
     thr = model.threshold
     te = [i for i in np.flatnonzero(test_mask)]
     mt = [scores[i] for i in te if docs[i]["label"] == "mt"]
@@ -342,15 +450,25 @@ def evaluate(model: MtModel, docs, scores, test_mask, train_systems) -> dict:
     for seen in (True, False):
         m = [scores[i] for i in te if docs[i]["label"] == "mt" and (docs[i]["system"] in train_systems) == seen]
         rep["seen_vs_unseen_systems"]["seen" if seen else "unseen"] = {"docs": len(m), "flagged": rate(m, thr)}
-    # Source language as shipped (evidence, then the cues of transforms.mtsource)
-    # on the flagged test MT, news and all domains.
+    # Source language as shipped: evidence, then the source classifier at its
+    # cut (held out by source document); on the flagged test MT, news and all
+    # domains; and the given/right trade-off at other cuts on flagged news.
+    cut = SETTINGS["src_min_probability"]
+    src_pred = src_pred or {}
+    flagged_news = []
     for name, dom in (("source_language_flagged_news", "news"), ("source_language_flagged_all", None)):
         per = collections.defaultdict(collections.Counter)
         for i in te:
             d = docs[i]
             if d["label"] != "mt" or scores[i] < thr or (dom and d["domain"] != dom):
                 continue
-            guess = model.score(d["text"]).mt_source_language
+            evidence = find_evidence(d["text"])
+            if src_pred:
+                guess = source_language(evidence, src_pred.get(i), cut)
+            else:
+                guess = source_language(evidence, None, cut) or mtsource.guess(d["text"])
+            if dom:
+                flagged_news.append((i, evidence))
             per[d["src"]]["flagged"] += 1
             per[d["src"]]["given"] += guess is not None
             per[d["src"]]["right"] += guess == d["src"]
@@ -358,22 +476,20 @@ def evaluate(model: MtModel, docs, scores, test_mask, train_systems) -> dict:
         rep[name] = {"flagged": tot["flagged"], "given": tot["given"] / max(1, tot["flagged"]),
                      "right_when_given": tot["right"] / max(1, tot["given"]),
                      "by_source": {k: dict(v) for k, v in sorted(per.items())}}
-    # Source language of flagged test MT, by the classifier's confidence
-    # (evidence rules rarely fire on WMT text; this measures the classifier).
-    known = set(model.src_classes)
-    tops = []
-    for i in te:
-        d = docs[i]
-        if d["label"] == "mt" and scores[i] >= thr and d["src"] in known:
-            feats, _ = model.featurizer.features(d["text"])
-            lang, p = max(model.source_probabilities(feats).items(), key=lambda kv: (kv[1], kv[0]))
-            tops.append((p, lang == d["src"]))
-    rep["source_language_by_min_probability"] = {
-        f"{cut:.1f}": {"given": sum(p >= cut for p, _ in tops) / len(tops) if tops else float("nan"),
-                       "accuracy": (sum(ok for p, ok in tops if p >= cut) / max(1, sum(p >= cut for p, _ in tops)))}
-        for cut in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)}
-    rep["source_language_note"] = (f"flagged test MT whose source language the model was trained on "
-                                   f"({', '.join(sorted(known))}): {len(tops)} documents")
+    if src_pred:
+        trade = {}
+        for c in (0.5, 0.6, 0.7, 0.8, 0.9):
+            guesses = [(source_language(ev, src_pred.get(i), c), docs[i]["src"]) for i, ev in flagged_news]
+            given = [(g, s) for g, s in guesses if g]
+            trade[f"{c:.1f}"] = {"given": len(given) / max(1, len(guesses)),
+                                 "right_when_given": sum(g == s for g, s in given) / max(1, len(given))}
+        rep["source_language_flagged_news_by_cut"] = trade
+        cues = [(source_language(ev, None, cut) or mtsource.guess(docs[i]["text"]), docs[i]["src"])
+                for i, ev in flagged_news]
+        given = [(g, s) for g, s in cues if g]
+        rep["source_language_flagged_news_cues_alone"] = {
+            "given": len(given) / max(1, len(cues)),
+            "right_when_given": sum(g == s for g, s in given) / max(1, len(given))}
     return rep
 
 
@@ -394,8 +510,7 @@ def leave_one_system_out(X, chunks, docs, base_mask, fz, systems) -> dict:
     out = {}
     for s in systems:
         mask = base_mask & np.array([d["system"] != s for d in docs])
-        det, src = fit(X, docs, mask, chunks)
-        model = to_model(det, src, 0.5, {}, fz)
+        model = to_model(fit(X, docs, mask, chunks), None, 0.5, {}, fz)
         calibrate_lengths(model, docs)
         which = [i for i, d in enumerate(docs) if d["system"] == s]
         held = score_all(model, docs, which)[which]
@@ -468,6 +583,7 @@ def main(argv=None) -> int:
     fz = Featurizer()
     docs = load(args.data)
     X = featurize(docs, fz)
+    Xs = featurize_source(docs)
     if args.in_domain_ceiling:
         print(json.dumps(in_domain_ceiling(X, docs, fz), indent=1))
         return 0
@@ -482,23 +598,22 @@ def main(argv=None) -> int:
     train_mask = ~cal & (year <= 2021)
     test_mask = year == 2022
 
-    det, src = fit(X, docs, train_mask, chunks)
-    model = to_model(det, src, 0.5, {}, fz)
+    model = to_model(fit(X, docs, train_mask, chunks), None, 0.5, {}, fz)
     calibrate_lengths(model, docs)
     scores = score_all(model, docs, range(len(docs)))
     train_systems = {d["system"] for d, m in zip(docs, train_mask) if m and d["system"]}
-    heldout = evaluate(model, docs, scores, test_mask, train_systems)
+    src_pred = heldout_sources(Xs, docs, test_mask)
+    heldout = evaluate(model, docs, scores, test_mask, train_systems, src_pred)
     print(json.dumps(heldout, indent=1), flush=True)
 
     if args.heldout_only:
         return 0
     counts = collections.Counter(d["system"] for d, m in zip(docs, train_mask) if m and d["label"] == "mt")
     loso = leave_one_system_out(X, chunks, docs, train_mask, fz, [s for s, _ in counts.most_common(args.loso)])
+    src_by_year = source_by_language_year(Xs, docs)
 
     # Evidence rules on native English, set by set (benchmarks/mt_natives.py
     # prints the same with the texts they fired on).
-    from transforms.mtevidence import find_evidence
-
     fires = collections.defaultdict(collections.Counter)
     n_set = collections.Counter()
     for d in docs:
@@ -511,13 +626,15 @@ def main(argv=None) -> int:
 
     # The shipped model: the same settings, 2022 added, threshold recalibrated.
     final_mask = ~cal
-    det, src = fit(X, docs, final_mask, chunks)
+    det = fit(X, docs, final_mask, chunks)
+    src = fit_source(Xs, docs, np.ones(len(docs), dtype=bool))
     final = to_model(det, src, 0.5, {}, fz)
     calibrate_lengths(final, docs)
     fscores = score_all(final, docs, [i for i, d in enumerate(docs) if d["cal"]])
     report = {
         "heldout_2022": heldout,
         "leave_one_system_out": loso,
+        "source_language_held_out_by_language_and_year": src_by_year,
         "evidence_rule_fire_rate_on_native_english": rule_fires,
         "shipped": {"threshold": final.threshold,
                     "length_offsets": {"words": list(final.offset_words), "logits": list(final.offset_logits)},
@@ -529,7 +646,8 @@ def main(argv=None) -> int:
     }
     MtModel.save(args.out, det_coef=det.coef_[0], det_b=det.intercept_[0], src_coef=src.coef_.T,
                  src_b=src.intercept_, src_classes=list(src.classes_), threshold=final.threshold, report=report,
-                 offset_words=final.offset_words, offset_logits=final.offset_logits)
+                 offset_words=final.offset_words, offset_logits=final.offset_logits,
+                 src_min_probability=SETTINGS["src_min_probability"])
     os.makedirs(os.path.dirname(args.report), exist_ok=True)
     with open(args.report, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1, sort_keys=True)

@@ -2,10 +2,10 @@
 
 ``MtModel.load()`` reads the small ``.npz`` written by ``scripts/train_mt.py``
 (hashed class n-gram weights of a logistic regression, a second one over
-source languages, kept for the report only, the calibrated threshold and the
-training report). ``score`` returns an ``MtResult`` with the four output
-columns; the source language of a flag comes from its evidence or the cues
-of ``transforms.mtsource``. No Beam import: the
+source languages on the features of ``transforms.mtsource``, the calibrated
+threshold and the training report). ``score`` returns an ``MtResult`` with
+the four output columns; the source language of a flag comes from its
+evidence, else from the source classifier when it is sure. No Beam import: the
 training script scores its held-out sets through this same code.
 
 How the score is made:
@@ -32,7 +32,7 @@ import numpy as np
 
 from transforms.mtevidence import Evidence, find_evidence
 from transforms.mtfeatures import FEATURE_SCHEME, HASH_BITS, Featurizer
-from transforms.mtsource import guess as guess_source
+from transforms import mtsource
 
 __all__ = ["DEFAULT_MODEL_PATH", "MtModel", "MtResult", "confidence", "logit"]
 
@@ -47,6 +47,9 @@ MAX_TEXT_CHARS = 20_000
 # the evidence rules read this much of a text (about 30,000 words: far more
 # than an article; a 16 MB text of one page would otherwise cost seconds)
 MAX_EVIDENCE_CHARS = 200_000
+# the source classifier names a language from this probability on (below it,
+# null); chosen on 2022 news held out by source document, see docs/mt_model.md
+SOURCE_MIN_PROBABILITY = 0.7
 
 
 def confidence(n_words: int) -> float:
@@ -77,7 +80,8 @@ def _sigmoid(x: float) -> float:
 class MtModel:
     def __init__(self, *, det_idx, det_w, det_b, src_idx, src_w, src_b, src_classes, threshold,
                  hash_bits=HASH_BITS, feature_scheme=FEATURE_SCHEME, report=None,
-                 featurizer: Featurizer | None = None, offset_words=(), offset_logits=()):
+                 featurizer: Featurizer | None = None, offset_words=(), offset_logits=(),
+                 src_scheme=mtsource.FEATURE_SCHEME, src_min_probability=SOURCE_MIN_PROBABILITY):
         if hash_bits != HASH_BITS or feature_scheme != FEATURE_SCHEME:
             raise ValueError(f"the model was trained on features {feature_scheme!r}, this code makes "
                              f"{FEATURE_SCHEME!r}: retrain it with scripts/train_mt.py")
@@ -85,10 +89,14 @@ class MtModel:
         self.det = np.zeros(size, dtype=np.float32)
         self.det[np.asarray(det_idx, dtype=np.int64)] = np.asarray(det_w, dtype=np.float32)
         self.det_b = float(det_b)
-        self.src_classes = [str(c) for c in src_classes]
-        self.src = np.zeros((size, len(self.src_classes)), dtype=np.float32)
-        self.src[np.asarray(src_idx, dtype=np.int64)] = np.asarray(src_w, dtype=np.float32)
-        self.src_b = np.asarray(src_b, dtype=np.float32)
+        # a file whose source classifier read other features (before the
+        # source features existed) names no language by it: the cues do
+        self.src_classes = [str(c) for c in src_classes] if src_scheme == mtsource.FEATURE_SCHEME else []
+        self.src_min_probability = float(src_min_probability)
+        self.src = np.zeros((1 << mtsource.FEATURE_BITS, len(self.src_classes)), dtype=np.float32)
+        if self.src_classes:
+            self.src[np.asarray(src_idx, dtype=np.int64)] = np.asarray(src_w, dtype=np.float32)
+        self.src_b = np.asarray(src_b if self.src_classes else (), dtype=np.float32)
         self.threshold = float(threshold)
         self.set_length_offsets(offset_words, offset_logits)
         self.report = report or {}
@@ -106,11 +114,14 @@ class MtModel:
                 report=json.loads(str(z["report"][0])), featurizer=featurizer,
                 offset_words=z["offset_words"] if "offset_words" in z else (),  # files before the table
                 offset_logits=z["offset_logits"] if "offset_logits" in z else (),
+                src_scheme=str(z["src_scheme"][0]) if "src_scheme" in z else "detector-features",
+                src_min_probability=float(z["src_min_probability"][0]) if "src_min_probability" in z
+                else SOURCE_MIN_PROBABILITY,
             )
 
     @staticmethod
     def save(path: str, *, det_coef, det_b, src_coef, src_b, src_classes, threshold, report,
-             offset_words=(), offset_logits=()) -> None:
+             offset_words=(), offset_logits=(), src_min_probability=SOURCE_MIN_PROBABILITY) -> None:
         det_idx = np.flatnonzero(det_coef).astype(np.int32)
         src_idx = np.flatnonzero(np.any(src_coef != 0, axis=1)).astype(np.int32)
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -122,7 +133,8 @@ class MtModel:
             src_idx=src_idx, src_w=src_coef[src_idx].astype(np.float16),
             src_b=np.asarray(src_b, dtype=np.float64), src_classes=np.array(src_classes),
             threshold=np.array([threshold], dtype=np.float64), hash_bits=np.array([HASH_BITS]),
-            feature_scheme=np.array([FEATURE_SCHEME]),
+            feature_scheme=np.array([FEATURE_SCHEME]), src_scheme=np.array([mtsource.FEATURE_SCHEME]),
+            src_min_probability=np.array([src_min_probability], dtype=np.float64),
             offset_words=np.asarray(offset_words, dtype=np.float64),
             offset_logits=np.asarray(offset_logits, dtype=np.float64),
             report=np.array([json.dumps(report, sort_keys=True)]),
@@ -153,8 +165,10 @@ class MtModel:
         val = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))
         return float(self.det[idx] @ val) + self.det_b, n_words, feats
 
-    def source_probabilities(self, feats: dict[int, float]) -> dict[str, float]:
-        if not feats or not self.src_classes:
+    def source_probabilities(self, text: str) -> dict[str, float]:
+        """The source classifier's probability of each language it knows."""
+        feats = mtsource.features(text) if self.src_classes else {}
+        if not feats:
             return {}
         idx = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))
         val = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))
@@ -184,7 +198,7 @@ class MtModel:
         elif evidence and n_words < FULL_WORDS:
             weighted.append((0.0, f"only {n_words} words: the model's opinion counts for {conf:.0%}"))
         reasons = [m for _, m in sorted(weighted, key=lambda wm: -wm[0])]
-        source = _source_language(evidence, text) if flagged else None
+        source = self.source_language(evidence, text) if flagged else None
         return MtResult(
             mt_score=score,
             is_machine_translated=flagged,
@@ -194,16 +208,22 @@ class MtModel:
         )
 
 
-def _source_language(evidence: list[Evidence], text: str) -> str | None:
-    """Evidence that names a language wins; else the cues a reader uses
-    (``transforms.mtsource``: transliteration, currency, institutions) when
-    one language is clearly ahead; else None. The classifier over the
-    model's features (``source_probabilities``) is not used: on held-out 2022
-    news it was right 64% of the time when it was sure (docs/mt_model.md)."""
-    votes: dict[str, float] = {}
-    for e in evidence:
-        if e.language:
-            votes[e.language] = votes.get(e.language, 0.0) + e.weight
-    if votes:
-        return min(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-    return guess_source(text[:MAX_TEXT_CHARS])
+    def source_language(self, evidence: list[Evidence], text: str) -> str | None:
+        """Evidence that names a language wins (weighted vote); else the
+        source classifier's language when its probability reaches
+        ``src_min_probability``; else None. A model file without a classifier
+        on the source features falls back on the cues alone
+        (``transforms.mtsource.guess``)."""
+        votes: dict[str, float] = {}
+        for e in evidence:
+            if e.language:
+                votes[e.language] = votes.get(e.language, 0.0) + e.weight
+        if votes:
+            return min(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        if not self.src_classes:
+            return mtsource.guess(text[:MAX_TEXT_CHARS])
+        probs = self.source_probabilities(text)
+        if not probs:
+            return None
+        lang, p = min(probs.items(), key=lambda kv: (-kv[1], kv[0]))
+        return lang if p >= self.src_min_probability else None

@@ -11,6 +11,14 @@ Each cue below names one source language and has a weight; a text's score
 for a language is the sum of the weights of the distinct cues it holds.
 ``guess`` gives the best language only when it is clearly ahead, else None.
 
+``features`` turns a text into what the source-language classifier of
+``transforms.mtmodel`` reads (trained by ``scripts/train_mt.py``): the
+spelling of its capitalised words (character 3- and 4-grams: how names were
+transliterated, ``Oleksandr`` against ``Aleksandr``, ``-skyi`` against
+``-sky``), the capitalised words themselves, its lower-case words (the
+turns of phrase a source language leaves, "it is noted that"), and the cue
+scores above. Hashed with xxh32 (fixed seed) into ``2**FEATURE_BITS`` slots.
+
 The lists were written from what translators and readers know, then
 revised on the errors they made on WMT news of 2008-2021 (places that every
 outlet names weigh 1; international agencies are no cue) and once on 2022's
@@ -23,9 +31,19 @@ No Beam import.
 """
 from __future__ import annotations
 
+import math
 import re
 
-__all__ = ["CUES", "guess", "scores"]
+import xxhash
+
+__all__ = ["CUES", "FEATURE_BITS", "FEATURE_SCHEME", "MAX_FEATURE_CHARS", "features", "guess", "scores"]
+
+FEATURE_BITS = 18
+# names the features below: a model file trained on others is not used with them
+FEATURE_SCHEME = "source-caps-ngrams-words-cues/v1"
+MAX_FEATURE_CHARS = 20_000
+_HASH_SEED = 20261203
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 # (language, weight, words): whole words or phrases, case-sensitive. Weight
 # 2: a spelling, currency or institution of that language alone; 1: a place
@@ -153,3 +171,34 @@ def guess(text: str, min_score: float = MIN_SCORE, min_ratio: float = MIN_RATIO)
     if top >= min_score and strongest >= STRONG and top >= min_ratio * second:
         return best
     return None
+
+
+def _slot(key: str) -> int:
+    return xxhash.xxh32_intdigest(key.encode("utf-8", "surrogatepass"), seed=_HASH_SEED) & ((1 << FEATURE_BITS) - 1)
+
+
+def features(text: str) -> dict[int, float]:
+    """Hashed features of ``text`` for the source-language classifier: each
+    present feature 1 (a cue language's score, capped at 6, halved), summed
+    where slots collide, all divided by the square root of their number."""
+    keys: dict[str, float] = {}
+    text = text[:MAX_FEATURE_CHARS]
+    for tok in _WORD.findall(text):
+        if tok[0].isupper() and not tok.isupper() and len(tok) > 2:
+            w = "^" + tok.lower() + "$"
+            for n in (3, 4):
+                for j in range(len(w) - n + 1):
+                    keys["c" + w[j:j + n]] = 1.0
+            keys["W" + tok] = 1.0
+        elif tok.islower():
+            keys["w" + tok] = 1.0
+    for lang, (score, _) in scores(text).items():
+        keys["cue" + lang] = min(score, 6.0) / 2.0
+    if not keys:
+        return {}
+    norm = 1.0 / math.sqrt(len(keys))
+    out: dict[int, float] = {}
+    for key in sorted(keys):  # one order of float sums wherever slots collide
+        slot = _slot(key)
+        out[slot] = out.get(slot, 0.0) + keys[key] * norm
+    return out
