@@ -20,7 +20,15 @@ import gzip
 import json
 import random
 
-KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "json", "warc", "warc.gz", "rss")
+KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
+         "rss")
+# a kind's file extension where it is not the kind's name: JSON lines in
+# UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes)
+_EXTENSIONS = {"jsonl-utf16": "utf16.jsonl"}
+
+
+def extension(kind: str) -> str:
+    return _EXTENSIONS.get(kind, kind)
 
 _SUBJECTS = ["The city council", "The health ministry", "A regional court", "The central bank", "Local farmers",
              "The football club", "Rail workers", "The university", "Fire crews", "The energy regulator",
@@ -102,9 +110,27 @@ def _warc_record(uri: str | None, body: bytes, rtype: str = "response", extra: s
     return head.encode() + block + b"\r\n\r\n"
 
 
+def _arc_record(line: str, body: bytes) -> bytes:
+    """One ARC v1 record: a header line ending in the body's length, the body, a newline."""
+    return f"{line} {len(body)}\n".encode() + body + b"\n"
+
+
 def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
     """The valid records of one file and how they are joined ('lines', 'concat', 'members', 'single')."""
     n = rnd.randint(1, 5)
+    if kind == "jsonl-utf16":
+        recs = [(json.dumps({"url": f"https://example.com/{rnd.getrandbits(32):x}", "text": article_text(rnd)},
+                            ensure_ascii=rnd.random() < 0.5) + "\r\n").encode("utf-16-le") for _ in range(n)]
+        recs[0] = b"\xff\xfe" + recs[0]
+        return recs, "lines"
+    if kind in ("arc", "arc.gz"):
+        version = b"1 0 Fuzz\nURL IP-address Archive-date Content-type Archive-length\n"
+        recs = [_arc_record("filedesc://fuzz.arc 0.0.0.0 20040101000000 text/plain", version)]
+        for _ in range(n):
+            body = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + article_page(rnd).encode()
+            recs.append(_arc_record(f"http://example.com/{rnd.getrandbits(32):x} 1.2.3.4 20040101120000 text/html",
+                                    body))
+        return recs, "members" if kind == "arc.gz" else "concat"
     if kind in ("jsonl", "jsonl.gz"):
         recs = []
         for _ in range(n):
@@ -238,7 +264,8 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
     # (start, end, the reader's number): JSONL lines and WARC records count from 1,
     # and only WARC response records are articles
     ranges = [(s, e, i) for i, (s, e) in enumerate(ranges, start=1)
-              if kind not in ("warc", "warc.gz") or b"WARC-Type: response" in recs[i - 1]]
+              if kind not in ("warc", "warc.gz", "arc", "arc.gz") or b"WARC-Type: response" in recs[i - 1]
+              or (kind.startswith("arc") and i > 1)]
     if kind in ("html.gz", "jsonl.gz"):
         # the whole file compressed after the mutations: the damage is inside the text, not the gzip
         # stream, unless a truncation of the compressed bytes is added
@@ -254,7 +281,7 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
 
 
 def file_name(i: int, kind: str) -> str:
-    return f"case{i:05d}.{kind}"
+    return f"case{i:05d}.{extension(kind)}"
 
 
 def write_cases(folder: str, rnd: random.Random, per_kind: int, kinds=KINDS, start: int = 0) -> dict[str, Case]:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import manifest, read_table
-from fuzz import KINDS, check_output, make_case, record_source, write_cases
+from fuzz import KINDS, check_output, extension, make_case, record_source, write_cases
 from pipeline.cli import main
 from transforms.read import _ReadFileFn
 
@@ -38,7 +38,7 @@ def test_the_reader_accounts_for_every_generated_file(tmp_path_factory, rnd, kin
     """Whatever the damage: no exception, at least one row per file, every
     record before the damage read as a document, each record at most once."""
     case = make_case(rnd, kind)
-    path = str(tmp_path_factory.mktemp("fuzz") / f"case.{kind}")
+    path = str(tmp_path_factory.mktemp("fuzz") / f"case.{extension(kind)}")
     with open(path, "wb") as f:
         f.write(case.data)
     docs, rejects, _ = _read(path, len(case.data))
