@@ -31,6 +31,7 @@ No Beam import.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -142,6 +143,14 @@ def _compile(words: tuple[str, ...]) -> re.Pattern:
 CUES: tuple[tuple[str, float, re.Pattern], ...] = tuple(
     (lang, w, _compile(words)) for lang, w, words in _CUE_LISTS + _OUTLET_CUES) + _CHAR_CUES
 
+# A cue can match only where its first run of word characters stands alone
+# in the text (the patterns' boundaries say so): the word lists' patterns are
+# run only on texts holding one of their first runs (None: always run)
+_RUN = re.compile(r"[\w-]+")
+_ANCHORS: tuple[frozenset[str] | None, ...] = tuple(
+    frozenset(_RUN.match(w).group(0) for w in words) for _, _, words in _CUE_LISTS + _OUTLET_CUES
+) + (None,) * len(_CHAR_CUES)
+
 STRONG = 2.0  # the best language needs one cue of this weight ...
 MIN_SCORE = 2.0  # ... a score of two ...
 MIN_RATIO = 3.0  # ... and three times the score of the next language
@@ -151,7 +160,10 @@ def scores(text: str) -> dict[str, tuple[float, float]]:
     """Each language's (score, strongest cue's weight): the score is the sum
     of the weights of the distinct cues in ``text``."""
     out: dict[str, tuple[float, float]] = {}
-    for lang, weight, pattern in CUES:
+    runs = set(_RUN.findall(text))
+    for (lang, weight, pattern), anchors in zip(CUES, _ANCHORS):
+        if anchors is not None and runs.isdisjoint(anchors):
+            continue
         found = {m.group(0) for m in pattern.finditer(text)}
         if found:
             total, strongest = out.get(lang, (0.0, 0.0))
@@ -173,6 +185,7 @@ def guess(text: str, min_score: float = MIN_SCORE, min_ratio: float = MIN_RATIO)
     return None
 
 
+@functools.lru_cache(maxsize=1 << 17)  # a pure function of the key: the cache changes no result
 def _slot(key: str) -> int:
     return xxhash.xxh32_intdigest(key.encode("utf-8", "surrogatepass"), seed=_HASH_SEED) & ((1 << FEATURE_BITS) - 1)
 
@@ -183,7 +196,7 @@ def features(text: str) -> dict[int, float]:
     where slots collide, all divided by the square root of their number."""
     keys: dict[str, float] = {}
     text = text[:MAX_FEATURE_CHARS]
-    for tok in _WORD.findall(text):
+    for tok in dict.fromkeys(_WORD.findall(text)):  # each word once, in the text's order
         if tok[0].isupper() and not tok.isupper() and len(tok) > 2:
             w = "^" + tok.lower() + "$"
             for n in (3, 4):
