@@ -57,7 +57,8 @@ sys.path.insert(0, ROOT)
 from transforms.mtfeatures import FEATURE_SCHEME, HASH_BITS, Featurizer  # noqa: E402
 from transforms import mtsource  # noqa: E402
 from transforms.mtevidence import find_evidence  # noqa: E402
-from transforms.mtmodel import DEFAULT_MODEL_PATH, SOURCE_MIN_PROBABILITY, MtModel, confidence, logit  # noqa: E402
+from transforms.mtmodel import (DEFAULT_MODEL_PATH, SOURCE_MIN_PROBABILITY, MtModel, confidence,  # noqa: E402
+                                evidence_language, logit)
 
 TARGET_FPR = 0.0075  # a margin under the 2% promised for unseen native news, at every length (docs/mt_model.md)
 SETTINGS = {"c_det": 1.0, "c_src": 4.0, "src_human_translation_weight": 0.5,
@@ -175,7 +176,6 @@ def heldout_sources(Xs, docs, test_mask, folds: int = 5) -> dict[int, tuple[str,
     """Source predictions for the test year's translations, each by a
     classifier that never saw its source document: five folds by source
     document, trained on every other document of every year."""
-    year = np.array([d["year"] for d in docs])
     fold = np.array([_hash_mod(str(d.get("group")), folds) for d in docs])
     out = {}
     for k in range(folds):
@@ -213,15 +213,10 @@ def source_by_language_year(Xs, docs, cases=(("ru", 2022), ("ja", 2022), ("ru", 
 
 def source_language(evidence, pred, cut) -> str | None:
     """As ``MtModel.source_language``, from a held-out prediction."""
-    votes: dict[str, float] = {}
-    for e in evidence:
-        if e.language:
-            votes[e.language] = votes.get(e.language, 0.0) + e.weight
-    if votes:
-        return min(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-    if pred and pred[1] >= cut:
-        return pred[0]
-    return None
+    named = evidence_language(evidence)
+    if named:
+        return named
+    return pred[0] if pred and pred[1] >= cut else None
 
 
 def chunk_texts(docs, mask, seed: int = 0):

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from transforms import mtsource
 from transforms.mtevidence import Evidence, find_evidence
 from transforms.mtfeatures import FEATURE_SCHEME, HASH_BITS, Featurizer
-from transforms import mtsource
 
-__all__ = ["DEFAULT_MODEL_PATH", "MtModel", "MtResult", "confidence", "logit"]
+__all__ = ["DEFAULT_MODEL_PATH", "MtModel", "MtResult", "confidence", "evidence_language", "logit"]
 
 # Model files written before they named their features were all made with this
 # scheme (not FEATURE_SCHEME, which moves on with the featuriser)
@@ -214,12 +214,9 @@ class MtModel:
         ``src_min_probability``; else None. A model file without a classifier
         on the source features falls back on the cues alone
         (``transforms.mtsource.guess``)."""
-        votes: dict[str, float] = {}
-        for e in evidence:
-            if e.language:
-                votes[e.language] = votes.get(e.language, 0.0) + e.weight
-        if votes:
-            return min(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        named = evidence_language(evidence)
+        if named:
+            return named
         if not self.src_classes:
             return mtsource.guess(text[:MAX_TEXT_CHARS])
         probs = self.source_probabilities(text)
@@ -227,3 +224,12 @@ class MtModel:
             return None
         lang, p = min(probs.items(), key=lambda kv: (-kv[1], kv[0]))
         return lang if p >= self.src_min_probability else None
+
+
+def evidence_language(evidence: list[Evidence]) -> str | None:
+    """The language the evidence names, by weighted vote (ties by name), or None."""
+    votes: dict[str, float] = {}
+    for e in evidence:
+        if e.language:
+            votes[e.language] = votes.get(e.language, 0.0) + e.weight
+    return min(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0] if votes else None

@@ -185,7 +185,7 @@ def guess(text: str, min_score: float = MIN_SCORE, min_ratio: float = MIN_RATIO)
     return None
 
 
-@functools.lru_cache(maxsize=1 << 17)  # a pure function of the key: the cache changes no result
+@functools.lru_cache(maxsize=1 << 15)  # a pure function of the key: the cache changes no result
 def _slot(key: str) -> int:
     return xxhash.xxh32_intdigest(key.encode("utf-8", "surrogatepass"), seed=_HASH_SEED) & ((1 << FEATURE_BITS) - 1)
 
