@@ -278,12 +278,12 @@ def test_source_classifier_names_the_language_of_the_names(model):
     assert model.source_language([], short_uk) in (None, "uk")
     probs = model.source_probabilities(uk)
     assert abs(sum(probs.values()) - 1) < 1e-5 and max(probs, key=probs.get) == "uk"
-    # nothing to read: no language
+    # nothing to read, or no sign of a source: no language
     assert model.source_language([], "") is None
     assert model.source_language([], "The minister said the talks went well.") is None
 
 
-def test_a_model_file_without_the_source_features_falls_back_on_the_cues(tmp_path):
+def test_a_model_file_without_the_source_features_falls_back_on_the_cues():
     """A model file written before the source classifier read its own
     features must not read the new features with old weights."""
     m = MtModel(det_idx=[0], det_w=[0.1], det_b=0.0, src_idx=[1, 2], src_w=[[1.0, 0.0], [0.0, 1.0]],
