@@ -187,15 +187,14 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         from pipeline.runner import UnsupportedRunner
+        from transforms.records import utf8_text
         from transforms.write import DamagedIndex
 
         rest = [a for a in argv[1:] if a not in ("--quiet", "--verbose")]
-        from transforms.records import utf8_text
-
         unsendable = [a for a in rest if utf8_text(a) != a]
         if unsendable:  # Beam sends every option to its workers as UTF-8
-            print(f"newsbeam run: the argument {utf8_text(unsendable[0])!r} is not UTF-8 text, and Beam passes options to its workers "
-                  "as UTF-8. Give the folder that holds it (files and folders inside with such names are read), "
+            print(f"newsbeam run: the argument {utf8_text(unsendable[0])!r} is not UTF-8 text, and Beam passes "
+                  "options to its workers as UTF-8. Give the folder that holds it (files and folders inside with such names are read), "
                   "or rename it.", file=sys.stderr)
             return 2
         try:

@@ -119,33 +119,30 @@ def load(data: str):
     return docs
 
 
-def featurize(docs, fz: Featurizer):
+def _sparse(feature_dicts: list[dict[int, float]], bits: int):
+    """One CSR row per dict of hashed features (slot -> value), ``2**bits`` columns."""
     from scipy import sparse
 
     rows, cols, vals = [], [], []
-    for i, d in enumerate(docs):
+    for i, feats in enumerate(feature_dicts):
+        rows.extend([i] * len(feats))
+        cols.extend(feats.keys())
+        vals.extend(feats.values())
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(feature_dicts), 1 << bits), dtype=np.float64)
+
+
+def featurize(docs, fz: Featurizer):
+    feature_dicts = []
+    for d in docs:
         feats, d["n_words"] = fz.features(d["text"])
-        for h, v in feats.items():
-            rows.append(i)
-            cols.append(h)
-            vals.append(v)
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), 1 << HASH_BITS), dtype=np.float64)
+        feature_dicts.append(feats)
+    return _sparse(feature_dicts, HASH_BITS)
 
 
 def featurize_source(docs):
     """The source classifier's features (``transforms.mtsource.features``) of
     every translation; other rows empty."""
-    from scipy import sparse
-
-    rows, cols, vals = [], [], []
-    for i, d in enumerate(docs):
-        if d["src"]:
-            for h, v in mtsource.features(d["text"]).items():
-                rows.append(i)
-                cols.append(h)
-                vals.append(v)
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), 1 << mtsource.FEATURE_BITS),
-                             dtype=np.float64)
+    return _sparse([mtsource.features(d["text"]) if d["src"] else {} for d in docs], mtsource.FEATURE_BITS)
 
 
 def fit_source(Xs, docs, mask):

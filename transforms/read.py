@@ -757,6 +757,11 @@ class _ReadFileFn(beam.DoFn):
             source=source, source_format=fmt, stage=stage, reason=reason, error=error, raw=raw, raw_size=size))
 
 
+def _folder_prefix(folder: str) -> str:
+    """What every path inside ``folder`` starts with (a trailing separator)."""
+    return folder.rstrip("/") + "/" if "://" in folder else os.path.join(os.path.abspath(folder), "")
+
+
 class ReadDocuments(beam.PTransform):
     """patterns -> raw documents; also ``rejects``, ``skipped`` (WARC record types) and
     ``feeds`` (paths of saved feed files, for the feed reader)."""
@@ -769,8 +774,7 @@ class ReadDocuments(beam.PTransform):
         Parquet and manifests)."""
         super().__init__()
         self.patterns = expand_inputs(list(patterns))
-        self.skip = None if not output else output.rstrip("/") + "/" if "://" in output else \
-            os.path.join(os.path.abspath(output), "")
+        self.skip = _folder_prefix(output) if output else None
         self.split = split_bytes
         self.max_doc = max_doc_bytes
         self.max_unzip = max_decompressed_bytes
