@@ -312,3 +312,25 @@ def test_rules_and_cues_take_any_text(text):
     feats = features(text)
     assert feats == features(text) and all(0 <= k < 1 << FEATURE_BITS for k in feats)
     assert all(v > 0 for v in feats.values())
+
+
+# cue words whose first run of word characters is not the whole cue, and near misses
+_CUE_PIECES = st.sampled_from(["Lower Saxony", "Saxony", "St. Petersburg", "St", "Lenta.ru", "Lenta", "Moscow region",
+                               "Moscow", "Kyiv-based", "Kyiv", "-Kyiv", "Verkhovna  Rada", "Verkhovna Rada", "CAC 40",
+                               "Ivano-Frankivsk", "Frankivsk", "Jónsson", "Straße", "Zelenskyi", " ", ", ", "\n", "-"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CUE_PIECES | _PIECES | st.text(max_size=6), max_size=40).map("".join))
+def test_cue_scores_skip_only_lists_that_cannot_match(text):
+    """``scores`` runs a cue list's pattern only where the text holds one of
+    its first words: the same scores as every pattern run on every text."""
+    from transforms.mtsource import CUES, scores
+
+    every: dict[str, tuple[float, float]] = {}
+    for lang, weight, pattern in CUES:
+        found = {m.group(0) for m in pattern.finditer(text)}
+        if found:
+            total, strongest = every.get(lang, (0.0, 0.0))
+            every[lang] = (total + weight * len(found), max(strongest, weight))
+    assert scores(text) == every
