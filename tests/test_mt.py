@@ -151,6 +151,29 @@ def test_the_length_table_takes_log_odds_off_short_texts(model, tmp_path):
         plain.set_length_offsets([100.0, 10.0], [1.0, 0.0])
 
 
+def test_a_long_text_is_scored_as_the_mean_of_its_runs(model):
+    from transforms.mtmodel import LONG_WORDS, MAX_TEXT_CHARS, logit, word_runs
+
+    natives = [_seed(p) for p in ("000", "001", "002", "004")]
+    text = ""
+    while len(text.split()) <= 2 * LONG_WORDS:
+        text += "\n".join(natives) + "\n"
+    assert not find_evidence(text)  # the score is the model's alone
+    runs = word_runs(text[:MAX_TEXT_CHARS])
+    assert len(runs) >= 3
+    zs = []
+    for run in runs:
+        raw, n, _ = model.model_logit(run)
+        zs.append(raw - model.length_offset(n))
+    assert logit(model.score(text).mt_score) == pytest.approx(float(np.mean(zs)), abs=1e-4)
+    whole, n, _ = model.model_logit(text)
+    assert abs(whole - float(np.mean(zs))) > 1e-3  # not the whole text read at once
+    short = natives[1]
+    assert len(short.split()) < LONG_WORDS
+    raw, n, _ = model.model_logit(short)
+    assert logit(model.score(short).mt_score) == pytest.approx(raw - model.length_offset(n), abs=1e-4)
+
+
 def test_a_model_file_made_for_other_features_is_refused(tmp_path):
     import numpy as np
 
@@ -334,3 +357,19 @@ def test_cue_scores_skip_only_lists_that_cannot_match(text):
             total, strongest = every.get(lang, (0.0, 0.0))
             every[lang] = (total + weight * len(found), max(strongest, weight))
     assert scores(text) == every
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "bb", " ", "\n", "\t ", "ccc. ", "\u00a0", "é"]), max_size=120).map("".join),
+       st.integers(2, 9))
+def test_word_runs_keep_every_character_and_cut_at_word_starts(text, size):
+    from transforms.mtmodel import word_runs
+
+    runs = word_runs(text, size)
+    assert "".join(runs) == text
+    counts = [len(r.split()) for r in runs]
+    if len(text.split()) <= size * 3 // 2:
+        assert runs == [text]
+    else:
+        assert all(c == size for c in counts[:-1]) and size // 2 <= counts[-1] < size + size // 2
+        assert all(not r[:1].isspace() for r in runs[1:])  # each run starts at a word
