@@ -33,6 +33,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -62,7 +63,6 @@ SOURCE_MIN_PROBABILITY = 0.7
 # length table know, and its log-odds are their mean
 LONG_WORDS = 1500
 WINDOW_WORDS = 700
-_WORD_START = re.compile(r"\S+")
 
 
 def confidence(n_words: int) -> float:
@@ -74,14 +74,23 @@ def word_runs(text: str, size: int = WINDOW_WORDS) -> list[str]:
     """``text`` cut into consecutive runs of ``size`` whitespace-separated
     words (at a word's start, so nothing is lost); a last run under half of
     ``size`` joins the one before. A text of up to ``size`` * 1.5 words is one run."""
-    starts = [m.start() for m in _WORD_START.finditer(text)]
-    if len(starts) <= size * 3 // 2:
+    n = len(text.split())
+    if n <= size * 3 // 2:
         return [text]
-    cuts = starts[size::size]
-    if len(starts) - len(cuts) * size < size // 2:
-        cuts = cuts[:-1]
-    bounds = [0, *cuts, len(text)]
+    cuts = (n - 1) // size  # a cut before every size-th word
+    if n - cuts * size < size // 2:
+        cuts -= 1
+    run = _run_of(size)
+    bounds = [0]
+    for _ in range(cuts):
+        bounds.append(run.match(text, bounds[-1]).end())  # the start of the next run's first word
+    bounds.append(len(text))
     return [text[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+@lru_cache(maxsize=8)
+def _run_of(size: int) -> re.Pattern:
+    return re.compile(r"\s*(?:\S+\s+){%d}" % size)
 
 
 @dataclass
@@ -197,7 +206,7 @@ class MtModel:
         it read, the runs it read them in): whole, or, over ``LONG_WORDS``
         words, the mean over its runs of ``WINDOW_WORDS`` (``word_runs``)."""
         text = text[:MAX_TEXT_CHARS]
-        runs = word_runs(text) if len(_WORD_START.findall(text)) > LONG_WORDS else [text]
+        runs = word_runs(text) if len(text.split()) > LONG_WORDS else [text]
         zs, words = [], 0
         for run in runs:
             raw, n_words, _ = self.model_logit(run)
