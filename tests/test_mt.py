@@ -373,3 +373,28 @@ def test_word_runs_keep_every_character_and_cut_at_word_starts(text, size):
     else:
         assert all(c == size for c in counts[:-1]) and size // 2 <= counts[-1] < size + size // 2
         assert all(not r[:1].isspace() for r in runs[1:])  # each run starts at a word
+
+
+# what the evidence rules' needles and gates screen for, and near misses
+_GATE_PIECES = st.sampled_from(["face", " -", " -to", " -To", "-", " ", "co", "sub -financing", "the Shell -Group",
+                                "kanban -like", "CAFE -double", "this Thursday, July 31", "this thursday", "This Friday",
+                                "31 July", "カナ", "カ", "ナ", "ー", "漢字", "Слава", "С", "ёж", "ї", "«", "(…)",
+                                "5,2 %", ",", "\n", "Source: BFM TV", "exploiting the ISS", "Poutine", "Moskau"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_GATE_PIECES | st.text(max_size=6), max_size=50).map("".join))
+def test_needles_and_gates_only_skip_rules_that_cannot_match(text):
+    """Every rule's needles and screen are necessary conditions: with all of them
+    removed, the rules find the same evidence on any text."""
+    import dataclasses
+
+    import transforms.mtevidence as mtevidence
+
+    screened = mtevidence.find_evidence(text)
+    rules = mtevidence.RULES
+    try:
+        mtevidence.RULES = tuple(dataclasses.replace(r, needles=(), screen=None) for r in rules)
+        assert mtevidence.find_evidence(text) == screened
+    finally:
+        mtevidence.RULES = rules

@@ -43,9 +43,12 @@ class _Rule:
     message: str  # formatted with {quote} and {count}
     min_count: int = 1
     unless: re.Pattern | None = None  # does not fire on texts where this matches
-    # cheap checks before the pattern runs: the rule can only match if one of
-    # these (lower case) is in the lower-cased text, and if ``gate`` matches
+    # cheap checks before the pattern runs, each a necessary condition of a
+    # match: one of ``needles`` (lower case) is in the lower-cased text, and
+    # ``screen`` matches it
     needles: tuple[str, ...] = ()
+    screen: re.Pattern | None = None
+    # the rule fires only on texts where this matches too (searched once per text)
     gate: re.Pattern | None = None
     # a match right after this (the end of the 40 characters before it) does
     # not count: a title quoted in its own script, "(Russian: ...)"
@@ -122,6 +125,14 @@ _QUOTED = re.compile(_QUOTE_OPENERS + "$", re.IGNORECASE)
 _QUOTED_CYRILLIC = re.compile(_QUOTE_OPENERS + r"[\u0400-\u04FF\s-]*$", re.IGNORECASE)
 _CJK_PUNCT = re.compile(r"[【】「」『』〈〉《》〔〕、。・＜＞（）！？：；]")
 _CYRILLIC_WORD = re.compile(r"\b[\u0400-\u04FF]{2,}\b")
+# Screens: cheap necessary conditions, searched once per text before the
+# rules that need them (a plain character class scans far faster than a
+# pattern that tries a look-behind at every position): a hyphen right after
+# a space and before a letter (both detokenisation rules), two kana, two
+# Cyrillic letters in a row (the Cyrillic rules' gate, a Cyrillic word, needs them)
+_SPACED_HYPHEN_SCREEN = re.compile(r" -[^\W\d]")
+_KANA_SCREEN = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]{2}")
+_CYRILLIC_SCREEN = re.compile(r"[\u0400-\u04FF]{2}")
 
 # A credit line: "Source: ...", "With: ..." at the start of a line; one scan
 # for all the outlet rules below
@@ -131,11 +142,13 @@ _CREDIT_LINE = re.compile(r"(?:^|\n)\s*(?:Source|Sources|With|Avec|Quelle|Ист
 RULES: tuple[_Rule, ...] = (
     # English has "fourth- and eighth-graders", "57 - year", never this.
     _Rule("detokenisation", _DETOK_LOWER, 2.5, None,
-          "spacing left by a translation system around hyphens: {quote}", 2, needles=(" -",)),
+          "spacing left by a translation system around hyphens: {quote}", 2, needles=(" -",),
+          screen=_SPACED_HYPHEN_SCREEN),
     # Before a capital it is also a native typist's dash ("his official
     # residence -Cauvery"): "Shell -Group" twice, with no lower-case part.
     _Rule("detokenisation_capitalised", _DETOK_CAPITAL, 2.5, None,
-          "spacing left by a translation system around hyphens: {quote}", 2, needles=(" -",)),
+          "spacing left by a translation system around hyphens: {quote}", 2, needles=(" -",),
+          screen=_SPACED_HYPHEN_SCREEN),
     # a phrase, not a URL or a code quoted between them
     _Rule("guillemets_spaced", re.compile(r"«\s[^»\n]{0,100}[^\W\d]{2,} [^\W\d]{2,}[^»\n]{0,100}\s»"), 1.5, "fr",
           "French guillemets with inner spaces: {quote}", needles=("«",)),
@@ -147,7 +160,8 @@ RULES: tuple[_Rule, ...] = (
         r"\b\d{1,3},\d{1,2} ?(?:%|percent|per cent|million|billion|euros?|degrees|km|kilometres|kilometers|hours?)"),
         1.5, None, "decimal comma: {quote}", needles=(",",)),
     _Rule("weekday_date", re.compile(rf"\bthis {_DAYS},? (?:{_MONTHS} \d{{1,2}}|\d{{1,2}} {_MONTHS})\b"), 1.5, "fr",
-          "date written as in French ('ce jeudi 31 juillet'): {quote}", needles=("this ",)),
+          "date written as in French ('ce jeudi 31 juillet'): {quote}",
+          needles=tuple(f"this {d}" for d in _DAYS[3:-1].lower().split("|"))),
     *(
         _Rule(f"credit_{lang}", re.compile(rf"(?:^|\n)\s*(?:Source|Sources|With|Avec|Quelle|Источник)\s*:\s*(?:{_alt(names)})\b",
                                            re.IGNORECASE), 2.5, lang,
@@ -166,17 +180,18 @@ RULES: tuple[_Rule, ...] = (
     # What a translation system copies through when it cannot translate it:
     # kana, East Asian full-width punctuation, words in Cyrillic. Han
     # characters alone do not count: English pages give names in them.
-    _Rule("kana", _KANA, 1.5, "ja", "Japanese kana left in the English text: {quote}", not_after=_QUOTED),
+    _Rule("kana", _KANA, 1.5, "ja", "Japanese kana left in the English text: {quote}", screen=_KANA_SCREEN,
+          not_after=_QUOTED),
     _Rule("cjk_punctuation", _CJK_PUNCT, 1.5, None, "East Asian full-width punctuation in the English text: {quote}"),
     _Rule("cyrillic", _CYRILLIC_WORD, 1.5, None, "words in Cyrillic left in the English text: {quote}", 2,
-          gate=_CYRILLIC_WORD, not_after=_QUOTED_CYRILLIC),
+          screen=_CYRILLIC_SCREEN, gate=_CYRILLIC_WORD, not_after=_QUOTED_CYRILLIC),
     # which Cyrillic: letters only Ukrainian or only Russian has (name the language, weigh little);
     # the gate, shared with the rule above, is searched once per text
     _Rule("cyrillic_uk", re.compile(r"\b[\u0400-\u04FF]*[іїєґІЇЄҐ][\u0400-\u04FF]*\b"), 0.25, "uk",
-          "Ukrainian letters in {quote}", gate=_CYRILLIC_WORD,
+          "Ukrainian letters in {quote}", screen=_CYRILLIC_SCREEN, gate=_CYRILLIC_WORD,
           not_after=_QUOTED_CYRILLIC),
     _Rule("cyrillic_ru", re.compile(r"\b[\u0400-\u04FF]*[ыэъёЫЭЪЁ][\u0400-\u04FF]*\b"), 0.25, "ru",
-          "Russian letters in {quote}", gate=_CYRILLIC_WORD,
+          "Russian letters in {quote}", screen=_CYRILLIC_SCREEN, gate=_CYRILLIC_WORD,
           not_after=_QUOTED_CYRILLIC),
 )
 
@@ -218,6 +233,8 @@ def find_evidence(
 
     for rule in RULES:
         if rule.needles and not any(n in lower for n in rule.needles):
+            continue
+        if rule.screen is not None and not matches_text(rule.screen):
             continue
         if rule.gate is not None and not matches_text(rule.gate):
             continue
