@@ -112,6 +112,7 @@ _CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъы
                       "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya", "i", "ye", "yi", "g"]))
 
 
+@lru_cache(maxsize=1 << 12)  # the word lists hold a few hundred distinct (banded) frequencies
 def _idf_of(freq: float) -> float:
     zipf = math.log10(freq) + 9.0 if freq > 0 else 0.0
     return max(0.0, 7.0 - zipf)
@@ -122,14 +123,15 @@ def term_vector(text: str, title: str | None = None, language: str | None = None
     lang = language if language in available() else "en"
     toks = _TOKEN.findall(f"{title or ''}\n{text}")
     lows = [tok.casefold() for tok in toks]
-    words = sorted({low for low in lows if not low[0].isdigit() and len(low) >= 3})
+    every = Counter(lows)  # each distinct token once from here on
+    words = sorted(w for w in every if len(w) >= 3 and not w[0].isdigit())
     idfs = dict(zip(words, map(_idf_of, frequencies(lang).get_many(words))))  # each distinct word looked up once
     kept = {w for w in words if idfs[w] >= MIN_IDF}
     # a word counts 1 a time, 1.5 capitalised (halves add up exactly in any order); a number 1.3 a time,
     # added one at a time as the weights always were
     capitalised = Counter(low for tok, low in zip(toks, lows) if low in kept and tok[0].isupper())
-    counts: dict[str, float] = {w: n + 0.5 * capitalised[w] for w, n in Counter(w for w in lows if w in kept).items()}
-    for number, n in Counter(low for low in lows if low[0].isdigit()).items():
+    counts: dict[str, float] = {w: every[w] + 0.5 * capitalised[w] for w in kept}
+    for number, n in ((w, n) for w, n in every.items() if w[0].isdigit()):
         total = 0.0
         for _ in range(n):
             total += 1.3
