@@ -89,3 +89,24 @@ def test_the_lists_and_bands_are_wordfreqs_own_without_importing_it(tmp_path):
     again = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert first.stdout.split()[0] == "True"  # built: wordfreq read the list
     assert again.stdout.split() == ["False", first.stdout.split()[1]]  # read back: the same, no wordfreq
+
+
+def test_a_language_is_read_with_wordfreqs_list_of_it_under_any_of_its_codes():
+    """langdetect names Croatian ``hr`` and Norwegian ``no``; wordfreq keeps them
+    as ``sh`` and ``nb``. A language wordfreq lacks gets no list (not the
+    nearest language a reader might fall back on), nor does a code that is not one."""
+    from transforms.stories import anchors, term_vector
+    from transforms.wordlists import list_language
+
+    same = {"hr": "sh", "sr": "sh", "bs": "sh", "no": "nb", "tl": "fil", "zh-cn": "zh", "pt-BR": "pt", "en": "en",
+            "is": "is"}
+    assert {code: list_language(code) for code in same} == same
+    assert [list_language(c) for c in ("cy", "sw", "eu", "nn", "und", "xx", "", None, "not a tag")] == [None] * 9
+    text = ("Vlada je u utorak objavila da će novi zakon o energetici stupiti na snagu sljedećeg mjeseca, "
+            "a ministar Tomislav Horvat rekao je kako će cijene struje ostati iste do kraja godine.")
+    assert term_vector(text, None, "hr") == term_vector(text, None, "sh")
+    assert term_vector(text, None, "hr") != term_vector(text, None, "cy")  # read with English's list
+    # "kako" (how) is common Croatian: no weight with its own list, rare by English's
+    assert "kako" not in dict(term_vector(text, None, "hr")) and "kako" in dict(term_vector(text, None, "cy"))
+    assert "energetici" in dict(term_vector(text, None, "hr"))
+    assert anchors(text, None, "hr") == anchors(text, None, "sh")

@@ -6,8 +6,11 @@ event share names, places and numbers, not sentences.
 - Each article becomes a TF-IDF vector of its rarest words (top 60). The
   document frequencies come from a background corpus, not from the batch:
   wordfreq's word frequencies for the article's language (IDF ~ 7 - Zipf
-  frequency), so a run of five articles weighs words as a run of a million
-  would. Capitalised words (names, places) and numbers are boosted.
+  frequency; ``wordlists.list_language``: Croatian, Serbian and Bosnian are
+  read with wordfreq's Serbo-Croatian list, Norwegian with Bokmål's, a
+  language wordfreq lacks with English's), so a run of five articles weighs
+  words as a run of a million would. Capitalised words (names, places) and
+  numbers are boosted.
 - Candidates: articles sharing one of their 10 heaviest words (buckets over
   ``MAX_BUCKET`` pair each article with its next ``dedup.WINDOW`` only); never
   all pairs.
@@ -75,7 +78,7 @@ import xxhash
 from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.dedup import MAX_BUCKET, MAX_PAIRS, LinkRecords, pairs_to_judge
 from transforms.linkage import average_link_groups, pair_links
-from transforms.wordlists import available, frequencies
+from transforms.wordlists import frequencies, list_language
 
 __all__ = ["StoryGroups", "anchors", "compact_cosine", "cosine", "pack", "similarity", "term_vector", "time_factor",
            "timestamp", "unpack"]
@@ -120,7 +123,7 @@ def _idf_of(freq: float) -> float:
 
 def term_vector(text: str, title: str | None = None, language: str | None = None) -> list[tuple[str, float]]:
     """The article's heaviest words with unit-normalised TF-IDF weights, heaviest first."""
-    lang = language if language in available() else "en"
+    lang = list_language(language) or "en"
     toks = _TOKEN.findall(f"{title or ''}\n{text}")
     lows = [tok.casefold() for tok in toks]
     every = Counter(lows)  # each distinct token once from here on
@@ -164,9 +167,10 @@ def anchors(text: str, title: str | None = None, language: str | None = None) ->
             counts[key] = counts.get(key, 0.0) + 1.0
     names = [w for sentence in _SENTENCE.split(f"{title}\n{text}") for w in _WORDLIKE.findall(sentence)[1:]
              if w[0].isupper()]
-    if language in available() and names:
+    words_of = list_language(language)
+    if words_of and names:
         lows = sorted({w.casefold() for w in names})
-        common = {w for w, f in zip(lows, frequencies(language).get_many(lows))
+        common = {w for w, f in zip(lows, frequencies(words_of).get_many(lows))
                   if f > 0 and math.log10(f) + 9.0 >= COMMON_ZIPF}
         names = [w for w in names if w.casefold() not in common]
     for word in names:

@@ -30,7 +30,7 @@ from transforms.disk_cache import cache_path, load_arrays, store_arrays
 log = logging.getLogger(__name__)
 CACHE_FORMAT = 1
 
-__all__ = ["FrequencyTable", "available", "frequencies"]
+__all__ = ["FrequencyTable", "available", "frequencies", "list_language"]
 
 
 @lru_cache(maxsize=1)
@@ -63,6 +63,35 @@ def _best_lists() -> dict[str, str]:
 def available() -> frozenset[str]:
     """The languages wordfreq has a list for."""
     return frozenset(_best_lists())
+
+
+# langcodes' distance between two codes of one language: Croatian, Serbian and
+# Bosnian to Serbo-Croatian 5-9, Norwegian to Bokmål 1, Tagalog to Filipino 0.
+# wordfreq itself matches up to 60, which also sends Welsh, Swahili or Telugu to
+# English (a reader's fallback, not the same language); from 20 (Nynorsk to
+# Bokmål, Basque to Spanish) the words differ.
+SAME_LANGUAGE_DISTANCE = 10
+
+
+@lru_cache(maxsize=256)
+def list_language(code: str | None) -> str | None:
+    """The word list a language ``code`` is read with: its own, or wordfreq's
+    list of the same language under another code (``hr``, ``sr`` and ``bs``:
+    ``sh``; ``no``: ``nb``; ``tl``: ``fil``; ``zh-cn``: ``zh``), matched by
+    langcodes as wordfreq matches, but only within ``SAME_LANGUAGE_DISTANCE``;
+    None when wordfreq has no list of that language (or the code is not one)."""
+    if not code:
+        return None
+    if code in available():
+        return code
+    import langcodes
+    from langcodes.tag_parser import LanguageTagError
+
+    try:
+        best, _ = langcodes.closest_match(code, sorted(available()), max_distance=SAME_LANGUAGE_DISTANCE)
+    except (LanguageTagError, ValueError):  # not a language tag: no list, as for a language wordfreq lacks
+        return None
+    return None if best == "und" else best
 
 
 def band_frequencies(nbands: int) -> list[float]:
