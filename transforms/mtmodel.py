@@ -70,11 +70,12 @@ def confidence(n_words: int) -> float:
     return min(1.0, max(0.0, (n_words - MIN_WORDS) / (FULL_WORDS - MIN_WORDS)))
 
 
-def word_runs(text: str, size: int = WINDOW_WORDS) -> list[str]:
+def word_runs(text: str, size: int = WINDOW_WORDS, n_words: int | None = None) -> list[str]:
     """``text`` cut into consecutive runs of ``size`` whitespace-separated
     words (at a word's start, so nothing is lost); a last run under half of
-    ``size`` joins the one before. A text of up to ``size`` * 1.5 words is one run."""
-    n = len(text.split())
+    ``size`` joins the one before. A text of up to ``size`` * 1.5 words is one run.
+    ``n_words``: ``len(text.split())`` when the caller has counted already."""
+    n = len(text.split()) if n_words is None else n_words
     if n <= size * 3 // 2:
         return [text]
     cuts = (n - 1) // size  # a cut before every size-th word
@@ -206,7 +207,8 @@ class MtModel:
         it read, the runs it read them in): whole, or, over ``LONG_WORDS``
         words, the mean over its runs of ``WINDOW_WORDS`` (``word_runs``)."""
         text = text[:MAX_TEXT_CHARS]
-        runs = word_runs(text) if len(text.split()) > LONG_WORDS else [text]
+        n = len(text.split())
+        runs = word_runs(text, n_words=n) if n > LONG_WORDS else [text]
         zs, words = [], 0
         for run in runs:
             raw, n_words, _ = self.model_logit(run)
