@@ -33,6 +33,8 @@ RULES = [
      "called on the Chief Minister at his official residence -Cauvery."),
     ("guillemets_spaced", "the minister spoke of « a historic day » yesterday",
      "see « www.canadapost.ca/tools/pcl/bin/advanced-e.asp » for codes"),
+    ("guillemets_spaced", "the minister spoke of « a historic day » yesterday",
+     "« previous page | 1 | 2 | 3 | next page »"),
     ("guillemets", "the newspaper «Izvestia» reported", "the newspaper Izvestia reported"),
     ("ellipsis_in_parentheses", "“We agree. (…) and until 2030,” he said", "“We agree [...] until 2030,” he said"),
     ("decimal_comma", "inflation reached 5,2 % in May", "inflation reached 5.2% in May, up 1,200 jobs"),

@@ -149,8 +149,9 @@ RULES: tuple[_Rule, ...] = (
     _Rule("detokenisation_capitalised", _DETOK_CAPITAL, 2.5, None,
           "spacing left by a translation system around hyphens: {quote}", 2, needles=(" -",),
           screen=_SPACED_HYPHEN_SCREEN),
-    # a phrase, not a URL or a code quoted between them
-    _Rule("guillemets_spaced", re.compile(r"«\s[^»\n]{0,100}[^\W\d]{2,} [^\W\d]{2,}[^»\n]{0,100}\s»"), 1.5, "fr",
+    # a phrase, not a URL or a code quoted between them, nor a pager or menu
+    # between arrows ("« previous page | 1 | 2 | next page »")
+    _Rule("guillemets_spaced", re.compile(r"«\s[^»\n|]{0,100}[^\W\d]{2,} [^\W\d]{2,}[^»\n|]{0,100}\s»"), 1.5, "fr",
           "French guillemets with inner spaces: {quote}", needles=("«",)),
     _Rule("guillemets", re.compile(r"«[^\s»][^»\n]{0,200}[^\s«]»"), 1.5, None,
           "guillemet quotation marks: {quote}", needles=("«",)),
