@@ -138,6 +138,99 @@ def test_one_step_over_staged_rows_writes_the_same_labels(tmp_path):
     assert {r["outcome"] for r in ingested} == {"article"}
 
 
+def _story_and_briefs(seed: int = 5, day: str = ""):
+    """Four articles of one story (three names each states, five of its own) and
+    new records: a brief naming one shared and one own name of each article and
+    four names of its own (no link reaches the story threshold), and an article
+    that shares one name with the story (a weak link, nothing more)."""
+    rng = random.Random(seed)
+
+    def record(doc_id, names):
+        text = " ".join(_brief_sentence(rng, [n]) for n in names)
+        return link_record({"doc_id": doc_id, "text": text, "title": None, "language": "en",
+                            "content_hash": content_hash(text), "published_at": None,
+                            "is_machine_translated": False, "extractor": "text", "source_format": "text"})
+
+    core = [_name(rng) for _ in range(3)]
+    own = [[_name(rng) for _ in range(5)] for _ in range(4)]
+    story = [record(f"a{day}{i}", core + own[i]) for i in range(4)]
+    brief = record(f"b{day}", [core[0]] + [o[0] for o in own] + [_name(rng) for _ in range(4)])
+    other = record(f"o{day}", [_name(rng) for _ in range(6)] + [own[0][1]])
+    return story, brief, other
+
+
+def _brief_sentence(rng, names):
+    words = [rng.choice(COMMON) for _ in range(8)] + names
+    rng.shuffle(words)
+    return " ".join(words).capitalize() + "."
+
+
+def test_a_brief_joins_the_story_whose_centroid_it_is_near_as_in_the_beam_graph(monkeypatch):
+    """An article average linkage leaves alone (every link under the story
+    threshold) joins the story whose centroid it is near, in one run and in a
+    second one against the first's index; an article that shares one name stays
+    alone. The Beam graph labels as the one step does."""
+    from transforms import stories
+
+    story, brief, other = _story_and_briefs()
+    payload = stories._payload(brief)
+    links = [stories.similarity(payload, stories._payload(r)) for r in story]
+    assert max(links) < 0.25 and min(links) >= stories.LINK_MIN, links  # weak links only: adopted, then attached
+    assert stories.centroid_similarity(payload, [stories._payload(r) for r in story]) >= stories.ATTACH_MIN
+    runs = [(story + [brief, other], [])]
+    first = label_articles(story, [], 0.6, 0.25)
+    later, later_brief, later_other = _story_and_briefs(day="2")  # the same names: the seed is the same
+    runs.append(([later_brief, later_other], [old_record(index_row(r, "day1")) for r in first]))
+    for new, prev in runs:
+        labels = {k[0]: k[4] for k in map(_key, label_articles(new, prev, 0.6, 0.25))}
+        story_id = "a0" if prev else labels["a0"]
+        brief_id = next(d for d in labels if d.startswith("b"))
+        other_id = next(d for d in labels if d.startswith("o"))
+        assert labels[brief_id] == story_id and labels[other_id] == other_id
+        with beam_test_pipeline() as p:
+            got = ((p | "New" >> beam.Create(new), p | "Old" >> beam.Create(prev))
+                   | GroupArticles(0.6, 0.25) | beam.Map(_key))
+            assert_that(got, equal_to(sorted(map(_key, label_articles(new, prev, 0.6, 0.25)))))
+    # a component with too many pairs to judge them all is averaged over its found
+    # links and attaches nothing, in both
+    monkeypatch.setattr(stories, "MAX_PAIRS", 3)
+    expected = sorted(map(_key, label_articles(story + [brief, other], [], 0.6, 0.25)))
+    assert {k[0]: k[4] for k in expected}["b"] == "b"
+    with beam_test_pipeline() as p:
+        got = ((p | "New" >> beam.Create(story + [brief, other]), p | "Old" >> beam.Create([]))
+               | GroupArticles(0.6, 0.25) | beam.Map(_key))
+        assert_that(got, equal_to(expected))
+    monkeypatch.setattr(stories, "MAX_PAIRS", 100_000)
+    monkeypatch.setattr(stories, "ATTACH_MIN", 2.0)  # never: the brief stays alone
+    labels = {k[0]: k[4] for k in map(_key, label_articles(story + [brief, other], [], 0.6, 0.25))}
+    assert labels["b"] == "b"
+
+
+def test_adoptions_take_the_heaviest_link_of_a_row_without_a_strong_one():
+    from transforms.dedup import ADOPTED, SAME_GROUP, Adoptions
+    from transforms.group_local import _Links, _adoptions
+
+    rng = random.Random(9)
+    n = 60
+    links = _Links()
+    edges = []
+    for _ in range(70):
+        a, b = rng.sample(range(n), 2)
+        r = rng.random()
+        w = SAME_GROUP if r < 0.1 else 1.0 if r < 0.2 else round(rng.uniform(0.15, 0.6), 1)  # ties on purpose
+        links.add(a, b, w)
+        edges.append((f"d{a:03d}", f"d{b:03d}", w))
+    rows, others = _adoptions(n, links, 0.3)
+    expected = sorted((f"d{r:03d}", f"d{o:03d}", ADOPTED) for r, o in zip(rows, others))
+    strong = {x for a, b, w in edges if w >= 0.3 or w == SAME_GROUP for x in (a, b)}
+    assert expected and all(r not in strong for r, _, _ in expected)
+    for r, o, _ in expected:  # the heaviest of its links, the smallest other end among equals
+        mine = [(w, b if a == r else a) for a, b, w in edges if r in (a, b)]
+        assert (max(w for w, _ in mine), o) == min(mine, key=lambda wd: (-wd[0], wd[1]))
+    with beam_test_pipeline() as p:
+        assert_that(p | beam.Create(edges) | Adoptions(0.3), equal_to(expected))
+
+
 def test_nothing_to_group_gives_nothing():
     assert list(label_articles([], [], 0.6, 0.25)) == []
 

@@ -150,7 +150,8 @@ def test_stories_through_newsbeam_run():
     from benchmarks.story_quality import evaluate
 
     m = evaluate(STORIES)
-    assert m["f1"] >= 0.855 and m["bcubed_f1"] >= 0.88, m
+    # 0.862 / 0.885 before articles left alone joined their nearest story, 0.883 / 0.904 after
+    assert m["f1"] >= 0.875 and m["bcubed_f1"] >= 0.895, m
 
 
 CROSSLINGUAL = os.path.join(SHARED, "data", "dedup", "crosslingual_dev.jsonl")
@@ -163,7 +164,8 @@ def test_stories_across_languages_through_newsbeam_run():
     from benchmarks.story_quality import evaluate
 
     m = evaluate(CROSSLINGUAL)
-    assert m["f1"] >= 0.73 and m["precision"] >= 0.83 and m["bcubed_f1"] >= 0.86, m
+    # 0.762 before articles left alone joined their nearest story, 0.794 after
+    assert m["f1"] >= 0.78 and m["precision"] >= 0.84 and m["bcubed_f1"] >= 0.88, m
 
 
 @pytest.fixture(scope="module")

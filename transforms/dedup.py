@@ -41,6 +41,7 @@ clusters never merge); only the new documents get rows.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import itertools
 import re
 import unicodedata
@@ -73,6 +74,9 @@ SIGNATURE_SCHEME = f"rensa-minhash/{NUM_PERM}/seed={SEED}/word{SHINGLE}/digits0"
 MAX_PAIRS = 100_000
 EXACT = 2.0  # weight of an exact-copy edge: a must-link
 SAME_GROUP = -1.0  # weight of an edge between two members of one earlier group: joins components, weighs nothing
+# weight of an edge that brings an article none of whose links is strong into the component of its
+# strongest (``Adoptions``): joins components, weighs nothing, and marks the article adopted
+ADOPTED = -2.0
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -277,6 +281,37 @@ class _WholeGroups(beam.PTransform):
                 | "Star" >> beam.FlatMap(star))
 
 
+def best_link(links):
+    """Of (weight, doc_id) pairs, the heaviest; the smallest doc_id among equals."""
+    return min(links, key=lambda wd: (-wd[0], wd[1]), default=None)
+
+
+class Adoptions(beam.PTransform):
+    """Edges (a, b, weight) -> an ``ADOPTED`` edge (a, b) from each article a none
+    of whose edges weighs ``min_weight`` (nor is ``SAME_GROUP``) to the other end
+    b of its heaviest edge (ties: the smallest doc_id): it joins that component
+    and no other, so no two components merge through it."""
+
+    def __init__(self, min_weight: float):
+        super().__init__()
+        self.min_weight = min_weight
+
+    def expand(self, edges):
+        strong = self.min_weight
+
+        def ends(e):
+            a, b, w = e
+            w = math.inf if w >= strong or w == SAME_GROUP else w
+            return [(a, (w, b)), (b, (w, a))] if w >= 0 else []
+
+        def adopt(kv):
+            doc, (w, other) = kv
+            return [(doc, other, ADOPTED)] if w < strong else []
+
+        return (edges | "Ends" >> beam.FlatMap(ends) | "Strongest" >> beam.CombinePerKey(best_link)
+                | "Adopt" >> beam.FlatMap(adopt))
+
+
 class JoinPairs(beam.PTransform):
     """(candidate pairs (id_a, id_b), payloads keyed by id) -> ((id_a, payload_a), (id_b, payload_b)).
 
@@ -304,7 +339,7 @@ class JoinPairs(beam.PTransform):
 class Components(beam.PTransform):
     """(edges (a, b, weight), records keyed by id) -> (root, {"member": [records], "edge": [edges]})
     for every connected component of the edges weighing at least ``min_weight``
-    (or ``SAME_GROUP``); lighter edges go along to the component of their first end.
+    (or ``SAME_GROUP``, ``ADOPTED``); lighter edges go along to the component of their first end.
     The components come from ``transforms.components.ConnectedComponents``
     (one worker's union-find up to ``max_union_find_edges`` edges, else
     rounds of star contraction across workers)."""
@@ -317,7 +352,7 @@ class Components(beam.PTransform):
     def expand(self, inputs):
         edges, keyed = inputs
         min_weight = self.min_weight
-        roots = (edges | "Strong" >> beam.Filter(lambda e: e[2] >= min_weight or e[2] == SAME_GROUP)
+        roots = (edges | "Strong" >> beam.Filter(lambda e: e[2] >= min_weight or e[2] in (SAME_GROUP, ADOPTED))
                  | "Roots" >> ConnectedComponents(self.max_union_find_edges))
 
         def by_root(kv):
@@ -371,6 +406,10 @@ class LinkRecords(beam.PTransform):
     each GroupByKey whole in memory: a record's payload is held once, not
     once per bucket key (13 for stories, ~6.5 KB an article).
 
+    ``adopt``: an article none of whose links reaches ``component_min`` joins
+    the component of its strongest link by an ``ADOPTED`` edge (``Adoptions``),
+    so that ``label_fn`` can weigh it against the groups there.
+
     ``group_key``: the field naming an earlier run's group (cluster, story).
     An earlier group that a new link touches comes into the component whole
     (``SAME_GROUP`` edges between its members), so that averages over it see
@@ -379,8 +418,10 @@ class LinkRecords(beam.PTransform):
 
     def __init__(self, keys, payload, linked, member, label_fn: beam.DoFn, max_bucket: int = MAX_BUCKET,
                  in_bucket: bool = False, component_min: float = 0.0, group_key: str | None = None,
-                 max_union_find_edges: int | None = MAX_UNION_FIND_EDGES, lookup_payloads: bool = False):
+                 max_union_find_edges: int | None = MAX_UNION_FIND_EDGES, lookup_payloads: bool = False,
+                 adopt: bool = False):
         super().__init__()
+        self.adopt = adopt
         self.lookup_payloads = lookup_payloads
         self.max_union_find_edges = max_union_find_edges
         self.component_min = component_min
@@ -428,6 +469,8 @@ class LinkRecords(beam.PTransform):
         if self.group_key:
             edges.append((found, everyone) | "WholeEarlierGroups" >> _WholeGroups(self.group_key))
         edges = edges | "AllEdges" >> beam.Flatten()
+        if self.adopt:
+            edges = (edges, edges | "Adoptions" >> Adoptions(self.component_min)) | "WithAdoptions" >> beam.Flatten()
         members = everyone | "Members" >> beam.Map(lambda r: (r["doc_id"], member(r)))
         return ((edges, members) | "Components" >> Components(self.component_min, self.max_union_find_edges)
                 | "Labels" >> beam.ParDo(self.label_fn))

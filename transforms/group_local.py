@@ -508,21 +508,23 @@ def _edge_tuples(ids: list[str], links: _Links, edges: np.ndarray) -> list[tuple
     return [(ids[x], ids[y], z) for x, y, z in zip(a[edges].tolist(), b[edges].tolist(), w[edges].tolist())]
 
 
-def _story_ids(batch: _Batch, links: _Links, threshold: float):
+def _story_ids(batch: _Batch, links: _Links, threshold: float, adopted: np.ndarray):
     """(doc_id, story_id) of the new rows of each component (``stories._StoryIdFn``). A
-    component with more pairs than ``stories.MAX_PAIRS`` is averaged over its own links
-    (``stories._all_links``), handed over as arrays rather than a tuple each; those
-    components come last, and ``links`` is emptied once they have their links."""
+    component with more pairs than ``stories.MAX_PAIRS`` (``adopted`` rows apart) is
+    averaged over its own links (``stories._all_links``), handed over as arrays rather
+    than a tuple each; those components come last, and ``links`` is emptied once they
+    have their links."""
     from transforms.linkage import average_link_indexed
 
     a, b, w = links.arrays()
     story = stories._StoryIdFn(threshold)
     ids = batch.ids
-    strong = lambda w: (w >= threshold) | (w == dedup.SAME_GROUP)  # noqa: E731
+    strong = lambda w: (w >= threshold) | (w == dedup.SAME_GROUP) | (w == dedup.ADOPTED)  # noqa: E731
     big = []
     for root, rows, edges in _component_rows(len(batch), links, strong):
-        new = len(rows) - int(batch.old[rows].sum())
-        if dedup.pair_count(new, len(rows)) <= stories.MAX_PAIRS:  # stories._all_links' choice
+        core = rows[~adopted[rows]]
+        new = len(core) - int(batch.old[core].sum())
+        if dedup.pair_count(new, len(core)) <= stories.MAX_PAIRS:  # stories.component_stories' choice
             members = [batch.story_member(i) for i in rows.tolist()]
             yield from story.process((ids[root], {"member": members, "edge": _edge_tuples(ids, links, edges)}))
         else:
@@ -857,6 +859,28 @@ def _big_clusters(batch: _Batch, reps: np.ndarray, a: np.ndarray, b: np.ndarray,
         yield from dedup.cluster_labels([batch.dedup_member(x) for x in rows], old_cluster, min_shingles)
 
 
+def _adoptions(n: int, links: _Links, threshold: float) -> tuple[list[int], list[int]]:
+    """(rows, other rows): each row none of whose links weighs ``threshold`` (nor
+    is ``SAME_GROUP``) and the other end of its heaviest link, the smallest
+    row (doc_id) among equals: ``dedup.Adoptions`` on rows."""
+    a, b, w = links.arrays()
+    strong = (w >= threshold) | (w == dedup.SAME_GROUP)
+    has_strong = np.zeros(n, dtype=bool)
+    has_strong[a[strong]] = True
+    has_strong[b[strong]] = True
+    weak = ~strong & (w >= 0)
+    rows = np.concatenate((a[weak], b[weak]))
+    others = np.concatenate((b[weak], a[weak]))
+    ws = np.concatenate((w[weak], w[weak]))
+    alone = ~has_strong[rows]
+    rows, others, ws = rows[alone], others[alone], ws[alone]
+    order = np.lexsort((others, -ws, rows))  # by row, the heaviest first, then the smallest other row
+    rows, others = rows[order], others[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    return rows[first].tolist(), others[first].tolist()
+
+
 def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | None]:
     """Each row's story_id, for new rows in a story of more than one
     (``stories.StoryGroups``); None for the others."""
@@ -904,8 +928,12 @@ def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | No
                 known.add(head, i, 1.0)
     _whole_group_links(batch, links, batch.story0, known)
     links.extend(known)
+    adopted = np.zeros(n, dtype=bool)
+    for row, other in zip(*_adoptions(n, links, threshold)):  # dedup.Adoptions
+        links.add(row, other, dedup.ADOPTED)
+        adopted[row] = True
     story: list[str | None] = [None] * n
-    for doc_id, story_id in _story_ids(batch, links, threshold):
+    for doc_id, story_id in _story_ids(batch, links, threshold, adopted):
         story[batch.row(doc_id)] = story_id
     return story
 
