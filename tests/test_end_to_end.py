@@ -1,6 +1,7 @@
 """The whole pipeline through the CLI: seeds, hostile input, determinism across runners."""
 import glob
 import os
+import shutil
 
 import pytest
 
@@ -290,5 +291,8 @@ def test_every_shape_of_the_graph_passes_beams_type_check(shape, tmp_path, seeds
     options = PipelineOptions(args)
     assert options.view_as(TypeOptions).pipeline_type_check
     p = beam.Pipeline(options=options)
-    build(p, options, dt.datetime.now(dt.timezone.utc))
-    assert ("Feeds" in p.applied_labels) == (shape == "files and feeds")
+    try:
+        build(p, options, dt.datetime.now(dt.timezone.utc))
+        assert ("Feeds" in p.applied_labels) == (shape == "files and feeds")
+    finally:  # a pipeline that is never run keeps the folder Beam made for it (/tmp/beam-pipeline-temp*)
+        shutil.rmtree(p.local_tempdir, ignore_errors=True)

@@ -1,6 +1,7 @@
 """The unbounded graph's stateful dedup and windowed writes, with TestStream."""
 import glob
 import os
+import shutil
 
 import apache_beam as beam
 import pyarrow as pa
@@ -60,7 +61,10 @@ def test_streaming_graph_assembles(tmp_path):
     from transforms.fetch import FetchSettings
 
     p = beam.Pipeline(options=PipelineOptions(["--streaming"]))
-    streaming_graph(p, ["https://feeds.example/rss"], str(tmp_path), 60, 300, FetchSettings(), True, "r",
-                    None, "0")
-    names = {t.full_label for t in p.transforms_stack[0].parts}
-    assert {"Ticks", "FirstSeen", "WriteArticles"} <= names
+    try:
+        streaming_graph(p, ["https://feeds.example/rss"], str(tmp_path), 60, 300, FetchSettings(), True, "r",
+                        None, "0")
+        names = {t.full_label for t in p.transforms_stack[0].parts}
+        assert {"Ticks", "FirstSeen", "WriteArticles"} <= names
+    finally:  # a pipeline that is never run keeps the folder Beam made for it (/tmp/beam-pipeline-temp*)
+        shutil.rmtree(p.local_tempdir, ignore_errors=True)
