@@ -41,8 +41,8 @@ clusters never merge); only the new documents get rows.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import itertools
+import math
 import re
 import unicodedata
 
