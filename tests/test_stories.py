@@ -306,13 +306,13 @@ def test_words_with_apostrophes_are_read_as_wordfreq_reads_them():
     rare terms that link any two blog posts or any two French articles."""
     import wordfreq
 
-    from transforms.stories import _frequencies
+    from transforms.wordlists import frequencies
 
     words = {"en": ["it's", "don't", "world's", "o'brien", "klitschko's"],
              "fr": ["l'économie", "d'un", "qu'il", "aujourd'hui", "l'année"],
              "it": ["dell'anno", "l'italia", "un'altra", "c'è"]}
     for lang, ws in words.items():
-        for w, f in zip(ws, _frequencies(ws, lang)):
+        for w, f in zip(ws, frequencies(lang).word_frequencies(ws)):
             assert abs(f - wordfreq.word_frequency(w, lang)) <= 0.02 * wordfreq.word_frequency(w, lang), (lang, w, f)
     text = ("It’s the council’s plan, and I’m sure it’s right: Zorblax Quinvale approved the Tesmir budget "
             "on Monday, and the Tesmir council said it’s final.")

@@ -55,7 +55,8 @@ class _Rule:
     not_after: re.Pattern | None = None
 
 
-_DAYS = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_DAYS = rf"(?:{'|'.join(_DAY_NAMES)})"
 _MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 
 # Outlets that publish in one other language; a credit line naming one on an
@@ -162,7 +163,7 @@ RULES: tuple[_Rule, ...] = (
         1.5, None, "decimal comma: {quote}", needles=(",",)),
     _Rule("weekday_date", re.compile(rf"\bthis {_DAYS},? (?:{_MONTHS} \d{{1,2}}|\d{{1,2}} {_MONTHS})\b"), 1.5, "fr",
           "date written as in French ('ce jeudi 31 juillet'): {quote}",
-          needles=tuple(f"this {d}" for d in _DAYS[3:-1].lower().split("|"))),
+          needles=tuple(f"this {d.lower()}" for d in _DAY_NAMES)),
     *(
         _Rule(f"credit_{lang}", re.compile(rf"(?:^|\n)\s*(?:Source|Sources|With|Avec|Quelle|Источник)\s*:\s*(?:{_alt(names)})\b",
                                            re.IGNORECASE), 2.5, lang,

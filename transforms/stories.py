@@ -54,10 +54,10 @@ event share names, places and numbers, not sentences.
   crosslingual_dev 0.762 -> 0.794; with 454 unrelated news articles added
   to stories_dev, precision 0.869 -> 0.868 (docs/benchmarks.md; 0.872 on
   stories_dev once apostrophes are read as wordfreq reads them, below).
-- Words are weighed as wordfreq reads them (``_frequencies``): a
-  typographic apostrophe is the plain one, and a word the list lacks that
-  holds an apostrophe (a French or Italian elision, a possessive) by its
-  parts; read whole, "it’s" and "d'un" weighed as much as a rare name.
+- Words are weighed as wordfreq reads them
+  (``FrequencyTable.word_frequencies``): a typographic apostrophe is the
+  plain one, and a word the list lacks that holds an apostrophe (a French or
+  Italian elision, a possessive) by its parts; read whole, "it’s" and "d'un" weighed as much as a rare name.
 - Across languages the words differ, so two articles in different
   languages are compared on their anchors instead: the numbers they state
   (digits only, so "8,2" meets "8.2"; years and one-digit numbers left out)
@@ -114,7 +114,6 @@ LINK_MIN = 0.15
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d", re.UNICODE)
 # typographic apostrophes (right single quote, modifier letter) as the plain one wordfreq's lists use
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
-_PARTS = re.compile(r"'+")
 ANCHOR_TERMS = 24
 ANCHOR_KEYS = 3
 # An article average linkage leaves alone joins the story whose centroid it is
@@ -146,27 +145,6 @@ def _idf_of(freq: float) -> float:
     return max(0.0, 7.0 - zipf)
 
 
-def _frequencies(words: list[str], lang: str) -> list[float]:
-    """wordfreq's frequency of each word (typographic apostrophes already
-    plain), as ``wordfreq.word_frequency`` finds it: a word the list lacks
-    that holds an apostrophe ("l'économie", "dell'anno", "world's") is its
-    parts, combined as wordfreq combines tokens (1 / f = sum of 1 / f of each
-    part; 0 when a part is unknown). Looked up whole, "l'économie" was as
-    rare as a name and linked any two French articles that used it, and
-    "it’s" any two blog posts. Hyphenated words stay whole: "six-time",
-    "7.0-magnitude" say more about an event than their parts."""
-    table = frequencies(lang)
-    freqs = table.get_many(words)
-    split = [(k, [p for p in _PARTS.split(w) if p]) for k, w in enumerate(words) if not freqs[k] and _PARTS.search(w)]
-    if split:
-        parts = sorted({p for _, ps in split for p in ps})
-        of = dict(zip(parts, table.get_many(parts)))
-        for k, ps in split:
-            f = [of[p] for p in ps]
-            freqs[k] = 1.0 / sum(1.0 / x for x in f) if ps and all(f) else 0.0
-    return freqs
-
-
 def term_vector(text: str, title: str | None = None, language: str | None = None) -> list[tuple[str, float]]:
     """The article's heaviest words with unit-normalised TF-IDF weights, heaviest first.
     Apostrophes are made plain ("it’s" is "it's", as wordfreq reads it)."""
@@ -175,7 +153,9 @@ def term_vector(text: str, title: str | None = None, language: str | None = None
     lows = [tok.casefold() for tok in toks]
     every = Counter(lows)  # each distinct token once from here on
     words = sorted(w for w in every if len(w) >= 3 and not w[0].isdigit())
-    idfs = dict(zip(words, map(_idf_of, _frequencies(words, lang))))  # each distinct word looked up once
+    # each distinct word looked up once, as wordfreq reads it: read whole, "l'économie" or "it’s" was as
+    # rare as a name and linked any two French articles, or blog posts, that used it
+    idfs = dict(zip(words, map(_idf_of, frequencies(lang).word_frequencies(words))))
     kept = {w for w in words if idfs[w] >= MIN_IDF}
     # a word counts 1 a time, 1.5 capitalised (halves add up exactly in any order); a number 1.3 a time,
     # added one at a time as the weights always were
@@ -340,11 +320,10 @@ def _centroid_cosine(x: bytes, vectors: list[tuple[bytes, float]]) -> float:
     times its factor (summed in the order given, in float64); 0 without any."""
     if not vectors:
         return 0.0
-    hashes = [unpack(v)[0] for v, _ in vectors]
-    weights = [unpack(v)[1].astype(np.float64) * f for v, f in vectors]
-    keys, at = np.unique(np.concatenate(hashes), return_inverse=True)
+    unpacked = [(unpack(v), f) for v, f in vectors]
+    keys, at = np.unique(np.concatenate([h for (h, _), _ in unpacked]), return_inverse=True)
     total = np.zeros(len(keys), dtype=np.float64)
-    np.add.at(total, at.ravel(), np.concatenate(weights))
+    np.add.at(total, at.ravel(), np.concatenate([w.astype(np.float64) * f for (_, w), f in unpacked]))
     norm = math.sqrt(float(total @ total))
     hx, wx = unpack(x)
     if not norm or not len(hx):

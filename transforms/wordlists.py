@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -100,6 +101,9 @@ def band_frequencies(nbands: int) -> list[float]:
     return [10 ** (-i / 100) for i in range(nbands)]
 
 
+_APOSTROPHE_RUN = re.compile(r"'+")
+
+
 def _hash(word: str) -> int:
     import xxhash
 
@@ -156,6 +160,23 @@ class FrequencyTable:
         found = self._hashes[i] == h
         freq = self._freq
         return [freq[b] if f else default for b, f in zip(self._bands[i].tolist(), found.tolist())]
+
+    def word_frequencies(self, words: list[str]) -> list[float]:
+        """The frequency of each word as ``wordfreq.word_frequency`` reads it
+        (typographic apostrophes already plain): a word the list lacks that
+        holds an apostrophe ("l'économie", "dell'anno", "world's") is its
+        parts, combined as wordfreq combines tokens (1 / f = sum of 1 / f of
+        each part; 0 when a part is unknown). Hyphenated words stay whole."""
+        freqs = self.get_many(words)
+        split = [(k, [p for p in _APOSTROPHE_RUN.split(w) if p]) for k, w in enumerate(words)
+                 if not freqs[k] and "'" in w]
+        if split:
+            parts = sorted({p for _, ps in split for p in ps})
+            of = dict(zip(parts, self.get_many(parts)))
+            for k, ps in split:
+                f = [of[p] for p in ps]
+                freqs[k] = 1.0 / sum(1.0 / x for x in f) if ps and all(f) else 0.0
+        return freqs
 
     def __contains__(self, word: str) -> bool:
         return self.get(word) is not None
