@@ -301,9 +301,10 @@ def test_centroid_similarity_is_the_cosine_with_the_summed_vectors():
 
 def test_words_with_apostrophes_are_read_as_wordfreq_reads_them():
     """A typographic apostrophe is the plain one, and a word with an apostrophe
-    that the list lacks is weighed by its parts, as wordfreq.word_frequency
-    does: "it’s" and a French elision ("d'un", "l'année") are common words, not
-    rare terms that link any two blog posts or any two French articles."""
+    that the list lacks is weighed by its parts (for elisions, as
+    wordfreq.word_frequency does): "it’s" and a French elision ("d'un",
+    "l'année") are common words, not rare terms that link any two blog posts
+    or any two French articles."""
     import wordfreq
 
     from transforms.wordlists import frequencies

@@ -162,11 +162,14 @@ class FrequencyTable:
         return [freq[b] if f else default for b, f in zip(self._bands[i].tolist(), found.tolist())]
 
     def word_frequencies(self, words: list[str]) -> list[float]:
-        """The frequency of each word as ``wordfreq.word_frequency`` reads it
-        (typographic apostrophes already plain): a word the list lacks that
-        holds an apostrophe ("l'économie", "dell'anno", "world's") is its
-        parts, combined as wordfreq combines tokens (1 / f = sum of 1 / f of
-        each part; 0 when a part is unknown). Hyphenated words stay whole."""
+        """The frequency of each word (typographic apostrophes already plain):
+        a listed word's own; a word the list lacks that holds an apostrophe is
+        its parts, combined as wordfreq combines tokens (1 / f = sum of 1 / f
+        of each part; 0 when a part is unknown). For elisions ("l'économie",
+        "dell'anno", "d'un") that is what ``wordfreq.word_frequency`` gives;
+        for any other such word it gives 0 and this gives its parts, so an
+        unlisted name's possessive ("englund's") weighs as the name, and
+        "team's" as a common word. Hyphenated words stay whole."""
         freqs = self.get_many(words)
         split = [(k, [p for p in _APOSTROPHE_RUN.split(w) if p]) for k, w in enumerate(words)
                  if not freqs[k] and "'" in w]
