@@ -151,8 +151,9 @@ def test_stories_through_newsbeam_run():
 
     m = evaluate(STORIES)
     # 0.862 / 0.885 before articles left alone joined their nearest story; 0.883 / 0.904 after,
-    # 0.872 / 0.903 with words read as wordfreq reads apostrophes (one topic's two events merge)
-    assert m["f1"] >= 0.865 and m["bcubed_f1"] >= 0.895, m
+    # 0.872 / 0.903 with words read as wordfreq reads apostrophes (one topic's two events merge);
+    # 0.878 / 0.907 with a possessive read as its word
+    assert m["f1"] >= 0.87 and m["bcubed_f1"] >= 0.9, m
 
 
 CROSSLINGUAL = os.path.join(SHARED, "data", "dedup", "crosslingual_dev.jsonl")
@@ -165,8 +166,9 @@ def test_stories_across_languages_through_newsbeam_run():
     from benchmarks.story_quality import evaluate
 
     m = evaluate(CROSSLINGUAL)
-    # 0.762 before articles left alone joined their nearest story, 0.794 after
-    assert m["f1"] >= 0.78 and m["precision"] >= 0.84 and m["bcubed_f1"] >= 0.88, m
+    # 0.762 before articles left alone joined their nearest story, 0.794 after; 0.810 with names read
+    # across apostrophes and a name's digits ("COVID-19") not counted as a number too
+    assert m["f1"] >= 0.795 and m["precision"] >= 0.85 and m["bcubed_f1"] >= 0.885, m
 
 
 @pytest.fixture(scope="module")

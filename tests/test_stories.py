@@ -144,6 +144,32 @@ def test_anchors_are_numbers_and_names_that_survive_translation():
     assert "#345" in dict(anchors("The ٣٤٥ people came."))  # Arabic-Indic digits too
 
 
+
+def test_an_anchor_name_is_read_across_apostrophes_and_its_digits_are_not_a_number():
+    """An elided article or preposition is not part of the name it comes
+    before, and a possessive is the name: the four languages give Airbus and
+    Auteuil alike. Digits joined to a name ("COVID-19", "A320") are the name
+    (an anchor already), not a number the article states; after a letter of a
+    script written without spaces they are a number."""
+    from transforms.stories import anchors
+
+    texts = {"en": "The order went to Airbus. At Auteuil’s stables, Airbus's COVID-19 rules held.",
+             "fr": "La commande est allée à l'Airbus. Aux écuries d'Auteuil, les règles COVID-19 d’Airbus ont tenu.",
+             "it": "L'ordine è andato all'Airbus. Nelle scuderie d'Auteuil valgono le regole COVID-19 dell'Airbus.",
+             "es": "El pedido fue a Airbus. En los establos de Auteuil, las reglas COVID-19 de Airbus se mantuvieron."}
+    got = {lang: dict(anchors(t, None, lang)) for lang, t in texts.items()}
+    for lang, a in got.items():
+        assert {"airbus", "auteui", "covid-"} <= set(a), lang
+        assert not any(k.startswith("#") for k in a), lang  # 19 is COVID-19's, not a count
+        assert not any("'" in k or "’" in k for k in a), lang
+    assert len({tuple(sorted(a)) for a in got.values()}) == 1
+    assert dict(anchors("I'm sure it's late. They said I'm fine.")) == {}  # no capitalised part: no name
+    assert "brien" in dict(anchors("They met O'Brien there."))  # the name's longest capitalised part
+    numbers = dict(anchors("The A320 and the G20 met. Pages 10-19 list 737 jets."))
+    assert {"#10", "#19", "#737"} <= set(numbers) and "#320" not in numbers and "#20" not in numbers
+    assert {"a320", "g20"} <= set(numbers)
+    assert "#50" in dict(anchors("地点は約50キロ先だった。"))  # kanji before digits: a number still
+
 def test_across_languages_articles_link_on_anchors_with_a_stricter_bar():
     from transforms.stories import CROSS_LINK, anchors, similarity
 
@@ -323,3 +349,16 @@ def test_words_with_apostrophes_are_read_as_wordfreq_reads_them():
               "l'accord qu'il fallait pour l'usine de Tesmir. Il s'agit d'un projet de l'État.")
     # read whole, d'un, l'année, qu'il, s'agit ... were 9 of its 12 terms, d'un the heaviest
     assert [w for w, _ in term_vector(french, language="fr")] == ["quinvale", "tesmir", "zorblax"]
+
+
+def test_a_possessive_is_its_word():
+    """"Klitschko's" and "the Chargers'" are the words Klitschko and Chargers,
+    so two articles that write a name with and without the possessive share
+    it; a name with an apostrophe of its own (O'Sullivan) stays whole."""
+    plain = term_vector("Klitschko beat Rahman; the Chargers and O'Sullivan watched the Klitschko fight.")
+    possessive = term_vector("Klitschko’s win over Rahman's camp; the Chargers' coach and O'Sullivan's "
+                             "friends watched Klitschko's fight.")
+    assert {"klitschko", "rahman", "chargers", "o'sullivan"} <= {w for w, _ in possessive}
+    assert not [w for w, _ in possessive if w.endswith(("'s", "'"))]
+    assert {w for w, _ in plain} <= {w for w, _ in possessive}
+    assert cosine(plain, possessive) > 0.9
