@@ -125,7 +125,7 @@ _APOSTROPHES = ("\u2019", "\u02bc")
 _APOSTROPHE_SPLIT = re.compile(r"'+")
 # A possessive is its word ("Trump's", "the Chargers'" count as "Trump", "Chargers"), as a contraction's
 # ending is ("it's": "it", a common word either way)
-_POSSESSIVE = re.compile(r"(?<=[^\W\d_])'(?:s\b|(?!\w))")
+_POSSESSIVE = re.compile(r"'(?<=[^\W\d_]')(?:s\b|(?!\w))")  # the apostrophe first: re finds it fast
 ANCHOR_TERMS = 24
 ANCHOR_KEYS = 3
 # An article average linkage leaves alone joins the story whose centroid it is
