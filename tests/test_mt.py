@@ -400,3 +400,18 @@ def test_needles_and_gates_only_skip_rules_that_cannot_match(text):
         assert mtevidence.find_evidence(text) == screened
     finally:
         mtevidence.RULES = rules
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["a", "é", "1", "_", " ", "-", " -", "- ", "\u00a0", "\n", "face"]), max_size=40)
+       .map("".join))
+def test_spaced_hyphen_is_a_hyphen_with_one_space_between_word_characters(text):
+    """The spacing token marks exactly a " -" or "- " with a word character on
+    each side (the pattern is written hyphen-first for speed)."""
+    import re
+
+    from transforms.mtfeatures import _SPACED_HYPHEN
+
+    by_definition = [i for i in range(1, len(text) - 2)
+                     if text[i:i + 2] in (" -", "- ") and re.match(r"\w", text[i - 1]) and re.match(r"\w", text[i + 2])]
+    assert [m.start() for m in _SPACED_HYPHEN.finditer(text)] == by_definition  # two never overlap
