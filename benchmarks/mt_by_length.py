@@ -1,0 +1,78 @@
+"""Held-out machine-translation detection by document length: a proxy for
+full-length news (issue #17's WMT 2023 set).
+
+Trains the held-out detector as ``scripts/train_mt.py`` does (WMT up to
+2021, the calibration natives left out) under two settings, the shipped ones
+and the "before" ones (whole documents, no length table, natives at 1.5%),
+and scores 2022's news machine translations against the held-out natives:
+ROC-AUC, share flagged at 2% of the natives, and share flagged at each
+setting's calibrated threshold, by length band and, for documents of 150
+words or more, by source language. About two minutes on two cores.
+
+Usage: python benchmarks/mt_by_length.py [--data ../shared/data]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from benchmarks._common import DATA_DIR  # noqa: E402
+
+BANDS = ((0, 100), (100, 200), (200, 10 ** 6), (150, 10 ** 6), (0, 10 ** 6))
+
+
+def evaluate(T, docs, X, name: str, chunk_weight: float, length_offsets: bool, target_fpr: float) -> None:
+    T.SETTINGS.update(chunk_weight=chunk_weight, length_offsets=length_offsets)
+    T.TARGET_FPR = target_fpr
+    cal = np.array([d["cal"] for d in docs])
+    year = np.array([d["year"] for d in docs])
+    chunks = None
+    if chunk_weight > 0:
+        texts, owner = T.chunk_texts(docs, ~cal)
+        chunks = (T.featurize([{"text": t} for t in texts], T.Featurizer()), owner)
+    model = T.to_model(T.fit(X, docs, ~cal & (year <= 2021), chunks), None, 0.5, {}, T.Featurizer())
+    T.calibrate_lengths(model, docs)
+    test = [i for i, d in enumerate(docs) if d["year"] == 2022 and d["label"] == "mt" and d["domain"] == "news"]
+    natives = [i for i, d in enumerate(docs) if d["cal"]]
+    score = {i: model.score(docs[i]["text"], threshold=1.1).mt_score for i in test + natives}
+    nat = [score[i] for i in natives]
+    at_2 = float(np.quantile(nat, 0.98)) + 1e-9
+    print(f"\n{name}: threshold {model.threshold:.3f}; {len(test)} 2022 news MT, {len(nat)} held-out natives")
+    print(f"  {'words':>12s} {'docs':>5s} {'AUC':>6s} {'@2% nat':>8s} {'@thr':>6s}")
+    for lo, hi in BANDS:
+        pos = [score[i] for i in test if lo <= len(docs[i]["text"].split()) < hi]
+        band = f"{lo}-{hi if hi < 10 ** 6 else ''}"
+        print(f"  {band:>12s} {len(pos):5d} {T.auc(pos, nat):6.3f} {T.rate(pos, at_2):8.1%} "
+              f"{T.rate(pos, model.threshold):6.1%}")
+    for lang in ("ru", "uk", "ja"):
+        pos = [score[i] for i in test if docs[i]["src"] == lang and len(docs[i]["text"].split()) >= 150]
+        print(f"  {lang + ', 150-':>12s} {len(pos):5d} {T.auc(pos, nat):6.3f} {T.rate(pos, at_2):8.1%} "
+              f"{T.rate(pos, model.threshold):6.1%}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=DATA_DIR)
+    args = ap.parse_args(argv)
+    if not os.path.exists(os.path.join(args.data, "mt", "wmt_docs.jsonl")):
+        print(f"skip: no WMT documents under {args.data}")
+        return 0
+    import scripts.train_mt as T
+
+    shipped = (T.SETTINGS["chunk_weight"], T.SETTINGS["length_offsets"], T.TARGET_FPR)
+    docs = T.load(args.data)
+    X = T.featurize(docs, T.Featurizer())
+    evaluate(T, docs, X, "shipped settings", *shipped)
+    evaluate(T, docs, X, "shipped settings, natives at 1.5%", shipped[0], shipped[1], 0.015)
+    evaluate(T, docs, X, "before (whole documents, no length table, natives at 1.5%)", 0.0, False, 0.015)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
