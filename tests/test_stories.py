@@ -362,3 +362,17 @@ def test_a_possessive_is_its_word():
     assert not [w for w, _ in possessive if w.endswith(("'s", "'"))]
     assert {w for w, _ in plain} <= {w for w, _ in possessive}
     assert cosine(plain, possessive) > 0.9
+
+
+def test_a_sentence_first_word_is_a_name_when_the_language_list_says_so():
+    """With the article's word list, the first word of a sentence is read as
+    any other: a capitalised word that is not a common word is a name
+    ("Klitschko retains ..."), a common one is not ("The", "Despite",
+    "Officials"); without a list any word may stand capitalised there."""
+    from transforms.stories import anchors
+
+    text = "Klitschko retains his belts. The champion won. Despite the rain, Thompson fell. Officials said so."
+    assert set(dict(anchors(text, None, "en"))) == {"klitsc", "thomps"}
+    assert "klitsc" in dict(anchors("Klitschko behält seine Gürtel. Die Regierung tagte.", None, "de"))
+    assert "regier" not in dict(anchors("Klitschko behält seine Gürtel. Die Regierung tagte.", None, "de"))
+    assert dict(anchors(text, None, None)) == {"thomps": 1.0}  # no list: only inside a sentence
