@@ -167,8 +167,9 @@ def test_stories_across_languages_through_newsbeam_run():
 
     m = evaluate(CROSSLINGUAL)
     # 0.762 before articles left alone joined their nearest story, 0.794 after; 0.810 with names read
-    # across apostrophes and a name's digits ("COVID-19") not counted as a number too
-    assert m["f1"] >= 0.795 and m["precision"] >= 0.85 and m["bcubed_f1"] >= 0.885, m
+    # across apostrophes and a name's digits ("COVID-19") not counted as a number too; 0.814 (precision
+    # 0.922) with a sentence's first word read as any other
+    assert m["f1"] >= 0.80 and m["precision"] >= 0.9 and m["bcubed_f1"] >= 0.885, m
 
 
 @pytest.fixture(scope="module")
