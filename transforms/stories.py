@@ -240,8 +240,8 @@ def anchors(text: str, title: str | None = None, language: str | None = None) ->
 
 
 def _name_part(word: str) -> str | None:
-    """The name a capitalised word inside a sentence holds, or None. Across an
-    apostrophe, the longest part that is capitalised: "Trump's" is Trump as
+    """The name a word holds, or None: the word when it is capitalised; across
+    an apostrophe, the longest part that is capitalised: "Trump's" is Trump as
     "Trump" is, and an elided article or preposition is not part of the name
     it comes before ("l'Ukraine", "dell'Airbus", "d'Auteuil"), as the
     languages that do not elide write it."""
