@@ -106,7 +106,7 @@ import xxhash
 from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.dedup import ADOPTED, MAX_BUCKET, MAX_PAIRS, LinkRecords, pairs_to_judge
 from transforms.linkage import average_link_groups, pair_links
-from transforms.wordlists import frequencies, list_language
+from transforms.wordlists import APOSTROPHE_RUN, frequencies, list_language
 
 __all__ = ["StoryGroups", "anchors", "attach_singletons", "centroid_similarity", "compact_cosine", "component_stories",
            "cosine", "pack", "similarity", "term_vector", "time_factor",
@@ -121,10 +121,9 @@ MIN_IDF = 2.5
 # Links weaker than this are left out of the average-linkage step (they
 # count as 0): it keeps the edge set small and changes little
 LINK_MIN = 0.15
-_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d", re.UNICODE)
+_TOKEN = re.compile(r"[^\W\d_][\w'-]*|\d[\d,.]*\d|\d", re.UNICODE)
 # typographic apostrophes (right single quote, modifier letter) as the plain one wordfreq's lists use
 _APOSTROPHES = ("\u2019", "\u02bc")
-_APOSTROPHE_SPLIT = re.compile(r"'+")
 # A possessive is its word ("Trump's", "the Chargers'" count as "Trump", "Chargers"), as a contraction's
 # ending is ("it's": "it", a common word either way)
 _POSSESSIVE = re.compile(r"'(?<=[^\W\d_]')(?:s\b|(?!\w))")  # the apostrophe first: re finds it fast
@@ -150,17 +149,18 @@ COMMON_ZIPF = 4.5
 _ALPHABETIC = "A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u052f"
 _NUMBER = re.compile(rf"(?<![{_ALPHABETIC}])(?<![{_ALPHABETIC}]-)(?<!\d)"
                      r"(?:\d{1,3}(?:[,.\u00a0\u202f ]\d{3}(?!\d))+|\d+(?:[.,]\d+)?)")
-_WORDLIKE = re.compile(r"[^\W\d_][\w'’-]+", re.UNICODE)
+_WORDLIKE = re.compile(r"[^\W\d_][\w'-]+", re.UNICODE)  # on text as read (``_as_read``): its apostrophes are plain
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяієїґ",
                      ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s",
                       "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya", "i", "ye", "yi", "g"]))
 
 
-def _plain_apostrophes(text: str) -> str:
+def _as_read(text: str) -> str:
+    """The text as both vectors read it: apostrophes plain, possessives dropped."""
     for a in _APOSTROPHES:  # str.replace: a tenth of what str.translate costs here
         text = text.replace(a, "'")
-    return text
+    return _POSSESSIVE.sub("", text)
 
 
 @lru_cache(maxsize=1 << 12)  # the word lists hold a few hundred distinct (banded) frequencies
@@ -174,7 +174,7 @@ def term_vector(text: str, title: str | None = None, language: str | None = None
     Apostrophes are made plain ("it’s" is "it's", as wordfreq reads it), and a
     possessive is its word ("Klitschko's" is "klitschko")."""
     lang = list_language(language) or "en"
-    toks = _TOKEN.findall(_POSSESSIVE.sub("", _plain_apostrophes(f"{title or ''}\n{text}")))
+    toks = _TOKEN.findall(_as_read(f"{title or ''}\n{text}"))
     lows = [tok.casefold() for tok in toks]
     every = Counter(lows)  # each distinct token once from here on
     words = sorted(w for w in every if len(w) >= 3 and not w[0].isdigit())
@@ -221,7 +221,7 @@ def anchors(text: str, title: str | None = None, language: str | None = None) ->
     # a name ("Klitschko retains his belts"); without one, any word may stand capitalised there
     words_of = list_language(language)
     first = 0 if words_of else 1
-    names = [name for sentence in _SENTENCE.split(_plain_apostrophes(f"{title}\n{text}"))
+    names = [name for sentence in _SENTENCE.split(_as_read(f"{title}\n{text}"))
              for w in _WORDLIKE.findall(sentence)[first:] if (w[0].isupper() or "'" in w) and (name := _name_part(w))]
     if words_of and names:
         lows = sorted({w.casefold() for w in names})
@@ -241,13 +241,13 @@ def anchors(text: str, title: str | None = None, language: str | None = None) ->
 
 def _name_part(word: str) -> str | None:
     """The name a word holds, or None: the word when it is capitalised; across
-    an apostrophe, the longest part that is capitalised: "Trump's" is Trump as
-    "Trump" is, and an elided article or preposition is not part of the name
-    it comes before ("l'Ukraine", "dell'Airbus", "d'Auteuil"), as the
-    languages that do not elide write it."""
+    an apostrophe, the longest part that is capitalised: an elided article or
+    preposition is not part of the name it comes before ("l'Ukraine",
+    "dell'Airbus", "d'Auteuil"), as the languages that do not elide write it
+    (a possessive is gone already: ``_as_read``)."""
     if "'" not in word:
         return word if word[0].isupper() else None
-    parts = [p for p in _APOSTROPHE_SPLIT.split(word) if p and p[0].isupper()]
+    parts = [p for p in APOSTROPHE_RUN.split(word) if p and p[0].isupper()]
     return max(parts, key=len) if parts else None
 
 

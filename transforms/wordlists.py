@@ -101,7 +101,8 @@ def band_frequencies(nbands: int) -> list[float]:
     return [10 ** (-i / 100) for i in range(nbands)]
 
 
-_APOSTROPHE_RUN = re.compile(r"'+")
+# a run of apostrophes, where a word is split into its parts (here and in transforms.stories)
+APOSTROPHE_RUN = re.compile(r"'+")
 
 
 def _hash(word: str) -> int:
@@ -171,7 +172,7 @@ class FrequencyTable:
         unlisted name's possessive ("englund's") weighs as the name, and
         "team's" as a common word. Hyphenated words stay whole."""
         freqs = self.get_many(words)
-        split = [(k, [p for p in _APOSTROPHE_RUN.split(w) if p]) for k, w in enumerate(words)
+        split = [(k, [p for p in APOSTROPHE_RUN.split(w) if p]) for k, w in enumerate(words)
                  if not freqs[k] and "'" in w]
         if split:
             parts = sorted({p for _, ps in split for p in ps})
