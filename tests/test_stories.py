@@ -216,6 +216,30 @@ def test_anchors_take_any_text(text, language):
     assert all(k[1:].isascii() and k[1:].isdigit() for k, _ in got if k.startswith("#"))
 
 
+_APOSTROPHE_PIECES = st.sampled_from(["Klitschko", "'s", "’s", "'", "’", "ʼ", "l'", "d’", "O'Brien", "it's", " ", ". ",
+                                      "COVID-19", "A320", "10-19", "\n", "é", "Ünal"])
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.lists(_APOSTROPHE_PIECES | st.text(max_size=6), max_size=50).map("".join),
+       st.sampled_from([None, "en", "fr", "de", "ja"]))
+def test_story_vectors_take_any_text_and_read_apostrophes_alike(text, language):
+    """Generated text with apostrophes, possessives, elisions and names with
+    digits: both vectors are unit length (or empty), no longer than their
+    caps, the same for typographic and plain apostrophes, and no term or
+    anchor keeps a possessive."""
+    import math
+
+    from transforms.stories import ANCHOR_TERMS, TOP_TERMS, anchors
+
+    plain = text.replace("’", "'").replace("ʼ", "'")
+    for vector, cap in ((term_vector, TOP_TERMS), (anchors, ANCHOR_TERMS)):
+        got = vector(text, None, language)
+        assert got == vector(plain, None, language) and len(got) <= cap
+        assert not got or abs(math.sqrt(sum(w * w for _, w in got)) - 1.0) < 1e-4
+        assert not [k for k, _ in got if (k.endswith("'s") and k[-3:-2].isalpha()) or (k.endswith("'") and k[-2:-1].isalpha())]
+
+
 def test_publication_times_weeks_apart_fade_a_story_link():
     import datetime as dt
 

@@ -126,7 +126,7 @@ _TOKEN = re.compile(r"[^\W\d_][\w'-]*|\d[\d,.]*\d|\d", re.UNICODE)
 _APOSTROPHES = ("\u2019", "\u02bc")
 # A possessive is its word ("Trump's", "the Chargers'" count as "Trump", "Chargers"), as a contraction's
 # ending is ("it's": "it", a common word either way)
-_POSSESSIVE = re.compile(r"'(?<=[^\W\d_]')(?:s\b|(?!\w))")  # the apostrophe first: re finds it fast
+_POSSESSIVE = re.compile(r"'(?<=[^\W\d_]')'*(?:s\b|(?!\w))")  # the apostrophe first: re finds it fast
 ANCHOR_TERMS = 24
 ANCHOR_KEYS = 3
 # An article average linkage leaves alone joins the story whose centroid it is
