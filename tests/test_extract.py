@@ -207,6 +207,23 @@ def test_deep_nesting_does_not_crash_the_run(sandbox):
     assert "budget" in sandbox.extract(META_PAGE, None)["text"]
 
 
+SLOW_DIV = "<div><p>Some words of a paragraph here.</p></div>"
+SLOW_PAGE = "<html><body>" + SLOW_DIV * 20_000 + "</body></html>"  # about three seconds to extract
+HANGING_PAGE = "<html><body>" + SLOW_DIV * 80_000 + "</body></html>"  # past any timeout the tests give
+
+
+def _queue(sb, page) -> bool:
+    """Hand ``page`` to ``sb`` behind the page it holds, once the child has read that one from its pipe."""
+    import time
+
+    until = time.monotonic() + 5
+    while time.monotonic() < until:
+        if sb.submit(page, None):
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def test_first_done_takes_the_page_that_finished_not_the_oldest():
     from transforms.sandbox import first_done
 
@@ -214,8 +231,7 @@ def test_first_done_takes_the_page_that_finished_not_the_oldest():
     try:
         for sb in (slow, fast):  # both children started
             sb.extract(META_PAGE, None)
-        slow.submit("<html><body>" + "<div><p>Some words of a paragraph here.</p></div>" * 20_000
-                    + "</body></html>", None)  # about three seconds to extract
+        slow.submit(SLOW_PAGE, None)  # about three seconds to extract
         fast.submit(META_PAGE, None)
         assert first_done([slow, fast]) is fast
         assert "budget" in fast.collect()["text"]
@@ -238,6 +254,68 @@ def test_a_page_done_in_time_is_kept_however_late_it_is_collected():
         sb.close()
 
 
+def test_a_child_holds_a_second_page_and_times_it_from_when_it_starts():
+    import time
+
+    sb = Sandbox(timeout=30, depth=2)
+    try:
+        sb.extract(META_PAGE, None)  # the child is up
+        assert sb.submit(SLOW_PAGE, None)  # about three seconds to extract
+        assert _queue(sb, META_PAGE)  # waits in the child's pipe
+        queued_at = time.monotonic()
+        assert not sb.submit(META_PAGE, None)  # two is the depth
+        assert "Some words" in sb.collect()["text"]
+        started = sb._deadline - sb.timeout  # the second page's time counts from the first one's reply
+        assert started > queued_at + 0.3  # not from when it was handed over
+        assert "budget" in sb.collect()["text"]
+        assert not sb.busy
+    finally:
+        sb.close()
+
+
+def test_a_page_behind_one_that_times_out_or_kills_the_child_goes_to_a_new_child():
+    import os
+    import signal
+    import time
+
+    sb = Sandbox(timeout=3, depth=2)
+    try:
+        sb.extract(META_PAGE, None)  # the child is up
+        assert sb.submit(HANGING_PAGE, None)
+        assert _queue(sb, META_PAGE)
+        with pytest.raises(SandboxError) as e:
+            sb.collect()
+        assert e.value.reason == "timeout"
+        assert "budget" in sb.collect()["text"]  # sent to a new child, its 3 s counted from then
+        sb.timeout = 30
+
+        assert sb.submit(SLOW_PAGE, None) and _queue(sb, META_PAGE)
+        time.sleep(0.5)
+        os.kill(sb._proc.pid, signal.SIGKILL)
+        with pytest.raises(SandboxError) as e:
+            sb.collect()
+        assert e.value.reason == "crashed"
+        assert "budget" in sb.collect()["text"]
+    finally:
+        sb.close()
+
+
+def test_a_page_too_large_for_the_pipe_waits_instead_of_blocking_the_parent():
+    sb = Sandbox(timeout=30, depth=2)
+    try:
+        sb.extract(META_PAGE, None)
+        assert sb.submit(SLOW_PAGE, None) and _queue(sb, META_PAGE)
+        assert "budget" not in sb.collect()["text"] and "budget" in sb.collect()["text"]
+        assert sb.submit(SLOW_PAGE, None)
+        big = "<html><body>" + "<p>" + "word " * 400_000 + "</p></body></html>"  # 2 MB: more than the pipe holds
+        assert not sb.submit(big, None)
+        assert "Some words" in sb.collect()["text"]
+        assert sb.submit(big, None)  # nothing ahead of it: sent as one page always was
+        assert sb.collect()["text"]
+    finally:
+        sb.close()
+
+
 def _doc(doc_id, kind, payload):
     return {"doc_id": doc_id, "source": f"/in/{doc_id}", "source_format": kind, "kind": kind, "payload": payload,
             "raw_size": len(payload), "url": None, "title": None, "published": None, "publisher": None,
@@ -255,6 +333,29 @@ def test_extract_transform_routes_articles_and_rejects(processes):
         assert_that(arts, equal_to([("h", "readability", "Jane Doe"), ("t", "text-cleaner", None)]),
                     label="articles")
         assert_that(rej, equal_to([("e", "extract", "too_short"), ("c", "extract", "no_article")]), label="rejects")
+
+
+@pytest.mark.parametrize("processes,seed", [(1, 0), (2, 1)])
+def test_pages_behind_pages_that_time_out_are_extracted_whatever_the_order(processes, seed):
+    """Generated orders of pages that extract, pages with no article and pages
+    that time out, through the transform whose children hold two pages each:
+    every page comes out once, as it would alone."""
+    import random
+
+    rnd = random.Random(seed)
+    kinds = ["article"] * 8 + ["nav"] * 3 + ["hang"] * 2
+    rnd.shuffle(kinds)
+    pages = {"article": META_PAGE, "nav": "<html><body><nav>Home</nav></body></html>", "hang": HANGING_PAGE}
+    docs = [_doc(f"{k}{i:02d}", "html", pages[k]) for i, k in enumerate(kinds)]
+    expected_articles = [d["doc_id"] for d in docs if d["doc_id"].startswith("article")]
+    expected_rejects = [(d["doc_id"], "too_short" if d["doc_id"].startswith("nav") else "timeout")
+                        for d in docs if not d["doc_id"].startswith("article")]
+    with beam_test_pipeline() as p:
+        out = p | beam.Create(docs) | ExtractArticles(timeout=3, processes=processes)
+        assert_that(out["articles"] | "A" >> beam.Map(lambda a: a["doc_id"]), equal_to(expected_articles),
+                    label="articles")
+        assert_that(out["rejects"] | "R" >> beam.Map(lambda r: (r["doc_id"], r["reason"])),
+                    equal_to(expected_rejects), label="rejects")
 
 
 def test_cheaper_readability_clean_gives_readabilitys_own_text():

@@ -4,6 +4,7 @@ reject (stage ``extract``) with the reason the extractor gave.
 """
 from __future__ import annotations
 
+import collections
 import os
 import re
 import sys
@@ -29,6 +30,8 @@ NAMESPACE = "newsbeam"
 # and ~350 bytes a line): 7.5 million one-letter lines took 86 s and 2.6 GB.
 # A text document of more lines than this is a reject, not an article.
 MAX_TEXT_LINES = 50_000
+# Pages a sandbox child holds: the one it extracts and the next, waiting in its pipe (transforms.sandbox)
+PAGES_PER_CHILD = 2
 
 
 class _Progress:
@@ -134,8 +137,10 @@ class _ExtractFn(beam.DoFn):
     Pipelined: while the children extract the next pages, this process
     finishes the first page done (its output runs through the fused
     downstream steps: language, machine translation, annotation, link
-    records), so one worker keeps several cores busy. Pages finish in any
-    order; the shards are sorted by doc_id. Both kinds go through this one step on
+    records), so one worker keeps several cores busy. Each child holds a
+    second page in its pipe (``PAGES_PER_CHILD``), which it starts the
+    moment it sends a result, so no child waits while this process is busy
+    downstream. Pages finish in any order; the shards are sorted by doc_id. Both kinds go through this one step on
     purpose: a Flatten of two branches would end the fused stage, and the
     FnApiRunner would run everything downstream only after extraction, no
     longer overlapped with the children.
@@ -152,11 +157,13 @@ class _ExtractFn(beam.DoFn):
 
     def setup(self):
         # children start on their first page: a run of text records starts none
-        self.sandboxes = [Sandbox(self.timeout, self.memory_mb) for _ in range(self.processes)]
+        self.sandboxes = [Sandbox(self.timeout, self.memory_mb, PAGES_PER_CHILD) for _ in range(self.processes)]
         self.progress = _Progress(self.progress_seconds)
 
     def start_bundle(self):
-        self.pending = {}  # sandbox -> (doc, window, timestamp) of the page it is extracting
+        # sandbox -> (doc, window, timestamp) of the pages it holds, oldest first (as it returns them)
+        self.pending = {s: collections.deque() for s in self.sandboxes}
+        self.in_flight = 0
 
     def process(self, doc, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
         if doc["kind"] != "html":
@@ -164,22 +171,30 @@ class _ExtractFn(beam.DoFn):
             self.progress.tick(isinstance(out, pvalue.TaggedOutput))
             yield out
             return
-        done = self._collect() if len(self.pending) == len(self.sandboxes) else None
-        # hand the next page over before the finished one goes downstream, so no child waits for it
-        sandbox = next(s for s in self.sandboxes if s not in self.pending)
-        sandbox.submit(doc["payload"], doc.get("url"), doc.get("http_charset"))
-        self.pending[sandbox] = (doc, window, timestamp)
-        if done is not None:
-            yield done
+        done = []
+        # hand the next page over before a finished one goes downstream, so no child waits for it
+        while not self._hand_over(doc, window, timestamp):
+            done.append(self._collect())
+        yield from done
+
+    def _hand_over(self, doc, window, timestamp) -> bool:
+        """The page to the sandbox holding the fewest (the first of equals) that takes it now."""
+        for sandbox in sorted(self.sandboxes, key=lambda s: len(self.pending[s])):
+            if sandbox.submit(doc["payload"], doc.get("url"), doc.get("http_charset")):
+                self.pending[sandbox].append((doc, window, timestamp))
+                self.in_flight += 1
+                return True
+        return False
 
     def finish_bundle(self):
-        while self.pending:
+        while self.in_flight:
             yield self._collect()
 
     def _collect(self):
         """The first page in flight to finish: its article or reject, in its own window."""
-        sandbox = first_done(list(self.pending))
-        doc, window, timestamp = self.pending.pop(sandbox)
+        sandbox = first_done([s for s in self.sandboxes if self.pending[s]])
+        doc, window, timestamp = self.pending[sandbox].popleft()
+        self.in_flight -= 1
         out = self._outcome(sandbox, doc)
         self.progress.tick(isinstance(out, pvalue.TaggedOutput))
         if isinstance(out, pvalue.TaggedOutput):

@@ -2,18 +2,32 @@
 
 trafilatura and lxml can hang, recurse without end or blow up memory on
 hostile pages; a thread cannot be stopped, a process can. One long-lived
-child per DoFn instance (started in ``DoFn.setup``) receives pages over a
-pipe. The child caps its own address space (``RLIMIT_AS``); the parent waits
-at most ``timeout`` seconds per page, then kills the child and starts a new
-one for the next page (the wait counts from when the page was handed over,
-so a page is never given more than ``timeout`` however long the parent took
-to collect it). Every failure is reported as a ``SandboxError`` with a
-short reason code: ``timeout``, ``memory``, ``too_deep``, ``crashed``,
+child per sandbox (started on its first page) receives pages over a pipe.
+The child caps its own address space (``RLIMIT_AS``); the parent waits at
+most ``timeout`` seconds per page, then kills the child and starts a new one
+(the wait counts from when the child could start the page, so a page is
+never given more than ``timeout`` however long the parent took to collect
+it). Every failure is reported as a ``SandboxError`` with a short reason
+code: ``timeout``, ``memory``, ``too_deep``, ``crashed``,
 ``extractor_error``.
+
+A sandbox can take a second page while the child extracts the first
+(``depth``; ``extract.PAGES_PER_CHILD`` is 2), when the child's pipe is
+empty and the page fits in it, so the write cannot block (on Linux, where a
+pipe's size can be asked; elsewhere one page at a time): the child
+reads it the moment it sends its result, instead of waiting for the parent
+to come back from the pages it finishes (language, machine translation,
+annotation) to hand over the next. The queued page's time starts when the
+child sends the result before it (the reply carries the child's monotonic
+clock, which is the machine's). A page queued behind one that times out or
+kills the child goes to a new child, never counted against it.
 """
 from __future__ import annotations
 
+import collections
 import os
+import pickle
+import struct
 import subprocess
 import sys
 import time
@@ -55,45 +69,90 @@ def _serve(conn: Connection, out: Connection, memory_mb: int) -> None:  # runs i
         if msg is None:
             return
         html, url, charset = msg
+        reply = None
         try:
             if isinstance(html, bytes):
                 try:
                     html = decode_bytes(html, charset, is_html=True)[0].replace("\x00", "")
                 except DecodeError as e:
-                    out.send(("ok", {"text": "", "stage": "decode", "error": e.reason, "message": str(e)}))
-                    continue
-            out.send(("ok", extract_html(html, url)))
+                    reply = ("ok", {"text": "", "stage": "decode", "error": e.reason, "message": str(e)})
+            if reply is None:
+                reply = ("ok", extract_html(html, url))
         except MemoryError:
-            out.send(("error", "memory", "extraction ran out of its memory cap"))
+            reply = ("error", "memory", "extraction ran out of its memory cap")
         except RecursionError:
-            out.send(("error", "too_deep", "document nesting too deep to extract"))
+            reply = ("error", "too_deep", "document nesting too deep to extract")
         except Exception as e:  # any extractor bug becomes a reject with its traceback
-            out.send(("error", "extractor_error", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"))
+            reply = ("error", "extractor_error", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}")
+        # when the next page, if one is queued in the pipe, starts: the parent times it from here
+        out.send((*reply, time.monotonic()))
+
+
+PIPE_BYTES = 1 << 20  # each pipe's buffer (Linux's unprivileged maximum), so a queued page or a result rarely waits
+try:
+    import fcntl
+    import termios
+
+    _SETPIPE_SZ, _GETPIPE_SZ = fcntl.F_SETPIPE_SZ, fcntl.F_GETPIPE_SZ
+except (ImportError, AttributeError):  # not Linux: a pipe's size cannot be asked, so one page at a time
+    fcntl = termios = None
+
+
+def _grow(fd: int) -> None:
+    if fcntl is not None:
+        try:
+            fcntl.fcntl(fd, _SETPIPE_SZ, PIPE_BYTES)
+        except OSError:  # a lower limit on this machine (fs.pipe-max-size): the pipe keeps its size
+            pass
+
+
+def _pipe_room(fd: int) -> int:
+    """Bytes that can surely be written to pipe ``fd`` now without blocking:
+    its size when it is empty (a pipe's room is counted in pages, so a pipe
+    holding a few bytes may take less than its size less those), else 0;
+    0 where this cannot be asked."""
+    if fcntl is None:
+        return 0
+    try:
+        unread = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        return fcntl.fcntl(fd, _GETPIPE_SZ) if unread == 0 else 0
+    except OSError:
+        return 0
 
 
 class Sandbox:
-    """A restartable extraction child process."""
+    """A restartable extraction child process holding up to ``depth`` pages
+    (see the module docstring)."""
 
-    def __init__(self, timeout: float = 30.0, memory_mb: int = 2048):
+    def __init__(self, timeout: float = 30.0, memory_mb: int = 2048, depth: int = 1):
         self.timeout = timeout
         self.memory_mb = memory_mb
+        self.depth = max(1, depth)
         self._proc = None
         self._send = None
         self._conn = None
-        self._pending = False
+        # pages handed over, oldest first: [message, deadline (None while one is ahead of it), handed over at,
+        # in the child's pipe (a page behind another that a new child has not been sent yet is not)]
+        self._queue: collections.deque = collections.deque()
         self._broken = False
-        self._deadline = 0.0
 
     @property
     def busy(self) -> bool:
         """A page has been handed over and not collected yet."""
-        return self._pending
+        return bool(self._queue)
+
+    @property
+    def _deadline(self) -> float:
+        """When the page the child is on must be done."""
+        return self._queue[0][1] if self._queue else 0.0
 
     def _start(self) -> None:
         # A fresh interpreter (not fork: the parent runs gRPC threads; not
         # multiprocessing's spawn: it re-imports the parent's __main__ script).
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
+        for fd in (to_child_w, from_child_w):
+            _grow(fd)
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
@@ -108,51 +167,116 @@ class Sandbox:
 
     def extract(self, html: str | bytes, url: str | None, charset: str | None = None) -> dict[str, Any]:
         """Extract one page and wait for the result."""
+        if self._queue:
+            raise RuntimeError("collect() the pages in flight first")
         self.submit(html, url, charset)
         return self.collect()
 
-    def submit(self, html: str | bytes, url: str | None, charset: str | None = None) -> None:
+    def submit(self, html: str | bytes, url: str | None, charset: str | None = None) -> bool:
         """Hand a page (str, or bytes to decode with ``charset`` as the HTTP
-        charset) to the child and return at once (one page at a time)."""
-        if self._pending:
-            raise RuntimeError("collect() the previous page first")
+        charset) to the child and return at once. With nothing in flight it is
+        always taken. Behind other pages (up to ``depth``) only when it fits in
+        the child's empty pipe, so the write cannot block: a parent blocked on
+        a child that hangs on the page before would never time it out. Returns
+        whether it was taken."""
+        message = (html, url, charset)
+        if self._queue:
+            if len(self._queue) >= self.depth or not self._queue[-1][3] or self._broken or self._send is None:
+                return False
+            fd = self._send.fileno()
+            room = _pipe_room(fd)
+            if room < len(html):  # the pickle is at least as long as the page's bytes or characters
+                return False
+            data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            frame = struct.pack("!i", len(data)) + data  # Connection's framing, which the child reads
+            if len(frame) > room:
+                return False
+            os.set_blocking(fd, False)
+            try:
+                written = os.write(fd, frame)
+            except BlockingIOError:
+                written = 0
+            except (BrokenPipeError, ConnectionResetError, OSError):  # the child is gone: collect() says how,
+                written = None  # and this page goes to the next child
+            finally:
+                os.set_blocking(fd, True)
+            if written == 0:
+                return False
+            self._queue.append([message, None, time.monotonic(), True])
+            if written is None:
+                self._broken = True
+            elif written != len(frame):  # cut short (not in an empty pipe this large): every page starts again
+                self._kill()
+                self._requeue()
+            return True
         if self._proc is None or self._proc.poll() is not None:
             self._kill()
             self._start()
-        self._pending = True
-        self._deadline = time.monotonic() + self.timeout
+        now = time.monotonic()
+        self._queue.append([message, now + self.timeout, now, True])
         try:
-            self._send.send((html, url, charset))
+            self._send.send(message)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            self._broken = True
+        return True
+
+    def _requeue(self) -> None:
+        """The pages left in flight when the child was killed (those behind the
+        one it failed on) go to a new child, their time counted afresh: none of
+        them is to blame. The first is sent now; the one behind it when the
+        child has sent its result (``collect``), as the child then waits for it."""
+        if not self._queue:
+            return
+        self._start()
+        now = time.monotonic()
+        for k, entry in enumerate(self._queue):
+            entry[1:] = [now + self.timeout, now, True] if k == 0 else [None, now, False]
+        try:
+            self._send.send(self._queue[0][0])
         except (BrokenPipeError, ConnectionResetError, OSError):
             self._broken = True
 
     def collect(self) -> dict[str, Any]:
-        """The result of the page handed over by ``submit``; raises SandboxError."""
-        if not self._pending:
+        """The result of the oldest page handed over; raises SandboxError."""
+        if not self._queue:
             raise RuntimeError("nothing submitted")
-        self._pending = False
+        deadline = self._queue.popleft()[1]
         try:
-            if self._broken:
+            if self._broken and not self._conn.poll(0):
                 raise BrokenPipeError("the extraction process closed its input")
-            if not self._conn.poll(max(0.0, self._deadline - time.monotonic())):
+            if not self._conn.poll(max(0.0, deadline - time.monotonic())):
                 self._kill()
+                self._requeue()
                 raise SandboxError("timeout", f"extraction took longer than {self.timeout:g} s")
             reply = self._conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as e:
             code = self._proc.wait(5) if self._proc else None
             self._kill()
+            self._requeue()
             raise SandboxError("crashed", f"extraction process died (exit code {code}): {type(e).__name__}") from None
+        *reply, sent_at = reply
+        if self._queue and self._queue[0][1] is None:
+            nxt = self._queue[0]
+            if nxt[3]:  # the child started it when it sent this result
+                nxt[1] = max(sent_at, nxt[2]) + self.timeout
+            else:  # the child waits for it: a blocking send is read at once
+                nxt[1], nxt[3] = time.monotonic() + self.timeout, True
+                try:
+                    self._send.send(nxt[0])
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    self._broken = True
         if reply[0] == "ok":
             return reply[1]
         _, reason, message = reply
         if reason == "memory":  # the child may be left in a bad state; start afresh
             self._kill()
+            self._requeue()
         raise SandboxError(reason, message)
 
     def done(self) -> bool:
-        """The page handed over can be collected now without waiting (its
-        result, the child's death or its deadline is there)."""
-        if not self._pending:
+        """The oldest page handed over can be collected now without waiting
+        (its result, the child's death or its deadline is there)."""
+        if not self._queue:
             return False
         if self._broken or self._deadline <= time.monotonic():
             return True
@@ -162,9 +286,10 @@ class Sandbox:
             return True
 
     def restart(self) -> None:
-        """Drop the child (the next page starts a new one)."""
-        self._pending = False
+        """Drop the child after a reply that could not be read (the oldest
+        page is gone with it); the pages behind it go to a new one."""
         self._kill()
+        self._requeue()
 
     def _kill(self) -> None:
         if self._proc is not None:
@@ -178,9 +303,9 @@ class Sandbox:
         self._broken = False
 
     def close(self) -> None:
-        if self._pending:
+        if self._queue:
+            self._queue.clear()
             self._kill()
-            self._pending = False
         if self._proc is not None and self._proc.poll() is None:
             try:
                 self._send.send(None)
@@ -191,9 +316,9 @@ class Sandbox:
 
 
 def first_done(sandboxes: list[Sandbox]) -> Sandbox:
-    """Of the busy sandboxes, the first whose page can be collected, waiting
-    for it; among several ready at once the one handed its page first (the
-    earliest deadline), so a slow page never holds back the others."""
+    """Of the busy sandboxes, the first whose oldest page can be collected,
+    waiting for it; among several ready at once the one whose page started
+    first (the earliest deadline), so a slow page never holds back the others."""
     busy = sorted((s for s in sandboxes if s.busy), key=lambda s: s._deadline)
     if not busy:
         raise RuntimeError("no page in flight")
