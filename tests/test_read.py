@@ -55,6 +55,28 @@ def test_jsonl_records(tmp_path):
            ("r.jsonl#L6", "parse", "not_an_object")])
 
 
+def test_a_records_publication_time_under_the_names_other_tools_give_it(tmp_path):
+    from conftest import read_table
+    from pipeline.cli import run
+
+    stamps = {"published": "2024-05-01T10:00:00Z", "published_at": "2024-05-02T10:00:00+00:00",
+              "datePublished": "2024-05-03", "date_publish": "2024-05-04 09:34:00",  # news-please
+              "publish_date": "Sun, 05 May 2024 10:00:00 GMT", "publishing_date": "2024-05-06T10:00:00",
+              "date": "2024-05-07"}  # trafilatura's JSON
+    lines = [json.dumps({"text": f"{ARTICLE_EN} Story {i}.", key: value, "url": f"https://e.com/{key}"})
+             for i, (key, value) in enumerate(stamps.items())]
+    # the SPEC's field first when a record holds several; a value that is no date leaves the column empty
+    lines.append(json.dumps({"text": ARTICLE_EN + " Both.", "date": "2020-01-01", "published": "2024-05-08",
+                             "url": "https://e.com/both"}))
+    lines.append(json.dumps({"text": ARTICLE_EN + " None.", "date": "yesterday", "url": "https://e.com/none"}))
+    (tmp_path / "in.jsonl").write_text("\n".join(lines))
+    run(["--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out")], quiet=True)
+    got = {r["url"].rsplit("/", 1)[1]: r["published_at"] for r in read_table(str(tmp_path / "out"), "articles")}
+    days = {k: (v.day if v is not None else None) for k, v in got.items()}
+    assert days == {"published": 1, "published_at": 2, "datePublished": 3, "date_publish": 4, "publish_date": 5,
+                    "publishing_date": 6, "date": 7, "both": 8, "none": None}
+
+
 def test_json_array_and_gzip_jsonl(tmp_path):
     (tmp_path / "a.json").write_text(json.dumps([{"text": ARTICLE_EN}, {"html": page(ARTICLE_EN)}]))
     with gzip.open(tmp_path / "b.jsonl.gz", "wt") as f:

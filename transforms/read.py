@@ -50,6 +50,10 @@ NAMESPACE = "newsbeam"
 # worker, not on one. 10,000 articles (21 MB) on 2 workers: 1.41x one worker
 # with 8 MB ranges (3 ranges for 2 workers), 1.59x with 1 MB.
 SPLIT_BYTES = 1 << 20
+# A JSON record's publication time, the first of these it holds: the SPEC's `published`, then the names other
+# tools write it under (newsbeam's own column, schema.org, news-please, newspaper3k, fundus, trafilatura's JSON)
+PUBLISHED_FIELDS = ("published", "published_at", "datePublished", "date_publish", "publish_date",
+                    "publishing_date", "date")
 _KINDS = {
     ".html": "html", ".htm": "html", ".xhtml": "html",
     ".txt": "text", ".text": "text",
@@ -596,14 +600,17 @@ class _ReadFileFn(beam.DoFn):
                                "record has no non-empty 'html' or 'text' field", line, len(line))
             return
 
-        def opt(key):
-            v = rec.get(key)
-            return str(v) if isinstance(v, (str, int, float)) and str(v).strip() else None
+        def opt(*keys):
+            for key in keys:
+                v = rec.get(key)
+                if isinstance(v, (str, int, float)) and str(v).strip():
+                    return str(v)
+            return None
 
         self.docs.inc()
         yield make_raw(source=src, source_format="jsonl", kind=kind, payload=body.encode("utf-8", "surrogatepass"),
-                       raw_size=len(line), url=opt("url"), title=opt("title"), published=opt("published"),
-                       publisher=opt("source"), declared_language=opt("language") or opt("lang"))
+                       raw_size=len(line), url=opt("url"), title=opt("title"), published=opt(*PUBLISHED_FIELDS),
+                       publisher=opt("source"), declared_language=opt("language", "lang"))
 
     # -- WARC ------------------------------------------------------------------
     def _warc(self, path, stream, skip: int = 0, first: int = 1, count: int | None = None):
