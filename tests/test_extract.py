@@ -304,14 +304,12 @@ def test_a_page_too_large_for_the_pipe_waits_instead_of_blocking_the_parent():
     sb = Sandbox(timeout=30, depth=2)
     try:
         sb.extract(META_PAGE, None)
-        assert sb.submit(SLOW_PAGE, None) and _queue(sb, META_PAGE)
-        assert "budget" not in sb.collect()["text"] and "budget" in sb.collect()["text"]
         assert sb.submit(SLOW_PAGE, None)
-        big = "<html><body>" + "<p>" + "word " * 400_000 + "</p></body></html>"  # 2 MB: more than the pipe holds
+        big = META_PAGE.replace("</body>", "<!--" + "x" * (2 << 20) + "--></body>")  # more than the pipe holds
         assert not sb.submit(big, None)
         assert "Some words" in sb.collect()["text"]
         assert sb.submit(big, None)  # nothing ahead of it: sent as one page always was
-        assert sb.collect()["text"]
+        assert "budget" in sb.collect()["text"]
     finally:
         sb.close()
 
@@ -343,7 +341,7 @@ def test_pages_behind_pages_that_time_out_are_extracted_whatever_the_order(proce
     import random
 
     rnd = random.Random(seed)
-    kinds = ["article"] * 8 + ["nav"] * 3 + ["hang"] * 2
+    kinds = ["article"] * 6 + ["nav"] * 2 + ["hang"]
     rnd.shuffle(kinds)
     pages = {"article": META_PAGE, "nav": "<html><body><nav>Home</nav></body></html>", "hang": HANGING_PAGE}
     docs = [_doc(f"{k}{i:02d}", "html", pages[k]) for i, k in enumerate(kinds)]
@@ -351,7 +349,7 @@ def test_pages_behind_pages_that_time_out_are_extracted_whatever_the_order(proce
     expected_rejects = [(d["doc_id"], "too_short" if d["doc_id"].startswith("nav") else "timeout")
                         for d in docs if not d["doc_id"].startswith("article")]
     with beam_test_pipeline() as p:
-        out = p | beam.Create(docs) | ExtractArticles(timeout=3, processes=processes)
+        out = p | beam.Create(docs) | ExtractArticles(timeout=2, processes=processes)
         assert_that(out["articles"] | "A" >> beam.Map(lambda a: a["doc_id"]), equal_to(expected_articles),
                     label="articles")
         assert_that(out["rejects"] | "R" >> beam.Map(lambda r: (r["doc_id"], r["reason"])),
