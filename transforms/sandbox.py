@@ -241,19 +241,21 @@ class Sandbox:
         if not self._queue:
             raise RuntimeError("nothing submitted")
         deadline = self._queue.popleft()[1]
+        reply = failure = None
         try:
             if self._broken and not self._conn.poll(0):
                 raise BrokenPipeError("the extraction process closed its input")
-            if not self._conn.poll(max(0.0, deadline - time.monotonic())):
-                self._kill()
-                self._requeue()
-                raise SandboxError("timeout", f"extraction took longer than {self.timeout:g} s")
-            reply = self._conn.recv()
+            if self._conn.poll(max(0.0, deadline - time.monotonic())):
+                reply = self._conn.recv()
+            else:
+                failure = SandboxError("timeout", f"extraction took longer than {self.timeout:g} s")
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as e:
             code = self._proc.wait(5) if self._proc else None
+            failure = SandboxError("crashed", f"extraction process died (exit code {code}): {type(e).__name__}")
+        if failure is not None:  # this child is done for; the pages behind this one go to a new one
             self._kill()
             self._requeue()
-            raise SandboxError("crashed", f"extraction process died (exit code {code}): {type(e).__name__}") from None
+            raise failure
         *reply, sent_at = reply
         if self._queue and self._queue[0][1] is None:
             nxt = self._queue[0]
