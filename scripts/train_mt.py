@@ -354,7 +354,7 @@ def length_offsets(model: MtModel, docs) -> tuple[list[float], list[float]]:
     ref = logit(model.threshold)
     need = []  # (words, offset this run needs to stay under the threshold)
     for text, _ in native_runs(docs, 0, seed=2):
-        raw, n, _ = model.model_logit(text)
+        raw, n = model.model_logit(text)
         conf = confidence(n)
         if conf > 0:
             need.append((n, raw - ref / conf))

@@ -146,7 +146,7 @@ def test_the_length_table_takes_log_odds_off_short_texts(model, tmp_path):
     plain = MtModel.load(str(tmp_path / "no_table.npz"))
     assert plain.length_offset(10) == 0.0
     plain.set_length_offsets([10.0, 1000.0], [3.0, 0.0])
-    raw, n, _ = plain.model_logit(text)
+    raw, n = plain.model_logit(text)
     assert logit(plain.score(text).mt_score) == pytest.approx(raw - plain.length_offset(n), abs=1e-4)
     assert plain.length_offset(n) > 0
     with pytest.raises(ValueError, match="increasing"):
@@ -165,14 +165,14 @@ def test_a_long_text_is_scored_as_the_mean_of_its_runs(model):
     assert len(runs) >= 3
     zs = []
     for run in runs:
-        raw, n, _ = model.model_logit(run)
+        raw, n = model.model_logit(run)
         zs.append(raw - model.length_offset(n))
     assert logit(model.score(text).mt_score) == pytest.approx(float(np.mean(zs)), abs=1e-4)
-    whole, n, _ = model.model_logit(text)
+    whole, n = model.model_logit(text)
     assert abs(whole - float(np.mean(zs))) > 1e-3  # not the whole text read at once
     short = natives[1]
     assert len(short.split()) < LONG_WORDS
-    raw, n, _ = model.model_logit(short)
+    raw, n = model.model_logit(short)
     assert logit(model.score(short).mt_score) == pytest.approx(raw - model.length_offset(n), abs=1e-4)
 
 

@@ -161,6 +161,13 @@ class Featurizer:
     def features(self, text: str) -> tuple[dict[int, float], int]:
         """Hashed 1-3-gram counts of the class sequence (sub-linear, L2-normalised)
         and the number of word tokens (how much evidence the text holds)."""
+        buckets, w, n_words = self.weights(text)
+        return dict(zip(buckets.tolist(), w.tolist())), n_words
+
+    def weights(self, text: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """``features`` as arrays: the hash buckets (ascending), their weights
+        (float64) and the number of word tokens; what scoring reads, without a
+        dict of the features made and read back (0.45 ms an article)."""
         classes, n_words = self._class_ids(text)
         ids = np.array([self._class_id("<s>"), *classes, self._class_id("</s>")], dtype=np.int64)
         k = _ID_SPACE
@@ -175,7 +182,7 @@ class Featurizer:
         counts = np.bincount(inverse, weights=n).astype(np.float64)
         w = 1.0 + np.log(counts)
         w /= math.sqrt(float(w @ w)) or 1.0
-        return dict(zip(buckets.tolist(), w.tolist())), n_words
+        return buckets, w, n_words
 
     def _gram_hashes(self, grams: np.ndarray) -> np.ndarray:
         """``_gram_hash`` of each n-gram, through a direct-mapped table of the

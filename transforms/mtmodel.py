@@ -194,13 +194,12 @@ class MtModel:
             return 0.0
         return float(np.interp(math.log(n_words), self._log_words, self.offset_logits))
 
-    def model_logit(self, text: str) -> tuple[float, int, dict[int, float]]:
-        feats, n_words = self.featurizer.features(text[:MAX_TEXT_CHARS])
-        if not feats:
-            return 0.0, n_words, feats
-        idx = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))
-        val = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))
-        return float(self.det[idx] @ val) + self.det_b, n_words, feats
+    def model_logit(self, text: str) -> tuple[float, int]:
+        """(the model's log-odds for ``text`` as read, before any length offset, the words it read)."""
+        buckets, w, n_words = self.featurizer.weights(text[:MAX_TEXT_CHARS])
+        if not len(buckets):
+            return 0.0, n_words
+        return float(self.det[buckets] @ w.astype(np.float32)) + self.det_b, n_words
 
     def text_logit(self, text: str) -> tuple[float, int, int]:
         """(the model's log-odds for ``text`` after the length offset, the words
@@ -211,7 +210,7 @@ class MtModel:
         runs = word_runs(text, n_words=n) if n > LONG_WORDS else [text]
         zs, words = [], 0
         for run in runs:
-            raw, n_words, _ = self.model_logit(run)
+            raw, n_words = self.model_logit(run)
             zs.append(raw - self.length_offset(n_words))
             words += n_words
         return float(np.mean(zs)), words, len(runs)
