@@ -1,4 +1,6 @@
 """HTML extraction in the sandbox, and the extraction transform's rejects."""
+import contextlib
+
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
@@ -212,6 +214,17 @@ SLOW_PAGE = "<html><body>" + SLOW_DIV * 20_000 + "</body></html>"  # about three
 HANGING_PAGE = "<html><body>" + SLOW_DIV * 80_000 + "</body></html>"  # past any timeout the tests give
 
 
+@contextlib.contextmanager
+def _two_page_sandbox(timeout: float):
+    """A sandbox whose child holds two pages, its child started; closed after."""
+    sb = Sandbox(timeout=timeout, depth=2)
+    try:
+        sb.extract(META_PAGE, None)  # the child is up
+        yield sb
+    finally:
+        sb.close()
+
+
 def _queue(sb, page) -> bool:
     """Hand ``page`` to ``sb`` behind the page it holds, once the child has read that one from its pipe."""
     import time
@@ -257,9 +270,7 @@ def test_a_page_done_in_time_is_kept_however_late_it_is_collected():
 def test_a_child_holds_a_second_page_and_times_it_from_when_it_starts():
     import time
 
-    sb = Sandbox(timeout=30, depth=2)
-    try:
-        sb.extract(META_PAGE, None)  # the child is up
+    with _two_page_sandbox(30) as sb:
         assert sb.submit(SLOW_PAGE, None)  # about three seconds to extract
         assert _queue(sb, META_PAGE)  # waits in the child's pipe
         queued_at = time.monotonic()
@@ -269,8 +280,6 @@ def test_a_child_holds_a_second_page_and_times_it_from_when_it_starts():
         assert started > queued_at + 0.3  # not from when it was handed over
         assert "budget" in sb.collect()["text"]
         assert not sb.busy
-    finally:
-        sb.close()
 
 
 def test_a_page_behind_one_that_times_out_or_kills_the_child_goes_to_a_new_child():
@@ -278,9 +287,7 @@ def test_a_page_behind_one_that_times_out_or_kills_the_child_goes_to_a_new_child
     import signal
     import time
 
-    sb = Sandbox(timeout=3, depth=2)
-    try:
-        sb.extract(META_PAGE, None)  # the child is up
+    with _two_page_sandbox(3) as sb:
         assert sb.submit(HANGING_PAGE, None)
         assert _queue(sb, META_PAGE)
         with pytest.raises(SandboxError) as e:
@@ -296,22 +303,16 @@ def test_a_page_behind_one_that_times_out_or_kills_the_child_goes_to_a_new_child
             sb.collect()
         assert e.value.reason == "crashed"
         assert "budget" in sb.collect()["text"]
-    finally:
-        sb.close()
 
 
 def test_a_page_too_large_for_the_pipe_waits_instead_of_blocking_the_parent():
-    sb = Sandbox(timeout=30, depth=2)
-    try:
-        sb.extract(META_PAGE, None)
+    with _two_page_sandbox(30) as sb:
         assert sb.submit(SLOW_PAGE, None)
         big = META_PAGE.replace("</body>", "<!--" + "x" * (2 << 20) + "--></body>")  # more than the pipe holds
         assert not sb.submit(big, None)
         assert "Some words" in sb.collect()["text"]
         assert sb.submit(big, None)  # nothing ahead of it: sent as one page always was
         assert "budget" in sb.collect()["text"]
-    finally:
-        sb.close()
 
 
 def _doc(doc_id, kind, payload):

@@ -163,7 +163,6 @@ class _ExtractFn(beam.DoFn):
     def start_bundle(self):
         # sandbox -> (doc, window, timestamp) of the pages it holds, oldest first (as it returns them)
         self.pending = {s: collections.deque() for s in self.sandboxes}
-        self.in_flight = 0
 
     def process(self, doc, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
         if doc["kind"] != "html":
@@ -182,19 +181,17 @@ class _ExtractFn(beam.DoFn):
         for sandbox in sorted(self.sandboxes, key=lambda s: len(self.pending[s])):
             if sandbox.submit(doc["payload"], doc.get("url"), doc.get("http_charset")):
                 self.pending[sandbox].append((doc, window, timestamp))
-                self.in_flight += 1
                 return True
         return False
 
     def finish_bundle(self):
-        while self.in_flight:
+        while any(self.pending.values()):
             yield self._collect()
 
     def _collect(self):
         """The first page in flight to finish: its article or reject, in its own window."""
         sandbox = first_done([s for s in self.sandboxes if self.pending[s]])
         doc, window, timestamp = self.pending[sandbox].popleft()
-        self.in_flight -= 1
         out = self._outcome(sandbox, doc)
         self.progress.tick(isinstance(out, pvalue.TaggedOutput))
         if isinstance(out, pvalue.TaggedOutput):

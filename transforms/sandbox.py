@@ -25,6 +25,7 @@ kills the child goes to a new child, never counted against it.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import os
 import pickle
 import struct
@@ -120,6 +121,18 @@ def _pipe_room(fd: int) -> int:
         return 0
 
 
+@dataclasses.dataclass(slots=True)
+class _Page:
+    """A page handed to the child: the message sent, when it must be done (None
+    while a page is ahead of it: its time starts when the child takes it up),
+    when it was handed over, and whether it is in the child's pipe (a page
+    behind another that a new child has not been sent yet is not)."""
+    message: tuple
+    deadline: float | None
+    handed_at: float
+    sent: bool = True
+
+
 class Sandbox:
     """A restartable extraction child process holding up to ``depth`` pages
     (see the module docstring)."""
@@ -131,9 +144,7 @@ class Sandbox:
         self._proc = None
         self._send = None
         self._conn = None
-        # pages handed over, oldest first: [message, deadline (None while one is ahead of it), handed over at,
-        # in the child's pipe (a page behind another that a new child has not been sent yet is not)]
-        self._queue: collections.deque = collections.deque()
+        self._queue: collections.deque[_Page] = collections.deque()  # pages handed over, oldest first
         self._broken = False
 
     @property
@@ -144,7 +155,7 @@ class Sandbox:
     @property
     def _deadline(self) -> float:
         """When the page the child is on must be done."""
-        return self._queue[0][1] if self._queue else 0.0
+        return self._queue[0].deadline if self._queue else 0.0
 
     def _start(self) -> None:
         # A fresh interpreter (not fork: the parent runs gRPC threads; not
@@ -181,7 +192,7 @@ class Sandbox:
         whether it was taken."""
         message = (html, url, charset)
         if self._queue:
-            if len(self._queue) >= self.depth or not self._queue[-1][3] or self._broken or self._send is None:
+            if len(self._queue) >= self.depth or not self._queue[-1].sent or self._broken or self._send is None:
                 return False
             fd = self._send.fileno()
             room = _pipe_room(fd)
@@ -202,7 +213,7 @@ class Sandbox:
                 os.set_blocking(fd, True)
             if written == 0:
                 return False
-            self._queue.append([message, None, time.monotonic(), True])
+            self._queue.append(_Page(message, None, time.monotonic()))
             if written is None:
                 self._broken = True
             elif written != len(frame):  # cut short (not in an empty pipe this large): every page starts again
@@ -213,7 +224,7 @@ class Sandbox:
             self._kill()
             self._start()
         now = time.monotonic()
-        self._queue.append([message, now + self.timeout, now, True])
+        self._queue.append(_Page(message, now + self.timeout, now))
         try:
             self._send.send(message)
         except (BrokenPipeError, ConnectionResetError, OSError):
@@ -229,10 +240,10 @@ class Sandbox:
             return
         self._start()
         now = time.monotonic()
-        for k, entry in enumerate(self._queue):
-            entry[1:] = [now + self.timeout, now, True] if k == 0 else [None, now, False]
+        for k, page in enumerate(self._queue):
+            page.deadline, page.handed_at, page.sent = (now + self.timeout if k == 0 else None), now, k == 0
         try:
-            self._send.send(self._queue[0][0])
+            self._send.send(self._queue[0].message)
         except (BrokenPipeError, ConnectionResetError, OSError):
             self._broken = True
 
@@ -240,7 +251,7 @@ class Sandbox:
         """The result of the oldest page handed over; raises SandboxError."""
         if not self._queue:
             raise RuntimeError("nothing submitted")
-        deadline = self._queue.popleft()[1]
+        deadline = self._queue.popleft().deadline
         reply = failure = None
         try:
             if self._broken and not self._conn.poll(0):
@@ -257,14 +268,14 @@ class Sandbox:
             self._requeue()
             raise failure
         *reply, sent_at = reply
-        if self._queue and self._queue[0][1] is None:
+        if self._queue and self._queue[0].deadline is None:
             nxt = self._queue[0]
-            if nxt[3]:  # the child started it when it sent this result
-                nxt[1] = max(sent_at, nxt[2]) + self.timeout
+            if nxt.sent:  # the child started it when it sent this result
+                nxt.deadline = max(sent_at, nxt.handed_at) + self.timeout
             else:  # the child waits for it: a blocking send is read at once
-                nxt[1], nxt[3] = time.monotonic() + self.timeout, True
+                nxt.deadline, nxt.sent = time.monotonic() + self.timeout, True
                 try:
-                    self._send.send(nxt[0])
+                    self._send.send(nxt.message)
                 except (BrokenPipeError, ConnectionResetError, OSError):
                     self._broken = True
         if reply[0] == "ok":
