@@ -30,6 +30,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
                     "detect its language and write articles/ and rejects/ Parquet plus a run manifest. With no "
                     "--input, processes the bundled seed articles into ./out. Unknown options are Beam's "
                     "(--runner, --direct_running_mode, --direct_num_workers, ...).")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files, folders or globs to read, the same as --input PATH for each")
     NewsbeamOptions._add_argparse_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress lines and no summary at the end")
     p.add_argument("--verbose", action="store_true",
@@ -190,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         from transforms.records import utf8_text
         from transforms.write import DamagedIndex
 
-        rest = [a for a in argv[1:] if a not in ("--quiet", "--verbose")]
+        rest = _paths_as_inputs([a for a in argv[1:] if a not in ("--quiet", "--verbose")],
+                                _flags_without_values(sub))
         unsendable = [a for a in rest if utf8_text(a) != a]
         if unsendable:  # Beam sends every option to its workers as UTF-8
             print(f"newsbeam run: the argument {utf8_text(unsendable[0])!r} is not UTF-8 text, and Beam passes "
@@ -220,6 +223,31 @@ def main(argv: list[str] | None = None) -> int:
         return report_main(args)
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def _flags_without_values(sub) -> set[str]:
+    """newsbeam's own ``run`` options that take no value (the rest, and Beam's, take one)."""
+    parser = sub.choices["run"]
+    return {flag for action in parser._actions if action.option_strings and action.nargs == 0
+            for flag in action.option_strings}
+
+
+def _paths_as_inputs(args: list[str], no_value: set[str]) -> list[str]:
+    """``args`` with each bare word (one that is not an option's value) as ``--input=WORD``:
+    ``newsbeam run news/ more.warc`` reads both, as ``--input`` would. A word after
+    an option written without ``=`` (``--runner DirectRunner``) is that option's value,
+    unless the option is one of newsbeam's that takes none (``--no-fetch news/``)."""
+    out, value_of = [], None
+    for a in args:
+        if a.startswith("-") and len(a) > 1:
+            value_of = None if ("=" in a or a in no_value or a == "--") else a
+            out.append(a)
+        elif value_of is not None:
+            value_of = None
+            out.append(a)
+        else:
+            out.append(f"--input={a}")
+    return out
 
 
 LOCK_FILE = ".newsbeam.lock"

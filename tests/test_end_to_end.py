@@ -224,6 +224,31 @@ def test_report_leaves_out_a_shard_that_is_not_parquet_and_says_so(seeds_out, tm
     assert main(["report", out]) == 0 and "unreadable files" in capfd.readouterr().out
 
 
+def test_bare_paths_are_inputs(tmp_path):
+    """``newsbeam run PATH ...`` reads PATH as ``--input PATH`` would (it used to
+    warn "unparseable argument" and run the bundled seeds instead); a word after
+    a Beam option written without ``=`` stays that option's value."""
+    import pipeline.cli as cli
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, names in ((a, ["001", "002"]), (b, ["004"])):
+        folder.mkdir()
+        for n in names:
+            shutil.copy(glob.glob(os.path.join(SEEDS, n + "_*.txt"))[0], folder)
+    out = str(tmp_path / "out")
+    assert main(["run", str(a), "--output", out, "--no-fetch", str(b), "--quiet"]) == 0
+    assert sorted(os.path.basename(r["source"])[:3] for r in read_table(out, "articles")) == ["001", "002", "004"]
+    parser = cli.argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    cli._run_parser(sub)
+    no_value = cli._flags_without_values(sub)
+    assert "--no-fetch" in no_value and "--input" not in no_value
+    assert cli._paths_as_inputs(["x", "--runner", "DirectRunner", "--no-fetch", "y", "--output=o", "z",
+                                 "--input", "w"], no_value) == [
+        "--input=x", "--runner", "DirectRunner", "--no-fetch", "--input=y", "--output=o", "--input=z",
+        "--input", "w"]
+
+
 def test_progress_lines_on_stderr_and_quiet_silences_them(tmp_path, capfd):
     """A long run says how far it has got on stderr; --quiet says nothing."""
     main(["run", "--input", SEEDS, "--output", str(tmp_path / "loud"), "--progress-seconds", "0.000001"])
