@@ -20,6 +20,31 @@ def test_table_gives_wordfreqs_frequencies_for_every_word_and_none_for_others():
     assert table.nbytes < 16 * len(table)  # about 10 bytes a word, not a dict's ~150
 
 
+def test_a_list_read_as_bytes_makes_the_table_wordfreqs_own_text_makes(tmp_path):
+    """Tables are built from wordfreq's list files read as UTF-8 bytes (no
+    decoding, no import of wordfreq): the same arrays as from wordfreq's own
+    reading, in scripts with accents, Cyrillic and CJK; a file of another
+    format is left to wordfreq."""
+    import gzip
+
+    import msgpack
+    import numpy as np
+
+    from transforms.wordlists import _best_lists, _read_cbpack
+
+    for lang in ("fr", "ru", "ja"):
+        raw = _read_cbpack(_best_lists()[lang])
+        assert raw and isinstance(raw[-1][0], bytes)
+        ours, theirs = FrequencyTable(raw), FrequencyTable(get_frequency_list(lang, wordlist="best"))
+        get_frequency_list.cache_clear()
+        assert np.array_equal(ours._hashes, theirs._hashes) and np.array_equal(ours._bands, theirs._bands)
+        assert ours._freq == theirs._freq
+    other = tmp_path / "other.msgpack.gz"
+    other.write_bytes(gzip.compress(msgpack.packb([{"format": "cB", "version": 2}, ["news"]])))
+    assert _read_cbpack(str(other)) is None and _read_cbpack(None) is None
+    assert _read_cbpack(str(tmp_path / "list.txt")) is None
+
+
 def test_a_word_listed_in_two_bands_keeps_the_rarer_as_the_dict_does():
     from wordfreq import cB_to_freq
 
@@ -69,9 +94,9 @@ def test_a_cache_that_cannot_be_written_costs_only_time(tmp_path, monkeypatch, c
 
 
 def test_the_lists_and_bands_are_wordfreqs_own_without_importing_it(tmp_path):
-    """wordlists finds wordfreq's lists and band frequencies itself, so that a
-    process whose tables are all in the disk cache never imports wordfreq
-    (0.4-0.8 s a process)."""
+    """wordlists finds and reads wordfreq's lists and band frequencies itself,
+    so that a process never imports wordfreq (0.4-0.8 s a process), whether
+    it builds a table or reads it from the disk cache."""
     import os
     import subprocess
     import sys
@@ -87,8 +112,8 @@ def test_the_lists_and_bands_are_wordfreqs_own_without_importing_it(tmp_path):
              "print('wordfreq' in sys.modules, f.get('the'))")
     first = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     again = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
-    assert first.stdout.split()[0] == "True"  # built: wordfreq read the list
-    assert again.stdout.split() == ["False", first.stdout.split()[1]]  # read back: the same, no wordfreq
+    assert first.stdout.split()[0] == "False"  # built from wordfreq's file, read without wordfreq
+    assert again.stdout.split() == ["False", first.stdout.split()[1]]  # read back from the cache: the same
 
 
 def test_a_language_is_read_with_wordfreqs_list_of_it_under_any_of_its_codes():
