@@ -254,8 +254,8 @@ def frequencies(lang: str) -> FrequencyTable:
 
     Looked up directly: wordfreq's own lookup functions tokenise the word
     first, which for Japanese, Korean and Chinese needs optional tokenisers.
-    wordfreq's cached copy of the list is dropped once the table is built.
-    A table read from the disk cache needs no import of wordfreq."""
+    The list file is read here, not by wordfreq (which would keep its copy);
+    wordfreq is imported only where its files are laid out otherwise."""
     path = _cache_file(lang)
     table = _load_cached(path) if path else None
     if table is not None:
