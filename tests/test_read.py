@@ -6,7 +6,7 @@ import os
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
-from conftest import beam_test_pipeline
+from conftest import beam_test_pipeline, read_table
 from hostile import ARTICLE_EN, _warc, page
 from transforms.read import ReadDocuments, expand_inputs, kind_of
 from transforms.records import make_doc_id
@@ -116,6 +116,26 @@ def test_truncated_warc_keeps_whole_records(tmp_path):
         rej = res["rejects"] | "R" >> beam.Map(lambda r: (os.path.basename(r["source"])[:2], r["reason"]))
         assert_that(docs, equal_to(["t.warc#2", "t2.warc.gz#2", "t2.warc.gz#4"]), label="docs")
         assert_that(rej, equal_to([("t.", "truncated"), ("t2", "truncated")]), label="rejects")
+
+
+def test_a_wrong_content_length_is_a_reject_and_no_note_on_stderr(tmp_path, capfd):
+    """A record declaring more bytes than the file holds, or fewer than its
+    block: rejects with their reasons, and nothing on stderr from warcio
+    ("Record not followed by newline ... Remainder: <bytes>", "Replacing
+    spaces in invalid WARC-Target-URI: <the page>") under --quiet."""
+    from pipeline.cli import main
+
+    body = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + page(ARTICLE_EN).encode()
+    for name, length in (("long.warc", 99_999_999_999), ("short.warc", 17)):
+        (tmp_path / name).write_bytes(b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://e.com/x\r\n"
+                                      + f"Content-Length: {length}\r\n\r\n".encode() + body + b"\r\n\r\n")
+    out = tmp_path / "out"
+    assert main(["run", "--input", str(tmp_path / "long.warc"), "--input", str(tmp_path / "short.warc"),
+                 "--output", str(out), "--quiet"]) == 0
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == "", captured.err
+    reasons = sorted((os.path.basename(r["source"]), r["reason"]) for r in read_table(str(out), "rejects"))
+    assert ("long.warc#1", "truncated") in reasons and any(s.startswith("short.warc") for s, _ in reasons), reasons
 
 
 def test_empty_oversized_unknown_and_broken_gzip(tmp_path):

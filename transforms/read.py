@@ -63,6 +63,20 @@ _KINDS = {
 }
 
 
+def _archive_iterator(stream):
+    """warcio's iterator over the records of ``stream`` (no HTTP parsing, ARC as
+    WARC), without its own note on stderr where a record's Content-Length is
+    wrong ("Record not followed by newline"): the record it garbles is a
+    reject with its reason in this run's rejects table, and the note printed
+    the bytes after it, even with --quiet."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    class Quiet(ArchiveIterator):
+        INC_RECORD = ""
+
+    return Quiet(stream, no_record_parse=True, arc2warc=True)
+
+
 def kind_of(path: str) -> tuple[str | None, bool]:
     """(input kind, gzip-compressed) from a file name; kind None if unknown."""
     name = path.lower()
@@ -87,12 +101,10 @@ def warc_ranges(path: str, split: int = SPLIT_BYTES) -> list[tuple[int, int, int
     it. Raises on any WARC it cannot frame to the end (one gzip stream around
     the whole file, a truncated or garbled one): such a file is read whole,
     where the reader's own boundary accounts for each of its records."""
-    from warcio.archiveiterator import ArchiveIterator
-
     offsets = []
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
         stream = _GzipTap(raw) if kind_of(path)[1] else raw  # passes the bytes on, notices a cut member
-        it = ArchiveIterator(stream, no_record_parse=True, arc2warc=True)
+        it = _archive_iterator(stream)
         for _ in it:
             offsets.append(it.get_record_offset())
         if stream.read(1) or (isinstance(stream, _GzipTap) and stream.finish()):
@@ -618,11 +630,10 @@ class _ReadFileFn(beam.DoFn):
         of each response is parsed here, inside the record's own boundary, so a
         record with a missing URI or a garbage HTTP block is one reject and the
         records after it are still read."""
-        from warcio.archiveiterator import ArchiveIterator
         from warcio.exceptions import ArchiveLoadFailed
 
         n = first - 1
-        records = iter(ArchiveIterator(stream, no_record_parse=True, arc2warc=True))
+        records = iter(_archive_iterator(stream))
         while count is None or n < first - 1 + count:
             try:
                 rec = next(records)
