@@ -4,6 +4,7 @@ import json
 import os
 
 import apache_beam as beam
+import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from conftest import beam_test_pipeline, read_table
@@ -27,6 +28,47 @@ def test_kind_of():
     assert kind_of("x.warc.gz") == ("warc", True)
     assert kind_of("x.ndjson.gz") == ("jsonl", True)
     assert kind_of("x.pdf") == (None, False)
+    assert kind_of("x.jsonl.zst") == ("jsonl", True) and kind_of("x.WARC.bz2") == ("warc", True)
+    assert kind_of("x.html.xz") == ("html", True) and kind_of("x.zst") == (None, True)
+
+
+@pytest.mark.parametrize("ext", [".bz2", ".xz", ".zst"])
+def test_bzip2_xz_and_zstd_files_are_read_as_gzip_ones_are(tmp_path, ext):
+    """Any input kind may be bzip2, xz or zstd compressed (news dumps ship as
+    .jsonl.zst or .bz2): read as a .gz is, bombs capped, a stream cut short
+    and bytes that are not of the format each one reject with its reason;
+    zstd across several frames."""
+    import bz2
+    import lzma
+
+    import zstandard
+
+    pack = {".bz2": bz2.compress, ".xz": lzma.compress, ".zst": zstandard.ZstdCompressor().compress}[ext]
+    name = {".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}[ext]
+    lines = [json.dumps({"text": f"{ARTICLE_EN} {i}", "url": f"https://e.com/{i}"}) + "\n" for i in range(60)]
+    (tmp_path / f"p.html{ext}").write_bytes(pack(page(ARTICLE_EN).encode()))
+    (tmp_path / f"r.jsonl{ext}").write_bytes(pack("".join(lines[:2]).encode()))
+    cut = pack("".join(lines).encode())
+    (tmp_path / f"cut.jsonl{ext}").write_bytes(cut[: len(cut) // 2])
+    (tmp_path / f"plain.txt{ext}").write_bytes(ARTICLE_EN.encode())
+    (tmp_path / f"bomb.txt{ext}").write_bytes(pack(b"a" * 300_000))
+    (tmp_path / f"w.warc{ext}").write_bytes(pack(_warc([("https://e.com/w", page(ARTICLE_EN).encode(), "text/html")])))
+    if ext == ".zst":  # one frame a record, as zstd's --long streams and parallel writers leave them
+        (tmp_path / "frames.jsonl.zst").write_bytes(b"".join(pack(line.encode()) for line in lines[:3]))
+    with beam_test_pipeline() as p:
+        res = p | ReadDocuments([str(tmp_path)], max_doc_bytes=100_000, max_decompressed_bytes=200_000)
+        docs = res["docs"] | "D" >> beam.Map(lambda d: (os.path.basename(d["source"]), d["kind"], d["url"]))
+        rej = res["rejects"] | "R" >> beam.Map(lambda r: (os.path.basename(r["source"]).split("#")[0],
+                                                          r["stage"], r["reason"]))
+        expected = [(f"p.html{ext}", "html", None), (f"r.jsonl{ext}#L1", "text", "https://e.com/0"),
+                    (f"r.jsonl{ext}#L2", "text", "https://e.com/1"), (f"w.warc{ext}#2", "html", "https://e.com/w")]
+        expected += [("frames.jsonl.zst#L%d" % (i + 1), "text", f"https://e.com/{i}") for i in range(3)] \
+            if ext == ".zst" else []
+        kept = docs | "Kept" >> beam.Filter(lambda d: not d[0].startswith("cut."))
+        assert_that(kept, equal_to(expected), label="docs")
+        assert_that(rej, equal_to([(f"cut.jsonl{ext}", "decode", "truncated"),
+                                   (f"plain.txt{ext}", "decode", f"bad_{name}"),
+                                   (f"bomb.txt{ext}", "read", "decompressed_too_large")]), label="rejects")
 
 
 def test_folders_are_recursive(tmp_path):

@@ -1,11 +1,13 @@
-"""Read input files into documents: HTML, plain text, JSON lines, WARC, gzip.
+"""Read input files into documents: HTML, plain text, JSON lines, WARC; each
+plain or compressed (.gz, .bz2, .xz, .zst).
 
 ``ReadDocuments`` expands the user's paths (files, folders, globs, any Beam
 filesystem) into file metadata, spreads the files over workers and turns
 each one into zero or more raw documents. Everything that cannot become a
 document is a reject with a stage and a reason, never a silent skip:
 patterns that match nothing, unknown kinds, empty or oversized files,
-broken gzip streams and compression bombs, bad JSON lines, truncated WARCs.
+broken or truncated compressed streams and compression bombs, bad JSON
+lines, truncated WARCs.
 WARC records that are not HTTP responses (requests, metadata, warcinfo)
 are not documents: they are counted in the ``skipped`` output.
 """
@@ -77,21 +79,102 @@ def _archive_iterator(stream):
     return Quiet(stream, no_record_parse=True, arc2warc=True)
 
 
-def kind_of(path: str) -> tuple[str | None, bool]:
-    """(input kind, gzip-compressed) from a file name; kind None if unknown."""
+# a compressed file's suffix -> its compression; any input kind may be compressed
+_COMPRESSIONS = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}
+
+
+def compression_of(path: str) -> str | None:
+    """The compression a file name declares (``gzip``, ``bzip2``, ``xz``, ``zstd``), or None."""
+    return _COMPRESSIONS.get(os.path.splitext(path.lower())[1])
+
+
+def _inner_name(path: str) -> str:
+    """The file name, lower-case, without its compression suffix."""
     name = path.lower()
-    compressed = name.endswith(".gz")
-    if compressed:
-        name = name[:-3]
-    return _KINDS.get(os.path.splitext(name)[1]), compressed
+    return os.path.splitext(name)[0] if compression_of(name) else name
+
+
+def kind_of(path: str) -> tuple[str | None, bool]:
+    """(input kind, compressed) from a file name; kind None if unknown."""
+    return _KINDS.get(os.path.splitext(_inner_name(path))[1]), compression_of(path) is not None
+
+
+class _ZstdStream(io.RawIOBase):
+    """A zstd stream's bytes (any number of frames), read as ``gzip.GzipFile``
+    reads gzip: bounded output and ``EOFError`` where the input ends inside a
+    frame. (``zstandard``'s own stream reader stops there without a word, and
+    its one-shot decompressor has no bound on what one call returns: the
+    input is fed to it in small pieces, of which no zstd block makes more
+    than 128 KiB a byte or so, about 32 MiB at most.)"""
+
+    PIECE = 1024
+
+    def __init__(self, raw):
+        import zstandard
+
+        self._raw = raw
+        self._new = zstandard.ZstdDecompressor().decompressobj
+        self._d = self._new()
+        self._pending = b""  # compressed bytes not fed yet
+        self._out = b""  # decompressed bytes not returned yet
+        self._in_frame = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        while not self._out:
+            if not self._pending:
+                self._pending = self._raw.read(1 << 16)
+                if not self._pending:
+                    if self._in_frame:
+                        raise EOFError("zstd stream ended inside a frame")
+                    return 0
+            piece, self._pending = self._pending[:self.PIECE], self._pending[self.PIECE:]
+            self._out = self._d.decompress(piece)
+            self._in_frame = True
+            if self._d.eof:  # a frame ended: what follows starts the next one
+                self._pending = self._d.unused_data + self._pending
+                self._d, self._in_frame = self._new(), False
+        n = min(len(buf), len(self._out))
+        buf[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
+def _decompressed(raw, compression: str):
+    """A buffered reader of the decompressed bytes of ``raw`` (each with
+    ``read(n)``, ``readline(n)`` and ``peek``, and ``EOFError`` on truncation)."""
+    if compression == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if compression == "bzip2":
+        import bz2
+
+        return bz2.BZ2File(raw, mode="rb")
+    if compression == "xz":
+        import lzma
+
+        return lzma.LZMAFile(raw, mode="rb")
+    if compression == "zstd":
+        return io.BufferedReader(_ZstdStream(raw), 1 << 16)
+    raise ValueError(f"unknown compression {compression!r}")
+
+
+def _bad_stream_errors() -> tuple[type[BaseException], ...]:
+    """What a decompressor raises on bytes that are not its format."""
+    import lzma
+
+    import zstandard
+
+    return gzip.BadGzipFile, zlib.error, lzma.LZMAError, zstandard.ZstdError
 
 
 def splittable(path: str, size: int, split: int = SPLIT_BYTES) -> bool:
     """A plain (not compressed) JSON-lines file, not a .json array, or a WARC
     (plain or gzip, record by record), larger than ``split``."""
     kind, compressed = kind_of(path)
-    if kind == "warc":
-        return size > split
+    if kind == "warc":  # warcio finds each record of a plain or gzip WARC; another compression is read whole
+        return size > split and compression_of(path) in (None, "gzip")
     return kind == "jsonl" and not compressed and not path.lower().endswith(".json") and size > split
 
 
@@ -103,7 +186,7 @@ def warc_ranges(path: str, split: int = SPLIT_BYTES) -> list[tuple[int, int, int
     where the reader's own boundary accounts for each of its records."""
     offsets = []
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
-        stream = _GzipTap(raw) if kind_of(path)[1] else raw  # passes the bytes on, notices a cut member
+        stream = _GzipTap(raw) if compression_of(path) == "gzip" else raw  # passes the bytes on, notices a cut member
         it = _archive_iterator(stream)
         for _ in it:
             offsets.append(it.get_record_offset())
@@ -451,7 +534,7 @@ class _ReadFileFn(beam.DoFn):
             return
         if kind is None:
             why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc .arc "
-                   ".xml .rss .atom, optionally .gz)")
+                   ".xml .rss .atom, optionally .gz .bz2 .xz .zst)")
             yield self._reject(path, fmt, "read", "unsupported_format", why, self._head(path), size)
             return
         # The file's boundary: whatever a reader, decompressor or parser raises
@@ -465,14 +548,16 @@ class _ReadFileFn(beam.DoFn):
                 else:
                     produced += 1
                 yield out
-        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        except Exception as e:  # a library's bug on this file must not stop the run either
             produced += 1
-            reason = "truncated" if isinstance(e, EOFError) else "bad_gzip" if compressed else "read_error"
-            yield self._reject(path, fmt, "decode" if compressed else "read", reason, _describe(e),
-                               self._head(path), size)
-        except Exception as e:  # a library's bug on this file must not stop the run
-            produced += 1
-            yield self._reject(path, fmt, "read", "read_error", _describe(e), self._head(path), size)
+            # a decompressor's complaint (bz2 says OSError "Invalid data stream") is the file's bytes, not a bug
+            bad_stream = compressed and isinstance(e, (OSError, *_bad_stream_errors()))
+            if isinstance(e, EOFError) or bad_stream:
+                reason = "truncated" if isinstance(e, EOFError) else f"bad_{compression_of(path)}"
+                yield self._reject(path, fmt, "decode" if compressed else "read", reason, _describe(e),
+                                   self._head(path), size)
+            else:
+                yield self._reject(path, fmt, "read", "read_error", _describe(e), self._head(path), size)
         if not produced:  # a file (or a range of one) that gave nothing is still accounted for
             what = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "nothing"
             where = f"{path}#bytes={byte_range[0]}-{byte_range[1] or ''}" if byte_range and kind != "warc" else \
@@ -492,10 +577,10 @@ class _ReadFileFn(beam.DoFn):
             if byte_range:  # one range of a big file (see _MatchFn)
                 yield from self._range(path, kind, raw, *byte_range)
                 return
-            if compressed and kind == "warc":  # warcio reads gzip members itself; the tap notices truncation
-                stream = _GzipTap(raw)
+            if compression_of(path) == "gzip" and kind == "warc":
+                stream = _GzipTap(raw)  # warcio reads gzip members itself; the tap notices truncation
             elif compressed:
-                stream = gzip.GzipFile(fileobj=raw, mode="rb")
+                stream = _decompressed(raw, compression_of(path))
             else:
                 stream = raw
             if kind == "jsonl":
@@ -540,7 +625,7 @@ class _ReadFileFn(beam.DoFn):
             stream.read(len(wide[0]))
             stream = _Utf8Lines(stream, wide[1])
             first = stream.peek(64)
-        name = path.lower()[:-3] if compressed else path.lower()
+        name = _inner_name(path)
         if name.endswith(".json") and first.lstrip()[:1] == b"[":  # a .json file holding one array of records
             try:
                 records = json.loads(_read_capped(stream, self.max_unzip))
@@ -649,8 +734,8 @@ class _ReadFileFn(beam.DoFn):
                 reason = "not_warc" if n == 0 else "truncated"
                 yield self._reject(f"{path}#{n + 1}", "warc", "parse", reason, str(e)[:500], self._head(path), None)
                 return
-            except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
-                raise  # the file's own boundary names these (truncated, bad_gzip, read_error)
+            except (EOFError, OSError, *_bad_stream_errors()):
+                raise  # the file's own boundary names these (truncated, bad_gzip / bad_xz / ..., read_error)
             except Exception as e:  # warcio on a record it cannot frame: the rest of the file is unreadable
                 yield self._reject(f"{path}#{n + 1}", "warc", "parse", "parse_error", _describe(e),
                                    self._head(path), None)
