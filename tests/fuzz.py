@@ -21,7 +21,7 @@ import json
 import random
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
-         "rss")
+         "rss", "jsonl.zst", "html.xz", "txt.bz2")
 # a kind's file extension where it is not the kind's name: JSON lines in
 # UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes)
 _EXTENSIONS = {"jsonl-utf16": "utf16.jsonl"}
@@ -131,7 +131,7 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
             recs.append(_arc_record(f"http://example.com/{rnd.getrandbits(32):x} 1.2.3.4 20040101120000 text/html",
                                     body))
         return recs, "members" if kind == "arc.gz" else "concat"
-    if kind in ("jsonl", "jsonl.gz"):
+    if kind in ("jsonl", "jsonl.gz", "jsonl.zst"):
         recs = []
         for _ in range(n):
             rec = {"url": f"https://example.com/{rnd.getrandbits(32):x}", "published": "2024-05-01T10:00:00Z"}
@@ -157,9 +157,26 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
                         f"<description>{article_text(rnd)}</description></item>" for i in range(n))
         return [(f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>F</title>'
                  f"{items}</channel></rss>").encode()], "single"
-    if kind == "txt":
+    if kind in ("txt", "txt.bz2"):
         return [("\n\n".join(article_text(rnd, 3) for _ in range(4))).encode()], "single"
-    return [article_page(rnd, rnd.choice(["utf-8", None, "iso-8859-1"])).encode()], "single"  # html, html.gz
+    return [article_page(rnd, rnd.choice(["utf-8", None, "iso-8859-1"])).encode()], "single"  # html, html.gz, html.xz
+
+
+def _compress_whole(kind: str, data: bytes) -> bytes:
+    """The file of a kind compressed as a whole (not member by member), as its suffix says."""
+    if kind.endswith(".gz"):
+        return gzip.compress(data, mtime=0)
+    if kind.endswith(".bz2"):
+        import bz2
+
+        return bz2.compress(data)
+    if kind.endswith(".xz"):
+        import lzma
+
+        return lzma.compress(data)
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(data)
 
 
 # -- mutations: each returns (new bytes, offset of the first byte it changed) ------------------
@@ -266,15 +283,15 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
     ranges = [(s, e, i) for i, (s, e) in enumerate(ranges, start=1)
               if kind not in ("warc", "warc.gz", "arc", "arc.gz") or b"WARC-Type: response" in recs[i - 1]
               or (kind.startswith("arc") and i > 1)]
-    if kind in ("html.gz", "jsonl.gz"):
-        # the whole file compressed after the mutations: the damage is inside the text, not the gzip
+    if kind in ("html.gz", "jsonl.gz", "jsonl.zst", "html.xz", "txt.bz2"):
+        # the whole file compressed after the mutations: the damage is inside the text, not the compressed
         # stream, unless a truncation of the compressed bytes is added
-        data = gzip.compress(data, mtime=0)
+        data = _compress_whole(kind, data)
         if rnd.random() < 0.3:
             data = data[: rnd.randrange(len(data))]
-            names.append("truncate_gzip")
+            names.append("truncate_compressed")
             first = 0
-    if kind in ("html", "html.gz", "txt", "json", "rss"):
+    if kind in ("html", "html.gz", "html.xz", "txt", "txt.bz2", "json", "rss"):
         ranges = []  # one document: nothing to require, it may be damaged anywhere
     return Case(kind=kind, data=data, records=ranges, first_damage=first, mutations=names,
                 member_compressed=joined == "members")
