@@ -115,7 +115,7 @@ class _ZstdStream(io.RawIOBase):
         self._raw = raw
         self._new = zstandard.ZstdDecompressor().decompressobj
         self._d = self._new()
-        self._pending = b""  # compressed bytes not fed yet
+        self._pending = memoryview(b"")  # compressed bytes not fed yet
         self._out = b""  # decompressed bytes not returned yet
         self._in_frame = False
 
@@ -125,7 +125,7 @@ class _ZstdStream(io.RawIOBase):
     def readinto(self, buf) -> int:
         while not self._out:
             if not self._pending:
-                self._pending = self._raw.read(1 << 16)
+                self._pending = memoryview(self._raw.read(1 << 16))  # sliced below without copies
                 if not self._pending:
                     if self._in_frame:
                         raise EOFError("zstd stream ended inside a frame")
@@ -134,7 +134,7 @@ class _ZstdStream(io.RawIOBase):
             self._out = self._d.decompress(piece)
             self._in_frame = True
             if self._d.eof:  # a frame ended: what follows starts the next one
-                self._pending = self._d.unused_data + self._pending
+                self._pending = memoryview(self._d.unused_data + self._pending)
                 self._d, self._in_frame = self._new(), False
         n = min(len(buf), len(self._out))
         buf[:n] = self._out[:n]
