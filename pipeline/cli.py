@@ -26,10 +26,10 @@ def _run_parser(sub) -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run", help="ingest files into annotated Parquet",
-        description="Read news files (HTML, text dumps, JSON lines, WARC, .gz of any), extract the article text, "
-                    "detect its language and write articles/ and rejects/ Parquet plus a run manifest. With no "
-                    "--input, processes the bundled seed articles into ./out. Unknown options are Beam's "
-                    "(--runner, --direct_running_mode, --direct_num_workers, ...).")
+        description="Read news files (HTML, text dumps, JSON lines, WARC; .gz .bz2 .xz .zst of any), extract the "
+                    "article text, detect its language and write articles/ and rejects/ Parquet plus a run manifest. "
+                    "With no PATH or --input, processes the bundled seed articles into ./out. Unknown options are "
+                    "Beam's (--runner, --direct_running_mode, --direct_num_workers, ...).")
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="files, folders or globs to read, the same as --input PATH for each")
     NewsbeamOptions._add_argparse_args(p)
