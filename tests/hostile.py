@@ -102,6 +102,11 @@ EXPECT = {
     "huge line.jsonl#L1": ("article", "en"),
     "huge line.jsonl#L2": ("reject", "too_large"),
     "huge line.jsonl#L3": ("article", "fr"),
+    # the other compressions: zstd in two frames, bzip2, and an xz stream cut short
+    "records.jsonl.zst#L1": ("article", "en"),
+    "records.jsonl.zst#L2": ("article", "de"),
+    "page.html.bz2": ("article", "fr"),
+    "cut.txt.xz": ("reject", "truncated"),
 }
 
 
@@ -169,6 +174,16 @@ def make_hostile_folder(folder: str, huge_mb: int = 60, bomb_mb: int = 1024, dep
             f.write(piece)
         f.write(b'"}\n')
         f.write(json.dumps({"text": ARTICLE_FR}).encode() + b"\n")
+    import bz2
+    import lzma
+
+    import zstandard
+
+    zstd = zstandard.ZstdCompressor()
+    put("records.jsonl.zst", zstd.compress(json.dumps({"text": ARTICLE_EN}).encode() + b"\n")
+        + zstd.compress(json.dumps({"text": ARTICLE_DE}).encode() + b"\n"))
+    put("page.html.bz2", bz2.compress(page(ARTICLE_FR, "Le conseil adopte le budget").encode()))
+    put("cut.txt.xz", lzma.compress((ARTICLE_EN * 20).encode())[:200])
     return {**EXPECT, **_odd_entries(folder)}
 
 
