@@ -102,10 +102,10 @@ def kind_of(path: str) -> tuple[str | None, bool]:
 class _ZstdStream(io.RawIOBase):
     """A zstd stream's bytes (any number of frames), read as ``gzip.GzipFile``
     reads gzip: bounded output and ``EOFError`` where the input ends inside a
-    frame. (``zstandard``'s own stream reader stops there without a word, and
-    its one-shot decompressor has no bound on what one call returns: the
-    input is fed to it in small pieces, of which no zstd block makes more
-    than 128 KiB a byte or so, about 32 MiB at most.)"""
+    frame. ``zstandard``'s own stream reader stops there without a word, and
+    its incremental decompressor returns all that one call's input makes:
+    it is fed pieces of ``PIECE`` bytes, each of which inflates to about
+    32 MiB at most (a zstd block of 128 KiB can be coded in a few bytes)."""
 
     PIECE = 1024
 
@@ -186,7 +186,8 @@ def warc_ranges(path: str, split: int = SPLIT_BYTES) -> list[tuple[int, int, int
     where the reader's own boundary accounts for each of its records."""
     offsets = []
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
-        stream = _GzipTap(raw) if compression_of(path) == "gzip" else raw  # passes the bytes on, notices a cut member
+        # the tap passes the bytes on and notices a cut gzip member
+        stream = _GzipTap(raw) if compression_of(path) == "gzip" else raw
         it = _archive_iterator(stream)
         for _ in it:
             offsets.append(it.get_record_offset())
@@ -551,7 +552,8 @@ class _ReadFileFn(beam.DoFn):
         except Exception as e:  # a library's bug on this file must not stop the run either
             produced += 1
             # a decompressor's complaint (bz2 says OSError "Invalid data stream") is the file's bytes, not a bug
-            bad_stream = compressed and isinstance(e, (OSError, *_bad_stream_errors()))
+            bad_stream = compressed and (isinstance(e, _bad_stream_errors()) or (
+                compression_of(path) == "bzip2" and isinstance(e, OSError) and e.errno is None))
             if isinstance(e, EOFError) or bad_stream:
                 reason = "truncated" if isinstance(e, EOFError) else f"bad_{compression_of(path)}"
                 yield self._reject(path, fmt, "decode" if compressed else "read", reason, _describe(e),
