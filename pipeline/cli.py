@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -235,20 +236,41 @@ def _flags_without_values(sub) -> set[str]:
             for flag in action.option_strings}
 
 
+@functools.lru_cache(maxsize=1)
+def _beam_flags_without_values() -> frozenset[str]:
+    """Beam's own options that take no value (``--save_main_session``, ``--streaming``, ...),
+    from the arguments every PipelineOptions class declares, as Beam's parser reads them."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    parser = argparse.ArgumentParser(add_help=False, conflict_handler="resolve")
+    todo = list(PipelineOptions.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        try:
+            cls._add_argparse_args(parser)
+        except Exception as e:  # a class that cannot add its arguments here: its flags are taken as valued
+            logging.getLogger(__name__).debug("options of %s not read: %s", cls.__name__, e)
+    return frozenset(flag for action in parser._actions if action.option_strings and action.nargs == 0
+                     for flag in action.option_strings)
+
+
 def _paths_as_inputs(args: list[str], no_value: set[str]) -> list[str]:
     """``args`` with each bare word (one that is not an option's value) as ``--input=WORD``:
     ``newsbeam run news/ more.warc`` reads both, as ``--input`` would. A word after
     an option written without ``=`` (``--runner DirectRunner``) is that option's value,
-    unless the option is one of newsbeam's that takes none (``--no-fetch news/``)."""
+    unless the option takes none: one of newsbeam's (``--no-fetch news/``) or of Beam's
+    (``--save_main_session news/``, asked of Beam only then)."""
     out, value_of = [], None
     for a in args:
         if a.startswith("-") and len(a) > 1:
             value_of = None if ("=" in a or a in no_value or a == "--") else a
             out.append(a)
-        elif value_of is not None:
+        elif value_of is not None and value_of not in _beam_flags_without_values():
             value_of = None
             out.append(a)
         else:
+            value_of = None
             out.append(f"--input={a}")
     return out
 

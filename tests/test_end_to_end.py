@@ -247,6 +247,9 @@ def test_bare_paths_are_inputs(tmp_path):
                                  "--input", "w"], no_value) == [
         "--input=x", "--runner", "DirectRunner", "--no-fetch", "--input=y", "--output=o", "--input=z",
         "--input", "w"]
+    # Beam's own flags that take no value, asked of Beam's option classes
+    assert cli._paths_as_inputs(["--save_main_session", "news", "--direct_num_workers", "2"], no_value) == [
+        "--save_main_session", "--input=news", "--direct_num_workers", "2"]
 
 
 def test_progress_lines_on_stderr_and_quiet_silences_them(tmp_path, capfd):
