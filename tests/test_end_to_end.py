@@ -227,7 +227,8 @@ def test_report_leaves_out_a_shard_that_is_not_parquet_and_says_so(seeds_out, tm
 def test_bare_paths_are_inputs(tmp_path):
     """``newsbeam run PATH ...`` reads PATH as ``--input PATH`` would (it used to
     warn "unparseable argument" and run the bundled seeds instead); a word after
-    a Beam option written without ``=`` stays that option's value."""
+    an option written without ``=`` stays that option's value, unless the
+    option, newsbeam's or Beam's, takes none."""
     import pipeline.cli as cli
 
     a, b = tmp_path / "a", tmp_path / "b"
