@@ -789,6 +789,13 @@ class _ReadFileFn(beam.DoFn):
             yield self._reject(src, "warc", "read", "truncated",
                                f"record declares {declared} bytes, file ends after {got}", body, got)
             return
+        status = (http.get_statuscode() or "").strip()
+        if len(status) == 3 and status.isdigit() and status[0] != "2":
+            # a redirect, a 304 or an error page is no article: the same reasons as a fetch (http_404, ...)
+            where = http.get_header("Location")
+            yield self._reject(src, "warc", "read", f"http_{status}",
+                               (f"HTTP {http.statusline}" + (f", to {where}" if where else ""))[:500], body, len(body))
+            return
         if ctype and not re.search(r"html|xml", ctype, re.IGNORECASE):
             yield self._reject(src, "warc", "read", "not_html", f"Content-Type {ctype}"[:500], body, len(body))
             return
