@@ -1,5 +1,6 @@
 """Readers: every input kind, and every way a file can be wrong."""
 import gzip
+import io
 import json
 import os
 
@@ -178,6 +179,34 @@ def test_a_wrong_content_length_is_a_reject_and_no_note_on_stderr(tmp_path, capf
     assert captured.err == "" and captured.out == "", captured.err
     reasons = sorted((os.path.basename(r["source"]), r["reason"]) for r in read_table(str(out), "rejects"))
     assert ("long.warc#1", "truncated") in reasons and any(s.startswith("short.warc") for s, _ in reasons), reasons
+
+
+def test_common_crawl_wet_files_are_read_as_text(tmp_path):
+    """A WET file (``.warc.wet.gz``, Common Crawl's extracted text) gives one
+    text document a conversion record, with its URL and date; an empty one is
+    a reject; in another WARC a conversion record is still skipped."""
+    from warcio.warcwriter import WARCWriter
+
+    def wet(gz: bool) -> bytes:
+        buf = io.BytesIO()
+        w = WARCWriter(buf, gzip=gz)
+        w.write_record(w.create_warcinfo_record("x.warc.wet.gz", {"software": "tests"}))
+        for i, text in enumerate([f"Home | News | Sport\n{ARTICLE_EN}\nShare this article", "", ARTICLE_EN]):
+            rec = w.create_warc_record(f"https://e.com/{i}", "conversion", payload=io.BytesIO(text.encode()),
+                                       warc_content_type="text/plain",
+                                       warc_headers_dict={"WARC-Date": "2024-05-01T10:00:00Z"})
+            w.write_record(rec)
+        return buf.getvalue()
+
+    (tmp_path / "cc.warc.wet.gz").write_bytes(wet(True))
+    (tmp_path / "plain.wet").write_bytes(wet(False))
+    (tmp_path / "other.warc").write_bytes(wet(False))
+    check([str(tmp_path)],
+          [("cc.warc.wet.gz#2", "text", "https://e.com/0"), ("cc.warc.wet.gz#4", "text", "https://e.com/2"),
+           ("plain.wet#2", "text", "https://e.com/0"), ("plain.wet#4", "text", "https://e.com/2")],
+          [("cc.warc.wet.gz#3", "read", "empty"), ("plain.wet#3", "read", "empty"),
+           ("other.warc", "read", "no_documents")],
+          skipped=["warc_warcinfo"] * 3 + ["warc_conversion"] * 3)
 
 
 def test_empty_oversized_unknown_and_broken_gzip(tmp_path):

@@ -61,6 +61,7 @@ _KINDS = {
     ".txt": "text", ".text": "text",
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
     ".warc": "warc", ".arc": "warc",  # ARC: the Internet Archive's format before WARC; warcio reads it as WARC
+    ".wet": "warc",  # Common Crawl's WET: a WARC of `conversion` records, each a page's text
     ".xml": "feed", ".rss": "feed", ".atom": "feed",
 }
 
@@ -720,6 +721,7 @@ class _ReadFileFn(beam.DoFn):
         from warcio.exceptions import ArchiveLoadFailed
 
         n = first - 1
+        wet = _inner_name(path).endswith(".wet")  # its conversion records are the documents
         records = iter(_archive_iterator(stream))
         while count is None or n < first - 1 + count:
             try:
@@ -747,17 +749,20 @@ class _ReadFileFn(beam.DoFn):
                 continue
             src = f"{path}#{n}"
             try:
-                yield from self._warc_record(src, rec)
+                yield from self._warc_record(src, rec, wet)
             except Exception as e:  # this record only; the iterator skips to the next one
                 yield self._reject(src, "warc", "parse", "parse_error", _describe(e), b"", None)
         if isinstance(stream, _GzipTap) and stream.finish():
             yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
                                "gzip stream ends inside a member: the file is cut short", b"", None)
 
-    def _warc_record(self, src, rec):
+    def _warc_record(self, src, rec, wet: bool = False):
         from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
 
         rtype = rec.rec_type
+        if wet and rtype == "conversion":
+            yield from self._wet_record(src, rec)
+            return
         if rtype != "response":
             yield pvalue.TaggedOutput("skipped", f"warc_{rtype}")
             return
@@ -811,6 +816,23 @@ class _ReadFileFn(beam.DoFn):
         yield make_raw(source=src, source_format="warc", kind="html", payload=payload, raw_size=len(body),
                        url=uri, fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")),
                        http_charset=http_charset(ctype))
+
+    def _wet_record(self, src, rec):
+        """A conversion record of a WET file: the text Common Crawl took from a
+        page (menus and footers included), read as a plain-text document, whose
+        chrome the text cleaner removes as it does a ``.txt`` dump's."""
+        uri = rec.rec_headers.get_header("WARC-Target-URI")
+        body = rec.raw_stream.read(self.max_doc + 1)
+        if len(body) > self.max_doc:
+            yield self._reject(src, "warc", "read", "too_large", f"record text larger than {self.max_doc} bytes",
+                               body, None)
+            return
+        if not body.strip():
+            yield self._reject(src, "warc", "read", "empty", "conversion record has no text", body, 0)
+            return
+        self.docs.inc()
+        yield make_raw(source=src, source_format="warc", kind="text", payload=body, raw_size=len(body), url=uri,
+                       fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")), http_charset="utf-8")
 
     def _decode_transfer(self, http, body: bytes) -> bytes:
         """Undo HTTP chunking and Content-Encoding the crawler kept: gzip,
