@@ -21,7 +21,7 @@ import json
 import random
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
-         "rss", "jsonl.zst", "html.xz", "txt.bz2")
+         "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet")
 # a kind's file extension where it is not the kind's name: JSON lines in
 # UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes)
 _EXTENSIONS = {"jsonl-utf16": "utf16.jsonl"}
@@ -101,8 +101,12 @@ def _encoded(body: bytes, encoding: str) -> tuple[bytes, str]:
 def _warc_record(uri: str | None, body: bytes, rtype: str = "response", extra: str = "",
                  encoding: str = "identity") -> bytes:
     payload, headers = _encoded(body, encoding)
-    block = (f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n{headers}\r\n".encode() + payload
-             if rtype == "response" else b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    if rtype == "response":
+        block = f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n{headers}\r\n".encode() + payload
+    elif rtype == "conversion":  # a WET file's record: the page's text itself
+        block, extra = body, extra + "Content-Type: text/plain\r\n"
+    else:
+        block = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
     head = f"WARC/1.0\r\nWARC-Type: {rtype}\r\nWARC-Date: 2024-05-01T10:00:00Z\r\n"
     if uri:
         head += f"WARC-Target-URI: {uri}\r\n"
@@ -152,6 +156,10 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
             if rnd.random() < 0.3:
                 recs.append(_warc_record("https://example.com/", b"", "request"))
         return recs, "members" if kind == "warc.gz" else "concat"
+    if kind == "wet":  # Common Crawl's extracted text: a warcinfo record, then one conversion record a page
+        return [_warc_record(None, b"", "warcinfo")] + [
+            _warc_record(f"https://example.com/{rnd.getrandbits(32):x}", article_text(rnd).encode(), "conversion")
+            for _ in range(n)], "concat"
     if kind == "rss":
         items = "".join(f"<item><title>Item {i}</title><link>https://example.com/{rnd.getrandbits(32):x}</link>"
                         f"<description>{article_text(rnd)}</description></item>" for i in range(n))
@@ -281,7 +289,8 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
     # (start, end, the reader's number): JSONL lines and WARC records count from 1,
     # and only WARC response records are articles
     ranges = [(s, e, i) for i, (s, e) in enumerate(ranges, start=1)
-              if kind not in ("warc", "warc.gz", "arc", "arc.gz") or b"WARC-Type: response" in recs[i - 1]
+              if kind not in ("warc", "warc.gz", "arc", "arc.gz", "wet") or b"WARC-Type: response" in recs[i - 1]
+              or (kind == "wet" and b"WARC-Type: conversion" in recs[i - 1])
               or (kind.startswith("arc") and i > 1)]
     if kind in ("html.gz", "jsonl.gz", "jsonl.zst", "html.xz", "txt.bz2"):
         # the whole file compressed after the mutations: the damage is inside the text, not the compressed
