@@ -209,6 +209,22 @@ def test_common_crawl_wet_files_are_read_as_text(tmp_path):
           skipped=["warc_warcinfo"] * 3 + ["warc_conversion"] * 3)
 
 
+def test_pages_saved_under_their_url_are_read_by_their_content(tmp_path):
+    """A mirroring tool names a saved page by its URL (``story.php?id=1``,
+    ``2024/05/story``): a file of no known extension is HTML when it starts as
+    a page (BOM, comments, an XML declaration first); anything else stays
+    ``unsupported_format``."""
+    (tmp_path / "story.php?id=1").write_text(page(ARTICLE_EN))
+    (tmp_path / "story").write_bytes(b"\xef\xbb\xbf\n  <!-- saved -->\n<HTML lang='en'><body><p>" + ARTICLE_EN.encode()
+                                     + b"</p></body></HTML>")
+    (tmp_path / "x.shtml").write_text('<?xml version="1.0"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN">'
+                                      f"<html><body><p>{ARTICLE_EN}</p></body></html>")
+    (tmp_path / "script.php").write_text("<?php echo '<html>'; ?>")
+    (tmp_path / "notes").write_text("a note about <html> pages")
+    check([str(tmp_path)], [("story.php?id=1", "html", None), ("story", "html", None), ("x.shtml", "html", None)],
+          [("script.php", "read", "unsupported_format"), ("notes", "read", "unsupported_format")])
+
+
 def test_empty_oversized_unknown_and_broken_gzip(tmp_path):
     (tmp_path / "e.html").write_bytes(b"  \n")
     (tmp_path / "big.html").write_bytes(b"<p>" + b"a" * 5000)

@@ -95,6 +95,17 @@ def _inner_name(path: str) -> str:
     return os.path.splitext(name)[0] if compression_of(name) else name
 
 
+# an HTML document's start: comments and an XML declaration, then its doctype or <html>
+_HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*>\s*)?(?:<!doctype\s+html|<html[\s>])",
+                         re.IGNORECASE | re.DOTALL)
+
+
+def _looks_like_html(head: bytes) -> bool:
+    """Whether a file's first bytes open an HTML document (a page saved under a
+    name that says nothing, as mirroring tools name pages by their URL)."""
+    return bool(_HTML_START.match(head))
+
+
 def kind_of(path: str) -> tuple[str | None, bool]:
     """(input kind, compressed) from a file name; kind None if unknown."""
     return _KINDS.get(os.path.splitext(_inner_name(path))[1]), compression_of(path) is not None
@@ -534,9 +545,11 @@ class _ReadFileFn(beam.DoFn):
                 return
             yield pvalue.TaggedOutput("feeds", path)
             return
+        if kind is None and not compressed and _looks_like_html(self._head(path)):
+            kind = fmt = "html"  # a saved page named by its URL: wget's "story.php?id=1", "news/2024/05/story"
         if kind is None:
-            why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc .arc "
-                   ".xml .rss .atom, optionally .gz .bz2 .xz .zst)")
+            why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc .arc .wet "
+                   ".xml .rss .atom, optionally .gz .bz2 .xz .zst) and its content does not start as HTML")
             yield self._reject(path, fmt, "read", "unsupported_format", why, self._head(path), size)
             return
         # The file's boundary: whatever a reader, decompressor or parser raises
