@@ -545,13 +545,15 @@ class _ReadFileFn(beam.DoFn):
                 return
             yield pvalue.TaggedOutput("feeds", path)
             return
-        if kind is None and not compressed and _looks_like_html(self._head(path)):
-            kind = fmt = "html"  # a saved page named by its URL: wget's "story.php?id=1", "news/2024/05/story"
         if kind is None:
-            why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc .arc .wet "
-                   ".xml .rss .atom, optionally .gz .bz2 .xz .zst) and its content does not start as HTML")
-            yield self._reject(path, fmt, "read", "unsupported_format", why, self._head(path), size)
-            return
+            head = self._head(path)
+            if not compressed and _looks_like_html(head):
+                kind = fmt = "html"  # a saved page named by its URL: wget's "story.php?id=1", "news/2024/05/story"
+            else:
+                why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc .arc .wet "
+                       ".xml .rss .atom, optionally .gz .bz2 .xz .zst) and its content does not start as HTML")
+                yield self._reject(path, fmt, "read", "unsupported_format", why, head, size)
+                return
         # The file's boundary: whatever a reader, decompressor or parser raises
         # ends this file with a reject; what it yielded before stays, and the
         # run goes on with the next file.
