@@ -839,6 +839,8 @@ class _ReadFileFn(beam.DoFn):
         uri = rec.rec_headers.get_header("WARC-Target-URI")
         body = rec.raw_stream.read(self.max_doc + 1)
         if len(body) > self.max_doc:
+            while rec.raw_stream.read(1 << 20):  # the rest of the record, in bounded reads
+                pass
             yield self._reject(src, "warc", "read", "too_large", f"record text larger than {self.max_doc} bytes",
                                body, None)
             return
