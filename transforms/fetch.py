@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from pipeline.version import __version__
+from transforms.records import http_status_reason
 
 __all__ = ["FetchError", "FetchResult", "FetchSettings", "SafeFetcher", "USER_AGENT", "check_url"]
 
@@ -173,8 +174,8 @@ class SafeFetcher:
                 res.not_modified = True
                 return res
             if res.status >= 400:
-                reason = "rate_limited" if res.status == 429 else f"http_{res.status}"
-                raise FetchError(reason, f"HTTP {res.status} from {current}", res.status, requests)
+                raise FetchError(http_status_reason(res.status), f"HTTP {res.status} from {current}", res.status,
+                                 requests)
             return res
         raise FetchError("too_many_redirects", f"more than {self.s.max_redirects} redirects from {url}",
                          None, requests)

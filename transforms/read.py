@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import collections
 import datetime as dt
+import functools
 import glob
 import gzip
 import io
@@ -34,7 +35,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.encoding import byte_order_mark, http_charset
-from transforms.records import make_raw, make_reject, utf8_text
+from transforms.records import http_status_reason, make_raw, make_reject, utf8_text
 
 __all__ = ["LocalName", "ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "match", "shown", "under",
            "warc_ranges", "SPLIT_BYTES"]
@@ -66,18 +67,20 @@ _KINDS = {
 }
 
 
-def _archive_iterator(stream):
-    """warcio's iterator over the records of ``stream`` (no HTTP parsing, ARC as
-    WARC), without its own note on stderr where a record's Content-Length is
-    wrong ("Record not followed by newline"): the record it garbles is a
-    reject with its reason in this run's rejects table, and the note printed
-    the bytes after it, even with --quiet."""
+@functools.lru_cache(maxsize=1)
+def _quiet_archive_iterator() -> type:
+    """warcio's ArchiveIterator without its own note on stderr where a record's
+    Content-Length is wrong ("Record not followed by newline"): the record it
+    garbles is a reject with its reason in this run's rejects table, and the
+    note printed the bytes after it, even with --quiet. Made once a process."""
     from warcio.archiveiterator import ArchiveIterator
 
-    class Quiet(ArchiveIterator):
-        INC_RECORD = ""
+    return type("QuietArchiveIterator", (ArchiveIterator,), {"INC_RECORD": ""})
 
-    return Quiet(stream, no_record_parse=True, arc2warc=True)
+
+def _archive_iterator(stream):
+    """warcio's iterator over the records of ``stream`` (no HTTP parsing, ARC as WARC), quiet."""
+    return _quiet_archive_iterator()(stream, no_record_parse=True, arc2warc=True)
 
 
 # a compressed file's suffix -> its compression; any input kind may be compressed
@@ -797,11 +800,9 @@ class _ReadFileFn(beam.DoFn):
                                f"the response record's block is not an HTTP response: {_describe(e)}", head, declared)
             return
         ctype = http.get_header("Content-Type")
-        body = rec.raw_stream.read(self.max_doc + 1)
+        body = self._record_block(rec)
         got = len(body) + http.total_len
         if len(body) > self.max_doc:
-            while rec.raw_stream.read(1 << 20):
-                pass
             yield self._reject(src, "warc", "read", "too_large",
                                f"record payload larger than {self.max_doc} bytes", body, declared)
             return
@@ -813,7 +814,7 @@ class _ReadFileFn(beam.DoFn):
         if len(status) == 3 and status.isdigit() and status[0] != "2":
             # a redirect, a 304 or an error page is no article: the same reasons as a fetch (http_404, ...)
             where = http.get_header("Location")
-            yield self._reject(src, "warc", "read", f"http_{status}",
+            yield self._reject(src, "warc", "read", http_status_reason(int(status)),
                                (f"HTTP {http.statusline}" + (f", to {where}" if where else ""))[:500], body, len(body))
             return
         if ctype and not re.search(r"html|xml", ctype, re.IGNORECASE):
@@ -832,15 +833,23 @@ class _ReadFileFn(beam.DoFn):
                        url=uri, fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")),
                        http_charset=http_charset(ctype))
 
+    def _record_block(self, rec) -> bytes:
+        """The rest of a record's block, up to ``max_doc + 1`` bytes (more than
+        that means too large); the bytes past those are read and dropped, in
+        bounded reads."""
+        body = rec.raw_stream.read(self.max_doc + 1)
+        if len(body) > self.max_doc:
+            while rec.raw_stream.read(1 << 20):
+                pass
+        return body
+
     def _wet_record(self, src, rec):
         """A conversion record of a WET file: the text Common Crawl took from a
         page (menus and footers included), read as a plain-text document, whose
         chrome the text cleaner removes as it does a ``.txt`` dump's."""
         uri = rec.rec_headers.get_header("WARC-Target-URI")
-        body = rec.raw_stream.read(self.max_doc + 1)
+        body = self._record_block(rec)
         if len(body) > self.max_doc:
-            while rec.raw_stream.read(1 << 20):  # the rest of the record, in bounded reads
-                pass
             yield self._reject(src, "warc", "read", "too_large", f"record text larger than {self.max_doc} bytes",
                                body, None)
             return

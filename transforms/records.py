@@ -19,6 +19,7 @@ __all__ = [
     "SEEN_SCHEMA",
     "ARTICLE_INDEX_SCHEMA",
     "INGESTED_SCHEMA",
+    "http_status_reason",
     "make_doc_id",
     "make_raw",
     "make_reject",
@@ -170,6 +171,12 @@ def make_raw(
         "declared_language": declared_language,
         "feed_url": feed_url,
     }
+
+
+def http_status_reason(status: int) -> str:
+    """The reject reason for an HTTP response of ``status`` that is no article, the
+    same for a fetch and a WARC record: ``rate_limited`` for 429, else ``http_<status>``."""
+    return "rate_limited" if status == 429 else f"http_{status}"
 
 
 def make_reject(
