@@ -229,11 +229,15 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _flags_without_values(sub) -> set[str]:
+def _valueless(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The option strings of ``parser`` that take no value (``store_true`` and the like)."""
+    return frozenset(flag for action in parser._actions if action.option_strings and action.nargs == 0
+                     for flag in action.option_strings)
+
+
+def _flags_without_values(sub) -> frozenset[str]:
     """newsbeam's own ``run`` options that take no value (the rest, and Beam's, take one)."""
-    parser = sub.choices["run"]
-    return {flag for action in parser._actions if action.option_strings and action.nargs == 0
-            for flag in action.option_strings}
+    return _valueless(sub.choices["run"])
 
 
 @functools.lru_cache(maxsize=1)
@@ -251,11 +255,10 @@ def _beam_flags_without_values() -> frozenset[str]:
             cls._add_argparse_args(parser)
         except Exception as e:  # a class that cannot add its arguments here: its flags are taken as valued
             logging.getLogger(__name__).debug("options of %s not read: %s", cls.__name__, e)
-    return frozenset(flag for action in parser._actions if action.option_strings and action.nargs == 0
-                     for flag in action.option_strings)
+    return _valueless(parser)
 
 
-def _paths_as_inputs(args: list[str], no_value: set[str]) -> list[str]:
+def _paths_as_inputs(args: list[str], no_value: frozenset[str]) -> list[str]:
     """``args`` with each bare word (one that is not an option's value) as ``--input=WORD``:
     ``newsbeam run news/ more.warc`` reads both, as ``--input`` would. A word after
     an option written without ``=`` (``--runner DirectRunner``) is that option's value,
