@@ -21,10 +21,14 @@ import json
 import random
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
-         "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet")
+         "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named")
 # a kind's file extension where it is not the kind's name: JSON lines in
-# UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes)
-_EXTENSIONS = {"jsonl-utf16": "utf16.jsonl"}
+# UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes);
+# a page a mirroring tool saved under its URL's name (read by its content)
+_EXTENSIONS = {"jsonl-utf16": "utf16.jsonl", "url-named": "php?id=7"}
+# HTTP statuses of WARC responses besides 200: no article, a reject named for the status
+_OTHER_STATUSES = ["301 Moved Permanently", "302 Found", "304 Not Modified", "404 Not Found", "429 Too Many Requests",
+                   "500 Internal Server Error", "204 No Content"]
 
 
 def extension(kind: str) -> str:
@@ -99,10 +103,10 @@ def _encoded(body: bytes, encoding: str) -> tuple[bytes, str]:
 
 
 def _warc_record(uri: str | None, body: bytes, rtype: str = "response", extra: str = "",
-                 encoding: str = "identity") -> bytes:
+                 encoding: str = "identity", status: str = "200 OK") -> bytes:
     payload, headers = _encoded(body, encoding)
     if rtype == "response":
-        block = f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n{headers}\r\n".encode() + payload
+        block = f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n{headers}\r\n".encode() + payload
     elif rtype == "conversion":  # a WET file's record: the page's text itself
         block, extra = body, extra + "Content-Type: text/plain\r\n"
     else:
@@ -151,8 +155,9 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
         recs = [_warc_record(None, b"", "warcinfo")]
         for _ in range(n):
             encoding = rnd.choice(["identity", "identity", "identity", "gzip", "deflate", "br", "zstd", "chunked"])
+            status = "200 OK" if rnd.random() < 0.85 else rnd.choice(_OTHER_STATUSES)
             recs.append(_warc_record(f"https://example.com/{rnd.getrandbits(32):x}", article_page(rnd).encode(),
-                                     encoding=encoding))
+                                     encoding=encoding, status=status))
             if rnd.random() < 0.3:
                 recs.append(_warc_record("https://example.com/", b"", "request"))
         return recs, "members" if kind == "warc.gz" else "concat"
@@ -287,9 +292,10 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
         members = [i for i, p in enumerate(parts) if p.startswith(b"\x1f\x8b")]
         ranges = [ranges[members[i]] for i in range(len(recs))]
     # (start, end, the reader's number): JSONL lines and WARC records count from 1,
-    # and only WARC response records are articles
+    # and only WARC response records of status 200 are articles
     ranges = [(s, e, i) for i, (s, e) in enumerate(ranges, start=1)
-              if kind not in ("warc", "warc.gz", "arc", "arc.gz", "wet") or b"WARC-Type: response" in recs[i - 1]
+              if kind not in ("warc", "warc.gz", "arc", "arc.gz", "wet")
+              or (b"WARC-Type: response" in recs[i - 1] and b"HTTP/1.1 200 OK" in recs[i - 1])
               or (kind == "wet" and b"WARC-Type: conversion" in recs[i - 1])
               or (kind.startswith("arc") and i > 1)]
     if kind in ("html.gz", "jsonl.gz", "jsonl.zst", "html.xz", "txt.bz2"):
@@ -300,7 +306,7 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
             data = data[: rnd.randrange(len(data))]
             names.append("truncate_compressed")
             first = 0
-    if kind in ("html", "html.gz", "html.xz", "txt", "txt.bz2", "json", "rss"):
+    if kind in ("html", "html.gz", "html.xz", "txt", "txt.bz2", "json", "rss", "url-named"):
         ranges = []  # one document: nothing to require, it may be damaged anywhere
     return Case(kind=kind, data=data, records=ranges, first_damage=first, mutations=names,
                 member_compressed=joined == "members")
