@@ -217,6 +217,13 @@ def _insert(rnd, b):
     return b[:at] + junk + b[at:], at
 
 
+def _long_line(rnd, b):
+    """A run of over a megabyte without a line break (a file padded with zeros,
+    a dump cut into a binary blob): more than any reader's line cap."""
+    at = rnd.randrange(len(b) + 1)
+    return b[:at] + rnd.choice([b"\x00", b"x", b" "]) * rnd.randint(1_100_000, 1_500_000) + b[at:], at
+
+
 def _delete(rnd, b):
     if len(b) < 2:
         return b, None
@@ -258,7 +265,7 @@ def _corrupt_header(rnd, b):
 
 
 _MUTATIONS = {"truncate": _truncate, "flip": _flip, "insert": _insert, "delete": _delete,
-              "duplicate": _duplicate, "header": _corrupt_header}
+              "duplicate": _duplicate, "header": _corrupt_header, "long_line": _long_line}
 
 
 def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Case:

@@ -161,6 +161,32 @@ def test_truncated_warc_keeps_whole_records(tmp_path):
         assert_that(rej, equal_to([("t.", "truncated"), ("t2", "truncated")]), label="rejects")
 
 
+def test_a_warc_line_without_a_line_break_is_read_in_bounded_time(tmp_path):
+    """Bytes with no line break where warcio reads a header line (a file of
+    zeros named .warc, garbage after a good record): warcio's own readline
+    was quadratic in the line (50 MB took 47 s, a 3 GB file never ended) and
+    held it whole. The line is cut at ``MAX_WARC_LINE``: the iterator stops
+    having read little more than that, and the file's records before it are
+    still documents."""
+    from warcio.exceptions import ArchiveLoadFailed
+
+    from transforms.read import MAX_WARC_LINE, _archive_iterator
+
+    junk = b"\x00" * (8 * MAX_WARC_LINE)
+    stream = io.BytesIO(junk)
+    with pytest.raises(ArchiveLoadFailed):
+        list(_archive_iterator(stream))
+    assert stream.tell() <= MAX_WARC_LINE + (64 << 10), stream.tell()
+
+    good = _warc([("https://e.com/a", page(ARTICLE_EN).encode(), "text/html")])
+    (tmp_path / "zeros.warc").write_bytes(junk)
+    (tmp_path / "tail.warc").write_bytes(good + b"x" * (3 * MAX_WARC_LINE))
+    (tmp_path / "tail.warc.gz").write_bytes(gzip.compress(good) + gzip.compress(b"y" * (3 * MAX_WARC_LINE)))
+    check([str(tmp_path)], [("tail.warc#2", "html", "https://e.com/a"), ("tail.warc.gz#2", "html", "https://e.com/a")],
+          [("zeros.warc#1", "parse", "not_warc"), ("tail.warc#4", "parse", "truncated"),
+           ("tail.warc.gz#4", "parse", "truncated")], skipped=["warc_warcinfo", "warc_request"] * 2)
+
+
 def test_a_wrong_content_length_is_a_reject_and_no_note_on_stderr(tmp_path, capfd):
     """A record declaring more bytes than the file holds, or fewer than its
     block: rejects with their reasons, and nothing on stderr from warcio

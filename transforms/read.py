@@ -67,15 +67,48 @@ _KINDS = {
 }
 
 
+# A WARC or ARC header line (or a line warcio reads between records) longer
+# than this is not one: warcio's own readline joins a line's pieces by
+# repeated concatenation, quadratic in the line's length (50 MB of bytes
+# without a line break took 47 s; a 3 GB one never ended), and held it whole.
+MAX_WARC_LINE = 1 << 20
+
+
 @functools.lru_cache(maxsize=1)
 def _quiet_archive_iterator() -> type:
     """warcio's ArchiveIterator without its own note on stderr where a record's
     Content-Length is wrong ("Record not followed by newline"): the record it
     garbles is a reject with its reason in this run's rejects table, and the
-    note printed the bytes after it, even with --quiet. Made once a process."""
+    note printed the bytes after it, even with --quiet. Its lines are read
+    in linear time and capped at ``MAX_WARC_LINE``: a longer "line" comes
+    back cut, which warcio then refuses as a record header (``not_warc`` or
+    ``truncated``). Made once a process."""
     from warcio.archiveiterator import ArchiveIterator
+    from warcio.bufferedreaders import DecompressingBufferedReader
 
-    return type("QuietArchiveIterator", (ArchiveIterator,), {"INC_RECORD": ""})
+    class LineCappedReader(DecompressingBufferedReader):
+        def readline(self, length=None):
+            limit = MAX_WARC_LINE if length is None or length < 0 else min(length, MAX_WARC_LINE)
+            if limit == 0:
+                return b""
+            pieces, got = [], 0
+            while got < limit:
+                self._fillbuff()
+                if self.empty():
+                    break
+                piece = self.buff.readline(limit - got)
+                pieces.append(piece)
+                got += len(piece)
+                if piece.endswith(b"\n"):
+                    break
+            return b"".join(pieces)
+
+    def __init__(self, *args, **kwargs):
+        ArchiveIterator.__init__(self, *args, **kwargs)
+        if type(self.reader) is DecompressingBufferedReader:  # the reader warcio 1.7-1.8 makes
+            self.reader.__class__ = LineCappedReader
+
+    return type("QuietArchiveIterator", (ArchiveIterator,), {"INC_RECORD": "", "__init__": __init__})
 
 
 def _archive_iterator(stream):
