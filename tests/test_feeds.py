@@ -52,6 +52,29 @@ def test_entity_bombs_are_refused():
     assert e.value.reason == "xml_entities"
 
 
+def test_a_feed_whose_encoding_must_be_guessed_costs_linear_time(monkeypatch):
+    """Where a feed's declared encoding does not fit its bytes, feedparser asks
+    chardet, whose word filter is quadratic in a run of letters (a fuzzed
+    feed with 1.4 MB of one letter ran for over a minute on the worker). It
+    is asked about the first ``CHARDET_BYTES``, long letter runs cut, and
+    still guesses a real feed's code page."""
+    import chardet
+
+    from transforms.feedparse import CHARDET_BYTES
+
+    seen = []
+    detect = chardet.detect
+    monkeypatch.setattr(chardet, "detect", lambda data, *a, **k: seen.append(bytes(data)) or detect(data, *a, **k))
+    item = "<item><title>{}</title><link>https://e.com/{}</link><description>{}</description></item>"
+    run = "x" * 400_000
+    feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+            + item.format("A", 1, "Un café à São Paulo") + item.format("B", 2, run) + "</channel></rss>")
+    f = parse_feed(feed.encode("cp1252"))  # declared UTF-8, written in cp1252: chardet is asked
+    assert seen and all(len(s) <= CHARDET_BYTES and b"x" * 65 not in s for s in seen)
+    assert [e.url for e in f.entries] == ["https://e.com/1", "https://e.com/2"]
+    assert f.entries[0].summary == "Un café à São Paulo"
+
+
 def test_opml():
     opml = (b"<opml version='2.0'><body><outline text='News'><outline xmlUrl='https://a.com/rss'/>"
             b"<outline xmlUrl='https://b.com/atom'/><outline xmlUrl='https://a.com/rss'/></outline></body></opml>")
