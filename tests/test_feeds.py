@@ -212,6 +212,42 @@ def test_opml_and_saved_feed_files(server, tmp_path):
     assert urls == ["30.html", "31.html", "32.html"] and m["counts"]["rejected"] == 0
 
 
+def test_a_host_that_does_not_answer_is_not_asked_for_every_page(tmp_path, monkeypatch):
+    """A feed's pages on a host whose name does not resolve: after
+    ``HOST_FAILURES`` failures in a row its other pages are not fetched in
+    this run (each try costs the resolver's timeout: hundreds of items
+    would hold a run for hours), they are ``host_unreachable`` rejects and
+    are tried again on the next run."""
+    import socket
+
+    import transforms.fetch
+    from transforms.feeds import HOST_FAILURES
+
+    asked = []
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kw):
+        if host == "down.example":
+            asked.append(host)
+            raise socket.gaierror(-2, "Name or service not known")
+        return real(host, *args, **kw)
+
+    monkeypatch.setattr(transforms.fetch.socket, "getaddrinfo", resolve)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    items = "".join(f"<item><title>D{i}</title><link>https://down.example/{i}.html</link></item>" for i in range(8))
+    for name in ("saved.rss", "again.rss"):  # the next run's copy of the feed: its pages are tried again
+        for old in folder.iterdir():
+            old.unlink()
+        (folder / name).write_text(f"<rss version='2.0'><channel><title>S</title>{items}</channel></rss>")
+        asked.clear()
+        m = _run(tmp_path / "out", "--input", str(folder))
+        reasons = sorted(r["reason"] for r in read_table(str(tmp_path / "out"), "rejects")
+                         if r["run_id"] == m["run_id"])
+        assert reasons == ["dns_error"] * HOST_FAILURES + ["host_unreachable"] * (8 - HOST_FAILURES), reasons
+        assert len(asked) == HOST_FAILURES and m["counts"]["already_ingested"] == 0
+
+
 def test_a_saved_feed_among_the_inputs_is_read_without_feeds_given(server, tmp_path):
     """The feed steps are built only when the inputs hold a feed file (or --feeds is given): one here."""
     server.feeds["/c.xml"] = [("C1", "/articles/33.html")]

@@ -38,7 +38,13 @@ _LOG = logging.getLogger("newsbeam.feeds")
 MAX_FEED_BYTES = 32 << 20
 # fetch failures worth trying again on the next scheduled run
 TRANSIENT_FETCH_REASONS = {"fetch_error", "timeout", "connect_error", "rate_limited", "dns_error", "http_500", "http_502",
-                           "http_503", "http_504"}
+                           "http_503", "http_504", "host_unreachable"}
+# A host whose pages failed this many times in a row without an answer (its name unresolved, no connection, no
+# reply in time) is not asked for its other pages in this run: they are `host_unreachable` rejects, tried again
+# next run. Each try costs up to the resolver's or the connect timeout, with retries: a feed of a few hundred
+# items on a host that is down would otherwise hold the run for hours.
+HOST_FAILURES = 3
+_NO_ANSWER = {"dns_error", "connect_error", "timeout"}
 _HTML_TYPES = re.compile(r"text/html|application/xhtml\+xml", re.IGNORECASE)
 
 
@@ -250,15 +256,24 @@ class _FetchHostFn(_FetchingDoFn):
         self.fetched = Metrics.counter(NAMESPACE, "pages_fetched")
 
     def process(self, element):
-        _, entries = element
+        host, entries = element
+        failed: list[str] = []  # reasons of this host's last fetches in a row that got no answer
         for entry in sorted(entries, key=lambda e: (e["url"], _entry_source(e))):
             source = _entry_source(entry)
+            if len(failed) >= HOST_FAILURES:
+                yield pvalue.TaggedOutput("rejects", make_reject(
+                    source=source, source_format="feed", stage="fetch", reason="host_unreachable",
+                    error=f"{entry['url']}: not fetched: the {len(failed)} pages of {host} fetched before it in this"
+                          f" run got no answer ({', '.join(sorted(set(failed)))}); tried again next run"))
+                yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], "host_unreachable"))
+                continue
             try:
                 res = self.fetcher.fetch(entry["url"])
                 ctype = res.headers.get("content-type", "")
                 if ctype and not _HTML_TYPES.search(ctype):
                     raise FetchError("not_html", f"Content-Type {ctype}", res.status)
             except FetchError as e:
+                failed = failed + [e.reason] if e.reason in _NO_ANSWER else []
                 yield pvalue.TaggedOutput("rejects", make_reject(
                     source=source, source_format="feed", stage="fetch", reason=e.reason,
                     error=f"{entry['url']}: {e}"))
@@ -269,6 +284,7 @@ class _FetchHostFn(_FetchingDoFn):
                     {"source": source, "source_format": "feed"}, "fetch", e, reason="fetch_error"))
                 yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], "fetch_error"))
                 continue
+            failed = []
             self.fetched.inc()
             yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], "ok"))
             yield make_raw(source=source, source_format="feed", kind="html", payload=res.body,
