@@ -246,7 +246,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     if with_feeds:
         sources = (p | "FeedSources" >> beam.Create(feeds), read["feeds"]) | "AllFeedSources" >> beam.Flatten()
         feed_state = load_json(FileSystems.join(state_dir, "feeds.json"))
-        entries = sources | "Feeds" >> FeedEntries(settings, feed_state)
+        entries = sources | "Feeds" >> FeedEntries(settings, feed_state, o.extract_timeout, o.extract_memory_mb)
         fresh = (entries["entries"], _seen_urls(p, state_dir)) | "NewEntries" >> SplitSeenEntries()
         entry_docs = fresh["new"] | "EntryDocuments" >> EntryDocuments(settings, o.no_fetch)
     else:  # files only: none of the feed steps is built (a third of the graph: quicker to build and start)

@@ -212,6 +212,29 @@ def test_opml_and_saved_feed_files(server, tmp_path):
     assert urls == ["30.html", "31.html", "32.html"] and m["counts"]["rejected"] == 0
 
 
+def test_a_feed_that_parses_too_slowly_is_killed_and_the_run_goes_on(tmp_path):
+    """Feeds are parsed in a child process under ``--extract-timeout``:
+    feedparser is quadratic on some markup (80,000 attributes on one tag: 80 s
+    on the worker, where nothing stopped it). The feed is a ``parse/timeout``
+    reject and the good feed beside it gives its entry."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    attrs = " ".join(f'a{i}="1"' for i in range(40_000))
+    item = "<item><title>{}</title><link>https://e.com/{}</link><description>{}</description></item>"
+    text = "The council approved the budget on Monday after a long debate about schools, roads and the library."
+    (folder / "slow.rss").write_text(f"<rss version='2.0'><channel><title>S</title>"
+                                     f"{item.format('A', 1, f'<b {attrs}>x</b> {text}')}</channel></rss>")
+    (folder / "good.rss").write_text(f"<rss version='2.0'><channel><title>G</title>"
+                                     f"{item.format('B', 2, text)}</channel></rss>")
+    t = time.perf_counter()
+    m = _run(tmp_path / "out", "--input", str(folder), "--no-fetch", "--extract-timeout", "2")
+    rejects = [(r["source"].rsplit("/", 1)[1], r["stage"], r["reason"]) for r in read_table(str(tmp_path / "out"),
+                                                                                              "rejects")]
+    assert rejects == [("slow.rss", "parse", "timeout")], rejects
+    assert [r["url"] for r in read_table(str(tmp_path / "out"), "articles")] == ["https://e.com/2"]
+    assert m["counts"]["rejected"] == 1 and time.perf_counter() - t < 60
+
+
 def test_a_host_that_does_not_answer_is_not_asked_for_every_page(tmp_path, monkeypatch):
     """A feed's pages on a host whose name does not resolve: after
     ``HOST_FAILURES`` failures in a row its other pages are not fetched in

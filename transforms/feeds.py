@@ -25,9 +25,10 @@ from apache_beam.metrics import Metrics
 
 from transforms.boundary import document_reject, per_document, per_source
 from transforms.encoding import http_charset
-from transforms.feedparse import FeedError, looks_like_opml, parse_feed, parse_opml
+from transforms.feedparse import FeedError, looks_like_opml, parse_opml
 from transforms.fetch import FetchError, FetchSettings, SafeFetcher
 from transforms.records import make_raw, make_reject
+from transforms.sandbox import Sandbox, SandboxError
 from transforms.write import mkdirs
 
 __all__ = ["FeedEntries", "EntryDocuments", "SplitSeenEntries", "SeenUrlRows", "WriteFeedState",
@@ -132,10 +133,21 @@ class _FetchingDoFn(beam.DoFn):
 class _FeedEntriesFn(_FetchingDoFn):
     """feed source -> entry dicts; new feed state and rejects tagged."""
 
-    def __init__(self, settings: FetchSettings, feed_state: dict[str, dict[str, str]]):
+    def __init__(self, settings: FetchSettings, feed_state: dict[str, dict[str, str]], timeout: float = 30.0,
+                 memory_mb: int = 2048):
         super().__init__(settings)
         self.feed_state = feed_state
+        self.timeout, self.memory_mb = timeout, memory_mb
         self.problems = Metrics.counter(NAMESPACE, "feed_problems")
+
+    def setup(self):
+        super().setup()
+        # feeds are parsed in a child process that is killed past the timeout (started on the first feed)
+        self.sandbox = Sandbox(self.timeout, self.memory_mb)
+
+    def teardown(self):
+        self.sandbox.close()
+        super().teardown()
 
     @per_source("parse", "feed", "parse_error")
     def process(self, source: str):
@@ -169,8 +181,8 @@ class _FeedEntriesFn(_FetchingDoFn):
                                                                  error=str(e)))
                 return
         try:
-            feed = parse_feed(data, content_type, source if is_url(source) else None)
-        except FeedError as e:
+            feed = self.sandbox.parse_feed(data, content_type, source if is_url(source) else None)
+        except (FeedError, SandboxError) as e:  # no entries, or a parse killed (timeout, memory) or crashed
             yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="parse",
                                                              reason=e.reason, error=str(e), raw=data))
             return
@@ -196,10 +208,12 @@ class _FeedEntriesFn(_FetchingDoFn):
 class FeedEntries(beam.PTransform):
     """feed sources -> entries; outputs ``entries``, ``rejects``, ``feed_state``, ``notes``."""
 
-    def __init__(self, settings: FetchSettings, feed_state: dict[str, dict[str, str]] | None = None):
+    def __init__(self, settings: FetchSettings, feed_state: dict[str, dict[str, str]] | None = None,
+                 timeout: float = 30.0, memory_mb: int = 2048):
         super().__init__()
         self.settings = settings
         self.feed_state = dict(feed_state or {})
+        self.timeout, self.memory_mb = timeout, memory_mb  # of the child that parses each feed
 
     def expand(self, sources):
         expanded = sources | "ExpandOpml" >> beam.ParDo(_ExpandSourcesFn()).with_outputs("rejects", main="feeds")
@@ -207,7 +221,7 @@ class FeedEntries(beam.PTransform):
             expanded.feeds
             | "DistinctFeeds" >> beam.Distinct()
             | "SpreadFeeds" >> beam.Reshuffle()
-            | "ReadFeeds" >> beam.ParDo(_FeedEntriesFn(self.settings, self.feed_state)).with_outputs(
+            | "ReadFeeds" >> beam.ParDo(_FeedEntriesFn(self.settings, self.feed_state, self.timeout, self.memory_mb)).with_outputs(
                 "rejects", "feed_state", "notes", main="entries"))
         return {
             "entries": feeds.entries,

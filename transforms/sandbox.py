@@ -45,6 +45,16 @@ class SandboxError(Exception):
         self.reason = reason
 
 
+def _feed(data: bytes, content_type: str | None, base_url: str | None) -> dict[str, Any]:
+    """A feed's entries (``{"feed": ParsedFeed}``) or why it has none (``{"feed_error": (reason, message)}``)."""
+    from transforms.feedparse import FeedError, parse_feed
+
+    try:
+        return {"feed": parse_feed(data, content_type, base_url)}
+    except FeedError as e:
+        return {"feed_error": (e.reason, str(e))}
+
+
 def _serve(conn: Connection, out: Connection, memory_mb: int) -> None:  # runs in the child
     from transforms.encoding import DecodeError, decode_bytes
     from transforms.html_extract import extract_html
@@ -69,16 +79,19 @@ def _serve(conn: Connection, out: Connection, memory_mb: int) -> None:  # runs i
             return
         if msg is None:
             return
-        html, url, charset = msg
         reply = None
         try:
-            if isinstance(html, bytes):
-                try:
-                    html = decode_bytes(html, charset, is_html=True)[0].replace("\x00", "")
-                except DecodeError as e:
-                    reply = ("ok", {"text": "", "stage": "decode", "error": e.reason, "message": str(e)})
-            if reply is None:
-                reply = ("ok", extract_html(html, url))
+            if len(msg) == 4:  # a feed: ("feed", bytes, its Content-Type, its URL)
+                reply = ("ok", _feed(*msg[1:]))
+            else:
+                html, url, charset = msg
+                if isinstance(html, bytes):
+                    try:
+                        html = decode_bytes(html, charset, is_html=True)[0].replace("\x00", "")
+                    except DecodeError as e:
+                        reply = ("ok", {"text": "", "stage": "decode", "error": e.reason, "message": str(e)})
+                if reply is None:
+                    reply = ("ok", extract_html(html, url))
         except MemoryError:
             reply = ("error", "memory", "extraction ran out of its memory cap")
         except RecursionError:
@@ -183,6 +196,21 @@ class Sandbox:
         self.submit(html, url, charset)
         return self.collect()
 
+    def parse_feed(self, data: bytes, content_type: str | None = None, base_url: str | None = None):
+        """``transforms.feedparse.parse_feed`` in the child, under the same
+        timeout and memory cap as a page: feedparser is pure Python, and
+        quadratic on some markup (a description with 80,000 attributes took
+        80 s). Returns the ParsedFeed; raises FeedError, or SandboxError."""
+        from transforms.feedparse import FeedError
+
+        if self._queue:
+            raise RuntimeError("collect() the pages in flight first")
+        self._hand(("feed", data, content_type, base_url), len(data))
+        res = self.collect()
+        if "feed_error" in res:
+            raise FeedError(*res["feed_error"])
+        return res["feed"]
+
     def submit(self, html: str | bytes, url: str | None, charset: str | None = None) -> bool:
         """Hand a page (str, or bytes to decode with ``charset`` as the HTTP
         charset) to the child and return at once. With nothing in flight it is
@@ -190,13 +218,16 @@ class Sandbox:
         the child's empty pipe, so the write cannot block: a parent blocked on
         a child that hangs on the page before would never time it out. Returns
         whether it was taken."""
-        message = (html, url, charset)
+        return self._hand((html, url, charset), len(html))
+
+    def _hand(self, message: tuple, size: int) -> bool:
+        """``submit`` for any message the child serves; ``size``: its payload's length."""
         if self._queue:
             if len(self._queue) >= self.depth or not self._queue[-1].sent or self._broken or self._send is None:
                 return False
             fd = self._send.fileno()
             room = _pipe_room(fd)
-            if room < len(html):  # the pickle is at least as long as the page's bytes or characters
+            if room < size:  # the pickle is at least as long as the page's bytes or characters
                 return False
             data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
             frame = struct.pack("!i", len(data)) + data  # Connection's framing, which the child reads
@@ -251,7 +282,8 @@ class Sandbox:
         """The result of the oldest page handed over; raises SandboxError."""
         if not self._queue:
             raise RuntimeError("nothing submitted")
-        deadline = self._queue.popleft().deadline
+        page = self._queue.popleft()
+        deadline, what = page.deadline, ("parsing the feed" if len(page.message) == 4 else "extraction")
         reply = failure = None
         try:
             if self._broken and not self._conn.poll(0):
@@ -259,10 +291,10 @@ class Sandbox:
             if self._conn.poll(max(0.0, deadline - time.monotonic())):
                 reply = self._conn.recv()
             else:
-                failure = SandboxError("timeout", f"extraction took longer than {self.timeout:g} s")
+                failure = SandboxError("timeout", f"{what} took longer than {self.timeout:g} s")
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as e:
             code = self._proc.wait(5) if self._proc else None
-            failure = SandboxError("crashed", f"extraction process died (exit code {code}): {type(e).__name__}")
+            failure = SandboxError("crashed", f"the process {what} died (exit code {code}): {type(e).__name__}")
         if failure is not None:  # this child is done for; the pages behind this one go to a new one
             self._kill()
             self._requeue()

@@ -123,7 +123,7 @@ def streaming_graph(p: beam.Pipeline, feeds: list[str], output: str, poll_interv
     sources = (p | "Ticks" >> PeriodicImpulse(fire_interval=poll_interval, apply_windowing=False)
                | "PollWindows" >> beam.WindowInto(polls)
                | "FeedList" >> beam.FlatMap(lambda _: list(feeds)))
-    entries = sources | "Feeds" >> FeedEntries(settings)
+    entries = sources | "Feeds" >> FeedEntries(settings, timeout=extract_timeout, memory_mb=extract_memory_mb)
     fresh = (entries["entries"]
              | "Global" >> beam.WindowInto(beam_window.GlobalWindows())  # state per URL across all polls
              | "FirstSeen" >> FirstSeenByUrl()
