@@ -18,6 +18,10 @@ import time
 __all__ = ["main", "run", "RunNotCommitted"]
 
 
+class OutputUnusable(RuntimeError):
+    """The output folder cannot be made or written: said in a line, without a traceback."""
+
+
 class RunNotCommitted(RuntimeError):
     """The pipeline ended without committing its manifest."""
 
@@ -206,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         try:
             run(rest, quiet=args.quiet, verbose=args.verbose)
-        except UnsupportedRunner as e:
+        except (UnsupportedRunner, OutputUnusable) as e:
             print(f"newsbeam run: {e}", file=sys.stderr)
             return 2
         except DamagedIndex as e:  # the output's own file, named, with what to do: no traceback
@@ -314,7 +318,10 @@ def output_lock(output: str):
     if "://" in output:
         yield
         return
-    os.makedirs(output, exist_ok=True)
+    try:
+        os.makedirs(output, exist_ok=True)
+    except OSError as e:  # a file of that name, no permission, a read-only disk: the user's to fix, not a bug
+        raise OutputUnusable(f"cannot write into --output {output}: {e.strerror or e}") from None
     with file_lock(os.path.join(output, LOCK_FILE),
                    f"newsbeam run: another run is writing into {output}; waiting for it to finish"):
         yield

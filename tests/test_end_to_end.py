@@ -325,3 +325,15 @@ def test_every_shape_of_the_graph_passes_beams_type_check(shape, tmp_path, seeds
         assert ("Feeds" in p.applied_labels) == (shape == "files and feeds")
     finally:  # a pipeline that is never run keeps the folder Beam made for it (/tmp/beam-pipeline-temp*)
         shutil.rmtree(p.local_tempdir, ignore_errors=True)
+
+
+def test_an_output_that_cannot_be_a_folder_is_said_in_a_line(tmp_path, capsys):
+    """``--output`` naming a file (or a path under one): exit 2 and one line
+    saying so, no traceback, nothing read."""
+    from pipeline.cli import main
+
+    (tmp_path / "taken").write_text("a file")
+    for out in (tmp_path / "taken", tmp_path / "taken" / "sub"):
+        assert main(["run", "--output", str(out), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"newsbeam run: cannot write into --output {out}: ") and "Traceback" not in err, err
