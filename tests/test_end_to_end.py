@@ -299,7 +299,7 @@ def test_the_command_exits_at_once_with_its_code_and_everything_written(tmp_path
     open(bad, "w").write("x")
     failed = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", SEEDS, "--output", bad, "--quiet"],
                             cwd=root, env=env, capture_output=True, text=True, timeout=300)
-    assert failed.returncode == 1 and "nothing committed" in failed.stderr
+    assert failed.returncode == 2 and "cannot write into --output" in failed.stderr
 
 
 @pytest.mark.parametrize("shape", ["files", "files and feeds", "graph grouping", "second run"])
