@@ -77,9 +77,9 @@ def _bounded_chardet(data: bytes) -> str:
     by a non-ASCII byte (a feed holding 1.4 MB of one letter took over a
     minute, on the worker, where nothing stops it), and chardet reads every
     byte in Python (1 MB of bytes over 127: 3 s). It is given the first
-    ``CHARDET_BYTES``, each run of 64 letters or more cut to 64: no word of any language is that long, so its guess on text is
-    the one it makes on the whole (the same entries on every feed of
-    ``../shared/data/feeds``)."""
+    ``CHARDET_BYTES``, each run of 64 letters or more cut to 64: no word of
+    any language is that long, so its guess on text is the one it makes on
+    the whole (the same entries on every feed of ``../shared/data/feeds``)."""
     import chardet
 
     sample = _LETTER_RUN.sub(lambda m: m.group(0)[:64], data[:CHARDET_BYTES])

@@ -221,7 +221,8 @@ class FeedEntries(beam.PTransform):
             expanded.feeds
             | "DistinctFeeds" >> beam.Distinct()
             | "SpreadFeeds" >> beam.Reshuffle()
-            | "ReadFeeds" >> beam.ParDo(_FeedEntriesFn(self.settings, self.feed_state, self.timeout, self.memory_mb)).with_outputs(
+            | "ReadFeeds" >> beam.ParDo(_FeedEntriesFn(self.settings, self.feed_state, self.timeout,
+                                                       self.memory_mb)).with_outputs(
                 "rejects", "feed_state", "notes", main="entries"))
         return {
             "entries": feeds.entries,

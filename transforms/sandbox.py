@@ -1,4 +1,4 @@
-"""Run HTML extraction in a child process that can be killed.
+"""Run HTML extraction, and feed parsing, in a child process that can be killed.
 
 trafilatura and lxml can hang, recurse without end or blow up memory on
 hostile pages; a thread cannot be stopped, a process can. One long-lived
@@ -283,7 +283,7 @@ class Sandbox:
         if not self._queue:
             raise RuntimeError("nothing submitted")
         page = self._queue.popleft()
-        deadline, what = page.deadline, ("parsing the feed" if len(page.message) == 4 else "extraction")
+        deadline, what = page.deadline, ("feed parsing" if len(page.message) == 4 else "extraction")
         reply = failure = None
         try:
             if self._broken and not self._conn.poll(0):
@@ -294,7 +294,7 @@ class Sandbox:
                 failure = SandboxError("timeout", f"{what} took longer than {self.timeout:g} s")
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as e:
             code = self._proc.wait(5) if self._proc else None
-            failure = SandboxError("crashed", f"the process {what} died (exit code {code}): {type(e).__name__}")
+            failure = SandboxError("crashed", f"{what} process died (exit code {code}): {type(e).__name__}")
         if failure is not None:  # this child is done for; the pages behind this one go to a new one
             self._kill()
             self._requeue()
