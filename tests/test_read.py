@@ -251,6 +251,33 @@ def test_pages_saved_under_their_url_are_read_by_their_content(tmp_path):
           [("script.php", "read", "unsupported_format"), ("notes", "read", "unsupported_format")])
 
 
+def test_an_archive_is_a_reject_that_says_to_unpack_it(tmp_path):
+    """zip and tar archives (as pages are often shipped) are not read: the
+    reject says so and what to do, by name or, under another name, by the
+    archive's own first bytes."""
+    import tarfile
+    import zipfile
+
+    from pipeline.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (tmp_path / "p.html").write_text(page(ARTICLE_EN))
+    with zipfile.ZipFile(folder / "pages.zip", "w") as z:
+        z.write(tmp_path / "p.html", "p.html")
+    with tarfile.open(folder / "pages.tar.gz", "w:gz") as t:
+        t.add(tmp_path / "p.html", "p.html")
+    with tarfile.open(folder / "dump.bin", "w") as t:
+        t.add(tmp_path / "p.html", "p.html")
+    (folder / "notes.bin").write_bytes(b"\x00\x01 not an archive")
+    out = tmp_path / "out"
+    assert main(["run", "--input", str(folder), "--output", str(out), "--quiet"]) == 0
+    why = {os.path.basename(r["source"]): (r["reason"], "unpack it" in r["error"]) for r in read_table(str(out),
+                                                                                                       "rejects")}
+    assert why == {"pages.zip": ("unsupported_format", True), "pages.tar.gz": ("unsupported_format", True),
+                   "dump.bin": ("unsupported_format", True), "notes.bin": ("unsupported_format", False)}, why
+
+
 def test_empty_oversized_unknown_and_broken_gzip(tmp_path):
     (tmp_path / "e.html").write_bytes(b"  \n")
     (tmp_path / "big.html").write_bytes(b"<p>" + b"a" * 5000)

@@ -136,6 +136,13 @@ _HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*
                          re.IGNORECASE | re.DOTALL)
 
 
+def _is_archive(path: str, head: bytes) -> bool:
+    """A zip or tar archive, by its name or its first bytes (a tar's magic is at byte 257)."""
+    name = _inner_name(path)
+    return (name.endswith((".zip", ".tar", ".tgz", ".tbz2", ".txz")) or head.startswith(b"PK\x03\x04")
+            or head[257:262] == b"ustar")
+
+
 def _looks_like_html(head: bytes) -> bool:
     """Whether a file's first bytes open an HTML document (a page saved under a
     name that says nothing, as mirroring tools name pages by their URL)."""
@@ -588,6 +595,9 @@ class _ReadFileFn(beam.DoFn):
             else:
                 why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc .arc .wet "
                        ".xml .rss .atom, optionally .gz .bz2 .xz .zst) and its content does not start as HTML")
+                if _is_archive(path, head):
+                    why = ("an archive of files (zip or tar) is not read: unpack it and give the folder; "
+                           "every file in it is then read by its kind")
                 yield self._reject(path, fmt, "read", "unsupported_format", why, head, size)
                 return
         # The file's boundary: whatever a reader, decompressor or parser raises
