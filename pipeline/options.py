@@ -41,8 +41,9 @@ class NewsbeamOptions(PipelineOptions):
                                  "one per worker; 0 for none (--quiet sets 0)")
         parser.add_argument("--extract-processes", dest="extract_processes", type=int, default=None,
                             help="extraction child processes per worker, each extracting one page at a time "
-                                 "with the next waiting in its pipe (default: on the local runner, the cores this process may use divided by its "
-                                 "workers, at most 4; on any other runner 1, since those start a worker per core)")
+                                 "with the next waiting in its pipe (default: on the local runner, the cores this "
+                                 "process may use divided by its workers, at most 4; on any other runner 1, since "
+                                 "those start a worker per core)")
         parser.add_argument("--extract-memory-mb", dest="extract_memory_mb", type=int, default=2048,
                             help="address-space cap of the extraction process, in MiB")
         parser.add_argument("--min-words", dest="min_words", type=int, default=10,

@@ -45,6 +45,14 @@ class SandboxError(Exception):
         self.reason = reason
 
 
+FEED = "feed"  # a message ``(FEED, bytes, Content-Type, URL)`` asks for a feed's entries; ``(page, url, charset)``
+# asks for a page's article
+
+
+def _is_feed(message: tuple) -> bool:
+    return len(message) == 4 and message[0] == FEED
+
+
 def _feed(data: bytes, content_type: str | None, base_url: str | None) -> dict[str, Any]:
     """A feed's entries (``{"feed": ParsedFeed}``) or why it has none (``{"feed_error": (reason, message)}``)."""
     from transforms.feedparse import FeedError, parse_feed
@@ -81,7 +89,7 @@ def _serve(conn: Connection, out: Connection, memory_mb: int) -> None:  # runs i
             return
         reply = None
         try:
-            if len(msg) == 4:  # a feed: ("feed", bytes, its Content-Type, its URL)
+            if _is_feed(msg):
                 reply = ("ok", _feed(*msg[1:]))
             else:
                 html, url, charset = msg
@@ -205,7 +213,7 @@ class Sandbox:
 
         if self._queue:
             raise RuntimeError("collect() the pages in flight first")
-        self._hand(("feed", data, content_type, base_url), len(data))
+        self._hand((FEED, data, content_type, base_url), len(data))
         res = self.collect()
         if "feed_error" in res:
             raise FeedError(*res["feed_error"])
@@ -283,7 +291,7 @@ class Sandbox:
         if not self._queue:
             raise RuntimeError("nothing submitted")
         page = self._queue.popleft()
-        deadline, what = page.deadline, ("feed parsing" if len(page.message) == 4 else "extraction")
+        deadline, what = page.deadline, ("feed parsing" if _is_feed(page.message) else "extraction")
         reply = failure = None
         try:
             if self._broken and not self._conn.poll(0):
