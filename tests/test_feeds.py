@@ -4,6 +4,8 @@ import os
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import SHARED, read_table
 from feedserver import FeedServer
@@ -269,6 +271,50 @@ def test_a_host_that_does_not_answer_is_not_asked_for_every_page(tmp_path, monke
                          if r["run_id"] == m["run_id"])
         assert reasons == ["dns_error"] * HOST_FAILURES + ["host_unreachable"] * (8 - HOST_FAILURES), reasons
         assert len(asked) == HOST_FAILURES and m["counts"]["already_ingested"] == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["ok", "dns_error", "connect_error", "timeout", "http_404", "robots_disallowed"]),
+                max_size=30))
+def test_generated_fetch_outcomes_of_one_host(outcomes):
+    """Generated sequences of what a host's pages answer: every entry ends as
+    one page or one reject, the host is asked until ``HOST_FAILURES`` pages in
+    a row get no answer and never after, and what it was not asked for is
+    ``host_unreachable``."""
+    import datetime as dt
+
+    from apache_beam import pvalue
+
+    from transforms.feeds import _NO_ANSWER, HOST_FAILURES, _FetchHostFn
+    from transforms.fetch import FetchResult
+
+    asked = []
+
+    class Fetcher:
+        def fetch(self, url):
+            asked.append(url)
+            outcome = outcomes[int(url.rsplit("/", 1)[1])]
+            if outcome != "ok":
+                raise FetchError(outcome, outcome)
+            return FetchResult(url, 200, {"content-type": "text/html"}, b"<p>x</p>", dt.datetime.now(dt.timezone.utc))
+
+    fn = _FetchHostFn(FetchSettings())
+    fn.fetcher = Fetcher()
+    entries = [{"url": f"https://h.example/{i:02d}", "feed_url": "f", "position": i, "title": None,
+                "published": None, "language": None} for i in range(len(outcomes))]
+    out = list(fn.process(("h.example", entries)))
+    done = [o.value for o in out if isinstance(o, pvalue.TaggedOutput) and o.tag == "fetch_outcome"]
+    pages = [o for o in out if not isinstance(o, pvalue.TaggedOutput)]
+    rejects = [o.value for o in out if isinstance(o, pvalue.TaggedOutput) and o.tag == "rejects"]
+    assert [u for u, _ in done] == [e["url"] for e in entries] and len(pages) + len(rejects) == len(entries)
+    run, stop = 0, len(outcomes)
+    for i, outcome in enumerate(outcomes):
+        run = run + 1 if outcome in _NO_ANSWER else 0
+        if run == HOST_FAILURES:
+            stop = i + 1
+            break
+    assert asked == [e["url"] for e in entries[:stop]]
+    assert [r for _, r in done] == outcomes[:stop] + ["host_unreachable"] * (len(outcomes) - stop)
 
 
 def test_a_saved_feed_among_the_inputs_is_read_without_feeds_given(server, tmp_path):
