@@ -2,18 +2,24 @@
 
 Serves generated article pages and feeds that point at them, plus every kind
 of bad response: 404, 500, 429 with Retry-After, a page that never answers,
-a redirect loop, a 50 MB page, a non-HTML response, a path robots.txt
-disallows. With ../shared/data/feeds/realworld present, its feeds are served
+one that sends its headers a line at a time for ever, a redirect loop, a
+50 MB page, compression bombs (a few KB of br, zstd or gzip inside gzip that
+inflate to 256 MB), a body its Content-Encoding does not fit, a non-HTML
+response, a path robots.txt disallows; and article pages in every content
+coding (``/coded/<coding>/<n>.html``). With ../shared/data/feeds/realworld present, its feeds are served
 too, rewritten so that every item links to an article page of this server.
 """
 from __future__ import annotations
 
 import collections
+import functools
+import gzip
 import hashlib
 import html
 import os
 import re
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from hostile import ARTICLE_DE, ARTICLE_EN, ARTICLE_FR
@@ -34,6 +40,52 @@ def rss(base: str, items: list[tuple[str, str]]) -> bytes:
            f"</description></item>" for i, (t, path) in enumerate(items)]
     return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Test feed</title>"
             f"<link>{base}/</link><language>en</language>{''.join(out)}</channel></rss>").encode()
+
+
+BOMB_BYTES = 256 << 20
+CODINGS = {"gzip": "gzip", "deflate": "deflate", "rawdeflate": "deflate", "br": "br", "zstd": "zstd",
+           "gzip2": "gzip, gzip", "identity": "identity"}
+
+
+def encode(body: bytes, coding: str) -> bytes:
+    """``body`` in one of ``CODINGS`` (by its key)."""
+    if coding == "gzip":
+        return gzip.compress(body, 6, mtime=0)
+    if coding == "deflate":
+        return zlib.compress(body)
+    if coding == "rawdeflate":
+        c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return c.compress(body) + c.flush()
+    if coding == "br":
+        import brotli
+
+        return brotli.compress(body, quality=5)
+    if coding == "zstd":
+        import zstandard
+
+        return zstandard.ZstdCompressor().compress(body)
+    if coding == "gzip2":
+        return gzip.compress(gzip.compress(body, 1, mtime=0), 9, mtime=0)
+    return body
+
+
+@functools.lru_cache(maxsize=None)
+def bomb(coding: str) -> bytes:
+    """``BOMB_BYTES`` of zeros in ``coding``, built a MB at a time (a few KB on the wire)."""
+    zero = bytes(1 << 20)
+    n = BOMB_BYTES >> 20
+    if coding == "br":
+        import brotli
+
+        c = brotli.Compressor(quality=1)
+        return b"".join(c.process(zero) for _ in range(n)) + c.finish()
+    if coding == "zstd":
+        import zstandard
+
+        c = zstandard.ZstdCompressor().compressobj()
+        return b"".join(c.compress(zero) for _ in range(n)) + c.flush()
+    inner = zlib.compressobj(1, zlib.DEFLATED, 31)
+    return encode(b"".join(inner.compress(zero) for _ in range(n)) + inner.flush(), "gzip")
 
 
 class FeedServer:
@@ -113,6 +165,26 @@ class FeedServer:
                 if path == "/slow":
                     server._stop.wait(60)
                     return
+                if path == "/drip-headers":  # each line well within any read timeout; never the blank line
+                    try:
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+                        for i in range(100):
+                            self.wfile.flush()
+                            if server._stop.wait(0.2):
+                                return
+                            self.wfile.write(b"X-Drip-%d: 1\r\n" % i)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return
+                m = re.fullmatch(r"/bomb/(\w+)", path)
+                if m:
+                    return self._send(200, bomb(m.group(1)), headers={"Content-Encoding": CODINGS[m.group(1)]})
+                m = re.fullmatch(r"/coded/(\w+)/(\d+)\.html", path)
+                if m:
+                    return self._send(200, encode(article_page(int(m.group(2))), m.group(1)),
+                                      headers={"Content-Encoding": CODINGS[m.group(1)]})
+                if path == "/bad-gzip":
+                    return self._send(200, article_page(5), headers={"Content-Encoding": "gzip"})
                 if path == "/to-private":
                     return self._send(302, headers={"Location": "http://10.0.0.1/admin"})
                 if path == "/loop-a":

@@ -34,6 +34,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms.content_coding import ContentCodingError, decode_content
 from transforms.encoding import byte_order_mark, http_charset
 from transforms.records import http_status_reason, make_raw, make_reject, utf8_text
 
@@ -863,8 +864,11 @@ class _ReadFileFn(beam.DoFn):
         if ctype and not re.search(r"html|xml", ctype, re.IGNORECASE):
             yield self._reject(src, "warc", "read", "not_html", f"Content-Type {ctype}"[:500], body, len(body))
             return
-        payload = self._decode_transfer(http, body)
-        if len(payload) > self.max_doc:
+        try:
+            payload = self._decode_transfer(http, body)
+        except ContentCodingError:  # too_large: the one it lets through
+            payload = None
+        if payload is None or len(payload) > self.max_doc:
             yield self._reject(src, "warc", "read", "decompressed_too_large",
                                f"decoded payload larger than {self.max_doc} bytes", body, len(body))
             return
@@ -906,9 +910,11 @@ class _ReadFileFn(beam.DoFn):
     def _decode_transfer(self, http, body: bytes) -> bytes:
         """Undo HTTP chunking and Content-Encoding the crawler kept: gzip,
         deflate (zlib-wrapped or raw, as some servers send it), br and zstd,
-        which browser-based crawlers record as the server sent them; at most
+        one or a chain of them, which browser-based crawlers record as the
+        server sent them (``transforms.content_coding``); at most
         ``max_doc + 1`` bytes come out (the caller rejects more: a small
-        compressed body can hold gigabytes). A body that is not really chunked
+        compressed body can hold gigabytes), and a coding that inflates past
+        ``max_doc`` raises ``ContentCodingError("too_large")``. A body that is not really chunked
         or compressed, as many crawlers store it under the original headers,
         is returned as it is (the decode step rejects what is not text)."""
         from warcio.bufferedreaders import ChunkedDataReader
@@ -916,35 +922,12 @@ class _ReadFileFn(beam.DoFn):
         cap = self.max_doc + 1
         if (http.get_header("Transfer-Encoding") or "").lower() == "chunked":
             body = ChunkedDataReader(io.BytesIO(body)).read(cap)
-        enc = (http.get_header("Content-Encoding") or "").strip().lower()
-        if enc in ("gzip", "x-gzip", "deflate"):
-            try:
-                return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(body, cap)
-            except zlib.error:
-                if enc != "deflate":
-                    return body
-            raw = zlib.decompressobj(-zlib.MAX_WBITS)
-            try:
-                out = raw.decompress(body, cap)
-            except zlib.error:
-                return body
-            return out if raw.eof or len(out) >= cap else body  # not a whole deflate stream: not deflate
-        if enc == "br":
-            import brotli
-
-            try:
-                return brotli.Decompressor().process(body, output_buffer_limit=cap)[:cap]
-            except brotli.error:
-                return body
-        if enc == "zstd":
-            import zstandard
-
-            try:
-                with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body)) as reader:
-                    return reader.read(cap)
-            except zstandard.ZstdError:
-                return body
-        return body
+        try:
+            return decode_content(body, http.get_header("Content-Encoding"), self.max_doc)
+        except ContentCodingError as e:
+            if e.reason == "too_large":
+                raise
+            return body
 
     # -- helpers -------------------------------------------------------------
     def _head(self, path) -> bytes:
