@@ -24,13 +24,14 @@ INSTALL_REQUIRES = [
     "pyarrow>=14,<26",
     "xxhash>=3.4,<5",
     "warcio>=1.7,<2",
-    # Content-Encoding br and zstd of WARC payloads (browser-based crawlers keep them as sent);
-    # brotli 1.2 is the first whose decompressor caps its output
+    # Content-Encoding br and zstd of WARC payloads (browser-based crawlers keep them as sent) and of
+    # fetched pages (transforms/content_coding.py); brotli 1.2 is the first whose decompressor caps its output
     "brotli>=1.2,<2",
     "zstandard>=0.22,<1",
     "charset-normalizer>=3.3,<4",
     "feedparser>=6.0.11,<7",
     "httpx>=0.27,<1",
+    "httpcore>=1.0,<2",  # transforms/http_deadline.py: a deadline under httpx's connection pool
     "numpy>=1.24,<3",
     "rensa>=0.5,<0.6",  # MinHash signatures are stored in index/: a new hashing scheme would not match them
     "wordfreq>=3.1,<4",

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SHARED, read_table
+import feedserver
 from feedserver import FeedServer
 from pipeline.cli import run
 from transforms.feedparse import FeedError, parse_feed, parse_opml
@@ -141,6 +142,80 @@ def server():
     with FeedServer(REALWORLD) as srv:
         srv.feeds["/feed.xml"] = [(f"Case {p}", p) for p in CASES]
         yield srv
+
+
+def _fetcher(**kw) -> SafeFetcher:
+    return SafeFetcher(FetchSettings(allow_private=True, respect_robots=False, min_host_interval=0, retries=0, **kw))
+
+
+@pytest.mark.parametrize("coding", sorted(feedserver.CODINGS))
+def test_every_content_coding_is_undone(server, coding):
+    f = _fetcher()
+    res = f.fetch(f"{server.base}/coded/{coding}/4.html")
+    f.close()
+    assert res.body == feedserver.article_page(4)
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "gzip2"])
+def test_a_compression_bomb_costs_no_more_memory_than_the_cap(server, coding):
+    """A few KB that inflate to 256 MB: refused as too large, holding about
+    the 1 MB cap. httpx's own decoders inflated a received chunk whole (a
+    peak of 256 MB here; 4 GB for a 2 GB brotli body)."""
+    import tracemalloc
+
+    feedserver.bomb(coding)  # built before measuring
+    f = _fetcher(max_bytes=1 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError) as e:
+            f.fetch(f"{server.base}/bomb/{coding}")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        f.close()
+    assert e.value.reason == "too_large" and "decoded" in str(e.value)
+    assert peak < 16 << 20, f"{peak >> 20} MB held for a 1 MB cap"
+
+
+def test_a_body_its_coding_does_not_fit_is_a_reject(server):
+    f = _fetcher()
+    with pytest.raises(FetchError) as e:
+        f.fetch(server.base + "/bad-gzip")
+    f.close()
+    assert e.value.reason == "bad_encoding"
+
+
+def test_a_server_that_drips_its_headers_is_cut_at_the_deadline(server):
+    """A header line every 0.2 s: each read is well within the read timeout,
+    so only a deadline over the whole exchange ends it (the server would go
+    on for 20 s)."""
+    f = _fetcher(read_timeout=1.0, deadline=2.0)
+    t = time.monotonic()
+    with pytest.raises(FetchError) as e:
+        f.fetch(server.base + "/drip-headers")
+    took = time.monotonic() - t
+    assert f.fetch(server.base + "/articles/2.html").status == 200  # the fetcher is usable after
+    f.close()
+    assert e.value.reason == "timeout" and "deadline" in str(e.value)
+    assert 1.9 < took < 3.5, took
+
+
+def test_dripping_and_bombing_servers_do_not_hold_a_run(server, tmp_path):
+    """Through ``newsbeam run --feeds``: a page whose headers never end, a
+    brotli bomb and pages in br and in gzip inside gzip, in one feed."""
+    server.feeds["/coded.xml"] = [("drip", "/drip-headers"), ("bomb", "/bomb/br"), ("br", "/coded/br/7.html"),
+                                  ("gzip2", "/coded/gzip2/8.html")]
+    out = tmp_path / "out"
+    t = time.monotonic()
+    m = _run(out, "--feeds", server.base + "/coded.xml", "--allow-private-hosts", "--fetch-retries", "0")
+    took = time.monotonic() - t
+    arts = {r["url"].replace(server.base, ""): r for r in read_table(str(out), "articles")}
+    rejs = {r["error"].split(": ")[-1].replace(server.base, ""): r["reason"] for r in read_table(str(out), "rejects")}
+    assert sorted(arts) == ["/coded/br/7.html", "/coded/gzip2/8.html"]
+    assert "Item 7:" in arts["/coded/br/7.html"]["text"] and "Item 8:" in arts["/coded/gzip2/8.html"]["text"]
+    assert rejs["/drip-headers"] == "timeout" and "too_large" in rejs.values(), rejs
+    assert m["counts"]["inputs_seen"] == 4 and m["counts"]["rejected"] == 2
+    assert took < 20, took
 
 
 def test_fetching_articles_and_every_failure(server, tmp_path):

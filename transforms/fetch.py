@@ -8,10 +8,15 @@
   answer cannot send it elsewhere. The check runs again on every redirect
   hop, which is followed by hand (``max_redirects``, loops detected).
 - A User-Agent naming the project; connect/read timeouts and a wall-clock
-  deadline per request (a server that drips bytes cannot hold a worker).
+  deadline over every socket operation of a request, headers included
+  (``transforms.http_deadline``: a server that drips bytes cannot hold a
+  worker).
 - Bounded retries with exponential backoff on connection errors, 429 and
   5xx, honouring ``Retry-After`` up to ``max_retry_wait`` seconds.
-- A response size cap, read as a stream.
+- A response size cap, read as a stream, and on what ``Content-Encoding``
+  inflates it to (``transforms.content_coding``: each layer of gzip,
+  deflate, br or zstd stops at the cap, so a bomb of a few KB costs no more
+  memory than the cap).
 - robots.txt, fetched once per host and cached (RFC 9309: 4xx allows
   everything, 5xx or unreachable disallows for now).
 - Per-host politeness: at least ``min_host_interval`` seconds between two
@@ -32,6 +37,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from pipeline.version import __version__
+from transforms.content_coding import ContentCodingError, decode_content
 from transforms.records import http_status_reason
 
 __all__ = ["FetchError", "FetchResult", "FetchSettings", "SafeFetcher", "USER_AGENT", "check_url"]
@@ -133,12 +139,16 @@ class SafeFetcher:
     def __init__(self, settings: FetchSettings = FetchSettings(), sleep=time.sleep):
         import httpx
 
+        from transforms import http_deadline
+
         self.s = settings
         self._sleep = sleep
+        transport = httpx.HTTPTransport(trust_env=False)
+        self._deadline = http_deadline.install(transport)
         self._client = httpx.Client(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-            follow_redirects=False, trust_env=False)
+            follow_redirects=False, trust_env=False, transport=transport)
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self._last: dict[str, float] = {}
 
@@ -227,6 +237,7 @@ class SafeFetcher:
             if parts.scheme == "https":
                 extensions["sni_hostname"] = parts.hostname
         start = time.monotonic()
+        self._deadline.deadline = start + self.s.deadline  # every connect, read and write until the body is in
         try:
             with self._client.stream("GET", target, headers=headers, extensions=extensions) as r:
                 length = r.headers.get("content-length")
@@ -234,23 +245,29 @@ class SafeFetcher:
                     raise FetchError("too_large", f"Content-Length {length} over the {self.s.max_bytes}-byte cap",
                                      r.status_code)
                 chunks, size = [], 0
-                for chunk in r.iter_bytes():
+                for chunk in r.iter_raw():  # as sent: httpx's decoders inflate a chunk whole, however far
                     size += len(chunk)
                     if size > self.s.max_bytes:
                         raise FetchError("too_large", f"body over the {self.s.max_bytes}-byte cap", r.status_code)
-                    if time.monotonic() - start > self.s.deadline:
-                        raise FetchError("timeout", f"body not complete after {self.s.deadline:g} s", r.status_code)
                     chunks.append(chunk)
+                coding = r.headers.get("content-encoding")
+                try:
+                    body = decode_content(b"".join(chunks), coding, self.s.max_bytes)
+                except ContentCodingError as e:
+                    raise FetchError(e.reason, f"body decoded from Content-Encoding {coding}: {e}"[:500],
+                                     r.status_code) from None
                 return FetchResult(url=url, status=r.status_code, headers={k.lower(): v for k, v in r.headers.items()},
-                                   body=b"".join(chunks), fetched_at=dt.datetime.now(dt.timezone.utc))
+                                   body=body, fetched_at=dt.datetime.now(dt.timezone.utc))
         except httpx.TimeoutException as e:
-            raise FetchError("timeout", f"{type(e).__name__} after {time.monotonic() - start:.1f} s: {url}") from None
+            late = time.monotonic() - start
+            why = f"the {self.s.deadline:g} s deadline passed" if late >= self.s.deadline else type(e).__name__
+            raise FetchError("timeout", f"{why} after {late:.1f} s: {url}") from None
         except httpx.TooManyRedirects as e:  # not raised with follow_redirects=False; kept for safety
             raise FetchError("too_many_redirects", str(e)) from None
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
             raise FetchError("connect_error", f"{type(e).__name__}: {e}") from None
-        except httpx.DecodingError as e:
-            raise FetchError("bad_encoding", f"{type(e).__name__}: {e}") from None
+        finally:
+            self._deadline.deadline = None
 
     def _robots_allow(self, url: str) -> bool:
         parts = urlsplit(url)
