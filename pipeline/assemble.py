@@ -368,4 +368,5 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     ) | "Flow" >> beam.Flatten()
     (files, _stat_keys(article_keys, rejects, read["skipped"], notes, flow)) | "CommitRun" >> CommitRun(
         output, staging, manifest)
-    return {"run_id": run_id, "output": output, "manifest": FileSystems.join(output, "runs", f"{run_id}.json")}
+    return {"run_id": run_id, "output": output, "staging": staging,
+            "manifest": FileSystems.join(output, "runs", f"{run_id}.json")}

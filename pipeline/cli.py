@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
 import time
 
@@ -122,13 +123,21 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
     # graph is fixed, and tests/test_end_to_end.py builds every shape of it with the check on
     options.view_as(TypeOptions).pipeline_type_check = False
     check_runner(options)
-    with output_lock(options.view_as(NewsbeamOptions).output):
+    output = options.view_as(NewsbeamOptions).output
+    with output_lock(output) as held:
+        if held:  # no other run can be writing here: staging without a commit journal is a dead run's
+            _drop_dead_staging(output, quiet)
         started = dt.datetime.now(dt.timezone.utc)
         t0 = time.perf_counter()
         runner = make_runner(options, verbose=verbose)
         p = beam.Pipeline(runner=runner, options=options) if runner else beam.Pipeline(options=options)
         facts = build(p, options, started)
-        state = p.run().wait_until_finish()
+        try:
+            state = p.run().wait_until_finish()
+        except Exception:  # nothing of this run is committed: its staged files go, so that a full disk is freed
+            if held:
+                _drop_own_staging(facts["staging"])
+            raise
     if not FileSystems.exists(facts["manifest"]):
         raise RunNotCommitted(f"run {facts['run_id']}: the runner returned (state {state}) but the run's manifest "
                               f"{facts['manifest']} was not written, so nothing was committed")
@@ -142,6 +151,36 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
         raise RuntimeError(f"run {manifest['run_id']}: {lost} documents read but neither written nor rejected; "
                            "this is a bug, please report it with the manifest")
     return manifest
+
+
+def _drop_dead_staging(output: str, quiet: bool) -> None:
+    """Staging folders of earlier runs into ``output`` that were killed or
+    failed before their commit hold only uncommitted files (a whole batch of
+    staged rows can be gigabytes): removed, and said, once the lock is held."""
+    from transforms.write import dead_staging, drop_uncommitted
+
+    for folder in dead_staging(output):
+        try:
+            freed = drop_uncommitted(folder)
+        except OSError as e:
+            print(f"newsbeam: could not remove {folder}, left by a run that did not commit: {e}", file=sys.stderr)
+            continue
+        if not quiet:
+            print(f"newsbeam: removed {folder} ({freed / 1e6:.1f} MB), left by a run that did not commit",
+                  file=sys.stderr)
+
+
+def _drop_own_staging(staging: str) -> None:
+    from transforms.write import drop_uncommitted
+
+    try:
+        freed = drop_uncommitted(staging)
+    except OSError as e:
+        print(f"newsbeam run: could not remove this run's staging folder {staging}: {e}", file=sys.stderr)
+        return
+    if freed:
+        print(f"newsbeam run: removed this run's uncommitted files ({freed / 1e6:.1f} MB in {staging})",
+              file=sys.stderr)
 
 
 def print_summary(m: dict) -> None:
@@ -168,6 +207,30 @@ def print_summary(m: dict) -> None:
         print(f"  machine-translated  {c['machine_translated']}" + (f" (from {by_src})" if by_src else ""), file=out)
     print(f"  output              {m['output']}/articles, {m['output']}/rejects", file=out)
     print(f"  manifest            {m['output']}/runs/{m['run_id']}.json", file=out)
+
+
+# A full disk, a quota or a read-only disk: the user's machine, not a bug; named in one line, no traceback
+_ENVIRONMENT = re.compile(r"\[Errno (28|122|30)\] ([^\[\]\n]+?)(?: \[while running '([^']+)'\]|\n|$)")
+
+
+def environment_error(e: BaseException) -> str | None:
+    """The one-line story of a run that failed because of the machine (no
+    space left, quota exceeded, read-only file system), found in the text
+    Beam wraps a step's exception in; None for anything else."""
+    m = _ENVIRONMENT.search(str(e))
+    if not m:
+        return None
+    where = f" (in step {m.group(3)})" if m.group(3) else ""
+    return f"{m.group(2).strip()}{where}. Nothing was committed; free space (or fix the disk) and run again."
+
+
+class _DropEnvironmentTracebacks(logging.Filter):
+    """Beam logs a failing step's traceback at ERROR before the run fails; for
+    a full or read-only disk the last line says all (``--verbose`` shows it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno >= logging.ERROR and record.name.startswith("apache_beam")
+                    and _ENVIRONMENT.search(record.getMessage()))
 
 
 class _DropBeamImportNoise(logging.Filter):
@@ -208,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
                   "options to its workers as UTF-8. Give the folder that holds it (files and folders inside with such names are read), "
                   "or rename it.", file=sys.stderr)
             return 2
+        if not args.verbose:
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(_DropEnvironmentTracebacks())
         try:
             run(rest, quiet=args.quiet, verbose=args.verbose)
         except (UnsupportedRunner, OutputUnusable) as e:
@@ -218,6 +284,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         except Exception as e:  # the run did not commit: say why, never exit 0
             import traceback
+
+            told = environment_error(e)
+            if told:
+                print(f"newsbeam run: failed: {told}", file=sys.stderr)
+                return 1
 
             traceback.print_exc(file=sys.stderr)
             print(f"newsbeam run: failed, nothing committed: {type(e).__name__}: {e}", file=sys.stderr)
@@ -289,12 +360,12 @@ LOCK_FILE = ".newsbeam.lock"
 def file_lock(path: str, waiting: str | None = None):
     """An exclusive lock on the file ``path`` (made if missing) while the block
     runs; the system lets it go if the process dies. When another process
-    holds it, ``waiting`` is printed on stderr and the lock waited for. POSIX;
-    elsewhere, no lock."""
+    holds it, ``waiting`` is printed on stderr and the lock waited for. Gives
+    True; False where there is no lock (POSIX has one, Windows not here)."""
     try:
         import fcntl
     except ImportError:  # Windows
-        yield
+        yield False
         return
     with open(path, "a+") as f:
         try:
@@ -303,7 +374,7 @@ def file_lock(path: str, waiting: str | None = None):
             if waiting:
                 print(waiting, file=sys.stderr, flush=True)
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        yield  # closing the file lets the lock go
+        yield True  # closing the file lets the lock go
 
 
 @contextlib.contextmanager
@@ -314,17 +385,18 @@ def output_lock(output: str):
     The run holds ``OUT/.newsbeam.lock`` (``file_lock``) from before it reads
     the index until its commit; a run that finds it taken says so and waits.
     An output on a remote filesystem (gs://, s3://) has no such lock:
-    schedule its runs so that they do not overlap."""
+    schedule its runs so that they do not overlap. Gives whether the lock is
+    held."""
     if "://" in output:
-        yield
+        yield False
         return
     try:
         os.makedirs(output, exist_ok=True)
     except OSError as e:  # a file of that name, no permission, a read-only disk: the user's to fix, not a bug
         raise OutputUnusable(f"cannot write into --output {output}: {e.strerror or e}") from None
     with file_lock(os.path.join(output, LOCK_FILE),
-                   f"newsbeam run: another run is writing into {output}; waiting for it to finish"):
-        yield
+                   f"newsbeam run: another run is writing into {output}; waiting for it to finish") as held:
+        yield held
 
 
 def console_main() -> None:

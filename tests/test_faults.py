@@ -1,6 +1,7 @@
 """Faults during a run: SIGKILL at random moments and inside the commit, then
 a rerun into the same output gives exactly one clean run's rows
 (tests/faults.py; benchmarks/fuzz.py --kills runs many more)."""
+import glob
 import json
 import os
 import random
@@ -98,3 +99,41 @@ def test_a_run_that_fails_exits_non_zero_and_says_why(tmp_path, capsys):
     assert main(["run", "--output", out]) == 1
     assert "nothing committed" in capsys.readouterr().err
     assert not os.path.exists(os.path.join(out, "runs"))
+
+
+def test_a_full_disk_fails_the_run_in_one_line_and_frees_its_staged_files(tmp_path, capsys, monkeypatch):
+    """The disk fills after the first staged file: exit 1, one line naming the
+    cause (no traceback), the run's staged files removed (they would keep the
+    disk full), nothing committed; once there is room, a run writes all."""
+    import errno
+
+    import transforms.write as write
+
+    real, calls = write.write_table, []
+
+    def full_after_one(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(write, "write_table", full_after_one)
+    out = tmp_path / "out"
+    assert main(["run", "--output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "failed: No space left on device (in step " in err and "Traceback" not in err
+    assert "removed this run's uncommitted files" in err and "_staging" in calls[0]
+    assert os.listdir(out / "_staging") == [] and not (out / "runs").exists()
+    monkeypatch.undo()
+    assert main(["run", "--output", str(out), "--quiet"]) == 0
+    assert len(glob.glob(str(out / "runs" / "*.json"))) == 1
+
+
+def test_staging_of_a_run_that_died_before_its_commit_is_removed_by_the_next(tmp_path, capsys):
+    out = tmp_path / "out"
+    dead = out / "_staging" / "20240101T000000000000Z" / "rows"
+    dead.mkdir(parents=True)
+    (dead / "a.parquet").write_bytes(b"x" * 200_000)
+    assert main(["run", "--output", str(out)]) == 0
+    assert "removed " + str(dead.parent) + " (0.2 MB), left by a run that did not commit" in capsys.readouterr().err
+    assert os.listdir(out / "_staging") == []

@@ -26,6 +26,7 @@ import collections
 import datetime as dt
 import json
 import math
+import os
 import shutil
 from typing import Any, Iterable
 
@@ -39,7 +40,7 @@ from apache_beam.io.filesystems import FileSystems
 from transforms.beam_memory import arrow_returns_memory, release_output_streams, trim_heap
 
 __all__ = ["DROP", "WriteParquet", "StageRows", "WriteLabelledRows", "RunStats", "CommitRun", "label_table", "mkdirs",
-           "read_parquet", "recover_commits", "staging_dir", "write_table"]
+           "read_parquet", "recover_commits", "staging_dir", "write_table", "dead_staging", "drop_uncommitted"]
 
 # Every process that runs newsbeam's pipeline (the launcher, each worker)
 # imports this module before its first stage ends: from then on Beam's
@@ -497,6 +498,42 @@ def _apply_commit(output: str, staging: str, manifest: dict[str, Any]) -> None:
         import logging
 
         logging.getLogger(__name__).warning("could not remove %s: %s: %s", staging, type(e).__name__, e)
+
+
+def _tree_bytes(path: str) -> int:
+    total = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:  # gone meanwhile: nothing to count
+                pass
+    return total
+
+
+def drop_uncommitted(staging: str) -> int:
+    """Remove a local staging folder that holds no commit journal (its run
+    stopped before committing: nothing in it is anyone's output); returns the
+    bytes freed. One with a journal is left for ``recover_commits``."""
+    if "://" in staging or not os.path.isdir(staging) or os.path.exists(os.path.join(staging, COMMIT_JOURNAL)):
+        return 0
+    size = _tree_bytes(staging)
+    shutil.rmtree(staging)
+    return size
+
+
+def dead_staging(output: str) -> list[str]:
+    """The staging folders of a local ``output`` without a commit journal:
+    runs that died or failed before their commit, or one running now. Only a
+    caller holding the output's lock (``pipeline.cli.output_lock``) may take
+    them for dead."""
+    root = os.path.join(output, "_staging")
+    try:
+        names = sorted(os.listdir(root))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [os.path.join(root, n) for n in names if os.path.isdir(os.path.join(root, n))
+            and not os.path.exists(os.path.join(root, n, COMMIT_JOURNAL))]
 
 
 def recover_commits(output: str) -> list[str]:
