@@ -95,6 +95,7 @@ class FeedServer:
         self.feeds: dict[str, list[tuple[str, str]]] = {}
         self.raw_feeds: dict[str, bytes] = {}
         self.busy_hits = collections.Counter()
+        self.robots_status = 200  # what /robots.txt answers (a 503: the host's robots.txt cannot be read now)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -145,6 +146,8 @@ class FeedServer:
                     server.requests[path] += 1
                     server.headers_seen.append((path, dict(self.headers)))
                 if path == "/robots.txt":
+                    if server.robots_status != 200:
+                        return self._send(server.robots_status, b"not now")
                     return self._send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
                 m = re.fullmatch(r"/articles/(\d+)\.html", path)
                 if m:

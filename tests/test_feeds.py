@@ -266,6 +266,25 @@ def test_scheduled_runs_add_only_what_is_new(server, tmp_path):
     assert len(rows) == 5 and len({r["url"] for r in rows}) == 5
 
 
+def test_pages_of_a_host_whose_robots_txt_cannot_be_read_are_tried_again_next_run(server, tmp_path):
+    """robots.txt answering 503: nothing of the host is fetched (RFC 9309),
+    but as ``robots_unavailable``, which the next run tries again, not as a
+    disallowed page, which it would never fetch."""
+    saved = tmp_path / "in" / "saved.rss"
+    saved.parent.mkdir()
+    saved.write_bytes(b"<rss version='2.0'><channel><title>S</title>" + b"".join(
+        f"<item><title>S{i}</title><link>{server.base}/articles/{i}.html</link></item>".encode() for i in (40, 41))
+        + b"</channel></rss>")
+    out = tmp_path / "out"
+    server.robots_status = 503
+    first = _run(out, "--input", str(saved.parent), "--allow-private-hosts")
+    assert first["counts"]["rejected_by_reason"] == {"fetch/robots_unavailable": 2}
+    assert not any(p.startswith("/articles/") for p in server.requests)
+    server.robots_status = 200
+    second = _run(out, "--input", str(saved.parent), "--allow-private-hosts")
+    assert second["counts"]["articles_written"] == 2 and second["counts"]["already_ingested"] == 0
+
+
 def test_no_fetch_uses_entry_content(server, tmp_path):
     m = _run(tmp_path / "out", "--feeds", server.base + "/feed.xml", "--allow-private-hosts", "--no-fetch",
              "--min-words", "3")

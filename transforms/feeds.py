@@ -39,7 +39,7 @@ _LOG = logging.getLogger("newsbeam.feeds")
 MAX_FEED_BYTES = 32 << 20
 # fetch failures worth trying again on the next scheduled run
 TRANSIENT_FETCH_REASONS = {"fetch_error", "timeout", "connect_error", "rate_limited", "dns_error", "http_500", "http_502",
-                           "http_503", "http_504", "host_unreachable"}
+                           "http_503", "http_504", "host_unreachable", "robots_unavailable"}
 # A host whose pages failed this many times in a row without an answer (its name unresolved, no connection, no
 # reply in time) is not asked for its other pages in this run: they are `host_unreachable` rejects, tried again
 # next run. Each try costs up to the resolver's or the connect timeout, with retries: a feed of a few hundred

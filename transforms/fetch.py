@@ -18,7 +18,8 @@
   deflate, br or zstd stops at the cap, so a bomb of a few KB costs no more
   memory than the cap).
 - robots.txt, fetched once per host and cached (RFC 9309: 4xx allows
-  everything, 5xx or unreachable disallows for now).
+  everything; 5xx or unreachable disallows for now: ``robots_unavailable``,
+  a reason that is tried again on the next run).
 - Per-host politeness: at least ``min_host_interval`` seconds between two
   requests to one host from this fetcher (the pipeline gives each host to
   one fetcher at a time).
@@ -270,21 +271,30 @@ class SafeFetcher:
             self._deadline.deadline = None
 
     def _robots_allow(self, url: str) -> bool:
+        """Whether robots.txt lets newsbeam fetch ``url``. Raises FetchError
+        ``robots_unavailable`` when the host's robots.txt could not be read
+        (unreachable, 429 or 5xx): RFC 9309 says to fetch nothing then, and
+        the page is tried again on a later run (a transient reason), where a
+        disallowed page is not."""
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}".lower()
         if key not in self._robots:
             self._robots[key] = self._load_robots(key)
         rp = self._robots[key]
+        if isinstance(rp, FetchError):
+            raise FetchError("robots_unavailable", f"robots.txt of {parts.netloc} could not be read ({rp.reason}: "
+                             f"{rp}); nothing of the host is fetched until it can"[:500])
         return True if rp is None else rp.can_fetch(self.s.user_agent, url)
 
-    def _load_robots(self, base: str) -> urllib.robotparser.RobotFileParser | None:
+    def _load_robots(self, base: str) -> urllib.robotparser.RobotFileParser | FetchError | None:
+        """The host's rules; None for none (a 4xx but 429: everything is
+        allowed); the FetchError when it could not be read."""
         rp = urllib.robotparser.RobotFileParser()
         try:
             res = self.fetch(base + "/robots.txt", check_robots=False)
         except FetchError as e:
             if e.status is not None and 400 <= e.status < 500 and e.status != 429:
                 return None  # no robots.txt: everything is allowed
-            rp.parse(["User-agent: *", "Disallow: /"])  # unreachable or 5xx: not now
-            return rp
+            return e  # unreachable, 429 or 5xx: not now
         rp.parse(res.body[: 500_000].decode("utf-8", "replace").splitlines())
         return rp
