@@ -91,13 +91,17 @@ def stream_main(args, rest: list[str]) -> int:
 
     from pipeline.assemble import fetch_settings
     from pipeline.options import NewsbeamOptions
-    from pipeline.stream import stream
+    from pipeline.stream import WindowsNotCommitted, stream
 
     window = args.window if args.window is not None else args.poll_interval
     if window < args.poll_interval:
         raise SystemExit("--window must be at least --poll-interval")
     settings = fetch_settings(PipelineOptions(rest).view_as(NewsbeamOptions))
-    manifests = stream(args.feeds, args.output, args.poll_interval, window, args.max_polls, rest, settings)
+    try:
+        manifests = stream(args.feeds, args.output, args.poll_interval, window, args.max_polls, rest, settings)
+    except WindowsNotCommitted as e:
+        print(f"newsbeam stream: stopped; {e}", file=sys.stderr)
+        return 1
     total = sum(m["counts"]["articles_written"] for m in manifests)
     print(f"newsbeam stream: {len(manifests)} windows committed, {total} articles, output {args.output}")
     return 0

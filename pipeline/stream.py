@@ -10,7 +10,9 @@ states go to ``OUT/state/feeds.json`` after each poll.
 
 SIGINT and SIGTERM end the loop cleanly: the window in progress is committed
 (or, if a run is under way, that run finishes) and no partial file is left.
-A spool left by a killed driver is committed first on the next start.
+A spool left by a killed driver is committed first on the next start. A
+window whose run fails (a full disk, say) stays in the spool, is logged, and
+is tried again when the next window closes; the driver goes on polling.
 """
 from __future__ import annotations
 
@@ -27,6 +29,10 @@ from apache_beam.io.filesystems import FileSystems
 __all__ = ["stream"]
 
 _LOG = logging.getLogger("newsbeam.stream")
+
+
+class WindowsNotCommitted(RuntimeError):
+    """The driver stopped with windows in the spool whose runs failed."""
 
 
 def _window_id(ts: float) -> str:
@@ -69,7 +75,7 @@ class _Stop:
 def stream(feeds: list[str], output: str, poll_interval: float, window: float, max_polls: int | None,
            run_args: list[str], fetch_settings) -> list[dict]:
     """Run the polling loop; returns the manifests of the committed windows."""
-    from pipeline.cli import run
+    from pipeline.cli import environment_error, run
     from transforms.feeds import SPOOL_PREFIX, fetch_feed, is_url
     from transforms.fetch import FetchError, SafeFetcher
 
@@ -89,8 +95,16 @@ def stream(feeds: list[str], output: str, poll_interval: float, window: float, m
         index = os.path.join(window_dir, "index.jsonl")
         if os.path.exists(index) and os.path.getsize(index):
             wid = os.path.basename(window_dir)
-            m = run(["--output", output, "--run-id", f"w{wid}", "--feeds", SPOOL_PREFIX + index] + run_args,
-                    quiet=True)
+            try:
+                m = run(["--output", output, "--run-id", f"w{wid}", "--feeds", SPOOL_PREFIX + index] + run_args,
+                        quiet=True)
+            except Exception as e:  # a full disk, a bug: the driver goes on polling; the window waits in the spool
+                told = environment_error(e) or f"{type(e).__name__}: {e}"
+                _LOG.error("window %s not committed, kept in %s and tried again when the next window closes: %s",
+                           wid, window_dir, told)
+                failed.add(window_dir)
+                return
+            failed.discard(window_dir)
             manifests.append(m)
             c = m["counts"]
             _LOG.info("window %s committed: %d articles, %d rejected, %d already ingested", wid,
@@ -99,9 +113,14 @@ def stream(feeds: list[str], output: str, poll_interval: float, window: float, m
             os.remove(os.path.join(window_dir, name))
         os.rmdir(window_dir)
 
+    def commit_spool() -> None:
+        """Every spooled window, oldest first: windows a killed driver left, and any whose run failed."""
+        for name in sorted(os.listdir(spool_root)):
+            commit(os.path.join(spool_root, name))
+
+    failed: set[str] = set()
     try:
-        for leftover in sorted(os.listdir(spool_root)):  # a window a killed driver did not commit
-            commit(os.path.join(spool_root, leftover))
+        commit_spool()
         fetcher = SafeFetcher(fetch_settings)
         window_start = time.time()
         window_dir = os.path.join(spool_root, _window_id(window_start))
@@ -109,8 +128,7 @@ def stream(feeds: list[str], output: str, poll_interval: float, window: float, m
         while not stop.requested and (max_polls is None or polls < max_polls):
             poll_start = time.time()
             if poll_start - window_start >= window:
-                if os.path.isdir(window_dir):
-                    commit(window_dir)
+                commit_spool()
                 window_start = poll_start
                 window_dir = os.path.join(spool_root, _window_id(window_start))
             os.makedirs(window_dir, exist_ok=True)
@@ -138,10 +156,12 @@ def stream(feeds: list[str], output: str, poll_interval: float, window: float, m
             deadline = poll_start + poll_interval
             while not stop.requested and time.time() < deadline:
                 time.sleep(min(0.2, max(0.0, deadline - time.time())))
-        if os.path.isdir(window_dir):
-            commit(window_dir)
+        commit_spool()
         fetcher.close()
     finally:
         for s, h in old_handlers.items():
             signal.signal(s, h)
+    if failed:
+        raise WindowsNotCommitted(f"{len(failed)} window(s) not committed, kept in {spool_root}: the next "
+                                  "`newsbeam stream` into this output commits them first")
     return manifests

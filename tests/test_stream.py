@@ -67,3 +67,52 @@ def test_sigterm_finishes_the_window_and_leaves_no_partial_file(tmp_path):
         if name.endswith(".parquet"):
             pq.read_table(f)  # complete, with its footer
     assert len(read_table(out, "articles")) == 4
+
+
+def test_a_window_whose_run_fails_is_kept_and_committed_later(tmp_path, monkeypatch, caplog):
+    """The first window's run fails (a full disk): the driver logs it in one
+    line, keeps polling, and commits that window when the next one closes."""
+    import pipeline.cli
+
+    real, calls = pipeline.cli.run, []
+
+    def full_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("OSError: [Errno 28] No space left on device [while running 'Files/StageRows']")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline.cli, "run", full_once)
+    out = str(tmp_path / "out")
+    with FeedServer() as srv:
+        srv.feeds["/news.xml"] = [(f"Story {i}", f"/articles/{i}.html") for i in range(70, 73)]
+
+        def add_entry():
+            time.sleep(1.4)
+            srv.feeds["/news.xml"].append(("Story 75", "/articles/75.html"))
+
+        threading.Thread(target=add_entry, daemon=True).start()
+        assert main(["stream", "--feeds", srv.base + "/news.xml", "--output", out, "--poll-interval", "1",
+                     "--max-polls", "3"] + FLAGS) == 0
+    assert len(calls) >= 3  # failed, then the kept window and the last one committed
+    assert any("not committed, kept in" in r.getMessage() and "No space left on device" in r.getMessage()
+               for r in caplog.records)
+    assert sorted(r["url"].rsplit("/", 1)[1] for r in read_table(out, "articles")) == [
+        "70.html", "71.html", "72.html", "75.html"]
+    assert not os.listdir(os.path.join(out, "_spool"))
+
+
+def test_a_window_that_cannot_be_committed_by_the_stop_is_kept_and_said(tmp_path, monkeypatch, capsys):
+    import pipeline.cli
+
+    def always_full(*args, **kwargs):
+        raise RuntimeError("OSError: [Errno 28] No space left on device")
+
+    monkeypatch.setattr(pipeline.cli, "run", always_full)
+    out = str(tmp_path / "out")
+    with FeedServer() as srv:
+        srv.feeds["/news.xml"] = [("Story 80", "/articles/80.html")]
+        assert main(["stream", "--feeds", srv.base + "/news.xml", "--output", out, "--poll-interval", "1",
+                     "--max-polls", "1"] + FLAGS) == 1
+    assert "1 window(s) not committed" in capsys.readouterr().err
+    assert len(os.listdir(os.path.join(out, "_spool"))) == 1  # the next start commits it
