@@ -93,6 +93,57 @@ def test_a_folder_of_odd_entries_is_read_whole_and_accounted_for(tmp_path):
     assert not counts.get("unaccounted")
 
 
+def test_a_folder_nested_deeper_than_the_recursion_limit_and_than_path_max(tmp_path):
+    """Folders 1,200 deep (Python 3.11's os.walk raised RecursionError there,
+    and the whole input was one no_match reject) and 2,500 deep (a path
+    longer than the system takes): the files above are read, the one too
+    deep to open is a reject naming why."""
+    rnd = random.Random(8)
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "top.txt").write_text(article_text(rnd, 6))
+    reachable = os.path.join(str(src), *["d"] * 1200, "deep.txt")
+    fd = os.open(str(src), os.O_RDONLY)
+    try:  # one folder at a time, each made inside the last (its path soon too long to name, and makedirs recurses)
+        for depth in range(1, 2501):
+            os.mkdir("d", dir_fd=fd)
+            fd, parent = os.open("d", os.O_RDONLY, dir_fd=fd), fd
+            os.close(parent)
+            if depth in (1200, 2500):
+                name = "deep.txt" if depth == 1200 else "bottom.txt"
+                with open(os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as f:
+                    f.write(article_text(rnd, 6))
+    finally:
+        os.close(fd)
+    out = str(tmp_path / "out")
+    try:
+        run(["--input", str(src), "--output", out], quiet=True)
+        assert sorted(a["source"] for a in read_table(out, "articles")) == sorted([str(src / "top.txt"), reachable])
+        (rej,) = read_table(out, "rejects")
+        assert rej["reason"] == "open_failed" and "File name too long" in rej["error"]
+    finally:
+        _remove_chain(str(src), "d")
+
+
+def _remove_chain(top: str, name: str) -> None:
+    """Remove a chain of folders ``name`` nested too deep for shutil.rmtree
+    (recursive in Python 3.11) and for paths: down by chdir, up removing."""
+    here = os.getcwd()
+    try:
+        os.chdir(top)
+        depth = 0
+        while os.path.isdir(name):
+            os.chdir(name)
+            depth += 1
+        for _ in range(depth):
+            for entry in os.listdir("."):
+                os.remove(entry)
+            os.chdir("..")
+            os.rmdir(name)
+    finally:
+        os.chdir(here)
+
+
 def test_an_argument_that_is_not_utf8_is_refused_before_the_run(tmp_path):
     """Beam sends options to its workers as UTF-8: the run stops at once, saying what to do, not mid-run."""
     folder = _make(str(tmp_path), b"d\xe9p\xeat", b"x")

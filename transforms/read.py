@@ -27,6 +27,7 @@ import re
 import stat
 import warnings
 import zlib
+from typing import Iterator
 
 import apache_beam as beam
 from apache_beam import pvalue
@@ -350,14 +351,45 @@ def _not_a_file(path: str) -> str | None:
     return f"{what}: only regular files are read"
 
 
+def _folders(top: str, onerror) -> Iterator[tuple[str, list[str]]]:
+    """(folder, names of what is not a folder in it) for ``top`` and every
+    folder under it, top-down in listing order, links to folders not
+    followed: ``os.walk`` without its recursion. Python 3.11's ``os.walk``
+    takes a frame a level, so a folder nested 1,000 deep raised
+    RecursionError and the whole input was one ``no_match`` reject, its other
+    files unread."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as e:
+            onerror(e)
+            continue
+        subfolders, names = [], []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:  # os.walk's reading: what cannot be looked at is not a folder
+                is_dir = False
+            (subfolders if is_dir else names).append(entry.name)
+        yield folder, names
+        for name in reversed(subfolders):
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                stack.append(path)
+
+
 def _walk(folder: str) -> tuple[list[tuple[str, int]], list[tuple[str, str]]]:
     """A local folder listed once, recursively, as Beam's local listing walks
     it (links to folders not followed): (path, size) of each entry, and
     (path, why) of each that cannot be looked at (a symbolic link to nothing,
-    a file removed meanwhile, a subfolder that cannot be opened), which Beam's
-    listing leaves out without a word: each of those becomes a reject."""
+    a file removed meanwhile, a subfolder that cannot be opened or whose path
+    is too long), which Beam's listing leaves out without a word: each of
+    those becomes a reject."""
     files, unlisted, errors = [], [], []
-    for dirpath, _, names in os.walk(folder, onerror=errors.append):
+    for dirpath, names in _folders(folder, errors.append):
         for name in names:
             path = os.path.join(dirpath, name)
             try:
