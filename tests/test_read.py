@@ -87,6 +87,13 @@ def test_glob_and_missing_input(tmp_path):
           [("nothing-*.html", "read", "no_match")])
 
 
+def test_a_web_address_as_input_is_a_reject_that_says_what_to_do():
+    from transforms.read import _MatchFn
+
+    (rej,) = list(_MatchFn().process("https://example.com/news/story.html"))
+    assert rej.value["reason"] == "no_match" and "--feeds" in rej.value["error"]
+
+
 def test_jsonl_records(tmp_path):
     lines = [json.dumps({"url": "https://e.com/1", "html": page(ARTICLE_EN)}),
              json.dumps({"url": "https://e.com/2", "text": ARTICLE_EN}),

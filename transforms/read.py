@@ -456,9 +456,12 @@ class _MatchFn(beam.DoFn):
             else:
                 files, unlisted = [(m.path, m.size_in_bytes) for m in match(pattern) if not m.path.endswith("/")], []
         except Exception as e:  # a missing folder, a bad glob, an unreachable bucket
+            why = f"{type(e).__name__}: {e}"
+            if pattern.lower().startswith(("http://", "https://")):  # Beam lists no web address
+                why = ("a web address is not a file or folder --input can list: give a feed's address with --feeds "
+                       "(its articles are fetched), or save the pages and give their folder; " + why)
             yield pvalue.TaggedOutput("rejects", make_reject(
-                source=pattern, source_format="unknown", stage="read", reason="no_match",
-                error=f"{type(e).__name__}: {e}"))
+                source=pattern, source_format="unknown", stage="read", reason="no_match", error=why[:1000]))
             return
         if self.skip:  # the run's own output folder
             files = [f for f in files if not f[0].startswith(self.skip)]
