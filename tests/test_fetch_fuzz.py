@@ -159,7 +159,7 @@ def responses(draw):
     return [(p, pause) for p in pieces]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                                  HealthCheck.function_scoped_fixture])
 @given(answer=responses())
 def test_whatever_a_server_sends_is_a_result_or_a_fetch_error_in_bounded_time(raw_server, answer):
