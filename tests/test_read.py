@@ -194,6 +194,36 @@ def test_a_warc_line_without_a_line_break_is_read_in_bounded_time(tmp_path):
            ("tail.warc.gz#4", "parse", "truncated")], skipped=["warc_warcinfo", "warc_request"] * 2)
 
 
+def test_a_gzip_member_broken_off_mid_way_is_a_reject_and_no_note_on_stderr(tmp_path, capfd):
+    """A .warc.gz (one gzip member a record) whose long second response has a
+    damaged checksum: the first record is an article, the damaged one a
+    reject, and nothing on stderr (warcio wrote "Error -3 while decompressing
+    data: incorrect data check", even under --quiet)."""
+    import random
+    import zlib
+
+    from pipeline.cli import main
+
+    rnd = random.Random(3)  # text that does not compress: the member spans many of warcio's reads
+    noise = " ".join("".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8)) for _ in range(20000))
+    data = bytearray(_warc([("https://e.com/a", page(ARTICLE_EN).encode(), "text/html"),
+                            ("https://e.com/b", page(ARTICLE_EN + " " + noise).encode(), "text/html")], gzip=True))
+    ends, pos = [], 0
+    while pos < len(data):  # where each member ends
+        d = zlib.decompressobj(31)
+        d.decompress(bytes(data[pos:]))
+        pos = len(data) - len(d.unused_data)
+        ends.append(pos)
+    data[ends[3] - 8] ^= 0xFF  # the CRC of the 4th member (warcinfo, response a, request a, response b)
+    (tmp_path / "broken.warc.gz").write_bytes(bytes(data))
+    out = tmp_path / "out"
+    assert main(["run", "--input", str(tmp_path / "broken.warc.gz"), "--output", str(out), "--quiet"]) == 0
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == "", captured.err
+    assert [a["url"] for a in read_table(str(out), "articles")] == ["https://e.com/a"]
+    assert read_table(str(out), "rejects")
+
+
 def test_a_wrong_content_length_is_a_reject_and_no_note_on_stderr(tmp_path, capfd):
     """A record declaring more bytes than the file holds, or fewer than its
     block: rejects with their reasons, and nothing on stderr from warcio

@@ -78,8 +78,9 @@ MAX_WARC_LINE = 1 << 20
 
 @functools.lru_cache(maxsize=1)
 def _quiet_archive_iterator() -> type:
-    """warcio's ArchiveIterator without its own note on stderr where a record's
-    Content-Length is wrong ("Record not followed by newline"): the record it
+    """warcio's ArchiveIterator without its own notes on stderr where a record's
+    Content-Length is wrong ("Record not followed by newline") or a gzip
+    member breaks off (``LineCappedReader._decompress``): the record it
     garbles is a reject with its reason in this run's rejects table, and the
     note printed the bytes after it, even with --quiet. Its lines are read
     in linear time and capped at ``MAX_WARC_LINE``: a longer "line" comes
@@ -89,6 +90,26 @@ def _quiet_archive_iterator() -> type:
     from warcio.bufferedreaders import DecompressingBufferedReader
 
     class LineCappedReader(DecompressingBufferedReader):
+        def _decompress(self, data):
+            """warcio's, without its note on stderr when a gzip member breaks
+            off mid-way ("Error -3 while decompressing data: incorrect data
+            check", even with --quiet): the stream ends there, as warcio
+            makes it, and the record it cuts is a ``truncated`` reject."""
+            if self.decompressor and data:
+                try:
+                    data = self.decompressor.decompress(data)
+                except Exception as e:
+                    if self.num_block_read == 0:  # the first read: not gzip after all (or raw deflate)
+                        if self.decomp_type == "deflate":
+                            self._init_decomp("deflate_alt")
+                            data = self._decompress(data)
+                        else:
+                            self.decompressor = None
+                    else:
+                        logging.getLogger(__name__).debug("compressed WARC data broken off: %s", e)
+                        return b""
+            return data
+
         def readline(self, length=None):
             limit = MAX_WARC_LINE if length is None or length < 0 else min(length, MAX_WARC_LINE)
             if limit == 0:
@@ -481,7 +502,8 @@ class _MatchFn(beam.DoFn):
                 try:
                     ranges = warc_ranges(path, self.split) if warc else line_ranges(path, self.split)
                 except Exception as e:  # unreadable here: read whole, where the reader's boundary takes it
-                    logging.getLogger(__name__).info("reading %s whole, not in ranges: %s", path, _describe(e))
+                    # no row to add: the reader's boundary gives the file's reject, if it has one
+                    logging.getLogger(__name__).debug("reading %s whole, not in ranges: %s", path, _describe(e))
                     ranges = None
                 if ranges and len(ranges) > 1:
                     for start, end, first in ranges:  # (offset, records, first record) or (offset, end, first line)
