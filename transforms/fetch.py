@@ -150,7 +150,7 @@ class SafeFetcher:
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
             follow_redirects=False, trust_env=False, transport=transport)
-        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | FetchError | None] = {}
         self._last: dict[str, float] = {}
 
     def close(self) -> None:
