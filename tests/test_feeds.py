@@ -38,6 +38,18 @@ def test_parse_rss_and_atom():
     assert e.url == "https://e.com/b" and "Full text" in e.content
 
 
+def test_a_feed_given_with_its_url_and_no_content_type_is_not_called_malformed():
+    """A feed `newsbeam stream` spooled is parsed with its URL and no
+    Content-Type: feedparser's "no Content-type specified" was reported as a
+    malformed feed on every window (a warning and a manifest note)."""
+    rss = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+           b"<item><title>A</title><link>https://e.com/a</link></item></channel></rss>")
+    assert parse_feed(rss, None, "https://e.com/feed.xml").problem is None
+    assert parse_feed(rss).problem is None
+    assert parse_feed(rss, "application/rss+xml", "https://e.com/feed.xml").problem is None
+    assert "NonXMLContentType" in (parse_feed(rss, "text/html", "https://e.com/feed.xml").problem or "")
+
+
 def test_broken_feed_with_entries_is_used_and_empty_one_rejected():
     broken = b"<rss><channel><item><title>A & B</title><link>https://e.com/x</link></item></channel>"
     f = parse_feed(broken)

@@ -1,5 +1,6 @@
 """`newsbeam stream`: one committed shard per window, clean stop on SIGTERM."""
 import glob
+import json
 import os
 import signal
 import subprocess
@@ -38,6 +39,8 @@ def test_max_polls_writes_one_shard_per_window(tmp_path):
     windows = [os.path.basename(s).split("-")[1] for s in shards]
     assert len(windows) == len(set(windows)) == 2, shards  # one shard for each window that had news
     assert len(runs) == 2 and feed_requests == 3
+    notes = [json.load(open(r))["counts"]["notes"] for r in runs]
+    assert not any("feed_malformed_but_used" in n for n in notes), notes  # the spooled feeds are valid
     assert sorted(r["url"].rsplit("/", 1)[1] for r in read_table(out, "articles")) == [
         "40.html", "41.html", "42.html", "50.html"]
     assert not os.listdir(os.path.join(out, "_spool"))

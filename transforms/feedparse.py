@@ -109,8 +109,10 @@ def parse_feed(data: bytes, content_type: str | None = None, base_url: str | Non
     except Exception as e:  # feedparser is lenient; anything it raises is a broken feed
         raise FeedError("bad_feed", f"{type(e).__name__}: {e}") from None
     problem = None
-    if d.get("bozo"):
-        exc = d.get("bozo_exception")
+    exc = d.get("bozo_exception") if d.get("bozo") else None
+    # "no Content-type specified": feedparser's note when response headers come without a type (a feed that
+    # `newsbeam stream` spooled, given with its URL, or a server that sent none) says nothing of the feed
+    if d.get("bozo") and not (content_type is None and type(exc).__name__ == "NonXMLContentType"):
         problem = f"{type(exc).__name__}: {exc}"[:500] if exc else "malformed feed"
     entries = []
     for e in d.get("entries", []):
