@@ -13,6 +13,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import ROOT, manifest, read_table
 from fuzz import article_page, article_text
@@ -196,3 +198,35 @@ def test_the_output_folder_inside_an_input_folder_is_not_read(tmp_path):
     second = run(["--input", str(tmp_path), "--output", out], quiet=True)["counts"]
     assert second["inputs_seen"] == 5 and second["already_ingested"] == 5 and second["rejected"] == 0
     assert not [r for r in read_table(out, "rejects")]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plan=st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["dir", "file", "link_dir", "link_file",
+                                                                     "dangling"])), max_size=40))
+def test_the_walk_without_recursion_lists_what_os_walk_lists(tmp_path_factory, plan):
+    """Random trees of folders, files and links (to folders, to files, to
+    nothing): ``read._folders`` gives what ``os.walk`` gives, in its order."""
+    from transforms.read import _folders
+
+    root = str(tmp_path_factory.mktemp("walk"))
+    folders = [root]
+    for i, (where, kind) in enumerate(plan):
+        parent = folders[where % len(folders)]
+        path = os.path.join(parent, f"{kind}{i}")
+        if kind == "dir":
+            os.mkdir(path)
+            folders.append(path)
+        elif kind == "file":
+            open(path, "w").close()
+        elif kind == "link_dir":
+            os.symlink(folders[(where * 7) % len(folders)], path)
+        elif kind == "link_file":
+            target = os.path.join(root, "target.txt")
+            open(target, "w").close()
+            os.symlink(target, path)
+        else:
+            os.symlink(os.path.join(root, "nowhere"), path)
+    errors: list = []
+    mine = [(d, sorted(names)) for d, names in _folders(root, errors.append)]
+    theirs = [(d, sorted(names)) for d, _, names in os.walk(root)]
+    assert mine == theirs and not errors
