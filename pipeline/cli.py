@@ -98,10 +98,20 @@ def stream_main(args, rest: list[str]) -> int:
         raise SystemExit("--window must be at least --poll-interval")
     settings = fetch_settings(PipelineOptions(rest).view_as(NewsbeamOptions))
     try:
-        manifests = stream(args.feeds, args.output, args.poll_interval, window, args.max_polls, rest, settings)
-    except WindowsNotCommitted as e:
-        print(f"newsbeam stream: stopped; {e}", file=sys.stderr)
-        return 1
+        os.makedirs(args.output, exist_ok=True)
+    except OSError as e:
+        print(f"newsbeam stream: cannot write into --output {args.output}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    with sole_lock(os.path.join(args.output, STREAM_LOCK_FILE)) as sole:
+        if not sole:  # two drivers would share one spool and feed state: each would commit the other's windows
+            print(f"newsbeam stream: another `newsbeam stream` is running into {args.output}; stop it first "
+                  "(batch `newsbeam run`s into the same output may run beside it: they take turns)", file=sys.stderr)
+            return 2
+        try:
+            manifests = stream(args.feeds, args.output, args.poll_interval, window, args.max_polls, rest, settings)
+        except WindowsNotCommitted as e:
+            print(f"newsbeam stream: stopped; {e}", file=sys.stderr)
+            return 1
     total = sum(m["counts"]["articles_written"] for m in manifests)
     print(f"newsbeam stream: {len(manifests)} windows committed, {total} articles, output {args.output}")
     return 0
@@ -358,6 +368,7 @@ def _paths_as_inputs(args: list[str], no_value: frozenset[str]) -> list[str]:
 
 
 LOCK_FILE = ".newsbeam.lock"
+STREAM_LOCK_FILE = ".newsbeam-stream.lock"  # held by a `newsbeam stream` driver for its whole life
 
 
 @contextlib.contextmanager
@@ -378,6 +389,25 @@ def file_lock(path: str, waiting: str | None = None):
             if waiting:
                 print(waiting, file=sys.stderr, flush=True)
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        yield True  # closing the file lets the lock go
+
+
+@contextlib.contextmanager
+def sole_lock(path: str):
+    """An exclusive lock on the file ``path`` if no other process holds it:
+    gives True while held, False (without waiting) when another has it.
+    Where there is no lock (not POSIX), True."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield True
+        return
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
         yield True  # closing the file lets the lock go
 
 

@@ -119,3 +119,25 @@ def test_a_window_that_cannot_be_committed_by_the_stop_is_kept_and_said(tmp_path
                      "--max-polls", "1"] + FLAGS) == 1
     assert "1 window(s) not committed" in capsys.readouterr().err
     assert len(os.listdir(os.path.join(out, "_spool"))) == 1  # the next start commits it
+
+
+def test_a_second_driver_into_the_same_output_is_refused(tmp_path, capsys):
+    """Two drivers would share one spool and feed state (each committing
+    the other's open window): the second is refused while the first runs."""
+    out = str(tmp_path / "out")
+    with FeedServer() as srv:
+        srv.feeds["/news.xml"] = [("Story 90", "/articles/90.html")]
+        args = ["stream", "--feeds", srv.base + "/news.xml", "--output", out, "--poll-interval", "30"] + FLAGS
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline"] + args, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        try:
+            deadline = time.time() + 60
+            while srv.requests["/news.xml"] == 0 and time.time() < deadline:
+                time.sleep(0.1)
+            assert main(args + ["--max-polls", "1"]) == 2  # before: it polled and committed beside the first
+            assert "another `newsbeam stream` is running into" in capsys.readouterr().err
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            output, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 0, output.decode()[-2000:]
+    assert [r["url"].rsplit("/", 1)[1] for r in read_table(out, "articles")] == ["90.html"]
