@@ -76,7 +76,7 @@ def stream(feeds: list[str], output: str, poll_interval: float, window: float, m
            run_args: list[str], fetch_settings) -> list[dict]:
     """Run the polling loop; returns the manifests of the committed windows."""
     from pipeline.cli import environment_error, run
-    from transforms.feeds import SPOOL_PREFIX, fetch_feed, is_url
+    from transforms.feeds import SPOOL_PREFIX, fetch_feed, is_url, load_json
     from transforms.fetch import FetchError, SafeFetcher
 
     output = os.path.abspath(output)
@@ -85,7 +85,7 @@ def stream(feeds: list[str], output: str, poll_interval: float, window: float, m
     os.makedirs(spool_root, exist_ok=True)
     os.makedirs(state_dir, exist_ok=True)
     state_path = os.path.join(state_dir, "feeds.json")
-    state = json.load(open(state_path)) if os.path.exists(state_path) else {}
+    state = load_json(state_path)
     feeds = _expand_feeds(feeds)
     stop = _Stop()
     old_handlers = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}

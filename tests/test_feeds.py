@@ -1,5 +1,6 @@
 """Feeds: parsing, polite and safe fetching against a local server, scheduled runs."""
 import glob
+import json
 import os
 import time
 
@@ -295,6 +296,19 @@ def test_pages_of_a_host_whose_robots_txt_cannot_be_read_are_tried_again_next_ru
     server.robots_status = 200
     second = _run(out, "--input", str(saved.parent), "--allow-private-hosts")
     assert second["counts"]["articles_written"] == 2 and second["counts"]["already_ingested"] == 0
+
+
+def test_a_damaged_feed_state_file_is_moved_aside_and_the_run_goes_on(server, tmp_path, caplog):
+    server.feeds["/state.xml"] = [(f"Story {i}", f"/articles/{i}.html") for i in (60, 61)]
+    out, feed = tmp_path / "out", server.base + "/state.xml"
+    assert _run(out, "--feeds", feed, "--allow-private-hosts")["counts"]["articles_written"] == 2
+    state = out / "state" / "feeds.json"
+    state.write_text('{"http://cut')  # a file cut short
+    second = _run(out, "--feeds", feed, "--allow-private-hosts")
+    assert second["counts"]["already_ingested"] == 2 and second["counts"]["articles_written"] == 0
+    assert (out / "state" / "feeds.json.damaged").read_text() == '{"http://cut'
+    assert any("is damaged" in r.getMessage() for r in caplog.records)
+    assert feed in json.loads(state.read_text())  # written afresh
 
 
 def test_no_fetch_uses_entry_content(server, tmp_path):

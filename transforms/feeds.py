@@ -427,12 +427,23 @@ class WriteFeedState(beam.PTransform):
 
 
 def load_json(path: str) -> dict:
-    """A small JSON state file; {} when there is none yet. A corrupt one raises."""
+    """A small JSON state file (each feed's ETag and Last-Modified); {} when
+    there is none yet. One that is not a JSON object (cut short, edited) is
+    moved aside to ``<path>.damaged``, said in a warning, and the run starts
+    afresh: the state only saves a download, so each feed is fetched whole
+    once, and the articles already ingested are still known (state/seen)."""
     if not FileSystems.exists(path):
         return {}
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
         data = f.read()
     try:
-        return json.loads(data or b"{}")
+        state = json.loads(data or b"{}")
+        if not isinstance(state, dict) or not all(isinstance(v, dict) for v in state.values()):
+            raise ValueError(f"a {type(state).__name__} of the wrong shape, not {{feed URL: {{etag, ...}}}}")
     except ValueError as e:
-        raise ValueError(f"state file {path} is not valid JSON ({e}); move it away to start afresh") from None
+        aside = path + ".damaged"
+        FileSystems.rename([path], [aside])
+        _LOG.warning("state file %s is damaged (%s); moved to %s, and each feed is fetched whole this once",
+                     path, str(e)[:200], aside)
+        return {}
+    return state
