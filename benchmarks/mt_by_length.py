@@ -15,6 +15,7 @@ Usage: python benchmarks/mt_by_length.py [--data ../shared/data]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -28,9 +29,26 @@ from benchmarks._common import DATA_DIR  # noqa: E402
 BANDS = ((0, 100), (100, 200), (200, 10 ** 6), (150, 10 ** 6), (0, 10 ** 6))
 
 
-def evaluate(T, docs, X, name: str, chunk_weight: float, length_offsets: bool, target_fpr: float) -> None:
+@contextlib.contextmanager
+def _trained_with(T, chunk_weight: float, length_offsets: bool, target_fpr: float):
+    """train_mt's module settings changed for one evaluation, then put back."""
+    saved = dict(T.SETTINGS), T.TARGET_FPR
     T.SETTINGS.update(chunk_weight=chunk_weight, length_offsets=length_offsets)
     T.TARGET_FPR = target_fpr
+    try:
+        yield
+    finally:
+        T.SETTINGS.clear()
+        T.SETTINGS.update(saved[0])
+        T.TARGET_FPR = saved[1]
+
+
+def evaluate(T, docs, X, name: str, chunk_weight: float, length_offsets: bool, target_fpr: float) -> None:
+    with _trained_with(T, chunk_weight, length_offsets, target_fpr):
+        _evaluate(T, docs, X, name, chunk_weight)
+
+
+def _evaluate(T, docs, X, name: str, chunk_weight: float) -> None:
     cal = np.array([d["cal"] for d in docs])
     year = np.array([d["year"] for d in docs])
     chunks = None
