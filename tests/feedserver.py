@@ -165,7 +165,7 @@ class FeedServer:
                     return self._send(200, article_page(77))
                 if path == "/always-busy":
                     return self._send(429, b"slow down", headers={"Retry-After": "3600"})
-                if path == "/slow":
+                if path == "/slow" or path.startswith("/slow/"):
                     server._stop.wait(60)
                     return
                 if path == "/drip-headers":  # each line well within any read timeout; never the blank line

@@ -393,6 +393,18 @@ def test_a_host_that_does_not_answer_is_not_asked_for_every_page(tmp_path, monke
         assert len(asked) == HOST_FAILURES and m["counts"]["already_ingested"] == 0
 
 
+def test_feeds_of_a_host_that_does_not_answer_are_not_all_asked_for(server, tmp_path):
+    """An OPML listing five feeds of one site that does not answer (each
+    fetch a timeout): three are asked for, the other two are
+    ``host_unreachable`` rejects at once, tried again next run."""
+    opml = tmp_path / "site.opml"
+    opml.write_text("<opml version='2.0'><body>" + "".join(
+        f"<outline xmlUrl='{server.base}/slow/section{i}.xml'/>" for i in range(5)) + "</body></opml>")
+    m = _run(tmp_path / "out", "--feeds", str(opml), "--allow-private-hosts", "--fetch-retries", "0")
+    assert m["counts"]["rejected_by_reason"] == {"fetch/host_unreachable": 2, "fetch/timeout": 3}
+    assert sum(n for p, n in server.requests.items() if p.startswith("/slow/")) == 3
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["ok", "dns_error", "connect_error", "timeout", "http_404", "robots_disallowed"]),
                 max_size=30))
@@ -405,7 +417,7 @@ def test_generated_fetch_outcomes_of_one_host(outcomes):
 
     from apache_beam import pvalue
 
-    from transforms.feeds import _NO_ANSWER, HOST_FAILURES, _FetchHostFn
+    from transforms.feeds import HOST_FAILURES, NO_ANSWER, _FetchHostFn
     from transforms.fetch import FetchResult
 
     asked = []
@@ -429,7 +441,7 @@ def test_generated_fetch_outcomes_of_one_host(outcomes):
     assert [u for u, _ in done] == [e["url"] for e in entries] and len(pages) + len(rejects) == len(entries)
     run, stop = 0, len(outcomes)
     for i, outcome in enumerate(outcomes):
-        run = run + 1 if outcome in _NO_ANSWER else 0
+        run = run + 1 if outcome in NO_ANSWER else 0
         if run == HOST_FAILURES:
             stop = i + 1
             break

@@ -141,3 +141,18 @@ def test_a_second_driver_into_the_same_output_is_refused(tmp_path, capsys):
             output, _ = proc.communicate(timeout=90)
     assert proc.returncode == 0, output.decode()[-2000:]
     assert [r["url"].rsplit("/", 1)[1] for r in read_table(out, "articles")] == ["90.html"]
+
+
+def test_a_poll_stops_asking_a_site_whose_feeds_do_not_answer(tmp_path, caplog):
+    """Five feeds of one site that does not answer: a poll asks three, and
+    leaves the other two for the next poll (each would cost a timeout)."""
+    out = str(tmp_path / "out")
+    with FeedServer() as srv:
+        args = ["stream", "--output", out, "--poll-interval", "1", "--max-polls", "1", "--fetch-retries", "0",
+                "--fetch-timeout", "1", "--allow-private-hosts", "--min-host-interval", "0"]
+        for i in range(5):
+            args += ["--feeds", f"{srv.base}/slow/section{i}.xml"]
+        assert main(args) == 0
+        asked = sum(n for p, n in srv.requests.items() if p.startswith("/slow/"))
+    assert asked == 3
+    assert any("gave no answer 3 times in a row" in r.getMessage() for r in caplog.records)

@@ -32,7 +32,8 @@ from transforms.sandbox import Sandbox, SandboxError
 from transforms.write import mkdirs
 
 __all__ = ["FeedEntries", "EntryDocuments", "SplitSeenEntries", "SeenUrlRows", "WriteFeedState",
-           "TRANSIENT_FETCH_REASONS", "SPOOL_PREFIX", "fetch_feed", "is_url", "load_json"]
+           "TRANSIENT_FETCH_REASONS", "HOST_FAILURES", "NO_ANSWER", "SPOOL_PREFIX", "fetch_feed", "is_url",
+           "load_json"]
 
 NAMESPACE = "newsbeam"
 _LOG = logging.getLogger("newsbeam.feeds")
@@ -45,7 +46,7 @@ TRANSIENT_FETCH_REASONS = {"fetch_error", "timeout", "connect_error", "rate_limi
 # next run. Each try costs up to the resolver's or the connect timeout, with retries: a feed of a few hundred
 # items on a host that is down would otherwise hold the run for hours.
 HOST_FAILURES = 3
-_NO_ANSWER = {"dns_error", "connect_error", "timeout"}
+NO_ANSWER = {"dns_error", "connect_error", "timeout"}
 _HTML_TYPES = re.compile(r"text/html|application/xhtml\+xml", re.IGNORECASE)
 
 
@@ -144,6 +145,9 @@ class _FeedEntriesFn(_FetchingDoFn):
         super().setup()
         # feeds are parsed in a child process that is killed past the timeout (started on the first feed)
         self.sandbox = Sandbox(self.timeout, self.memory_mb)
+        # host -> reasons of its last feed fetches in a row that got no answer (an OPML may list dozens of one
+        # site's feeds: when the site is down, each would cost the connect or read timeout, with retries)
+        self.silent: dict[str, list[str]] = {}
 
     def teardown(self):
         self.sandbox.close()
@@ -162,12 +166,22 @@ class _FeedEntriesFn(_FetchingDoFn):
                                                                  error=f"{path}: {e}"))
                 return
         elif is_url(source):
+            host = (urlsplit(source).hostname or "").lower()
+            failed = self.silent.get(host, [])
+            if len(failed) >= HOST_FAILURES:
+                yield pvalue.TaggedOutput("rejects", make_reject(
+                    source=source, source_format="feed", stage="fetch", reason="host_unreachable",
+                    error=f"not fetched: the {len(failed)} feeds of {host} fetched before it in this run got no "
+                          f"answer ({', '.join(sorted(set(failed)))}); tried again next run"))
+                return
             try:
                 data, content_type, state = fetch_feed(self.fetcher, source, self.feed_state.get(source))
             except FetchError as e:
+                self.silent[host] = failed + [e.reason] if e.reason in NO_ANSWER else []
                 yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="fetch",
                                                                  reason=e.reason, error=str(e)))
                 return
+            self.silent[host] = []
             yield pvalue.TaggedOutput("feed_state", (source, state))
             if data is None:
                 yield pvalue.TaggedOutput("notes", "feed_not_modified")
@@ -288,7 +302,7 @@ class _FetchHostFn(_FetchingDoFn):
                 if ctype and not _HTML_TYPES.search(ctype):
                     raise FetchError("not_html", f"Content-Type {ctype}", res.status)
             except FetchError as e:
-                failed = failed + [e.reason] if e.reason in _NO_ANSWER else []
+                failed = failed + [e.reason] if e.reason in NO_ANSWER else []
                 yield pvalue.TaggedOutput("rejects", make_reject(
                     source=source, source_format="feed", stage="fetch", reason=e.reason,
                     error=f"{entry['url']}: {e}"))
