@@ -13,7 +13,6 @@ are not documents: they are counted in the ``skipped`` output.
 """
 from __future__ import annotations
 
-import codecs
 import collections
 import datetime as dt
 import functools
