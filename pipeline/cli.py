@@ -102,8 +102,8 @@ def stream_main(args, rest: list[str]) -> int:
     except OSError as e:
         print(f"newsbeam stream: cannot write into --output {args.output}: {e.strerror or e}", file=sys.stderr)
         return 2
-    with sole_lock(os.path.join(args.output, STREAM_LOCK_FILE)) as sole:
-        if not sole:  # two drivers would share one spool and feed state: each would commit the other's windows
+    with file_lock(os.path.join(args.output, STREAM_LOCK_FILE), wait=False) as state:
+        if state == BUSY:  # two drivers would share one spool and feed state: each would commit the other's windows
             print(f"newsbeam stream: another `newsbeam stream` is running into {args.output}; stop it first "
                   "(batch `newsbeam run`s into the same output may run beside it: they take turns)", file=sys.stderr)
             return 2
@@ -371,44 +371,32 @@ LOCK_FILE = ".newsbeam.lock"
 STREAM_LOCK_FILE = ".newsbeam-stream.lock"  # held by a `newsbeam stream` driver for its whole life
 
 
+HELD, NO_LOCK, BUSY = "held", "no lock", "busy"  # what ``file_lock`` gives
+
+
 @contextlib.contextmanager
-def file_lock(path: str, waiting: str | None = None):
+def file_lock(path: str, waiting: str | None = None, wait: bool = True):
     """An exclusive lock on the file ``path`` (made if missing) while the block
-    runs; the system lets it go if the process dies. When another process
-    holds it, ``waiting`` is printed on stderr and the lock waited for. Gives
-    True; False where there is no lock (POSIX has one, Windows not here)."""
+    runs; the system lets it go if the process dies. Gives ``HELD``;
+    ``NO_LOCK`` where there is none (POSIX has one, Windows not here). When
+    another process holds it: with ``wait``, ``waiting`` is printed on stderr
+    and the lock waited for; without, ``BUSY`` at once and nothing held."""
     try:
         import fcntl
     except ImportError:  # Windows
-        yield False
+        yield NO_LOCK
         return
     with open(path, "a+") as f:
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            if not wait:
+                yield BUSY
+                return
             if waiting:
                 print(waiting, file=sys.stderr, flush=True)
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        yield True  # closing the file lets the lock go
-
-
-@contextlib.contextmanager
-def sole_lock(path: str):
-    """An exclusive lock on the file ``path`` if no other process holds it:
-    gives True while held, False (without waiting) when another has it.
-    Where there is no lock (not POSIX), True."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        yield True
-        return
-    with open(path, "a+") as f:
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True  # closing the file lets the lock go
+        yield HELD  # closing the file lets the lock go
 
 
 @contextlib.contextmanager
@@ -429,8 +417,8 @@ def output_lock(output: str):
     except OSError as e:  # a file of that name, no permission, a read-only disk: the user's to fix, not a bug
         raise OutputUnusable(f"cannot write into --output {output}: {e.strerror or e}") from None
     with file_lock(os.path.join(output, LOCK_FILE),
-                   f"newsbeam run: another run is writing into {output}; waiting for it to finish") as held:
-        yield held
+                   f"newsbeam run: another run is writing into {output}; waiting for it to finish") as state:
+        yield state == HELD
 
 
 def console_main() -> None:

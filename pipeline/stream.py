@@ -77,7 +77,7 @@ def stream(feeds: list[str], output: str, poll_interval: float, window: float, m
            run_args: list[str], fetch_settings) -> list[dict]:
     """Run the polling loop; returns the manifests of the committed windows."""
     from pipeline.cli import environment_error, run
-    from transforms.feeds import HOST_FAILURES, NO_ANSWER, SPOOL_PREFIX, fetch_feed, is_url, load_json
+    from transforms.feeds import HOST_FAILURES, SPOOL_PREFIX, SilentHosts, fetch_feed, is_url, load_json
     from transforms.fetch import FetchError, SafeFetcher
 
     output = os.path.abspath(output)
@@ -133,11 +133,11 @@ def stream(feeds: list[str], output: str, poll_interval: float, window: float, m
                 window_start = poll_start
                 window_dir = os.path.join(spool_root, _window_id(window_start))
             os.makedirs(window_dir, exist_ok=True)
-            silent: dict[str, list[str]] = {}  # host -> its last feed fetches of this poll that got no answer
+            silent = SilentHosts()  # a site that does not answer: its other feeds wait for the next poll
             for url in feeds:
                 name = f"{hashlib.sha1(url.encode()).hexdigest()[:16]}-{polls:06d}.feed"
                 host = (urlsplit(url).hostname or "").lower() if is_url(url) else None
-                if host and len(silent.get(host, [])) >= HOST_FAILURES:  # the site is down: the next poll asks
+                if host and silent.given_up(host):
                     continue
                 try:
                     if is_url(url):
@@ -147,15 +147,12 @@ def stream(feeds: list[str], output: str, poll_interval: float, window: float, m
                             data = f.read(32 << 20)
                 except (FetchError, OSError) as e:  # the next poll tries again; the window run would reject it
                     _LOG.warning("poll %d: %s: %s", polls, url, e)
-                    if host:
-                        no_answer = getattr(e, "reason", None) in NO_ANSWER
-                        silent[host] = silent.get(host, []) + [e.reason] if no_answer else []
-                        if len(silent[host]) == HOST_FAILURES:
-                            _LOG.warning("poll %d: %s gave no answer %d times in a row; its other feeds wait for "
-                                         "the next poll", polls, host, HOST_FAILURES)
+                    if host and silent.record(host, getattr(e, "reason", None)):
+                        _LOG.warning("poll %d: %s gave no answer %d times in a row; its other feeds wait for "
+                                     "the next poll", polls, host, HOST_FAILURES)
                     continue
                 if host:
-                    silent[host] = []
+                    silent.record(host, None)
                 if data is None:
                     continue
                 with open(os.path.join(window_dir, name), "wb") as f:

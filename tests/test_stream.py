@@ -21,19 +21,26 @@ def _visible_files(out):
     return [f for f in glob.glob(os.path.join(out, "**", "*"), recursive=True) if os.path.isfile(f)]
 
 
-def test_max_polls_writes_one_shard_per_window(tmp_path):
-    out = str(tmp_path / "out")
+def _three_polls(out: str, first: list[int], late: int) -> int:
+    """``newsbeam stream`` polling a feed of articles ``first`` three times, a
+    second apart; article ``late`` joins the feed between the second and
+    third poll. Returns how many times the feed was asked for."""
     with FeedServer() as srv:
-        srv.feeds["/news.xml"] = [(f"Story {i}", f"/articles/{i}.html") for i in range(40, 43)]
+        srv.feeds["/news.xml"] = [(f"Story {i}", f"/articles/{i}.html") for i in first]
 
         def add_entry():
             time.sleep(1.4)
-            srv.feeds["/news.xml"].append(("Story 50", "/articles/50.html"))
+            srv.feeds["/news.xml"].append((f"Story {late}", f"/articles/{late}.html"))
 
         threading.Thread(target=add_entry, daemon=True).start()
         assert main(["stream", "--feeds", srv.base + "/news.xml", "--output", out, "--poll-interval", "1",
                      "--max-polls", "3"] + FLAGS) == 0
-        feed_requests = srv.requests["/news.xml"]
+        return srv.requests["/news.xml"]
+
+
+def test_max_polls_writes_one_shard_per_window(tmp_path):
+    out = str(tmp_path / "out")
+    feed_requests = _three_polls(out, list(range(40, 43)), 50)
     shards = sorted(glob.glob(os.path.join(out, "articles", "*", "*.parquet")))
     runs = sorted(glob.glob(os.path.join(out, "runs", "*.json")))
     windows = [os.path.basename(s).split("-")[1] for s in shards]
@@ -87,16 +94,7 @@ def test_a_window_whose_run_fails_is_kept_and_committed_later(tmp_path, monkeypa
 
     monkeypatch.setattr(pipeline.cli, "run", full_once)
     out = str(tmp_path / "out")
-    with FeedServer() as srv:
-        srv.feeds["/news.xml"] = [(f"Story {i}", f"/articles/{i}.html") for i in range(70, 73)]
-
-        def add_entry():
-            time.sleep(1.4)
-            srv.feeds["/news.xml"].append(("Story 75", "/articles/75.html"))
-
-        threading.Thread(target=add_entry, daemon=True).start()
-        assert main(["stream", "--feeds", srv.base + "/news.xml", "--output", out, "--poll-interval", "1",
-                     "--max-polls", "3"] + FLAGS) == 0
+    _three_polls(out, list(range(70, 73)), 75)
     assert len(calls) >= 3  # failed, then the kept window and the last one committed
     assert any("not committed, kept in" in r.getMessage() and "No space left on device" in r.getMessage()
                for r in caplog.records)

@@ -32,8 +32,8 @@ from transforms.sandbox import Sandbox, SandboxError
 from transforms.write import mkdirs
 
 __all__ = ["FeedEntries", "EntryDocuments", "SplitSeenEntries", "SeenUrlRows", "WriteFeedState",
-           "TRANSIENT_FETCH_REASONS", "HOST_FAILURES", "NO_ANSWER", "SPOOL_PREFIX", "fetch_feed", "is_url",
-           "load_json"]
+           "TRANSIENT_FETCH_REASONS", "HOST_FAILURES", "NO_ANSWER", "SilentHosts", "SPOOL_PREFIX", "fetch_feed",
+           "is_url", "load_json"]
 
 NAMESPACE = "newsbeam"
 _LOG = logging.getLogger("newsbeam.feeds")
@@ -47,6 +47,29 @@ TRANSIENT_FETCH_REASONS = {"fetch_error", "timeout", "connect_error", "rate_limi
 # items on a host that is down would otherwise hold the run for hours.
 HOST_FAILURES = 3
 NO_ANSWER = {"dns_error", "connect_error", "timeout"}
+
+
+class SilentHosts:
+    """Hosts whose last fetches in a row got no answer (a reason of
+    ``NO_ANSWER``): after ``HOST_FAILURES`` of them a host is not asked again
+    in that run (or poll)."""
+
+    def __init__(self):
+        self._failed: dict[str, list[str]] = {}
+
+    def given_up(self, host: str) -> str | None:
+        """The reasons ``host`` is no longer asked ("dns_error, timeout"), or None."""
+        failed = self._failed.get(host, [])
+        return ", ".join(sorted(set(failed))) if len(failed) >= HOST_FAILURES else None
+
+    def record(self, host: str, reason: str | None) -> bool:
+        """One fetch of ``host``: the reason it failed, None for an answer.
+        True when this is the fetch that gives the host up."""
+        failed = self._failed.get(host, [])
+        self._failed[host] = failed + [reason] if reason in NO_ANSWER else []
+        return len(self._failed[host]) == HOST_FAILURES
+
+
 _HTML_TYPES = re.compile(r"text/html|application/xhtml\+xml", re.IGNORECASE)
 
 
@@ -145,9 +168,9 @@ class _FeedEntriesFn(_FetchingDoFn):
         super().setup()
         # feeds are parsed in a child process that is killed past the timeout (started on the first feed)
         self.sandbox = Sandbox(self.timeout, self.memory_mb)
-        # host -> reasons of its last feed fetches in a row that got no answer (an OPML may list dozens of one
-        # site's feeds: when the site is down, each would cost the connect or read timeout, with retries)
-        self.silent: dict[str, list[str]] = {}
+        # an OPML may list dozens of one site's feeds: when the site is down, each would cost the connect or
+        # read timeout, with retries
+        self.silent = SilentHosts()
 
     def teardown(self):
         self.sandbox.close()
@@ -167,21 +190,21 @@ class _FeedEntriesFn(_FetchingDoFn):
                 return
         elif is_url(source):
             host = (urlsplit(source).hostname or "").lower()
-            failed = self.silent.get(host, [])
-            if len(failed) >= HOST_FAILURES:
+            why = self.silent.given_up(host)
+            if why:
                 yield pvalue.TaggedOutput("rejects", make_reject(
                     source=source, source_format="feed", stage="fetch", reason="host_unreachable",
-                    error=f"not fetched: the {len(failed)} feeds of {host} fetched before it in this run got no "
-                          f"answer ({', '.join(sorted(set(failed)))}); tried again next run"))
+                    error=f"not fetched: the {HOST_FAILURES} feeds of {host} fetched before it in this run got no "
+                          f"answer ({why}); tried again next run"))
                 return
             try:
                 data, content_type, state = fetch_feed(self.fetcher, source, self.feed_state.get(source))
             except FetchError as e:
-                self.silent[host] = failed + [e.reason] if e.reason in NO_ANSWER else []
+                self.silent.record(host, e.reason)
                 yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="fetch",
                                                                  reason=e.reason, error=str(e)))
                 return
-            self.silent[host] = []
+            self.silent.record(host, None)
             yield pvalue.TaggedOutput("feed_state", (source, state))
             if data is None:
                 yield pvalue.TaggedOutput("notes", "feed_not_modified")
@@ -286,14 +309,15 @@ class _FetchHostFn(_FetchingDoFn):
 
     def process(self, element):
         host, entries = element
-        failed: list[str] = []  # reasons of this host's last fetches in a row that got no answer
+        silent = SilentHosts()
         for entry in sorted(entries, key=lambda e: (e["url"], _entry_source(e))):
             source = _entry_source(entry)
-            if len(failed) >= HOST_FAILURES:
+            why = silent.given_up(host)
+            if why:
                 yield pvalue.TaggedOutput("rejects", make_reject(
                     source=source, source_format="feed", stage="fetch", reason="host_unreachable",
-                    error=f"{entry['url']}: not fetched: the {len(failed)} pages of {host} fetched before it in this"
-                          f" run got no answer ({', '.join(sorted(set(failed)))}); tried again next run"))
+                    error=f"{entry['url']}: not fetched: the {HOST_FAILURES} pages of {host} fetched before it in "
+                          f"this run got no answer ({why}); tried again next run"))
                 yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], "host_unreachable"))
                 continue
             try:
@@ -302,7 +326,7 @@ class _FetchHostFn(_FetchingDoFn):
                 if ctype and not _HTML_TYPES.search(ctype):
                     raise FetchError("not_html", f"Content-Type {ctype}", res.status)
             except FetchError as e:
-                failed = failed + [e.reason] if e.reason in NO_ANSWER else []
+                silent.record(host, e.reason)
                 yield pvalue.TaggedOutput("rejects", make_reject(
                     source=source, source_format="feed", stage="fetch", reason=e.reason,
                     error=f"{entry['url']}: {e}"))
@@ -313,7 +337,7 @@ class _FetchHostFn(_FetchingDoFn):
                     {"source": source, "source_format": "feed"}, "fetch", e, reason="fetch_error"))
                 yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], "fetch_error"))
                 continue
-            failed = []
+            silent.record(host, None)
             self.fetched.inc()
             yield pvalue.TaggedOutput("fetch_outcome", (entry["url"], "ok"))
             yield make_raw(source=source, source_format="feed", kind="html", payload=res.body,
