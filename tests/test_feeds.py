@@ -311,6 +311,33 @@ def test_a_damaged_feed_state_file_is_moved_aside_and_the_run_goes_on(server, tm
     assert feed in json.loads(state.read_text())  # written afresh
 
 
+@settings(max_examples=150, deadline=None)
+@given(cut=st.integers(0, 400), flips=st.lists(st.tuples(st.integers(0, 400), st.integers(1, 255)), max_size=3))
+def test_any_damage_to_the_feed_state_file_is_a_fresh_start_never_an_error(cut, flips):
+    """Generated damage (cut anywhere, bytes flipped) to a valid
+    state/feeds.json: the state read is a dict of dicts, or the file is moved
+    aside and the state is empty; never an exception."""
+    import tempfile
+
+    from transforms.feeds import load_json
+
+    good = json.dumps({f"https://e{i}.com/feed.xml": {"etag": f'"{i}"', "last_modified": "Wed, 01 May 2024"}
+                       for i in range(4)}).encode()
+    data = bytearray(good[:cut])
+    for at, bit in flips:
+        if data:
+            data[at % len(data)] ^= bit
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "feeds.json")
+        with open(path, "wb") as f:
+            f.write(bytes(data))
+        state = load_json(path)
+        assert isinstance(state, dict) and all(isinstance(v, dict) for v in state.values())
+        assert os.path.exists(path) != os.path.exists(path + ".damaged")
+        if not os.path.exists(path):
+            assert state == {}
+
+
 def test_no_fetch_uses_entry_content(server, tmp_path):
     m = _run(tmp_path / "out", "--feeds", server.base + "/feed.xml", "--allow-private-hosts", "--no-fetch",
              "--min-words", "3")
