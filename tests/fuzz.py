@@ -224,6 +224,16 @@ def _long_line(rnd, b):
     return b[:at] + rnd.choice([b"\x00", b"x", b" "]) * rnd.randint(1_100_000, 1_500_000) + b[at:], at
 
 
+def _no_utf8(rnd, b):
+    """A character UTF-8 cannot hold: a lone surrogate as a JSON escape inside a
+    string (JavaScript writes one for a cut emoji), as a character reference
+    (``&#xD800;``) or as CESU-8 bytes; or one Latin-1 byte in UTF-8 text."""
+    spelling = rnd.choice([b"\\ud800", b"\\udfff", b"&#xD800;", b"&#56320;", b"\xed\xa0\x80", b"\xe9"])
+    inside = [i + 4 for i in range(len(b)) if b.startswith(b'": "', i)][:50] if spelling.startswith(b"\\u") else []
+    at = rnd.choice(inside) if inside else rnd.randrange(len(b) + 1)
+    return b[:at] + spelling + b[at:], at
+
+
 def _delete(rnd, b):
     if len(b) < 2:
         return b, None
@@ -265,7 +275,8 @@ def _corrupt_header(rnd, b):
 
 
 _MUTATIONS = {"truncate": _truncate, "flip": _flip, "insert": _insert, "delete": _delete,
-              "duplicate": _duplicate, "header": _corrupt_header, "long_line": _long_line}
+              "duplicate": _duplicate, "header": _corrupt_header, "long_line": _long_line,
+              "no_utf8": _no_utf8}
 
 
 def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Case:

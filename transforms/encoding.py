@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["DecodeError", "byte_order_mark", "decode_bytes", "http_charset"]
+__all__ = ["DecodeError", "byte_order_mark", "decode_bytes", "http_charset", "plain_text"]
 
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -17,6 +17,9 @@ _BOMS = [
 ]
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([a-zA-Z0-9_.:-]{2,40})", re.IGNORECASE)
 _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_NON_ASCII_BYTES = bytes(range(128, 256))
+UTF8_EVIDENCE = 4  # valid non-ASCII characters per flaw (a run of invalid bytes) to read flawed bytes as UTF-8
+_REPLACEMENT_RUN = re.compile("\ufffd+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
 
 
@@ -80,12 +83,34 @@ def decode_bytes(data: bytes, declared: str | None = None, is_html: bool = True)
         return _checked(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    text = _mostly_utf8(data)
+    if text is not None:
+        return _checked(text, "utf-8")
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[: 1 << 20]).best()
     if best is None:
         raise DecodeError("undecodable", "no text encoding fits these bytes (binary content?)")
     return _checked(data.decode(best.encoding, "replace"), best.encoding)
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """The bytes as UTF-8, each invalid byte as U+FFFD, when they are UTF-8
+    with a few flaws: at least ``UTF8_EVIDENCE`` valid non-ASCII characters
+    for each flaw (a run of invalid bytes). A crawl's UTF-8 page often holds
+    one stray byte (a Latin-1 byte for "é", a character cut where two files
+    were joined, a lone surrogate written as CESU-8). Guessed as a whole, such
+    a page became another charset (a French article read as hp_roman8:
+    "rûˋuni" for "réuni") or none at all (a Russian one: ``undecodable``).
+    A page in a legacy charset has few valid UTF-8 sequences and many invalid
+    ones, and is left to the guess."""
+    text = data.decode("utf-8", "replace")
+    replaced = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")  # U+FFFD the bytes did not spell themselves
+    if replaced <= 0:
+        return None
+    flaws = max(1, len(_REPLACEMENT_RUN.findall(text)) - data.count(b"\xef\xbf\xbd"))  # a run is one flaw
+    valid = len(text) - len(data.translate(None, _NON_ASCII_BYTES)) - replaced  # non-ASCII characters decoded
+    return text if valid >= UTF8_EVIDENCE * flaws else None
 
 
 def _checked(text: str, enc: str) -> tuple[str, str]:
@@ -99,3 +124,20 @@ def http_charset(content_type: str | None) -> str | None:
     """The charset parameter of an HTTP Content-Type header, if any."""
     m = _HTTP_CHARSET.search(content_type or "")
     return m.group(1) if m else None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def plain_text(value):
+    """``value`` with any lone surrogate replaced by U+FFFD, as an undecodable
+    byte is. A JSON string may hold one (``"\\ud800"``: JavaScript writes
+    them for a cut UTF-16 pair), and UTF-8 cannot carry it: Beam's coder
+    raises on it and stops the run. None and non-str values pass as they are."""
+    if not isinstance(value, str) or value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", value)

@@ -17,6 +17,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.annotate import word_count
 from transforms.boundary import call_guarded, document_reject
+from transforms.encoding import plain_text
 from transforms.page_meta import clean_authors, clean_publisher, decode_entities, site_of, unescape
 from transforms.records import make_reject
 from transforms.sandbox import Sandbox, SandboxError, first_done
@@ -112,6 +113,9 @@ def _article(doc, **fields):
         row[k] = unescape(row[k])
     row["publisher"] = clean_publisher(row["publisher"])
     row["author"] = clean_authors([row["author"]], row["publisher"], site_of(row.get("url"))) if row["author"] else None
+    for k, v in row.items():  # a lone surrogate (a page's JSON-LD "\ud800") would stop the run at Beam's coder
+        if isinstance(v, str):
+            row[k] = plain_text(v)
     return row
 
 

@@ -14,11 +14,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from transforms.encoding import plain_text
+
 __all__ = ["FeedError", "FeedEntry", "ParsedFeed", "parse_feed", "parse_opml", "looks_like_opml"]
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _OPML = re.compile(rb"<opml[\s>]", re.IGNORECASE)
 _LETTER_RUN = re.compile(rb"[a-zA-Z]{64,}")
+_CHAR_REF = re.compile(rb"&(?:amp;)?#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 CHARDET_BYTES = 256 << 10  # chardet guesses a feed's encoding from its first 256 KB (under 1 s of its probers)
 
 
@@ -57,7 +60,24 @@ def _iso(parsed) -> str | None:
 
 
 def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+    """A field's text, None when empty; a lone surrogate (a JSON feed's
+    ``"\\ud800"``) as U+FFFD, which UTF-8 can carry."""
+    return plain_text(value.strip()) or None if isinstance(value, str) else None
+
+
+def _no_surrogate_refs(data: bytes) -> bytes:
+    """Character references to a UTF-16 surrogate (``&#xD800;``, ``&#55296;``,
+    or escaped once inside HTML content, ``&amp;#xD800;``) made ``&#xFFFD;``.
+    They name no character: feedparser raises ``UnicodeEncodeError`` on the
+    whole feed for one of them, where a page's parser shows U+FFFD."""
+    if b"&#" not in data and b"&amp;#" not in data:
+        return data
+
+    def fix(m: re.Match) -> bytes:
+        value = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        return m.group(0).split(b"#")[0] + b"#xFFFD;" if 0xD800 <= value <= 0xDFFF else m.group(0)
+
+    return _CHAR_REF.sub(fix, data)
 
 
 def _refuse_entities(data: bytes) -> None:
@@ -100,6 +120,7 @@ def parse_feed(data: bytes, content_type: str | None = None, base_url: str | Non
     import feedparser
 
     _refuse_entities(data)
+    data = _no_surrogate_refs(data)
     _install_bounded_chardet()
     headers = {"content-type": content_type} if content_type else {}
     if base_url:
@@ -119,7 +140,7 @@ def parse_feed(data: bytes, content_type: str | None = None, base_url: str | Non
         content = None
         for c in e.get("content") or []:
             if _text(c.get("value")):
-                content = c["value"]
+                content = plain_text(c["value"])
                 break
         entries.append(FeedEntry(
             url=_text(e.get("link")),

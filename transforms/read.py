@@ -35,7 +35,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.content_coding import ContentCodingError, decode_content
-from transforms.encoding import byte_order_mark, http_charset
+from transforms.encoding import byte_order_mark, http_charset, plain_text
 from transforms.records import http_status_reason, make_raw, make_reject, utf8_text
 
 __all__ = ["LocalName", "ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "match", "shown", "under",
@@ -826,8 +826,10 @@ class _ReadFileFn(beam.DoFn):
             return None
 
         self.docs.inc()
-        yield make_raw(source=src, source_format="jsonl", kind=kind, payload=body.encode("utf-8", "surrogatepass"),
-                       raw_size=len(line), url=opt("url"), title=opt("title"), published=opt(*PUBLISHED_FIELDS),
+        # A lone surrogate ("\ud800" in the JSON) becomes U+FFFD: kept as its bytes, the payload would not be
+        # UTF-8 and the whole text would be decoded in another charset. The id is made of the text as written.
+        yield make_raw(source=src, source_format="jsonl", kind=kind, payload=plain_text(body).encode("utf-8"),
+                       id_payload=body.encode("utf-8", "surrogatepass"), raw_size=len(line), url=opt("url"), title=opt("title"), published=opt(*PUBLISHED_FIELDS),
                        publisher=opt("source"), declared_language=opt("language", "lang"))
 
     # -- WARC ------------------------------------------------------------------

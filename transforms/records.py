@@ -12,6 +12,8 @@ from typing import Any
 import pyarrow as pa
 import xxhash
 
+from transforms.encoding import plain_text
+
 __all__ = [
     "ARTICLE_SCHEMA",
     "ARTICLE_LABELS",
@@ -152,24 +154,27 @@ def make_raw(
     http_charset: str | None = None,
     declared_language: str | None = None,
     feed_url: str | None = None,
+    id_payload: bytes | None = None,
 ) -> dict[str, Any]:
-    """An input document as read: ``kind`` is ``html`` or ``text``."""
+    """An input document as read: ``kind`` is ``html`` or ``text``. The id
+    is made of ``id_payload`` when given (the payload as written, where the
+    one passed on was repaired), else of the payload."""
     source = utf8_text(source)
     return {
-        "doc_id": make_doc_id(url or source, payload),
+        "doc_id": make_doc_id(url or source, payload if id_payload is None else id_payload),
         "source": source,
         "source_format": source_format,
         "kind": kind,
         "payload": payload,
         "raw_size": raw_size,
-        "url": url,
-        "title": title,
-        "published": published,
-        "publisher": publisher,
+        "url": plain_text(url),
+        "title": plain_text(title),
+        "published": plain_text(published),
+        "publisher": plain_text(publisher),
         "fetched_at": fetched_at,
-        "http_charset": http_charset,
-        "declared_language": declared_language,
-        "feed_url": feed_url,
+        "http_charset": plain_text(http_charset),
+        "declared_language": plain_text(declared_language),
+        "feed_url": plain_text(feed_url),
     }
 
 
