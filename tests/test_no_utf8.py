@@ -145,3 +145,22 @@ def test_a_legacy_charset_is_still_guessed():
         assert word in decoded and used != "utf-8"
     one = (BODY + " café " + BODY).encode("latin-1")  # English with one Latin-1 byte: nothing says UTF-8
     assert "café" in decode_bytes(one, None, is_html=False)[0]
+
+
+def test_a_json_line_with_bytes_that_are_not_utf8_is_read(tmp_path):
+    """JSON is UTF-8, but an export from a Latin-1 database, or a record with
+    one stray byte, is news all the same: before, each such line was a
+    `bad_json` reject (`UnicodeDecodeError`)."""
+    d = tmp_path / "in"
+    d.mkdir()
+    one = json.dumps({"url": "https://e.com/1", "text": FR + " caf\u00e9 end"}, ensure_ascii=False).encode()
+    one = one.replace("caf\u00e9".encode(), b"caf\xe9")  # one Latin-1 byte in a UTF-8 line
+    latin = json.dumps({"url": "https://e.com/2", "text": FR}, ensure_ascii=False).encode("latin-1")
+    (d / "r.jsonl").write_bytes(one + b"\n" + latin + b"\n" + b'{"text": "broken\n')
+    out = tmp_path / "out"
+    run(["--input", str(d), "--output", str(out), "--no-fetch"], quiet=True)
+    arts = {r["source"].rsplit("/", 1)[-1]: r["text"] for r in read_table(str(out), "articles")}
+    assert "réuni" in arts["r.jsonl#L1"] and arts["r.jsonl#L1"].endswith("caf\ufffd end")
+    assert "réuni" in arts["r.jsonl#L2"] and "élus" in arts["r.jsonl#L2"]
+    (rej,) = read_table(str(out), "rejects")
+    assert rej["source"].endswith("r.jsonl#L3") and rej["reason"] == "bad_json"

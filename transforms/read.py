@@ -35,7 +35,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.content_coding import ContentCodingError, decode_content
-from transforms.encoding import byte_order_mark, http_charset, plain_text
+from transforms.encoding import DecodeError, byte_order_mark, decode_bytes, http_charset, plain_text
 from transforms.records import http_status_reason, make_raw, make_reject, utf8_text
 
 __all__ = ["LocalName", "ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "match", "shown", "under",
@@ -558,6 +558,22 @@ class _TooLarge(Exception):
 _HTTP_PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0", "HTTP/3"]
 
 
+def _json_loads(data: bytes):
+    """A JSON document from bytes. JSON is UTF-8, but a record exported from
+    a Latin-1 database or cut and joined may hold a byte that is not: the
+    bytes are then decoded as a text file is (UTF-8 with U+FFFD for a few
+    stray bytes, else the charset they fit) rather than the record lost
+    as ``bad_json``."""
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError:
+        try:
+            text = decode_bytes(data, None, is_html=False)[0]
+        except DecodeError as e:
+            raise ValueError(f"not UTF-8, and no text encoding fits: {e}") from None
+        return json.loads(text.lstrip("\ufeff"))
+
+
 def _describe(e: BaseException) -> str:
     """``Type: message`` of an exception, bounded, for a reject's ``error``."""
     return f"{type(e).__name__}: {e}"[:1000]
@@ -749,7 +765,7 @@ class _ReadFileFn(beam.DoFn):
         name = _inner_name(path)
         if name.endswith(".json") and first.lstrip()[:1] == b"[":  # a .json file holding one array of records
             try:
-                records = json.loads(_read_capped(stream, self.max_unzip))
+                records = _json_loads(_read_capped(stream, self.max_unzip))
             except _TooLarge:
                 yield self._reject(path, "jsonl", "read", "too_large", "JSON array larger than the cap", first, None)
                 return
@@ -790,7 +806,7 @@ class _ReadFileFn(beam.DoFn):
                                    f"stopped after {self.max_unzip} bytes", line, total)
                 return
             try:
-                rec = json.loads(line)
+                rec = _json_loads(line)
             except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's stack
                 yield self._reject(src, "jsonl", "parse", "bad_json", _describe(e), line, len(line))
                 continue
