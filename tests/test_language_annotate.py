@@ -4,6 +4,8 @@ import datetime as dt
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import beam_test_pipeline
 from hostile import ARTICLE_DE, ARTICLE_EN, ARTICLE_FR, ARTICLE_RU
@@ -71,6 +73,26 @@ def test_timestamps():
     assert parse_timestamp("2024-05-01T10:00:00+02:00").hour == 8
     assert parse_timestamp("Wed, 01 May 2024 10:00:00 GMT").hour == 10
     assert parse_timestamp("not a date") is None and parse_timestamp("0001-01-01") is None
+    # Unix times, as JSON exports write them, in seconds or milliseconds, as a number or its text
+    may1 = dt.datetime(2024, 5, 1, 10, tzinfo=dt.timezone.utc)
+    assert parse_timestamp("1714557600") == parse_timestamp(1714557600000) == parse_timestamp(1714557600.0) == may1
+    assert parse_timestamp("17145576000") is None  # year 2513
+
+
+def test_a_date_at_the_calendars_end_is_no_date():
+    """Year 1 or 9999 with an offset that crosses the calendar's end raised
+    OverflowError: the article was lost as an annotate internal_error."""
+    assert parse_timestamp("0001-01-01T00:00:00+14:00") is None
+    assert parse_timestamp("9999-12-31T23:59:59-12:00") is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.integers(), st.floats(allow_nan=True),
+                 st.datetimes(timezones=st.one_of(st.none(), st.timezones())).map(lambda d: d.isoformat()),
+                 st.datetimes(timezones=st.one_of(st.none(), st.timezones()))))
+def test_any_published_value_is_a_time_in_range_or_none(value):
+    ts = parse_timestamp(value)
+    assert ts is None or (ts.tzinfo is not None and ts.utcoffset() == dt.timedelta(0) and 1990 <= ts.year <= 2100)
 
 
 def test_canonical_url():

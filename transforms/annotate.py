@@ -36,14 +36,26 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(_CJK.sub(" ", text))) + cjk
 
 
+_EPOCH = re.compile(r"\d{9,13}(\.\d+)?")  # Unix seconds (9-10 digits) or milliseconds (12-13)
+_EPOCH_RANGE = (631152000, 4133980800)  # 1990-01-01 .. 2101-01-01 in Unix seconds
+
+
 def parse_timestamp(value) -> dt.datetime | None:
-    """ISO dates and times (``2024-05-01``, ``2024-05-01T10:00:00+02:00``) -> aware UTC."""
+    """ISO dates and times (``2024-05-01``, ``2024-05-01T10:00:00+02:00``), RFC
+    2822 dates, and Unix times in seconds or milliseconds (``1714557600``,
+    ``1714557600000``: what many JSON exports write) -> aware UTC; None for
+    anything else, or a time outside 1990-2100 (no news date)."""
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
         ts = value
     else:
         s = str(value).strip().replace("Z", "+00:00")
+        if _EPOCH.fullmatch(s):
+            seconds = float(s)
+            seconds = seconds / 1000 if seconds >= 1e11 else seconds
+            return dt.datetime.fromtimestamp(seconds, dt.timezone.utc) if _EPOCH_RANGE[0] <= seconds < _EPOCH_RANGE[1] \
+                else None
         try:
             ts = dt.datetime.fromisoformat(s)
         except ValueError:
@@ -55,7 +67,10 @@ def parse_timestamp(value) -> dt.datetime | None:
                 return None
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=dt.timezone.utc)
-    ts = ts.astimezone(dt.timezone.utc)
+    try:
+        ts = ts.astimezone(dt.timezone.utc)
+    except OverflowError:  # year 1 or 9999 with an offset that crosses the calendar's end
+        return None
     if not (1990 <= ts.year <= 2100):
         return None
     return ts
