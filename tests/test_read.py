@@ -372,3 +372,37 @@ def test_arc_files_are_read_as_warc(tmp_path):
     (tmp_path / "old.arc.gz").write_bytes(gzip.compress(filedesc + b"\n") + gzip.compress(record))
     check([str(tmp_path)], [("old.arc#2", "html", "http://e.com/2004"), ("old.arc.gz#2", "html", "http://e.com/2004")],
           [], skipped=["warc_warcinfo", "warc_warcinfo"])
+
+
+def test_warc_dates_are_utc_on_every_machine_and_never_lose_a_record(tmp_path, monkeypatch):
+    """A WARC-Date without an offset was read in the machine's local zone (a
+    run in New York wrote 05:00 UTC for midnight UTC: two machines, two
+    outputs), and one whose offset crosses the calendar's end raised
+    OverflowError: the record was a parse_error reject."""
+    import time
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from pipeline.cli import run
+
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=True)
+    for i, date in enumerate(["2024-01-01T00:00:00Z", "9999-12-31T23:59:59-12:00", "2024-01-02T00:00:00"]):
+        hh = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+        w.write_record(w.create_warc_record(f"https://example.net/{i}", "response",
+                                            payload=io.BytesIO(page(ARTICLE_EN + f" {i}").encode()), http_headers=hh,
+                                            warc_headers_dict={"WARC-Date": date}))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "d.warc.gz").write_bytes(buf.getvalue())
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        run(["--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--no-fetch"], quiet=True)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    got = {r["url"]: r["fetched_at"] for r in read_table(str(tmp_path / "out"), "articles")}
+    assert not os.path.exists(tmp_path / "out" / "rejects")
+    assert [str(got[f"https://example.net/{i}"]) for i in range(3)] == [
+        "2024-01-01 00:00:00+00:00", "None", "2024-01-02 00:00:00+00:00"]

@@ -587,11 +587,17 @@ def _read_capped(stream, cap: int) -> bytes:
 
 
 def _warc_date(value: str | None) -> dt.datetime | None:
+    """A WARC-Date as aware UTC; one without an offset is UTC (the WARC
+    standard's zone), never the machine's local time, so every machine reads
+    the same time; None when it is no date, or when its offset crosses the
+    calendar's end (``9999-12-31T23:59:59-12:00``: ``OverflowError``, which
+    made the record a ``parse_error`` reject)."""
     if not value:
         return None
     try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
-    except ValueError:
+        ts = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return ts.replace(tzinfo=dt.timezone.utc) if ts.tzinfo is None else ts.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):
         return None
 
 
