@@ -406,3 +406,30 @@ def test_warc_dates_are_utc_on_every_machine_and_never_lose_a_record(tmp_path, m
     assert not os.path.exists(tmp_path / "out" / "rejects")
     assert [str(got[f"https://example.net/{i}"]) for i in range(3)] == [
         "2024-01-01 00:00:00+00:00", "None", "2024-01-02 00:00:00+00:00"]
+
+
+def test_records_as_other_tools_write_them(tmp_path):
+    """news-please writes `maintext` and `date_publish`; other exports `content`
+    or `body`, a `headline`, a `link`; some keep the whole page in `text`.
+    Before, the first three were `missing_text` rejects and the page's
+    markup was the article text."""
+    from pipeline.cli import run
+
+    doc = page(ARTICLE_EN).replace("<body>", "<body><nav><a href='/'>Home</a> | <a href='/news'>News</a></nav>")
+    lines = [json.dumps({"url": "https://e.com/np", "title": "NP", "maintext": ARTICLE_EN,
+                         "date_publish": "2024-05-01 10:00:00"}),
+             json.dumps({"link": "https://e.com/c", "headline": "C", "content": ARTICLE_EN + " c"}),
+             json.dumps({"url": "https://e.com/b", "body": ARTICLE_EN + " b", "content": {"not": "text"}}),
+             json.dumps({"url": "https://e.com/page", "text": doc}),
+             json.dumps({"url": "https://e.com/none", "summary": "no body field"})]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "r.jsonl").write_text("\n".join(lines) + "\n")
+    run(["--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--no-fetch"], quiet=True)
+    arts = {r["url"]: r for r in read_table(str(tmp_path / "out"), "articles")}
+    assert set(arts) == {"https://e.com/np", "https://e.com/c", "https://e.com/b", "https://e.com/page"}
+    assert str(arts["https://e.com/np"]["published_at"]) == "2024-05-01 10:00:00+00:00"
+    assert arts["https://e.com/c"]["title"] == "C"
+    assert "<" not in arts["https://e.com/page"]["text"] and "Home" not in arts["https://e.com/page"]["text"]
+    assert arts["https://e.com/page"]["extractor"] != "text-cleaner"
+    (rej,) = read_table(str(tmp_path / "out"), "rejects")
+    assert rej["reason"] == "missing_text" and "maintext" in rej["error"]

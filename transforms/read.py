@@ -58,6 +58,13 @@ SPLIT_BYTES = 1 << 20
 # tools write it under (newsbeam's own column, schema.org, news-please, newspaper3k, fundus, trafilatura's JSON)
 PUBLISHED_FIELDS = ("published", "published_at", "datePublished", "date_publish", "publish_date",
                     "publishing_date", "date")
+# A record's page or text, the first of these that holds one: the SPEC's `html` and `text`, then the names
+# other tools and datasets give them (news-please's `maintext`, `content`, `body`...). A text field holding
+# a whole HTML document (as some exports store the page) is read as the page it is.
+HTML_FIELDS = ("html", "raw_html")
+TEXT_FIELDS = ("text", "maintext", "content", "body", "article_text", "article")
+URL_FIELDS = ("url", "link")
+TITLE_FIELDS = ("title", "headline")
 _KINDS = {
     ".html": "html", ".htm": "html", ".xhtml": "html",
     ".txt": "text", ".text": "text",
@@ -163,6 +170,20 @@ def _is_archive(path: str, head: bytes) -> bool:
     name = _inner_name(path)
     return (name.endswith((".zip", ".tar", ".tgz", ".tbz2", ".txz")) or head.startswith(b"PK\x03\x04")
             or head[257:262] == b"ustar")
+
+
+def _record_body(rec: dict) -> tuple[str | None, str]:
+    """(body, kind) of a JSON record: its first non-empty page field, else its
+    first non-empty text field (``html`` when it holds a whole page)."""
+    for key in HTML_FIELDS:
+        v = rec.get(key)
+        if isinstance(v, str) and v.strip():
+            return v, "html"
+    for key in TEXT_FIELDS:
+        v = rec.get(key)
+        if isinstance(v, str) and v.strip():
+            return v, "html" if _looks_like_html(v[:4096].encode("utf-8", "surrogatepass")) else "text"
+    return None, "text"
 
 
 def _looks_like_html(head: bytes) -> bool:
@@ -833,11 +854,11 @@ class _ReadFileFn(beam.DoFn):
         if not isinstance(rec, dict):
             yield self._reject(src, "jsonl", "parse", "not_an_object", "record is not a JSON object", line, len(line))
             return
-        html, text = rec.get("html"), rec.get("text")
-        body, kind = (html, "html") if isinstance(html, str) and html.strip() else (text, "text")
-        if not isinstance(body, str) or not body.strip():
+        body, kind = _record_body(rec)
+        if body is None:
             yield self._reject(src, "jsonl", "parse", "missing_text",
-                               "record has no non-empty 'html' or 'text' field", line, len(line))
+                               f"record has no non-empty text field (one of: {', '.join(HTML_FIELDS + TEXT_FIELDS)})",
+                               line, len(line))
             return
 
         def opt(*keys):
@@ -851,7 +872,8 @@ class _ReadFileFn(beam.DoFn):
         # A lone surrogate ("\ud800" in the JSON) becomes U+FFFD: kept as its bytes, the payload would not be
         # UTF-8 and the whole text would be decoded in another charset. The id is made of the text as written.
         yield make_raw(source=src, source_format="jsonl", kind=kind, payload=plain_text(body).encode("utf-8"),
-                       id_payload=body.encode("utf-8", "surrogatepass"), raw_size=len(line), url=opt("url"), title=opt("title"), published=opt(*PUBLISHED_FIELDS),
+                       id_payload=body.encode("utf-8", "surrogatepass"), raw_size=len(line), url=opt(*URL_FIELDS),
+                       title=opt(*TITLE_FIELDS), published=opt(*PUBLISHED_FIELDS),
                        publisher=opt("source"), declared_language=opt("language", "lang"))
 
     # -- WARC ------------------------------------------------------------------
