@@ -160,9 +160,11 @@ def _inner_name(path: str) -> str:
     return os.path.splitext(name)[0] if compression_of(name) else name
 
 
-# an HTML document's start: comments and an XML declaration, then its doctype or <html>
-_HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*>\s*)?(?:<!doctype\s+html|<html[\s>])",
-                         re.IGNORECASE | re.DOTALL)
+# an HTML document's start: comments and an XML declaration, then its doctype or <html>. A comment's body
+# cannot hold "-->", so each comment matches one way only: written ``<!--.*?-->``, a run of comments could be
+# split in 2^n ways, and a file starting with 40 comments and no doctype held the reader for ever
+_HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--(?:[^-]|-(?!->))*-->\s*)*(?:<\?xml[^>]*>\s*)?"
+                         rb"(?:<!doctype\s+html|<html[\s>])", re.IGNORECASE | re.DOTALL)
 
 
 def _is_archive(path: str, head: bytes) -> bool:

@@ -83,6 +83,7 @@ _CHROME_PHRASES = [
     r"report (a|an) (error|typo|correction)", r"(send|submit) (us )?(a )?(tip|feedback|correction)",
 ]
 _CHROME_RE = re.compile("|".join(f"(?:{p})" for p in _CHROME_PHRASES))
+CHROME_CHARS = 2000  # the characters of a line the chrome phrases are looked for in
 # Chrome that ends an article: section headers of link lists and comment
 # threads. Other chrome (share bars, ads, widgets) can sit between paragraphs.
 _BARRIER_RE = re.compile(
@@ -160,7 +161,9 @@ def _features(line: str, stoplist: frozenset[str], repeated: bool) -> _Line:
     cjk = cjk_chars > 0.3 * max(1, len(line))
     stop = (sum(1 for t in toks if t in stoplist) / n) if (n and stoplist) else 0.0
     sentence = bool(_SENT_END.search(line))
-    chrome = bool(_CHROME_RE.search(low)) and (n < 80)
+    # a chrome line is short: only such a line is searched, and only its start (phrases with ".*" between two
+    # words made the search quadratic in a long line: 272 KB of "... premium ..." took 51 s on the worker)
+    chrome = n < 80 and bool(_CHROME_RE.search(low[:CHROME_CHARS]))
     alpha = sum(ch.isalpha() for ch in line)
     junk = bool(_TIMESTAMP.match(line)) or bool(_DATE_ONLY.match(line.strip()))
     if _LINK_MARK.match(line) or (alpha < 0.25 * len(line.replace(" ", ""))):
