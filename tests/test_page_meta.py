@@ -198,3 +198,11 @@ def test_hostile_titles_and_headings_cost_bounded_time():
     finally:
         sb.close()
     assert "city council approved the new budget" in res["text"] and res["title"]
+
+
+@pytest.mark.parametrize("ld", ["[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
+def test_json_ld_nested_past_the_stack_leaves_the_article(ld):
+    """json.loads raised RecursionError on it, which the extraction took for a
+    page nested too deep: the article was a `too_deep` reject."""
+    res = extract_html(_page(f"<script type='application/ld+json'>{ld}</script>", "<h1>Council approves budget</h1>"))
+    assert "council" in res["text"].lower() and res["title"] == "Council approves budget"

@@ -343,7 +343,7 @@ def _json_ld(tree) -> dict[str, list[str]]:
             continue
         try:
             walk(json.loads(body))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past Python's stack: no metadata, the page stays
             continue
     return found
 
