@@ -23,7 +23,6 @@ import logging
 import os
 import signal
 import time
-from urllib.parse import urlsplit
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -77,7 +76,7 @@ def stream(feeds: list[str], output: str, poll_interval: float, window: float, m
            run_args: list[str], fetch_settings) -> list[dict]:
     """Run the polling loop; returns the manifests of the committed windows."""
     from pipeline.cli import environment_error, run
-    from transforms.feeds import HOST_FAILURES, SPOOL_PREFIX, SilentHosts, fetch_feed, is_url, load_json
+    from transforms.feeds import HOST_FAILURES, SPOOL_PREFIX, SilentHosts, fetch_feed, host_of, is_url, load_json
     from transforms.fetch import FetchError, SafeFetcher
 
     output = os.path.abspath(output)
@@ -136,7 +135,7 @@ def stream(feeds: list[str], output: str, poll_interval: float, window: float, m
             silent = SilentHosts()  # a site that does not answer: its other feeds wait for the next poll
             for url in feeds:
                 name = f"{hashlib.sha1(url.encode()).hexdigest()[:16]}-{polls:06d}.feed"
-                host = (urlsplit(url).hostname or "").lower() if is_url(url) else None
+                host = host_of(url) if is_url(url) else None
                 if host and silent.given_up(host):
                     continue
                 try:

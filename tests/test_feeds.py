@@ -531,3 +531,19 @@ def test_realworld_feeds_served_locally(server, tmp_path):
     assert c["inputs_seen"] == c["articles_written"] + c["rejected"] + c["already_ingested"]
     reasons = c["rejected_by_reason"]
     assert set(reasons) <= {"parse/no_entries"}, reasons  # the JSON Feed file is not RSS/Atom
+
+
+def test_an_item_whose_link_cannot_be_read_is_a_reject_not_a_failed_run(tmp_path):
+    """Feed pages are grouped by host before fetching; `urlsplit` raises on
+    "http://[::1", and the grouping stopped the whole run (nothing written)."""
+    from transforms.feeds import host_of
+
+    assert host_of("http://[::1") == "" and host_of("https://News.Example.org/a") == "news.example.org"
+    rss = ("<?xml version='1.0'?><rss version='2.0'><channel><title>F</title><link>https://e.org/</link>"
+           "<item><title>A</title><link>http://[::1</link></item>"
+           "<item><title>B</title><link>http://e.invalid:99999/x</link></item></channel></rss>")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "f.rss").write_text(rss)
+    _run(tmp_path / "out", "--input", str(tmp_path / "in"))
+    rejects = read_table(str(tmp_path / "out"), "rejects")
+    assert sorted((r["stage"], r["reason"]) for r in rejects) == [("fetch", "bad_url")] * 2

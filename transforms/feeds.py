@@ -33,7 +33,7 @@ from transforms.write import mkdirs
 
 __all__ = ["FeedEntries", "EntryDocuments", "SplitSeenEntries", "SeenUrlRows", "WriteFeedState",
            "TRANSIENT_FETCH_REASONS", "HOST_FAILURES", "NO_ANSWER", "SilentHosts", "SPOOL_PREFIX", "fetch_feed",
-           "is_url", "load_json"]
+           "host_of", "is_url", "load_json"]
 
 NAMESPACE = "newsbeam"
 _LOG = logging.getLogger("newsbeam.feeds")
@@ -47,6 +47,16 @@ TRANSIENT_FETCH_REASONS = {"fetch_error", "timeout", "connect_error", "rate_limi
 # items on a host that is down would otherwise hold the run for hours.
 HOST_FAILURES = 3
 NO_ANSWER = {"dns_error", "connect_error", "timeout"}
+
+
+def host_of(url: str) -> str:
+    """The lower-case host the host rules count by; "" for an address that
+    names none or cannot be read (``http://[::1``: ``urlsplit`` raises on it,
+    and in the grouping by host that stopped the whole run)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 class SilentHosts:
@@ -189,7 +199,7 @@ class _FeedEntriesFn(_FetchingDoFn):
                                                                  error=f"{path}: {e}"))
                 return
         elif is_url(source):
-            host = (urlsplit(source).hostname or "").lower()
+            host = host_of(source)
             why = self.silent.given_up(host)
             if why:
                 yield pvalue.TaggedOutput("rejects", make_reject(
@@ -366,7 +376,7 @@ class EntryDocuments(beam.PTransform):
                            error="feed entry without a link")))
         fetched = (
             with_url
-            | "ByHost" >> beam.Map(lambda e: ((urlsplit(e["url"]).hostname or "").lower(), e))
+            | "ByHost" >> beam.Map(lambda e: (host_of(e["url"]), e))
             | "GroupByHost" >> beam.GroupByKey()
             | "Fetch" >> beam.ParDo(_FetchHostFn(self.settings)).with_outputs("rejects", "fetch_outcome", main="docs"))
         return {
