@@ -16,3 +16,17 @@ def load_scorer():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def wmt_data(argv, description: str) -> str | None:
+    """``--data`` of a machine-translation benchmark; None, said, when its
+    WMT documents are not there (the benchmark then skips)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=DATA_DIR)
+    data = ap.parse_args(argv).data
+    if not os.path.exists(os.path.join(data, "mt", "wmt_docs.jsonl")):
+        print(f"skip: no WMT documents under {data}")
+        return None
+    return data

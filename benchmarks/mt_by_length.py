@@ -14,8 +14,6 @@ Usage: python benchmarks/mt_by_length.py [--data ../shared/data]
 """
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import sys
 
@@ -24,38 +22,19 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from benchmarks._common import DATA_DIR  # noqa: E402
+from benchmarks._common import wmt_data  # noqa: E402
 
 BANDS = ((0, 100), (100, 200), (200, 10 ** 6), (150, 10 ** 6), (0, 10 ** 6))
 
 
-@contextlib.contextmanager
-def _trained_with(T, chunk_weight: float, length_offsets: bool, target_fpr: float):
-    """train_mt's module settings changed for one evaluation, then put back."""
-    saved = dict(T.SETTINGS), T.TARGET_FPR
-    T.SETTINGS.update(chunk_weight=chunk_weight, length_offsets=length_offsets)
-    T.TARGET_FPR = target_fpr
-    try:
-        yield
-    finally:
-        T.SETTINGS.clear()
-        T.SETTINGS.update(saved[0])
-        T.TARGET_FPR = saved[1]
-
-
 def evaluate(T, docs, X, name: str, chunk_weight: float, length_offsets: bool, target_fpr: float) -> None:
-    with _trained_with(T, chunk_weight, length_offsets, target_fpr):
-        _evaluate(T, docs, X, name, chunk_weight)
+    with T.settings_changed(chunk_weight=chunk_weight, length_offsets=length_offsets, target_fpr=target_fpr):
+        _evaluate(T, docs, X, name)
 
 
-def _evaluate(T, docs, X, name: str, chunk_weight: float) -> None:
-    cal = np.array([d["cal"] for d in docs])
-    year = np.array([d["year"] for d in docs])
-    chunks = None
-    if chunk_weight > 0:
-        texts, owner = T.chunk_texts(docs, ~cal)
-        chunks = (T.featurize([{"text": t} for t in texts], T.Featurizer()), owner)
-    model = T.to_model(T.fit(X, docs, ~cal & (year <= 2021), chunks), None, 0.5, {}, T.Featurizer())
+def _evaluate(T, docs, X, name: str) -> None:
+    fz = T.Featurizer()
+    model = T.heldout_detector(X, docs, fz, T.training_chunks(docs, fz))
     T.calibrate_lengths(model, docs)
     test = [i for i, d in enumerate(docs) if d["year"] == 2022 and d["label"] == "mt" and d["domain"] == "news"]
     natives = [i for i, d in enumerate(docs) if d["cal"]]
@@ -77,16 +56,13 @@ def _evaluate(T, docs, X, name: str, chunk_weight: float) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=DATA_DIR)
-    args = ap.parse_args(argv)
-    if not os.path.exists(os.path.join(args.data, "mt", "wmt_docs.jsonl")):
-        print(f"skip: no WMT documents under {args.data}")
+    data = wmt_data(argv, __doc__)
+    if data is None:
         return 0
     import scripts.train_mt as T
 
     shipped = (T.SETTINGS["chunk_weight"], T.SETTINGS["length_offsets"], T.TARGET_FPR)
-    docs = T.load(args.data)
+    docs = T.load(data)
     X = T.featurize(docs, T.Featurizer())
     evaluate(T, docs, X, "shipped settings", *shipped)
     evaluate(T, docs, X, "shipped settings, natives at 1.5%", shipped[0], shipped[1], 0.015)

@@ -24,7 +24,6 @@ Usage: python benchmarks/mt_web_natives.py [--data ../shared/data]
 """
 from __future__ import annotations
 
-import argparse
 import glob
 import json
 import os
@@ -35,7 +34,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from benchmarks._common import DATA_DIR  # noqa: E402
+from benchmarks._common import wmt_data  # noqa: E402
 
 WEB_SETS = ("cleaneval", "cleanportaleval", "dragnet", "readability")
 MEASURED = 9999  # the year given to a document that is measured only: neither trained on (<= 2021) nor test (2022)
@@ -63,55 +62,42 @@ def web_natives(data: str) -> list[dict]:
 def evaluate(T, docs, X, web, Xw, name: str, train_web: bool, web_weight: float) -> None:
     from scipy import sparse
 
-    docs = docs + [dict(d, year=0 if train_web and d["half"] == 0 else MEASURED,
-                        label="native_web" if train_web else "native") for d in web]
+    trained = [train_web and d["half"] == 0 for d in web]
+    docs = docs + [dict(d, year=0, weight=web_weight) if t else dict(d, year=MEASURED) for d, t in zip(web, trained)]
     X = sparse.vstack([X, Xw]).tocsr()
-    weight = T.doc_weight
-    T.doc_weight = lambda d: web_weight if d["label"] == "native_web" else weight(d)
-    saved = T.TARGET_FPR
-    try:
-        cal = np.array([d["cal"] for d in docs])
-        year = np.array([d["year"] for d in docs])
-        texts, owner = T.chunk_texts(docs, ~cal)  # as train_mt draws them
-        chunks = (T.featurize([{"text": t} for t in texts], T.Featurizer()), owner)
-        model = T.to_model(T.fit(X, docs, ~cal & (year <= 2021), chunks), None, 0.5, {}, T.Featurizer())
-        test = [i for i, d in enumerate(docs) if d["year"] == 2022 and d["label"] == "mt" and d["domain"] == "news"]
-        ruuk = [i for i in test if docs[i]["src"] in ("ru", "uk") and len(docs[i]["text"].split()) >= 150]
-        measured = [i for i, d in enumerate(docs) if (d["cal"] and d["cal_half"] == 1) or d["year"] == MEASURED]
-        news = [i for i, d in enumerate(docs) if d["cal"]]  # both halves, as mt_by_length.py
-        print(f"\n{name}: {len(ruuk)} ru+uk news MT of 150+ words, {len(news)} held-out native news")
-        for fpr in (saved, 0.015):
-            T.TARGET_FPR = fpr
+    fz = T.Featurizer()
+    model = T.heldout_detector(X, docs, fz, T.training_chunks(docs, fz))
+    test = [i for i, d in enumerate(docs) if d["year"] == 2022 and d["label"] == "mt" and d["domain"] == "news"]
+    ruuk = [i for i in test if docs[i]["src"] in ("ru", "uk") and len(docs[i]["text"].split()) >= 150]
+    measured = [i for i, d in enumerate(docs) if (d["cal"] and d["cal_half"] == 1) or d["year"] == MEASURED]
+    news = [i for i, d in enumerate(docs) if d["cal"]]  # both halves, as mt_by_length.py
+    print(f"\n{name}: {len(ruuk)} ru+uk news MT of 150+ words, {len(news)} held-out native news")
+    for fpr in (T.TARGET_FPR, 0.015):
+        with T.settings_changed(target_fpr=fpr):
             T.calibrate_lengths(model, docs)
-            score = {i: model.score(docs[i]["text"], threshold=1.1).mt_score for i in set(test + measured + news)}
-            pos, nat = [score[i] for i in ruuk], [score[i] for i in news]
-            at_2 = float(np.quantile(nat, 0.98)) + 1e-9
-            sets = {}
-            for i in measured:
-                sets.setdefault(docs[i]["set"], []).append(score[i])
-            flagged = ", ".join(f"{s} {T.rate(v, model.threshold):.1%} of {len(v)}" for s, v in sorted(sets.items()))
-            print(f"  natives at {fpr:.2%}: threshold {model.threshold:.3f}; ru+uk flagged {T.rate(pos, model.threshold):.1%}"
-                  f"; AUC vs native news {T.auc(pos, nat):.3f}, flagged at 2% of them {T.rate(pos, at_2):.1%}"
-                  f" (all 2022 news MT {T.rate([score[i] for i in test], at_2):.1%})")
-            print(f"    measured natives flagged: {flagged}")
-    finally:
-        T.doc_weight = weight
-        T.TARGET_FPR = saved
+        score = {i: model.score(docs[i]["text"], threshold=1.1).mt_score for i in set(test + measured + news)}
+        pos, nat = [score[i] for i in ruuk], [score[i] for i in news]
+        at_2 = float(np.quantile(nat, 0.98)) + 1e-9
+        sets = {}
+        for i in measured:
+            sets.setdefault(docs[i]["set"], []).append(score[i])
+        flagged = ", ".join(f"{s} {T.rate(v, model.threshold):.1%} of {len(v)}" for s, v in sorted(sets.items()))
+        print(f"  natives at {fpr:.2%}: threshold {model.threshold:.3f}; ru+uk flagged {T.rate(pos, model.threshold):.1%}"
+              f"; AUC vs native news {T.auc(pos, nat):.3f}, flagged at 2% of them {T.rate(pos, at_2):.1%}"
+              f" (all 2022 news MT {T.rate([score[i] for i in test], at_2):.1%})")
+        print(f"    measured natives flagged: {flagged}")
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=DATA_DIR)
-    args = ap.parse_args(argv)
-    if not os.path.exists(os.path.join(args.data, "mt", "wmt_docs.jsonl")):
-        print(f"skip: no WMT documents under {args.data}")
+    data = wmt_data(argv, __doc__)
+    if data is None:
         return 0
     import scripts.train_mt as T
 
-    docs = T.load(args.data)
+    docs = T.load(data)
     fz = T.Featurizer()
     X = T.featurize(docs, fz)
-    web = web_natives(args.data)
+    web = web_natives(data)
     Xw = T.featurize(web, fz)
     for d in web:
         d["cal_half"] = 1

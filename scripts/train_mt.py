@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import glob
 import json
 import os
@@ -255,6 +256,10 @@ def sentence_runs(text: str, rng: random.Random, lengths) -> list[str]:
 
 
 def doc_weight(d) -> float:
+    """A document's training weight: its own ``weight`` when it has one (a
+    benchmark's added documents), else by its label."""
+    if "weight" in d:
+        return d["weight"]
     lab = d["label"]
     if lab == "human_translation":
         return SETTINGS["human_translation_weight"]
@@ -287,6 +292,42 @@ def fit(X, docs, mask, chunks=None):
     det = LogisticRegression(C=SETTINGS["c_det"], max_iter=5000, solver="lbfgs")
     det.fit(sparse.vstack(rows).tocsr()[keep], y[keep], sample_weight=w[keep])
     return det
+
+
+def training_chunks(docs, fz):
+    """(matrix, owner) of every non-calibration document cut into sentence
+    runs (``chunk_texts``), or None when ``chunk_weight`` is 0."""
+    if SETTINGS["chunk_weight"] <= 0:
+        return None
+    texts, owner = chunk_texts(docs, ~np.array([d["cal"] for d in docs]))
+    return featurize([{"text": t} for t in texts], fz), owner
+
+
+def heldout_mask(docs) -> np.ndarray:
+    """What the held-out detector trains on: up to 2021, no calibration native."""
+    return ~np.array([d["cal"] for d in docs]) & (np.array([d["year"] for d in docs]) <= 2021)
+
+
+def heldout_detector(X, docs, fz, chunks):
+    """The detector the held-out figures come from, its threshold not yet
+    set (``calibrate_lengths`` sets it and the length table)."""
+    return to_model(fit(X, docs, heldout_mask(docs), chunks), None, 0.5, {}, fz)
+
+
+@contextlib.contextmanager
+def settings_changed(target_fpr: float | None = None, **changes):
+    """``SETTINGS`` (and ``TARGET_FPR``) changed for one evaluation, then put back."""
+    global TARGET_FPR
+    saved = dict(SETTINGS), TARGET_FPR
+    SETTINGS.update(changes)
+    if target_fpr is not None:
+        TARGET_FPR = target_fpr
+    try:
+        yield
+    finally:
+        SETTINGS.clear()
+        SETTINGS.update(saved[0])
+        TARGET_FPR = saved[1]
 
 
 def to_model(det, src, threshold, report, fz) -> MtModel:
@@ -580,17 +621,14 @@ def main(argv=None) -> int:
         print(json.dumps(in_domain_ceiling(X, docs, fz), indent=1))
         return 0
     cal = np.array([d["cal"] for d in docs])
-    chunks = None
-    if SETTINGS["chunk_weight"] > 0:
-        texts, owner = chunk_texts(docs, ~cal)
-        chunks = (featurize([{"text": t} for t in texts], fz), owner)
+    chunks = training_chunks(docs, fz)
     print(f"{len(docs)} documents featurised in {time.time() - t0:.0f} s", flush=True)
 
     year = np.array([d["year"] for d in docs])
-    train_mask = ~cal & (year <= 2021)
+    train_mask = heldout_mask(docs)
     test_mask = year == 2022
 
-    model = to_model(fit(X, docs, train_mask, chunks), None, 0.5, {}, fz)
+    model = heldout_detector(X, docs, fz, chunks)
     calibrate_lengths(model, docs)
     scores = score_all(model, docs, range(len(docs)))
     train_systems = {d["system"] for d, m in zip(docs, train_mask) if m and d["system"]}

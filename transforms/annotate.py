@@ -12,6 +12,7 @@ import xxhash
 
 from transforms.boundary import per_document
 from transforms.page_meta import site_of
+from transforms.records import as_utc
 from transforms.urls import canonical_url
 
 __all__ = ["AnnotateArticles", "content_hash", "normalise_text", "parse_timestamp", "word_count"]
@@ -48,7 +49,7 @@ def parse_timestamp(value) -> dt.datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
-        ts = value
+        ts = as_utc(value)
     else:
         s = str(value).strip().replace("Z", "+00:00")
         if _EPOCH.fullmatch(s):
@@ -65,13 +66,8 @@ def parse_timestamp(value) -> dt.datetime | None:
                 ts = parsedate_to_datetime(s)
             except (TypeError, ValueError, IndexError):
                 return None
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=dt.timezone.utc)
-    try:
-        ts = ts.astimezone(dt.timezone.utc)
-    except OverflowError:  # year 1 or 9999 with an offset that crosses the calendar's end
-        return None
-    if not (1990 <= ts.year <= 2100):
+        ts = as_utc(ts)
+    if ts is None or not (1990 <= ts.year <= 2100):
         return None
     return ts
 

@@ -36,7 +36,7 @@ from apache_beam.metrics import Metrics
 
 from transforms.content_coding import ContentCodingError, decode_content
 from transforms.encoding import DecodeError, byte_order_mark, decode_bytes, http_charset, plain_text
-from transforms.records import http_status_reason, make_raw, make_reject, utf8_text
+from transforms.records import as_utc, http_status_reason, make_raw, make_reject, utf8_text
 
 __all__ = ["LocalName", "ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "match", "shown", "under",
            "warc_ranges", "SPLIT_BYTES"]
@@ -179,12 +179,15 @@ def _record_body(rec: dict) -> tuple[str | None, str]:
     first non-empty text field (``html`` when it holds a whole page)."""
     for key in HTML_FIELDS:
         v = rec.get(key)
-        if isinstance(v, str) and v.strip():
+        if isinstance(v, str) and v and not v.isspace():
             return v, "html"
     for key in TEXT_FIELDS:
         v = rec.get(key)
-        if isinstance(v, str) and v.strip():
-            return v, "html" if _looks_like_html(v[:4096].encode("utf-8", "surrogatepass")) else "text"
+        if isinstance(v, str) and v and not v.isspace():
+            # every JSON record passes here: the cheap test first (a page starts with "<" once blanks are skipped)
+            page = v[:4096].lstrip("\ufeff \t\r\n\f\v").startswith("<") and \
+                _looks_like_html(v[:4096].encode("utf-8", "surrogatepass"))
+            return v, "html" if page else "text"
     return None, "text"
 
 
@@ -610,17 +613,13 @@ def _read_capped(stream, cap: int) -> bytes:
 
 
 def _warc_date(value: str | None) -> dt.datetime | None:
-    """A WARC-Date as aware UTC; one without an offset is UTC (the WARC
-    standard's zone), never the machine's local time, so every machine reads
-    the same time; None when it is no date, or when its offset crosses the
-    calendar's end (``9999-12-31T23:59:59-12:00``: ``OverflowError``, which
-    made the record a ``parse_error`` reject)."""
+    """A WARC-Date in UTC (``records.as_utc``: without an offset it is UTC, the
+    WARC standard's zone); None when it is no date."""
     if not value:
         return None
     try:
-        ts = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return ts.replace(tzinfo=dt.timezone.utc) if ts.tzinfo is None else ts.astimezone(dt.timezone.utc)
-    except (ValueError, OverflowError):
+        return as_utc(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
         return None
 
 
