@@ -547,3 +547,13 @@ def test_an_item_whose_link_cannot_be_read_is_a_reject_not_a_failed_run(tmp_path
     _run(tmp_path / "out", "--input", str(tmp_path / "in"))
     rejects = read_table(str(tmp_path / "out"), "rejects")
     assert sorted((r["stage"], r["reason"]) for r in rejects) == [("fetch", "bad_url")] * 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.text(max_size=20).map(lambda s: "http://" + s),
+                 st.text(max_size=20).map(lambda s: "https://[" + s)))
+def test_host_of_reads_any_address(url):
+    from transforms.feeds import host_of
+
+    host = host_of(url)
+    assert host == host.lower()

@@ -7,6 +7,8 @@ import os
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import beam_test_pipeline, read_table
 from hostile import ARTICLE_EN, _warc, page
@@ -433,3 +435,35 @@ def test_records_as_other_tools_write_them(tmp_path):
     assert arts["https://e.com/page"]["extractor"] != "text-cleaner"
     (rej,) = read_table(str(tmp_path / "out"), "rejects")
     assert rej["reason"] == "missing_text" and "maintext" in rej["error"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.datetimes(timezones=st.one_of(st.none(), st.timezones())).map(
+    lambda d: d.isoformat())))
+def test_any_warc_date_is_utc_or_none(value):
+    import datetime as dt
+
+    from transforms.read import _warc_date
+
+    ts = _warc_date(value)
+    assert ts is None or ts.utcoffset() == dt.timedelta(0)
+
+
+_FIELDS = ("html", "raw_html", "text", "maintext", "content", "body", "article_text", "article", "title", "other")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(_FIELDS), st.one_of(
+    st.text(max_size=30), st.sampled_from(["  ", "<!DOCTYPE html><p>x</p>", "\ufeff <html><body>", " <p>not a page"]),
+    st.integers(), st.none(), st.lists(st.text(max_size=3), max_size=2))))
+def test_a_records_body_is_its_first_field_that_holds_text(rec):
+    from transforms.read import HTML_FIELDS, TEXT_FIELDS, _looks_like_html, _record_body
+
+    body, kind = _record_body(rec)
+    holding = [k for k in HTML_FIELDS + TEXT_FIELDS if isinstance(rec.get(k), str) and rec[k].strip()]
+    if not holding:
+        assert body is None
+        return
+    assert body == rec[holding[0]]
+    page = holding[0] in HTML_FIELDS or _looks_like_html(body[:4096].encode("utf-8", "surrogatepass"))
+    assert kind == ("html" if page else "text")
