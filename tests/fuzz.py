@@ -21,11 +21,12 @@ import json
 import random
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
-         "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named")
+         "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname")
 # a kind's file extension where it is not the kind's name: JSON lines in
 # UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes);
 # a page a mirroring tool saved under its URL's name (read by its content)
-_EXTENSIONS = {"jsonl-utf16": "utf16.jsonl", "url-named": "php?id=7"}
+# pretty-printed JSON (an array, an API's answer, `jq .` output) and a gzip page under a plain `.html` name
+_EXTENSIONS = {"jsonl-utf16": "utf16.jsonl", "url-named": "php?id=7", "json-pretty": "json", "html-gzname": "html"}
 # HTTP statuses of WARC responses besides 200: no article, a reject named for the status
 _OTHER_STATUSES = ["301 Moved Permanently", "302 Found", "304 Not Modified", "404 Not Found", "429 Too Many Requests",
                    "500 Internal Server Error", "204 No Content"]
@@ -151,6 +152,17 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
         return recs, "lines"
     if kind == "json":
         return [json.dumps([{"text": article_text(rnd), "title": "t"} for _ in range(n)]).encode()], "single"
+    if kind == "json-pretty":  # the records one after another inside a layout's opening and closing
+        indent = rnd.choice([1, 2, 4, "\t"])
+        recs = [json.dumps({"title": "t", "url": f"https://example.com/{rnd.getrandbits(32):x}",
+                            "text": article_text(rnd)}, indent=indent, ensure_ascii=rnd.random() < 0.5).encode()
+                for _ in range(n)]
+        layout = rnd.choice(["array", "envelope", "jq"])
+        if layout == "jq":
+            return [r + b"\n" for r in recs], "concat"
+        head = b"[\n" if layout == "array" else b'{\n  "status": "ok",\n  "articles": [\n'
+        tail = b"\n]\n" if layout == "array" else b"\n  ]\n}\n"
+        return _framed(head, recs, tail), "framed"
     if kind in ("warc", "warc.gz"):
         recs = [_warc_record(None, b"", "warcinfo")]
         for _ in range(n):
@@ -175,9 +187,14 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
     return [article_page(rnd, rnd.choice(["utf-8", None, "iso-8859-1"])).encode()], "single"  # html, html.gz, html.xz
 
 
+def _framed(head: bytes, recs: list[bytes], tail: bytes) -> list[bytes]:
+    """Parts whose concatenation is ``head``, the records joined by commas, ``tail``; record i is part i + 1."""
+    return [head] + [(b",\n" if i else b"") + r for i, r in enumerate(recs)] + [tail]
+
+
 def _compress_whole(kind: str, data: bytes) -> bytes:
     """The file of a kind compressed as a whole (not member by member), as its suffix says."""
-    if kind.endswith(".gz"):
+    if kind.endswith(".gz") or kind == "html-gzname":
         return gzip.compress(data, mtime=0)
     if kind.endswith(".bz2"):
         import bz2
@@ -296,6 +313,8 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
         ranges.append((pos, pos + len(part)))
         pos += len(part)
         data += part
+    if joined == "framed":  # the opening and closing are no records; the record after a comma starts past it
+        ranges = [(s + (2 if i > 1 else 0), e) for i, (s, e) in enumerate(ranges[1:-1], start=1)]
     first = None
     if "garbage_member" in names:
         i = next(i for i, p in enumerate(parts) if not p.startswith(b"\x1f\x8b"))
@@ -316,7 +335,7 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
               or (b"WARC-Type: response" in recs[i - 1] and b"HTTP/1.1 200 OK" in recs[i - 1])
               or (kind == "wet" and b"WARC-Type: conversion" in recs[i - 1])
               or (kind.startswith("arc") and i > 1)]
-    if kind in ("html.gz", "jsonl.gz", "jsonl.zst", "html.xz", "txt.bz2"):
+    if kind in ("html.gz", "jsonl.gz", "jsonl.zst", "html.xz", "txt.bz2", "html-gzname"):
         # the whole file compressed after the mutations: the damage is inside the text, not the compressed
         # stream, unless a truncation of the compressed bytes is added
         data = _compress_whole(kind, data)
@@ -324,7 +343,7 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
             data = data[: rnd.randrange(len(data))]
             names.append("truncate_compressed")
             first = 0
-    if kind in ("html", "html.gz", "html.xz", "txt", "txt.bz2", "json", "rss", "url-named"):
+    if kind in ("html", "html.gz", "html.xz", "txt", "txt.bz2", "json", "rss", "url-named", "html-gzname"):
         ranges = []  # one document: nothing to require, it may be damaged anywhere
     return Case(kind=kind, data=data, records=ranges, first_damage=first, mutations=names,
                 member_compressed=joined == "members")
@@ -353,7 +372,7 @@ def write_cases(folder: str, rnd: random.Random, per_kind: int, kinds=KINDS, sta
 
 def record_source(path: str, case: Case, number: int) -> str:
     """The ``source`` newsbeam gives record ``number`` of the file at ``path``."""
-    return f"{path}#L{number}" if case.kind.startswith("jsonl") else f"{path}#{number}"
+    return f"{path}#L{number}" if case.kind.startswith("json") else f"{path}#{number}"
 
 
 def check_output(folder: str, cases: dict[str, Case], articles: list[dict], rejects: list[dict],

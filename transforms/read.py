@@ -34,6 +34,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms import json_document
 from transforms.content_coding import ContentCodingError, decode_content
 from transforms.encoding import DecodeError, byte_order_mark, decode_bytes, http_charset, plain_text
 from transforms.records import as_utc, http_status_reason, make_raw, make_reject, utf8_text
@@ -55,14 +56,15 @@ NAMESPACE = "newsbeam"
 # with 8 MB ranges (3 ranges for 2 workers), 1.59x with 1 MB.
 SPLIT_BYTES = 1 << 20
 # A JSON record's publication time, the first of these it holds: the SPEC's `published`, then the names other
-# tools write it under (newsbeam's own column, schema.org, news-please, newspaper3k, fundus, trafilatura's JSON)
+# tools write it under (newsbeam's own column, schema.org, news-please, newspaper3k, fundus, trafilatura's JSON,
+# NewsAPI, JSON Feed, RSS turned into JSON)
 PUBLISHED_FIELDS = ("published", "published_at", "datePublished", "date_publish", "publish_date",
-                    "publishing_date", "date")
+                    "publishing_date", "publishedAt", "date_published", "pubDate", "date")
 # A record's page or text, the first of these that holds one: the SPEC's `html` and `text`, then the names
 # other tools and datasets give them (news-please's `maintext`, `content`, `body`...). A text field holding
 # a whole HTML document (as some exports store the page) is read as the page it is.
-HTML_FIELDS = ("html", "raw_html")
-TEXT_FIELDS = ("text", "maintext", "content", "body", "article_text", "article")
+HTML_FIELDS = ("html", "raw_html", "content_html")  # content_html, content_text: JSON Feed's items
+TEXT_FIELDS = ("text", "maintext", "content", "body", "article_text", "article", "content_text")
 URL_FIELDS = ("url", "link")
 TITLE_FIELDS = ("title", "headline")
 _KINDS = {
@@ -154,6 +156,21 @@ def compression_of(path: str) -> str | None:
     return _COMPRESSIONS.get(os.path.splitext(path.lower())[1])
 
 
+# the first bytes of each compression's stream: a file whose name says nothing of it (a page saved from a
+# server's gzip answer as it came, `story.html`) is read as what it is
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"\xfd7zXZ\x00", "xz"))
+
+
+def magic_compression(head: bytes) -> str | None:
+    """The compression a file's first bytes show (``gzip``, ``zstd``, ``xz``, ``bzip2``), or None."""
+    for magic, codec in _MAGIC:
+        if head.startswith(magic):
+            return codec
+    if head[:3] == b"BZh" and head[3:4] in b"123456789" and head[3:4] and head[4:10] == b"1AY&SY":
+        return "bzip2"
+    return None
+
+
 def _inner_name(path: str) -> str:
     """The file name, lower-case, without its compression suffix."""
     name = path.lower()
@@ -174,9 +191,17 @@ def _is_archive(path: str, head: bytes) -> bool:
             or head[257:262] == b"ustar")
 
 
+def _unwrapped(rec: dict) -> dict:
+    """A record as Elasticsearch and OpenSearch export it (``elasticdump``, a
+    search's ``hits``): its fields in ``_source``."""
+    inner = rec.get("_source")
+    return inner if isinstance(inner, dict) and not any(k in rec for k in HTML_FIELDS + TEXT_FIELDS) else rec
+
+
 def _record_body(rec: dict) -> tuple[str | None, str]:
     """(body, kind) of a JSON record: its first non-empty page field, else its
     first non-empty text field (``html`` when it holds a whole page)."""
+    rec = _unwrapped(rec)
     for key in HTML_FIELDS:
         v = rec.get(key)
         if isinstance(v, str) and v and not v.isspace():
@@ -313,7 +338,12 @@ def line_ranges(path: str, split: int = SPLIT_BYTES, block: int = 4 << 20) -> li
     newlines."""
     bounds = [(0, 1)]
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-        if _wide_encoding(f.read(4)):  # a UTF-16 or UTF-32 newline is not one byte: read whole
+        head = f.read(16)
+        f.seek(0)
+        # read whole: a UTF-16 or UTF-32 newline is not one byte; compressed bytes have no lines; a JSON
+        # document (a pretty-printed array) is not one record a line
+        if _wide_encoding(head) or magic_compression(head) or \
+                json_document.layout(_first_line(f, 1 << 20)) == "document":
             return [(0, None, 1)]
         f.seek(0)
         pos, lines, target = 0, 0, split  # offset of the block, newlines before it, next cut
@@ -584,6 +614,79 @@ class _TooLarge(Exception):
 _HTTP_PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0", "HTTP/3"]
 
 
+def _first_line(stream, cap: int) -> bytes:
+    """The blank lines at the start of a JSON file and its first other line
+    (at most ``cap`` bytes of it, and of blank lines about 1 MiB)."""
+    start = b""
+    while True:
+        line = stream.readline(cap + 1)
+        start += line
+        if not line or line.strip() or len(start) > (1 << 20) or len(line) > cap:
+            return start
+
+
+class _Prepended:
+    """A stream with ``data`` put back in front of it (``readline(n)``, ``read(n)``)."""
+
+    def __init__(self, data: bytes, stream):
+        self._data = io.BytesIO(data)
+        self._left = len(data)
+        self._stream = stream
+
+    def readline(self, n: int = -1) -> bytes:
+        if self._left:
+            line = self._data.readline(n)
+            self._left -= len(line)
+            if line.endswith(b"\n") or (n >= 0 and len(line) >= n) or self._left:
+                return line
+            return line + self._stream.readline(-1 if n < 0 else n - len(line))
+        return self._stream.readline(n)
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left:
+            data = self._data.read(n)
+            self._left -= len(data)
+            return data
+        return self._stream.read(n)
+
+
+class _Capped:
+    """A stream that raises ``_TooLarge`` once more than ``cap`` bytes were read from it."""
+
+    def __init__(self, stream, cap: int):
+        self._stream, self._left = stream, cap
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        self._left -= len(data)
+        if self._left < 0:
+            raise _TooLarge("decompressed past the cap (--max-decompressed-bytes)")
+        return data
+
+
+def _json_encoding(sample: bytes) -> str:
+    """The encoding a JSON document is read in, from its first bytes: UTF-8
+    (a character cut where the sample ends is no sign against it), else what
+    a text file of these bytes decodes as (``decode_bytes``: a Latin-1
+    export), else UTF-8, JSON's own, with U+FFFD for what is not: bytes no
+    charset fits (a damaged stretch) must not cost the records before them."""
+    for cut in range(4):
+        try:
+            sample[:len(sample) - cut].decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError:
+            continue
+    try:
+        return decode_bytes(sample, None, is_html=False)[1]
+    except DecodeError:
+        return "utf-8"
+
+
+def _is_record(obj: dict) -> bool:
+    """Whether a JSON object is a record: it holds a page or a text (``_record_body``)."""
+    return _record_body(obj)[0] is not None
+
+
 def _json_loads(data: bytes):
     """A JSON document from bytes. JSON is UTF-8, but a record exported from
     a Latin-1 database or cut and joined may hold a byte that is not: the
@@ -705,6 +808,7 @@ class _ReadFileFn(beam.DoFn):
         # ends this file with a reject; what it yielded before stays, and the
         # run goes on with the next file.
         produced, skipped = 0, collections.Counter()
+        self._sniffed = None  # a compression _read found by the file's first bytes, its name saying none
         try:
             for out in self._read(path, kind, compressed, size, byte_range):
                 if isinstance(out, pvalue.TaggedOutput) and out.tag == "skipped":
@@ -715,10 +819,12 @@ class _ReadFileFn(beam.DoFn):
         except Exception as e:  # a library's bug on this file must not stop the run either
             produced += 1
             # a decompressor's complaint (bz2 says OSError "Invalid data stream") is the file's bytes, not a bug
+            codec = compression_of(path) or self._sniffed
+            compressed = codec is not None
             bad_stream = compressed and (isinstance(e, _bad_stream_errors()) or (
-                compression_of(path) == "bzip2" and isinstance(e, OSError) and e.errno is None))
+                codec == "bzip2" and isinstance(e, OSError) and e.errno is None))
             if isinstance(e, EOFError) or bad_stream:
-                reason = "truncated" if isinstance(e, EOFError) else f"bad_{compression_of(path)}"
+                reason = "truncated" if isinstance(e, EOFError) else f"bad_{codec}"
                 yield self._reject(path, fmt, "decode" if compressed else "read", reason, _describe(e),
                                    self._head(path), size)
             else:
@@ -742,10 +848,17 @@ class _ReadFileFn(beam.DoFn):
             if byte_range:  # one range of a big file (see _MatchFn)
                 yield from self._range(path, kind, raw, *byte_range)
                 return
-            if compression_of(path) == "gzip" and kind == "warc":
+            codec = compression_of(path)
+            if codec is None and kind != "warc":  # warcio finds a WARC's gzip members itself
+                head = raw.peek(16)[:16] if hasattr(raw, "peek") else b""
+                codec = magic_compression(head)
+                if codec:
+                    self._sniffed = codec
+                    compressed = True
+            if codec == "gzip" and kind == "warc":
                 stream = _GzipTap(raw)  # warcio reads gzip members itself; the tap notices truncation
             elif compressed:
-                stream = _decompressed(raw, compression_of(path))
+                stream = _decompressed(raw, codec)
             else:
                 stream = raw
             if kind == "jsonl":
@@ -789,21 +902,39 @@ class _ReadFileFn(beam.DoFn):
         if wide:  # UTF-16 or UTF-32 with a BOM (Windows PowerShell's `>` writes UTF-16): read as UTF-8
             stream.read(len(wide[0]))
             stream = _Utf8Lines(stream, wide[1])
-            first = stream.peek(64)
-        name = _inner_name(path)
-        if name.endswith(".json") and first.lstrip()[:1] == b"[":  # a .json file holding one array of records
-            try:
-                records = _json_loads(_read_capped(stream, self.max_unzip))
-            except _TooLarge:
-                yield self._reject(path, "jsonl", "read", "too_large", "JSON array larger than the cap", first, None)
-                return
-            except (ValueError, RecursionError) as e:
-                yield self._reject(path, "jsonl", "parse", "bad_json", _describe(e), first, None)
-                return
-            for i, rec in enumerate(records if isinstance(records, list) else [records], start=1):
-                yield from self._record(path, i, rec, None)
+        start = _first_line(stream, self.max_line)
+        # A .json file that opens an array, or any JSON file whose first line is the start of a value that goes
+        # on (a pretty-printed record, `jq .`'s output, an API's answer): read as one document, record by record
+        if (_inner_name(path).endswith(".json") and start.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[") or \
+                json_document.layout(start, _is_record) == "document":
+            yield from self._document(path, stream, start, compressed)
             return
-        yield from self._lines(path, stream, compressed)
+        yield from self._lines(path, _Prepended(start, stream), compressed)
+
+    def _document(self, path, stream, start: bytes, compressed: bool):
+        """The records of a JSON file that is one document (``json_document``),
+        one at a time: memory holds one record, whatever the file's size."""
+        start += stream.read(json_document.CHUNK)
+        encoding = _json_encoding(start)
+        if compressed:  # a compression bomb: stop where the decompressed bytes pass the cap
+            stream = _Capped(stream, self.max_unzip - len(start))
+        n = 0
+        try:
+            for rec in json_document.records(stream, encoding, self.max_line, _is_record, first=start):
+                n += 1
+                if isinstance(rec, json_document.Oversized):
+                    yield self._reject(f"{path}#L{n}", "jsonl", "read", "too_large",
+                                       f"record of {rec.size} characters, longer than the {self.max_line}-byte cap "
+                                       "(--max-line-bytes)", b"", rec.size)
+                    continue
+                yield from self._record(path, n, rec, None)
+        except (ValueError, RecursionError, _TooLarge) as e:  # JSONDecodeError and RecordTooLarge are ValueErrors
+            where = f"{path}#L{n + 1}" if n else path
+            stage, reason = (("read", "decompressed_too_large") if isinstance(e, _TooLarge) else
+                             ("read", "too_large") if isinstance(e, json_document.RecordTooLarge) else
+                             ("parse", "bad_json"))
+            after = f" (the file is not read past its record {n})" if n else ""
+            yield self._reject(where, "jsonl", stage, reason, _describe(e)[:900] + after, start[:512], None)
 
     def _lines(self, path, stream, compressed: bool, lineno: int = 0, limit: int | None = None):
         """Records of JSON lines read from ``stream``; numbering goes on from
@@ -855,6 +986,7 @@ class _ReadFileFn(beam.DoFn):
         if not isinstance(rec, dict):
             yield self._reject(src, "jsonl", "parse", "not_an_object", "record is not a JSON object", line, len(line))
             return
+        rec = _unwrapped(rec)
         body, kind = _record_body(rec)
         if body is None:
             yield self._reject(src, "jsonl", "parse", "missing_text",
@@ -862,20 +994,26 @@ class _ReadFileFn(beam.DoFn):
                                line, len(line))
             return
 
-        def opt(*keys):
+        def opt(*keys, kinds=(str, int, float), name_of: bool = False):
+            """The first of ``keys`` holding a value of ``kinds`` (a boolean is none), stripped; with
+            ``name_of``, an object's ``name`` too (NewsAPI's ``"source": {"id": ..., "name": "BBC News"}``)."""
             for key in keys:
                 v = rec.get(key)
-                if isinstance(v, (str, int, float)) and str(v).strip():
-                    return str(v)
+                if name_of and isinstance(v, dict):
+                    v = v.get("name")
+                if isinstance(v, dict) and isinstance(v.get("$date"), (str, int, float)):
+                    v = v["$date"]  # MongoDB's export of a date: {"$date": "2024-05-01T10:00:00Z"}
+                if isinstance(v, kinds) and not isinstance(v, bool) and str(v).strip():
+                    return str(v).strip()
             return None
 
         self.docs.inc()
         # A lone surrogate ("\ud800" in the JSON) becomes U+FFFD: kept as its bytes, the payload would not be
         # UTF-8 and the whole text would be decoded in another charset. The id is made of the text as written.
         yield make_raw(source=src, source_format="jsonl", kind=kind, payload=plain_text(body).encode("utf-8"),
-                       id_payload=body.encode("utf-8", "surrogatepass"), raw_size=len(line), url=opt(*URL_FIELDS),
+                       id_payload=body.encode("utf-8", "surrogatepass"), raw_size=len(line), url=opt(*URL_FIELDS, kinds=str),
                        title=opt(*TITLE_FIELDS), published=opt(*PUBLISHED_FIELDS),
-                       publisher=opt("source"), declared_language=opt("language", "lang"))
+                       publisher=opt("source", name_of=True), declared_language=opt("language", "lang"))
 
     # -- WARC ------------------------------------------------------------------
     def _warc(self, path, stream, skip: int = 0, first: int = 1, count: int | None = None):

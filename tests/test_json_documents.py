@@ -1,0 +1,216 @@
+"""JSON files as people and tools write them, and files compressed under a
+plain name.
+
+Before: a ``.json`` file was read one record a line unless it opened an
+array, so a pretty-printed record, ``jq .``'s output or an API's answer
+(NewsAPI's ``{"status": "ok", "articles": [...]}``) gave one ``bad_json``
+reject per line (29 for a NewsAPI answer of two articles) and no article;
+an array was parsed whole (a 1 GB array held several GB); NewsAPI's
+``publishedAt`` and ``source.name``, JSON Feed's ``content_html`` and an
+Elasticsearch export's ``_source`` were not read; ``true`` became the title
+"True" and the number 12 the url "12". A page saved from a server's gzip
+answer under ``story.html`` was ``decode/undecodable``.
+"""
+import bz2
+import gzip
+import io
+import json
+import lzma
+import random
+
+import pytest
+import zstandard
+from apache_beam import pvalue
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import read_table
+from pipeline.cli import run
+from transforms import json_document
+from transforms.read import _ReadFileFn, line_ranges
+
+BODY = ("The harbour authority said on Monday that ferry services to the islands would resume next week "
+        "after the storm damaged two piers. ")
+
+
+def text(i):
+    return BODY.replace("Monday", f"day {i}") * 3
+
+
+def read(path, max_line=16 << 20):
+    """(documents, rejects) of one file through the reader's DoFn, as (source tail, fields)."""
+    docs, rejects = [], []
+    for out in _ReadFileFn(16 << 20, 1 << 30, max_line).process((str(path), path.stat().st_size)):
+        if isinstance(out, pvalue.TaggedOutput):
+            if out.tag == "rejects":
+                rejects.append((out.value["source"].rsplit("/", 1)[-1], out.value["stage"], out.value["reason"]))
+        else:
+            docs.append(out)
+    return docs, rejects
+
+
+def body(doc):
+    return doc["payload"].decode()
+
+
+def test_an_api_answer_a_pretty_record_and_jq_output_are_read_record_by_record(tmp_path):
+    newsapi = {"status": "ok", "totalResults": 3, "articles": [
+        {"source": {"id": "bbc-news", "name": "BBC News"}, "author": "A", "title": "One",
+         "url": "https://ex.com/1", "publishedAt": "2024-05-01T10:00:00Z", "content": text(1)},
+        {"source": {"id": None, "name": "X"}, "title": "No content", "url": "https://ex.com/2"},
+        {"source": {"name": "Y"}, "title": "Three", "url": "https://ex.com/3", "content": text(3)}]}
+    (tmp_path / "newsapi.json").write_text(json.dumps(newsapi, indent=2))
+    docs, rejects = read(tmp_path / "newsapi.json")
+    assert [(d["title"], d["url"], d["published"], d["publisher"]) for d in docs] == [
+        ("One", "https://ex.com/1", "2024-05-01T10:00:00Z", "BBC News"), ("Three", "https://ex.com/3", None, "Y")]
+    assert [body(d) for d in docs] == [text(1), text(3)]
+    assert rejects == [("newsapi.json#L3", "parse", "missing_text")]  # the item without text, accounted for
+
+    (tmp_path / "one.json").write_text(json.dumps({"title": "Pretty", "text": text(4)}, indent=4))
+    docs, rejects = read(tmp_path / "one.json")
+    assert [(d["title"], body(d)) for d in docs] == [("Pretty", text(4))] and rejects == []
+
+    # `jq . records.jsonl > out.json`: pretty objects one after another, also in a .jsonl
+    jq = "\n".join(json.dumps({"title": f"jq {i}", "text": text(i)}, indent=2) for i in range(3))
+    for name in ("jq.json", "jq.jsonl"):
+        (tmp_path / name).write_text(jq)
+        docs, rejects = read(tmp_path / name)
+        assert [d["title"] for d in docs] == ["jq 0", "jq 1", "jq 2"] and rejects == []
+
+
+def test_json_feed_elasticsearch_and_field_types(tmp_path):
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "F", "items": [
+        {"id": "1", "url": "https://f.ex/1", "title": "JF", "content_html": f"<p>{text(1)}</p>",
+         "date_published": "2024-03-01T08:00:00+01:00"}]}
+    (tmp_path / "feed.json").write_text(json.dumps(feed))
+    docs, rejects = read(tmp_path / "feed.json")
+    assert [(d["kind"], d["title"], d["published"]) for d in docs] == [("html", "JF", "2024-03-01T08:00:00+01:00")]
+
+    # elasticdump writes a JSON line a document, its fields in _source; a search answer holds them in hits.hits
+    (tmp_path / "es.jsonl").write_text(json.dumps({"_index": "news", "_id": "a", "_source": {
+        "title": "ES", "text": text(2), "url": "https://es.ex/a"}}) + "\n")
+    (tmp_path / "hits.json").write_text(json.dumps({"took": 3, "hits": {"total": 1, "hits": [
+        {"_id": "b", "_source": {"title": "Hit", "body": text(3)}}]}}, indent=1))
+    assert [d["title"] for d in read(tmp_path / "es.jsonl")[0]] == ["ES"]
+    assert [d["title"] for d in read(tmp_path / "hits.json")[0]] == ["Hit"]
+
+    recs = [{"text": text(5), "title": True, "url": 12, "published": {"$date": "2024-01-02T00:00:00Z"}},
+            {"text": text(6), "title": "  Spaced  ", "url": "  https://ex.com/s  ", "source": {"id": 1}}]
+    (tmp_path / "types.jsonl").write_text("\n".join(json.dumps(r) for r in recs) + "\n")
+    docs, _ = read(tmp_path / "types.jsonl")
+    assert [(d["title"], d["url"], d["published"], d["publisher"]) for d in docs] == [
+        (None, None, "2024-01-02T00:00:00Z", None), ("Spaced", "https://ex.com/s", None, None)]
+
+
+def test_a_document_that_stops_being_json_keeps_the_records_before(tmp_path):
+    (tmp_path / "cut.json").write_text('[\n {"text": "%s"},\n {"text": "%s' % (text(1), text(2)))
+    docs, rejects = read(tmp_path / "cut.json")
+    assert [body(d) for d in docs] == [text(1)]
+    assert rejects == [("cut.json#L2", "parse", "bad_json")]
+    # NaN (Python's json.dumps writes it) and a lone surrogate read as on a line
+    (tmp_path / "nan.json").write_text('[\n {"text": "%s", "published": NaN, "title": "s\\ud800"}\n]' % text(3))
+    docs, rejects = read(tmp_path / "nan.json")
+    assert [d["title"] for d in docs] == ["s\ufffd"] and rejects == []
+    # a record larger than the line cap is a reject, and the records after it are read
+    (tmp_path / "big.json").write_text(json.dumps([{"text": text(1)}, {"text": "x" * 5000}, {"text": text(2)}]))
+    docs, rejects = read(tmp_path / "big.json", max_line=1000)
+    assert [body(d) for d in docs] == [text(1), text(2)] and rejects == [("big.json#L2", "read", "too_large")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10 ** 6), st.sampled_from(["", "é", "\u4e2d", "\\", '"', "\n"])),
+                min_size=1, max_size=12),
+       st.sampled_from(["array", "jq", "envelope", "nested", "lines"]),
+       st.sampled_from([None, 0, 1, 2, "\t"]), st.integers(1, 64))
+def test_every_layout_of_the_same_records_reads_the_same(tmp_path_factory, items, layout, indent, chunk):
+    """Generated: the same records as JSON lines, an array, pretty objects one
+    after another, an API answer and one nested two down, at any indent, read
+    through buffers of any size, give the same records in the same order."""
+    recs = [{"title": f"t{n}{c}", "text": text(n) + c, "published": n} for n, c in items]
+    if layout == "array":
+        data = json.dumps(recs, indent=indent)
+    elif layout == "jq":
+        data = "\n".join(json.dumps(r, indent=indent) for r in recs)
+    elif layout == "envelope":
+        data = json.dumps({"status": "ok", "n": len(recs), "articles": recs, "next": None}, indent=indent)
+    elif layout == "nested":
+        data = json.dumps({"response": {"meta": [1, {"a": 2}], "results": recs}}, indent=indent)
+    else:
+        data = "\n".join(json.dumps(r) for r in recs)
+    old = json_document.CHUNK
+    json_document.CHUNK = chunk  # values cut at every place a buffer can end
+    try:
+        got = list(json_document.records(io.BytesIO(data.encode()), "utf-8", 1 << 20,
+                                         lambda r: "text" in r))
+    finally:
+        json_document.CHUNK = old
+    assert got == recs
+
+
+def test_memory_holds_one_record_not_the_document():
+    """A document of 20,000 records read through 64 KB chunks: the text held
+    never passes a few chunks (json.loads of the whole held it all)."""
+    rec = json.dumps({"title": "t", "text": text(1)})
+    data = ("[" + ",\n".join([rec] * 20000) + "]").encode()
+    held = []
+
+    class Spy(io.BytesIO):
+        pass
+
+    stream = Spy(data)
+    it = json_document.records(stream, "utf-8", 1 << 20, lambda r: True)
+    n = 0
+    for n, _ in enumerate(it, 1):
+        if n % 1000 == 0:
+            held.append(len(it.gi_frame.f_locals["text"].buf))
+    assert n == 20000 and len(data) > 8_000_000
+    assert max(held) < 4 * json_document.CHUNK
+
+
+@pytest.mark.parametrize("pack, name", [(gzip.compress, "story.html"), (bz2.compress, "story.html"),
+                                        (lzma.compress, "story.htm"),
+                                        (zstandard.ZstdCompressor().compress, "story.txt")])
+def test_a_file_compressed_under_a_plain_name_is_read(tmp_path, pack, name):
+    page = f"<html><head><title>Saved</title></head><body><article><p>{text(1)}</p></article></body></html>"
+    (tmp_path / name).write_bytes(pack((page if name.endswith("html") or name.endswith("htm") else text(1))
+                                       .encode()))
+    docs, rejects = read(tmp_path / name)
+    assert len(docs) == 1 and rejects == [] and text(1)[:60].encode() in docs[0]["payload"]
+
+
+def test_a_compressed_file_under_a_plain_name_cut_short_is_a_truncated_reject(tmp_path):
+    (tmp_path / "cut.html").write_bytes(gzip.compress(("<p>" + text(1) + "</p>").encode())[:40])
+    assert read(tmp_path / "cut.html") == ([], [("cut.html", "decode", "truncated")])
+    lines = b"".join(json.dumps({"text": text(i)}).encode() + b"\n" for i in range(4))
+    (tmp_path / "gz.jsonl").write_bytes(gzip.compress(lines))
+    docs, rejects = read(tmp_path / "gz.jsonl")
+    assert [body(d) for d in docs] == [text(i) for i in range(4)] and rejects == []
+
+
+def test_big_files_that_are_not_json_lines_are_not_cut_into_ranges(tmp_path):
+    recs = [{"title": f"r{i}", "text": text(i)} for i in range(3000)]
+    (tmp_path / "pretty.jsonl").write_text(json.dumps(recs, indent=2))
+    (tmp_path / "lines.jsonl").write_text("\n".join(json.dumps(r) for r in recs))
+    (tmp_path / "packed.jsonl").write_bytes(gzip.compress((tmp_path / "lines.jsonl").read_bytes(), 1))
+    for name in ("pretty.jsonl", "packed.jsonl"):
+        assert line_ranges(str(tmp_path / name), 1 << 16) == [(0, None, 1)]
+    assert len(line_ranges(str(tmp_path / "lines.jsonl"), 1 << 16)) > 10
+
+
+def test_end_to_end_the_run_counts_every_record(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    random.seed(7)
+    recs = [{"title": f"Story {i}", "text": text(i) + f" {random.random()}"} for i in range(6)]
+    (d / "api.json").write_text(json.dumps({"articles": recs[:3] + [{"title": "empty"}]}, indent=2))
+    (d / "pretty.json").write_text("\n".join(json.dumps(r, indent=1) for r in recs[3:]))
+    (d / "page.html").write_bytes(gzip.compress(
+        f"<html><head><title>Gz</title></head><body><p>{text(9)}</p></body></html>".encode()))
+    out = tmp_path / "out"
+    m = run(["--input", str(d), "--output", str(out), "--no-fetch"], quiet=True)
+    arts = read_table(out, "articles")
+    rej = read_table(out, "rejects")
+    assert sorted(a["title"] for a in arts) == sorted([r["title"] for r in recs] + ["Gz"])
+    assert [(r["source"].rsplit("/", 1)[-1], r["stage"], r["reason"]) for r in rej] == [
+        ("api.json#L4", "parse", "missing_text")]
+    assert m["counts"]["inputs_seen"] == 8 == m["counts"]["articles_written"] + m["counts"]["rejected"]
