@@ -69,6 +69,15 @@ def decode_bytes(data: bytes, declared: str | None = None, is_html: bool = True)
     utf16 = _utf16_without_bom(data)
     if utf16:
         candidates.append(utf16)
+    elif not data.isascii():
+        # Bytes that are UTF-8 whole and hold characters past ASCII are UTF-8, whatever a header or a meta tag
+        # says: a server's default "charset=iso-8859-1" in front of a UTF-8 page made every "é" an "Ã©". Text in
+        # a legacy charset is almost never valid UTF-8 (a Latin-1 "é" would have to be followed by one of
+        # "€" to "¿" every time, as in mojibake)
+        try:
+            return _checked(data.decode("utf-8"), "utf-8")
+        except UnicodeDecodeError:
+            pass
     candidates.append(_codec(declared))
     if is_html:
         m = _META_CHARSET.search(data[:8192])
