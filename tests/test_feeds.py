@@ -557,3 +557,26 @@ def test_host_of_reads_any_address(url):
 
     host = host_of(url)
     assert host == host.lower()
+
+
+def test_relative_item_links_are_resolved_against_the_channel_link_of_a_saved_feed():
+    """A saved feed has no address of its own to resolve a relative item link
+    against: "/news/rel-1" was kept as it was and the item became a
+    ``fetch/bad_scheme`` reject (or an article whose url was a bare path).
+    The channel's <link> is the site a reader resolves it against; a feed
+    read from its own address keeps feedparser's resolution; other schemes
+    are left for the fetcher to refuse."""
+    from transforms.feedparse import parse_feed
+
+    items = "".join(f"<item><title>{i}</title><link>{link}</link><description>x</description></item>"
+                    for i, link in enumerate(["/news/rel-1", "//cdn.example.org/a", "story?id=3",
+                                              "https://other.example/b", "javascript:alert(1)", "http://[::1"]))
+    xml = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title><link>https://ex.org/section/</link>'
+           f"{items}</channel></rss>").encode()
+    urls = [e.url for e in parse_feed(xml).entries]
+    assert urls == ["https://ex.org/news/rel-1", "https://cdn.example.org/a", "https://ex.org/section/story?id=3",
+                    "https://other.example/b", "javascript:alert(1)", "http://[::1"]
+    fetched = [e.url for e in parse_feed(xml, "application/rss+xml", "https://feeds.ex.net/f/rss").entries]
+    assert fetched[0] == "https://feeds.ex.net/news/rel-1"
+    no_site = xml.replace(b"<link>https://ex.org/section/</link>", b"")
+    assert [e.url for e in parse_feed(no_site).entries][0] == "/news/rel-1"

@@ -115,6 +115,32 @@ def _install_bounded_chardet() -> None:
         enc.lazy_chardet_encoding = _bounded_chardet
 
 
+def _is_web(url: str | None) -> bool:
+    """Whether ``url`` is an absolute http(s) address with a host."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def _resolved(url: str | None, base: str | None) -> str | None:
+    """An entry's link made absolute against ``base`` when it has no scheme
+    (a path, or ``//host/path``); any other link as it is."""
+    from urllib.parse import urljoin, urlsplit
+
+    if not url or not base:
+        return url
+    try:
+        if urlsplit(url).scheme:
+            return url
+        return urljoin(base, url)
+    except ValueError:  # an address urlsplit cannot read ("http://[::1") stays as it is: a bad_url reject later
+        return url
+
+
 def parse_feed(data: bytes, content_type: str | None = None, base_url: str | None = None) -> ParsedFeed:
     """Entries of an RSS/Atom document; raises FeedError when it yields none."""
     import feedparser
@@ -135,6 +161,11 @@ def parse_feed(data: bytes, content_type: str | None = None, base_url: str | Non
     # `newsbeam stream` spooled, given with its URL, or a server that sent none) says nothing of the feed
     if d.get("bozo") and not (content_type is None and type(exc).__name__ == "NonXMLContentType"):
         problem = f"{type(exc).__name__}: {exc}"[:500] if exc else "malformed feed"
+    feed = d.get("feed", {})
+    # A relative item link ("/news/story-1", "//host/story"): feedparser resolves it against the feed's own
+    # address; a saved feed file has none, and then the channel's <link> (the site) is the base a reader uses.
+    base = base_url if _is_web(base_url) else _text(feed.get("link"))
+    base = base if _is_web(base) else None
     entries = []
     for e in d.get("entries", []):
         content = None
@@ -143,7 +174,7 @@ def parse_feed(data: bytes, content_type: str | None = None, base_url: str | Non
                 content = plain_text(c["value"])
                 break
         entries.append(FeedEntry(
-            url=_text(e.get("link")),
+            url=_resolved(_text(e.get("link")), base),
             title=_text(e.get("title")),
             # dict.get: FeedParserDict.get("updated_parsed") warns about a deprecated fallback mapping
             published=_iso(dict.get(e, "published_parsed") or dict.get(e, "updated_parsed")
@@ -155,7 +186,6 @@ def parse_feed(data: bytes, content_type: str | None = None, base_url: str | Non
         ))
     if not entries:
         raise FeedError("no_entries", problem or "the document is not a feed or has no entries")
-    feed = d.get("feed", {})
     return ParsedFeed(title=_text(feed.get("title")), language=_text(feed.get("language")), entries=entries,
                       problem=problem)
 
