@@ -92,3 +92,18 @@ def test_other_language_uses_its_stoplist():
 def test_empty_and_all_chrome_give_nothing():
     assert clean_text("").text == ""
     assert clean_text("Home\nLogin\nSign up\n0:00").text == ""
+
+
+@pytest.mark.parametrize("sep", ["\r\n\r\n", "\r\r", "\n\f\n", "\u2029", "\u2028\u2028", "\x85", "\v"])
+def test_every_unicode_line_break_separates_lines(sep):
+    """A text whose paragraphs are separated by U+2029 or U+2028 (text that
+    passed through JavaScript or a word processor), NEL or a form feed was
+    one line: its share bar and newsletter lines stayed in the article."""
+    paras = ["Flood defences along the river were raised overnight as water levels continued to climb, "
+             "officials said on Sunday.",
+             "Residents in low-lying streets were told to move valuables upstairs and to prepare for evacuation.",
+             "The regional council said pumps had been brought in from neighbouring districts to help.",
+             "Share this article", "Subscribe to our newsletter",
+             "Forecasters expect the rain to ease by Tuesday, but the river would remain high for days."]
+    got = clean_text(sep.join(paras) + sep).text
+    assert got.split("\n") == [p for p in paras if not p.startswith(("Share", "Subscribe"))]

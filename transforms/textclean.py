@@ -277,7 +277,9 @@ def clean_text(text: str, repeated: Iterable[str] = ()) -> CleanResult:
     in this batch; such lines are treated as chrome.
     """
     rep = frozenset(repeated)
-    raw_lines = [l.strip() for l in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    # every line break Unicode has (str.splitlines): CR, LF, CRLF, and also U+2028/U+2029 (text that passed
+    # through JavaScript or a word processor), NEL, form feeds; split only on "\n", such a text was one line
+    raw_lines = [l.strip() for l in text.splitlines()]
     idx = [i for i, l in enumerate(raw_lines) if l]
     if not idx:
         return CleanResult("", 0, 0, None)
