@@ -29,6 +29,7 @@ INSTALL_REQUIRES = [
     "brotli>=1.2,<2",
     "zstandard>=0.22,<1",
     "charset-normalizer>=3.3,<4",
+    "webencodings>=0.5.1,<1",  # declared charset labels read as browsers read them (transforms/encoding._codec)
     "feedparser>=6.0.11,<7",
     "httpx>=0.27,<1",
     "httpcore>=1.0,<2",  # transforms/http_deadline.py: a deadline under httpx's connection pool

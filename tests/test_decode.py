@@ -57,3 +57,29 @@ def test_a_page_that_is_utf8_whole_is_utf8_whatever_its_header_or_meta_says(decl
     latin = page(ARTICLE_FR, charset_meta=meta).encode("latin-1", "replace")
     assert "déclaré" in decode_bytes(latin, declared="iso-8859-1")[0]
     assert decode_bytes(page(ARTICLE_RU).encode("cp1251"), declared="windows-1251")[0].count("е") > 5
+
+
+@pytest.mark.parametrize("label, codec, data, word", [
+    ("iso-8859-1", "cp1252", "Here\x92s how \x96 for 5 \x80".encode("latin-1"), "Here’s how – for 5 €"),
+    ("us-ascii", "cp1252", b"It\x92s \x93quoted\x94", "It’s “quoted”"),
+    ("gb2312", "gbk", "\u9555\u5b50 \u4e2d\u6587".encode("gbk"), "\u9555\u5b50"),  # 镕: in GBK, not in GB2312
+    ("euc-kr", "cp949", "\ub620 \ud55c\uad6d\uc5b4".encode("cp949"), "\ub620"),  # 똠: cp949 only
+    ("shift_jis", "cp932", "\u2460 \u65e5\u672c\u8a9e".encode("cp932"), "\u2460"),  # ①: Windows-31J
+    ("x-user-defined", "cp1252", b"caf\xe9 \x96 ok", "café – ok"),
+])
+def test_declared_labels_are_read_as_browsers_read_them(label, codec, data, word):
+    """A page declared ``iso-8859-1`` (or ``ascii``) holds windows-1252 quotes
+    and dashes in 0x80-0x9F; read as ISO-8859-1 they were C1 control
+    characters ("you\\x92re"): 23 pages of cleaneval and dragnet were read
+    so. Labels follow the WHATWG Encoding Standard, as browsers do."""
+    text, enc = decode_bytes(data, declared=label)
+    assert word in text and enc == codec
+    html = b'<html><head><meta charset="' + label.encode() + b'"></head><body>' + data + b"</body></html>"
+    assert word in decode_bytes(html)[0]
+
+
+def test_a_meta_tag_declaring_utf16_is_ignored_as_browsers_ignore_it():
+    data = '<html><head><meta charset="utf-16"></head><body>naïve café</body></html>'.encode("utf-8")
+    assert decode_bytes(data)[0].endswith("naïve café</body></html>")
+    data = b'<html><head><meta charset="unicode"></head><body>plain ascii</body></html>'
+    assert "plain ascii" in decode_bytes(data)[0]

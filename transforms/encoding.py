@@ -30,10 +30,28 @@ class DecodeError(ValueError):
 
 
 def _codec(name: str | None) -> str | None:
+    """The Python codec for a declared charset label, as a browser reads the
+    label (the WHATWG Encoding Standard, via ``webencodings``): "iso-8859-1",
+    "latin1" and "ascii" are windows-1252, whose bytes 0x80-0x9F are the
+    quotes, dashes and euro sign pages hold (ISO-8859-1 makes them control
+    characters); "gb2312" is GBK, "euc-kr" is cp949, "shift_jis" is cp932.
+    A label the standard does not know is looked up among Python's codecs.
+    UTF-16 declared in the bytes themselves cannot be (they would not be
+    ASCII to read it): ignored, as browsers do, and "x-user-defined" is
+    read as windows-1252."""
     if not name:
         return None
+    label = name.strip().strip("\"'")
+    import webencodings
+
+    encoding = webencodings.lookup(label)
+    if encoding is not None:
+        codec = encoding.codec_info.name
+        if codec.startswith("utf-16"):
+            return None
+        return "cp1252" if encoding.name == "x-user-defined" else codec
     try:
-        return codecs.lookup(name.strip().strip("\"'")).name
+        return codecs.lookup(label).name
     except LookupError:
         return None
 
