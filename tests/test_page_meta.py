@@ -206,3 +206,24 @@ def test_json_ld_nested_past_the_stack_leaves_the_article(ld):
     page nested too deep: the article was a `too_deep` reject."""
     res = extract_html(_page(f"<script type='application/ld+json'>{ld}</script>", "<h1>Council approves budget</h1>"))
     assert "council" in res["text"].lower() and res["title"] == "Council approves budget"
+
+
+def test_a_relative_canonical_is_resolved_against_the_pages_base_href():
+    """``<base href>`` sets what a page's relative links mean: a canonical
+    "story-b" on a page whose base is https://cdn.ex.org/sub/ is
+    https://cdn.ex.org/sub/story-b, not a path under the page's own URL."""
+    from lxml import html as lxml_html
+
+    from transforms.page_meta import read_page
+    from transforms.urls import canonical_url
+
+    url = "https://ex.org/section/base.html"
+    for head, want in (('<base href="https://cdn.ex.org/sub/"><link rel="canonical" href="story-b">',
+                        "https://cdn.ex.org/sub/story-b"),
+                       ('<link rel="canonical" href="/news/story-1">', "https://ex.org/news/story-1"),
+                       ('<base href="/relative/"><link rel="canonical" href="story-c">',
+                        "https://ex.org/section/story-c"),
+                       ('<base href="http://[::1"><link rel="canonical" href="story-d">',
+                        "https://ex.org/section/story-d")):
+        meta = read_page(lxml_html.fromstring(_page(head, "")), url)
+        assert canonical_url(url, meta["canonical"]) == want

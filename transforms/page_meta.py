@@ -35,7 +35,7 @@ import ipaddress
 import re
 import unicodedata
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 __all__ = ["read_page", "headline", "byline", "clean_authors", "clean_publisher", "site_of", "unescape", "decode_entities",
            "same_text"]
@@ -419,6 +419,13 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
     ld = _json_ld(tree)
     canonical = _attr(tree, "//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href") or _attr(
         tree, "//meta[@property='og:url']/@content")
+    if canonical and "://" not in canonical:  # relative: against the page's <base href>, as a browser resolves it
+        base = _attr(tree, "//base/@href")
+        if base and "://" in base:
+            try:
+                canonical = urljoin(base.strip(), canonical.strip())
+            except ValueError:  # a base urljoin cannot read ("http://[::1"): resolved against the page's URL
+                pass
     page_url = meta.url or extract_url(tree, url)
     site = site_of(canonical if canonical and "://" in canonical else page_url or url)
     publisher = None
