@@ -93,6 +93,8 @@ def stream_main(args, rest: list[str]) -> int:
     from pipeline.options import NewsbeamOptions
     from pipeline.stream import WindowsNotCommitted, stream
 
+    args.output = os.path.expanduser(args.output)  # `--output=~/news`: see _home_expanded
+    args.feeds = [os.path.expanduser(f) for f in args.feeds]
     window = args.window if args.window is not None else args.poll_interval
     if window < args.poll_interval:
         raise SystemExit("--window must be at least --poll-interval")
@@ -277,8 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         from transforms.records import utf8_text
         from transforms.write import DamagedIndex
 
-        rest = _paths_as_inputs([a for a in argv[1:] if a not in ("--quiet", "--verbose")],
-                                _flags_without_values(sub))
+        rest = _home_expanded(_paths_as_inputs([a for a in argv[1:] if a not in ("--quiet", "--verbose")],
+                                               _flags_without_values(sub)))
         unsendable = [a for a in rest if utf8_text(a) != a]
         if unsendable:  # Beam sends every option to its workers as UTF-8
             print(f"newsbeam run: the argument {utf8_text(unsendable[0])!r} is not UTF-8 text, and Beam passes "
@@ -365,6 +367,17 @@ def _paths_as_inputs(args: list[str], no_value: frozenset[str]) -> list[str]:
             value_of = None
             out.append(f"--input={a}")
     return out
+
+
+_PATH_OPTIONS = ("--input=", "--output=", "--feeds=")
+
+
+def _home_expanded(args: list[str]) -> list[str]:
+    """``--output=~/news`` as ``--output=/home/me/news``: a shell expands ``~``
+    in a word of its own but not after ``=``, and a cron line so written made a
+    folder named ``~`` in the working directory."""
+    return [a.split("=", 1)[0] + "=" + os.path.expanduser(a.split("=", 1)[1])
+            if a.startswith(_PATH_OPTIONS) and a.split("=", 1)[1].startswith("~") else a for a in args]
 
 
 LOCK_FILE = ".newsbeam.lock"

@@ -337,3 +337,18 @@ def test_an_output_that_cannot_be_a_folder_is_said_in_a_line(tmp_path, capsys):
         assert main(["run", "--output", str(out), "--quiet"]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"newsbeam run: cannot write into --output {out}: ") and "Traceback" not in err, err
+
+
+def test_a_home_folder_written_after_an_equals_sign_is_the_home_folder(tmp_path, monkeypatch, seeds_dir):
+    """``newsbeam run --output=~/news`` (a cron line): the shell leaves ``~``
+    after ``=`` as it is, and the run wrote into a folder named ``~`` under
+    the working directory."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    os.symlink(seeds_dir, home / "seeds")
+    assert main(["run", "--input=~/seeds", "--output=~/news", "--quiet"]) == 0
+    assert len(read_table(home / "news", "articles")) == 5
+    assert not (work / "~").exists()

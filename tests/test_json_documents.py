@@ -214,3 +214,29 @@ def test_end_to_end_the_run_counts_every_record(tmp_path):
     assert [(r["source"].rsplit("/", 1)[-1], r["stage"], r["reason"]) for r in rej] == [
         ("api.json#L4", "parse", "missing_text")]
     assert m["counts"]["inputs_seen"] == 8 == m["counts"]["articles_written"] + m["counts"]["rejected"]
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) |
+                     st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=40),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                  max_size=3), max_leaves=8)
+_FIELDS = ["title", "headline", "url", "link", "published", "publishedAt", "date", "source", "language", "lang",
+           "_source", "html", "content_html"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(_FIELDS), _JSON, max_size=6), st.booleans())
+def test_any_json_value_in_any_field_is_a_document_or_a_named_reject(tmp_path_factory, fields, pretty):
+    """Generated: a record's optional fields hold any JSON value (numbers past
+    64 bits, NaN, infinities, booleans, lists, objects, strings of any
+    characters): the record is a document with string fields or a reject
+    with a reason, never the reader's catch-all ``parse_error``."""
+    rec = {"text": text(1), **fields}
+    path = tmp_path_factory.mktemp("j") / ("r.json" if pretty else "r.jsonl")
+    path.write_text(json.dumps([rec], indent=1) if pretty else json.dumps(rec) + "\n")
+    docs, rejects = read(path)
+    assert len(docs) + len(rejects) == 1
+    assert all(reason != "parse_error" for _, _, reason in rejects), rejects
+    for d in docs:
+        for key in ("title", "url", "published", "publisher", "declared_language"):
+            assert d[key] is None or (isinstance(d[key], str) and d[key].strip() == d[key] and d[key])
