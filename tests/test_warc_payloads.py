@@ -121,3 +121,45 @@ def test_the_run_accounts_for_every_record(warc_out):
     records = sum(len(expected) for _, expected in CASES.values()) * 2
     assert c["articles_written"] + c["rejected"] == records and not c.get("unaccounted")
     assert c["skipped_records"] == {"warc_metadata": 2, "warc_revisit": 2}
+
+
+@pytest.mark.parametrize("ctype, body, page", [
+    ("application/rss+xml", b'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title></channel></rss>', False),
+    ("application/xml; charset=utf-8", b'<?xml version="1.0"?>\n<!-- x -->\n<rss version="2.0"></rss>', False),
+    ("text/xml", b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"/>', False),
+    ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"><text>x</text></svg>', False),
+    ("text/xml", b'<?xml version="1.0"?>\n<!-- c -->\n<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml">', True),
+    ("application/xml", b'\xef\xbb\xbf<x:html xmlns:x="http://www.w3.org/1999/xhtml">', True),
+    ("text/html, text/html", b"<html>", True), ("TEXT/HTML;charset=utf-8", b"<p>", True),
+    ("application/xhtml+xml", b"<html>", True), (None, b"<html>", True), ("text/htmlx", b"<html>", False),
+    ("application/vnd.rss+html", b"<html>", False),
+])
+def test_what_a_response_holds_is_a_page_only_when_its_type_or_root_says_so(ctype, body, page):
+    """A WARC response whose Content-Type said "xml" was read as a page: an
+    RSS feed captured by a crawler became one article of its items' titles
+    and links run together ("FIhttps://ex.com/i..."), an SVG image or a
+    sitemap likewise. XML is a page when its root element is html."""
+    from transforms.records import html_content_type
+
+    assert html_content_type(ctype, body) is page
+
+
+def test_a_feed_captured_in_a_warc_is_no_article_and_xhtml_sent_as_xml_is(tmp_path):
+    from apache_beam import pvalue
+
+    from hostile import http_response
+    from transforms.read import _ReadFileFn
+
+    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title><item><title>I</title>'
+           b"<link>https://ex.com/i</link><description>" + ARTICLE_EN.encode() + b"</description></item></channel></rss>")
+    xhtml = b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml">' + page(ARTICLE_EN).encode()[15:]
+    records = [warc_record([("WARC-Type", "response"), ("WARC-Target-URI", f"https://ex.com/{i}"),
+                            ("WARC-Date", "2024-01-01T00:00:00Z"), ("WARC-Record-ID", f"<urn:uuid:{i}>"),
+                            ("Content-Type", "application/http; msgtype=response")], http_response(body, ctype))
+               for i, (body, ctype) in enumerate([(rss, "application/rss+xml"), (xhtml, "text/xml")])]
+    path = tmp_path / "feed.warc"
+    path.write_bytes(b"".join(records))
+    outs = list(_ReadFileFn(16 << 20, 1 << 30, 16 << 20).process((str(path), path.stat().st_size)))
+    docs = [o["url"] for o in outs if not isinstance(o, pvalue.TaggedOutput)]
+    rejects = [(o.value["reason"]) for o in outs if isinstance(o, pvalue.TaggedOutput) and o.tag == "rejects"]
+    assert docs == ["https://ex.com/1"] and rejects == ["not_html"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import html as html_lib
 import json
 import logging
-import re
 from urllib.parse import urlsplit
 
 import apache_beam as beam
@@ -27,7 +26,7 @@ from transforms.boundary import document_reject, per_document, per_source
 from transforms.encoding import http_charset
 from transforms.feedparse import FeedError, looks_like_opml, parse_opml
 from transforms.fetch import FetchError, FetchSettings, SafeFetcher
-from transforms.records import make_raw, make_reject
+from transforms.records import html_content_type, make_raw, make_reject
 from transforms.sandbox import Sandbox, SandboxError
 from transforms.write import mkdirs
 
@@ -78,9 +77,6 @@ class SilentHosts:
         failed = self._failed.get(host, [])
         self._failed[host] = failed + [reason] if reason in NO_ANSWER else []
         return len(self._failed[host]) == HOST_FAILURES
-
-
-_HTML_TYPES = re.compile(r"text/html|application/xhtml\+xml", re.IGNORECASE)
 
 
 def is_url(source: str) -> bool:
@@ -333,7 +329,7 @@ class _FetchHostFn(_FetchingDoFn):
             try:
                 res = self.fetcher.fetch(entry["url"])
                 ctype = res.headers.get("content-type", "")
-                if ctype and not _HTML_TYPES.search(ctype):
+                if not html_content_type(ctype, res.body[:8192]):
                     raise FetchError("not_html", f"Content-Type {ctype}", res.status)
             except FetchError as e:
                 silent.record(host, e.reason)

@@ -37,7 +37,7 @@ from apache_beam.metrics import Metrics
 from transforms import json_document
 from transforms.content_coding import ContentCodingError, decode_content
 from transforms.encoding import DecodeError, byte_order_mark, decode_bytes, http_charset, plain_text
-from transforms.records import as_utc, http_status_reason, make_raw, make_reject, utf8_text
+from transforms.records import as_utc, html_content_type, http_status_reason, make_raw, make_reject, utf8_text
 
 __all__ = ["LocalName", "ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "match", "shown", "under",
            "warc_ranges", "SPLIT_BYTES"]
@@ -1102,7 +1102,7 @@ class _ReadFileFn(beam.DoFn):
             yield self._reject(src, "warc", "read", http_status_reason(int(status)),
                                (f"HTTP {http.statusline}" + (f", to {where}" if where else ""))[:500], body, len(body))
             return
-        if ctype and not re.search(r"html|xml", ctype, re.IGNORECASE):
+        if not html_content_type(ctype, body):
             yield self._reject(src, "warc", "read", "not_html", f"Content-Type {ctype}"[:500], body, len(body))
             return
         try:

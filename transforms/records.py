@@ -7,6 +7,7 @@ schemas are the contract of ``articles/`` and ``rejects/`` (see SPEC.md).
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Any
 
 import pyarrow as pa
@@ -190,6 +191,30 @@ def make_raw(
         "declared_language": plain_text(declared_language),
         "feed_url": plain_text(feed_url),
     }
+
+
+_HTML_TYPE = re.compile(r"^\s*(text/html|application/xhtml\+xml)\b", re.IGNORECASE)  # "text/html, text/html" too
+_GENERIC_XML_TYPE = re.compile(r"^\s*(text|application)/xml\b", re.IGNORECASE)
+# what comes before an XML document's root element: declarations, comments, a doctype (each bounded)
+_XML_PROLOG = re.compile(rb"^(?:\s+|\xef\xbb\xbf|<\?[^>]{0,2000}\?>|<!--(?:[^-]|-(?!->)){0,4000}-->|<![^>]{0,2000}>)*")
+_ROOT = re.compile(rb"<(?:[A-Za-z][\w.-]{0,40}:)?([A-Za-z][\w.-]{0,40})")
+
+
+def html_content_type(content_type: str | None, head: bytes) -> bool:
+    """Whether a response is a page to extract: ``text/html`` or
+    ``application/xhtml+xml``, or XML sent as plain ``text/xml`` or
+    ``application/xml`` whose root element is ``html``; no type at all is
+    taken for a page. A feed (``application/rss+xml``, or XML whose root is
+    ``rss``), a sitemap, an SVG image are not: read as a page, a feed
+    became one article of its items' titles and links run together."""
+    if not content_type or not content_type.strip():
+        return True
+    if _HTML_TYPE.search(content_type):
+        return True
+    if _GENERIC_XML_TYPE.search(content_type):
+        m = _ROOT.match(head[:8192], _XML_PROLOG.match(head[:8192]).end())
+        return bool(m) and m.group(1).lower() == b"html"
+    return False
 
 
 def http_status_reason(status: int) -> str:
