@@ -467,3 +467,14 @@ def test_a_records_body_is_its_first_field_that_holds_text(rec):
     assert body == rec[holding[0]]
     page = holding[0] in HTML_FIELDS or _looks_like_html(body[:4096].encode("utf-8", "surrogatepass"))
     assert kind == ("html" if page else "text")
+
+
+def test_a_page_saved_as_txt_is_a_page_and_a_html_file_without_markup_is_a_text(tmp_path):
+    """Read as what the bytes are: a page's source saved as .txt gave an
+    article whose text was its markup, and a .html holding plain text lost
+    its paragraph breaks (and its chrome lines stayed)."""
+    (tmp_path / "page.txt").write_text(page(ARTICLE_EN))
+    (tmp_path / "text.html").write_text(ARTICLE_EN.replace(". ", ".\n\n"))
+    (tmp_path / "real.txt").write_text("Less than <5% of voters> said so. " + ARTICLE_EN)
+    check([str(tmp_path / "*")], [("page.txt", "html", None), ("text.html", "text", None), ("real.txt", "text", None)],
+          [])

@@ -892,6 +892,12 @@ class _ReadFileFn(beam.DoFn):
         if not data.strip():
             yield self._reject(path, kind, "read", "empty", "file has no content", data, len(data))
             return
+        # read as what the bytes are, whatever the name says: a page saved as .txt is extracted (its markup
+        # was the article), and a .html holding no markup at all is a text (its paragraph breaks were lost)
+        if kind == "text" and _looks_like_html(data[:4096]):
+            kind = "html"
+        elif kind == "html" and b"<" not in data and b"<\x00" not in data:
+            kind = "text"
         self.docs.inc()
         yield make_raw(source=path, source_format=kind, kind=kind, payload=data, raw_size=len(data))
 
