@@ -580,3 +580,38 @@ def test_relative_item_links_are_resolved_against_the_channel_link_of_a_saved_fe
     assert fetched[0] == "https://feeds.ex.net/news/rel-1"
     no_site = xml.replace(b"<link>https://ex.org/section/</link>", b"")
     assert [e.url for e in parse_feed(no_site).entries][0] == "/news/rel-1"
+
+
+def test_a_news_sitemap_and_a_sitemap_index_list_the_articles_to_fetch(tmp_path):
+    """Google News sitemaps are how news sites list their articles for
+    crawlers (fundus and news-please read them). A sitemap given with
+    ``--feeds`` (or as an .xml input) was ``parse/no_entries``; now each
+    ``<url>`` is an entry, with the news title and publication time, and a
+    sitemap index gives the sitemaps it lists, as an OPML file gives feeds."""
+    from transforms.feedparse import parse_feed
+
+    with FeedServer() as srv:
+        urls = "".join(
+            f"<url><loc>{srv.base}/articles/{i}.html</loc><news:news><news:publication><news:name>Ex</news:name>"
+            f"<news:language>en</news:language></news:publication><news:publication_date>2024-05-0{i}T10:00:00+02:00"
+            f"</news:publication_date><news:title>Story {i}</news:title></news:news></url>" for i in (1, 2))
+        urls += f"<url><loc> {srv.base}/articles/3.html </loc><lastmod>2024-05-03</lastmod></url>"
+        sitemap = tmp_path / "news-sitemap.xml"
+        sitemap.write_text('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                           'sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+                           f"{urls}</urlset>")
+        parsed = parse_feed(sitemap.read_bytes())
+        assert [(e.url.rsplit("/", 1)[-1], e.title, e.published) for e in parsed.entries] == [
+            ("1.html", "Story 1", "2024-05-01T08:00:00Z"), ("2.html", "Story 2", "2024-05-02T08:00:00Z"),
+            ("3.html", None, "2024-05-03T00:00:00Z")]
+        assert parsed.language == "en"
+        index = tmp_path / "index.xml"
+        index.write_text('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                         f"<sitemap><loc>{sitemap}</loc></sitemap></sitemapindex>")
+        out = tmp_path / "out"
+        m = run(["--feeds", str(index), "--output", str(out), "--allow-private-hosts", "--min-host-interval=0"],
+                quiet=True)
+    arts = read_table(out, "articles")
+    assert sorted(a["url"].rsplit("/", 1)[-1] for a in arts) == ["1.html", "2.html", "3.html"]
+    assert {a["feed_url"] for a in arts} == {str(sitemap)}
+    assert m["counts"]["rejected"] == 0

@@ -1,6 +1,10 @@
-"""Feeds and OPML: parse bytes into entries (pure functions, no Beam).
+"""Feeds, sitemaps and OPML: parse bytes into entries (pure functions, no Beam).
 
-RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 through feedparser. A malformed feed that
+RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 through feedparser; an XML sitemap
+(``<urlset>``, Google News sitemaps with ``<news:title>`` and
+``<news:publication_date>``: how news sites list their articles for
+crawlers) gives an entry per ``<url>``, and a sitemap index the sitemaps it
+lists, as an OPML file gives its feeds. A malformed feed that
 still yields entries is used, and its problem is returned so the caller can
 record it; one that yields nothing raises ``FeedError``. Documents that
 declare XML entities are refused before any parser sees them (entity
@@ -16,10 +20,13 @@ from typing import Any
 
 from transforms.encoding import plain_text
 
-__all__ = ["FeedError", "FeedEntry", "ParsedFeed", "parse_feed", "parse_opml", "looks_like_opml"]
+__all__ = ["FeedError", "FeedEntry", "ParsedFeed", "parse_feed", "parse_opml", "looks_like_opml",
+           "looks_like_sitemap_index", "parse_sitemap", "parse_sitemap_index"]
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _OPML = re.compile(rb"<opml[\s>]", re.IGNORECASE)
+_URLSET = re.compile(rb"<(?:[\w.-]{1,40}:)?urlset[\s>]")
+_SITEMAP_INDEX = re.compile(rb"<(?:[\w.-]{1,40}:)?sitemapindex[\s>]")
 _LETTER_RUN = re.compile(rb"[a-zA-Z]{64,}")
 _CHAR_REF = re.compile(rb"&(?:amp;)?#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 CHARDET_BYTES = 256 << 10  # chardet guesses a feed's encoding from its first 256 KB (under 1 s of its probers)
@@ -89,6 +96,98 @@ def looks_like_opml(data: bytes) -> bool:
     return bool(_OPML.search(data[:4096]))
 
 
+def looks_like_sitemap_index(data: bytes) -> bool:
+    return bool(_SITEMAP_INDEX.search(data[:4096]))
+
+
+def _xml_root(data: bytes):
+    """The root element of an XML document, by a parser that expands no
+    entity and reads nothing from the network (``FeedError`` when there is none)."""
+    from lxml import etree
+
+    _refuse_entities(data)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True)
+    try:
+        root = etree.fromstring(data, parser=parser)
+    except etree.XMLSyntaxError as e:
+        raise FeedError("bad_sitemap", str(e)[:500]) from None
+    if root is None:
+        raise FeedError("bad_sitemap", "empty XML document")
+    return root
+
+
+def _children(node, name: str) -> list:
+    """``node``'s elements named ``name`` in any namespace (sitemap, news, or none)."""
+    return [c for c in node.iterchildren() if isinstance(c.tag, str) and c.tag.rsplit("}", 1)[-1] == name]
+
+
+def _child_text(node, *path: str) -> str | None:
+    for name in path:
+        found = _children(node, name)
+        if not found:
+            return None
+        node = found[0]
+    return _text((node.text or "").strip())
+
+
+def _sitemap_date(value: str | None) -> str | None:
+    """A sitemap's W3C datetime (``2024-05-01``, ``2024-05-01T10:00:00+02:00``) in UTC, ISO 8601."""
+    if not value:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    try:
+        return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError):
+        return None
+
+
+def parse_sitemap(data: bytes, base_url: str | None = None) -> ParsedFeed:
+    """Entries of an XML sitemap: each ``<url>``'s ``<loc>``, with the title
+    and publication time a news sitemap gives (``<news:news>``), else its
+    ``<lastmod>`` as the time."""
+    root = _xml_root(data)
+    entries, seen = [], set()
+    for node in _children(root, "url"):
+        loc = _resolved(_child_text(node, "loc"), base_url if _is_web(base_url) else None)
+        if not loc or loc in seen:
+            continue
+        seen.add(loc)
+        news = (_children(node, "news") or [None])[0]
+        published = _sitemap_date(_child_text(news, "publication_date")) if news is not None else None
+        entries.append(FeedEntry(
+            url=loc, title=_child_text(news, "title") if news is not None else None,
+            published=published or _sitemap_date(_child_text(node, "lastmod")), summary=None, content=None,
+            author=None, entry_id=loc))
+    if not entries:
+        raise FeedError("no_entries", "the sitemap lists no <url> with a <loc>")
+    language = None
+    for node in _children(root, "url"):
+        for news in _children(node, "news"):
+            language = _child_text(news, "publication", "language")
+            break
+        break
+    return ParsedFeed(title=None, language=language, entries=entries)
+
+
+def parse_sitemap_index(data: bytes) -> list[str]:
+    """The sitemaps (``<sitemap><loc>``) a sitemap index lists, in order, deduplicated."""
+    root = _xml_root(data)
+    urls, seen = [], set()
+    for node in _children(root, "sitemap"):
+        loc = _child_text(node, "loc")
+        if loc and loc not in seen:
+            seen.add(loc)
+            urls.append(loc)
+    if not urls:
+        raise FeedError("no_feeds", "the sitemap index lists no <sitemap> with a <loc>")
+    return urls
+
+
 def _bounded_chardet(data: bytes) -> str:
     """chardet's guess, as feedparser asks it where a feed's declared
     encoding does not fit its bytes, in time linear in the feed.
@@ -146,6 +245,11 @@ def parse_feed(data: bytes, content_type: str | None = None, base_url: str | Non
     import feedparser
 
     _refuse_entities(data)
+    if _URLSET.search(data[:4096]):  # a sitemap: each <url> an entry
+        return parse_sitemap(data, base_url)
+    if looks_like_sitemap_index(data):
+        raise FeedError("sitemap_index", "a sitemap index, read from an address: give the sitemaps it lists "
+                        "(or save it and give the file: its sitemaps are then read)")
     data = _no_surrogate_refs(data)
     _install_bounded_chardet()
     headers = {"content-type": content_type} if content_type else {}

@@ -24,7 +24,7 @@ from apache_beam.metrics import Metrics
 
 from transforms.boundary import document_reject, per_document, per_source
 from transforms.encoding import http_charset
-from transforms.feedparse import FeedError, looks_like_opml, parse_opml
+from transforms.feedparse import FeedError, looks_like_opml, looks_like_sitemap_index, parse_opml, parse_sitemap_index
 from transforms.fetch import FetchError, FetchSettings, SafeFetcher
 from transforms.records import html_content_type, make_raw, make_reject
 from transforms.sandbox import Sandbox, SandboxError
@@ -114,7 +114,7 @@ def _read_file(path: str, cap: int) -> bytes:
 
 
 class _ExpandSourcesFn(beam.DoFn):
-    """A source -> feed sources: an OPML file gives the feeds it lists."""
+    """A source -> feed sources: an OPML file gives the feeds it lists, a sitemap index its sitemaps."""
 
     @per_source("read", "feed", "read_error")
     def process(self, source: str):
@@ -135,9 +135,9 @@ class _ExpandSourcesFn(beam.DoFn):
             yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="read",
                                                              reason=getattr(e, "reason", "read_error"), error=str(e)))
             return
-        if looks_like_opml(data):
+        if looks_like_opml(data) or looks_like_sitemap_index(data):
             try:
-                listed = parse_opml(data)
+                listed = parse_opml(data) if looks_like_opml(data) else parse_sitemap_index(data)
             except FeedError as e:
                 yield pvalue.TaggedOutput("rejects", make_reject(source=source, source_format="feed", stage="parse",
                                                                  reason=e.reason, error=str(e), raw=data))
