@@ -154,27 +154,38 @@ def _guessed(data: bytes) -> str | None:
         return None
     best = matches[0]
     first = _TWINS.get(best.encoding, best.encoding)
-    if first not in _CODEPAGE_LANGUAGES:
-        return best.encoding
-    pages = list(dict.fromkeys(["cp1252", first, *_CODEPAGE_LANGUAGES]))  # a tie goes to the first
+    if first not in _CODEPAGE_LANGUAGES and best.encoding not in _LATIN_SINGLE_BYTE:
+        return best.encoding  # Cyrillic, Greek, CJK...: no near tie of these code pages
     near = {_TWINS.get(m.encoding, m.encoding) for m in matches if m.chaos <= best.chaos + CHAOS_TOLERANCE}
+    # (the encoding a reading decodes with, the languages it is judged in); a tie goes to the first. The guess
+    # itself is read with its own encoding (ISO-8859-2 places some letters elsewhere than windows-1250), but
+    # Latin-1 as windows-1252, which only adds quotes, dashes and the euro sign where Latin-1 has control codes
+    readings = [("cp1252", "cp1252")]
+    if first in _CODEPAGE_LANGUAGES:
+        readings.append(("cp1252" if best.encoding == "latin_1" else best.encoding, first))
+    readings += [(page, page) for page in _CODEPAGE_LANGUAGES if page in near]
     spots = _around_high_bytes(data)
     choice, top = best.encoding, None
-    for page in pages:
-        if page not in near and page != "cp1252":
-            continue
+    for encoding, page in dict.fromkeys(readings):
         try:
-            sample = spots.decode(page)
+            sample = spots.decode(encoding)
         except UnicodeDecodeError:  # a byte the code page leaves undefined
             continue
         words = list(dict.fromkeys(w.lower() for w in _LETTERS.findall(sample) if not w.isascii()))[:WORDS_WEIGHED]
         # no word past ASCII (only "£", "’", "–"): no language to tell, and the tie goes to windows-1252
         score = _known_share(words, _CODEPAGE_LANGUAGES[page])
         if top is None or score > top:
-            choice, top = (best.encoding if page == first else page), score
+            choice, top = encoding, score
     return choice
 
 
+# single-byte code pages of the Latin script a guesser may name for text in one of the four above (a Spanish
+# export in windows-1252 was named mac_latin2)
+_LATIN_SINGLE_BYTE = frozenset({
+    "mac_roman", "mac_latin2", "mac_iceland", "mac_turkish", "mac_croatian", "mac_romanian", "hp_roman8",
+    "cp437", "cp850", "cp852", "cp857", "cp858", "cp860", "cp861", "cp863", "cp865", "cp775", "latin_1",
+    "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15",
+    "iso8859_16", "cp1250", "cp1252", "cp1254", "cp1257", "cp1258"})
 _HIGH = re.compile(rb"[\x80-\xff]+")
 _SEPARATORS = b" \t\r\n<>\"'&;=/"
 
