@@ -34,7 +34,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from transforms import json_document
+from transforms import csv_records, json_document
 from transforms.content_coding import ContentCodingError, decode_content
 from transforms.encoding import DecodeError, byte_order_mark, decode_bytes, http_charset, plain_text
 from transforms.records import as_utc, html_content_type, http_status_reason, make_raw, make_reject, utf8_text
@@ -71,6 +71,7 @@ _KINDS = {
     ".html": "html", ".htm": "html", ".xhtml": "html",
     ".txt": "text", ".text": "text",
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+    ".csv": "csv", ".tsv": "csv",  # a row a record, named by the header (transforms/csv_records.py)
     ".warc": "warc", ".arc": "warc",  # ARC: the Internet Archive's format before WARC; warcio reads it as WARC
     ".wet": "warc",  # Common Crawl's WET: a WARC of `conversion` records, each a page's text
     ".xml": "feed", ".rss": "feed", ".atom": "feed",
@@ -797,7 +798,7 @@ class _ReadFileFn(beam.DoFn):
             if not compressed and _looks_like_html(head):
                 kind = fmt = "html"  # a saved page named by its URL: wget's "story.php?id=1", "news/2024/05/story"
             else:
-                why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .warc .arc .wet "
+                why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .csv .tsv .warc .arc .wet "
                        ".xml .rss .atom, optionally .gz .bz2 .xz .zst) and its content does not start as HTML")
                 if _is_archive(path, head):
                     why = ("an archive of files (zip or tar) is not read: unpack it and give the folder; "
@@ -863,6 +864,8 @@ class _ReadFileFn(beam.DoFn):
                 stream = raw
             if kind == "jsonl":
                 yield from self._jsonl(path, stream, compressed)
+            elif kind == "csv":
+                yield from self._csv(path, stream, compressed)
             elif kind == "warc":
                 yield from self._warc(path, stream)
             else:
@@ -977,26 +980,48 @@ class _ReadFileFn(beam.DoFn):
                 continue
             yield from self._record(path, lineno, rec, line)
 
-    def _record(self, path, lineno, rec, line: bytes | None):
-        """One parsed record (``line`` None for an element of a JSON array)."""
+    # -- CSV and TSV ---------------------------------------------------------------
+    def _csv(self, path, stream, compressed: bool):
+        """The rows of a CSV or TSV file, each a record (``csv_records``)."""
+        start = stream.read(csv_records.CHUNK)
+        encoding = _json_encoding(start)
+        if compressed:  # a compression bomb: stop where the decompressed bytes pass the cap
+            stream = _Capped(stream, self.max_unzip - len(start))
+        n = 0
+        try:
+            for n, rec in csv_records.rows(stream, encoding, self.max_line, _inner_name(path).endswith(".tsv"),
+                                           first=start):
+                if isinstance(rec, Exception):
+                    yield self._reject(f"{path}#L{n}", "csv", "parse", "bad_csv", _describe(rec), b"", None)
+                else:
+                    yield from self._record(path, n, rec, None, fmt="csv")
+        except (csv_records.LineTooLong, _TooLarge) as e:
+            reason = "decompressed_too_large" if isinstance(e, _TooLarge) else "too_large"
+            after = f" (the file is not read past its row {n})" if n else ""
+            yield self._reject(f"{path}#L{n + 1}" if n else path, "csv", "read", reason, _describe(e) + after,
+                               start[:512], None)
+
+    def _record(self, path, lineno, rec, line: bytes | None, fmt: str = "jsonl"):
+        """One parsed record (``line`` None for an element of a JSON array or a CSV row)."""
         try:
             if line is None:
                 line = json.dumps(rec)[:512].encode("utf-8", "surrogatepass")
-            yield from self._record_fields(path, lineno, rec, line)
+            yield from self._record_fields(path, lineno, rec, line, fmt)
         except Exception as e:  # this record only: the next line is read as usual
-            yield self._reject(f"{path}#L{lineno}", "jsonl", "parse", "parse_error", _describe(e), line or b"",
+            yield self._reject(f"{path}#L{lineno}", fmt, "parse", "parse_error", _describe(e), line or b"",
                                len(line or b""))
 
-    def _record_fields(self, path, lineno, rec, line):
+    def _record_fields(self, path, lineno, rec, line, fmt):
         src = f"{path}#L{lineno}"
         if not isinstance(rec, dict):
-            yield self._reject(src, "jsonl", "parse", "not_an_object", "record is not a JSON object", line, len(line))
+            yield self._reject(src, fmt, "parse", "not_an_object", "record is not a JSON object", line, len(line))
             return
         rec = _unwrapped(rec)
         body, kind = _record_body(rec)
         if body is None:
-            yield self._reject(src, "jsonl", "parse", "missing_text",
-                               f"record has no non-empty text field (one of: {', '.join(HTML_FIELDS + TEXT_FIELDS)})",
+            what = "column" if fmt == "csv" else "field"
+            yield self._reject(src, fmt, "parse", "missing_text",
+                               f"record has no non-empty text {what} (one of: {', '.join(HTML_FIELDS + TEXT_FIELDS)})",
                                line, len(line))
             return
 
@@ -1016,10 +1041,10 @@ class _ReadFileFn(beam.DoFn):
         self.docs.inc()
         # A lone surrogate ("\ud800" in the JSON) becomes U+FFFD: kept as its bytes, the payload would not be
         # UTF-8 and the whole text would be decoded in another charset. The id is made of the text as written.
-        yield make_raw(source=src, source_format="jsonl", kind=kind, payload=plain_text(body).encode("utf-8"),
+        yield make_raw(source=src, source_format=fmt, kind=kind, payload=plain_text(body).encode("utf-8"),
                        id_payload=body.encode("utf-8", "surrogatepass"), raw_size=len(line), url=opt(*URL_FIELDS, kinds=str),
                        title=opt(*TITLE_FIELDS), published=opt(*PUBLISHED_FIELDS),
-                       publisher=opt("source", name_of=True), declared_language=opt("language", "lang"))
+                       publisher=opt("source", "publication", "publisher", name_of=True), declared_language=opt("language", "lang"))
 
     # -- WARC ------------------------------------------------------------------
     def _warc(self, path, stream, skip: int = 0, first: int = 1, count: int | None = None):
