@@ -21,7 +21,7 @@ import json
 import random
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
-         "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname")
+         "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv")
 # a kind's file extension where it is not the kind's name: JSON lines in
 # UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes);
 # a page a mirroring tool saved under its URL's name (read by its content)
@@ -163,6 +163,18 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
         head = b"[\n" if layout == "array" else b'{\n  "status": "ok",\n  "articles": [\n'
         tail = b"\n]\n" if layout == "array" else b"\n  ]\n}\n"
         return _framed(head, recs, tail), "framed"
+    if kind == "csv":  # a header, then a row a record; texts hold line breaks, commas and quotes (quoted)
+        import csv
+        import io
+
+        def row(cells):
+            buf = io.StringIO()
+            csv.writer(buf).writerow(cells)
+            return buf.getvalue().encode()
+
+        return [row(["title", "url", "text"])] + [
+            row([f"Item {i}", f"https://example.com/{rnd.getrandbits(32):x}",
+                 article_text(rnd).replace(". ", '.\n', 2) + ' "quoted", end']) for i in range(n)], "csv"
     if kind in ("warc", "warc.gz"):
         recs = [_warc_record(None, b"", "warcinfo")]
         for _ in range(n):
@@ -313,6 +325,8 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
         ranges.append((pos, pos + len(part)))
         pos += len(part)
         data += part
+    if joined == "csv":  # the header is no record
+        ranges = ranges[1:]
     if joined == "framed":  # the opening and closing are no records; the record after a comma starts past it
         ranges = [(s + (2 if i > 1 else 0), e) for i, (s, e) in enumerate(ranges[1:-1], start=1)]
     first = None
@@ -372,7 +386,7 @@ def write_cases(folder: str, rnd: random.Random, per_kind: int, kinds=KINDS, sta
 
 def record_source(path: str, case: Case, number: int) -> str:
     """The ``source`` newsbeam gives record ``number`` of the file at ``path``."""
-    return f"{path}#L{number}" if case.kind.startswith("json") else f"{path}#{number}"
+    return f"{path}#L{number}" if case.kind.startswith(("json", "csv")) else f"{path}#{number}"
 
 
 def check_output(folder: str, cases: dict[str, Case], articles: list[dict], rejects: list[dict],
