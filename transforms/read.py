@@ -665,8 +665,8 @@ class _Capped:
         return data
 
 
-def _json_encoding(sample: bytes) -> str:
-    """The encoding a JSON document is read in, from its first bytes: UTF-8
+def _text_encoding(sample: bytes) -> str:
+    """The encoding a JSON document or a CSV file is read in, from its first bytes: UTF-8
     (a character cut where the sample ends is no sign against it), else what
     a text file of these bytes decodes as (``decode_bytes``: a Latin-1
     export), else UTF-8, JSON's own, with U+FFFD for what is not: bytes no
@@ -798,8 +798,9 @@ class _ReadFileFn(beam.DoFn):
             if not compressed and _looks_like_html(head):
                 kind = fmt = "html"  # a saved page named by its URL: wget's "story.php?id=1", "news/2024/05/story"
             else:
-                why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .csv .tsv .warc .arc .wet "
-                       ".xml .rss .atom, optionally .gz .bz2 .xz .zst) and its content does not start as HTML")
+                why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .csv .tsv "
+                       ".warc .arc .wet .xml .rss .atom, optionally .gz .bz2 .xz .zst) and its content does not "
+                       "start as HTML")
                 if _is_archive(path, head):
                     why = ("an archive of files (zip or tar) is not read: unpack it and give the folder; "
                            "every file in it is then read by its kind")
@@ -924,7 +925,7 @@ class _ReadFileFn(beam.DoFn):
         """The records of a JSON file that is one document (``json_document``),
         one at a time: memory holds one record, whatever the file's size."""
         start += stream.read(json_document.CHUNK)
-        encoding = _json_encoding(start)
+        encoding = _text_encoding(start)
         if compressed:  # a compression bomb: stop where the decompressed bytes pass the cap
             stream = _Capped(stream, self.max_unzip - len(start))
         n = 0
@@ -933,8 +934,8 @@ class _ReadFileFn(beam.DoFn):
                 n += 1
                 if isinstance(rec, json_document.Oversized):
                     yield self._reject(f"{path}#L{n}", "jsonl", "read", "too_large",
-                                       f"record of {rec.size} characters, longer than the {self.max_line}-byte cap "
-                                       "(--max-line-bytes)", b"", rec.size)
+                                       f"record of {rec.size} characters, longer than the {self.max_line}-byte cap",
+                                       b"", rec.size)
                     continue
                 yield from self._record(path, n, rec, None)
         except (ValueError, RecursionError, _TooLarge) as e:  # JSONDecodeError and RecordTooLarge are ValueErrors
@@ -984,7 +985,7 @@ class _ReadFileFn(beam.DoFn):
     def _csv(self, path, stream, compressed: bool):
         """The rows of a CSV or TSV file, each a record (``csv_records``)."""
         start = stream.read(csv_records.CHUNK)
-        encoding = _json_encoding(start)
+        encoding = _text_encoding(start)
         if compressed:  # a compression bomb: stop where the decompressed bytes pass the cap
             stream = _Capped(stream, self.max_unzip - len(start))
         n = 0
@@ -1042,9 +1043,10 @@ class _ReadFileFn(beam.DoFn):
         # A lone surrogate ("\ud800" in the JSON) becomes U+FFFD: kept as its bytes, the payload would not be
         # UTF-8 and the whole text would be decoded in another charset. The id is made of the text as written.
         yield make_raw(source=src, source_format=fmt, kind=kind, payload=plain_text(body).encode("utf-8"),
-                       id_payload=body.encode("utf-8", "surrogatepass"), raw_size=len(line), url=opt(*URL_FIELDS, kinds=str),
-                       title=opt(*TITLE_FIELDS), published=opt(*PUBLISHED_FIELDS),
-                       publisher=opt("source", "publication", "publisher", name_of=True), declared_language=opt("language", "lang"))
+                       id_payload=body.encode("utf-8", "surrogatepass"), raw_size=len(line),
+                       url=opt(*URL_FIELDS, kinds=str), title=opt(*TITLE_FIELDS), published=opt(*PUBLISHED_FIELDS),
+                       publisher=opt("source", "publication", "publisher", name_of=True),
+                       declared_language=opt("language", "lang"))
 
     # -- WARC ------------------------------------------------------------------
     def _warc(self, path, stream, skip: int = 0, first: int = 1, count: int | None = None):
