@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, ROOT)
 from conftest import SEEDS, read_table  # noqa: E402
 from faults import rerun, rows, trial  # noqa: E402
-from fuzz import KINDS, check_output, write_cases  # noqa: E402
+from fuzz import KINDS, check_output, file_of, write_cases  # noqa: E402
 
 
 def _worker_flags(args) -> list[str]:
@@ -76,9 +76,9 @@ def generated(args, tmp: str) -> int:
         problems_all += problems
         by_file = collections.defaultdict(lambda: [0, 0])
         for r in articles:
-            by_file[os.path.basename(r["source"].split("#", 1)[0])][0] += 1
+            by_file[file_of(r["source"], cases)][0] += 1
         for r in rejects:
-            by_file[os.path.basename(r["source"].split("#", 1)[0])][1] += 1
+            by_file[file_of(r["source"], cases)][1] += 1
         for name, case in cases.items():
             s = stats[case.kind]
             s["files"] += 1

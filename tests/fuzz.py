@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import io
 import json
 import random
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
-         "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv")
+         "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv", "zip",
+         "tar.gz")
 # a kind's file extension where it is not the kind's name: JSON lines in
 # UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes);
 # a page a mirroring tool saved under its URL's name (read by its content)
@@ -165,7 +167,6 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
         return _framed(head, recs, tail), "framed"
     if kind == "csv":  # a header, then a row a record; texts hold line breaks, commas and quotes (quoted)
         import csv
-        import io
 
         def row(cells):
             buf = io.StringIO()
@@ -175,6 +176,24 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
         return [row(["title", "url", "text"])] + [
             row([f"Item {i}", f"https://example.com/{rnd.getrandbits(32):x}",
                  article_text(rnd).replace(". ", '.\n', 2) + ' "quoted", end']) for i in range(n)], "csv"
+    if kind in ("zip", "tar.gz"):  # an archive of a few files of other kinds, damaged as a whole below
+        import tarfile
+        import zipfile
+
+        inner = [(f"f{i}.{extension(k)}", b"".join(_records(rnd, k)[0]))
+                 for i, k in enumerate(rnd.sample(["html", "txt", "jsonl", "csv", "json-pretty", "warc"], 3))]
+        buf = io.BytesIO()
+        if kind == "zip":
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+                for name, data in inner:
+                    z.writestr(name, data)
+        else:
+            with tarfile.open(fileobj=buf, mode="w:gz") as t:
+                for name, data in inner:
+                    info = tarfile.TarInfo(name)
+                    info.size = len(data)
+                    t.addfile(info, io.BytesIO(data))
+        return [buf.getvalue()], "single"
     if kind in ("warc", "warc.gz"):
         recs = [_warc_record(None, b"", "warcinfo")]
         for _ in range(n):
@@ -357,7 +376,8 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
             data = data[: rnd.randrange(len(data))]
             names.append("truncate_compressed")
             first = 0
-    if kind in ("html", "html.gz", "html.xz", "txt", "txt.bz2", "json", "rss", "url-named", "html-gzname"):
+    if kind in ("html", "html.gz", "html.xz", "txt", "txt.bz2", "json", "rss", "url-named", "html-gzname", "zip",
+                "tar.gz"):
         ranges = []  # one document: nothing to require, it may be damaged anywhere
     return Case(kind=kind, data=data, records=ranges, first_damage=first, mutations=names,
                 member_compressed=joined == "members")
@@ -389,6 +409,12 @@ def record_source(path: str, case: Case, number: int) -> str:
     return f"{path}#L{number}" if case.kind.startswith(("json", "csv")) else f"{path}#{number}"
 
 
+def file_of(source: str, cases: dict) -> str:
+    """The generated file a row's ``source`` belongs to: a file inside a generated archive counts for the archive."""
+    parts = source.split("#", 1)[0].split("/")
+    return next((p for p in parts if p in cases), parts[-1])
+
+
 def check_output(folder: str, cases: dict[str, Case], articles: list[dict], rejects: list[dict],
                  counts: dict) -> list[str]:
     """What is wrong with a run over ``folder``: files with no row, intact
@@ -403,7 +429,7 @@ def check_output(folder: str, cases: dict[str, Case], articles: list[dict], reje
         problems.append(f"{len(twice)} sources with more than one row, e.g. {twice[0]}")
     by_file = collections.defaultdict(list)
     for s in rows:
-        by_file[os.path.basename(s.split("#", 1)[0])].append(s)
+        by_file[file_of(s, cases)].append(s)
     article_sources = {r["source"] for r in articles}
     for name, case in sorted(cases.items()):
         if not by_file.get(name):

@@ -651,6 +651,46 @@ class _Prepended:
         return self._stream.read(n)
 
 
+class _Budget:
+    """Bytes left to decompress from one archive, shared by its files."""
+
+    def __init__(self, left: int):
+        self.left = left
+
+    def spend(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise _TooLarge("the archive's files decompress past the cap (--max-decompressed-bytes)")
+
+
+class _Counted:
+    """A stream whose bytes are counted against a ``_Budget`` (``read``, ``readline``, ``peek``)."""
+
+    def __init__(self, stream, budget: _Budget):
+        self._stream, self._budget = stream, budget
+
+    def _limit(self, n: int) -> int:
+        """``n`` bounded by what is left (plus one byte, to notice the cap): nothing is inflated past it."""
+        self._budget.spend(0)
+        return self._budget.left + 1 if n < 0 or n > self._budget.left + 1 else n
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(self._limit(n))
+        self._budget.spend(len(data))
+        return data
+
+    def readline(self, n: int = -1) -> bytes:
+        data = self._stream.readline(self._limit(n))
+        self._budget.spend(len(data))
+        return data
+
+    def peek(self, n: int = 1) -> bytes:
+        return self._stream.peek(n)
+
+    def readable(self) -> bool:
+        return True
+
+
 class _Capped:
     """A stream that raises ``_TooLarge`` once more than ``cap`` bytes were read from it."""
 
@@ -797,13 +837,12 @@ class _ReadFileFn(beam.DoFn):
             head = self._head(path)
             if not compressed and _looks_like_html(head):
                 kind = fmt = "html"  # a saved page named by its URL: wget's "story.php?id=1", "news/2024/05/story"
+            elif _is_archive(path, head):
+                kind = fmt = "archive"  # a zip or a tar: each file in it is read by its kind (``_archive``)
             else:
                 why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .csv .tsv "
-                       ".warc .arc .wet .xml .rss .atom, optionally .gz .bz2 .xz .zst) and its content does not "
-                       "start as HTML")
-                if _is_archive(path, head):
-                    why = ("an archive of files (zip or tar) is not read: unpack it and give the folder; "
-                           "every file in it is then read by its kind")
+                       ".warc .arc .wet .xml .rss .atom, optionally .gz .bz2 .xz .zst; or .zip .tar .tgz) and its "
+                       "content does not start as HTML")
                 yield self._reject(path, fmt, "read", "unsupported_format", why, head, size)
                 return
         # The file's boundary: whatever a reader, decompressor or parser raises
@@ -850,6 +889,9 @@ class _ReadFileFn(beam.DoFn):
             if byte_range:  # one range of a big file (see _MatchFn)
                 yield from self._range(path, kind, raw, *byte_range)
                 return
+            if kind == "archive":
+                yield from self._archive(path, raw)
+                return
             codec = compression_of(path)
             if codec is None and kind != "warc":  # warcio finds a WARC's gzip members itself
                 head = raw.peek(16)[:16] if hasattr(raw, "peek") else b""
@@ -871,6 +913,95 @@ class _ReadFileFn(beam.DoFn):
                 yield from self._warc(path, stream)
             else:
                 yield from self._single(path, kind, stream, size, compressed)
+
+    # -- zip and tar archives ----------------------------------------------------------
+    def _archive(self, path, raw):
+        """Each regular file of a zip or tar archive, read by its own kind (its
+        name, or its first bytes) as a file of a folder is, its source the
+        archive's path and its name inside (``news.zip/2024/story.html``).
+        A file is its own boundary: what one raises is its reject, and the
+        next is read. The decompressed bytes of all of them together are
+        capped (``--max-decompressed-bytes``), so a zip bomb of many members
+        stops too; an archive inside an archive, or a feed, is a reject."""
+        import tarfile
+        import zipfile
+
+        try:
+            yield from self._archive_files(path, raw)
+        except _TooLarge as e:  # the file that passed the cap has its reject; the archive says where it stopped
+            yield self._reject(path, "archive", "read", "decompressed_too_large",
+                               f"{e}: the files after it in the archive were not read", b"", None)
+        except (tarfile.ReadError, zipfile.BadZipFile, EOFError, zlib.error) as e:
+            cut = isinstance(e, EOFError) or "unexpected end" in str(e) or "truncated" in str(e).lower()
+            yield self._reject(path, "archive", "decode", "truncated" if cut else "bad_archive",
+                               _describe(e) + " (the files before it in the archive were read)", b"", None)
+
+    def _archive_files(self, path, raw):
+        import tarfile
+        import zipfile
+
+        budget = _Budget(self.max_unzip)
+        head = raw.peek(512)[:512] if hasattr(raw, "peek") else b""
+        if head.startswith(b"PK") or _inner_name(path).endswith(".zip"):
+            with zipfile.ZipFile(raw) as zf:
+                for info in zf.infolist():
+                    if info.is_dir():
+                        continue
+                    src = f"{path}/{info.filename}"
+                    try:
+                        member = zf.open(info)
+                    except Exception as e:  # encrypted, or a compression zipfile lacks (deflate64)
+                        yield self._reject(src, "archive", "read", "open_failed", _describe(e), b"", info.file_size)
+                        continue
+                    with member:
+                        yield from self._member(src, _Counted(member, budget), info.file_size)
+            return
+        if compression_of(path) == "zstd" or _inner_name(path).endswith(".tzst"):
+            raw = _decompressed(raw, "zstd")  # tarfile reads gzip, bzip2 and xz itself
+        with tarfile.open(fileobj=raw, mode="r|*") as tf:
+            for info in tf:
+                if not info.isfile():
+                    if not info.isdir():  # links, devices: not documents
+                        yield pvalue.TaggedOutput("skipped", "archive_non_file")
+                    continue
+                member = tf.extractfile(info)
+                if member is not None:
+                    yield from self._member(f"{path}/{info.name}", _Counted(member, budget), info.size)
+
+    def _member(self, src: str, stream, size: int):
+        """One file of an archive (``_archive``), read as a file of its kind."""
+        kind, compressed = kind_of(src)
+        fmt = kind or "unknown"
+        try:
+            head = stream.peek(512)[:512]
+            if kind is None and not compressed and _looks_like_html(head):
+                kind = fmt = "html"
+            if kind in (None, "feed") or _is_archive(src, head):
+                why = ("an archive inside an archive is not read: unpack it" if _is_archive(src, head) else
+                       "a feed inside an archive is not read: unpack it and give it with --feeds" if kind == "feed"
+                       else "file name has no known input extension and its content does not start as HTML")
+                yield self._reject(src, fmt, "read", "unsupported_format", why, head, size)
+                return
+            codec = compression_of(src) or (magic_compression(head) if kind != "warc" else None)
+            if codec == "gzip" and kind == "warc":
+                pass  # warcio reads gzip members itself
+            elif codec:
+                stream, compressed = _decompressed(stream, codec), True
+            if kind == "jsonl":
+                yield from self._jsonl(src, stream, True)
+            elif kind == "csv":
+                yield from self._csv(src, stream, True)
+            elif kind == "warc":
+                yield from self._warc(src, stream)
+            else:
+                yield from self._single(src, kind, stream, size, True)
+        except _TooLarge as e:  # the archive's decompressed bytes passed the cap: this file and the rest
+            yield self._reject(src, fmt, "read", "decompressed_too_large", str(e), b"", size)
+            raise
+        except Exception as e:  # this file only: the next one is read (a tar cut here ends at the next)
+            cut = isinstance(e, EOFError) or "unexpected end" in str(e)
+            yield self._reject(src, fmt, "decode" if cut else "read", "truncated" if cut else "read_error",
+                               _describe(e), b"", size)
 
     def _range(self, path, kind, raw, start: int, limit: int | None, first: int):
         """One range of a big file, from byte ``start`` (the first byte of a

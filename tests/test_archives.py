@@ -1,0 +1,118 @@
+"""zip and tar archives: each file inside read by its own kind.
+
+Before: a whole archive was one ``read/unsupported_format`` reject ("unpack
+it and give the folder"), however many articles it held; news datasets and
+crawls ship as .zip and .tar.gz.
+"""
+import gzip
+import io
+import json
+import random
+import tarfile
+import zipfile
+
+import pytest
+from apache_beam import pvalue
+
+from conftest import read_table
+from hostile import ARTICLE_EN, page
+from pipeline.cli import run
+from transforms.read import _ReadFileFn
+
+FILES = {
+    "2024/a.html": page(ARTICLE_EN.replace("council", "senate"), title="A"),
+    "2024/b.jsonl": "\n".join(json.dumps({"title": f"J{i}", "text": ARTICLE_EN + f" {i}"}) for i in (1, 2)) + "\n",
+    "c.csv": "title,text\nC," + json.dumps(ARTICLE_EN.replace("council", "board")) + "\n",
+    "d.txt": ARTICLE_EN.replace("council", "assembly"),
+    "e.html.gz": gzip.compress(page(ARTICLE_EN.replace("council", "court"), title="E").encode()),
+    "story.php?id=7": page(ARTICLE_EN.replace("council", "cabinet"), title="S"),
+    "feed.rss": "<rss version='2.0'><channel></channel></rss>",
+    "notes.bin": b"\x00\x01\x02binary",
+}
+ARTICLES = ["2024/a.html", "2024/b.jsonl#L1", "2024/b.jsonl#L2", "c.csv#L1", "d.txt", "e.html.gz", "story.php?id=7"]
+REJECTS = [("feed.rss", "unsupported_format"), ("notes.bin", "unsupported_format")]
+
+
+def _bytes(content):
+    return content if isinstance(content, bytes) else content.encode()
+
+
+def read(path, max_unzip=1 << 30):
+    docs, rejects, skipped = [], [], []
+    for out in _ReadFileFn(16 << 20, max_unzip, 16 << 20).process((str(path), path.stat().st_size)):
+        if isinstance(out, pvalue.TaggedOutput):
+            if out.tag == "rejects":
+                rejects.append((out.value["source"][len(str(path)) + 1:], out.value["reason"]))
+            elif out.tag == "skipped":
+                skipped.append(out.value)
+        else:
+            docs.append(out["source"][len(str(path)) + 1:])
+    return sorted(docs), sorted(rejects), skipped
+
+
+def test_a_zip_is_read_file_by_file(tmp_path):
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("x.html", page(ARTICLE_EN))
+    path = tmp_path / "news.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in FILES.items():
+            z.writestr(name, _bytes(content))
+        z.writestr("nested.zip", inner.getvalue())
+        z.writestr("emptydir/", "")
+    docs, rejects, _ = read(path)
+    assert docs == sorted(ARTICLES)
+    assert rejects == sorted(REJECTS + [("nested.zip", "unsupported_format")])
+
+
+@pytest.mark.parametrize("mode, suffix", [("w", ".tar"), ("w:gz", ".tar.gz"), ("w:bz2", ".tbz2"), ("w:xz", ".tar.xz")])
+def test_a_tar_is_read_file_by_file_and_a_link_is_counted(tmp_path, mode, suffix):
+    path = tmp_path / f"news{suffix}"
+    with tarfile.open(path, mode) as t:
+        for name, content in FILES.items():
+            data = _bytes(content)
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("link.html")
+        link.type, link.linkname = tarfile.SYMTYPE, "2024/a.html"
+        t.addfile(link)
+    docs, rejects, skipped = read(path)
+    assert docs == sorted(ARTICLES) and rejects == sorted(REJECTS) and skipped == ["archive_non_file"]
+
+
+def test_a_cut_tar_keeps_the_files_before_the_cut_and_a_bomb_stops_at_the_cap(tmp_path):
+    path = tmp_path / "news.tar.gz"
+    with tarfile.open(path, "w:gz") as t:
+        for i in range(6):
+            rnd = random.Random(i)
+            noise = "".join(rnd.choice("abcdefghij ") for _ in range(6000))  # does not compress away
+            data = page(ARTICLE_EN + f" Number {i}.", title=f"T{i}").encode() + f"<!-- {noise} -->".encode()
+            info = tarfile.TarInfo(f"p{i}.html")
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size * 2 // 3])
+    docs, rejects, _ = read(cut)
+    assert 1 <= len(docs) < 6 and ("", "truncated") in rejects
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in range(10):
+            z.writestr(f"z{i}.txt", ARTICLE_EN.encode() + b" " * (1 << 20))
+    docs, rejects, _ = read(bomb, max_unzip=3 << 20)  # each file past the cap is a reject, none inflated
+    assert docs == ["z0.txt", "z1.txt"] and rejects == [(f"z{i}.txt", "decompressed_too_large") for i in range(2, 10)]
+    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    assert read(tmp_path / "bad.zip")[1] == [("", "bad_archive")]
+
+
+def test_end_to_end_an_archive_counts_every_file(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    with zipfile.ZipFile(d / "news.zip", "w") as z:
+        for name, content in FILES.items():
+            z.writestr(name, _bytes(content))
+    out = tmp_path / "out"
+    m = run(["--input", str(d), "--output", str(out), "--no-fetch"], quiet=True)
+    arts = read_table(out, "articles")
+    assert sorted(a["source"].split("news.zip/", 1)[1] for a in arts) == sorted(ARTICLES)
+    assert m["counts"]["inputs_seen"] == 9 == m["counts"]["articles_written"] + m["counts"]["rejected"]
