@@ -122,9 +122,10 @@ def decode_bytes(data: bytes, declared: str | None = None, is_html: bool = True)
 # Windows code pages whose letters past ASCII overlap (the same bytes are "à" in windows-1252, "ŕ" in
 # windows-1250, "ą" in windows-1257), with the languages written in each that wordfreq knows; a guesser's
 # ISO twin of a code page counts as the code page
+# (the most written of each: a word list costs a load per process, and a tie goes to windows-1252 anyway)
 _CODEPAGE_LANGUAGES = {
-    "cp1252": ("en", "fr", "de", "es", "it", "pt", "nl", "sv", "da", "nb", "fi", "ca"),
-    "cp1250": ("pl", "cs", "sk", "hu", "sl", "sh", "ro"),
+    "cp1252": ("en", "fr", "de", "es", "it", "pt", "nl", "sv"),
+    "cp1250": ("pl", "cs", "hu", "ro", "sk", "sh"),
     "cp1257": ("lt", "lv"),
     "cp1254": ("tr",),
 }
