@@ -42,3 +42,21 @@ def beam_test_pipeline():
     from pipeline.runner import make_runner
 
     return TestPipeline(runner=make_runner(PipelineOptions([])), options=PipelineOptions([]))
+
+
+def read_file(path, max_line=16 << 20, max_unzip=1 << 30):
+    """One file through the reader's DoFn, without a pipeline: (documents,
+    rejects as (source after the last "/", stage, reason), skipped notes)."""
+    from apache_beam import pvalue
+
+    from transforms.read import _ReadFileFn
+
+    docs, rejects, skipped = [], [], []
+    for out in _ReadFileFn(16 << 20, max_unzip, max_line).process((str(path), path.stat().st_size)):
+        if not isinstance(out, pvalue.TaggedOutput):
+            docs.append(out)
+        elif out.tag == "rejects":
+            rejects.append((out.value["source"].rsplit("/", 1)[-1], out.value["stage"], out.value["reason"]))
+        elif out.tag == "skipped":
+            skipped.append(out.value)
+    return docs, rejects, skipped

@@ -9,14 +9,12 @@ import gzip
 import io
 import random
 
-from apache_beam import pvalue
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import read_table
+from conftest import read_file, read_table
 from pipeline.cli import run
 from transforms import csv_records
-from transforms.read import _ReadFileFn
 
 TEXTS = [
     "Firefighters battled a blaze at a timber yard overnight, and police said the cause was not yet known.\n"
@@ -31,14 +29,7 @@ TEXTS = [
 
 
 def read(path, max_line=16 << 20):
-    docs, rejects = [], []
-    for out in _ReadFileFn(16 << 20, 1 << 30, max_line).process((str(path), path.stat().st_size)):
-        if isinstance(out, pvalue.TaggedOutput):
-            if out.tag == "rejects":
-                rejects.append((out.value["source"].rsplit("/", 1)[-1], out.value["stage"], out.value["reason"]))
-        else:
-            docs.append(out)
-    return docs, rejects
+    return read_file(path, max_line)[:2]
 
 
 def test_a_news_dataset_in_csv_is_read_row_by_row(tmp_path):

@@ -20,14 +20,13 @@ import random
 
 import pytest
 import zstandard
-from apache_beam import pvalue
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import read_table
+from conftest import read_file, read_table
 from pipeline.cli import run
 from transforms import json_document
-from transforms.read import _ReadFileFn, line_ranges
+from transforms.read import line_ranges
 
 BODY = ("The harbour authority said on Monday that ferry services to the islands would resume next week "
         "after the storm damaged two piers. ")
@@ -38,15 +37,7 @@ def text(i):
 
 
 def read(path, max_line=16 << 20):
-    """(documents, rejects) of one file through the reader's DoFn, as (source tail, fields)."""
-    docs, rejects = [], []
-    for out in _ReadFileFn(16 << 20, 1 << 30, max_line).process((str(path), path.stat().st_size)):
-        if isinstance(out, pvalue.TaggedOutput):
-            if out.tag == "rejects":
-                rejects.append((out.value["source"].rsplit("/", 1)[-1], out.value["stage"], out.value["reason"]))
-        else:
-            docs.append(out)
-    return docs, rejects
+    return read_file(path, max_line)[:2]
 
 
 def body(doc):

@@ -100,9 +100,9 @@ def looks_like_sitemap_index(data: bytes) -> bool:
     return bool(_SITEMAP_INDEX.search(data[:4096]))
 
 
-def _xml_root(data: bytes):
+def _xml_root(data: bytes, bad: str = "bad_sitemap"):
     """The root element of an XML document, by a parser that expands no
-    entity and reads nothing from the network (``FeedError`` when there is none)."""
+    entity and reads nothing from the network (``FeedError`` ``bad`` when there is none)."""
     from lxml import etree
 
     _refuse_entities(data)
@@ -110,9 +110,9 @@ def _xml_root(data: bytes):
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as e:
-        raise FeedError("bad_sitemap", str(e)[:500]) from None
+        raise FeedError(bad, str(e)[:500]) from None
     if root is None:
-        raise FeedError("bad_sitemap", "empty XML document")
+        raise FeedError(bad, "empty XML document")
     return root
 
 
@@ -177,15 +177,16 @@ def parse_sitemap(data: bytes, base_url: str | None = None) -> ParsedFeed:
 def parse_sitemap_index(data: bytes) -> list[str]:
     """The sitemaps (``<sitemap><loc>``) a sitemap index lists, in order, deduplicated."""
     root = _xml_root(data)
-    urls, seen = [], set()
-    for node in _children(root, "sitemap"):
-        loc = _child_text(node, "loc")
-        if loc and loc not in seen:
-            seen.add(loc)
-            urls.append(loc)
-    if not urls:
-        raise FeedError("no_feeds", "the sitemap index lists no <sitemap> with a <loc>")
-    return urls
+    return _listed((_child_text(node, "loc") for node in _children(root, "sitemap")),
+                   "the sitemap index lists no <sitemap> with a <loc>")
+
+
+def _listed(urls, none_listed: str) -> list[str]:
+    """The non-empty ``urls`` in order, each once; ``FeedError`` (``no_feeds``) when there is none."""
+    out = list(dict.fromkeys(u for u in urls if u))
+    if not out:
+        raise FeedError("no_feeds", none_listed)
+    return out
 
 
 def _bounded_chardet(data: bytes) -> str:
@@ -296,22 +297,6 @@ def parse_feed(data: bytes, content_type: str | None = None, base_url: str | Non
 
 def parse_opml(data: bytes) -> list[str]:
     """Feed URLs (``xmlUrl``) listed in an OPML file, in document order, deduplicated."""
-    from lxml import etree
-
-    _refuse_entities(data)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True)
-    try:
-        root = etree.fromstring(data, parser=parser)
-    except etree.XMLSyntaxError as e:
-        raise FeedError("bad_opml", str(e)) from None
-    if root is None:
-        raise FeedError("bad_opml", "empty OPML document")
-    urls, seen = [], set()
-    for node in root.iter("outline"):
-        url = (node.get("xmlUrl") or node.get("xmlurl") or "").strip()
-        if url and url not in seen:
-            seen.add(url)
-            urls.append(url)
-    if not urls:
-        raise FeedError("no_feeds", "the OPML file lists no feed (no outline with xmlUrl)")
-    return urls
+    root = _xml_root(data, "bad_opml")
+    return _listed(((node.get("xmlUrl") or node.get("xmlurl") or "").strip() for node in root.iter("outline")),
+                   "the OPML file lists no feed (no outline with xmlUrl)")

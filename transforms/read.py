@@ -905,14 +905,18 @@ class _ReadFileFn(beam.DoFn):
                 stream = _decompressed(raw, codec)
             else:
                 stream = raw
-            if kind == "jsonl":
-                yield from self._jsonl(path, stream, compressed)
-            elif kind == "csv":
-                yield from self._csv(path, stream, compressed)
-            elif kind == "warc":
-                yield from self._warc(path, stream)
-            else:
-                yield from self._single(path, kind, stream, size, compressed)
+            yield from self._by_kind(path, kind, stream, size, compressed)
+
+    def _by_kind(self, path, kind, stream, size, compressed: bool):
+        """The documents of one file's (decompressed) stream, read as its kind says."""
+        if kind == "jsonl":
+            yield from self._jsonl(path, stream, compressed)
+        elif kind == "csv":
+            yield from self._csv(path, stream, compressed)
+        elif kind == "warc":
+            yield from self._warc(path, stream)
+        else:
+            yield from self._single(path, kind, stream, size, compressed)
 
     # -- zip and tar archives ----------------------------------------------------------
     def _archive(self, path, raw):
@@ -987,14 +991,7 @@ class _ReadFileFn(beam.DoFn):
                 pass  # warcio reads gzip members itself
             elif codec:
                 stream, compressed = _decompressed(stream, codec), True
-            if kind == "jsonl":
-                yield from self._jsonl(src, stream, True)
-            elif kind == "csv":
-                yield from self._csv(src, stream, True)
-            elif kind == "warc":
-                yield from self._warc(src, stream)
-            else:
-                yield from self._single(src, kind, stream, size, True)
+            yield from self._by_kind(src, kind, stream, size, True)  # an archive's file counts as compressed
         except _TooLarge as e:  # the archive's decompressed bytes passed the cap: this file and the rest
             yield self._reject(src, fmt, "read", "decompressed_too_large", str(e), b"", size)
             raise
