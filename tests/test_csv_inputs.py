@@ -82,6 +82,15 @@ def test_a_row_over_the_cap_is_a_reject_and_the_rows_after_it_are_read(tmp_path)
     assert csv.field_size_limit() == 131072  # the module's limit is put back
 
 
+def test_a_file_whose_header_is_not_csv_is_one_bad_csv_reject(tmp_path):
+    """Random bytes named .csv: the header row raised csv.Error out of the
+    reader, and the file was a ``read_error`` (the reason the reader gives a
+    library's failure)."""
+    rnd = random.Random(5)
+    (tmp_path / "garbage.csv").write_bytes(bytes(rnd.getrandbits(8) for _ in range(300000)))
+    assert read(tmp_path / "garbage.csv") == ([], [("garbage.csv", "parse", "bad_csv")])
+
+
 @settings(max_examples=40, deadline=None)
 # a lone CR is left out of the titles: the csv module writes it unquoted under a "\n" line end, and reads it
 # back as a line break (its own reader refuses that file: "new-line character seen in unquoted field")

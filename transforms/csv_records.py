@@ -24,6 +24,10 @@ class LineTooLong(ValueError):
     """A line longer than the cap: the file is not read past it."""
 
 
+class BadHeader(ValueError):
+    """The first row is not CSV (binary bytes, a line break in an unquoted name): no row can be named."""
+
+
 def lines(stream, encoding: str, cap: int, first: bytes = b"") -> Iterator[str]:
     """The text of ``stream`` a line at a time, each with its "\\n"."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
@@ -77,6 +81,8 @@ def rows(stream, encoding: str, cap: int, tab: bool, first: bytes = b"") -> Iter
             names = [n.strip().lstrip("\ufeff").strip().lower() for n in next(reader)]
         except StopIteration:
             return
+        except csv.Error as e:
+            raise BadHeader(f"the header row is not CSV: {e}") from None
         n = 0
         while True:
             try:

@@ -1124,6 +1124,8 @@ class _ReadFileFn(beam.DoFn):
                     yield self._reject(f"{path}#L{n}", "csv", "parse", "bad_csv", _describe(rec), b"", None)
                 else:
                     yield from self._record(path, n, rec, None, fmt="csv")
+        except csv_records.BadHeader as e:
+            yield self._reject(path, "csv", "parse", "bad_csv", str(e), start[:512], None)
         except (csv_records.LineTooLong, _TooLarge) as e:
             reason = "decompressed_too_large" if isinstance(e, _TooLarge) else "too_large"
             after = f" (the file is not read past its row {n})" if n else ""
