@@ -183,7 +183,10 @@ def test_big_files_that_are_not_json_lines_are_not_cut_into_ranges(tmp_path):
     (tmp_path / "pretty.jsonl").write_text(json.dumps(recs, indent=2))
     (tmp_path / "lines.jsonl").write_text("\n".join(json.dumps(r) for r in recs))
     (tmp_path / "packed.jsonl").write_bytes(gzip.compress((tmp_path / "lines.jsonl").read_bytes(), 1))
-    for name in ("pretty.jsonl", "packed.jsonl"):
+    # API answers one a line, as a crawler saves them: the reader and the range planner decide alike
+    (tmp_path / "answers.jsonl").write_text("\n".join(json.dumps({"articles": recs[i:i + 100]})
+                                                      for i in range(0, 3000, 100)))
+    for name in ("pretty.jsonl", "packed.jsonl", "answers.jsonl"):
         assert line_ranges(str(tmp_path / name), 1 << 16) == [(0, None, 1)]
     assert len(line_ranges(str(tmp_path / "lines.jsonl"), 1 << 16)) > 10
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import codecs
 import re
 
+import webencodings
+
 __all__ = ["DecodeError", "byte_order_mark", "decode_bytes", "http_charset", "plain_text"]
 
 _BOMS = [
@@ -42,8 +44,6 @@ def _codec(name: str | None) -> str | None:
     if not name:
         return None
     label = name.strip().strip("\"'")
-    import webencodings
-
     encoding = webencodings.lookup(label)
     if encoding is not None:
         codec = encoding.codec_info.name
@@ -106,10 +106,11 @@ def decode_bytes(data: bytes, declared: str | None = None, is_html: bool = True)
                 return _checked(data.decode(enc), enc)
             except UnicodeDecodeError:
                 continue
-    try:
-        return _checked(data.decode("utf-8"), "utf-8")
-    except UnicodeDecodeError:
-        pass
+    if utf16 or data.isascii():  # else tried above, before the declared charsets
+        try:
+            return _checked(data.decode("utf-8"), "utf-8")
+        except UnicodeDecodeError:
+            pass
     text = _mostly_utf8(data)
     if text is not None:
         return _checked(text, "utf-8")

@@ -151,7 +151,7 @@ def parse_sitemap(data: bytes, base_url: str | None = None) -> ParsedFeed:
     and publication time a news sitemap gives (``<news:news>``), else its
     ``<lastmod>`` as the time."""
     root = _xml_root(data)
-    entries, seen = [], set()
+    entries, seen, language = [], set(), None
     for node in _children(root, "url"):
         loc = _resolved(_child_text(node, "loc"), base_url if _is_web(base_url) else None)
         if not loc or loc in seen:
@@ -159,18 +159,13 @@ def parse_sitemap(data: bytes, base_url: str | None = None) -> ParsedFeed:
         seen.add(loc)
         news = (_children(node, "news") or [None])[0]
         published = _sitemap_date(_child_text(news, "publication_date")) if news is not None else None
+        language = language or (_child_text(news, "publication", "language") if news is not None else None)
         entries.append(FeedEntry(
             url=loc, title=_child_text(news, "title") if news is not None else None,
             published=published or _sitemap_date(_child_text(node, "lastmod")), summary=None, content=None,
             author=None, entry_id=loc))
     if not entries:
         raise FeedError("no_entries", "the sitemap lists no <url> with a <loc>")
-    language = None
-    for node in _children(root, "url"):
-        for news in _children(node, "news"):
-            language = _child_text(news, "publication", "language")
-            break
-        break
     return ParsedFeed(title=None, language=language, entries=entries)
 
 

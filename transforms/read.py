@@ -160,6 +160,7 @@ def compression_of(path: str) -> str | None:
 # the first bytes of each compression's stream: a file whose name says nothing of it (a page saved from a
 # server's gzip answer as it came, `story.html`) is read as what it is
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"\xfd7zXZ\x00", "xz"))
+_BZIP2_MAGIC = re.compile(rb"BZh[1-9]1AY&SY")
 
 
 def magic_compression(head: bytes) -> str | None:
@@ -167,9 +168,7 @@ def magic_compression(head: bytes) -> str | None:
     for magic, codec in _MAGIC:
         if head.startswith(magic):
             return codec
-    if head[:3] == b"BZh" and head[3:4] in b"123456789" and head[3:4] and head[4:10] == b"1AY&SY":
-        return "bzip2"
-    return None
+    return "bzip2" if _BZIP2_MAGIC.match(head) else None
 
 
 def _inner_name(path: str) -> str:
@@ -201,8 +200,8 @@ def _unwrapped(rec: dict) -> dict:
 
 def _record_body(rec: dict) -> tuple[str | None, str]:
     """(body, kind) of a JSON record: its first non-empty page field, else its
-    first non-empty text field (``html`` when it holds a whole page)."""
-    rec = _unwrapped(rec)
+    first non-empty text field (``html`` when it holds a whole page). ``rec``
+    as ``_unwrapped`` gives it."""
     for key in HTML_FIELDS:
         v = rec.get(key)
         if isinstance(v, str) and v and not v.isspace():
@@ -343,8 +342,7 @@ def line_ranges(path: str, split: int = SPLIT_BYTES, block: int = 4 << 20) -> li
         f.seek(0)
         # read whole: a UTF-16 or UTF-32 newline is not one byte; compressed bytes have no lines; a JSON
         # document (a pretty-printed array) is not one record a line
-        if _wide_encoding(head) or magic_compression(head) or \
-                json_document.layout(_first_line(f, 1 << 20)) == "document":
+        if _wide_encoding(head) or magic_compression(head) or _is_json_document(path, _first_line(f, 1 << 20)):
             return [(0, None, 1)]
         f.seek(0)
         pos, lines, target = 0, 0, split  # offset of the block, newlines before it, next cut
@@ -652,15 +650,15 @@ class _Prepended:
 
 
 class _Budget:
-    """Bytes left to decompress from one archive, shared by its files."""
+    """Bytes left to decompress: from one compressed file, or from one archive, shared by its files."""
 
-    def __init__(self, left: int):
-        self.left = left
+    def __init__(self, left: int, why: str = "decompressed past the cap (--max-decompressed-bytes)"):
+        self.left, self.why = left, why
 
     def spend(self, n: int) -> None:
         self.left -= n
         if self.left < 0:
-            raise _TooLarge("the archive's files decompress past the cap (--max-decompressed-bytes)")
+            raise _TooLarge(self.why)
 
 
 class _Counted:
@@ -691,20 +689,6 @@ class _Counted:
         return True
 
 
-class _Capped:
-    """A stream that raises ``_TooLarge`` once more than ``cap`` bytes were read from it."""
-
-    def __init__(self, stream, cap: int):
-        self._stream, self._left = stream, cap
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._stream.read(n)
-        self._left -= len(data)
-        if self._left < 0:
-            raise _TooLarge("decompressed past the cap (--max-decompressed-bytes)")
-        return data
-
-
 def _text_encoding(sample: bytes) -> str:
     """The encoding a JSON document or a CSV file is read in, from its first bytes: UTF-8
     (a character cut where the sample ends is no sign against it), else what
@@ -723,9 +707,19 @@ def _text_encoding(sample: bytes) -> str:
         return "utf-8"
 
 
+def _is_json_document(path: str, start: bytes) -> bool:
+    """Whether a JSON file is one document, read record by record
+    (``_ReadFileFn._document``), not JSON lines: a .json file that opens an
+    array, or any whose first non-blank line (``start``) is the start of a
+    value that goes on (a pretty-printed record, `jq .`'s output) or an object
+    that holds a list of records (an API's answer on one line)."""
+    return (_inner_name(path).endswith(".json") and start.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[") or \
+        json_document.layout(start, _is_record) == "document"
+
+
 def _is_record(obj: dict) -> bool:
     """Whether a JSON object is a record: it holds a page or a text (``_record_body``)."""
-    return _record_body(obj)[0] is not None
+    return _record_body(_unwrapped(obj))[0] is not None
 
 
 def _json_loads(data: bytes):
@@ -944,7 +938,7 @@ class _ReadFileFn(beam.DoFn):
         import tarfile
         import zipfile
 
-        budget = _Budget(self.max_unzip)
+        budget = _Budget(self.max_unzip, "the archive's files decompress past the cap (--max-decompressed-bytes)")
         head = raw.peek(512)[:512] if hasattr(raw, "peek") else b""
         if head.startswith(b"PK") or _inner_name(path).endswith(".zip"):
             with zipfile.ZipFile(raw) as zf:
@@ -974,23 +968,22 @@ class _ReadFileFn(beam.DoFn):
 
     def _member(self, src: str, stream, size: int):
         """One file of an archive (``_archive``), read as a file of its kind."""
-        kind, compressed = kind_of(src)
+        kind, compressed = kind_of(src)  # compressed by its name: no sniffing of a page
         fmt = kind or "unknown"
         try:
             head = stream.peek(512)[:512]
             if kind is None and not compressed and _looks_like_html(head):
                 kind = fmt = "html"
-            if kind in (None, "feed") or _is_archive(src, head):
-                why = ("an archive inside an archive is not read: unpack it" if _is_archive(src, head) else
+            nested = _is_archive(src, head)
+            if kind in (None, "feed") or nested:
+                why = ("an archive inside an archive is not read: unpack it" if nested else
                        "a feed inside an archive is not read: unpack it and give it with --feeds" if kind == "feed"
                        else "file name has no known input extension and its content does not start as HTML")
                 yield self._reject(src, fmt, "read", "unsupported_format", why, head, size)
                 return
             codec = compression_of(src) or (magic_compression(head) if kind != "warc" else None)
-            if codec == "gzip" and kind == "warc":
-                pass  # warcio reads gzip members itself
-            elif codec:
-                stream, compressed = _decompressed(stream, codec), True
+            if codec and not (codec == "gzip" and kind == "warc"):  # warcio reads gzip members itself
+                stream = _decompressed(stream, codec)
             yield from self._by_kind(src, kind, stream, size, True)  # an archive's file counts as compressed
         except _TooLarge as e:  # the archive's decompressed bytes passed the cap: this file and the rest
             yield self._reject(src, fmt, "read", "decompressed_too_large", str(e), b"", size)
@@ -1041,10 +1034,7 @@ class _ReadFileFn(beam.DoFn):
             stream.read(len(wide[0]))
             stream = _Utf8Lines(stream, wide[1])
         start = _first_line(stream, self.max_line)
-        # A .json file that opens an array, or any JSON file whose first line is the start of a value that goes
-        # on (a pretty-printed record, `jq .`'s output, an API's answer): read as one document, record by record
-        if (_inner_name(path).endswith(".json") and start.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[") or \
-                json_document.layout(start, _is_record) == "document":
+        if _is_json_document(path, start):
             yield from self._document(path, stream, start, compressed)
             return
         yield from self._lines(path, _Prepended(start, stream), compressed)
@@ -1052,10 +1042,7 @@ class _ReadFileFn(beam.DoFn):
     def _document(self, path, stream, start: bytes, compressed: bool):
         """The records of a JSON file that is one document (``json_document``),
         one at a time: memory holds one record, whatever the file's size."""
-        start += stream.read(json_document.CHUNK)
-        encoding = _text_encoding(start)
-        if compressed:  # a compression bomb: stop where the decompressed bytes pass the cap
-            stream = _Capped(stream, self.max_unzip - len(start))
+        stream, start, encoding = self._text_start(stream, start, json_document.CHUNK, compressed)
         n = 0
         try:
             for rec in json_document.records(stream, encoding, self.max_line, _is_record, first=start):
@@ -1109,13 +1096,19 @@ class _ReadFileFn(beam.DoFn):
                 continue
             yield from self._record(path, lineno, rec, line)
 
+    def _text_start(self, stream, start: bytes, chunk: int, compressed: bool):
+        """(stream, its first bytes, their encoding) of a file read as one text
+        (a JSON document, a CSV file): ``start`` and the next ``chunk`` bytes
+        decide the encoding; a compressed stream is capped from there."""
+        start += stream.read(chunk)
+        if compressed:  # a compression bomb: stop where the decompressed bytes pass the cap
+            stream = _Counted(stream, _Budget(self.max_unzip - len(start)))
+        return stream, start, _text_encoding(start)
+
     # -- CSV and TSV ---------------------------------------------------------------
     def _csv(self, path, stream, compressed: bool):
         """The rows of a CSV or TSV file, each a record (``csv_records``)."""
-        start = stream.read(csv_records.CHUNK)
-        encoding = _text_encoding(start)
-        if compressed:  # a compression bomb: stop where the decompressed bytes pass the cap
-            stream = _Capped(stream, self.max_unzip - len(start))
+        stream, start, encoding = self._text_start(stream, b"", csv_records.CHUNK, compressed)
         n = 0
         try:
             for n, rec in csv_records.rows(stream, encoding, self.max_line, _inner_name(path).endswith(".tsv"),
