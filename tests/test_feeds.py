@@ -615,3 +615,30 @@ def test_a_news_sitemap_and_a_sitemap_index_list_the_articles_to_fetch(tmp_path)
     assert sorted(a["url"].rsplit("/", 1)[-1] for a in arts) == ["1.html", "2.html", "3.html"]
     assert {a["feed_url"] for a in arts} == {str(sitemap)}
     assert m["counts"]["rejected"] == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10 ** 6), st.sampled_from(["cut", "flip", "insert", "none"]))
+def test_a_damaged_sitemap_gives_entries_or_a_named_error(seed, how):
+    """Generated: a news sitemap cut, flipped or spliced at a random place
+    parses to entries or a ``FeedError``, never another exception."""
+    import random
+
+    rnd = random.Random(seed)
+    urls = "".join(f"<url><loc>https://ex.org/{i}</loc><news:news><news:title>T {i}</news:title>"
+                   f"<news:publication_date>2024-05-0{i % 9 + 1}T10:00:00+02:00</news:publication_date>"
+                   f"</news:news></url>" for i in range(rnd.randint(1, 6)))
+    data = bytearray(('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                      f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{urls}</urlset>').encode())
+    at = rnd.randrange(len(data))
+    if how == "cut":
+        data = data[:max(at, 60)]
+    elif how == "flip":
+        data[at] = rnd.randrange(256)
+    elif how == "insert":
+        data[at:at] = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 40)))
+    try:
+        parsed = parse_feed(bytes(data))
+    except FeedError:
+        return
+    assert parsed.entries and all(e.url for e in parsed.entries)

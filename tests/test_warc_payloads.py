@@ -11,6 +11,8 @@ import zlib
 
 import brotli
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import zstandard
 
 from conftest import manifest, read_table
@@ -163,3 +165,15 @@ def test_a_feed_captured_in_a_warc_is_no_article_and_xhtml_sent_as_xml_is(tmp_pa
     docs = [o["url"] for o in outs if not isinstance(o, pvalue.TaggedOutput)]
     rejects = [(o.value["reason"]) for o in outs if isinstance(o, pvalue.TaggedOutput) and o.tag == "rejects"]
     assert docs == ["https://ex.com/1"] and rejects == ["not_html"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.none(), st.text(max_size=60), st.sampled_from(["text/xml", "application/xml; charset=x",
+                                                                    "text/html;", " TEXT/HTML"])),
+       st.binary(max_size=300), st.sampled_from([b"", b'<?xml version="1.0"?>', b"<!-- c -->", b"\xef\xbb\xbf"]))
+def test_any_content_type_and_head_give_a_yes_or_no(ctype, head, prolog):
+    """Generated: any header value and any first bytes (a prolog, then
+    anything) give True or False, in bounded time, never an error."""
+    from transforms.records import html_content_type
+
+    assert html_content_type(ctype, prolog + head) in (True, False)
