@@ -14,11 +14,11 @@ dragnet, readability, scrapinghub), scores with the benchmark's metric
 
 Prints F1 per set, the mean over sets, newsbeam's margin over the best
 baseline of each set (the worst margin is the figure to watch), the share of
-pages that take each extraction path, ms per page, and the pages newsbeam
-would reject as having no article (under 10 words) while their gold has 50
-or more.
+pages that take each extraction path, ms per page, the pages where newsbeam
+finds under 10 words while their gold has 50 or more, and the pages with a
+gold that ``newsbeam run`` would reject at its default --min-words.
 
-Usage: python benchmarks/html_extraction.py [--data DIR] [--sets a,b] [--workers 2] [--out PRED_DIR]
+Usage: python benchmarks/html_extraction.py [--data DIR] [--sets a,b] [--workers 2] [--out PRED_DIR] [--as-run]
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from benchmarks._common import DATA_DIR, load_scorer  # noqa: E402
 
 SETS = ("cleaneval", "cleanportaleval", "dragnet", "readability", "scrapinghub")
 BASELINES = ("trafilatura defaults", "trafilatura precision", "readability-lxml")
-MIN_WORDS = 10  # newsbeam run's --min-words default
+NEAR_EMPTY = 10  # words: an output this short of a gold of 50 words or more has lost the article
 
 
 def _page(path: str):
@@ -106,12 +106,49 @@ def _resampled(scorer, data: str, sets, pages, methods, draws: int = 1000) -> No
     print(f"newsbeam >= the best of 3 on {draws} resamples of each set's pages: " + ", ".join(line))
 
 
+def _newsbeam_run(paths, pages) -> None:
+    """``newsbeam run --no-fetch`` with its defaults over copies of the pages
+    (named SET__NAME.html), in a fresh process; each page's article text goes
+    into its ``out["newsbeam run"]``, "" for a reject."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory(prefix="newsbeam-as-run-") as tmp:
+        folder = os.path.join(tmp, "pages")
+        os.makedirs(folder)
+        for path in paths:
+            shutil.copy(path, os.path.join(folder, f"{os.path.basename(os.path.dirname(path))}__"
+                                                   f"{os.path.basename(path)}"))
+        out = os.path.join(tmp, "out")
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pipeline", "run", "--no-fetch", "--quiet", "--input", folder,
+                        "--output", out], check=True, cwd=os.path.dirname(HERE))
+        took = time.perf_counter() - t
+        texts, reasons = {}, collections.Counter()
+        for table, into in (("articles", texts), ("rejects", None)):
+            for f in glob.glob(os.path.join(out, table, "**", "*.parquet"), recursive=True):
+                for row in pq.read_table(f).to_pylist():
+                    if into is None:
+                        reasons[f"{row['stage']}/{row['reason']}"] += 1
+                    else:
+                        into[os.path.basename(row["source"])] = row["text"]
+    for st, name, out_, _, _ in pages:
+        out_["newsbeam run"] = texts.get(f"{st}__{name}.html", "")
+    print(f"newsbeam run: {len(texts)} articles, rejects {dict(reasons) or 0}, {took:.1f} s for {len(paths)} pages")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.path.join(DATA_DIR, "extraction"))
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", help="write each method's predictions here (SET.METHOD.jsonl), for score_extraction.py")
+    ap.add_argument("--as-run", action="store_true",
+                    help="also run `newsbeam run --no-fetch` with its defaults over the pages, in a fresh process as "
+                         "a user starts it, and score its articles (a reject scores as an empty text)")
     args = ap.parse_args(argv)
     sets = [s for s in args.sets.split(",") if glob.glob(os.path.join(args.data, s, "*.html"))]
     if not sets:
@@ -122,6 +159,9 @@ def main(argv=None):
     with Pool(args.workers) as pool:
         pages = pool.map(_page, paths, chunksize=4)
     methods = BASELINES + ("newsbeam",)
+    if args.as_run:
+        _newsbeam_run(paths, pages)
+        methods += ("newsbeam run",)
     f1 = {m: {} for m in methods}
     for s in sets:
         for m in methods:
@@ -146,13 +186,21 @@ def main(argv=None):
     _resampled(scorer, args.data, sets, pages, methods)
     import re
 
-    lost = [(st, name) for st, name, out, _, gw in pages if gw >= 50
-            and len(re.findall(r"\w+", out["newsbeam"])) < MIN_WORDS]
-    print(f"pages newsbeam would reject as no article (< {MIN_WORDS} words) whose gold has >= 50 words: {len(lost)}"
+    from transforms.extract import MIN_WORDS
+
+    words = {(st, name): len(re.findall(r"\w+", out["newsbeam"])) for st, name, out, _, _ in pages}
+    lost = [(st, name) for st, name, _, _, gw in pages if gw >= 50 and words[st, name] < NEAR_EMPTY]
+    print(f"pages where newsbeam finds under {NEAR_EMPTY} words whose gold has >= 50 words: {len(lost)}"
           + (f" {lost[:10]}" if lost else ""))
+    rejected = [(st, name) for st, name, _, _, gw in pages if gw and words[st, name] < max(MIN_WORDS, 1)]
+    print(f"pages with a gold that newsbeam run (--min-words {MIN_WORDS}, the default) would reject: "
+          f"{len(rejected)}" + (f" {rejected[:10]}" if rejected else ""))
+    if args.as_run:
+        run_margins = {s: f1["newsbeam run"][s] - max(f1[b][s] for b in BASELINES) for s in sets}
+        print(f"{'newsbeam run: margin':24s} " + " ".join(f"{run_margins[s]:+15.4f}" for s in sets))
     by_path = collections.Counter(out.get("path") for _, _, out, _, _ in pages)
     print("extraction paths: " + ", ".join(f"{k} {v / len(pages):.1%}" for k, v in by_path.most_common()))
-    ms = {m: statistics.mean(p[3][m] for p in pages) for m in methods}
+    ms = {m: statistics.mean(p[3][m] for p in pages) for m in methods if m in pages[0][3]}
     print("ms per page (mean, one process): " + ", ".join(f"{m} {v:.1f}" for m, v in ms.items()))
     errors = collections.Counter(e for _, _, out, _, _ in pages for e in out.get("errors", []))
     if errors:

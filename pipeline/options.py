@@ -4,6 +4,7 @@ from __future__ import annotations
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.components import MAX_UNION_FIND_EDGES
+from transforms.extract import MIN_WORDS
 
 __all__ = ["NewsbeamOptions"]
 
@@ -46,8 +47,9 @@ class NewsbeamOptions(PipelineOptions):
                                  "those start a worker per core)")
         parser.add_argument("--extract-memory-mb", dest="extract_memory_mb", type=int, default=2048,
                             help="address-space cap of the extraction process, in MiB")
-        parser.add_argument("--min-words", dest="min_words", type=int, default=10,
-                            help="articles with fewer words of text are rejected as too_short")
+        parser.add_argument("--min-words", dest="min_words", type=int, default=MIN_WORDS,
+                            help="articles with fewer words of text are rejected as too_short (default "
+                                 f"{MIN_WORDS}: every text with a word is written, with its word_count)")
         parser.add_argument("--rows-per-shard", dest="rows_per_shard", type=int, default=20000,
                             help="target rows per Parquet shard")
         parser.add_argument("--lang-max-chars", dest="lang_max_chars", type=int, default=600,

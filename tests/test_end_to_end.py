@@ -352,3 +352,23 @@ def test_a_home_folder_written_after_an_equals_sign_is_the_home_folder(tmp_path,
     assert main(["run", "--input=~/seeds", "--output=~/news", "--quiet"]) == 0
     assert len(read_table(home / "news", "articles")) == 5
     assert not (work / "~").exists()
+
+
+def test_a_short_text_is_an_article_unless_min_words_asks_for_more(tmp_path):
+    """By default any text with a word is written (with its word_count), as
+    trafilatura returns it; ``--min-words N`` rejects shorter texts as
+    too_short, counted in the manifest."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "note.html").write_text("<html><body><article><p>Test</p></article></body></html>")
+    (folder / "brief.txt").write_text("Polls close at eight tonight across the state.\n")
+    out = str(tmp_path / "out")
+    m = run(["--input", str(folder), "--output", out], quiet=True)
+    arts = {os.path.basename(r["source"]): (r["text"], r["word_count"]) for r in read_table(out, "articles")}
+    assert arts == {"note.html": ("Test", 1), "brief.txt": ("Polls close at eight tonight across the state.", 8)}
+    assert m["counts"]["rejected"] == 0
+    out10 = str(tmp_path / "out10")
+    m = run(["--input", str(folder), "--output", out10, "--min-words", "10"], quiet=True)
+    rejs = {os.path.basename(r["source"]): r["reason"] for r in read_table(out10, "rejects")}
+    assert rejs == {"note.html": "too_short", "brief.txt": "too_short"}
+    assert m["counts"]["rejected"] == 2 and m["counts"]["articles_written"] == 0

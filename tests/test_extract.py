@@ -326,7 +326,7 @@ def test_extract_transform_routes_articles_and_rejects(processes):
     docs = [_doc("h", "html", META_PAGE), _doc("t", "text", "Menu\n" + ARTICLE_EN),
             _doc("e", "html", "<html><body><nav>Home</nav></body></html>"), _doc("c", "text", "Login\nSign up")]
     with beam_test_pipeline() as p:
-        out = p | beam.Create(docs) | ExtractArticles(timeout=30, processes=processes)
+        out = p | beam.Create(docs) | ExtractArticles(timeout=30, min_words=10, processes=processes)
         arts = out["articles"] | "A" >> beam.Map(lambda a: (a["doc_id"], a["extractor"], a["author"]))
         rej = out["rejects"] | "R" >> beam.Map(lambda r: (r["doc_id"], r["stage"], r["reason"]))
         assert_that(arts, equal_to([("h", "readability", "Jane Doe"), ("t", "text-cleaner", None)]),
@@ -350,7 +350,7 @@ def test_pages_behind_pages_that_time_out_are_extracted_whatever_the_order(proce
     expected_rejects = [(d["doc_id"], "too_short" if d["doc_id"].startswith("nav") else "timeout")
                         for d in docs if not d["doc_id"].startswith("article")]
     with beam_test_pipeline() as p:
-        out = p | beam.Create(docs) | ExtractArticles(timeout=2, processes=processes)
+        out = p | beam.Create(docs) | ExtractArticles(timeout=2, min_words=10, processes=processes)
         assert_that(out["articles"] | "A" >> beam.Map(lambda a: a["doc_id"]), equal_to(expected_articles),
                     label="articles")
         assert_that(out["rejects"] | "R" >> beam.Map(lambda r: (r["doc_id"], r["reason"])),

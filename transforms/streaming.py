@@ -107,7 +107,7 @@ class WriteWindowShards(beam.PTransform):
 
 def streaming_graph(p: beam.Pipeline, feeds: list[str], output: str, poll_interval: float, window: float,
                     settings, no_fetch: bool, run_id: str, started_at, version: str,
-                    extract_timeout: float = 30.0, extract_memory_mb: int = 2048, min_words: int = 10):
+                    extract_timeout: float = 30.0, extract_memory_mb: int = 2048, min_words: int = 1):
     """The unbounded pipeline for streaming runners (``--streaming``)."""
     from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
