@@ -107,3 +107,19 @@ def test_every_unicode_line_break_separates_lines(sep):
              "Forecasters expect the rain to ease by Tuesday, but the river would remain high for days."]
     got = clean_text(sep.join(paras) + sep).text
     assert got.split("\n") == [p for p in paras if not p.startswith(("Share", "Subscribe"))]
+
+
+@pytest.mark.parametrize("text", ["Polls close at eight tonight.", "Breaking: fire at city hall.\nMore to follow.",
+                                  "Der Zug fällt heute aus.", "¿Quién ganó?"])
+def test_a_short_note_is_kept_whole(text):
+    """A text of one to three sentences, none of them chrome, is the article:
+    its lines score as too short beside a page's chrome, but here they are all
+    there is (a record's brief, a one-line .txt)."""
+    assert clean_text(text).text == text
+
+
+@pytest.mark.parametrize("text", ["Home", "Test", "Login\nSign up", "Page 2 of 3", "Subscribe now!",
+                                  "Home\nPolls close tonight.", "Menu\nSearch\nSections\nWorld\nPolitics",
+                                  "One.\nTwo.\nThree.\nFour."])
+def test_a_short_text_that_is_not_a_note_is_still_nothing(text):
+    assert clean_text(text).text == ""

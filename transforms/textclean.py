@@ -293,7 +293,7 @@ def clean_text(text: str, repeated: Iterable[str] = ()) -> CleanResult:
     lo, hi = _best_segment([ln.score for ln in lines])
     lo, hi = _extend(lines, lo, hi)
     if hi < lo:
-        return CleanResult("", 0, len(lines), lang)
+        return _short_note(lines, lang)
     keep = [False] * len(lines)
     for i in range(lo, hi + 1):
         ln = lines[i]
@@ -316,4 +316,22 @@ def clean_text(text: str, repeated: Iterable[str] = ()) -> CleanResult:
             if any(lines[j].score > 0 for j in near):
                 keep[i] = True
     out = [ln.text for ln, k in zip(lines, keep) if k]
+    if not out:
+        return _short_note(lines, lang)
     return CleanResult("\n".join(out), len(out), len(lines) - len(out), lang)
+
+
+SHORT_NOTE_LINES = 3
+
+
+def _short_note(lines: Sequence[_Line], lang: str | None) -> CleanResult:
+    """A text the line scores keep nothing of, when it is a short note: at
+    most ``SHORT_NOTE_LINES`` lines, each a sentence and none chrome, junk or
+    repeated ("Polls close at eight tonight.", a record's one-line brief). A
+    line under six words scores as too short to be article text, which is
+    right among a page's chrome and wrong when the line is all there is.
+    "Home", "Login / Sign up" and "Page 2 of 3" stay no article."""
+    if len(lines) <= SHORT_NOTE_LINES and all(
+            ln.sentence and not (ln.chrome or ln.junk or ln.repeated) for ln in lines):
+        return CleanResult("\n".join(ln.text for ln in lines), len(lines), 0, lang)
+    return CleanResult("", 0, len(lines), lang)
