@@ -116,3 +116,41 @@ def test_end_to_end_an_archive_counts_every_file(tmp_path):
     arts = read_table(out, "articles")
     assert sorted(a["source"].split("news.zip/", 1)[1] for a in arts) == sorted(ARTICLES)
     assert m["counts"]["inputs_seen"] == 9 == m["counts"]["articles_written"] + m["counts"]["rejected"]
+
+
+@pytest.mark.parametrize("kind", ["tar", "zip"])
+def test_files_of_one_name_in_one_archive_are_inputs_of_their_own(tmp_path, kind):
+    """``tar -r`` appends a newer copy of a file under its name, and a zip can
+    hold two of one name: each is an input with its own source and doc_id
+    (before: three rows under one source, the two copies of one id, neither
+    flagged a duplicate). A JSON-lines file's records keep their line numbers."""
+    import warnings
+
+    copies = [("a.txt", ARTICLE_EN), ("a.txt", ARTICLE_EN), ("a.txt", ARTICLE_EN.replace("council", "senate")),
+              ("a.txt (2)", ARTICLE_EN.replace("council", "court")),
+              ("b.jsonl", json.dumps({"text": ARTICLE_EN.replace("council", "board")}) + "\n")]
+    copies.append(copies[-1])
+    path = tmp_path / f"news.{kind}"
+    if kind == "tar":
+        with tarfile.open(path, "w") as t:
+            for name, text in copies:
+                info = tarfile.TarInfo(name)
+                info.size = len(text.encode())
+                t.addfile(info, io.BytesIO(text.encode()))
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns of the duplicate name it writes
+            with zipfile.ZipFile(path, "w") as z:
+                for name, text in copies:
+                    z.writestr(name, text)
+    docs, rejects, _ = read(path)
+    assert docs == ["a.txt", "a.txt (2)", "a.txt (3)", "b.jsonl (2)#L1", "b.jsonl#L1"]
+    # a file whose own name is the one a copy was given gets the next; named so, it is no kind newsbeam reads
+    assert rejects == [("a.txt (2) (2)", "unsupported_format")]
+    out = str(tmp_path / "out")
+    m = run(["--input", str(path), "--output", out], quiet=True)
+    rows = read_table(out, "articles")
+    assert m["counts"]["articles_written"] == len(rows) == 5 and m["counts"]["rejected"] == 1
+    assert len({r["doc_id"] for r in rows}) == 5 and len({r["source"] for r in rows}) == 5
+    # one article lightly edited: one cluster, every row but its canonical flagged
+    assert len({r["dup_cluster_id"] for r in rows}) == 1 and sum(r["is_duplicate"] for r in rows) == 4

@@ -649,6 +649,25 @@ class _Prepended:
         return self._stream.read(n)
 
 
+class _MemberSources:
+    """The source of each file of one archive: ``news.zip/2024/a.html``. An
+    archive can hold two files of one name (``tar -r`` appends a newer copy, a
+    zip tool adds one beside the old): the second is ``news.zip/2024/a.html
+    (2)``, so that each is one input with its own row and ``doc_id``, not two
+    rows of one id."""
+
+    def __init__(self, path: str):
+        self.path, self.used = path, set()
+
+    def of(self, name: str) -> str:
+        src, k = f"{self.path}/{name}", 1
+        while src in self.used:
+            k += 1
+            src = f"{self.path}/{name} ({k})"
+        self.used.add(src)
+        return src
+
+
 class _Budget:
     """Bytes left to decompress: from one compressed file, or from one archive, shared by its files."""
 
@@ -939,20 +958,21 @@ class _ReadFileFn(beam.DoFn):
         import zipfile
 
         budget = _Budget(self.max_unzip, "the archive's files decompress past the cap (--max-decompressed-bytes)")
+        sources = _MemberSources(path)
         head = raw.peek(512)[:512] if hasattr(raw, "peek") else b""
         if head.startswith(b"PK") or _inner_name(path).endswith(".zip"):
             with zipfile.ZipFile(raw) as zf:
                 for info in zf.infolist():
                     if info.is_dir():
                         continue
-                    src = f"{path}/{info.filename}"
+                    named, src = f"{path}/{info.filename}", sources.of(info.filename)
                     try:
                         member = zf.open(info)
                     except Exception as e:  # encrypted, or a compression zipfile lacks (deflate64)
                         yield self._reject(src, "archive", "read", "open_failed", _describe(e), b"", info.file_size)
                         continue
                     with member:
-                        yield from self._member(src, _Counted(member, budget), info.file_size)
+                        yield from self._member(src, _Counted(member, budget), info.file_size, named)
             return
         if compression_of(path) == "zstd" or _inner_name(path).endswith(".tzst"):
             raw = _decompressed(raw, "zstd")  # tarfile reads gzip, bzip2 and xz itself
@@ -964,24 +984,27 @@ class _ReadFileFn(beam.DoFn):
                     continue
                 member = tf.extractfile(info)
                 if member is not None:
-                    yield from self._member(f"{path}/{info.name}", _Counted(member, budget), info.size)
+                    yield from self._member(sources.of(info.name), _Counted(member, budget), info.size,
+                                            f"{path}/{info.name}")
 
-    def _member(self, src: str, stream, size: int):
-        """One file of an archive (``_archive``), read as a file of its kind."""
-        kind, compressed = kind_of(src)  # compressed by its name: no sniffing of a page
+    def _member(self, src: str, stream, size: int, named: str):
+        """One file of an archive (``_archive``), read as a file of its kind:
+        ``named`` is its name (``news.zip/a.html``), ``src`` its source, which
+        tells a second file of that name apart (``_MemberSources``)."""
+        kind, compressed = kind_of(named)  # compressed by its name: no sniffing of a page
         fmt = kind or "unknown"
         try:
             head = stream.peek(512)[:512]
             if kind is None and not compressed and _looks_like_html(head):
                 kind = fmt = "html"
-            nested = _is_archive(src, head)
+            nested = _is_archive(named, head)
             if kind in (None, "feed") or nested:
                 why = ("an archive inside an archive is not read: unpack it" if nested else
                        "a feed inside an archive is not read: unpack it and give it with --feeds" if kind == "feed"
                        else "file name has no known input extension and its content does not start as HTML")
                 yield self._reject(src, fmt, "read", "unsupported_format", why, head, size)
                 return
-            codec = compression_of(src) or (magic_compression(head) if kind != "warc" else None)
+            codec = compression_of(named) or (magic_compression(head) if kind != "warc" else None)
             if codec and not (codec == "gzip" and kind == "warc"):  # warcio reads gzip members itself
                 stream = _decompressed(stream, codec)
             yield from self._by_kind(src, kind, stream, size, True)  # an archive's file counts as compressed
