@@ -862,9 +862,9 @@ class _ReadFileFn(beam.DoFn):
         # ends this file with a reject; what it yielded before stays, and the
         # run goes on with the next file.
         produced, skipped = 0, collections.Counter()
-        self._sniffed = None  # a compression _read found by the file's first bytes, its name saying none
+        sniffed = {}  # "codec": a compression _read found by the file's first bytes, its name saying none
         try:
-            for out in self._read(path, kind, compressed, size, byte_range):
+            for out in self._read(path, kind, compressed, size, byte_range, sniffed):
                 if isinstance(out, pvalue.TaggedOutput) and out.tag == "skipped":
                     skipped[out.value] += 1
                 else:
@@ -873,7 +873,7 @@ class _ReadFileFn(beam.DoFn):
         except Exception as e:  # a library's bug on this file must not stop the run either
             produced += 1
             # a decompressor's complaint (bz2 says OSError "Invalid data stream") is the file's bytes, not a bug
-            codec = compression_of(path) or self._sniffed
+            codec = compression_of(path) or sniffed.get("codec")
             compressed = codec is not None
             bad_stream = compressed and (isinstance(e, _bad_stream_errors()) or (
                 codec == "bzip2" and isinstance(e, OSError) and e.errno is None))
@@ -891,7 +891,7 @@ class _ReadFileFn(beam.DoFn):
                                f"the {'range' if byte_range else 'file'} holds no document (records skipped: {what})",
                                self._head(path), size)
 
-    def _read(self, path, kind, compressed, size, byte_range=()):
+    def _read(self, path, kind, compressed, size, byte_range=(), sniffed=None):
         fmt = kind
         try:
             raw = _open(path)
@@ -910,7 +910,8 @@ class _ReadFileFn(beam.DoFn):
                 head = raw.peek(16)[:16] if hasattr(raw, "peek") else b""
                 codec = magic_compression(head)
                 if codec:
-                    self._sniffed = codec
+                    if sniffed is not None:
+                        sniffed["codec"] = codec
                     compressed = True
             if codec == "gzip" and kind == "warc":
                 stream = _GzipTap(raw)  # warcio reads gzip members itself; the tap notices truncation
