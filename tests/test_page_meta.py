@@ -112,6 +112,9 @@ def test_a_byline_under_the_headline_names_the_author_and_a_sidebars_bylines_do_
     ("The Guardian", "The Guardian"),
     ("McClatchy", "McClatchy"),
     ("Fish &amp; Chips Weekly", "Fish & Chips Weekly"),
+    ("LinkNaija | Nigeria's popular news platform", "LinkNaija"),
+    ("Yahoo News - Latest News & Headlines", "Yahoo News"),
+    ("Mozilla Hacks – the Web developer blog", "Mozilla Hacks"),
 ])
 def test_publisher_is_an_outlet_name_never_a_copyright_line(value, expected):
     assert clean_publisher(value) == expected
@@ -136,6 +139,12 @@ def test_publisher_is_an_outlet_name_never_a_copyright_line(value, expected):
     (["Jamie O. McDonald (Diary)"], "Jamie O. McDonald"),
     (["Senior Political Analyst", "Chief Executive Officer"], None),
     (["Dr. Ann Lee", "Prof. Ben Okafor"], "Ann Lee; Ben Okafor"),
+    (["Dana A. Ford, James S.A. Corey, Chien-Ming Wang, and Tom Watkins, CNN"],
+     "Dana A. Ford; James S.A. Corey; Chien-Ming Wang; Tom Watkins"),
+    (["Martin Luther King Jr."], "Martin Luther King Jr"),
+    (["PMJS - Coordenadoria de TI"], None),
+    (["Jane Doe – Staff Writer"], "Jane Doe"),
+    (["Finian Cunningham. Sputnik International"], "Finian Cunningham"),
 ])
 def test_author_holds_people_only(values, expected):
     assert clean_authors(values, publisher="Example News", site="earthtimes.org") == expected
@@ -227,3 +236,19 @@ def test_a_relative_canonical_is_resolved_against_the_pages_base_href():
                         "https://ex.org/section/story-d")):
         meta = read_page(lxml_html.fromstring(_page(head, "")), url)
         assert canonical_url(url, meta["canonical"]) == want
+
+
+def test_author_meta_tags_are_read_as_written_and_og_site_name_beats_a_handle():
+    """trafilatura normalises the author meta tag ("Dana A. Ford" became
+    "Dana A Ford") and takes twitter:site ("@AndroidPolice") for the site
+    name where og:site_name says "Android Police"; a handle alone is the last
+    resort."""
+    head = ("<meta name='twitter:site' content='@AndroidPolice'>"
+            "<meta property='og:site_name' content='Android Police'>"
+            "<meta name='author' content='Dana A. Ford, James S.A. Corey, and Tom Watkins, CNN'>")
+    res = extract_html(_page(head, "<h1>Council approves budget</h1>"), "https://www.example.com/a")
+    assert res["author"] == "Dana A. Ford; James S.A. Corey; Tom Watkins"
+    assert res["publisher"] == "Android Police"
+    res = extract_html(_page("<meta name='twitter:site' content='@afpbbcom'>", "<h1>Council approves budget</h1>"),
+                       "https://www.example.com/a")
+    assert res["publisher"] == "afpbbcom"

@@ -72,6 +72,11 @@ _BYLINE_LINE = re.compile(r"^\s*(?:(?:posted|written|reported|words|text|story)\
                           r"(?P<rest>\S.{2,100})$", re.I | re.S)
 _BYLINE_WORD = re.compile(r"^\s*(?:(?:posted|written|reported)\s+)?(?:by|von|par|por|di|door|av)\s*:?\s*$", re.I)
 _PARENS = re.compile(r"\s*\([^)]*(?:\)|$)")  # "Jason Hart (Diary)", "Martin Untersinger (avec Damien"
+# A name does not go on past a spaced dash ("PMJS - Coordenadoria de TI", "Jane Doe – Staff Writer") or a
+# full stop after a word ("Finian Cunningham. Sputnik International"); an initial's stop ("Dana A. Ford",
+# "S.A.") or "Jr." follows one or two letters and stays.
+_DASHES = (" - ", " – ", " — ")
+_NAME_STOP = re.compile(r"(?<=[^\W\d_]{3})\.\s")
 _PARTICLES = frozenset("de da das do dos van von der den del della di du le la bin ibn al el y e zu ter ten mac".split())
 # A copyright line: the sign, the word, a year (in Roman numerals too: "MMVIII").
 _COPYRIGHT = re.compile(r"©|\(c\)|copyright|all rights reserved|\b(?:19|20)\d\d\b|(?-i:\bM[MC][MDCLXVI]*\b)", re.I)
@@ -180,6 +185,10 @@ def clean_publisher(value: str | None) -> str | None:
     if not value:
         return None
     value = value.lstrip("@").strip()
+    for sep in (" | ", *_DASHES):  # the name before a tagline: "LinkNaija | Nigeria's popular news platform"
+        head = value.split(sep, 1)[0].strip()
+        if len(head) >= 2:
+            value = head
     if not value or _COPYRIGHT.search(value) or "://" in value or len(value) > 80 or len(value.split()) > 8:
         return None
     return value
@@ -189,6 +198,9 @@ def _person(entry: str, outlets: set[str], site_words: tuple[str, str]) -> str |
     entry = _PARENS.sub("", _BYLINE_PREFIX.sub("", entry.strip(" ,.;:-|/\u00a0"))).strip(" ,.;:-|/")
     entry = _BYLINE_TAIL.split(entry, maxsplit=1)[0].strip(" ,.;:-|")
     entry = _HONORIFIC.sub("", entry)
+    for dash in _DASHES:
+        entry = entry.split(dash, 1)[0]
+    entry = _NAME_STOP.split(entry, maxsplit=1)[0].strip(" ,.;:-|")
     if not entry or len(entry) > 60 or "@" in entry or "://" in entry or re.search(r"\d", entry):
         return None
     words = entry.split()
@@ -352,11 +364,36 @@ _BYLINE_XPATH = ("//*[@itemprop='author']",
                  "//*[contains(@class, 'byline') or contains(@class, 'author-name') or @rel='author']")
 
 
+# The meta tags that name a page's authors (trafilatura reads the same ones,
+# then normalises what they say: "Dana A. Ford, James S.A. Corey" becomes
+# "Dana A Ford; James S A Corey", so their content is read here as written).
+_AUTHOR_METAS = frozenset({
+    "author", "authors", "article:author", "og:author", "og:article:author", "byl", "citation_author", "creator",
+    "dc.creator", "dc:creator", "dc.creator.aut", "dcterms.creator", "dcterms.creator.aut", "dcsext.author",
+    "parsely-author", "sailthru.author", "rbauthors", "atc-metaauthor", "shareaholic:article_author_name"})
+
+
+def _meta_authors(tree) -> list[str]:
+    """The contents of the page's author meta tags, as written, in page order."""
+    found = []
+    for el in tree.xpath("//meta[@content]")[:400]:
+        key = (el.get("name") or el.get("property") or "").strip().lower()
+        if key in _AUTHOR_METAS:
+            value = unescape(el.get("content"))
+            if value:
+                found.append(value[:400])
+                if len(found) == 10:
+                    break
+    return found
+
+
 def _bylines(tree, ld: dict, meta_author: str | None):
     """Where a page names its authors, most reliable first: JSON-LD, the
-    author meta tags, ``itemprop=author``, then the visible byline (an
-    element of class "byline" or "author-name", ``rel=author``)."""
+    author meta tags (as written; then as trafilatura read them),
+    ``itemprop=author``, then the visible byline (an element of class
+    "byline" or "author-name", ``rel=author``)."""
     yield ld["author"]
+    yield _meta_authors(tree)
     yield [meta_author] if meta_author else []
     for xpath in _BYLINE_XPATH:  # one element at a time: a sidebar's bylines name other articles' authors
         for el in tree.xpath(xpath)[:5]:
@@ -429,7 +466,11 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
     page_url = meta.url or extract_url(tree, url)
     site = site_of(canonical if canonical and "://" in canonical else page_url or url)
     publisher = None
-    for cand in (*ld["publisher"], meta.sitename, _attr(tree, "//meta[@name='application-name']/@content")):
+    # the outlet's own name before trafilatura's sitename, which can be a twitter:site handle ("@AndroidPolice")
+    # where og:site_name says "Android Police"; a handle is the last resort
+    handle = meta.sitename if meta.sitename and meta.sitename.lstrip().startswith("@") else None
+    for cand in (*ld["publisher"], _attr(tree, "//meta[@property='og:site_name']/@content"),
+                 None if handle else meta.sitename, _attr(tree, "//meta[@name='application-name']/@content"), handle):
         publisher = clean_publisher(cand)
         if publisher:
             break
