@@ -206,6 +206,9 @@ def main(argv=None) -> int:
     found = sum(1 for r, _ in dated if r["published"])
     print(f"\nDate: {len(dated)} pages with a date in the URL: found on {found}, equal to the URL's on {right} "
           f"({right / max(1, len(dated)):.1%})")
+    timed = sum(1 for r in rows if len(r["published"] or "") > 10)
+    print(f"Date with its time of day and zone (JSON-LD datePublished, article:published_time, ...): {timed} of "
+          f"{sum(1 for r in rows if r['published'])} pages with a date")
     return 0
 
 

@@ -30,7 +30,7 @@ def test_extract_html_text_and_metadata():
     assert "city council approved the new budget" in res["text"]
     assert "Home" not in res["text"] and "Great article" not in res["text"]
     assert res["author"] == "Jane Doe" and res["publisher"] == "Example News"
-    assert res["published"] == "2024-03-05" and res["declared_language"] == "en-gb"
+    assert res["published"] == "2024-03-05T09:30:00+00:00" and res["declared_language"] == "en-gb"  # its stated time
     assert res["canonical"] == "https://example.com/news/budget"
     assert res["title"].startswith("Council approves budget")
 

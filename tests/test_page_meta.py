@@ -252,3 +252,26 @@ def test_author_meta_tags_are_read_as_written_and_og_site_name_beats_a_handle():
     res = extract_html(_page("<meta name='twitter:site' content='@afpbbcom'>", "<h1>Council approves budget</h1>"),
                        "https://www.example.com/a")
     assert res["publisher"] == "afpbbcom"
+
+
+@pytest.mark.parametrize("head, expected", [
+    ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-11-07T02:00:00-05:00"}'
+     '</script>', "2023-11-07T02:00:00-05:00"),
+    ("<meta property='article:published_time' content='2023-11-07T02:00:00Z'>", "2023-11-07T02:00:00+00:00"),
+    # no zone: the site's local time, not known; a day other than the page's: not the publication
+    ("<meta property='article:published_time' content='2023-11-07T02:00:00'>", "2023-11-07"),
+    ("<meta property='article:published_time' content='2023-11-07T02:00:00Z'>"
+     "<meta property='article:modified_time' content='2023-11-09T02:00:00Z'>", "2023-11-07T02:00:00+00:00"),
+])
+def test_the_publication_time_keeps_its_time_of_day_when_the_page_states_it(head, expected):
+    """htmldate gives the day; a page that states the time with its zone
+    (JSON-LD datePublished, article:published_time) on that day gives the
+    instant, and published_at is it in UTC."""
+    from transforms.annotate import parse_timestamp
+
+    html = _page(head, "<h1>Council approves budget</h1>")
+    res = extract_html(html, "https://www.example.com/2023/11/07/council-approves-budget")
+    assert res["published"] == expected
+    if len(expected) > 10:
+        assert parse_timestamp(res["published"]).isoformat().startswith(
+            "2023-11-07T07:00:00" if expected.endswith("-05:00") else "2023-11-07T02:00:00")

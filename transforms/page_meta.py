@@ -313,11 +313,12 @@ def _headings(tree) -> tuple[list[dict], list[tuple[int, str]]]:
 
 
 def _json_ld(tree) -> dict[str, list[str]]:
-    """headline, author and publisher names of the page's JSON-LD (any depth,
-    @graph included); a script that does not parse is skipped."""
+    """headline, author and publisher names and datePublished of the page's
+    JSON-LD (any depth, @graph included); a script that does not parse is
+    skipped."""
     import json
 
-    found: dict[str, list[str]] = {"headline": [], "author": [], "publisher": []}
+    found: dict[str, list[str]] = {"headline": [], "author": [], "publisher": [], "datePublished": []}
 
     def names(v) -> list[str]:
         if isinstance(v, str):
@@ -345,6 +346,8 @@ def _json_ld(tree) -> dict[str, list[str]]:
                     found["headline"].append(node["headline"])
                 found["author"].extend(names(node.get("author")))
                 found["publisher"].extend(names(node.get("publisher")))
+                if isinstance(node.get("datePublished"), str):
+                    found["datePublished"].append(node["datePublished"])
             for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement"):
                 if key in node:
                     walk(node[key], depth + 1)
@@ -441,6 +444,45 @@ def _declared_language(tree) -> str | None:
     return code[:35] or None
 
 
+# Where a page states when it was published, to the second: JSON-LD's
+# datePublished first, then these meta tags and ``itemprop=datePublished``.
+_PUBLISHED_METAS = frozenset({"article:published_time", "og:article:published_time", "og:published_time",
+                              "datepublished", "pubdate", "publishdate", "publish-date", "publish_date",
+                              "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued"})
+# a time of day with its offset (or Z): a time without one is the site's local time, which is not known
+_ZONED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+def _published_time(tree, ld: dict, date: str | None) -> str | None:
+    """The publication time the page states with its time of day and zone
+    (``2023-11-07T02:00:00-05:00``), when its day is ``date``, the day
+    htmldate found (in the stated zone or in UTC); else None, and ``date``
+    stands alone. htmldate gives days only."""
+    if not date:
+        return None
+    import datetime as dt
+
+    found = list(ld.get("datePublished", ()))[:5]
+    for el in tree.xpath("//meta[@content]")[:400]:
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        if key in _PUBLISHED_METAS:
+            found.append(el.get("content"))
+    for el in tree.xpath("//*[@itemprop='datePublished']")[:3]:
+        found.append(el.get("content") or el.get("datetime"))
+    for value in found:
+        value = (value or "").strip()[:40]
+        if not _ZONED_TIME.match(value):
+            continue
+        try:
+            t = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T", 1))
+            day_utc = t.astimezone(dt.timezone.utc).date().isoformat()
+        except (ValueError, OverflowError):
+            continue
+        if date in (value[:10], day_utc):
+            return t.isoformat()
+    return None
+
+
 def read_page(tree, url: str | None) -> dict[str, Any]:
     """What the page states of itself, read before extraction prunes the tree.
 
@@ -483,6 +525,7 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
         date = find_date(tree, url=page_url or url, extensive_search=False, original_date=True)
     except Exception:  # htmldate on hostile markup; a missing date is not a failure
         date = None
+    date = _published_time(tree, ld, date) or date
     heads, fragments = _headings(tree)
     titles = [t for t in (*(unescape(h) for h in ld["headline"][:1]),
                           _attr(tree, "//meta[@property='og:title']/@content"),
