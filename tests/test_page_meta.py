@@ -275,3 +275,14 @@ def test_the_publication_time_keeps_its_time_of_day_when_the_page_states_it(head
     if len(expected) > 10:
         assert parse_timestamp(res["published"]).isoformat().startswith(
             "2023-11-07T07:00:00" if expected.endswith("-05:00") else "2023-11-07T02:00:00")
+
+
+@pytest.mark.parametrize("title", ["短缺药品保供稳价 全力保障临床用药需求-新华网",
+                                   "短缺药品保供稳价 全力保障临床用药需求_科技_腾讯网"])
+def test_a_chinese_title_loses_its_site_part_written_without_spaces(title):
+    """Chinese and Japanese titles put the site and section after "-" or "_"
+    with no spaces; the page's heading is the run before them (readability's
+    gold keeps them: its titles are Readability.js's)."""
+    head = f"<title>{title}</title>"
+    html = _page(head, "<h1><span class='title'>短缺药品保供稳价 全力保障临床用药需求</span></h1>")
+    assert extract_html(html, None)["title"] == "短缺药品保供稳价 全力保障临床用药需求"

@@ -44,7 +44,10 @@ _SPACE = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[\W_]+")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # Separators of a browser title: "Headline | Section | Site", "Site - Headline".
-_STRONG_SEP = re.compile(r"\s+(?:[|\-–—~·•»«/]{1,2})\s+|\s*(?:::|\|)\s*")
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef"
+# Chinese, Japanese and Korean titles put the site after a separator with no spaces ("...需求-新华网")
+_STRONG_SEP = re.compile(r"\s+(?:[|\-–—~·•»«/]{1,2})\s+|\s*(?:::|\|)\s*"
+                         rf"|(?<=[{_CJK_CHARS}])\s*[\-_–—｜＿－]{{1,2}}\s*(?=[{_CJK_CHARS}])")
 _COLON_SEP = re.compile(r"\s*:\s+")
 _HEADING_TAGS = {"h1": 3, "h2": 2, "h3": 1, "h4": 0}
 _BIG_FONT = {"+2", "+3", "+4", "4", "5", "6", "7"}
