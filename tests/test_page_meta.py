@@ -286,3 +286,12 @@ def test_a_chinese_title_loses_its_site_part_written_without_spaces(title):
     head = f"<title>{title}</title>"
     html = _page(head, "<h1><span class='title'>短缺药品保供稳价 全力保障临床用药需求</span></h1>")
     assert extract_html(html, None)["title"] == "短缺药品保供稳价 全力保障临床用药需求"
+
+
+def test_title_runs_split_at_unspaced_separators_between_cjk_characters_only():
+    from transforms.page_meta import _runs
+
+    assert "短缺药品保供稳价 全力保障临床用药需求" in _runs("短缺药品保供稳价 全力保障临床用药需求-新华网")
+    assert "海外留学生看两会：出国前后关注点大不同" in _runs("海外留学生看两会：出国前后关注点大不同_教育频道_中国青年网")
+    assert "Jean" not in _runs("Jean-Paul Sartre - Le Monde") and "Jean-Paul Sartre" in _runs("Jean-Paul Sartre - Le Monde")
+    assert _runs("COVID-19 cases rise") == ["COVID-19 cases rise"]
