@@ -642,3 +642,22 @@ def test_a_damaged_sitemap_gives_entries_or_a_named_error(seed, how):
     except FeedError:
         return
     assert parsed.entries and all(e.url for e in parsed.entries)
+
+
+def test_a_feed_entrys_author_is_the_articles_author(tmp_path):
+    """An item's dc:creator or <author> names the article's author (before:
+    empty under --no-fetch, and a fetched page without author markup lost it);
+    an address in place of a name is not a person."""
+    body = "The city council approved the budget on Monday after a long debate over school funding and roads."
+    feed = tmp_path / "f.rss"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+        "<title>T</title><link>https://ex.com/</link>"
+        f"<item><title>A</title><link>https://ex.com/a</link><dc:creator>Jane Doe</dc:creator>"
+        f"<description>{body}</description></item>"
+        f"<item><title>B</title><link>https://ex.com/b</link><author>noreply@blogger.com (Unknown)</author>"
+        f"<description>{body.replace('approved', 'rejected')}</description></item></channel></rss>")
+    out = str(tmp_path / "out")
+    run(["--feeds", str(feed), "--no-fetch", "--output", out], quiet=True)
+    got = {r["url"]: r["author"] for r in read_table(out, "articles")}
+    assert got == {"https://ex.com/a": "Jane Doe", "https://ex.com/b": None}

@@ -234,3 +234,24 @@ def test_any_json_value_in_any_field_is_a_document_or_a_named_reject(tmp_path_fa
     for d in docs:
         for key in ("title", "url", "published", "publisher", "declared_language"):
             assert d[key] is None or (isinstance(d[key], str) and d[key].strip() == d[key] and d[key])
+
+
+def test_authors_and_summaries_as_other_tools_write_them(tmp_path):
+    """news-please and fundus write `authors` lists, JSON Feed objects with a
+    `name`, NewsAPI an `author` string and a `description`: the author and
+    description columns hold them (before: empty), people only."""
+    body = "The city council approved the new budget on Monday after a long debate over school funding. " * 4
+    recs = [
+        {"maintext": body, "authors": ["Jane Doe", "John Smith"], "description": "The council approved it."},
+        {"content_text": body.replace("council", "board"), "authors": [{"name": "Ann Lee"}], "summary": "A summary."},
+        {"text": body.replace("council", "court"), "author": "By Kim Park, Staff Writer", "excerpt": "An excerpt."},
+        {"text": body.replace("council", "senate"), "author": "Example News", "source": {"name": "Example News"}},
+        {"text": body.replace("council", "cabinet"), "authors": [], "byline": ["Bo Chen"]},
+    ]
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    out = str(tmp_path / "out")
+    run(["--input", str(path), "--output", out], quiet=True)
+    got = {int(r["source"].rsplit("#L", 1)[1]): (r["author"], r["description"]) for r in read_table(out, "articles")}
+    assert got == {1: ("Jane Doe; John Smith", "The council approved it."), 2: ("Ann Lee", "A summary."),
+                   3: ("Kim Park", "An excerpt."), 4: (None, None), 5: ("Bo Chen", None)}

@@ -95,9 +95,11 @@ def _article(doc, **fields):
         "fetched_at": doc.get("fetched_at"),
         "published": doc.get("published"),
         "title": doc.get("title"),
-        "author": None,
+        # a record's or feed entry's own authors, people only, before the page's are looked at
+        "author": clean_authors([doc["author"]], doc.get("publisher"), site_of(doc.get("url")))
+        if doc.get("author") else None,
         "publisher": doc.get("publisher"),
-        "description": None,
+        "description": doc.get("description"),
         "declared_language": doc.get("declared_language"),
         "canonical": None,
         "translation_proxy": None,

@@ -303,7 +303,8 @@ class _FromEntryFn(beam.DoFn):
         payload = body.encode("utf-8")
         yield make_raw(source=_entry_source(entry), source_format="feed", kind="html", payload=payload,
                        raw_size=len(payload), url=entry["url"], title=entry["title"], published=entry["published"],
-                       declared_language=entry["language"], feed_url=entry["feed_url"])
+                       declared_language=entry["language"], feed_url=entry["feed_url"],
+                       author=entry.get("author"))
 
 
 class _FetchHostFn(_FetchingDoFn):
@@ -349,7 +350,8 @@ class _FetchHostFn(_FetchingDoFn):
             yield make_raw(source=source, source_format="feed", kind="html", payload=res.body,
                            raw_size=len(res.body), url=res.url, title=entry["title"], published=entry["published"],
                            fetched_at=res.fetched_at, http_charset=http_charset(ctype),
-                           declared_language=entry["language"], feed_url=entry["feed_url"])
+                           declared_language=entry["language"], feed_url=entry["feed_url"],
+                           author=entry.get("author"))
 
 
 class EntryDocuments(beam.PTransform):

@@ -67,6 +67,11 @@ HTML_FIELDS = ("html", "raw_html", "content_html")  # content_html, content_text
 TEXT_FIELDS = ("text", "maintext", "content", "body", "article_text", "article", "content_text")
 URL_FIELDS = ("url", "link")
 TITLE_FIELDS = ("title", "headline")
+# A record's authors: a name, names in one string, a list of names (news-please's and fundus's `authors`), or
+# objects with a `name` (JSON Feed, schema.org); and its summary (NewsAPI, news-please, JSON Feed, trafilatura)
+AUTHOR_FIELDS = ("author", "authors", "byline", "creator")
+DESCRIPTION_FIELDS = ("description", "summary", "excerpt")
+
 _KINDS = {
     ".html": "html", ".htm": "html", ".xhtml": "html",
     ".txt": "text", ".text": "text",
@@ -196,6 +201,20 @@ def _unwrapped(rec: dict) -> dict:
     search's ``hits``): its fields in ``_source``."""
     inner = rec.get("_source")
     return inner if isinstance(inner, dict) and not any(k in rec for k in HTML_FIELDS + TEXT_FIELDS) else rec
+
+
+def _names(rec: dict, keys) -> str | None:
+    """The names the first of ``keys`` holds, ``; ``-joined: a string, a list
+    of strings, or objects (or a list of them) with a ``name``; None for
+    anything else. ``clean_authors`` later keeps the people among them."""
+    for key in keys:
+        v = rec.get(key)
+        items = v if isinstance(v, list) else [v]
+        names = [x.get("name") if isinstance(x, dict) else x for x in items[:20]]
+        names = [x.strip() for x in names if isinstance(x, str) and x.strip()]
+        if names:
+            return "; ".join(names)
+    return None
 
 
 def _record_body(rec: dict) -> tuple[str | None, str]:
@@ -1193,7 +1212,8 @@ class _ReadFileFn(beam.DoFn):
                        id_payload=body.encode("utf-8", "surrogatepass"), raw_size=len(line),
                        url=opt(*URL_FIELDS, kinds=str), title=opt(*TITLE_FIELDS), published=opt(*PUBLISHED_FIELDS),
                        publisher=opt("source", "publication", "publisher", name_of=True),
-                       declared_language=opt("language", "lang"))
+                       declared_language=opt("language", "lang"), author=_names(rec, AUTHOR_FIELDS),
+                       description=opt(*DESCRIPTION_FIELDS, kinds=str))
 
     # -- WARC ------------------------------------------------------------------
     def _warc(self, path, stream, skip: int = 0, first: int = 1, count: int | None = None):

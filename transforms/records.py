@@ -170,6 +170,8 @@ def make_raw(
     declared_language: str | None = None,
     feed_url: str | None = None,
     id_payload: bytes | None = None,
+    author: str | None = None,
+    description: str | None = None,
 ) -> dict[str, Any]:
     """An input document as read: ``kind`` is ``html`` or ``text``. The id
     is made of ``id_payload`` when given (the payload as written, where the
@@ -190,6 +192,8 @@ def make_raw(
         "http_charset": plain_text(http_charset),
         "declared_language": plain_text(declared_language),
         "feed_url": plain_text(feed_url),
+        "author": plain_text(author),
+        "description": plain_text(description),
     }
 
 
