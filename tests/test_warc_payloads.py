@@ -177,3 +177,35 @@ def test_any_content_type_and_head_give_a_yes_or_no(ctype, head, prolog):
     from transforms.records import html_content_type
 
     assert html_content_type(ctype, prolog + head) in (True, False)
+
+
+def test_a_resource_record_holding_a_page_is_read_and_other_resources_are_counted(tmp_path):
+    """warcit and wget store saved pages as `resource` records (no HTTP block):
+    one of a web URL and an HTML type is a page (before: counted and skipped,
+    so a WARC made of them gave no article). A screenshot, a browser crawler's
+    `urn:text:` extract or `urn:view:` snapshot stay counted, not read."""
+    from apache_beam import pvalue
+
+    from transforms.read import _ReadFileFn
+
+    def resource(uri, ctype, block):
+        return _record(uri, block, "resource", ("Content-Type", ctype))
+
+    latin = page(ARTICLE_FR).encode("latin-1", "replace")
+    records = [resource("https://ex.com/a.html", "text/html", _body(0)),
+               resource("https://ex.com/fr.html", "text/html; charset=iso-8859-1", latin),
+               resource("https://ex.com/shot.png", "image/png", b"\x89PNG\r\n\x1a\n" + bytes(64)),
+               resource("urn:text:https://ex.com/a.html", "text/plain", ARTICLE_EN.encode()),
+               resource("urn:view:https://ex.com/a.html", "text/html", _body(1)),
+               resource("https://ex.com/empty.html", "text/html", b"  ")]
+    path = tmp_path / "saved.warc"
+    path.write_bytes(b"".join(records))
+    outs = list(_ReadFileFn(16 << 20, 1 << 30, 16 << 20).process((str(path), path.stat().st_size)))
+    docs = [(o["url"], o["http_charset"]) for o in outs if not isinstance(o, pvalue.TaggedOutput)]
+    tagged = [(o.tag, o.value if o.tag == "skipped" else o.value["reason"]) for o in outs
+              if isinstance(o, pvalue.TaggedOutput)]
+    assert docs == [("https://ex.com/a.html", None), ("https://ex.com/fr.html", "iso-8859-1")]
+    assert sorted(tagged) == [("rejects", "empty")] + [("skipped", "warc_resource")] * 3
+    out = str(tmp_path / "out")
+    m = run(["--input", str(path), "--output", out], quiet=True)
+    assert m["counts"]["articles_written"] == 2 and m["counts"]["skipped_records"] == {"warc_resource": 3}

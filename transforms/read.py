@@ -1266,6 +1266,9 @@ class _ReadFileFn(beam.DoFn):
         if wet and rtype == "conversion":
             yield from self._wet_record(src, rec)
             return
+        if rtype == "resource":
+            yield from self._resource_record(src, rec)
+            return
         if rtype != "response":
             yield pvalue.TaggedOutput("skipped", f"warc_{rtype}")
             return
@@ -1320,6 +1323,32 @@ class _ReadFileFn(beam.DoFn):
         yield make_raw(source=src, source_format="warc", kind="html", payload=payload, raw_size=len(body),
                        url=uri, fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")),
                        http_charset=http_charset(ctype))
+
+    def _resource_record(self, src, rec):
+        """A resource record: a file stored with no HTTP exchange around it, as
+        warcit and wget write saved pages into a WARC. One of a web URL whose
+        Content-Type is HTML is a page; any other (a screenshot, a PDF, a
+        browser crawler's ``urn:text:`` extract or ``urn:view:`` snapshot of a
+        page whose response it also holds) is counted and skipped."""
+        uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
+        ctype = rec.rec_headers.get_header("Content-Type")
+        if not uri.lower().startswith(("http:", "https:")) or not ctype:
+            yield pvalue.TaggedOutput("skipped", "warc_resource")
+            return
+        body = self._record_block(rec)
+        if not html_content_type(ctype, body):
+            yield pvalue.TaggedOutput("skipped", "warc_resource")
+            return
+        if len(body) > self.max_doc:
+            yield self._reject(src, "warc", "read", "too_large",
+                               f"record payload larger than {self.max_doc} bytes", body, None)
+            return
+        if not body.strip():
+            yield self._reject(src, "warc", "read", "empty", "resource record has no body", body, 0)
+            return
+        self.docs.inc()
+        yield make_raw(source=src, source_format="warc", kind="html", payload=body, raw_size=len(body), url=uri,
+                       fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")), http_charset=http_charset(ctype))
 
     def _record_block(self, rec) -> bytes:
         """The rest of a record's block, up to ``max_doc + 1`` bytes (more than
