@@ -112,6 +112,8 @@ def _warc_record(uri: str | None, body: bytes, rtype: str = "response", extra: s
         block = f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n{headers}\r\n".encode() + payload
     elif rtype == "conversion":  # a WET file's record: the page's text itself
         block, extra = body, extra + "Content-Type: text/plain\r\n"
+    elif rtype == "resource":  # a saved page stored as it is (warcit, wget): no HTTP block
+        block, extra = body, extra + "Content-Type: text/html; charset=utf-8\r\n"
     else:
         block = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
     head = f"WARC/1.0\r\nWARC-Type: {rtype}\r\nWARC-Date: 2024-05-01T10:00:00Z\r\n"
@@ -203,6 +205,9 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
                                      encoding=encoding, status=status))
             if rnd.random() < 0.3:
                 recs.append(_warc_record("https://example.com/", b"", "request"))
+            if rnd.random() < 0.15:
+                recs.append(_warc_record(f"https://example.com/{rnd.getrandbits(32):x}", article_page(rnd).encode(),
+                                         "resource"))
         return recs, "members" if kind == "warc.gz" else "concat"
     if kind == "wet":  # Common Crawl's extracted text: a warcinfo record, then one conversion record a page
         return [_warc_record(None, b"", "warcinfo")] + [
@@ -335,7 +340,10 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
     if joined == "members":  # warc.gz: each record its own gzip member; damage the members' bytes
         parts = [gzip.compress(r, mtime=0) for r in recs]
         if rnd.random() < 0.3:  # a garbage member among good ones
-            parts.insert(rnd.randrange(1, len(parts) + 1), bytes(rnd.getrandbits(8) for _ in range(200)))
+            garbage = bytes(rnd.getrandbits(8) for _ in range(200))
+            if garbage.startswith(b"\x1f\x8b"):  # garbage, not a gzip member's start
+                garbage = b"\x00" + garbage[1:]
+            parts.insert(rnd.randrange(1, len(parts) + 1), garbage)
             names.append("garbage_member")
     else:
         parts = recs
@@ -362,10 +370,11 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
         members = [i for i, p in enumerate(parts) if p.startswith(b"\x1f\x8b")]
         ranges = [ranges[members[i]] for i in range(len(recs))]
     # (start, end, the reader's number): JSONL lines and WARC records count from 1,
-    # and only WARC response records of status 200 are articles
+    # and only WARC response records of status 200 (and resource records, saved pages) are articles
     ranges = [(s, e, i) for i, (s, e) in enumerate(ranges, start=1)
               if kind not in ("warc", "warc.gz", "arc", "arc.gz", "wet")
               or (b"WARC-Type: response" in recs[i - 1] and b"HTTP/1.1 200 OK" in recs[i - 1])
+              or b"WARC-Type: resource" in recs[i - 1]
               or (kind == "wet" and b"WARC-Type: conversion" in recs[i - 1])
               or (kind.startswith("arc") and i > 1)]
     if kind in ("html.gz", "jsonl.gz", "jsonl.zst", "html.xz", "txt.bz2", "html-gzname"):
