@@ -154,3 +154,31 @@ def test_files_of_one_name_in_one_archive_are_inputs_of_their_own(tmp_path, kind
     assert len({r["doc_id"] for r in rows}) == 5 and len({r["source"] for r in rows}) == 5
     # one article lightly edited: one cluster, every row but its canonical flagged
     assert len({r["dup_cluster_id"] for r in rows}) == 1 and sum(r["is_duplicate"] for r in rows) == 4
+
+
+def test_a_wacz_gives_its_warcs_pages_and_counts_its_lists_and_indexes(tmp_path):
+    """A WACZ (Browsertrix, ArchiveWeb.page) is a zip of WARCs under archive/
+    beside page lists, indexes and a datapackage.json. Before: its captures
+    were read, but each line of pages.jsonl and each JSON file was a
+    missing_text reject and the index an unsupported_format one."""
+    from hostile import http_response, warc_record
+
+    warc = b"".join(gzip.compress(warc_record([("WARC-Type", "response"), ("WARC-Target-URI", f"https://ex.com/{i}"),
+                                               ("WARC-Date", "2024-01-01T00:00:00Z"),
+                                               ("WARC-Record-ID", f"<urn:uuid:{i}>")],
+                                              http_response(page(ARTICLE_EN.replace("council", w)).encode())))
+                    for i, w in enumerate(["senate", "court"]))
+    path = tmp_path / "crawl.wacz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/data.warc.gz", warc)
+        z.writestr("pages/pages.jsonl", '{"format": "json-pages-1.0"}\n' + "".join(
+            json.dumps({"id": str(i), "url": f"https://ex.com/{i}", "title": "T"}) + "\n" for i in range(2)))
+        z.writestr("indexes/index.cdx", "com,ex)/0 20240101000000 {}\n")
+        z.writestr("datapackage.json", json.dumps({"profile": "data-package", "wacz_version": "1.1.1"}))
+    docs, rejects, skipped = read(path)
+    assert docs == ["archive/data.warc.gz#1", "archive/data.warc.gz#2"] and rejects == []
+    assert skipped == ["wacz_metadata"] * 3
+    out = str(tmp_path / "out")
+    m = run(["--input", str(path), "--output", out], quiet=True)
+    assert m["counts"]["articles_written"] == 2 and m["counts"]["rejected"] == 0
+    assert m["counts"]["skipped_records"] == {"wacz_metadata": 3}

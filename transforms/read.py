@@ -192,7 +192,7 @@ _HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--(?:[^-]|-(?!->))*-->\s*)*
 def _is_archive(path: str, head: bytes) -> bool:
     """A zip or tar archive, by its name or its first bytes (a tar's magic is at byte 257)."""
     name = _inner_name(path)
-    return (name.endswith((".zip", ".tar", ".tgz", ".tbz2", ".txz")) or head.startswith(b"PK\x03\x04")
+    return (name.endswith((".zip", ".wacz", ".tar", ".tgz", ".tbz2", ".txz")) or head.startswith(b"PK\x03\x04")
             or head[257:262] == b"ustar")
 
 
@@ -668,6 +668,14 @@ class _Prepended:
         return self._stream.read(n)
 
 
+def _wacz_capture(name: str) -> bool:
+    """A file of a WACZ (Webrecorder's and Browsertrix's package: a zip of
+    WARCs under ``archive/``, with ``pages/*.jsonl`` lists of the pages,
+    ``indexes/`` and ``datapackage*.json`` describing them) that holds the
+    captures: its WARCs. The lists and indexes hold no page and are counted."""
+    return name.startswith("archive/") and kind_of(name)[0] == "warc"
+
+
 class _MemberSources:
     """The source of each file of one archive: ``news.zip/2024/a.html``. An
     archive can hold two files of one name (``tar -r`` appends a newer copy, a
@@ -873,7 +881,7 @@ class _ReadFileFn(beam.DoFn):
                 kind = fmt = "archive"  # a zip or a tar: each file in it is read by its kind (``_archive``)
             else:
                 why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .csv .tsv "
-                       ".warc .arc .wet .xml .rss .atom, optionally .gz .bz2 .xz .zst; or .zip .tar .tgz) and its "
+                       ".warc .arc .wet .xml .rss .atom, optionally .gz .bz2 .xz .zst; or .zip .wacz .tar .tgz) and its "
                        "content does not start as HTML")
                 yield self._reject(path, fmt, "read", "unsupported_format", why, head, size)
                 return
@@ -980,10 +988,14 @@ class _ReadFileFn(beam.DoFn):
         budget = _Budget(self.max_unzip, "the archive's files decompress past the cap (--max-decompressed-bytes)")
         sources = _MemberSources(path)
         head = raw.peek(512)[:512] if hasattr(raw, "peek") else b""
-        if head.startswith(b"PK") or _inner_name(path).endswith(".zip"):
+        if head.startswith(b"PK") or _inner_name(path).endswith((".zip", ".wacz")):
+            wacz = _inner_name(path).endswith(".wacz")
             with zipfile.ZipFile(raw) as zf:
                 for info in zf.infolist():
                     if info.is_dir():
+                        continue
+                    if wacz and not _wacz_capture(info.filename):
+                        yield pvalue.TaggedOutput("skipped", "wacz_metadata")
                         continue
                     named, src = f"{path}/{info.filename}", sources.of(info.filename)
                     try:
