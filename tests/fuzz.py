@@ -23,7 +23,7 @@ import random
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
          "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv", "zip",
-         "tar.gz")
+         "tar.gz", "mhtml")
 # a kind's file extension where it is not the kind's name: JSON lines in
 # UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes);
 # a page a mirroring tool saved under its URL's name (read by its content)
@@ -213,6 +213,19 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
         return [_warc_record(None, b"", "warcinfo")] + [
             _warc_record(f"https://example.com/{rnd.getrandbits(32):x}", article_text(rnd).encode(), "conversion")
             for _ in range(n)], "concat"
+    if kind == "mhtml":  # a browser's one-file page: the page quoted-printable, then an image
+        import base64
+        import quopri
+
+        b = b"------MultipartBoundary--x----\r\n"
+        return [b'From: <Saved by Blink>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n\ttype="text/html";'
+                b'\r\n\tboundary="----MultipartBoundary--x----"\r\n\r\n' + b
+                + b"Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+                + f"Content-Location: https://example.com/{rnd.getrandbits(32):x}\r\n\r\n".encode()
+                + quopri.encodestring(article_page(rnd).encode()) + b"\r\n" + b
+                + b"Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + base64.encodebytes(bytes(rnd.getrandbits(8) for _ in range(300)))
+                + b"------MultipartBoundary--x------\r\n"], "single"
     if kind == "rss":
         items = "".join(f"<item><title>Item {i}</title><link>https://example.com/{rnd.getrandbits(32):x}</link>"
                         f"<description>{article_text(rnd)}</description></item>" for i in range(n))
@@ -386,7 +399,7 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
             names.append("truncate_compressed")
             first = 0
     if kind in ("html", "html.gz", "html.xz", "txt", "txt.bz2", "json", "rss", "url-named", "html-gzname", "zip",
-                "tar.gz"):
+                "tar.gz", "mhtml"):
         ranges = []  # one document: nothing to require, it may be damaged anywhere
     return Case(kind=kind, data=data, records=ranges, first_damage=first, mutations=names,
                 member_compressed=joined == "members")
