@@ -1065,7 +1065,7 @@ class _ReadFileFn(beam.DoFn):
         ``named`` is its name (``news.zip/a.html``), ``src`` its source, which
         tells a second file of that name apart (``_MemberSources``)."""
         kind, compressed = kind_of(named)  # compressed by its name: no sniffing of a page
-        fmt = kind or "unknown"
+        fmt = "html" if kind == "mhtml" else kind or "unknown"
         try:
             head = stream.peek(512)[:512]
             if kind is None and not compressed and _looks_like_html(head):
