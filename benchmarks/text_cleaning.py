@@ -7,7 +7,7 @@ scored against the page's gold article text with the benchmark's metric
 (../shared/tools/score_extraction.py). Prints no cleaning, jusText and
 newsbeam side by side, and newsbeam on two halves of the set.
 
-Usage: python benchmarks/text_cleaning.py [--data DIR] [--show N]
+Usage: python benchmarks/text_cleaning.py [--data DIR] [--show N] [--all-sets]
 """
 from __future__ import annotations
 
@@ -50,7 +50,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.path.join(DATA_DIR, "extraction", "scrapinghub"))
     ap.add_argument("--show", type=int, default=0, help="print the N worst pages")
+    ap.add_argument("--all-sets", action="store_true",
+                    help="every set of ../shared/data/extraction rendered as dumps the same way: no cleaning, jusText "
+                         "and newsbeam per set, the mean and the worst set")
     args = ap.parse_args(argv)
+    if args.all_sets:
+        return _all_sets(os.path.dirname(args.data.rstrip("/")))
     if not os.path.isdir(args.data):
         print(f"skip: {args.data} not found")
         return 0
@@ -77,6 +82,35 @@ def main(argv=None):
         for n in worst[: args.show]:
             tp, fp, fn = scorer.page_counts(_gold(args.data, n), ours[n])
             print(f"--- {n[:12]} tp {tp:.2f} fp {fp:.2f} fn {fn:.2f}")
+    return 0
+
+
+def _all_sets(root: str) -> int:
+    """The cleaner on every extraction set's pages rendered as dumps: a method
+    is checked on every set of its kind, not on the one it was tuned on
+    (scrapinghub)."""
+    from multiprocessing import Pool
+
+    sets = sorted(d for d in os.listdir(root) if glob.glob(os.path.join(root, d, "*.html"))) \
+        if os.path.isdir(root) else []
+    if not sets:
+        print(f"skip: no extraction sets in {root}")
+        return 0
+    scorer = load_scorer()
+    with Pool(2) as pool:
+        dumps = dict(zip(sets, pool.map(render_dumps, [os.path.join(root, s) for s in sets])))
+    methods = {"no cleaning": lambda t: t, "jusText (English stop-list)": justext_clean,
+               "newsbeam clean_text": lambda t: clean_text(t).text}
+    f1 = {m: {} for m in methods}
+    for s in sets:
+        for m, fn in methods.items():
+            f1[m][s] = scorer.score(os.path.join(root, s), {n: fn(t) for n, t in dumps[s].items()})[2]
+    print(f"{'dumps, shingle F1':30s}" + "".join(f"{s[:15]:>16s}" for s in sets) + f"{'mean':>9s}{'worst':>9s}")
+    for m in methods:
+        vals = [f1[m][s] for s in sets]
+        print(f"{m:30s}" + "".join(f"{v:16.4f}" for v in vals) + f"{sum(vals) / len(vals):9.4f}{min(vals):9.4f}")
+    margins = [f1["newsbeam clean_text"][s] - f1["jusText (English stop-list)"][s] for s in sets]
+    print(f"{'newsbeam - jusText':30s}" + "".join(f"{v:+16.4f}" for v in margins) + f"{'':9s}{min(margins):+9.4f}")
     return 0
 
 
