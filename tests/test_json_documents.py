@@ -255,3 +255,25 @@ def test_authors_and_summaries_as_other_tools_write_them(tmp_path):
     got = {int(r["source"].rsplit("#L", 1)[1]): (r["author"], r["description"]) for r in read_table(out, "articles")}
     assert got == {1: ("Jane Doe; John Smith", "The council approved it."), 2: ("Ann Lee", "A summary."),
                    3: ("Kim Park", "An excerpt."), 4: (None, None), 5: ("Bo Chen", None)}
+
+
+def test_a_body_given_as_paragraphs_is_the_text(tmp_path):
+    """fundus writes `body` as {"summary": [...], "sections": [{"headline":
+    [...], "paragraphs": [...]}]}, other exports a list of paragraphs or of
+    {"type": "paragraph", "text": ...} blocks: before, a missing_text reject.
+    A list of objects with their own URLs is records, not a body."""
+    p1 = "The city council approved the new budget on Monday after a long debate over school funding."
+    p2 = "The mayor welcomed the decision and promised that the money would be spent carefully."
+    recs = [{"title": "A", "body": {"summary": [p1], "sections": [{"headline": ["Next"], "paragraphs": [p2]}]}},
+            {"title": "B", "content": [p1.replace("council", "board"), p2]},
+            {"title": "C", "content": [{"type": "paragraph", "text": p1.replace("council", "court")},
+                                       {"type": "paragraph", "text": p2}]},
+            {"title": "D", "content": [{"url": "https://ex.com/1", "text": p1}]}]
+    path = tmp_path / "export.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    out = str(tmp_path / "out")
+    run(["--input", str(path), "--output", out], quiet=True)
+    texts = {r["title"]: r["text"] for r in read_table(out, "articles")}
+    assert texts == {"A": f"{p1}\nNext\n{p2}", "B": f"{p1.replace('council', 'board')}\n{p2}",
+                     "C": f"{p1.replace('council', 'court')}\n{p2}"}
+    assert [r["reason"] for r in read_table(out, "rejects")] == ["missing_text"]

@@ -459,12 +459,18 @@ _FIELDS = ("html", "raw_html", "text", "maintext", "content", "body", "article_t
 def test_a_records_body_is_its_first_field_that_holds_text(rec):
     from transforms.read import HTML_FIELDS, TEXT_FIELDS, _looks_like_html, _record_body
 
+    def held(k):  # a text field may hold paragraphs (a list): their lines
+        v = rec.get(k)
+        if k in TEXT_FIELDS and isinstance(v, list):
+            v = "\n".join(x.strip() for x in v if isinstance(x, str) and x.strip())
+        return v if isinstance(v, str) and v.strip() else None
+
     body, kind = _record_body(rec)
-    holding = [k for k in HTML_FIELDS + TEXT_FIELDS if isinstance(rec.get(k), str) and rec[k].strip()]
+    holding = [k for k in HTML_FIELDS + TEXT_FIELDS if held(k)]
     if not holding:
         assert body is None
         return
-    assert body == rec[holding[0]]
+    assert body == held(holding[0])
     page = holding[0] in HTML_FIELDS or _looks_like_html(body[:4096].encode("utf-8", "surrogatepass"))
     assert kind == ("html" if page else "text")
 

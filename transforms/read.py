@@ -218,6 +218,27 @@ def _names(rec: dict, keys) -> str | None:
     return None
 
 
+# In a body given as a structure, the keys whose values are its text, in the order the record lists them
+_TEXT_KEYS = ("summary", "sections", "headline", "paragraphs", "paragraph", "text", "content", "body")
+
+
+def _text_parts(value, depth: int = 0) -> list[str]:
+    """The strings of a body given as a structure, in order: a list of
+    paragraphs, fundus's ``{"summary": [...], "sections": [{"headline": [...],
+    "paragraphs": [...]}]}``, a list of ``{"text": ...}`` blocks. Only text
+    keys are read (a block's ``"type": "paragraph"`` is no text), five levels
+    down at most."""
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if depth >= 5:
+        return []
+    if isinstance(value, list):
+        return [t for item in value[:10_000] for t in _text_parts(item, depth + 1)]
+    if isinstance(value, dict) and not any(k in value for k in URL_FIELDS):  # one with a URL is a record
+        return [t for k, v in value.items() if k in _TEXT_KEYS for t in _text_parts(v, depth + 1)]
+    return []
+
+
 def _record_body(rec: dict) -> tuple[str | None, str]:
     """(body, kind) of a JSON record: its first non-empty page field, else its
     first non-empty text field (``html`` when it holds a whole page). ``rec``
@@ -228,6 +249,8 @@ def _record_body(rec: dict) -> tuple[str | None, str]:
             return v, "html"
     for key in TEXT_FIELDS:
         v = rec.get(key)
+        if isinstance(v, (dict, list)):  # a body as paragraphs: fundus's {"summary": [...], "sections": [...]}
+            v = "\n".join(_text_parts(v))
         if isinstance(v, str) and v and not v.isspace():
             # every JSON record passes here: the cheap test first (a page starts with "<" once blanks are skipped)
             page = v[:4096].lstrip("\ufeff \t\r\n\f\v").startswith("<") and \
