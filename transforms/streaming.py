@@ -23,6 +23,7 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.utils.timestamp import Duration
 
+from transforms.extract import MIN_WORDS
 from transforms.write import mkdirs
 
 __all__ = ["FirstSeenByUrl", "WriteWindowShards", "streaming_graph"]
@@ -107,7 +108,7 @@ class WriteWindowShards(beam.PTransform):
 
 def streaming_graph(p: beam.Pipeline, feeds: list[str], output: str, poll_interval: float, window: float,
                     settings, no_fetch: bool, run_id: str, started_at, version: str,
-                    extract_timeout: float = 30.0, extract_memory_mb: int = 2048, min_words: int = 1):
+                    extract_timeout: float = 30.0, extract_memory_mb: int = 2048, min_words: int = MIN_WORDS):
     """The unbounded pipeline for streaming runners (``--streaming``)."""
     from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
