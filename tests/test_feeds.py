@@ -661,3 +661,23 @@ def test_a_feed_entrys_author_is_the_articles_author(tmp_path):
     run(["--feeds", str(feed), "--no-fetch", "--output", out], quiet=True)
     got = {r["url"]: r["author"] for r in read_table(out, "articles")}
     assert got == {"https://ex.com/a": "Jane Doe", "https://ex.com/b": None}
+
+
+def test_a_list_of_article_urls_given_as_a_feed_is_fetched(server, tmp_path):
+    """A text file of addresses, one a line (blank lines and # comments
+    aside), is what a user keeps of the pages to fetch: with --feeds, each is
+    an entry, fetched as a feed's items are, once (before: parse/no_entries).
+    A text with any other line is no list."""
+    from transforms.feedparse import parse_url_list
+
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"# to read\n{server.base}/articles/40.html\n\n{server.base}/articles/41.html\n"
+                    f"{server.base}/articles/40.html\n{server.base}/404\n")
+    m = _run(tmp_path / "out", "--feeds", str(urls), "--allow-private-hosts")
+    got = sorted(r["url"].rsplit("/", 1)[1] for r in read_table(str(tmp_path / "out"), "articles"))
+    assert got == ["40.html", "41.html"]
+    assert [r["reason"] for r in read_table(str(tmp_path / "out"), "rejects")] == ["http_404"]
+    assert m["counts"]["inputs_seen"] == 3
+    assert parse_url_list(b"https://a.example/1\nnot a url\n") is None
+    assert parse_url_list(b"<rss><channel><link>https://a.example/</link></channel></rss>") is None
+    assert parse_url_list(b"\n# nothing\n") is None

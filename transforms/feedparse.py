@@ -236,10 +236,46 @@ def _resolved(url: str | None, base: str | None) -> str | None:
         return url
 
 
+_URL_LINE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+URL_LIST_MAX = 100_000  # lines of a URL list read as entries
+
+
+def parse_url_list(data: bytes) -> ParsedFeed | None:
+    """A plain list of article addresses, one a line (blank lines and ``#``
+    comments aside), as a user keeps the pages to fetch: an entry per URL, in
+    order, each once. None when the bytes are anything else (any line that is
+    not one absolute http(s) URL, markup, or not UTF-8)."""
+    if data.lstrip()[:1] in (b"<", b"{", b"["):
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    urls = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not _URL_LINE.fullmatch(line):
+            return None
+        urls.append(line)
+        if len(urls) > URL_LIST_MAX:
+            raise FeedError("too_many_entries", f"a URL list of more than {URL_LIST_MAX} addresses: split it")
+    if not urls:
+        return None
+    return ParsedFeed(title=None, language=None, entries=[
+        FeedEntry(url=u, title=None, published=None, summary=None, content=None, author=None, entry_id=None)
+        for u in dict.fromkeys(urls)])
+
+
 def parse_feed(data: bytes, content_type: str | None = None, base_url: str | None = None) -> ParsedFeed:
-    """Entries of an RSS/Atom document; raises FeedError when it yields none."""
+    """Entries of an RSS/Atom document, a sitemap, or a plain list of URLs;
+    raises FeedError when it yields none."""
     import feedparser
 
+    listed = parse_url_list(data)
+    if listed is not None:
+        return listed
     _refuse_entities(data)
     if _URLSET.search(data[:4096]):  # a sitemap: each <url> an entry
         return parse_sitemap(data, base_url)
