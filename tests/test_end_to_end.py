@@ -372,3 +372,13 @@ def test_a_short_text_is_an_article_unless_min_words_asks_for_more(tmp_path):
     rejs = {os.path.basename(r["source"]): r["reason"] for r in read_table(out10, "rejects")}
     assert rejs == {"note.html": "too_short", "brief.txt": "too_short"}
     assert m["counts"]["rejected"] == 2 and m["counts"]["articles_written"] == 0
+
+
+def test_a_text_file_of_urls_given_as_input_says_to_give_it_with_feeds(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "urls.txt").write_text("https://example.com/a\nhttps://example.com/b\n")
+    out = str(tmp_path / "out")
+    run(["--input", str(folder), "--output", out], quiet=True)
+    (rej,) = read_table(out, "rejects")
+    assert rej["reason"] == "no_article" and "a list of 2 URLs, give it with --feeds" in rej["error"]

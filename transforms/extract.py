@@ -254,7 +254,12 @@ class _ExtractFn(beam.DoFn):
                                                   "lines is not read as one article")
         res = clean_text(doc["payload"])
         if not res.text.strip():
-            return _reject(doc, "no_article", f"no article lines among {res.dropped} lines of text")
+            from transforms.feedparse import parse_url_list
+
+            listed = doc["source_format"] == "text" and parse_url_list(text.encode("utf-8", "surrogatepass"))
+            hint = (f": a list of {len(listed.entries)} URLs, give it with --feeds to fetch the pages"
+                    if listed else "")
+            return _reject(doc, "no_article", f"no article lines among {res.dropped} lines of text{hint}")
         short = _too_short(doc, res.text, self.min_words)
         if short is not None:
             return short
