@@ -145,6 +145,7 @@ def test_publisher_is_an_outlet_name_never_a_copyright_line(value, expected):
     (["PMJS - Coordenadoria de TI"], None),
     (["Jane Doe – Staff Writer"], "Jane Doe"),
     (["Finian Cunningham. Sputnik International"], "Finian Cunningham"),
+    (["Gen. Mark Milley", "Capt. James Cook"], "Gen. Mark Milley; Capt. James Cook"),
 ])
 def test_author_holds_people_only(values, expected):
     assert clean_authors(values, publisher="Example News", site="earthtimes.org") == expected

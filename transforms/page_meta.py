@@ -76,8 +76,8 @@ _BYLINE_LINE = re.compile(r"^\s*(?:(?:posted|written|reported|words|text|story)\
 _BYLINE_WORD = re.compile(r"^\s*(?:(?:posted|written|reported)\s+)?(?:by|von|par|por|di|door|av)\s*:?\s*$", re.I)
 _PARENS = re.compile(r"\s*\([^)]*(?:\)|$)")  # "Jason Hart (Diary)", "Martin Untersinger (avec Damien"
 # A name does not go on past a spaced dash ("PMJS - Coordenadoria de TI", "Jane Doe – Staff Writer") or a
-# full stop after a word ("Finian Cunningham. Sputnik International"); an initial's stop ("Dana A. Ford",
-# "S.A.") or "Jr." follows one or two letters and stays.
+# full stop after a word past the first ("Finian Cunningham. Sputnik International"); an initial's stop
+# ("Dana A. Ford", "S.A."), "Jr." and a title's ("Gen. Mark Milley") stay.
 _DASHES = (" - ", " – ", " — ")
 _NAME_STOP = re.compile(r"(?<=[^\W\d_]{3})\.\s")
 _PARTICLES = frozenset("de da das do dos van von der den del della di du le la bin ibn al el y e zu ter ten mac".split())
@@ -203,7 +203,8 @@ def _person(entry: str, outlets: set[str], site_words: tuple[str, str]) -> str |
     entry = _HONORIFIC.sub("", entry)
     for dash in _DASHES:
         entry = entry.split(dash, 1)[0]
-    entry = _NAME_STOP.split(entry, maxsplit=1)[0].strip(" ,.;:-|")
+    stop = next((m for m in _NAME_STOP.finditer(entry) if " " in entry[:m.start()]), None)  # not a title's
+    entry = (entry[:stop.start()] if stop else entry).strip(" ,.;:-|")
     if not entry or len(entry) > 60 or "@" in entry or "://" in entry or re.search(r"\d", entry):
         return None
     words = entry.split()
