@@ -559,3 +559,46 @@ def test_hostile_mhtml_files_end_as_a_page_or_a_reject(tmp_path):
         got[name] = out.value["reason"] if isinstance(out, pvalue.TaggedOutput) else out["payload"].strip() == html
     assert got == {"many.mhtml": True, "deep.mhtml": "no_html_part", "junk.mhtml": "no_html_part",
                    "open.mhtml": True, "single.mht": True}
+
+
+def test_a_page_safari_saved_as_a_web_archive_is_read(tmp_path):
+    """Safari's "Save As... Web Archive" (.webarchive, a binary property
+    list): before, an unsupported_format reject. Its main resource is the
+    page, read with its text encoding and URL; a damaged or empty archive is
+    a reject, and so is one nested past Python's stack."""
+    import plistlib
+
+    from apache_beam import pvalue
+
+    from transforms.read import _ReadFileFn
+
+    html = page(ARTICLE_EN.replace("budget", "budget \u2013 the caf\u00e9's")).encode("cp1252")
+    archive = {"WebMainResource": {"WebResourceData": html, "WebResourceURL": "https://news.example.com/budget",
+                                   "WebResourceMIMEType": "text/html", "WebResourceTextEncodingName": "windows-1252",
+                                   "WebResourceFrameName": ""},
+               "WebSubresources": [{"WebResourceData": b"\x89PNG" + bytes(100), "WebResourceMIMEType": "image/png",
+                                    "WebResourceURL": "https://news.example.com/a.png"}]}
+    good = plistlib.dumps(archive, fmt=plistlib.FMT_BINARY)
+    def deep_binary_plist(depth: int) -> bytes:  # an array in an array ... depth deep, written by hand
+        import struct
+
+        objects = [b"\xa1" + struct.pack(">H", i + 1) for i in range(depth)] + [b"\xa0"]
+        body, offsets = b"bplist00", []
+        for o in objects:
+            offsets.append(len(body))
+            body += o
+        table = len(body)
+        body += b"".join(struct.pack(">I", o) for o in offsets)
+        return body + b"\x00" * 6 + bytes([4, 2]) + struct.pack(">QQQ", len(objects), 0, table)
+    files = {"budget.webarchive": good, "cut.webarchive": good[: len(good) // 2],
+             "empty.webarchive": plistlib.dumps({"WebSubresources": []}, fmt=plistlib.FMT_BINARY),
+             "deep.webarchive": deep_binary_plist(5000)}
+    got = {}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        (out,) = _ReadFileFn(16 << 20, 1 << 30, 16 << 20).process((str(tmp_path / name), len(data)))
+        got[name] = (out.value["source_format"], out.value["reason"]) if isinstance(out, pvalue.TaggedOutput) else \
+            (out["url"], out["http_charset"], out["payload"] == html)
+    assert got == {"budget.webarchive": ("https://news.example.com/budget", "windows-1252", True),
+                   "cut.webarchive": ("html", "bad_webarchive"), "empty.webarchive": ("html", "no_html_part"),
+                   "deep.webarchive": ("html", "bad_webarchive")}

@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import stat
+import struct
 import warnings
 import zlib
 from typing import Iterator
@@ -81,6 +82,7 @@ _KINDS = {
     ".wet": "warc",  # Common Crawl's WET: a WARC of `conversion` records, each a page's text
     ".xml": "feed", ".rss": "feed", ".atom": "feed",
     ".mhtml": "mhtml", ".mht": "mhtml",  # a page a browser saved as one file ("Save as... single file")
+    ".webarchive": "webarchive",  # the same from Safari ("Save As... Web Archive")
 }
 
 
@@ -923,7 +925,7 @@ class _ReadFileFn(beam.DoFn):
         path = _named(path)
         self.files.inc()
         kind, compressed = kind_of(path)
-        fmt = "html" if kind == "mhtml" else kind or "unknown"  # a browser's one-file page is a page
+        fmt = "html" if kind in ("mhtml", "webarchive") else kind or "unknown"  # a browser's one-file page
         problem = _not_a_file(path)
         if problem:  # checked before anything opens it
             yield self._reject(path, fmt, "read", "not_a_file", problem, b"", size)
@@ -943,7 +945,7 @@ class _ReadFileFn(beam.DoFn):
                 kind = fmt = "archive"  # a zip or a tar: each file in it is read by its kind (``_archive``)
             else:
                 why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .csv .tsv "
-                       ".warc .arc .wet .xml .rss .atom .mhtml, optionally .gz .bz2 .xz .zst; or .zip .wacz .tar .tgz) and its "
+                       ".warc .arc .wet .xml .rss .atom .mhtml .webarchive, optionally .gz .bz2 .xz .zst; or .zip .wacz .tar .tgz) and its "
                        "content does not start as HTML")
                 yield self._reject(path, fmt, "read", "unsupported_format", why, head, size)
                 return
@@ -1020,6 +1022,8 @@ class _ReadFileFn(beam.DoFn):
             yield from self._warc(path, stream)
         elif kind == "mhtml":
             yield from self._mhtml(path, stream, size)
+        elif kind == "webarchive":
+            yield from self._webarchive(path, stream, size)
         else:
             yield from self._single(path, kind, stream, size, compressed)
 
@@ -1088,7 +1092,7 @@ class _ReadFileFn(beam.DoFn):
         ``named`` is its name (``news.zip/a.html``), ``src`` its source, which
         tells a second file of that name apart (``_MemberSources``)."""
         kind, compressed = kind_of(named)  # compressed by its name: no sniffing of a page
-        fmt = "html" if kind == "mhtml" else kind or "unknown"
+        fmt = "html" if kind in ("mhtml", "webarchive") else kind or "unknown"
         try:
             head = stream.peek(512)[:512]
             if kind is None and not compressed and _looks_like_html(head):
@@ -1176,6 +1180,36 @@ class _ReadFileFn(beam.DoFn):
         yield make_raw(source=path, source_format="html", kind="html", payload=body, raw_size=len(data),
                        url=where if where.lower().startswith(("http://", "https://")) else None,
                        http_charset=part.get_content_charset())
+
+    def _webarchive(self, path, stream, size):
+        """A page Safari saved as a Web Archive: a property list whose
+        ``WebMainResource`` holds the page's bytes, its URL and its text
+        encoding; its subresources (images, scripts) are not read."""
+        import plistlib
+
+        try:
+            data = _read_capped(stream, self.max_doc)
+        except _TooLarge:
+            yield self._reject(path, "html", "read", "too_large",
+                               f"document larger than the {self.max_doc}-byte cap (--max-doc-bytes)", b"", size)
+            return
+        try:
+            archive = plistlib.loads(data)
+        except (plistlib.InvalidFileException, ValueError, TypeError, KeyError, IndexError, OverflowError,
+                RecursionError, struct.error) as e:
+            yield self._reject(path, "html", "parse", "bad_webarchive", _describe(e), data[:512], size)
+            return
+        main = archive.get("WebMainResource") if isinstance(archive, dict) else None
+        body = main.get("WebResourceData") if isinstance(main, dict) else None
+        if not isinstance(body, bytes) or not body.strip():
+            yield self._reject(path, "html", "parse", "no_html_part",
+                               "a Web Archive without a main resource holding the page", data[:512], size)
+            return
+        url, charset = main.get("WebResourceURL"), main.get("WebResourceTextEncodingName")
+        self.docs.inc()
+        yield make_raw(source=path, source_format="html", kind="html", payload=body, raw_size=len(data),
+                       url=url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else None,
+                       http_charset=charset if isinstance(charset, str) else None)
 
     # -- JSON lines ----------------------------------------------------------
     def _jsonl(self, path, stream, compressed: bool = False):
