@@ -23,7 +23,7 @@ import random
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
          "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv", "zip",
-         "tar.gz", "mhtml")
+         "tar.gz", "mhtml", "webarchive")
 # a kind's file extension where it is not the kind's name: JSON lines in
 # UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes);
 # a page a mirroring tool saved under its URL's name (read by its content)
@@ -226,6 +226,14 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
                 + b"Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
                 + base64.encodebytes(bytes(rnd.getrandbits(8) for _ in range(300)))
                 + b"------MultipartBoundary--x------\r\n"], "single"
+    if kind == "webarchive":  # Safari's saved page: a binary property list
+        import plistlib
+
+        return [plistlib.dumps({"WebMainResource": {
+            "WebResourceData": article_page(rnd).encode(), "WebResourceMIMEType": "text/html",
+            "WebResourceURL": f"https://example.com/{rnd.getrandbits(32):x}", "WebResourceTextEncodingName": "UTF-8"},
+            "WebSubresources": [{"WebResourceData": bytes(rnd.getrandbits(8) for _ in range(200)),
+                                 "WebResourceMIMEType": "image/png"}]}, fmt=plistlib.FMT_BINARY)], "single"
     if kind == "rss":
         items = "".join(f"<item><title>Item {i}</title><link>https://example.com/{rnd.getrandbits(32):x}</link>"
                         f"<description>{article_text(rnd)}</description></item>" for i in range(n))
@@ -399,7 +407,7 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
             names.append("truncate_compressed")
             first = 0
     if kind in ("html", "html.gz", "html.xz", "txt", "txt.bz2", "json", "rss", "url-named", "html-gzname", "zip",
-                "tar.gz", "mhtml"):
+                "tar.gz", "mhtml", "webarchive"):
         ranges = []  # one document: nothing to require, it may be damaged anywhere
     return Case(kind=kind, data=data, records=ranges, first_damage=first, mutations=names,
                 member_compressed=joined == "members")
