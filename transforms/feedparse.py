@@ -134,16 +134,13 @@ def _sitemap_date(value: str | None) -> str | None:
     """A sitemap's W3C datetime (``2024-05-01``, ``2024-05-01T10:00:00+02:00``) in UTC, ISO 8601."""
     if not value:
         return None
+    from transforms.timeutil import as_utc
+
     try:
-        t = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        t = as_utc(dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
     except ValueError:
         return None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
-    try:
-        return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, ValueError):
-        return None
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t is not None else None
 
 
 def parse_sitemap(data: bytes, base_url: str | None = None) -> ParsedFeed:
@@ -276,9 +273,9 @@ def parse_feed(data: bytes, content_type: str | None = None, base_url: str | Non
     listed = parse_url_list(data)
     if listed is not None:
         return listed
-    _refuse_entities(data)
-    if _URLSET.search(data[:4096]):  # a sitemap: each <url> an entry
+    if _URLSET.search(data[:4096]):  # a sitemap: each <url> an entry (its parser refuses entities itself)
         return parse_sitemap(data, base_url)
+    _refuse_entities(data)
     if looks_like_sitemap_index(data):
         raise FeedError("sitemap_index", "a sitemap index, read from an address: give the sitemaps it lists "
                         "(or save it and give the file: its sitemaps are then read)")

@@ -14,6 +14,7 @@ import pyarrow as pa
 import xxhash
 
 from transforms.encoding import plain_text
+from transforms.timeutil import as_utc
 
 __all__ = [
     "as_utc",
@@ -110,19 +111,6 @@ ARTICLE_INDEX_SCHEMA = pa.schema([
 
 # OUT/index/ingested: every doc_id a run wrote, as an article or a reject.
 INGESTED_SCHEMA = pa.schema([("doc_id", pa.string()), ("outcome", pa.string()), ("run_id", pa.string())])
-
-
-def as_utc(ts: _dt.datetime) -> _dt.datetime | None:
-    """``ts`` in UTC. One without a zone is taken as UTC, never as the
-    machine's local time (two machines would write two outputs); None when
-    its offset carries it past the calendar's end
-    (``9999-12-31T23:59:59-12:00`` raises ``OverflowError``)."""
-    if ts.tzinfo is None:
-        return ts.replace(tzinfo=_dt.timezone.utc)
-    try:
-        return ts.astimezone(_dt.timezone.utc)
-    except OverflowError:
-        return None
 
 
 def make_doc_id(identity: str, payload: bytes | str) -> str:
