@@ -380,10 +380,12 @@ _AUTHOR_METAS = frozenset({
     "parsely-author", "sailthru.author", "rbauthors", "atc-metaauthor", "shareaholic:article_author_name"})
 
 
-def _meta_authors(tree) -> list[str]:
-    """The contents of the page's author meta tags, as written, in page order."""
+def _meta_authors(metas) -> list[str]:
+    """The contents of the page's author meta tags, as written, in page order
+    (``metas()``: the page's ``<meta content>`` elements, read once for every
+    reader here)."""
     found = []
-    for el in tree.xpath("//meta[@content]")[:400]:
+    for el in metas():
         key = (el.get("name") or el.get("property") or "").strip().lower()
         if key in _AUTHOR_METAS:
             value = unescape(el.get("content"))
@@ -394,13 +396,13 @@ def _meta_authors(tree) -> list[str]:
     return found
 
 
-def _bylines(tree, ld: dict, meta_author: str | None):
+def _bylines(tree, ld: dict, meta_author: str | None, metas):
     """Where a page names its authors, most reliable first: JSON-LD, the
     author meta tags (as written; then as trafilatura read them),
     ``itemprop=author``, then the visible byline (an element of class
     "byline" or "author-name", ``rel=author``)."""
     yield ld["author"]
-    yield _meta_authors(tree)
+    yield _meta_authors(metas)
     yield [meta_author] if meta_author else []
     for xpath in _BYLINE_XPATH:  # one element at a time: a sidebar's bylines name other articles' authors
         for el in tree.xpath(xpath)[:5]:
@@ -457,7 +459,7 @@ _PUBLISHED_METAS = frozenset({"article:published_time", "og:article:published_ti
 _ZONED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$")
 
 
-def _published_time(tree, ld: dict, date: str | None) -> str | None:
+def _published_time(tree, ld: dict, date: str | None, metas) -> str | None:
     """The publication time the page states with its time of day and zone
     (``2023-11-07T02:00:00-05:00``), when its day is ``date``, the day
     htmldate found (in the stated zone or in UTC); else None, and ``date``
@@ -467,7 +469,7 @@ def _published_time(tree, ld: dict, date: str | None) -> str | None:
     import datetime as dt
 
     found = list(ld.get("datePublished", ()))[:5]
-    for el in tree.xpath("//meta[@content]")[:400]:
+    for el in metas():
         key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
         if key in _PUBLISHED_METAS:
             found.append(el.get("content"))
@@ -521,7 +523,9 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
         if publisher:
             break
     author = None
-    for source in _bylines(tree, ld, meta.author):  # the first source that names a person
+    # the page's <meta content> elements, read once (when a reader below needs them) for all of them
+    metas = functools.cache(lambda: tree.xpath("//meta[@content]")[:400])
+    for source in _bylines(tree, ld, meta.author, metas):  # the first source that names a person
         author = clean_authors(source, publisher, site)
         if author:
             break
@@ -529,7 +533,7 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
         date = find_date(tree, url=page_url or url, extensive_search=False, original_date=True)
     except Exception:  # htmldate on hostile markup; a missing date is not a failure
         date = None
-    date = _published_time(tree, ld, date) or date
+    date = _published_time(tree, ld, date, metas) or date
     heads, fragments = _headings(tree)
     titles = [t for t in (*(unescape(h) for h in ld["headline"][:1]),
                           _attr(tree, "//meta[@property='og:title']/@content"),

@@ -1481,16 +1481,8 @@ class _ReadFileFn(beam.DoFn):
         if not html_content_type(ctype, body):
             yield pvalue.TaggedOutput("skipped", "warc_resource")
             return
-        if len(body) > self.max_doc:
-            yield self._reject(src, "warc", "read", "too_large",
-                               f"record payload larger than {self.max_doc} bytes", body, None)
-            return
-        if not body.strip():
-            yield self._reject(src, "warc", "read", "empty", "resource record has no body", body, 0)
-            return
-        self.docs.inc()
-        yield make_raw(source=src, source_format="warc", kind="html", payload=body, raw_size=len(body), url=uri,
-                       fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")), http_charset=http_charset(ctype))
+        yield from self._block_document(src, rec, body, "html", "record payload", "resource record has no body",
+                                        http_charset(ctype))
 
     def _record_block(self, rec) -> bytes:
         """The rest of a record's block, up to ``max_doc + 1`` bytes (more than
@@ -1506,18 +1498,24 @@ class _ReadFileFn(beam.DoFn):
         """A conversion record of a WET file: the text Common Crawl took from a
         page (menus and footers included), read as a plain-text document, whose
         chrome the text cleaner removes as it does a ``.txt`` dump's."""
-        uri = rec.rec_headers.get_header("WARC-Target-URI")
-        body = self._record_block(rec)
+        yield from self._block_document(src, rec, self._record_block(rec), "text", "record text",
+                                        "conversion record has no text", "utf-8")
+
+    def _block_document(self, src, rec, body: bytes, kind: str, what: str, empty: str, charset: str | None):
+        """The document of a record whose block is the document itself, with
+        no HTTP exchange around it (a WET conversion, a resource): too large,
+        empty, or the document, with the record's URI and date."""
         if len(body) > self.max_doc:
-            yield self._reject(src, "warc", "read", "too_large", f"record text larger than {self.max_doc} bytes",
-                               body, None)
+            yield self._reject(src, "warc", "read", "too_large", f"{what} larger than {self.max_doc} bytes", body,
+                               None)
             return
         if not body.strip():
-            yield self._reject(src, "warc", "read", "empty", "conversion record has no text", body, 0)
+            yield self._reject(src, "warc", "read", "empty", empty, body, 0)
             return
         self.docs.inc()
-        yield make_raw(source=src, source_format="warc", kind="text", payload=body, raw_size=len(body), url=uri,
-                       fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")), http_charset="utf-8")
+        yield make_raw(source=src, source_format="warc", kind=kind, payload=body, raw_size=len(body),
+                       url=rec.rec_headers.get_header("WARC-Target-URI"),
+                       fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")), http_charset=charset)
 
     def _decode_transfer(self, http, body: bytes) -> bytes:
         """Undo HTTP chunking and Content-Encoding the crawler kept: gzip,
