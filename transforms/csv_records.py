@@ -31,19 +31,24 @@ class BadHeader(ValueError):
 def lines(stream, encoding: str, cap: int, first: bytes = b"") -> Iterator[str]:
     """The text of ``stream`` a line at a time, each with its "\\n"."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    pending = decoder.decode(first)
+    held, size = [], 0  # a line's pieces so far: a long line is joined once, not rescanned at every chunk
+    text = decoder.decode(first)
     while True:
-        parts = pending.split("\n")
-        pending = parts.pop()
-        for part in parts:
-            yield part + "\n"
-        if len(pending) > cap:
+        if "\n" in text:
+            parts = ("".join(held) + text).split("\n")
+            held, size = [], 0
+            text = parts.pop()
+            for part in parts:
+                yield part + "\n"
+        held.append(text)
+        size += len(text)
+        if size > cap:
             raise LineTooLong(f"a line longer than {cap} characters")
         chunk = stream.read(CHUNK)
         if not chunk:
             break
-        pending += decoder.decode(chunk)
-    pending += decoder.decode(b"", final=True)
+        text = decoder.decode(chunk)
+    pending = "".join(held) + decoder.decode(b"", final=True)
     if pending:
         yield pending
 
