@@ -687,3 +687,18 @@ def test_a_list_of_article_urls_given_as_a_feed_is_fetched(server, tmp_path):
     assert parse_url_list(b"https://a.example/1\nnot a url\n") is None
     assert parse_url_list(b"<rss><channel><link>https://a.example/</link></channel></rss>") is None
     assert parse_url_list(b"\n# nothing\n") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=200),
+                 st.lists(st.one_of(st.sampled_from(["https://a.example/1", "http://b.example/x?y=1", "# note",
+                                                     "", "  https://c.example/2  "]),
+                                    st.text(max_size=20)), max_size=8).map(lambda ls: "\n".join(ls).encode())))
+def test_a_url_list_is_only_urls_or_nothing(data):
+    from transforms.feedparse import parse_url_list
+
+    listed = parse_url_list(data)
+    if listed is not None:
+        urls = [e.url for e in listed.entries]
+        assert urls and len(set(urls)) == len(urls)
+        assert all(u.lower().startswith(("http://", "https://")) and not any(c.isspace() for c in u) for u in urls)

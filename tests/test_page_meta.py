@@ -296,3 +296,27 @@ def test_title_runs_split_at_unspaced_separators_between_cjk_characters_only():
     assert "海外留学生看两会：出国前后关注点大不同" in _runs("海外留学生看两会：出国前后关注点大不同_教育频道_中国青年网")
     assert "Jean" not in _runs("Jean-Paul Sartre - Le Monde") and "Jean-Paul Sartre" in _runs("Jean-Paul Sartre - Le Monde")
     assert _runs("COVID-19 cases rise") == ["COVID-19 cases rise"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["article:published_time", "og:published_time", "pubdate", "author",
+                                            "article:author", "og:site_name", "dc.creator"]),
+                          st.one_of(st.text(max_size=40), st.datetimes(timezones=st.timezones()).map(str),
+                                    st.sampled_from(["2023-11-07T02:00:00Z", "9999-12-31T23:59:59-12:00",
+                                                     "@handle", "A | B", "Jane Doe - X"]))), max_size=6),
+       st.one_of(st.none(), st.text(max_size=40), st.sampled_from(["2023-11-07T02:00:00-05:00"])))
+def test_generated_meta_tags_give_a_day_a_zoned_time_or_nothing(metas, ld_date):
+    """Any author, site-name and publication-time metas and JSON-LD
+    datePublished: the page is read, ``published`` is None, a day, or a time
+    with its zone (never a local time taken for UTC)."""
+    import datetime as dt
+    import html as html_lib
+
+    head = "".join(f"<meta property='{k}' content='{html_lib.escape(v, quote=True)}'>" for k, v in metas)
+    if ld_date is not None:
+        head += ('<script type="application/ld+json">'
+                 + json.dumps({"@type": "NewsArticle", "datePublished": ld_date}).replace("<", "\\u003c") + "</script>")
+    res = extract_html(_page(head, "<h1>Council approves budget</h1>"), "https://www.example.com/2023/11/07/a")
+    published = res["published"]
+    assert published is None or len(published) == 10 or (
+        published[10] == "T" and dt.datetime.fromisoformat(published).tzinfo is not None)
