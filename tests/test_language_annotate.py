@@ -139,3 +139,35 @@ def test_remembered_character_normalisation_is_langdetects_own(factory):
     chars = [chr(i) for i in range(0, 0x10000, 7)] + ["\u0219", "\u021b", "\u06cc", "\u1ea0", "\u3042", "\u4e00", "\U0001F600"]
     for _ in range(2):
         assert [NGram.normalize(ch) for ch in chars] == [own(NGram, ch) for ch in chars]
+
+
+def _ngrams_both_ways(factory, text: str):
+    from langdetect import detector
+
+    det = factory.create()
+    det.set_max_text_length(600)
+    det.append(text)
+    det.cleaning_text()
+    return det._extract_ngrams(), detector.Detector._extract_ngrams.plain(det)
+
+
+def test_ngrams_by_word_are_langdetects_own_on_articles(factory):
+    """The n-grams read a word at a time are langdetect's, in its order, on
+    articles of several scripts, capitals, digits and runs of spaces."""
+    from langdetect import detector
+
+    assert getattr(detector.Detector._extract_ngrams, "by_word", False)
+    texts = [ARTICLE_EN, ARTICLE_DE, ARTICLE_FR, ARTICLE_RU, "NASA and the USA's ISS: 2028... OK?  x",
+             "Ţară şi ţară  \u0219i \u021bara", "日本語の文章です。東京", "ABCdef aBC Abc A B", " lead and trail ",
+             "end without space", "", "x"]
+    for _ in range(2):  # the second time from the remembered words
+        for text in texts:
+            mine, theirs = _ngrams_both_ways(factory, text)
+            assert mine == theirs, text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aAbBzZ éÉñÑ\u0219\u021b中文ДдΩω-'.,0\n\t\u00a0")), max_size=80))
+def test_ngrams_by_word_are_langdetects_own_on_generated_text(factory, text):
+    mine, theirs = _ngrams_both_ways(factory, text)
+    assert mine == theirs
