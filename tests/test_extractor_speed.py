@@ -87,6 +87,8 @@ def test_articles_are_the_extractors_own(monkeypatch):
     monkeypatch.setattr(rd, "text_length", ORIGINAL["text_length"])
     monkeypatch.setattr(rd, "describe", ORIGINAL["describe"])
     monkeypatch.setattr(rd, "tostring", ORIGINAL["tostring"])
+    for name in extractor_speed._REMEMBERED_PATTERNS:
+        monkeypatch.setitem(rd.REGEXES, name, rd.REGEXES[name].pattern_object)
     monkeypatch.setattr(extractor_speed, "parser", lambda encoding="utf-8": readability.htmls.utf8_parser
                         if encoding else lxml.html.html_parser)
     extractor_speed.trafilatura_parser().set_element_class_lookup(lxml.html.HtmlElementClassLookup())
@@ -96,6 +98,39 @@ def test_articles_are_the_extractors_own(monkeypatch):
         extractor_speed.trafilatura_parser().set_element_class_lookup(extractor_speed.c_lookup())
     assert sum(1 for (text, _), _ in own if text) > 40
     assert fast == own
+
+
+def _found(match):
+    return match and (match.span(), match.group(0))
+
+
+_CLASS_WORDS = st.sampled_from(["comment", "menu", "post", "content", "article", "sidebar", "main", "body",
+                                 "-", " ", "_", "x", "Hidden", "SHARE", "col", "entry"])
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.lists(st.lists(_CLASS_WORDS, max_size=6).map("".join), min_size=1, max_size=30))
+def test_remembered_searches_are_the_patterns_own(strings):
+    """Each class-and-id pattern readability searches answers as the pattern
+    itself, for a string met the first time and again, with a position, and
+    after its memory is full and starts again."""
+    for name in extractor_speed._REMEMBERED_PATTERNS:
+        remembered = rd.REGEXES[name]
+        assert isinstance(remembered, extractor_speed.RememberedSearch)
+        own = remembered.pattern_object
+        small = extractor_speed.RememberedSearch(own)
+        for string in strings + strings:
+            for search in (remembered.search, small.search):
+                assert _found(search(string)) == _found(own.search(string))
+            assert _found(remembered.search(string, 1)) == _found(own.search(string, 1))
+        assert remembered.pattern == own.pattern and remembered.flags == own.flags
+
+
+def test_remembered_searches_forget_past_their_cap(monkeypatch):
+    monkeypatch.setattr(extractor_speed, "_SEARCHES_REMEMBERED", 3)
+    remembered = extractor_speed.RememberedSearch(rd.REGEXES["negativeRe"].pattern_object)
+    for i in range(10):
+        assert bool(remembered.search(f"comment-{i}")) and len(remembered.known) <= 3
 
 
 def test_describe_is_built_only_for_debug_logging(caplog):

@@ -10,6 +10,9 @@ of it in three places that do more work than their result needs:
   (``"\\n"``, a tab or two spaces not in it, fewer than 255 characters),
   makes the line-break pass a split, and ``text_length`` remembers the
   lengths of large texts within one page;
+- the class-and-id patterns (unlikely candidates, positive and negative
+  weights) searched again in the same strings on every page: a search's
+  result is remembered by its string (``RememberedSearch``);
 - ``describe(node)``, built for debug messages that are never shown (the
   logger is off) and kept in a module-global dict;
 - ``transform_misused_divs_into_paragraphs`` serializes every div's
@@ -149,6 +152,42 @@ def block_marker(el, encoding=None, **_) -> bytes:
     return b""
 
 
+# readability's patterns searched in every element's class and id (to drop unlikely candidates, to weigh
+# a node): the same few hundred strings on every page ("menu-item", "post-content"), so what a search finds
+# in one is remembered, per process (a pattern's search depends on the string alone)
+_REMEMBERED_PATTERNS = ("unlikelyCandidatesRe", "okMaybeItsACandidateRe", "positiveRe", "negativeRe")
+_SEARCHES_REMEMBERED = 50_000  # subjects per pattern; then the memory starts again
+
+
+class RememberedSearch:
+    """A compiled pattern whose ``search(string)`` result is remembered by
+    ``string`` (the same match object; a search with a position is not);
+    everything else is the pattern's own."""
+
+    __slots__ = ("pattern_object", "known")
+
+    def __init__(self, pattern: re.Pattern):
+        self.pattern_object = pattern
+        self.known: dict = {}
+
+    def search(self, string, *args, **kwargs):
+        if args or kwargs:
+            return self.pattern_object.search(string, *args, **kwargs)
+        known = self.known
+        try:
+            return known[string]
+        except KeyError:
+            pass
+        found = self.pattern_object.search(string)
+        if len(known) >= _SEARCHES_REMEMBERED:
+            known.clear()
+        known[string] = found
+        return found
+
+    def __getattr__(self, name):
+        return getattr(self.pattern_object, name)
+
+
 _ORIGINAL: dict = {}
 
 
@@ -183,6 +222,9 @@ def install() -> None:
     else:
         logging.getLogger(__name__).warning("readability-lxml's tostring or divToPElementsRe differ from 0.8-0.9's:"
                                             " its own serialization is kept")
+    for name in _REMEMBERED_PATTERNS:
+        if isinstance(regexes.get(name), re.Pattern):
+            regexes[name] = RememberedSearch(regexes[name])
     parser = trafilatura_parser()
     if parser is not None:
         parser.set_element_class_lookup(c_lookup())
