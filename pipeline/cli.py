@@ -127,8 +127,9 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
 
     from pipeline.assemble import build
     from pipeline.options import NewsbeamOptions
-    from pipeline.runner import check_runner, make_runner
+    from pipeline.runner import check_runner, make_runner, remember_signatures
 
+    remember_signatures()
     if quiet:
         argv = list(argv) + ["--progress-seconds=0"]
     if not verbose and not any(a.startswith("--default_sdk_harness_log_level") for a in argv):

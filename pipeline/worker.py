@@ -46,6 +46,9 @@ def main(argv: list[str]) -> None:
         sys.path.insert(0, root)
     from apache_beam.runners.worker import sdk_worker_main
 
+    from pipeline.runner import remember_signatures
+
+    remember_signatures()  # each stage the worker runs asks Beam for its DoFns' signatures again
     sdk_worker_main.main(argv)
 
 
