@@ -3,7 +3,7 @@ import json
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hostile import ARTICLE_EN
@@ -320,3 +320,61 @@ def test_generated_meta_tags_give_a_day_a_zoned_time_or_nothing(metas, ld_date):
     published = res["published"]
     assert published is None or len(published) == 10 or (
         published[10] == "T" and dt.datetime.fromisoformat(published).tzinfo is not None)
+
+
+_TAG_NAMES = st.sampled_from(["meta", "link", "title", "base", "script", "div", "svg"])
+_KEYS = st.sampled_from(["property", "name", "rel", "http-equiv", "type", "itemprop"])
+_VALUES = st.sampled_from(["og:url", "og:site_name", "og:title", "og:locale", "application-name", "twitter:title",
+                           "canonical", "Canonical", "CANONICAL", "canonical ", "content-language",
+                           "Content-Language", "CONTENT-LANGUAGE", "application/ld+json", "og:URL", ""])
+_CONTENTS = st.sampled_from(["", " ", "a", "Site &amp; Co", "https://x.example/a", "fr-FR", "  b  ", "&#8217;"])
+
+
+@st.composite
+def _tagged_pages(draw):
+    parts = []
+    for _ in range(draw(st.integers(0, 12))):
+        tag = draw(_TAG_NAMES)
+        attrs = "".join(f' {draw(_KEYS)}="{draw(_VALUES)}"' for _ in range(draw(st.integers(0, 2))))
+        for attr in ("content", "href"):
+            if draw(st.booleans()):
+                attrs += f' {attr}="{draw(_CONTENTS)}"'
+        inner = draw(_CONTENTS)
+        parts.append(f"<{tag}{attrs}>{inner}</{tag}>" if tag not in ("meta", "link", "base") else f"<{tag}{attrs}>")
+    split = draw(st.integers(0, len(parts)))
+    return f"<html><head>{''.join(parts[:split])}</head><body><p>x</p>{''.join(parts[split:])}</body></html>"
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tagged_pages())
+@example('<html><head><link rel="Canonical" href="https://x.example/a"><meta http-equiv="Content-Language" '
+         'content="fr-FR"><svg><title>In a drawing</title></svg></head><body><meta property="og:url" content=" ">'
+         '<meta property="og:url" content="b"><base href="c"></body></html>')
+def test_the_page_tags_read_once_answer_as_the_xpath_searches_did(page):
+    """The page's meta, link, title, base and script elements, gathered once
+    (``_PageTags``), give what each XPath search of the whole page gave."""
+    import lxml.html
+
+    from transforms import page_meta as pm
+
+    tree = lxml.html.document_fromstring(page)
+    tags = pm._PageTags(tree.find(".//body") if tree.find(".//body") is not None else tree)  # any element
+    for key, value in (("property", "og:url"), ("property", "og:site_name"), ("name", "application-name"),
+                       ("property", "og:title"), ("name", "twitter:title"), ("property", "og:locale")):
+        assert tags.meta(key, value) == pm._attr(tree, f"//meta[@{key}='{value}']/@content")
+    assert _first_of(tags.values("link", "href", "rel", "canonical", pm._FOLD_REL)) == pm._attr(
+        tree, "//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")
+    assert _first_of(tags.values("meta", "content", "http-equiv", "content-language", pm._FOLD_HTTP_EQUIV)) == \
+        pm._attr(tree, "//meta[translate(@http-equiv,'CONTENT-LANGUAGE','content-language')='content-language']"
+                       "/@content")
+    assert _first_of(tags.values("base", "href")) == pm._attr(tree, "//base/@href")
+    assert _first_of(tags.of["title"]) == pm._attr(tree, "//title")
+    assert [el for el in tags.of["meta"] if el.get("content") is not None] == tree.xpath("//meta[@content]")
+    assert [el for el in tags.of["script"] if el.get("type") == "application/ld+json"] == tree.xpath(
+        "//script[@type='application/ld+json']")
+
+
+def _first_of(values):
+    from transforms.page_meta import _first
+
+    return _first(values)

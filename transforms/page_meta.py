@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import html as html_lib
 import ipaddress
+import itertools
 import re
 import unicodedata
 from typing import Any
@@ -316,7 +317,7 @@ def _headings(tree) -> tuple[list[dict], list[tuple[int, str]]]:
     return heads, fragments
 
 
-def _json_ld(tree) -> dict[str, list[str]]:
+def _json_ld(tree, tags: _PageTags | None = None) -> dict[str, list[str]]:
     """headline, author and publisher names and datePublished of the page's
     JSON-LD (any depth, @graph included); a script that does not parse is
     skipped."""
@@ -356,7 +357,8 @@ def _json_ld(tree) -> dict[str, list[str]]:
                 if key in node:
                     walk(node[key], depth + 1)
 
-    for script in tree.xpath("//script[@type='application/ld+json']")[:10]:
+    scripts = (el for el in (tags or _PageTags(tree)).of["script"] if el.get("type") == "application/ld+json")
+    for script in list(itertools.islice(scripts, 10)):
         body = (script.text or "").strip()
         if not body or len(body) > 500_000:
             continue
@@ -430,20 +432,64 @@ def byline(evidence: dict | None, title: str | None) -> str | None:
 
 
 def _attr(tree, xpath: str) -> str | None:
-    for v in tree.xpath(xpath):
+    return _first(tree.xpath(xpath))
+
+
+def _first(values) -> str | None:
+    """The first of ``values`` (strings, or elements read as their text) that
+    is not blank once unescaped, cut to 2,000 characters."""
+    for v in values:
         v = unescape(v if isinstance(v, str) else v.text_content())
         if v:
             return v[:2000]
     return None
 
 
-def _declared_language(tree) -> str | None:
+_PAGE_TAGS = ("meta", "link", "title", "base", "script")
+_MAX_PAGE_TAGS = 100_000  # of a page, looked at for its meta tags; a hostile one stops here
+_FOLD_REL = str.maketrans("CANONICAL", "canonical")  # XPath's translate(@rel, 'CANONICAL', 'canonical')
+_FOLD_HTTP_EQUIV = str.maketrans(dict(reversed(list(zip("CONTENT-LANGUAGE", "content-language")))))
+
+
+class _PageTags:
+    """A page's ``<meta>``, ``<link>``, ``<title>``, ``<base>`` and ``<script>``
+    elements in document order, found in one pass (lxml's own iteration) for
+    every reader here, rather than by an XPath search of the whole page for
+    each tag asked for, about ten a page (``read_page``: 3.6 -> 3.2 ms a page
+    over the 980 pages, the same results). ``values`` answers what
+    ``//tag[@key='value']/@attr`` does (a test holds it to the XPath)."""
+
+    def __init__(self, tree):
+        self.of: dict[str, list] = {tag: [] for tag in _PAGE_TAGS}
+        root = tree.getroottree().getroot()  # "//" searches the whole document, whatever element ``tree`` is
+        for i, el in enumerate(root.iter(*_PAGE_TAGS)):
+            if i >= _MAX_PAGE_TAGS:
+                break
+            self.of[el.tag].append(el)
+
+    def values(self, tag: str, attr: str, key: str | None = None, value: str | None = None, fold=None):
+        """``attr`` of each ``tag`` element whose ``key`` is ``value`` (after
+        ``str.translate(fold)``), in document order."""
+        for el in self.of[tag]:
+            if key is not None:
+                got = el.get(key)
+                if got is None or (got.translate(fold) if fold else got) != value:
+                    continue
+            v = el.get(attr)
+            if v is not None:
+                yield v
+
+    def meta(self, key: str, value: str) -> str | None:
+        return _first(self.values("meta", "content", key, value))
+
+
+def _declared_language(tree, tags: _PageTags | None = None) -> str | None:
     """What the page says its language is (``<html lang>``, og:locale, the
     Content-Language header in a meta tag), as a lower-case tag."""
+    tags = tags or _PageTags(tree)
     lang = (_attr(tree, "/html/@lang") or _attr(tree, "/html/@xml:lang")
-            or _attr(tree, "//meta[@property='og:locale']/@content")
-            or _attr(tree, "//meta[translate(@http-equiv,'CONTENT-LANGUAGE','content-language')="
-                           "'content-language']/@content"))
+            or tags.meta("property", "og:locale")
+            or _first(tags.values("meta", "content", "http-equiv", "content-language", _FOLD_HTTP_EQUIV)))
     if not lang:
         return None
     code = lang.replace("_", "-").split(",")[0].strip().lower()
@@ -501,11 +547,12 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
     from trafilatura.metadata import examine_meta, extract_url
 
     meta = examine_meta(tree)
-    ld = _json_ld(tree)
-    canonical = _attr(tree, "//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href") or _attr(
-        tree, "//meta[@property='og:url']/@content")
+    tags = _PageTags(tree)
+    ld = _json_ld(tree, tags)
+    canonical = (_first(tags.values("link", "href", "rel", "canonical", _FOLD_REL))
+                 or tags.meta("property", "og:url"))
     if canonical and "://" not in canonical:  # relative: against the page's <base href>, as a browser resolves it
-        base = _attr(tree, "//base/@href")
+        base = _first(tags.values("base", "href"))
         if base and "://" in base:
             try:
                 canonical = urljoin(base.strip(), canonical.strip())
@@ -517,14 +564,14 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
     # the outlet's own name before trafilatura's sitename, which can be a twitter:site handle ("@AndroidPolice")
     # where og:site_name says "Android Police"; a handle is the last resort
     handle = meta.sitename if meta.sitename and meta.sitename.lstrip().startswith("@") else None
-    for cand in (*ld["publisher"], _attr(tree, "//meta[@property='og:site_name']/@content"),
-                 None if handle else meta.sitename, _attr(tree, "//meta[@name='application-name']/@content"), handle):
+    for cand in (*ld["publisher"], tags.meta("property", "og:site_name"),
+                 None if handle else meta.sitename, tags.meta("name", "application-name"), handle):
         publisher = clean_publisher(cand)
         if publisher:
             break
     author = None
     # the page's <meta content> elements, read once (when a reader below needs them) for all of them
-    metas = functools.cache(lambda: tree.xpath("//meta[@content]")[:400])
+    metas = functools.cache(lambda: [el for el in tags.of["meta"] if el.get("content") is not None][:400])
     for source in _bylines(tree, ld, meta.author, metas):  # the first source that names a person
         author = clean_authors(source, publisher, site)
         if author:
@@ -536,9 +583,8 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
     date = _published_time(tree, ld, date, metas) or date
     heads, fragments = _headings(tree)
     titles = [t for t in (*(unescape(h) for h in ld["headline"][:1]),
-                          _attr(tree, "//meta[@property='og:title']/@content"),
-                          _attr(tree, "//meta[@name='twitter:title']/@content"),
-                          _attr(tree, "//title")) if t]
+                          tags.meta("property", "og:title"), tags.meta("name", "twitter:title"),
+                          _first(tags.of["title"])) if t]
     return {
         "author": author,
         "publisher": publisher,
@@ -546,7 +592,7 @@ def read_page(tree, url: str | None) -> dict[str, Any]:
         "published": date,
         "page_url": page_url,
         "canonical": canonical,
-        "declared_language": _declared_language(tree),
+        "declared_language": _declared_language(tree, tags),
         "_headline": {"titles": titles, "heads": heads, "fragments": fragments,
                       "names": sorted({_norm(n) for n in (publisher, meta.sitename) if n}), "site": site},
     }
