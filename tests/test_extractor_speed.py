@@ -112,8 +112,7 @@ _CLASS_WORDS = st.sampled_from(["comment", "menu", "post", "content", "article",
 @given(st.lists(st.lists(_CLASS_WORDS, max_size=6).map("".join), min_size=1, max_size=30))
 def test_remembered_searches_are_the_patterns_own(strings):
     """Each class-and-id pattern readability searches answers as the pattern
-    itself, for a string met the first time and again, with a position, and
-    after its memory is full and starts again."""
+    itself, for a string met the first time and again, and with a position."""
     for name in extractor_speed._REMEMBERED_PATTERNS:
         remembered = rd.REGEXES[name]
         assert isinstance(remembered, extractor_speed.RememberedSearch)
