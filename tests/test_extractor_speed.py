@@ -125,11 +125,15 @@ def test_remembered_searches_are_the_patterns_own(strings):
         assert remembered.pattern == own.pattern and remembered.flags == own.flags
 
 
-def test_remembered_searches_forget_past_their_cap(monkeypatch):
+def test_remembered_searches_forget_past_their_cap_and_keep_no_long_string(monkeypatch):
     monkeypatch.setattr(extractor_speed, "_SEARCHES_REMEMBERED", 3)
     remembered = extractor_speed.RememberedSearch(rd.REGEXES["negativeRe"].pattern_object)
     for i in range(10):
         assert bool(remembered.search(f"comment-{i}")) and len(remembered.known) <= 3
+    remembered.known.clear()
+    long = "x" * 10_000 + " comment"
+    assert _found(remembered.search(long)) == _found(remembered.pattern_object.search(long))
+    assert not remembered.known
 
 
 def test_describe_is_built_only_for_debug_logging(caplog):

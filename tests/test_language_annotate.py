@@ -164,6 +164,10 @@ def test_ngrams_by_word_are_langdetects_own_on_articles(factory):
         for text in texts:
             mine, theirs = _ngrams_both_ways(factory, text)
             assert mine == theirs, text
+    known = detector.Detector._extract_ngrams.known
+    blob = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" * 10  # one 520-letter "word": walked, not kept
+    assert _ngrams_both_ways(factory, f"a {blob} b")[0] == _ngrams_both_ways(factory, f"a {blob} b")[1]
+    assert not any(word == blob for word, _ in known)
 
 
 @settings(max_examples=300, deadline=None)

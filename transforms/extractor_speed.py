@@ -157,12 +157,14 @@ def block_marker(el, encoding=None, **_) -> bytes:
 # in one is remembered, per process (a pattern's search depends on the string alone)
 _REMEMBERED_PATTERNS = ("unlikelyCandidatesRe", "okMaybeItsACandidateRe", "positiveRe", "negativeRe")
 _SEARCHES_REMEMBERED = 50_000  # subjects per pattern; then the memory starts again
+_REMEMBERED_CHARS = 200  # a longer subject (a hostile page's megabyte class) is searched, not kept
 
 
 class RememberedSearch:
     """A compiled pattern whose ``search(string)`` result is remembered by
-    ``string`` (the same match object; a search with a position is not);
-    everything else is the pattern's own."""
+    ``string`` (the same match object; a search with a position, or of a
+    string over ``_REMEMBERED_CHARS``, is not); everything else is the
+    pattern's own."""
 
     __slots__ = ("pattern_object", "known")
 
@@ -171,7 +173,7 @@ class RememberedSearch:
         self.known: dict = {}
 
     def search(self, string, *args, **kwargs):
-        if args or kwargs:
+        if args or kwargs or len(string) > _REMEMBERED_CHARS:
             return self.pattern_object.search(string, *args, **kwargs)
         known = self.known
         try:

@@ -86,6 +86,7 @@ def _memoise_normalize() -> None:
 
 
 _WORDS_REMEMBERED = 50_000  # words whose n-grams are remembered, per process
+_REMEMBERED_WORD_CHARS = 40  # a longer "word" (a URL, a run of base64) is walked, not kept: memory stays small
 
 
 def _word_ngrams() -> None:
@@ -152,7 +153,7 @@ def _word_ngrams() -> None:
             grams = known.get(key)
             if grams is None:
                 grams = walk(word, i < last, probs)
-                if len(known) < _WORDS_REMEMBERED:
+                if len(known) < _WORDS_REMEMBERED and len(word) <= _REMEMBERED_WORD_CHARS:
                     known[key] = grams
             result.extend(grams)
         return result
