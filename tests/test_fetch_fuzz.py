@@ -177,3 +177,22 @@ def test_whatever_a_server_sends_is_a_result_or_a_fetch_error_in_bounded_time(ra
     took = time.monotonic() - t
     # each request (redirects and retries are new ones) ends by its deadline, however the answer is paced
     assert took < raw_server.connections * (SETTINGS.deadline + 0.15) + 0.3, (took, raw_server.connections)
+
+
+@pytest.mark.parametrize("location", LOCATIONS)
+@pytest.mark.parametrize("status", [b"HTTP/1.1 301 Moved", b"HTTP/1.1 302 Found", b"HTTP/1.1 308 Permanent"])
+def test_any_redirect_location_is_followed_or_a_fetch_error(raw_server, status, location):
+    """A redirect to anything a server may write (``javascript:``, a broken
+    IPv6 host, bytes that are no text) ends as a page or a FetchError;
+    httpx reads a redirect's Location as it reads the response, even when it
+    does not follow it, and refuses some that are no URL."""
+    raw_server.answer = [(status + b"\r\nContent-Length: 0\r\nLocation: " + location + b"\r\n\r\n", 0.0)]
+    raw_server.connections = 0
+    f = SafeFetcher(SETTINGS, sleep=lambda s: None)
+    try:
+        res = f.fetch(f"http://127.0.0.1:{raw_server.port}/page")
+    except FetchError as e:
+        assert e.reason and isinstance(e.reason, str)
+        assert e.reason == "bad_redirect" or location != b"javascript:alert(1)"
+    else:
+        assert isinstance(res, FetchResult)

@@ -265,6 +265,15 @@ class SafeFetcher:
             raise FetchError("timeout", f"{why} after {late:.1f} s: {url}") from None
         except httpx.TooManyRedirects as e:  # not raised with follow_redirects=False; kept for safety
             raise FetchError("too_many_redirects", str(e)) from None
+        except httpx.InvalidURL as e:
+            # httpx reads a redirect's Location as it reads the response, also with follow_redirects=False,
+            # and refuses one that is no URL ("Location: javascript:alert(1)"): the server's redirect is bad.
+            # A URL of ours that httpx cannot read (check_url passed it) is a bad URL.
+            try:
+                httpx.URL(target)
+            except httpx.InvalidURL:
+                raise FetchError("bad_url", f"{type(e).__name__}: {e}"[:500]) from None
+            raise FetchError("bad_redirect", f"the redirect's Location is no URL: {e}"[:500]) from None
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
             raise FetchError("connect_error", f"{type(e).__name__}: {e}") from None
         finally:
