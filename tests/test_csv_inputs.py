@@ -94,7 +94,9 @@ def test_a_file_whose_header_is_not_csv_is_one_bad_csv_reject(tmp_path):
 @settings(max_examples=40, deadline=None)
 # a lone CR is left out of the titles: the csv module writes it unquoted under a "\n" line end, and reads it
 # back as a line break (its own reader refuses that file: "new-line character seen in unquoted field")
-@given(st.lists(st.tuples(st.text(st.characters(blacklist_characters="\r"), max_size=30), st.sampled_from(TEXTS),
+# (and lone surrogates: a file holds UTF-8, which cannot encode them)
+@given(st.lists(st.tuples(st.text(st.characters(blacklist_characters="\r", blacklist_categories=("Cs",)), max_size=30),
+                          st.sampled_from(TEXTS),
                           st.sampled_from(["", "\r", "\u2028", ";"])),
                 min_size=1, max_size=6),
        st.sampled_from([",", ";", "\t"]), st.sampled_from(["\n", "\r\n"]), st.integers(1, 64))
