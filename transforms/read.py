@@ -815,6 +815,18 @@ def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}"[:1000]
 
 
+def _source_format(kind: str | None) -> str:
+    """The ``source_format`` of a file of ``kind``: a page a browser saved as
+    one file (MHTML, a Web Archive) is an ``html`` source."""
+    return "html" if kind in ("mhtml", "webarchive") else kind or "unknown"
+
+
+def _web_url(value) -> str | None:
+    """``value`` when it is an http(s) address, else None (a ``file:`` or
+    ``cid:`` location, a blank, a non-string)."""
+    return value if isinstance(value, str) and value.lower().startswith(("http://", "https://")) else None
+
+
 _MHTML_HTML_PART = re.compile(rb"(?im)^content-type:[ \t]*text/html\b")
 _HEADERS_END = re.compile(rb"\r?\n\r?\n")
 
@@ -925,7 +937,7 @@ class _ReadFileFn(beam.DoFn):
         path = _named(path)
         self.files.inc()
         kind, compressed = kind_of(path)
-        fmt = "html" if kind in ("mhtml", "webarchive") else kind or "unknown"  # a browser's one-file page
+        fmt = _source_format(kind)
         problem = _not_a_file(path)
         if problem:  # checked before anything opens it
             yield self._reject(path, fmt, "read", "not_a_file", problem, b"", size)
@@ -1092,7 +1104,7 @@ class _ReadFileFn(beam.DoFn):
         ``named`` is its name (``news.zip/a.html``), ``src`` its source, which
         tells a second file of that name apart (``_MemberSources``)."""
         kind, compressed = kind_of(named)  # compressed by its name: no sniffing of a page
-        fmt = "html" if kind in ("mhtml", "webarchive") else kind or "unknown"
+        fmt = _source_format(kind)
         try:
             head = stream.peek(512)[:512]
             if kind is None and not compressed and _looks_like_html(head):
@@ -1178,7 +1190,7 @@ class _ReadFileFn(beam.DoFn):
         where = (part.get("Content-Location") or location or "").strip()
         self.docs.inc()
         yield make_raw(source=path, source_format="html", kind="html", payload=body, raw_size=len(data),
-                       url=where if where.lower().startswith(("http://", "https://")) else None,
+                       url=_web_url(where),
                        http_charset=part.get_content_charset())
 
     def _webarchive(self, path, stream, size):
@@ -1208,7 +1220,7 @@ class _ReadFileFn(beam.DoFn):
         url, charset = main.get("WebResourceURL"), main.get("WebResourceTextEncodingName")
         self.docs.inc()
         yield make_raw(source=path, source_format="html", kind="html", payload=body, raw_size=len(data),
-                       url=url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else None,
+                       url=_web_url(url),
                        http_charset=charset if isinstance(charset, str) else None)
 
     # -- JSON lines ----------------------------------------------------------
