@@ -350,6 +350,8 @@ def _tagged_pages(draw):
 @example('<html><head><link rel="Canonical" href="https://x.example/a"><meta http-equiv="Content-Language" '
          'content="fr-FR"><svg><title>In a drawing</title></svg></head><body><meta property="og:url" content=" ">'
          '<meta property="og:url" content="b"><base href="c"></body></html>')
+@example('<html><body><p>a</p></body></html><meta property="og:title" content="beside the root">'
+         '<title>After</title>')
 def test_the_page_tags_read_once_answer_as_the_xpath_searches_did(page):
     """The page's meta, link, title, base and script elements, gathered once
     (``_PageTags``), give what each XPath search of the whole page gave."""

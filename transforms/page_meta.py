@@ -461,10 +461,12 @@ class _PageTags:
 
     def __init__(self, tree):
         self.of: dict[str, list] = {tag: [] for tag in _PAGE_TAGS}
-        root = tree.getroottree().getroot()  # "//" searches the whole document, whatever element ``tree`` is
-        for i, el in enumerate(root.iter(*_PAGE_TAGS)):
-            if i >= _MAX_PAGE_TAGS:
-                break
+        # "//" searches the whole document, whatever element ``tree`` is, and a broken page can leave elements
+        # beside its root ("<p>a</p></html><meta ...>", two xmlns on <html>): every top-level element, in order
+        root = tree.getroottree().getroot()
+        tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+        found = itertools.chain.from_iterable(top.iter(*_PAGE_TAGS) for top in tops if isinstance(top.tag, str))
+        for el in itertools.islice(found, _MAX_PAGE_TAGS):
             self.of[el.tag].append(el)
 
     def values(self, tag: str, attr: str, key: str | None = None, value: str | None = None, fold=None):
