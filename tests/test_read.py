@@ -74,6 +74,31 @@ def test_bzip2_xz_and_zstd_files_are_read_as_gzip_ones_are(tmp_path, ext):
                                    (f"bomb.txt{ext}", "read", "decompressed_too_large")]), label="rejects")
 
 
+def test_zstd_reads_a_piece_that_inflates_far_without_copying_the_rest_at_each_read():
+    """A kilobyte of a zstd bomb inflates to 32 MiB at once. Handing it out
+    64 KiB at a time must not copy what is left at each read: that held two
+    copies at once and was quadratic (256 MiB of zeros took 4.6 s against
+    gzip's 0.6 s). Measured as memory, which does not depend on the machine."""
+    import tracemalloc
+
+    import zstandard
+
+    from transforms.read import _decompressed
+
+    size = 32 << 20
+    reader = _decompressed(io.BytesIO(zstandard.ZstdCompressor(level=19).compress(bytes(size))), "zstd")
+    got = 0
+    tracemalloc.start()
+    try:
+        while chunk := reader.read(1 << 16):
+            got += len(chunk)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got == size
+    assert peak < 1.5 * size, peak
+
+
 def test_folders_are_recursive(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "b" / "deep.html").write_text(page(ARTICLE_EN))

@@ -289,7 +289,7 @@ class _ZstdStream(io.RawIOBase):
         self._new = zstandard.ZstdDecompressor().decompressobj
         self._d = self._new()
         self._pending = memoryview(b"")  # compressed bytes not fed yet
-        self._out = b""  # decompressed bytes not returned yet
+        self._out = memoryview(b"")  # decompressed bytes not returned yet
         self._in_frame = False
 
     def readable(self) -> bool:
@@ -304,14 +304,14 @@ class _ZstdStream(io.RawIOBase):
                         raise EOFError("zstd stream ended inside a frame")
                     return 0
             piece, self._pending = self._pending[:self.PIECE], self._pending[self.PIECE:]
-            self._out = self._d.decompress(piece)
+            self._out = memoryview(self._d.decompress(piece))
             self._in_frame = True
             if self._d.eof:  # a frame ended: what follows starts the next one
                 self._pending = memoryview(self._d.unused_data + self._pending)
                 self._d, self._in_frame = self._new(), False
         n = min(len(buf), len(self._out))
         buf[:n] = self._out[:n]
-        self._out = self._out[n:]
+        self._out = self._out[n:]  # a view: the rest is not copied at each read
         return n
 
 
