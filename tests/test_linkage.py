@@ -12,7 +12,7 @@ from transforms import linkage
 from transforms.linkage import average_link_groups, average_link_indexed
 
 
-def _reference(members, edges, threshold, key="story_id", must_link=1.0):
+def _reference(members, edges, threshold, key="story_id", must_link=1.0, guard=None):
     """(earlier id, [doc_id]) of each group: members sorted by doc_id, edges
     (i, j, w) sorted over their places, i < j."""
     parent = list(range(len(members)))
@@ -57,6 +57,11 @@ def _reference(members, edges, threshold, key="story_id", must_link=1.0):
         if ra != rb:
             sums[ra][rb] = sums[ra].get(rb, 0.0) + w
             sums[rb][ra] = sums[rb].get(ra, 0.0) + w
+    if guard is not None:
+        start = {}
+        for i in range(len(members)):
+            start.setdefault(find(i), []).append(i)
+        guard.begin(start)
     heap = [(-s / (size[x] * size[y]), x, y) for x in sums for y, s in sums[x].items() if x < y]
     heapq.heapify(heap)
     while heap:
@@ -65,9 +70,13 @@ def _reference(members, edges, threshold, key="story_id", must_link=1.0):
             break
         if find(x) != x or find(y) != y or y not in sums[x] or sums[x][y] / (size[x] * size[y]) != -neg:
             continue
+        if guard is not None and not guard.allows(x, y, -neg):
+            continue
         if not union(x, y):
             continue
         keep, gone = (x, y) if find(x) == x else (y, x)
+        if guard is not None:
+            guard.merged(keep, gone)
         size[keep] += size.pop(gone)
         del sums[keep][gone]
         for z, s in sums.pop(gone).items():
@@ -154,3 +163,41 @@ def test_random_dense_components_with_many_stale_entries(seed, monkeypatch):
     for threshold in (0.2, 0.3):
         assert _ids(average_link_indexed(members, *_arrays(edges), threshold)) == \
             _reference(members, edges, threshold)
+
+
+class _ParityGuard:
+    """Refuses to merge two groups of two or more whose members' places add up
+    to sums of different parity: a rule of the groups' members alone, as a
+    real guard's is; it records what it was asked."""
+
+    def __init__(self):
+        self.rows, self.asked = {}, []
+
+    def begin(self, groups):
+        self.rows = {r: list(v) for r, v in groups.items()}
+
+    def allows(self, x, y, average):
+        self.asked.append((tuple(self.rows[x]), tuple(self.rows[y])))
+        a, b = self.rows[x], self.rows[y]
+        return len(a) < 2 or len(b) < 2 or sum(a) % 2 == sum(b) % 2
+
+    def merged(self, keep, gone):
+        self.rows[keep] = sorted(self.rows[keep] + self.rows.pop(gone))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_guard_refuses_merges_as_in_the_reference(seed):
+    """A guard is told the starting groups and each merge, and asked before
+    each merge, as the plain reading asks it; a refused pair is asked again
+    only once one of its groups has changed."""
+    rng = random.Random(100 + seed)
+    refused = 0
+    for _ in range(200):
+        members, edges = _component(rng, rng.randint(4, 16), rng.choice([1.5, 3.0]))
+        threshold = rng.choice([0.25, 0.3])
+        got_guard, ref_guard = _ParityGuard(), _ParityGuard()
+        got = _ids(average_link_indexed(members, *_arrays(edges), threshold, guard=got_guard))
+        assert got == _reference(members, edges, threshold, guard=ref_guard), (members, edges, threshold)
+        assert len(got_guard.asked) == len(set(got_guard.asked))  # never the same two groups twice
+        refused += got != _reference(members, edges, threshold)
+    assert refused >= 8, refused  # the guard changed the groups of some components

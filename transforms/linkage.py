@@ -28,7 +28,8 @@ def pair_links(members: list[dict], weigh, min_weight: float = 0.0) -> list[tupl
 
 
 def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]], threshold: float,
-                        key: str = "story_id", must_link: float = 1.0) -> list[tuple[str | None, list[dict]]]:
+                        key: str = "story_id", must_link: float = 1.0,
+                        guard=None) -> list[tuple[str | None, list[dict]]]:
     """The groups of one connected component: (earlier id or None, members sorted by doc_id).
 
     Average-linkage agglomeration: the two groups with the highest average
@@ -41,6 +42,12 @@ def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]]
     one group and keeps its id; two earlier groups never merge (their rows
     are not rewritten). Near-duplicate clusters use it too. Deterministic:
     members and edges are sorted, ties go to the smaller group ids.
+
+    ``guard``, if given, may refuse a merge: ``guard.begin(groups)`` is told
+    the groups the loop starts from ({root: positions of its members in
+    doc_id order}), ``guard.allows(x, y, average)`` is asked before groups
+    ``x`` and ``y`` merge (a refused pair is asked again only once either
+    group has changed), and ``guard.merged(keep, gone)`` is told of each merge.
     """
     members = sorted(members, key=lambda m: m["doc_id"])
     index = {m["doc_id"]: i for i, m in enumerate(members)}
@@ -49,11 +56,12 @@ def average_link_groups(members: list[dict], edges: list[tuple[str, str, float]]
     i = np.array([e[0] for e in edges], dtype=np.int64)
     j = np.array([e[1] for e in edges], dtype=np.int64)
     w = np.array([e[2] for e in edges], dtype=np.float64)
-    return average_link_indexed(members, i, j, w, threshold, key, must_link)
+    return average_link_indexed(members, i, j, w, threshold, key, must_link, guard)
 
 
 def average_link_indexed(members: list[dict], i: np.ndarray, j: np.ndarray, w: np.ndarray, threshold: float,
-                         key: str = "story_id", must_link: float = 1.0) -> list[tuple[str | None, list[dict]]]:
+                         key: str = "story_id", must_link: float = 1.0,
+                         guard=None) -> list[tuple[str | None, list[dict]]]:
     """``average_link_groups`` of members already sorted by doc_id and their links
     as arrays (i, j, weight) of positions in ``members``: i < j, weight >= 0,
     sorted.
@@ -105,6 +113,12 @@ def average_link_indexed(members: list[dict], i: np.ndarray, j: np.ndarray, w: n
 
     # each pair of groups linked, and the sum of its links' weights (in link order)
     root = np.fromiter((find(x) for x in range(n)), dtype=np.int32 if n < 1 << 31 else np.int64, count=n)
+    if guard is not None:
+        start_groups: dict[int, list[int]] = {}
+        for x, r in enumerate(root.tolist()):
+            start_groups.setdefault(r, []).append(x)
+        guard.begin(start_groups)
+        del start_groups
     size = np.bincount(root, minlength=n)
     lo, hi, sums = _pair_sums(root, i, j, w)
     del root
@@ -162,9 +176,13 @@ def average_link_indexed(members: list[dict], i: np.ndarray, j: np.ndarray, w: n
             break
         if version[x] != vx or version[y] != vy:
             continue  # stale: one of the groups has changed since
+        if guard is not None and not guard.allows(x, y, -neg):
+            continue
         if not union(x, y):
             continue  # two earlier groups
         keep, gone = (x, y) if find(x) == x else (y, x)
+        if guard is not None:
+            guard.merged(keep, gone)
         size[keep] += size[gone]
         size[gone] = 0
         version[keep] += 1
