@@ -400,3 +400,111 @@ def test_a_sentence_first_word_is_a_name_when_the_language_list_says_so():
     assert "klitsc" in dict(anchors("Klitschko behält seine Gürtel. Die Regierung tagte.", None, "de"))
     assert "regier" not in dict(anchors("Klitschko behält seine Gürtel. Die Regierung tagte.", None, "de"))
     assert dict(anchors(text, None, None)) == {"thomps": 1.0}  # no list: only inside a sentence
+
+
+def test_packed_anchors_flag_their_names_and_read_as_before():
+    """``pack_anchors`` adds a bit an anchor (name or number) after the packed
+    vector; ``unpack`` reads the same hashes and weights as from ``pack``, and
+    an older record without the flags has every anchor taken for a name."""
+    from transforms.stories import anchor_names, anchors, pack_anchors, unpack
+
+    vec = anchors("Klitschko beat Chisora in Vienna before 12,000 fans; Chisora lost 3 of 4 rounds to Klitschko.")
+    assert any(k.startswith("#") for k, _ in vec) and any(not k.startswith("#") for k, _ in vec)
+    flagged, plain = pack_anchors(vec), pack(vec)
+    assert [a.tolist() for a in unpack(flagged)] == [a.tolist() for a in unpack(plain)]
+    assert compact_cosine(flagged, plain) == compact_cosine(plain, plain)
+    names = {h for (k, _), h in zip(vec, unpack(plain)[0].tolist()) if not k.startswith("#")}
+    assert set(anchor_names(flagged).tolist()) == names and len(names) < len(vec)
+    assert anchor_names(plain).tolist() == unpack(plain)[0].tolist()
+    many = [(f"name{i:02d}", 1.0) if i % 3 else (f"#{100 + i}", 1.0) for i in range(40)]  # 40 anchors: 5 bytes of flags
+    assert len(unpack(pack_anchors(many))[0]) == 40 and len(anchor_names(pack_anchors(many))) == 26
+    assert anchor_names(pack_anchors([])).tolist() == [] == anchor_names(b"").tolist()
+
+
+def _event(doc_id, names):
+    """A member whose anchors are ``names`` ("#..." a number)."""
+    from transforms.stories import pack_anchors
+
+    return {"doc_id": doc_id, "old": False, "story_id": None,
+            "vec": (b"", pack_anchors([(n, 1.0) for n in names]), "en", None)}
+
+
+def _two_events(across: float, a_names=("klitsc", "chisor"), b_names=("klitsc", "thomps"), size=3):
+    """Two tight groups of ``size`` articles (each pair 0.6) whose every cross pair is ``across``."""
+    a = [_event(f"a{k}", a_names) for k in range(size)]
+    b = [_event(f"b{k}", b_names) for k in range(size)]
+    edges = [(x["doc_id"], y["doc_id"], 0.6) for g in (a, b) for i, x in enumerate(g) for y in g[i + 1:]]
+    edges += [(x["doc_id"], y["doc_id"], across) for x in a for y in b]
+    return a + b, edges
+
+
+def _stories_of(members, edges, guarded=True):
+    from transforms.linkage import average_link_groups
+    from transforms.stories import DistinctEvents, anchor_names
+
+    guard = DistinctEvents([set(anchor_names(m["vec"][1]).tolist()) for m in sorted(members, key=lambda m: m["doc_id"])])
+    groups = average_link_groups(members, edges, 0.25, guard=guard if guarded else None)
+    return sorted(sorted(m["doc_id"] for m in g) for _, g in groups)
+
+
+def test_two_events_each_with_a_name_the_other_never_states_stay_apart():
+    """Two title defences of one champion: each event's articles name its
+    challenger, none of the other's do. At a mean similarity over the
+    threshold and under ``APART_BAR`` they stay two stories; the same groups
+    without the guard, or more alike than ``APART_BAR``, are one."""
+    from transforms.stories import APART_BAR, APART_MIN
+
+    apart = [["a0", "a1", "a2"], ["b0", "b1", "b2"]]
+    assert APART_MIN <= 3 and 0.25 < 0.3 < APART_BAR
+    assert _stories_of(*_two_events(0.3)) == apart
+    assert _stories_of(*_two_events(0.3), guarded=False) == [apart[0] + apart[1]]
+    assert _stories_of(*_two_events(APART_BAR + 0.01)) == [apart[0] + apart[1]]
+
+
+def test_distinct_events_need_names_on_both_sides_in_groups_big_enough():
+    """One group with a name of its own is not enough (a follow-up names
+    someone new); numbers do not count (a toll changes as a story unfolds);
+    groups under ``APART_MIN`` articles are judged on their words; a name most
+    of a group states counts even if one article leaves it out."""
+    from transforms.stories import APART_MIN
+
+    one = [["a0", "a1", "a2", "b0", "b1", "b2"]]
+    assert _stories_of(*_two_events(0.3, ("klitsc", "chisor"), ("klitsc",))) == one
+    assert _stories_of(*_two_events(0.3, ("klitsc", "#12"), ("klitsc", "#15"))) == one
+    small = _two_events(0.3, size=APART_MIN - 1)
+    assert len(_stories_of(*small)) == 1
+    members, edges = _two_events(0.3, size=4)
+    members[0] = _event("a0", ("klitsc",))  # three of the four name Chisora
+    assert _stories_of(members, edges) == [["a0", "a1", "a2", "a3"], ["b0", "b1", "b2", "b3"]]
+
+
+def test_a_component_applies_the_guard_only_where_it_judges_every_pair():
+    """``component_stories`` keeps two events apart as above when it judges
+    every pair of a component; one with more than ``MAX_PAIRS`` pairs is
+    averaged over its found links alone, as the local runner's big
+    components are (with no vectors at hand), so there the guard is off and
+    every runner gives the same stories."""
+    import math
+
+    from transforms import stories
+    from transforms.stories import component_stories, pack_anchors
+
+    def member(doc_id, event, names):
+        # the champion's word shared by all, the event's word by its articles, and one word of its own:
+        # a cosine of 0.6 inside an event and 0.3 across
+        terms = pack([("klitschko", math.sqrt(0.3)), (event, math.sqrt(0.3)), (doc_id, math.sqrt(0.4))])
+        return {"doc_id": doc_id, "old": False, "story_id": None,
+                "vec": (terms, pack_anchors([(n, 1.0) for n in names]), "en", None)}
+
+    members = [member(f"a{k}", "chisora", ("klitsc", "chisor")) for k in range(3)]
+    members += [member(f"b{k}", "thompson", ("klitsc", "thomps")) for k in range(3)]
+    assert 0.25 < stories.similarity(members[0]["vec"], members[3]["vec"]) < stories.APART_BAR
+    labels = dict(component_stories(members, [], 0.25))
+    assert len(set(labels.values())) == 2 and labels["a1"] == labels["a0"] != labels["b0"] == labels["b2"]
+    found = [(x["doc_id"], y["doc_id"], stories.similarity(x["vec"], y["vec"]))
+             for i, x in enumerate(members) for y in members[i + 1:]]
+    old_max, stories.MAX_PAIRS = stories.MAX_PAIRS, 2
+    try:
+        assert len(set(dict(component_stories(members, found, 0.25)).values())) == 1
+    finally:
+        stories.MAX_PAIRS = old_max

@@ -33,7 +33,7 @@ from apache_beam import pvalue
 from transforms.boundary import per_document
 from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.dedup import SIGNATURE_SCHEME, NearDuplicates, dedup_record
-from transforms.stories import StoryGroups, anchors, pack, term_vector
+from transforms.stories import StoryGroups, anchors, pack, pack_anchors, term_vector
 from transforms.write import DROP
 
 __all__ = ["DROP", "LINK_SCHEMA", "GroupArticles", "LinkRecords", "SplitIngested", "article_stat_keys", "index_row",
@@ -66,7 +66,7 @@ def link_record(article) -> dict:
     else:
         rec = dedup_record(article)
     rec["terms"] = pack(term_vector(text, article.get("title"), article.get("language")))
-    rec["anchors"] = pack(anchors(text, article.get("title"), article.get("language")))
+    rec["anchors"] = pack_anchors(anchors(text, article.get("title"), article.get("language")))
     rec["language"] = article.get("language")
     rec["stats"] = article_stat_keys(article)
     return rec
