@@ -264,9 +264,6 @@ def main(argv: list[str] | None = None) -> int:
         handler.addFilter(_DropBeamImportNoise())
     for noisy in ("apache_beam", "trafilatura", "htmldate", "charset_normalizer", "urllib3", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    # warcio's notes on a record it cannot read ("Replacing spaces in invalid WARC-Target-URI: <the bytes>"):
-    # the record becomes a reject with its reason
-    logging.getLogger("warcio").setLevel(logging.ERROR)
     # worker start-up chatter forwarded by the multi-process runner ("Discarding unparseable args", ...)
     logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(prog="newsbeam", description="News ingestion on Apache Beam.")

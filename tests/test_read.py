@@ -271,6 +271,32 @@ def test_a_wrong_content_length_is_a_reject_and_no_note_on_stderr(tmp_path, capf
     assert ("long.warc#1", "truncated") in reasons and any(s.startswith("short.warc") for s, _ in reasons), reasons
 
 
+def test_warcio_says_nothing_in_a_process_that_is_not_the_cli(tmp_path):
+    """A worker of a multi-process or distributed run reads WARCs without the
+    CLI's logging set-up, and sends what it logs to the runner: warcio's
+    "Replacing spaces in invalid WARC-Target-URI: <the whole field>" was a
+    megabyte a record there, and a few of them overran gRPC's 4 MB message
+    ("Logging client failed: RESOURCE_EXHAUSTED" on the terminal under
+    --quiet; found by benchmarks/fuzz.py on two workers). Read in a fresh
+    process, such records print nothing (Python's last-resort handler would
+    show any warning on stderr)."""
+    import subprocess
+    import sys
+
+    uri = "https://e.com/a b" + " x" * 200_000
+    body = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + page(ARTICLE_EN).encode()
+    path = tmp_path / "spaces.warc"
+    path.write_bytes(b"WARC/1.0\r\nWARC-Type: response\r\n" + f"WARC-Target-URI: {uri}\r\n".encode()
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body + b"\r\n\r\n")
+    code = ("import sys; from transforms.read import _archive_iterator; "
+            "print(sum(1 for _ in _archive_iterator(open(sys.argv[1], 'rb'))))")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], cwd=root, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "1", proc.stderr[-2000:]
+    assert "WARC-Target-URI" not in proc.stderr, proc.stderr[:300]
+
+
 def test_common_crawl_wet_files_are_read_as_text(tmp_path):
     """A WET file (``.warc.wet.gz``, Common Crawl's extracted text) gives one
     text document a conversion record, with its URL and date; an empty one is

@@ -102,9 +102,18 @@ def _quiet_archive_iterator() -> type:
     note printed the bytes after it, even with --quiet. Its lines are read
     in linear time and capped at ``MAX_WARC_LINE``: a longer "line" comes
     back cut, which warcio then refuses as a record header (``not_warc`` or
-    ``truncated``). Made once a process."""
+    ``truncated``). Made once a process.
+
+    warcio's warnings are turned off here too, in every process that reads a
+    WARC, not only in the CLI's: "Replacing spaces in invalid WARC-Target-URI:"
+    quotes the whole field, up to a megabyte, and a worker of a multi-process
+    or distributed run sends each warning to the runner's logging service
+    (a few of them overran gRPC's 4 MB message and Beam printed "Logging
+    client failed: RESOURCE_EXHAUSTED" on the terminal, even with --quiet)."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.bufferedreaders import DecompressingBufferedReader
+
+    logging.getLogger("warcio").setLevel(logging.ERROR)
 
     class LineCappedReader(DecompressingBufferedReader):
         def _decompress(self, data):
