@@ -508,3 +508,34 @@ def test_a_component_applies_the_guard_only_where_it_judges_every_pair():
         assert len(set(dict(component_stories(members, found, 0.25)).values())) == 1
     finally:
         stories.MAX_PAIRS = old_max
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 6), max_size=4), min_size=2, max_size=12), st.randoms(use_true_random=False),
+       st.floats(0.0, 0.5))
+def test_distinct_events_keeps_its_counts_as_the_groups_merge(sets, rnd, average):
+    """``DistinctEvents`` counts each group's names as groups merge (the smaller
+    counter into the larger); its answer is always the rule read afresh from
+    the members of the two groups."""
+    from transforms.stories import APART_BAR, APART_MIN, APART_SHARE, DistinctEvents
+
+    def fresh(a, b):
+        if average >= APART_BAR or len(a) < APART_MIN or len(b) < APART_MIN:
+            return True
+
+        def own(x, y):
+            names_y = set().union(*(sets[k] for k in y))
+            return any(sum(h in sets[k] for k in x) >= max(2.0, APART_SHARE * len(x)) and h not in names_y
+                       for h in set().union(*(sets[k] for k in x)))
+
+        return not (own(a, b) and own(b, a))
+
+    guard = DistinctEvents(sets)
+    groups = {k: [k] for k in range(len(sets))}
+    guard.begin({k: list(v) for k, v in groups.items()})
+    while len(groups) > 1:
+        x, y = rnd.sample(sorted(groups), 2)
+        assert guard.allows(x, y, average) == fresh(groups[x], groups[y])
+        keep, gone = min(x, y), max(x, y)
+        guard.merged(keep, gone)
+        groups[keep] += groups.pop(gone)
