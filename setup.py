@@ -36,6 +36,7 @@ INSTALL_REQUIRES = [
     "numpy>=1.24,<3",
     "rensa>=0.5,<0.6",  # MinHash signatures are stored in index/: a new hashing scheme would not match them
     "wordfreq>=3.1,<4",
+    "anyascii>=0.3.2,<0.4",  # story anchors: names in Greek, or with Icelandic ð, meet their Latin spelling
     "msgpack>=1.0,<2",  # wordfreq's list files, read as bytes (transforms/wordlists._read_cbpack)
     "langcodes>=3.3,<4",  # which wordfreq list a language code is read with (transforms/wordlists.list_language)
     "publicsuffixlist>=1.0,<2",  # the site column: the public suffix list ships with it, no download

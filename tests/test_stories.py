@@ -144,6 +144,28 @@ def test_anchors_are_numbers_and_names_that_survive_translation():
     assert "#345" in dict(anchors("The ٣٤٥ people came."))  # Arabic-Indic digits too
 
 
+def test_a_name_no_accent_comes_off_meets_its_latin_spelling():
+    """Letters NFKD leaves as they are (Icelandic ð and þ, æ, ø, ł) and
+    scripts without a table of ours (Greek) are transliterated, so a name
+    meets the spelling an English article gives it; ASCII and Russian names
+    keep the keys they had. anyascii reads Greek a letter at a time, so
+    "ου" is "oy" ("Τασούλας": tasoyl, not tasoul)."""
+    from transforms.stories import anchors
+
+    pairs = [("Víðir Reynisson ræddi við Þórólf Guðnason sóttvarnalækni.", "is",
+              "Vidir Reynisson spoke to the epidemiologist Thorolfur Gudnason.", {"vidir", "thorol", "gudnas"}),
+             ("Ο Κωνσταντίνος Τασούλας συνάντησε τον Παναγιώτη Πικραμμένο.", "el",
+              "Konstantinos Tasoulas met Panagiotis Pikrammenos.", {"panagi", "pikram"}),
+             ("Statsminister Jonas Gahr Støre møtte Lech Wałęsa i Gdańsk.", "no",
+              "Prime minister Jonas Gahr Store met Lech Walesa in Gdansk.", {"walesa", "gdansk"})]
+    for text, lang, english, shared in pairs:
+        got, en = dict(anchors(text, None, lang)), dict(anchors(english, None, "en"))
+        assert shared <= set(got) & set(en), (sorted(got), sorted(en))
+        assert all(k.isascii() for k in got)
+    assert "store" in dict(anchors(pairs[2][0], None, "no"))  # ø (in English, "Store" is a common word)
+    assert "bakano" in dict(anchors("Встреча с Бакановым в Хьюстоне.", None, "ru"))
+
+
 
 def test_an_anchor_name_is_read_across_apostrophes_and_its_digits_are_not_a_number():
     """An elided article or preposition is not part of the name it comes

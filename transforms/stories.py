@@ -77,7 +77,8 @@ event share names, places and numbers, not sentences.
   and the capitalised words (names, places) that are not common words of
   the article's language (Zipf >= ``COMMON_ZIPF``; a sentence's first word
   too, and only inside sentences where the language has no list), case and
-  accents folded, Cyrillic transliterated, cut to 6 letters so that
+  accents folded, Cyrillic transliterated (and any other letter no accent
+  comes off, Greek or Icelandic "ð", by anyascii), cut to 6 letters so that
   "Virginia" meets "Virginie". A name is read across an apostrophe
   (``_name_part``): "l'Ukraine", "dell'Airbus" and "Trump's" are Ukraine,
   Airbus and Trump, as a language that does not elide writes them; and
@@ -112,6 +113,7 @@ from functools import lru_cache
 import apache_beam as beam
 import numpy as np
 import xxhash
+from anyascii import anyascii
 
 from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.dedup import ADOPTED, MAX_BUCKET, MAX_PAIRS, LinkRecords, pairs_to_judge
@@ -214,9 +216,14 @@ def term_vector(text: str, title: str | None = None, language: str | None = None
 
 @lru_cache(maxsize=1 << 16)
 def _fold(word: str) -> str:
-    """Case, accents and Cyrillic letters folded to plain Latin."""
+    """Case, accents and Cyrillic letters folded to plain Latin; what is left
+    that is not ASCII (letters no accent comes off: ð, þ, æ, ø, ł, đ, ß, ı;
+    Greek, Armenian, Georgian, Cyrillic letters the table lacks) is
+    transliterated by anyascii, so that "Guðni", "Støre" and "Τσίπρας" meet
+    "Gudni", "Store" and "Tsipras"."""
     word = "".join(_CYRILLIC.get(c, c) for c in word.casefold())
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return word if word.isascii() else anyascii(word).casefold()
 
 
 def anchors(text: str, title: str | None = None, language: str | None = None) -> list[tuple[str, float]]:
