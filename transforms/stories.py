@@ -536,11 +536,12 @@ def component_stories(members: list[dict], edges: list[tuple[str, str, float]],
     """(doc_id, story_id) for the new members of one component. Its members
     brought in by an ``ADOPTED`` edge (no link of theirs reaches the threshold,
     so average linkage could never merge them) stay out of the linkage and of
-    ``MAX_PAIRS``: the others group exactly as they would without them. Then
-    every article left alone is weighed against the stories
-    (``attach_singletons``, on its links as found), unless the component has
-    too many pairs to judge them all (it is averaged over its found links, and
-    not attached either)."""
+    ``MAX_PAIRS``: the others group exactly as they would without them. Two
+    events of one topic stay apart (``DistinctEvents``). Then every article
+    left alone is weighed against the stories (``attach_singletons``, on its
+    links as found), unless the component has too many pairs to judge them
+    all (it is averaged over its found links, with no guard, and not
+    attached either)."""
     adopted = {a for a, _, w in edges if w == ADOPTED}
     core = [m for m in members if m["doc_id"] not in adopted]
     links = _all_links(core, edges)
