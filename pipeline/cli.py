@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 import time
 
@@ -148,7 +149,11 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
         t0 = time.perf_counter()
         runner = make_runner(options, verbose=verbose)
         p = beam.Pipeline(runner=runner, options=options) if runner else beam.Pipeline(options=options)
-        facts = build(p, options, started)
+        try:
+            facts = build(p, options, started)
+        except BaseException:  # Beam makes the pipeline's temporary folder with it and removes it in run() only
+            shutil.rmtree(p.local_tempdir, ignore_errors=True)
+            raise
         try:
             state = p.run().wait_until_finish()
         except Exception:  # nothing of this run is committed: its staged files go, so that a full disk is freed

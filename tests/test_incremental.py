@@ -132,15 +132,21 @@ def test_an_index_an_older_newsbeam_wrote_with_json_words_is_still_compared(tmp_
     assert art["is_duplicate"] and art["dup_cluster_id"] == "older-doc" and art["story_id"] == "older-story"
 
 
-def test_a_damaged_index_file_stops_the_next_run_naming_it(tmp_path, capfd):
+def test_a_damaged_index_file_stops_the_next_run_naming_it(tmp_path, capfd, monkeypatch):
     """A file of OUT/index cut short (a full disk, a copy interrupted) made every
     later run fail inside a step with "Parquet magic bytes not found" and no
-    file named; it is now found before the run starts, named, with what to do."""
+    file named; it is now found before the run starts, named, with what to do.
+    The run stopped so leaves no empty beam-pipeline-temp folder behind in the
+    machine's temporary folder (Beam removes it in run() only)."""
     import glob
     import shutil
+    import tempfile
 
     from pipeline.cli import main
 
+    machine_tmp = tmp_path / "tmp"
+    machine_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(machine_tmp))
     out = str(tmp_path / "out")
     run(["--input", SEEDS, "--output", out], quiet=True)
     for table in ("articles", "ingested"):
@@ -153,6 +159,7 @@ def test_a_damaged_index_file_stops_the_next_run_naming_it(tmp_path, capfd):
         err = capfd.readouterr().err
         assert path in err and "is damaged" in err and "move it out" in err and "Traceback" not in err
         assert len(os.listdir(os.path.join(damaged, "runs"))) == 1  # nothing committed
+        assert not glob.glob(str(machine_tmp / "beam-pipeline-temp*"))
 
 
 def test_overlapping_runs_into_one_output_take_turns(tmp_path):
