@@ -464,7 +464,8 @@ def _stories_of(members, edges, guarded=True):
     from transforms.linkage import average_link_groups
     from transforms.stories import DistinctEvents, anchor_names
 
-    guard = DistinctEvents([set(anchor_names(m["vec"][1]).tolist()) for m in sorted(members, key=lambda m: m["doc_id"])])
+    ordered = sorted(members, key=lambda m: m["doc_id"])
+    guard = DistinctEvents([set(anchor_names(m["vec"][1]).tolist()) for m in ordered])
     groups = average_link_groups(members, edges, 0.25, guard=guard if guarded else None)
     return sorted(sorted(m["doc_id"] for m in g) for _, g in groups)
 
