@@ -184,8 +184,9 @@ def test_stories_through_newsbeam_run():
     m = evaluate(STORIES)
     # 0.862 / 0.885 before articles left alone joined their nearest story; 0.883 / 0.904 after,
     # 0.872 / 0.903 with words read as wordfreq reads apostrophes (one topic's two events merge);
-    # 0.878 / 0.907 with a possessive read as its word
-    assert m["f1"] >= 0.87 and m["bcubed_f1"] >= 0.9, m
+    # 0.878 / 0.907 with a possessive read as its word; 0.907 / 0.928 (precision 0.851 -> 0.903) with a
+    # topic's two events kept apart by the names each states (stories.DistinctEvents)
+    assert m["f1"] >= 0.9 and m["precision"] >= 0.89 and m["bcubed_f1"] >= 0.92, m
 
 
 CROSSLINGUAL = os.path.join(SHARED, "data", "dedup", "crosslingual_dev.jsonl")
