@@ -60,25 +60,29 @@ def load_detector_factory():
 
 
 _NORMALIZED_CHARS = 1 << 16  # characters whose langdetect normalisation is remembered, per process
+# code point -> langdetect's normalised character: the memory of ``NGram.normalize`` (``_memoise_normalize``),
+# and the ``str.translate`` table the n-grams by word read a text through (``_word_ngrams``)
+_NORMALIZED: dict[int, str] = {}
 
 
 def _memoise_normalize() -> None:
     """langdetect normalises each character of a text (its Unicode block by
     bisection, then a rule per block) every time it meets it; the result
-    depends on the character alone, so it is remembered (idempotent)."""
+    depends on the character alone, so it is remembered in ``_NORMALIZED``
+    (idempotent)."""
     from langdetect.utils.ngram import NGram
 
     if getattr(NGram.normalize, "memoised", False):
         return
     plain = NGram.normalize.__func__
-    known: dict[str, str] = {}
 
     def normalize(cls, ch):
-        out = known.get(ch)
+        code = ord(ch) if len(ch) == 1 else None
+        out = _NORMALIZED.get(code)
         if out is None:
             out = plain(cls, ch)
-            if len(known) < _NORMALIZED_CHARS:
-                known[ch] = out
+            if code is not None and len(_NORMALIZED) < _NORMALIZED_CHARS:
+                _NORMALIZED[code] = out
         return out
 
     normalize.memoised, normalize.plain = True, plain
@@ -105,7 +109,6 @@ def _word_ngrams() -> None:
     if getattr(detector.Detector._extract_ngrams, "by_word", False):
         return
     plain = detector.Detector._extract_ngrams
-    normalized: dict[int, str] = {}  # code point -> its normalised character, for str.translate
     known: dict[tuple[str, bool], list[str]] = {}
     owner: list = [None]  # the profile map ``known`` was worked out against
 
@@ -138,12 +141,14 @@ def _word_ngrams() -> None:
             known.clear()
             owner[0] = probs
         text = self.text
-        if len(normalized) > _NORMALIZED_CHARS:  # a page of every script there is
-            normalized.clear()
-        for ch in set(text):
-            if ord(ch) not in normalized:
-                normalized[ord(ch)] = NGram.normalize(ch)
-        words = text.translate(normalized).split(" ")
+        chars = set(text)
+        new = [ch for ch in chars if ord(ch) not in _NORMALIZED]
+        if len(_NORMALIZED) + len(new) > _NORMALIZED_CHARS:  # a run through every script there is
+            _NORMALIZED.clear()
+            new = chars
+        for ch in new:  # the table holds every character of the text
+            _NORMALIZED[ord(ch)] = NGram.normalize(ch)
+        words = text.translate(_NORMALIZED).split(" ")
         last = len(words) - 1
         result: list[str] = []
         for i, word in enumerate(words):

@@ -448,7 +448,7 @@ def _first(values) -> str | None:
 _PAGE_TAGS = ("meta", "link", "title", "base", "script")
 _MAX_PAGE_TAGS = 100_000  # of a page, looked at for its meta tags; a hostile one stops here
 _FOLD_REL = str.maketrans("CANONICAL", "canonical")  # XPath's translate(@rel, 'CANONICAL', 'canonical')
-_FOLD_HTTP_EQUIV = str.maketrans(dict(reversed(list(zip("CONTENT-LANGUAGE", "content-language")))))
+_FOLD_HTTP_EQUIV = str.maketrans("CONTENT-LANGUAGE", "content-language")
 
 
 class _PageTags:
