@@ -175,3 +175,21 @@ def test_ngrams_by_word_are_langdetects_own_on_articles(factory):
 def test_ngrams_by_word_are_langdetects_own_on_generated_text(factory, text):
     mine, theirs = _ngrams_both_ways(factory, text)
     assert mine == theirs
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120))
+def test_ngrams_by_word_past_the_remembered_characters_are_langdetects_own(factory, text):
+    """Past ``_NORMALIZED_CHARS`` remembered characters a new one is worked
+    out each time it is met, and nothing is forgotten (a text read by another
+    thread is translated whole): the n-grams stay langdetect's own and the
+    table does not grow."""
+    from transforms import language
+
+    size = len(language._NORMALIZED)
+    old, language._NORMALIZED_CHARS = language._NORMALIZED_CHARS, 0
+    try:
+        mine, theirs = _ngrams_both_ways(factory, text)
+    finally:
+        language._NORMALIZED_CHARS = old
+    assert mine == theirs and len(language._NORMALIZED) == size

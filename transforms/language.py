@@ -60,9 +60,26 @@ def load_detector_factory():
 
 
 _NORMALIZED_CHARS = 1 << 16  # characters whose langdetect normalisation is remembered, per process
-# code point -> langdetect's normalised character: the memory of ``NGram.normalize`` (``_memoise_normalize``),
-# and the ``str.translate`` table the n-grams by word read a text through (``_word_ngrams``)
-_NORMALIZED: dict[int, str] = {}
+
+
+class _Normalized(dict):
+    """Code point -> langdetect's normalised character, worked out the first
+    time it is asked for (``__missing__``) and kept for up to
+    ``_NORMALIZED_CHARS`` code points: the memory of ``NGram.normalize``
+    (``_memoise_normalize``) and the ``str.translate`` table the n-grams by
+    word read a text through (``_word_ngrams``). Never emptied, so a text is
+    always translated whole, also while another thread reads one."""
+
+    plain = None  # langdetect's own NGram.normalize(ch), set by _memoise_normalize
+
+    def __missing__(self, code: int) -> str:
+        out = self.plain(chr(code))
+        if len(self) < _NORMALIZED_CHARS:
+            self[code] = out
+        return out
+
+
+_NORMALIZED = _Normalized()
 
 
 def _memoise_normalize() -> None:
@@ -75,15 +92,10 @@ def _memoise_normalize() -> None:
     if getattr(NGram.normalize, "memoised", False):
         return
     plain = NGram.normalize.__func__
+    _Normalized.plain = staticmethod(lambda ch: plain(NGram, ch))
 
     def normalize(cls, ch):
-        code = ord(ch) if len(ch) == 1 else None
-        out = _NORMALIZED.get(code)
-        if out is None:
-            out = plain(cls, ch)
-            if code is not None and len(_NORMALIZED) < _NORMALIZED_CHARS:
-                _NORMALIZED[code] = out
-        return out
+        return _NORMALIZED[ord(ch)] if len(ch) == 1 else plain(cls, ch)
 
     normalize.memoised, normalize.plain = True, plain
     NGram.normalize = classmethod(normalize)
@@ -104,10 +116,10 @@ def _word_ngrams() -> None:
     (``tests/test_language_annotate.py`` compares it with langdetect's own);
     idempotent."""
     from langdetect import detector
-    from langdetect.utils.ngram import NGram
 
     if getattr(detector.Detector._extract_ngrams, "by_word", False):
         return
+    _memoise_normalize()  # the text is read through its table
     plain = detector.Detector._extract_ngrams
     known: dict[tuple[str, bool], list[str]] = {}
     owner: list = [None]  # the profile map ``known`` was worked out against
@@ -140,15 +152,7 @@ def _word_ngrams() -> None:
         if owner[0] is not probs:
             known.clear()
             owner[0] = probs
-        text = self.text
-        chars = set(text)
-        new = [ch for ch in chars if ord(ch) not in _NORMALIZED]
-        if len(_NORMALIZED) + len(new) > _NORMALIZED_CHARS:  # a run through every script there is
-            _NORMALIZED.clear()
-            new = chars
-        for ch in new:  # the table holds every character of the text
-            _NORMALIZED[ord(ch)] = NGram.normalize(ch)
-        words = text.translate(_NORMALIZED).split(" ")
+        words = self.text.translate(_NORMALIZED).split(" ")
         last = len(words) - 1
         result: list[str] = []
         for i, word in enumerate(words):
