@@ -546,8 +546,9 @@ def component_stories(members: list[dict], edges: list[tuple[str, str, float]],
     core = [m for m in members if m["doc_id"] not in adopted]
     links = _all_links(core, edges)
     judged = pairs_to_judge(core) <= MAX_PAIRS
+    # two groups of APART_MIN: a smaller component (most are a pair) has nothing for the guard to refuse
     guard = DistinctEvents([set(anchor_names(m["vec"][1]).tolist()) for m in sorted(core, key=lambda m: m["doc_id"])]) \
-        if judged else None
+        if judged and len(core) >= 2 * APART_MIN else None
     groups = average_link_groups(core, links, threshold, guard=guard)
     groups += [(None, [m]) for m in sorted(members, key=lambda m: m["doc_id"]) if m["doc_id"] in adopted]
     if judged:
