@@ -78,10 +78,10 @@ def syndicated_gold(rows, min_containment: float) -> dict:
 def _quality_folder():
     """The folder a quality run writes its input and output in. One fixed
     folder, not a random one: a document's id comes from its path, and story
-    and cluster ties break on ids, and a capped bucket pairs its members in
-    id order, so a random folder moved the cross-lingual figures from run to
-    run (crosslingual_dev pairwise F1 0.797-0.815; 0.813 in every folder with
-    the buckets uncapped; docs/benchmarks.md). Two processes (the test suite's two
+    and cluster ties break on ids (a capped bucket paired its members in id
+    order until it took them in content order, and a random folder moved the
+    cross-lingual figures from run to run, pairwise F1 0.797-0.815;
+    docs/benchmarks.md). Two processes (the test suite's two
     workers) take it in turn, by a lock file beside it."""
     from pipeline.cli import file_lock
 

@@ -494,3 +494,72 @@ def test_generated_stories_with_briefs_label_as_the_beam_graph_does(seed, monkey
     # the case exercises the attaching: without it, some labels differ
     monkeypatch.setattr(stories, "ATTACH_MIN", 2.0)
     assert sorted(map(_key, label_articles(first, [], 0.6, 0.25))) != plain
+
+
+def _crowded(seed: int, n: int = 60):
+    """Articles that share a few names (story buckets far over MAX_BUCKET), and a
+    family of near copies (LSH buckets over it)."""
+    rng = random.Random(seed)
+    shared = [_name(rng) for _ in range(2)]
+    names = [_name(rng) for _ in range(120)]
+    texts = []
+    for _ in range(n):
+        own = rng.sample(names, 6)
+        sentences = []
+        for _ in range(6):
+            words = [rng.choice(COMMON) for _ in range(10)] + rng.sample(own, 2) + [rng.choice(shared)]
+            rng.shuffle(words)
+            sentences.append(" ".join(words) + ".")
+        texts.append(" ".join(sentences))
+    texts += [texts[0] + f" Update {i}: " + texts[i + 1][:40] for i in range(20)]
+    return [link_record({"doc_id": f"{rng.getrandbits(64):016x}", "text": t, "title": None, "language": "en",
+                         "content_hash": content_hash(t), "published_at": None, "is_machine_translated": False,
+                         "extractor": "text", "source_format": "text"}) for t in texts]
+
+
+def _candidate_pairs(records):
+    """The candidate pairs of near-duplicates and of stories, as pairs of
+    content hashes: (local dup pairs, Beam dup pairs, local story pairs, Beam
+    story pairs, the largest story bucket)."""
+    from transforms import dedup, group_local, stories
+
+    batch = group_local._Batch()
+    for r in records:
+        batch.add(r, False)
+    batch.finish()
+    content = {r["doc_id"]: r["content_hash"] for r in records}
+    row_content = [content[d] for d in batch.ids]
+    reps = np.arange(len(batch))
+    codes = group_local._dup_pair_codes(batch, reps)
+    local_dup = {frozenset((row_content[a], row_content[b])) for a, b in zip(*divmod(codes, len(reps)))}
+    batch.rank = group_local._content_rank(batch.content)
+    local_story = {frozenset((row_content[a], row_content[b]))
+                   for a, b in group_local._each_pair(group_local._story_entries(batch), batch.old)}
+
+    def beam_pairs(keys):
+        buckets = collections.defaultdict(list)
+        for r in records:
+            for k, doc_id in keys(r):
+                buckets[k].append((doc_id, False, dedup.bucket_order(r)))
+        pairs = {frozenset((content[a], content[b])) for k, m in buckets.items() for a, b in dedup._pairs((k, m))}
+        return pairs, max(map(len, buckets.values()))
+
+    (beam_dup, _), (beam_story, largest) = beam_pairs(dedup._bands), beam_pairs(stories._keys)
+    return local_dup, beam_dup, local_story, beam_story, largest
+
+
+@pytest.mark.parametrize("seed", [41, 42])
+def test_candidate_pairs_follow_the_content_not_the_doc_ids(seed):
+    """A bucket over MAX_BUCKET pairs each member with its next WINDOW in content
+    order: the same articles named by other paths (other doc_ids) get the same
+    candidate pairs, in both runners."""
+    from transforms import dedup
+
+    records = _crowded(seed)
+    rng = random.Random(seed)
+    renamed = [{**r, "doc_id": f"{rng.getrandbits(64):016x}"} for r in records]
+    first, second = _candidate_pairs(records), _candidate_pairs(renamed)
+    assert first[4] > 3 * dedup.MAX_BUCKET, "no story bucket large enough to be windowed"
+    assert first[0] == first[1] and first[2] == first[3], "the runners pair different articles"
+    assert len(first[0]) > 100 and len(first[2]) > 500
+    assert first[0] == second[0] and first[2] == second[2]

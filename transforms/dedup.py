@@ -10,7 +10,9 @@ average linkage, canonical copy.
 - Candidates come only from LSH buckets (42 bands of 3 rows) and from an
   equal lead (the first 30 words, which a teaser or truncated copy shares
   with its article); never from all pairs. A bucket larger than
-  ``MAX_BUCKET`` pairs each member with its next ``WINDOW`` members only.
+  ``MAX_BUCKET`` pairs each member with its next ``WINDOW`` members only, in
+  the order of their ``content_hash`` (``bucket_order``): the same articles
+  under other paths (other doc_ids) are the same candidates.
 - Similarity of two copies (``similarity``): the estimated containment of
   the shorter text's shingles in the longer one (a teaser that is the first
   third of an article is contained in it; so is a re-templated copy), or
@@ -146,12 +148,29 @@ def _bands(rec):
         yield f"l:{rec['lead']}", rec["doc_id"]
 
 
+def bucket_order(rec) -> int:
+    """Where a record stands in a bucket's order (``content_order``), so that the
+    windows of a bucket over ``MAX_BUCKET`` pair the same articles whatever their
+    doc_ids (which name their paths) are; doc_id breaks ties."""
+    return content_order(rec.get("content_hash"))
+
+
+def content_order(content_hash: str | None) -> int:
+    """The first 28 bits of a content hash (hex), 0 for none or one that is not
+    hex: a small int, as it travels with each of a record's ~56 bucket keys."""
+    try:
+        return int(content_hash[:7], 16) if content_hash else 0
+    except ValueError:  # not one newsbeam wrote: an order like any other, the same on every runner
+        return 0
+
+
 def _bucket_pairs(members: list, max_bucket: int):
-    """Pairs of bucket mates (members sorted, ``(doc_id, old, ...)``), leaving
-    out pairs of two earlier-run records (their links were made when they
-    were new). A bucket over ``max_bucket`` pairs each member with the next
-    ``WINDOW`` in doc_id order (an arbitrary but stable order): linear in the
-    bucket, and connected."""
+    """Pairs of bucket mates (members ``(doc_id, old, order, ...)`` in ``(order,
+    doc_id)`` order, ``_bucket_members``), each pair in doc_id order, leaving out
+    pairs of two earlier-run records (their links were made when they were
+    new). A bucket over ``max_bucket`` pairs each member with the next
+    ``WINDOW`` in that order (``bucket_order``: by content, not by path):
+    linear in the bucket, and connected."""
     if all(m[1] for m in members):
         return
     if len(members) > max_bucket:
@@ -161,32 +180,39 @@ def _bucket_pairs(members: list, max_bucket: int):
         pairs = itertools.combinations(members, 2)
     for a, b in pairs:
         if not (a[1] and b[1]):
-            yield a, b
+            yield (a, b) if a[0] < b[0] else (b, a)
 
 
 def _pairs(element, max_bucket: int = MAX_BUCKET):
-    """(bucket key, [(doc_id, old)]) -> candidate (id_a, id_b) pairs."""
+    """(bucket key, [(doc_id, old, order)]) -> candidate (id_a, id_b) pairs."""
     _, members = element
-    for a, b in _bucket_pairs(sorted(set(members)), max_bucket):
+    for a, b in _bucket_pairs(_bucket_members(members), max_bucket):
         yield a[0], b[0]
 
 
 def _bucket_members(members) -> list:
-    """A bucket's members, ``(doc_id, old, ...)``, sorted by doc_id, each doc_id once."""
-    members = sorted(members, key=lambda m: m[0])
-    return [m for i, m in enumerate(members) if i == 0 or m[0] != members[i - 1][0]]
+    """A bucket's members, ``(doc_id, old, order, ...)``, sorted by (order, doc_id),
+    each doc_id once."""
+    members = sorted(members, key=lambda m: (m[2], m[0]))
+    seen = set()
+    out = []
+    for m in members:
+        if m[0] not in seen:
+            seen.add(m[0])
+            out.append(m)
+    return out
 
 
 def _linked_in_bucket(element, linked, max_bucket: int):
-    """(bucket key, [(doc_id, old, payload)]) -> (id_a, id_b, weight) for the pairs ``linked`` weighs."""
+    """(bucket key, [(doc_id, old, order, payload)]) -> (id_a, id_b, weight) for the pairs ``linked`` weighs."""
     for a, b in _bucket_pairs(_bucket_members(element[1]), max_bucket):
-        w = linked(a[2], b[2])
+        w = linked(a[3], b[3])
         if w is not None:
             yield a[0], b[0], w
 
 
 def _linked_by_lookup(element, linked, max_bucket: int, payloads: dict):
-    """(bucket key, [(doc_id, old)]) -> (id_a, id_b, weight), as ``_linked_in_bucket``
+    """(bucket key, [(doc_id, old, order)]) -> (id_a, id_b, weight), as ``_linked_in_bucket``
     gives them, each payload looked up in ``payloads`` (doc_id -> payload)."""
     for a, b in _bucket_pairs(_bucket_members(element[1]), max_bucket):
         w = linked(payloads[a[0]], payloads[b[0]])
@@ -368,7 +394,7 @@ class Components(beam.PTransform):
 
 
 class CandidatePairs(beam.PTransform):
-    """(bucket key, (doc_id, is_old)) -> distinct (id_a, id_b) pairs of bucket mates, not both old."""
+    """(bucket key, (doc_id, is_old, order)) -> distinct (id_a, id_b) pairs of bucket mates, not both old."""
 
     def __init__(self, max_bucket: int = MAX_BUCKET):
         super().__init__()
@@ -437,8 +463,8 @@ class LinkRecords(beam.PTransform):
         max_bucket = self.max_bucket
         if self.in_bucket and self.lookup_payloads:
             def keyed_members(rec):
-                old = bool(rec.get("old"))
-                return ((k, (doc_id, old)) for k, doc_id in keys(rec))
+                old, order = bool(rec.get("old")), bucket_order(rec)
+                return ((k, (doc_id, old, order)) for k, doc_id in keys(rec))
 
             payloads = everyone | "Payloads" >> beam.Map(lambda r: (r["doc_id"], payload(r)))
             found = (recs | "Keys" >> beam.FlatMap(keyed_members) | "Buckets" >> beam.GroupByKey()
@@ -446,16 +472,16 @@ class LinkRecords(beam.PTransform):
                      | "DistinctEdges" >> beam.Distinct())
         elif self.in_bucket:
             def keyed_payloads(rec):
-                old, p = bool(rec.get("old")), payload(rec)
-                return ((k, (doc_id, old, p)) for k, doc_id in keys(rec))
+                old, order, p = bool(rec.get("old")), bucket_order(rec), payload(rec)
+                return ((k, (doc_id, old, order, p)) for k, doc_id in keys(rec))
 
             found = (recs | "Keys" >> beam.FlatMap(keyed_payloads) | "Buckets" >> beam.GroupByKey()
                      | "Judge" >> beam.FlatMap(_linked_in_bucket, linked, max_bucket)
                      | "DistinctEdges" >> beam.Distinct())
         else:
             def keyed_ids(rec):
-                old = bool(rec.get("old"))
-                return ((k, (doc_id, old)) for k, doc_id in keys(rec))
+                old, order = bool(rec.get("old")), bucket_order(rec)
+                return ((k, (doc_id, old, order)) for k, doc_id in keys(rec))
 
             payloads = everyone | "Payloads" >> beam.Map(lambda r: (r["doc_id"], payload(r)))
             pairs = recs | "Keys" >> beam.FlatMap(keyed_ids) | "Candidates" >> CandidatePairs(max_bucket)

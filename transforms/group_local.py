@@ -695,6 +695,26 @@ def _buckets(r: np.ndarray, new_key: np.ndarray):
     return r, np.r_[np.flatnonzero(new_key), len(r)].astype(np.int32)
 
 
+def _content_rank(content: np.ndarray) -> np.ndarray:
+    """Each row's place in ``dedup.bucket_order``, (content order, doc_id) order
+    (rows are in doc_id order): a bucket's windows then pair the same articles
+    whatever paths name them."""
+    keys = np.fromiter((dedup.content_order(c.decode("ascii", "replace")) for c in content.tolist()),
+                       dtype=np.int64, count=len(content))
+    order = np.lexsort((np.arange(len(content)), keys))
+    rank = np.empty(len(content), dtype=np.int64)
+    rank[order] = np.arange(len(content))
+    return rank
+
+
+def _ranked(entries, at_rank: np.ndarray):
+    """``_sorted_entries`` made over ranks (``_content_rank``) instead of rows: the
+    same (rows, starts), each bucket's rows in rank order; ``at_rank``: the row
+    at each rank."""
+    ranks, starts = entries
+    return at_rank[ranks].astype(np.int32), starts
+
+
 def _bucket_ends(starts: np.ndarray, pos: np.ndarray):
     """(end, size) of the bucket of each entry at ``pos``."""
     bucket = np.searchsorted(starts, pos, side="right") - 1
@@ -704,8 +724,9 @@ def _bucket_ends(starts: np.ndarray, pos: np.ndarray):
 
 def _pair_codes(entries, old: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
     """Candidate pairs of every bucket (``dedup._bucket_pairs``: every pair of a
-    bucket of at most ``MAX_BUCKET``, else each member with its next ``WINDOW``;
-    never two earlier-run rows), first row in [lo, hi), as codes ``a * n + b``."""
+    bucket of at most ``MAX_BUCKET``, else each member with its next ``WINDOW``
+    in the bucket's order, ``_ranked``; never two earlier-run rows), the first in
+    the bucket's order in [lo, hi), as codes ``a * n + b`` with a < b."""
     rows, starts = entries
     n = len(old)
     hi = n if hi is None else hi
@@ -720,7 +741,8 @@ def _pair_codes(entries, old: np.ndarray, lo: int = 0, hi: int | None = None) ->
         i = pos[ok]
         a, b = rows[i], rows[i + d]
         ok = ~(old[a] & old[b])
-        out.append(a[ok].astype(np.int64) * n + b[ok])
+        a, b = a[ok], b[ok]
+        out.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))  # each pair in row order
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
@@ -759,6 +781,32 @@ def _each_pair(entries, old: np.ndarray):
                 yield divmod(code, n)
 
 
+def _dup_pair_codes(batch: _Batch, reps: np.ndarray) -> np.ndarray:
+    """The sorted distinct candidate pairs of the representatives ``reps`` (rows
+    in doc_id order) in the LSH bands and under an equal lead, as codes
+    ``a * len(reps) + b`` of their places in ``reps``, a < b; each bucket in
+    ``_content_rank`` order, as ``dedup._bucket_members`` orders it."""
+    rep_old = batch.old[reps]
+    rank = _content_rank(batch.content[reps])  # each representative's place in a bucket
+    at_rank = np.argsort(rank)
+    sig_rows = batch.sig_at[reps]
+    # each band's distinct pairs merged into those found so far: a story told
+    # ~20 times fills a bucket in most bands, and its pairs come again in each
+    codes = np.zeros(0, dtype=np.int64)
+    for band in range(dedup.BANDS + 1):
+        if band < dedup.BANDS:
+            keys = np.ascontiguousarray(batch.sigs.columns(band * dedup.ROWS, (band + 1) * dedup.ROWS, sig_rows).T)
+            found = _pair_codes(_ranked(_sorted_entries(keys, rank), at_rank), rep_old)
+        else:  # and the articles that open with the same words
+            leads = np.flatnonzero(batch.has_lead[reps])
+            keys = batch.lead[reps[leads]]
+            found = _pair_codes(_ranked(_sorted_entries(keys, rank[leads]), at_rank), rep_old)
+            del leads
+        del keys
+        codes = _merged(codes, np.unique(found))
+    return codes
+
+
 def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> _DupLabels:
     """(dup_cluster_id, is_duplicate, dup_similarity) of the new rows in a cluster
     (``dedup.NearDuplicates``); the batch's signatures are let go."""
@@ -780,23 +828,7 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> _Dup
     known.w.extend([dedup.EXACT] * int(copy.sum()))
     del by_hash, same, first, head, copy
     reps = np.flatnonzero(rep)  # doc_id order
-    rep_old = old[reps]
-    sig_rows = batch.sig_at[reps]
-    # each band's distinct pairs merged into those found so far: a story told
-    # ~20 times fills a bucket in most bands, and its pairs come again in each
-    codes = np.zeros(0, dtype=np.int64)
-    for band in range(dedup.BANDS + 1):
-        if band < dedup.BANDS:
-            keys = np.ascontiguousarray(batch.sigs.columns(band * dedup.ROWS, (band + 1) * dedup.ROWS, sig_rows).T)
-            found = _pair_codes(_sorted_entries(keys, np.arange(len(reps))), rep_old)
-        else:  # and the articles that open with the same words
-            leads = np.flatnonzero(batch.has_lead[reps])
-            keys = batch.lead[reps[leads]]
-            found = _pair_codes(_sorted_entries(keys, leads), rep_old)
-            del leads
-        del keys
-        codes = _merged(codes, np.unique(found))
-    del found
+    codes = _dup_pair_codes(batch, reps)
     trim_heap()  # the buckets' temporaries
     verify = dedup._Verify(threshold, min_shingles)
     for s in range(0, len(codes), CHUNK):
@@ -881,13 +913,12 @@ def _adoptions(n: int, links: _Links, threshold: float) -> tuple[list[int], list
     return rows[first].tolist(), others[first].tolist()
 
 
-def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | None]:
-    """Each row's story_id, for new rows in a story of more than one
-    (``stories.StoryGroups``); None for the others."""
+def _story_entries(batch: _Batch):
+    """``_sorted_entries`` of the story keys (``stories._keys``): each row under its
+    first KEY_TERMS words and first ANCHOR_KEYS anchors (anchors apart: + 2**32),
+    each bucket's rows in ``batch.rank`` order (``_content_rank``)."""
     n = len(batch)
-    old = batch.old
-    # each row under its first KEY_TERMS words and first ANCHOR_KEYS anchors (anchors
-    # apart: + 2**32), packed with the row as key << shift | row (33 + 31 bits at most)
+    # packed with the row's rank as key << shift | rank (33 + 31 bits at most)
     shift = max(1, (n - 1).bit_length())
     if shift > 31:
         raise ValueError(f"{n} rows: too many to pack with a story key")
@@ -899,11 +930,18 @@ def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | No
         anchors = stories.unpack(anchors)[0][:stories.ANCHOR_KEYS].astype(np.uint64) + np.uint64(1 << 32)
         for keys in (terms, anchors):
             keys <<= np.uint64(shift)
-            keys |= np.uint64(i)
+            keys |= np.uint64(batch.rank[i])
             packed[at:at + len(keys)] = keys
             at += len(keys)
-    entries = _sorted_packed(packed[:at], shift)
-    del packed
+    return _ranked(_sorted_packed(packed[:at], shift), np.argsort(batch.rank))
+
+
+def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | None]:
+    """Each row's story_id, for new rows in a story of more than one
+    (``stories.StoryGroups``); None for the others."""
+    n = len(batch)
+    old = batch.old
+    entries = _story_entries(batch)
     trim_heap()
     similar = stories._Similar()
     links = _Links()
@@ -943,6 +981,7 @@ def _label_batch(batch: _Batch, dup_threshold: float, story_threshold: float, mi
     dups = _near_duplicates(batch, dup_threshold, min_shingles)
     batch.when = np.array([np.nan if t is None else t for t in map(stories.timestamp, batch.published)],
                           dtype=np.float64)  # what stories need of the dates, 8 bytes a row
+    batch.rank = _content_rank(batch.content)  # where stories put each row in a bucket
     batch.content = batch.published = batch.length = batch.is_mt = batch.n = batch.lead = batch.has_lead = None
     trim_heap()
     if batch.story_columns:

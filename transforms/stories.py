@@ -12,7 +12,8 @@ event share names, places and numbers, not sentences.
   words as a run of a million would. Capitalised words (names, places) and
   numbers are boosted.
 - Candidates: articles sharing one of their 10 heaviest words (buckets over
-  ``MAX_BUCKET`` pair each article with its next ``dedup.WINDOW`` only); never
+  ``MAX_BUCKET`` pair each article with its next ``dedup.WINDOW`` only, in
+  the order of their content, ``dedup.bucket_order``, not of their paths); never
   all pairs.
 - Links: cosine similarity >= ``LINK_MIN``, judged inside the bucket on a
   packed vector (``pack``: 32-bit word hashes and float16 weights, 6 bytes
