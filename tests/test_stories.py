@@ -167,6 +167,23 @@ def test_a_name_no_accent_comes_off_meets_its_latin_spelling():
 
 
 
+def test_a_latin_name_joined_to_a_script_without_spaces_is_read_alone():
+    """Japanese and Chinese sentences write a Latin name with no space around
+    it: the name is what the English article states ("PCR", "UAE",
+    "COVID-19"), not one word with the characters joined to it ("pcrjia",
+    "uaeguo", as anyascii read them); a word of such a script is never a name,
+    and a Latin name among Latin letters ("Hawaiʻi") keeps its letters."""
+    from transforms.stories import _wordlike, anchors
+
+    text = "新型コロナウイルスCOVID-19のPCR検査をUAE国内で行った。ポステックのJung-Woo教授。"
+    english = "The UAE ran PCR tests for COVID-19, said Professor Jung-Woo of Postech."
+    got, en = dict(anchors(text, None, "ja")), dict(anchors(english, None, "en"))
+    assert {"pcr", "uae", "covid-", "jung-w"} <= set(got) & set(en), (sorted(got), sorted(en))
+    assert set(got) == {"pcr", "uae", "covid-", "jung-w"}
+    assert set(dict(anchors("特朗普与PCR检测", None, "zh"))) == {"pcr"}
+    assert _wordlike().findall("The governor of Hawaiʻi spoke.") == ["The", "governor", "of", "Hawaiʻi", "spoke"]
+
+
 def test_an_anchor_name_is_read_across_apostrophes_and_its_digits_are_not_a_number():
     """An elided article or preposition is not part of the name it comes
     before, and a possessive is the name: the four languages give Airbus and
