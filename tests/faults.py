@@ -18,7 +18,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TESTS = os.path.dirname(os.path.abspath(__file__))
