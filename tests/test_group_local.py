@@ -529,10 +529,10 @@ def _candidate_pairs(records):
     batch.finish()
     content = {r["doc_id"]: r["content_hash"] for r in records}
     row_content = [content[d] for d in batch.ids]
+    batch.rank = group_local._content_rank(batch.content)
     reps = np.arange(len(batch))
     codes = group_local._dup_pair_codes(batch, reps)
     local_dup = {frozenset((row_content[a], row_content[b])) for a, b in zip(*divmod(codes, len(reps)))}
-    batch.rank = group_local._content_rank(batch.content)
     local_story = {frozenset((row_content[a], row_content[b]))
                    for a, b in group_local._each_pair(group_local._story_entries(batch), batch.old)}
 

@@ -785,10 +785,11 @@ def _dup_pair_codes(batch: _Batch, reps: np.ndarray) -> np.ndarray:
     """The sorted distinct candidate pairs of the representatives ``reps`` (rows
     in doc_id order) in the LSH bands and under an equal lead, as codes
     ``a * len(reps) + b`` of their places in ``reps``, a < b; each bucket in
-    ``_content_rank`` order, as ``dedup._bucket_members`` orders it."""
+    ``batch.rank`` order (``_content_rank``), as ``dedup._bucket_members`` orders it."""
     rep_old = batch.old[reps]
-    rank = _content_rank(batch.content[reps])  # each representative's place in a bucket
-    at_rank = np.argsort(rank)
+    at_rank = np.argsort(batch.rank[reps])  # the representatives in bucket order
+    rank = np.empty(len(reps), dtype=np.int64)  # each one's place among them
+    rank[at_rank] = np.arange(len(reps))
     sig_rows = batch.sig_at[reps]
     # each band's distinct pairs merged into those found so far: a story told
     # ~20 times fills a bucket in most bands, and its pairs come again in each
@@ -978,10 +979,10 @@ def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | No
 
 def _label_batch(batch: _Batch, dup_threshold: float, story_threshold: float, min_shingles: int = 10):
     """Each row's (dup_cluster_id, is_duplicate, dup_similarity, story_id); None for earlier-run rows."""
+    batch.rank = _content_rank(batch.content)  # where each row stands in a capped bucket (dedup.bucket_order)
     dups = _near_duplicates(batch, dup_threshold, min_shingles)
     batch.when = np.array([np.nan if t is None else t for t in map(stories.timestamp, batch.published)],
                           dtype=np.float64)  # what stories need of the dates, 8 bytes a row
-    batch.rank = _content_rank(batch.content)  # where stories put each row in a bucket
     batch.content = batch.published = batch.length = batch.is_mt = batch.n = batch.lead = batch.has_lead = None
     trim_heap()
     if batch.story_columns:

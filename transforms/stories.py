@@ -272,8 +272,9 @@ def anchors(text: str, title: str | None = None, language: str | None = None) ->
     # a name ("Klitschko retains his belts"); without one, any word may stand capitalised there
     words_of = list_language(language)
     first = 0 if words_of else 1
+    wordlike = _wordlike()
     names = [name for sentence in _SENTENCE.split(_as_read(f"{title}\n{text}"))
-             for w in _wordlike().findall(sentence)[first:] if (w[0].isupper() or "'" in w) and (name := _name_part(w))]
+             for w in wordlike.findall(sentence)[first:] if (w[0].isupper() or "'" in w) and (name := _name_part(w))]
     if words_of and names:
         lows = sorted({w.casefold() for w in names})
         common = {w for w, f in zip(lows, frequencies(words_of).get_many(lows))
