@@ -579,3 +579,23 @@ def test_distinct_events_keeps_its_counts_as_the_groups_merge(sets, rnd, average
         keep, gone = min(x, y), max(x, y)
         guard.merged(keep, gone)
         groups[keep] += groups.pop(gone)
+
+
+_CASELESS = "漢字東京検査の・ーカタカナひらがな한국어العربيةעבריתहिन्दीไทย"
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.one_of(st.from_regex(r"[A-Z][a-zA-Z0-9'-]{0,8}", fullmatch=True),
+                          st.from_regex(r"[a-z0-9 .,]{1,6}", fullmatch=True),
+                          st.text(alphabet=_CASELESS, min_size=1, max_size=5)), max_size=25))
+def test_letters_of_a_caseless_script_only_separate_the_names_around_them(parts):
+    """Generated text of Latin words and runs of scripts without case (CJK,
+    kana, Hangul, Arabic, Hebrew, Devanagari, Thai) joined with no space:
+    its anchors are those of the same text with each caseless run replaced
+    by a space."""
+    from transforms.stories import anchors
+
+    text = "".join(parts)
+    spaced = "".join(" " if p and all(c in _CASELESS for c in p) else p for p in parts)
+    assert anchors(text, None, "ja") == anchors(spaced, None, "ja")
+
