@@ -47,6 +47,7 @@ __all__ = ["LabelStaged", "label_articles"]
 
 MAX_CODES = 1 << 17  # story pairs made distinct at once (1 MB of codes, a few times over while sorted)
 CHUNK = 1 << 16  # array entries turned into Python objects at once
+STORY_PAIRS = 1 << 13  # story pairs judged at once (~50 vector entries a pair, a few int64 arrays of them)
 LINK_CHUNK = 1 << 18  # links read at once where a whole array of a link each would be a copy
 
 
@@ -755,9 +756,10 @@ def _merged(codes: np.ndarray, more: np.ndarray) -> np.ndarray:
     return np.insert(codes, np.searchsorted(codes, new), new)
 
 
-def _each_pair(entries, old: np.ndarray):
-    """(a, b) of each distinct candidate pair, in order, a range of first rows at a
-    time so that at most about ``MAX_CODES`` codes are held."""
+def _pair_chunks(entries, old: np.ndarray, at_once: int):
+    """Arrays (a, b) of the distinct candidate pairs, in order, ``at_once`` pairs
+    at most at a time, a range of first rows at a time so that at most about
+    ``MAX_CODES`` codes are held."""
     n = len(old)
     rows, starts = entries
     # pairs a row can start: at most its bucket's remaining members (or WINDOW)
@@ -776,9 +778,15 @@ def _each_pair(entries, old: np.ndarray):
     bounds.append(n)
     for lo, hi in zip(bounds, bounds[1:]):
         codes = np.unique(_pair_codes(entries, old, lo, hi))
-        for start in range(0, len(codes), CHUNK):
-            for code in codes[start:start + CHUNK].tolist():
-                yield divmod(code, n)
+        for start in range(0, len(codes), at_once):
+            chunk = codes[start:start + at_once]
+            yield chunk // n, chunk % n
+
+
+def _each_pair(entries, old: np.ndarray):
+    """(a, b) of each distinct candidate pair, in order (``_pair_chunks``)."""
+    for a, b in _pair_chunks(entries, old, CHUNK):
+        yield from zip(a.tolist(), b.tolist())
 
 
 def _dup_pair_codes(batch: _Batch, reps: np.ndarray) -> np.ndarray:
@@ -944,15 +952,14 @@ def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | No
     old = batch.old
     entries = _story_entries(batch)
     trim_heap()
-    similar = stories._Similar()
     links = _Links()
-    last, first = -1, None
-    for a, b in _each_pair(entries, old):
-        if a != last:  # pairs come in order: a row's first is read once for all its pairs
-            last, first = a, batch.payload(a)
-        w = similar(first, batch.payload(b))
-        if w is not None:
-            links.add(a, b, w)
+    for a, b in _pair_chunks(entries, old, STORY_PAIRS):  # stories._Similar of each pair, a chunk at a time
+        rows, at = np.unique(np.concatenate((a, b)), return_inverse=True)
+        w = stories.pair_similarities([batch.payload(i) for i in rows.tolist()], at[:len(a)], at[len(a):])
+        keep = np.flatnonzero(w >= stories.LINK_MIN)
+        links.a.extend(a[keep].tolist())
+        links.b.extend(b[keep].tolist())
+        links.w.extend(w[keep].tolist())
     del entries
     trim_heap()
     known = _Links()

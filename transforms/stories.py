@@ -121,12 +121,12 @@ from anyascii import anyascii
 
 from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.dedup import ADOPTED, MAX_BUCKET, MAX_PAIRS, LinkRecords, pairs_to_judge
-from transforms.linkage import average_link_groups, pair_links
+from transforms.linkage import average_link_groups
 from transforms.wordlists import APOSTROPHE_RUN, frequencies, list_language
 
 __all__ = ["DistinctEvents", "StoryGroups", "anchor_names", "anchors", "attach_singletons", "centroid_similarity",
-           "compact_cosine", "component_stories", "cosine", "pack", "pack_anchors", "similarity", "term_vector",
-           "time_factor", "timestamp", "unpack"]
+           "compact_cosine", "component_stories", "cosine", "pack", "pack_anchors", "pair_cosines",
+           "pair_similarities", "similarity", "term_vector", "time_factor", "time_factors", "timestamp", "unpack"]
 
 TOP_TERMS = 60
 # A heavy word shared by more articles than dedup.MAX_BUCKET (a name in the
@@ -359,14 +359,75 @@ def _keys(rec):
         yield f"a:{h:08x}", rec["doc_id"]
 
 
+# A packed weight is a float16 in [0, 1], a multiple of 2**-24: times 2**24 it is an
+# integer, a product of two is below 2**48, and a cosine (at most TOP_TERMS
+# products) is summed exactly in integers and rounded to a float once. So the
+# cosine of two vectors is the same float however its products are added up,
+# one pair at a time (``compact_cosine``) or many at once (``pair_cosines``).
+_UNIT = 1 << 24
+_SCALE = 2.0 ** -48
+
+
+def _fixed(weights: np.ndarray) -> np.ndarray:
+    """Packed float16 weights as exact integers (times 2**24)."""
+    return (weights.astype(np.float64) * _UNIT).astype(np.int64)
+
+
 def compact_cosine(a: bytes, b: bytes) -> float:
-    """The cosine of two packed vectors (both unit-normalised)."""
+    """The cosine of two packed vectors (both unit-normalised): the sum of the
+    products of the weights of every two entries of equal hash, added exactly."""
     ha, wa = unpack(a)
     hb, wb = unpack(b)
-    _, ia, ib = np.intersect1d(ha, hb, assume_unique=True, return_indices=True)
-    if not len(ia):
+    if not len(ha) or not len(hb):
         return 0.0
-    return float(np.dot(wa[ia].astype(np.float64), wb[ib].astype(np.float64)))
+    weights: dict[int, int] = {}
+    for h, w in zip(ha.tolist(), _fixed(wa).tolist()):
+        weights[h] = weights.get(h, 0) + w
+    total = 0
+    for h, w in zip(hb.tolist(), _fixed(wb).tolist()):
+        x = weights.get(h)
+        if x:
+            total += x * w
+    return total * _SCALE
+
+
+def pair_cosines(vectors: list[bytes], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``compact_cosine(vectors[a[k]], vectors[b[k]])`` for every k, the same
+    floats, worked out with NumPy: the vectors' hashes numbered as columns,
+    then for each run of pairs with the same first vector, that vector's
+    weights added into a table by column (a hash twice in it: both weights)
+    and read at the columns of the second vectors' entries. Pairs of one
+    first vector should be together (the table is set once a run)."""
+    out = np.zeros(len(a), dtype=np.float64)
+    if not len(a):
+        return out
+    unpacked = [unpack(v) for v in vectors]
+    sizes = np.fromiter((len(h) for h, _ in unpacked), dtype=np.int64, count=len(unpacked))
+    if not sizes.sum():
+        return out
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    columns, col = np.unique(np.concatenate([h for h, _ in unpacked]), return_inverse=True)
+    col = col.ravel()
+    weights = _fixed(np.concatenate([w for _, w in unpacked]))
+    # the entries of each pair's second vector, pair after pair
+    nb = sizes[b]
+    first_entry = np.concatenate(([0], np.cumsum(nb)))
+    entries = np.repeat(starts[b] - first_entry[:-1], nb) + np.arange(first_entry[-1])
+    found = np.zeros(len(entries), dtype=np.int64)
+    table = np.zeros(len(columns), dtype=np.int64)
+    runs = np.flatnonzero(np.concatenate(([True], a[1:] != a[:-1], [True])))
+    for lo, hi in zip(runs[:-1].tolist(), runs[1:].tolist()):
+        x = int(a[lo])
+        mine = col[starts[x]:starts[x + 1]]
+        np.add.at(table, mine, weights[starts[x]:starts[x + 1]])
+        e0, e1 = first_entry[lo], first_entry[hi]
+        found[e0:e1] = table[col[entries[e0:e1]]]
+        table[mine] = 0
+    products = found * weights[entries]
+    some = np.flatnonzero(nb)
+    if len(some):
+        out[some] = np.add.reduceat(products, first_entry[some]).astype(np.float64) * _SCALE
+    return out
 
 
 def time_factor(a: float | None, b: float | None) -> float:
@@ -403,6 +464,36 @@ def similarity(a: tuple, b: tuple) -> float:
     return c if c >= CROSS_LINK else 0.0
 
 
+def pair_similarities(payloads: list[tuple], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``similarity(payloads[a[k]], payloads[b[k]])`` for every k, the same floats,
+    worked out with NumPy (``pair_cosines``); pairs of one first payload should
+    be together."""
+    out = np.zeros(len(a), dtype=np.float64)
+    if not len(a):
+        return out
+    names: dict[str, int] = {}
+    language = np.array([-1 if p[2] is None else names.setdefault(p[2], len(names)) for p in payloads], dtype=np.int64)
+    la, lb = language[a], language[b]
+    same = np.flatnonzero((la == lb) | (la < 0) | (lb < 0))
+    other = np.flatnonzero((la != lb) & (la >= 0) & (lb >= 0))
+    when = np.array([np.nan if len(p) < 4 or p[3] is None else p[3] for p in payloads], dtype=np.float64)
+    factor = time_factors(when[a], when[b])
+    if len(same):
+        out[same] = factor[same] * pair_cosines([p[0] for p in payloads], a[same], b[same])
+    if len(other):
+        c = factor[other] * pair_cosines([p[1] for p in payloads], a[other], b[other])
+        out[other] = np.where(c >= CROSS_LINK, c, 0.0)
+    return out
+
+
+def time_factors(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``time_factor`` of each two POSIX times (NaN for unknown), the same floats."""
+    with np.errstate(invalid="ignore"):
+        days = np.abs(a - b) / 86400.0
+        fading = np.maximum(0.0, (NONE_DAYS - days) / (NONE_DAYS - FULL_DAYS))
+        return np.where(np.isnan(days) | (days <= FULL_DAYS), 1.0, fading)
+
+
 def _payload(rec):
     return rec["terms"], rec.get("anchors") or b"", rec.get("language"), timestamp(rec.get("published_at"))
 
@@ -425,8 +516,16 @@ def _all_links(members: list[dict], edges: list[tuple[str, str, float]]) -> list
     edges when that would be more than ``MAX_PAIRS`` pairs."""
     if pairs_to_judge(members) > MAX_PAIRS:
         return edges
+    members = sorted(members, key=lambda m: m["doc_id"])  # each pair in doc_id order, as linkage.pair_links
+    a, b = np.triu_indices(len(members), 1)
+    old = np.array([bool(m.get("old")) for m in members], dtype=bool)
+    new = np.flatnonzero(~(old[a] & old[b]))  # two earlier members were judged when they were new
+    a, b = a[new], b[new]
+    w = pair_similarities([m["vec"] for m in members], a, b)
+    keep = np.flatnonzero(w >= LINK_MIN)
     return ([e for e in edges if e[2] >= 1.0]
-            + pair_links(members, lambda a, b: similarity(a["vec"], b["vec"]), LINK_MIN))
+            + [(members[x]["doc_id"], members[y]["doc_id"], c)
+               for x, y, c in zip(a[keep].tolist(), b[keep].tolist(), w[keep].tolist())])
 
 
 def _centroid_cosine(x: bytes, vectors: list[tuple[bytes, float]]) -> float:
