@@ -123,3 +123,39 @@ def test_a_short_note_is_kept_whole(text):
                                   "One.\nTwo.\nThree.\nFour."])
 def test_a_short_text_that_is_not_a_note_is_still_nothing(text):
     assert clean_text(text).text == ""
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from transforms import textclean  # noqa: E402
+
+# the pieces chrome lines are made of: each phrase's words and marks, and a few others
+_PIECES = sorted({w for p in textclean._CHROME_PHRASES for w in re.findall(r"[a-z']+|\d|[^\w\s]", p)}
+                 | {"@", "&#160;", "[", "]", "(", ")", "12", "the", "a", "you", "our", "x"})
+_CHROME_LINE = st.lists(st.sampled_from(_PIECES) | st.sampled_from([" ", " ", ":", "-"]) | st.text(max_size=3),
+                        max_size=14).map("".join)
+
+
+def _mutated(line: str, edits: list[tuple[int, str]]) -> str:
+    for at, piece in edits:
+        at %= len(line) + 1
+        line = line[:at] + piece + line[at + (1 if piece == "" else 0):]
+    return line
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(_CHROME_LINE | st.sampled_from(textclean._CHROME_PHRASES).map(lambda p: re.sub(r"[\\^$?()|]", "", p)),
+       st.lists(st.tuples(st.integers(0, 200), st.sampled_from(["", " ", "s", "the ", "1", ":"])), max_size=3))
+def test_chrome_lines_are_found_as_the_phrases_alternation_finds_them(line, edits):
+    """Each phrase is looked for only at a line's start or where its plain characters
+    are (``_ChromeSearch``): lines made of the phrases' own words, and those mutated,
+    are chrome exactly when the one alternation of every phrase finds one."""
+    line = _mutated(line, edits)
+    assert textclean._chrome(line) == bool(textclean._CHROME_RE.search(line)), line
+
+
+def test_most_chrome_phrases_are_searched_only_where_their_words_are():
+    keyed = {run for run, _ in textclean._chrome.keyed}
+    assert {"newsletter", "comment", "all rights reserved"} <= keyed and len(textclean._chrome.keyed) >= 40
+    assert textclean._chrome.anchored.match("share this") and not textclean._chrome.anchored.match("we share this")

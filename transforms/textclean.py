@@ -84,6 +84,62 @@ _CHROME_PHRASES = [
 ]
 _CHROME_RE = re.compile("|".join(f"(?:{p})" for p in _CHROME_PHRASES))
 CHROME_CHARS = 2000  # the characters of a line the chrome phrases are looked for in
+
+
+def _literal_run(phrase: str) -> str | None:
+    """The longest run of plain characters every match of ``phrase`` holds (its
+    top-level literals side by side), "^" for a phrase that can only match at a
+    line's start, None when there is neither (or Python's pattern parser is
+    not at hand)."""
+    try:
+        from re import _constants as codes, _parser as parser
+    except ImportError:  # Python 3.10
+        try:
+            import sre_constants as codes
+            import sre_parse as parser
+        except ImportError:
+            return None
+    items = list(parser.parse(phrase))
+    if items and items[0] == (codes.AT, codes.AT_BEGINNING):
+        return "^"
+    best = run = ""
+    for op, value in items:
+        run = run + chr(value) if op == codes.LITERAL else ""
+        best = max(best, run, key=len)
+    return best if len(best) >= 3 else None
+
+
+class _ChromeSearch:
+    """``bool(_CHROME_RE.search(line))``, the same answer for every line, about
+    ten times as fast: the alternation of ~90 phrases is tried at every
+    character of a line (50 us a line of 120 characters: 14% of a text
+    record's CPU). The phrases that start with "^" are tried at the start
+    only; each of the others only when the line holds the run of plain
+    characters that every match of it holds (``_literal_run``: "comment",
+    "newsletter", "sign "...); a phrase without one is searched always."""
+
+    def __init__(self, phrases: list[str]):
+        anchored, always, self.keyed = [], [], []
+        for p in phrases:
+            run = _literal_run(p)
+            if run == "^":
+                anchored.append(p)
+            elif run is None:
+                always.append(p)
+            else:
+                self.keyed.append((run, re.compile(p)))
+        self.anchored = re.compile("|".join(f"(?:{p})" for p in anchored)) if anchored else None
+        self.always = re.compile("|".join(f"(?:{p})" for p in always)) if always else None
+
+    def __call__(self, line: str) -> bool:
+        if self.anchored is not None and self.anchored.match(line):
+            return True
+        if any(run in line and pattern.search(line) for run, pattern in self.keyed):
+            return True
+        return self.always is not None and self.always.search(line) is not None
+
+
+_chrome = _ChromeSearch(_CHROME_PHRASES)
 # Chrome that ends an article: section headers of link lists and comment
 # threads. Other chrome (share bars, ads, widgets) can sit between paragraphs.
 _BARRIER_RE = re.compile(
@@ -163,7 +219,7 @@ def _features(line: str, stoplist: frozenset[str], repeated: bool) -> _Line:
     sentence = bool(_SENT_END.search(line))
     # a chrome line is short: only such a line is searched, and only its start (phrases with ".*" between two
     # words made the search quadratic in a long line: 272 KB of "... premium ..." took 51 s on the worker)
-    chrome = n < 80 and bool(_CHROME_RE.search(low[:CHROME_CHARS]))
+    chrome = n < 80 and _chrome(low[:CHROME_CHARS])
     alpha = sum(ch.isalpha() for ch in line)
     junk = bool(_TIMESTAMP.match(line)) or bool(_DATE_ONLY.match(line.strip()))
     if _LINK_MARK.match(line) or (alpha < 0.25 * len(line.replace(" ", ""))):
