@@ -159,3 +159,17 @@ def test_most_chrome_phrases_are_searched_only_where_their_words_are():
     keyed = {run for run, _ in textclean._chrome.keyed}
     assert {"newsletter", "comment", "all rights reserved"} <= keyed and len(textclean._chrome.keyed) >= 40
     assert textclean._chrome.anchored.match("share this") and not textclean._chrome.anchored.match("we share this")
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(["the", "and", "of", "der", "die", "und", "le", "la", "et", "de", "il", "che",
+                                 "и", "в", "не", "a", "o", "e", "na", "je", "news", "2024", "x"]), max_size=3000))
+def test_the_stop_list_is_the_one_with_most_word_occurrences(words):
+    """Each word's occurrences count for every stop-list holding it (the first 2,000
+    words); the list with most wins, ties by name, none under 8% of the words."""
+    names, sets, _ = textclean._stoplists()
+    sample = words[:2000]
+    counts = [sum(w in s for w in sample) for s in sets]
+    best = max(range(len(names)), key=lambda i: (counts[i], -i)) if sample else None
+    want = names[best] if sample and counts[best] >= 0.08 * len(sample) else None
+    assert textclean._pick_stoplist(words)[0] == want

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
@@ -186,9 +187,9 @@ def _pick_stoplist(words: Sequence[str]) -> tuple[str | None, frozenset[str]]:
     names, sets, index = _stoplists()
     sample = words[:2000]
     counts = [0] * len(names)
-    for w in sample:
+    for w, c in Counter(sample).items():  # each distinct word once: a text repeats its stop-words
         for i in index.get(w, ()):
-            counts[i] += 1
+            counts[i] += c
     best = max(range(len(names)), key=lambda i: (counts[i], -i))
     if counts[best] < 0.08 * len(sample):
         return None, frozenset()
