@@ -47,7 +47,7 @@ __all__ = ["LabelStaged", "label_articles"]
 
 MAX_CODES = 1 << 17  # story pairs made distinct at once (1 MB of codes, a few times over while sorted)
 CHUNK = 1 << 16  # array entries turned into Python objects at once
-STORY_PAIRS = 1 << 13  # story pairs judged at once (~50 vector entries a pair, a few int64 arrays of them)
+STORY_PAIRS = 1 << 14  # story pairs judged at once (~50 vector entries a pair: ~20 MB of arrays at the most)
 LINK_CHUNK = 1 << 18  # links read at once where a whole array of a link each would be a copy
 
 

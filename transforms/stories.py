@@ -407,12 +407,13 @@ def pair_cosines(vectors: list[bytes], a: np.ndarray, b: np.ndarray) -> np.ndarr
         return out
     starts = np.concatenate(([0], np.cumsum(sizes)))
     columns, col = np.unique(np.concatenate([h for h, _ in unpacked]), return_inverse=True)
-    col = col.ravel()
+    col = col.ravel().astype(np.int32)
     weights = _fixed(np.concatenate([w for _, w in unpacked]))
-    # the entries of each pair's second vector, pair after pair
+    # the entries of each pair's second vector, pair after pair (int32: fewer than 2**31 in a call)
     nb = sizes[b]
     first_entry = np.concatenate(([0], np.cumsum(nb)))
-    entries = np.repeat(starts[b] - first_entry[:-1], nb) + np.arange(first_entry[-1])
+    entries = np.arange(first_entry[-1], dtype=np.int32)
+    entries += np.repeat((starts[b] - first_entry[:-1]).astype(np.int32), nb)
     found = np.zeros(len(entries), dtype=np.int64)
     table = np.zeros(len(columns), dtype=np.int64)
     runs = np.flatnonzero(np.concatenate(([True], a[1:] != a[:-1], [True])))
@@ -423,10 +424,10 @@ def pair_cosines(vectors: list[bytes], a: np.ndarray, b: np.ndarray) -> np.ndarr
         e0, e1 = first_entry[lo], first_entry[hi]
         found[e0:e1] = table[col[entries[e0:e1]]]
         table[mine] = 0
-    products = found * weights[entries]
+    found *= weights[entries]  # each entry's product
     some = np.flatnonzero(nb)
     if len(some):
-        out[some] = np.add.reduceat(products, first_entry[some]).astype(np.float64) * _SCALE
+        out[some] = np.add.reduceat(found, first_entry[some]).astype(np.float64) * _SCALE
     return out
 
 
