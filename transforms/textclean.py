@@ -221,7 +221,7 @@ def _features(line: str, stoplist: frozenset[str], repeated: bool) -> _Line:
     # a chrome line is short: only such a line is searched, and only its start (phrases with ".*" between two
     # words made the search quadratic in a long line: 272 KB of "... premium ..." took 51 s on the worker)
     chrome = n < 80 and _chrome(low[:CHROME_CHARS])
-    alpha = sum(ch.isalpha() for ch in line)
+    alpha = sum(map(str.isalpha, line))
     junk = bool(_TIMESTAMP.match(line)) or bool(_DATE_ONLY.match(line.strip()))
     if _LINK_MARK.match(line) or (alpha < 0.25 * len(line.replace(" ", ""))):
         junk = True
