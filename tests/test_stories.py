@@ -663,3 +663,21 @@ def test_similarities_of_many_pairs_at_once_are_those_of_each_pair(payloads, rnd
     got = pair_similarities(payloads, np.array([p[0] for p in pairs], dtype=np.int64),
                             np.array([p[1] for p in pairs], dtype=np.int64))
     assert got.tolist() == [similarity(payloads[x], payloads[y]) for x, y in pairs]
+
+
+def test_weights_a_damaged_index_row_holds_give_the_same_cosines_on_both_paths():
+    """NaN, infinite, negative and huge float16 weights (a damaged index file) are read as
+    0 or 1, one pair at a time as many at once: no int64 overflow, no warning."""
+    import warnings
+
+    import numpy as np
+
+    from transforms.stories import pair_cosines
+
+    damaged = _packed([1, 2, 3, 4, 5], [np.nan, np.inf, -np.inf, -0.5, 60000.0])
+    fine = _packed([1, 2, 3, 4, 5, 6], [0.5, 0.25, 0.25, 0.5, 0.5, 0.25])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one = [compact_cosine(damaged, fine), compact_cosine(fine, damaged), compact_cosine(damaged, damaged)]
+        many = pair_cosines([damaged, fine], np.array([0, 1, 0]), np.array([1, 0, 0])).tolist()
+    assert one == many == [0.25 + 0.5, 0.25 + 0.5, 2.0]

@@ -369,8 +369,11 @@ _SCALE = 2.0 ** -48
 
 
 def _fixed(weights: np.ndarray) -> np.ndarray:
-    """Packed float16 weights as exact integers (times 2**24)."""
-    return (weights.astype(np.float64) * _UNIT).astype(np.int64)
+    """Packed float16 weights as exact integers (times 2**24). A weight outside
+    [0, 1] (a damaged index row: NaN, infinite, negative) is read as the
+    nearest of them, so no product leaves the integers' range."""
+    w = np.nan_to_num(weights.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+    return (np.clip(w, 0.0, 1.0, out=w) * _UNIT).astype(np.int64)
 
 
 def compact_cosine(a: bytes, b: bytes) -> float:
