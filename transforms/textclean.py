@@ -100,7 +100,10 @@ def _literal_run(phrase: str) -> str | None:
             import sre_parse as parser
         except ImportError:
             return None
-    items = list(parser.parse(phrase))
+    try:
+        items = list(parser.parse(phrase))
+    except Exception:  # a parser of another Python that reads it otherwise: the phrase is searched always
+        return None
     if items and items[0] == (codes.AT, codes.AT_BEGINNING):
         return "^"
     best = run = ""
