@@ -109,3 +109,19 @@ def test_a_broken_warc_gives_the_same_rows_split_or_whole(tmp_path, cut, flips, 
         f.write(bytes(data))
     whole, ranged = _outputs(path, split=0), _outputs(path, split=2000)
     assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(o for o in whole if o[2] != "no_documents")
+
+
+def test_several_local_workers_are_dealt_smaller_ranges_and_one_keeps_the_larger():
+    """The range size is chosen where the pipeline is assembled (``assemble._split_bytes``):
+    SPLIT_BYTES on one worker and on cluster runners, a quarter of it on several
+    local worker processes; the rows are the same either way (the test above)."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.assemble import _split_bytes
+    from transforms.read import SPLIT_BYTES
+
+    two = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+    assert _split_bytes(PipelineOptions([])) == SPLIT_BYTES
+    assert _split_bytes(PipelineOptions(["--direct_running_mode=multi_processing", "--direct_num_workers=1"])) == SPLIT_BYTES
+    assert _split_bytes(PipelineOptions(two)) == SPLIT_BYTES // 4
+    assert _split_bytes(PipelineOptions(two + ["--runner=DataflowRunner"])) == SPLIT_BYTES

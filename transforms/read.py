@@ -54,7 +54,8 @@ NAMESPACE = "newsbeam"
 # about this many bytes (~500 text articles, ~50 pages), each its own element
 # after the reshuffle: one big file is read, extracted and annotated on every
 # worker, not on one. 10,000 articles (21 MB) on 2 workers: 1.41x one worker
-# with 8 MB ranges (3 ranges for 2 workers), 1.59x with 1 MB.
+# with 8 MB ranges (3 ranges for 2 workers), 1.59x with 1 MB. Several local
+# worker processes are dealt a quarter of it (``pipeline.assemble._split_bytes``).
 SPLIT_BYTES = 1 << 20
 # A JSON record's publication time, the first of these it holds: the SPEC's `published`, then the names other
 # tools write it under (newsbeam's own column, schema.org, news-please, newspaper3k, fundus, trafilatura's JSON,
