@@ -265,6 +265,26 @@ def test_candidate_pairs_made_a_range_at_a_time_give_the_same_labels(monkeypatch
     assert len([c for c in calls if c]) > 10, "the pairs were not made in ranges"
 
 
+def test_story_pairs_judged_a_few_at_a_time_give_the_same_labels(monkeypatch):
+    """Story pairs are judged STORY_PAIRS at a time, a first row's pairs cut across
+    chunks: chunks of three pairs give the labels of one chunk, in one run and
+    against an earlier run's index."""
+    from transforms import group_local, stories
+
+    first = _generated_stories(34)
+    labelled = label_articles(first, [], 0.6, 0.25)
+    later = (_generated_stories(134), [old_record(index_row(r, "day1")) for r in labelled])
+    whole = [sorted(map(_key, label_articles(first, [], 0.6, 0.25))),
+             sorted(map(_key, label_articles(*later, 0.6, 0.25)))]
+    calls = []
+    judge = stories.pair_similarities
+    monkeypatch.setattr(stories, "pair_similarities", lambda p, a, b: calls.append(len(a)) or judge(p, a, b))
+    monkeypatch.setattr(group_local, "STORY_PAIRS", 3)
+    assert [sorted(map(_key, label_articles(first, [], 0.6, 0.25))),
+            sorted(map(_key, label_articles(*later, 0.6, 0.25)))] == whole
+    assert calls.count(3) > 20, "the pairs were not judged in chunks"
+
+
 @pytest.mark.parametrize("steps", [("stories",), ("dedup",), ("stories", "dedup")])
 def test_big_components_averaged_over_their_links_give_the_graphs_labels(monkeypatch, steps):
     """A component of more than MAX_PAIRS pairs (of stories, of near-duplicate
