@@ -554,7 +554,9 @@ def _candidate_pairs(records):
     codes = group_local._dup_pair_codes(batch, reps)
     local_dup = {frozenset((row_content[a], row_content[b])) for a, b in zip(*divmod(codes, len(reps)))}
     local_story = {frozenset((row_content[a], row_content[b]))
-                   for a, b in group_local._each_pair(group_local._story_entries(batch), batch.old)}
+                   for first, second in group_local._pair_chunks(group_local._story_entries(batch), batch.old,
+                                                                 group_local.STORY_PAIRS)
+                   for a, b in zip(first.tolist(), second.tolist())}
 
     def beam_pairs(keys):
         buckets = collections.defaultdict(list)

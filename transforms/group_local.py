@@ -783,12 +783,6 @@ def _pair_chunks(entries, old: np.ndarray, at_once: int):
             yield chunk // n, chunk % n
 
 
-def _each_pair(entries, old: np.ndarray):
-    """(a, b) of each distinct candidate pair, in order (``_pair_chunks``)."""
-    for a, b in _pair_chunks(entries, old, CHUNK):
-        yield from zip(a.tolist(), b.tolist())
-
-
 def _dup_pair_codes(batch: _Batch, reps: np.ndarray) -> np.ndarray:
     """The sorted distinct candidate pairs of the representatives ``reps`` (rows
     in doc_id order) in the LSH bands and under an equal lead, as codes

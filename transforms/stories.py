@@ -492,10 +492,9 @@ def pair_similarities(payloads: list[tuple], a: np.ndarray, b: np.ndarray) -> np
 
 def time_factors(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``time_factor`` of each two POSIX times (NaN for unknown), the same floats."""
-    with np.errstate(invalid="ignore"):
-        days = np.abs(a - b) / 86400.0
-        fading = np.maximum(0.0, (NONE_DAYS - days) / (NONE_DAYS - FULL_DAYS))
-        return np.where(np.isnan(days) | (days <= FULL_DAYS), 1.0, fading)
+    days = np.abs(a - b) / 86400.0  # NaN where either is unknown (no warning: NaN only carries through)
+    fading = np.maximum(0.0, (NONE_DAYS - days) / (NONE_DAYS - FULL_DAYS))
+    return np.where(np.isnan(days) | (days <= FULL_DAYS), 1.0, fading)
 
 
 def _payload(rec):
