@@ -27,6 +27,12 @@ language, machine translation, annotation, link records, and Parquet
 writing. What the 1-worker run spent beyond those (Beam's per-element work,
 grouping, the sandbox's pipe, commit, start-up) is the last row.
 
+Each set of pages is a sample, so the same CPU figures are then printed by
+set (the folder a page came from): the bare loop's CPU a page against the
+sum of newsbeam's steps, and the worst set. Whole runs over a set of 100-300
+pages would mostly measure start-up (about 2 s a run); the CPU ratio is
+what a large corpus of such pages tends to.
+
 --double also runs 2 workers on the corpus twice over (every page a second
 time under another name) and prints both peak RSS figures.
 
@@ -56,15 +62,33 @@ from benchmarks._common import DATA_DIR  # noqa: E402
 TWO_WORKERS = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 
 
-def bare_loop(files) -> tuple[float, float]:
-    """(wall, CPU) seconds of trafilatura.extract over the files."""
+def bare_loop(files, per_file: dict | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds of trafilatura.extract over the files; ``per_file``
+    gets each file's CPU seconds added to it."""
     import trafilatura
 
     w, c = time.perf_counter(), time.process_time()
     for f in files:
+        start = time.process_time()
         with open(f, "rb") as fh:
             trafilatura.extract(fh.read())
+        if per_file is not None:
+            per_file[f] = per_file.get(f, 0.0) + time.process_time() - start
     return time.perf_counter() - w, time.process_time() - c
+
+
+def page_set(path: str) -> str:
+    """The set a copied page came from: the folder it was in (``_copy_pages`` names it)."""
+    return os.path.basename(path).split("__", 1)[0]
+
+
+def by_set(bare: dict, ours: dict) -> list[tuple[str, int, float, float]]:
+    """(set, pages, bare loop CPU ms a page, newsbeam's steps CPU ms a page) for each set, by name."""
+    sets = collections.defaultdict(list)
+    for f in bare:
+        sets[page_set(f)].append(f)
+    return [(name, len(fs), 1000 * sum(bare[f] for f in fs) / len(fs), 1000 * sum(ours.get(f, 0.0) for f in fs) / len(fs))
+            for name, fs in sorted(sets.items())]
 
 
 def _tree(root: int) -> list[int]:
@@ -117,8 +141,10 @@ def newsbeam(folder: str, out: str, flags: list[str]) -> dict:
     return {"wall": wall, "cpu": sum(cpu.values()), "peak_mb": peak / 2**20}
 
 
-def step_costs(files) -> tuple[dict, collections.Counter]:
-    """CPU seconds of each step over the files, one page at a time, and the extraction paths taken."""
+def step_costs(files, per_file: dict | None = None) -> tuple[dict, collections.Counter]:
+    """CPU seconds of each step over the files, one page at a time, and the
+    extraction paths taken; ``per_file`` gets each file's CPU seconds of every
+    step but Parquet (which writes all rows at once)."""
     from transforms import html_extract as hx
     from transforms.annotate import _AnnotateFn
     from transforms.encoding import decode_bytes
@@ -143,7 +169,9 @@ def step_costs(files) -> tuple[dict, collections.Counter]:
     annotate = _AnnotateFn("bench", dt.datetime.now(dt.timezone.utc), "bench")
     link = _LinkRecordFn()
     rows = []
-    for f in files:
+
+    def one_page(f):
+        """Every step's own code over one page."""
         raw = timed("read (file bytes)", lambda: open(f, "rb").read())
         html = timed("decode (charset, to str)", lambda: decode_bytes(raw, None, is_html=True)[0])
         ran = []
@@ -160,7 +188,7 @@ def step_costs(files) -> tuple[dict, collections.Counter]:
               if "trafilatura precision (when needed)" not in ran else "+ trafilatura precision"] += 1
         paths[f"text from {extractor}"] += 1
         if not text.strip():
-            continue
+            return
         a = {"doc_id": os.path.basename(f), "url": None, "source": f, "source_format": "html", "feed_url": None,
              "fetched_at": None, "published": meta.get("published"), "title": meta.get("title"),
              "author": meta.get("author"), "publisher": meta.get("publisher"), "description": None,
@@ -177,6 +205,12 @@ def step_costs(files) -> tuple[dict, collections.Counter]:
         row = timed("annotate (hash, counts, URL)", lambda: list(annotate.process(a))[0])
         timed("link records (MinHash, terms)", lambda: list(link.process(row)))
         rows.append(row)
+
+    for f in files:
+        start = time.process_time()
+        one_page(f)
+        if per_file is not None:
+            per_file[f] = time.process_time() - start
     # the rest of the extraction step: the choice between texts, headline and byline
     whole = cost.pop("extract: whole step")
     cost["extract: choice, headline, byline"] = whole - sum(v for k, v in cost.items() if k.startswith("extract: "))
@@ -228,9 +262,9 @@ def main(argv=None):
         bare_loop(files[:20])  # warm imports and trafilatura's caches, as a long loop would have them
         print(f"{'run':4s} {'bare pages/s':>12s} {'1 worker':>9s} {'ratio':>6s} {'2 workers':>10s} {'ratio':>6s} "
               f"{'peak MB (2w)':>12s}")
-        results = []
+        results, bare_files = [], {}
         for i in range(args.runs):
-            t_bare, cpu_bare = bare_loop(files)
+            t_bare, cpu_bare = bare_loop(files, bare_files)
             one = newsbeam(os.path.join(tmp, "in"), os.path.join(tmp, f"out1_{i}"), [])
             two = newsbeam(os.path.join(tmp, "in"), os.path.join(tmp, f"out2_{i}"), TWO_WORKERS)
             results.append((t_bare, cpu_bare, one, two))
@@ -253,7 +287,8 @@ def main(argv=None):
             print(f"peak RSS, 2 workers: {statistics.median(w['peak_mb'] for *_, w in results):.0f} MB on {n} pages, "
                   f"{big['peak_mb']:.0f} MB on {2 * n} pages")
         if not args.no_steps:
-            cost, paths = step_costs(files)
+            ours_files = {}
+            cost, paths = step_costs(files, ours_files)
             total = sum(cost.values()) * 1000 / n
             print(f"\nCPU ms per page by step (one process, the step's own code over the {n} pages):")
             for name, sec in cost.items():
@@ -261,6 +296,16 @@ def main(argv=None):
             print(f"  {'sum of the steps':48s} {total:7.2f}")
             print(f"  {'rest of the 1-worker run (Beam, grouping, pipe, commit, start-up)':48s} {cpu1 - total:7.2f}")
             print("extraction paths: " + ", ".join(f"{k} {v / n:.1%}" for k, v in paths.items()))
+            # each set as a sample of pages: the ratio of CPU a page the whole runs reach on a big
+            # corpus of such pages is about what the steps cost against the bare loop
+            sets = by_set({f: c / args.runs for f, c in bare_files.items()}, ours_files)
+            print("\nCPU ms per page by set (bare loop, mean of the runs; newsbeam's steps above, one process):")
+            print(f"  {'set':24s} {'pages':>6s} {'bare loop':>10s} {'newsbeam steps':>15s} {'bare / steps':>13s}")
+            for name, count, bare_ms, ours_ms in sets:
+                print(f"  {name:24s} {count:6d} {bare_ms:10.1f} {ours_ms:15.1f} {bare_ms / ours_ms:13.2f}")
+            worst = min(sets, key=lambda s: s[2] / s[3])
+            print(f"  worst set: {worst[0]} ({worst[2] / worst[3]:.2f}); all pages "
+                  f"{sum(bare_files.values()) / args.runs / sum(ours_files.values()):.2f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
