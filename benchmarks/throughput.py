@@ -87,8 +87,8 @@ def by_set(bare: dict, ours: dict) -> list[tuple[str, int, float, float]]:
     sets = collections.defaultdict(list)
     for f in bare:
         sets[page_set(f)].append(f)
-    return [(name, len(fs), 1000 * sum(bare[f] for f in fs) / len(fs), 1000 * sum(ours.get(f, 0.0) for f in fs) / len(fs))
-            for name, fs in sorted(sets.items())]
+    return [(name, len(fs), 1000 * sum(bare[f] for f in fs) / len(fs),
+             1000 * sum(ours.get(f, 0.0) for f in fs) / len(fs)) for name, fs in sorted(sets.items())]
 
 
 def _tree(root: int) -> list[int]:

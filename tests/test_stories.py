@@ -681,3 +681,26 @@ def test_weights_a_damaged_index_row_holds_give_the_same_cosines_on_both_paths()
         one = [compact_cosine(damaged, fine), compact_cosine(fine, damaged), compact_cosine(damaged, damaged)]
         many = pair_cosines([damaged, fine], np.array([0, 1, 0]), np.array([1, 0, 0])).tolist()
     assert one == many == [0.25 + 0.5, 0.25 + 0.5, 2.0]
+
+
+def test_the_benchmarks_anchors_only_mode_judges_every_pair_on_anchors_on_both_paths():
+    """``story_quality.anchors_only`` (its "anchors" row: one language's articles
+    compared as two languages' are) patches the batch path the local runner
+    labels with, not only ``similarity``: without that the row printed the
+    words' figure (0.907 against 0.871)."""
+    import numpy as np
+
+    from benchmarks.story_quality import anchors_only
+    from transforms import stories
+
+    words = _packed([1, 2, 3], [0.6, 0.6, 0.52])
+    a = (words, _packed([7, 8], [0.8, 0.6]), "en", None)
+    b = (words, _packed([7, 9], [0.8, 0.6]), "en", None)
+    pair = (np.array([0]), np.array([1]))
+    within = compact_cosine(words, words)
+    assert stories.pair_similarities([a, b], *pair).tolist() == [stories.similarity(a, b)] == [within]
+    with anchors_only():
+        expected = compact_cosine(a[1], b[1])
+        assert expected >= stories.CROSS_LINK
+        assert stories.pair_similarities([a, b], *pair).tolist() == [stories.similarity(a, b)] == [expected]
+    assert stories.pair_similarities([a, b], *pair).tolist() == [within]
