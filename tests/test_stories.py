@@ -704,3 +704,21 @@ def test_the_benchmarks_anchors_only_mode_judges_every_pair_on_anchors_on_both_p
         assert expected >= stories.CROSS_LINK
         assert stories.pair_similarities([a, b], *pair).tolist() == [stories.similarity(a, b)] == [expected]
     assert stories.pair_similarities([a, b], *pair).tolist() == [within]
+
+
+_PIECES = ["Kyiv", "l'Ukraine", "O'Neill", "COVID-19", "PCR検査", "UAEの", "東京", "Zelensky's", "self-made",
+           "e.g.", "3.5", "1,200", "Mr.", "–", "-", "'", "_x", "ünder", "Τσίπρας", "Ж", "a", "B2B", "—Nein"]
+_GAPS = [" ", "  ", "\n", "\n\n", ". ", "! ", "? ", "; ", ": ", ", ", ".", "\t", "\r\n", " \n ", "", "...", "\u00a0"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_GAPS)), max_size=40))
+def test_a_texts_candidate_names_read_whole_are_those_read_a_sentence_at_a_time(parts):
+    """With a word list no sentence's first word is skipped, and the words of the
+    whole text are the words of its sentences one after another (a word holds
+    no white space; sentences are split only at white space)."""
+    from transforms.stories import _SENTENCE, _candidate_words, _wordlike
+
+    text = "".join(p + g for p, g in parts)
+    by_sentence = [w for sentence in _SENTENCE.split(text) for w in _wordlike().findall(sentence)]
+    assert _candidate_words(text, skip_first=False) == by_sentence
