@@ -201,3 +201,20 @@ def test_a_guard_refuses_merges_as_in_the_reference(seed):
         assert len(got_guard.asked) == len(set(got_guard.asked))  # never the same two groups twice
         refused += got != _reference(members, edges, threshold)
     assert refused >= 8, refused  # the guard changed the groups of some components
+
+
+def test_judged_pairs_are_every_pair_in_doc_id_order_but_two_earlier_members():
+    """``judged_pairs`` (which ``pair_links`` and the stories' batch of links read)
+    gives the pairs a loop over the members sorted by doc_id gives, generated."""
+    rnd = random.Random(5)
+    for _ in range(300):
+        members = [{"doc_id": f"d{rnd.randrange(1000):03d}-{i}", "old": rnd.random() < 0.4}
+                   for i in range(rnd.randrange(7))]
+        rnd.shuffle(members)
+        ordered = sorted(members, key=lambda m: m["doc_id"])
+        expected = [(x["doc_id"], y["doc_id"]) for i, x in enumerate(ordered) for y in ordered[i + 1:]
+                    if not (x["old"] and y["old"])]
+        got, a, b = linkage.judged_pairs(members)
+        assert [m["doc_id"] for m in got] == [m["doc_id"] for m in ordered]
+        assert [(got[x]["doc_id"], got[y]["doc_id"]) for x, y in zip(a.tolist(), b.tolist())] == expected
+        assert [(x, y) for x, y, _ in linkage.pair_links(members, lambda m, n: 1.0)] == expected

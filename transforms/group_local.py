@@ -408,14 +408,17 @@ class _Links:
         self.b.append(b)
         self.w.append(w)
 
+    def add_many(self, a: Iterable[int], b: Iterable[int], w: Iterable[float]) -> None:
+        self.a.extend(a)
+        self.b.extend(b)
+        self.w.extend(w)
+
     def clear(self) -> None:
         """Let the links go (no array of them may be in use)."""
         self.a, self.b, self.w = array("i"), array("i"), array("d")
 
     def extend(self, other: "_Links") -> None:
-        self.a.extend(other.a)
-        self.b.extend(other.b)
-        self.w.extend(other.w)
+        self.add_many(other.a, other.b, other.w)
 
     def arrays(self):
         return (np.frombuffer(self.a, dtype=np.int32), np.frombuffer(self.b, dtype=np.int32),
@@ -826,9 +829,7 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> _Dup
     head = by_hash[np.maximum.accumulate(np.where(first, np.arange(n), 0))]
     copy = ~first & ~old[by_hash]
     known = _Links()
-    known.a.extend(head[copy].tolist())
-    known.b.extend(by_hash[copy].tolist())
-    known.w.extend([dedup.EXACT] * int(copy.sum()))
+    known.add_many(head[copy].tolist(), by_hash[copy].tolist(), [dedup.EXACT] * int(copy.sum()))
     del by_hash, same, first, head, copy
     reps = np.flatnonzero(rep)  # doc_id order
     codes = _dup_pair_codes(batch, reps)
@@ -951,9 +952,7 @@ def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | No
         rows, at = np.unique(np.concatenate((a, b)), return_inverse=True)
         w = stories.pair_similarities([batch.payload(i) for i in rows.tolist()], at[:len(a)], at[len(a):])
         keep = np.flatnonzero(w >= stories.LINK_MIN)
-        links.a.extend(a[keep].tolist())
-        links.b.extend(b[keep].tolist())
-        links.w.extend(w[keep].tolist())
+        links.add_many(a[keep].tolist(), b[keep].tolist(), w[keep].tolist())
     del entries
     trim_heap()
     known = _Links()

@@ -6,24 +6,32 @@ import heapq
 
 import numpy as np
 
-__all__ = ["average_link_groups", "average_link_indexed", "pair_links"]
+__all__ = ["average_link_groups", "average_link_indexed", "judged_pairs", "pair_links"]
 
 HEAP_SLACK = 1 << 12  # heap entries before stale ones are first dropped (then twice the live ones)
 PAIR_CHUNK = 1 << 18  # links summed into pairs of groups at once
 
 
-def pair_links(members: list[dict], weigh, min_weight: float = 0.0) -> list[tuple[str, str, float]]:
-    """(a, b, weight) for every pair of ``members`` in doc_id order, but pairs of
-    two earlier-run members (judged when they were new), whose ``weigh(m_a, m_b)``
-    is at least ``min_weight``."""
+def judged_pairs(members: list[dict]) -> tuple[list[dict], np.ndarray, np.ndarray]:
+    """``members`` sorted by doc_id, and the rows (a, b) of every pair of them
+    in that order (row by row) but pairs of two earlier-run members, which
+    were judged when they were new."""
     members = sorted(members, key=lambda m: m["doc_id"])
+    a, b = np.triu_indices(len(members), 1)
+    old = np.fromiter((bool(m.get("old")) for m in members), dtype=bool, count=len(members))
+    keep = np.flatnonzero(~(old[a] & old[b]))
+    return members, a[keep], b[keep]
+
+
+def pair_links(members: list[dict], weigh, min_weight: float = 0.0) -> list[tuple[str, str, float]]:
+    """(a, b, weight) for every pair ``judged_pairs`` gives whose ``weigh(m_a, m_b)``
+    is at least ``min_weight``."""
+    members, a, b = judged_pairs(members)
     links = []
-    for i, a in enumerate(members):
-        for b in members[i + 1:]:
-            if not (a.get("old") and b.get("old")):
-                w = weigh(a, b)
-                if w >= min_weight:
-                    links.append((a["doc_id"], b["doc_id"], w))
+    for x, y in zip(a.tolist(), b.tolist()):
+        w = weigh(members[x], members[y])
+        if w >= min_weight:
+            links.append((members[x]["doc_id"], members[y]["doc_id"], w))
     return links
 
 

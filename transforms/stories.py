@@ -121,7 +121,7 @@ from anyascii import anyascii
 
 from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.dedup import ADOPTED, MAX_BUCKET, MAX_PAIRS, LinkRecords, pairs_to_judge
-from transforms.linkage import average_link_groups
+from transforms.linkage import average_link_groups, judged_pairs
 from transforms.wordlists import APOSTROPHE_RUN, frequencies, list_language
 
 __all__ = ["DistinctEvents", "StoryGroups", "anchor_names", "anchors", "attach_singletons", "centroid_similarity",
@@ -529,11 +529,7 @@ def _all_links(members: list[dict], edges: list[tuple[str, str, float]]) -> list
     edges when that would be more than ``MAX_PAIRS`` pairs."""
     if pairs_to_judge(members) > MAX_PAIRS:
         return edges
-    members = sorted(members, key=lambda m: m["doc_id"])  # each pair in doc_id order, as linkage.pair_links
-    a, b = np.triu_indices(len(members), 1)
-    old = np.array([bool(m.get("old")) for m in members], dtype=bool)
-    new = np.flatnonzero(~(old[a] & old[b]))  # two earlier members were judged when they were new
-    a, b = a[new], b[new]
+    members, a, b = judged_pairs(members)
     w = pair_similarities([m["vec"] for m in members], a, b)
     keep = np.flatnonzero(w >= LINK_MIN)
     return ([e for e in edges if e[2] >= 1.0]
