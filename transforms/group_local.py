@@ -854,6 +854,13 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> _Dup
     copy[b[w >= dedup.EXACT]] = True
     ids = batch.ids
     for root, rows, edges in _component_rows(n, links, lambda w: (w >= 0.0) | (w == dedup.SAME_GROUP)):
+        if len(rows) == 2 and not old[rows].any() and (w[edges] >= threshold).all():
+            # two new rows joined by a verified link (>= threshold) or an exact
+            # copy's: what _ClusterFn makes of them, one cluster, without its steps
+            found = dedup.cluster_labels([batch.dedup_member(i) for i in rows.tolist()], None, min_shingles)
+            for doc_id, label in found:
+                labels.set(batch.row(doc_id), label)
+            continue
         reps = rows[~copy[rows]]
         if dedup.pair_count(len(reps) - int(old[reps].sum()), len(reps)) <= dedup.MAX_PAIRS:  # _ClusterFn's choice
             element = (ids[root], {"member": [batch.dedup_member(i) for i in rows.tolist()],
