@@ -634,6 +634,25 @@ def test_cosines_of_many_pairs_at_once_are_the_cosines_of_each_pair(vectors, rnd
         assert compact_cosine(vectors[x], vectors[y]) == compact_cosine(vectors[y], vectors[x])
 
 
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.one_of(st.integers(0, 5), st.integers(0, (1 << 32) - 1),
+                          st.sampled_from([(1 << 31) - 1, 1 << 31, (1 << 32) - 1])), min_size=1, max_size=60))
+def test_hashes_are_numbered_as_numpy_unique_numbers_them(values):
+    """``pair_cosines`` numbers a chunk's hashes with one sort of (hash, position)
+    packed in 64 bits: the count and the places np.unique gives, over the whole
+    32-bit range (the top bit set, equal values far apart)."""
+    import numpy as np
+
+    from transforms.stories import _numbered
+
+    h = np.array(values, dtype="<u4")
+    columns, inverse = np.unique(h, return_inverse=True)
+    count, col = _numbered(h)
+    assert count == len(columns)
+    assert col.dtype == np.int32
+    assert col.tolist() == inverse.ravel().tolist()
+
+
 def test_a_hash_twice_in_a_vector_counts_both_its_weights():
     import numpy as np
 

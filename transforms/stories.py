@@ -404,6 +404,23 @@ def compact_cosine(a: bytes, b: bytes) -> float:
     return total * _SCALE
 
 
+def _numbered(h: np.ndarray) -> tuple[int, np.ndarray]:
+    """(how many distinct values ``h`` holds, each entry's place among them in
+    sorted order, int32): ``np.unique(h, return_inverse=True)`` of 32-bit hashes,
+    from one sort of each value and its position packed in 64 bits, a third
+    of the time of the argsort ``np.unique`` makes. ``h``: fewer than 2**31 entries."""
+    n = len(h)
+    packed = (h.astype(np.uint64) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
+    packed.sort()
+    value = packed >> np.uint64(32)
+    new = np.empty(n, dtype=bool)
+    new[:1] = True
+    np.not_equal(value[1:], value[:-1], out=new[1:])
+    col = np.empty(n, dtype=np.int32)
+    col[(packed & np.uint64(0xFFFFFFFF)).astype(np.int64)] = np.cumsum(new, dtype=np.int32) - 1
+    return int(np.count_nonzero(new)), col
+
+
 def pair_cosines(vectors: list[bytes], a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``compact_cosine(vectors[a[k]], vectors[b[k]])`` for every k, the same
     floats, worked out with NumPy: the vectors' hashes numbered as columns,
@@ -419,8 +436,7 @@ def pair_cosines(vectors: list[bytes], a: np.ndarray, b: np.ndarray) -> np.ndarr
     if not sizes.sum():
         return out
     starts = np.concatenate(([0], np.cumsum(sizes)))
-    columns, col = np.unique(np.concatenate([h for h, _ in unpacked]), return_inverse=True)
-    col = col.ravel().astype(np.int32)
+    n_columns, col = _numbered(np.concatenate([h for h, _ in unpacked]))
     weights = _fixed(np.concatenate([w for _, w in unpacked]))
     # the entries of each pair's second vector, pair after pair (int32: fewer than 2**31 in a call)
     nb = sizes[b]
@@ -428,7 +444,7 @@ def pair_cosines(vectors: list[bytes], a: np.ndarray, b: np.ndarray) -> np.ndarr
     entries = np.arange(first_entry[-1], dtype=np.int32)
     entries += np.repeat((starts[b] - first_entry[:-1]).astype(np.int32), nb)
     found = np.zeros(len(entries), dtype=np.int64)
-    table = np.zeros(len(columns), dtype=np.int64)
+    table = np.zeros(n_columns, dtype=np.int64)
     runs = np.flatnonzero(np.concatenate(([True], a[1:] != a[:-1], [True])))
     for lo, hi in zip(runs[:-1].tolist(), runs[1:].tolist()):
         x = int(a[lo])
