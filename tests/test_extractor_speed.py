@@ -13,7 +13,7 @@ from transforms.html_extract import readability_article
 extractor_speed.install()
 ORIGINAL = extractor_speed._ORIGINAL
 _WHITESPACE = st.sampled_from([" ", " ", "  ", "\t", "\n", "\r\n", "\xa0", "\u2003", "\x0b", "\x0c", "\x1c", " " * 260,
-                               "\t" * 255, "\n" + " \t" * 130])
+                               "\t" * 255, "\n" + " \t" * 130, " " * 254, "\n" * 254, "\xa0" * 127])
 _TEXT = st.lists(st.one_of(_WHITESPACE, st.sampled_from(["a", "word", ",", "table of contents", "é"]), st.text(max_size=5)),
                  max_size=40).map("".join)
 
