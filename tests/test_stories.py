@@ -653,6 +653,26 @@ def test_hashes_are_numbered_as_numpy_unique_numbers_them(values):
     assert col.tolist() == inverse.ravel().tolist()
 
 
+_NUMBER_PIECES = st.sampled_from(["1", "12", "123", "1234", "٣", "５", ",", ".", " ", "\u00a0", "\u202f", "-", "a", "Z",
+                                  "é", "ж", "Ω", "約", "キロ", "\n", "'", "000", "2021"])
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(st.lists(st.one_of(_NUMBER_PIECES, st.text(max_size=3)), max_size=30).map("".join))
+def test_numbers_are_found_where_the_lookbehinds_first_pattern_found_them(text):
+    """``stories._NUMBER`` opens with its first digit (for re to skip to the next
+    one in C) and checks what stands before it after: the numbers the pattern
+    with the lookbehinds first finds, in digits, separators, letters of every
+    alphabet it names and of scripts without spaces."""
+    import re
+
+    from transforms.stories import _ALPHABETIC, _NUMBER
+
+    before = re.compile(rf"(?<![{_ALPHABETIC}])(?<![{_ALPHABETIC}]-)(?<!\d)"
+                        r"(?:\d{1,3}(?:[,.\u00a0\u202f ]\d{3}(?!\d))+|\d+(?:[.,]\d+)?)")
+    assert [m.span() for m in _NUMBER.finditer(text)] == [m.span() for m in before.finditer(text)]
+
+
 def test_a_hash_twice_in_a_vector_counts_both_its_weights():
     import numpy as np
 

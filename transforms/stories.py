@@ -168,8 +168,10 @@ COMMON_ZIPF = 4.5
 # "A320", "MH17") are part of a name, which is an anchor already, not a number the article states; after
 # a letter of a script written without spaces they are a number ("約50キロ").
 _ALPHABETIC = "A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u052f"
-_NUMBER = re.compile(rf"(?<![{_ALPHABETIC}])(?<![{_ALPHABETIC}]-)(?<!\d)"
-                     r"(?:\d{1,3}(?:[,.\u00a0\u202f ]\d{3}(?!\d))+|\d+(?:[.,]\d+)?)")
+# (Its first digit comes first and the lookbehinds after it, so that re skips to the next digit in C rather
+# than trying the lookbehinds at every character: a third of the time on long pages, the same matches.)
+_NUMBER = re.compile(rf"\d(?<![{_ALPHABETIC}]\d)(?<![{_ALPHABETIC}]-\d)(?<!\d\d)"
+                     r"(?:\d{0,2}(?:[,.\u00a0\u202f ]\d{3}(?!\d))+|\d*(?:[.,]\d+)?)")
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяієїґ",
                      ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s",
