@@ -415,3 +415,23 @@ def test_spaced_hyphen_is_a_hyphen_with_one_space_between_word_characters(text):
     by_definition = [i for i in range(1, len(text) - 2)
                      if text[i:i + 2] in (" -", "- ") and re.match(r"\w", text[i - 1]) and re.match(r"\w", text[i + 2])]
     assert [m.start() for m in _SPACED_HYPHEN.finditer(text)] == by_definition  # two never overlap
+
+
+_COMMA_PIECES = st.sampled_from(["1", "12", "123", "1234", "٣", ",", ",5", " ", "%", " percent", " million", "km",
+                                 "a", "é", "_", "-", "x1", "\n", "hours", "€"])
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(st.one_of(st.lists(st.sampled_from(["1", "1234", ",5", ",", " %", "a", "_", "٣"]), max_size=8).map("".join),
+                 st.lists(st.one_of(_COMMA_PIECES, st.text(max_size=3)), max_size=25).map("".join)))
+def test_the_decimal_comma_rule_matches_where_its_word_boundary_first_pattern_did(text):
+    """The rule's pattern opens with a digit and checks the word boundary after
+    it (for re to skip to the next digit in C): the matches of ``\\b\\d{1,3},...``."""
+    import re
+
+    from transforms.mtevidence import RULES as rules
+
+    (rule,) = [r for r in rules if r.name == "decimal_comma"]
+    before = re.compile(r"\b\d{1,3},\d{1,2} ?(?:%|percent|per cent|million|billion|euros?|degrees|km|kilometres|"
+                        r"kilometers|hours?)")
+    assert [m.span() for m in rule.pattern.finditer(text)] == [m.span() for m in before.finditer(text)]
