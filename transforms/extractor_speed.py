@@ -41,7 +41,7 @@ from lxml import etree
 __all__ = ["block_marker", "c_lookup", "clean", "install", "page_started", "parser"]
 
 _LONG = re.compile(r"\s(?<!\s\s)\s{254,}")  # a run of 255 or more at its start; \s first: re skips to the next one in C
-_SPACES = re.compile(r"\t|[ \t]{2,}")
+_SPACES = re.compile(r"[ \t](?:(?<=\t)|[ \t]+)")  # readability's \t|[ \t]{2,}, a class first (as _LONG)
 CACHE_MIN = 2_000  # texts this long or longer have their cleaned length remembered within a page
 CACHE_CHARS = 4_000_000  # at most this many characters of such texts are held for one page
 
@@ -55,7 +55,9 @@ def clean(text: str) -> str:
     first pass starts only where a run starts (the same matches without
     trying each position inside a run; the pattern opens with the class of
     its first character, which re finds without stepping through the
-    pattern: 0.78 -> 0.61 s over the 980 pages' texts); the second splits on line breaks
+    pattern: 0.78 -> 0.61 s over the 980 pages' texts; the third pass's
+    pattern too: a tab alone, or a space and one or more spaces and tabs,
+    0.44 -> 0.29 s); the second splits on line breaks
     and drops the whitespace around them, as the run's one line break."""
     if len(text) >= 255:
         text = _LONG.sub(" " * 255, text)
