@@ -39,6 +39,7 @@ __all__ = ["build", "fetch_settings", "new_run_id", "SEEDS_DIR"]
 # checkout), else ./seeds in the working folder.
 _REPO_SEEDS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "seeds")
 SEEDS_DIR = _REPO_SEEDS if os.path.isdir(_REPO_SEEDS) else os.path.abspath("seeds")
+PROGRESS_FOLDER = "_progress"  # in the staging folder: several local workers' progress counts
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -151,8 +152,9 @@ class ProcessDocuments(beam.PTransform):
 
     def __init__(self, timeout: float, memory_mb: int, min_words: int, lang_max_chars: int,
                  mt_threshold: float | None, run_id: str, started_at: dt.datetime, progress_seconds: float = 0.0,
-                 staging: str = "", processes: int = 1, stage_links: bool = False):
+                 staging: str = "", processes: int = 1, stage_links: bool = False, progress_folder: str | None = None):
         super().__init__()
+        self.progress_folder = progress_folder
         self.stage_links = stage_links
         self.processes = processes
         self.staging = staging
@@ -164,7 +166,8 @@ class ProcessDocuments(beam.PTransform):
     def expand(self, docs):
         decoded = docs | "Decode" >> DecodeDocuments()
         extracted = decoded.docs | "Extract" >> ExtractArticles(self.timeout, self.memory_mb, self.min_words,
-                                                                   self.progress_seconds, self.processes)
+                                                                   self.progress_seconds, self.processes,
+                                                                   self.progress_folder)
         language = extracted["articles"] | "Language" >> DetectLanguage(max_chars=self.lang_max_chars)
         translation = language.articles | "MachineTranslation" >> DetectMachineTranslation(self.mt_threshold)
         annotated = translation.articles | "Annotate" >> AnnotateArticles(self.run_id, self.started_at, __version__)
@@ -195,6 +198,20 @@ def _extract_processes(options: PipelineOptions) -> int:
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return max(1, min(MAX_AUTO_EXTRACT_PROCESSES, cores // _local_workers(options)))
+
+
+def _progress_folder(options: PipelineOptions, staging: str) -> str | None:
+    """Where several local worker processes leave their progress counts for the
+    launcher's one line (``transforms.extract._Progress``, ``pipeline.cli``);
+    None where each worker's own line is the run's (one worker, in the
+    launcher's process), or none is shown (``--progress-seconds 0``, cluster
+    runners, whose workers' output goes to their logs, a staging folder
+    that is not on this machine)."""
+    if not options.view_as(NewsbeamOptions).progress_seconds or "://" in staging:
+        return None
+    if not _local(options) or _local_workers(options) < 2:
+        return None
+    return os.path.join(staging, PROGRESS_FOLDER)
 
 
 def _local_workers(options: PipelineOptions) -> int:
@@ -276,8 +293,9 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # (a Flatten before extraction lost the tail of a bundle on the
     # multi-process FnApiRunner in our tests; see docs/benchmarks.md)
     one_step = _group_in_one_step(options)
+    progress = _progress_folder(options, staging)
     process = (o.extract_timeout, o.extract_memory_mb, o.min_words, o.lang_max_chars, o.mt_threshold, run_id,
-               started_at, o.progress_seconds, staging, _extract_processes(options), one_step)
+               started_at, o.progress_seconds, staging, _extract_processes(options), one_step, progress)
     file_out = read["docs"] | "Files" >> ProcessDocuments(*process)
     feed_out = entry_docs["docs"] | "FeedPages" >> ProcessDocuments(*process) if with_feeds else \
         {"staged": none, "records": none, "rejects": none, "flow": none}
@@ -383,5 +401,5 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     ) | "Flow" >> beam.Flatten()
     (files, _stat_keys(article_keys, rejects, read["skipped"], notes, flow)) | "CommitRun" >> CommitRun(
         output, staging, manifest)
-    return {"run_id": run_id, "output": output, "staging": staging,
-            "manifest": FileSystems.join(output, "runs", f"{run_id}.json")}
+    return {"run_id": run_id, "output": output, "staging": staging, "progress": progress,
+            "workers": _local_workers(options), "manifest": FileSystems.join(output, "runs", f"{run_id}.json")}

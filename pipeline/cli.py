@@ -154,12 +154,19 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
         except BaseException:  # Beam makes the pipeline's temporary folder with it and removes it in run() only
             shutil.rmtree(p.local_tempdir, ignore_errors=True)
             raise
+        progress = RunProgress(facts["progress"], options.view_as(NewsbeamOptions).progress_seconds,
+                               facts["workers"]) if facts.get("progress") else None
         try:
+            if progress is not None:
+                progress.start()
             state = p.run().wait_until_finish()
         except Exception:  # nothing of this run is committed: its staged files go, so that a full disk is freed
             if held:
                 _drop_own_staging(facts["staging"])
             raise
+        finally:
+            if progress is not None:
+                progress.finish()
     if not FileSystems.exists(facts["manifest"]):
         raise RunNotCommitted(f"run {facts['run_id']}: the runner returned (state {state}) but the run's manifest "
                               f"{facts['manifest']} was not written, so nothing was committed")
@@ -173,6 +180,59 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
         raise RuntimeError(f"run {manifest['run_id']}: {lost} documents read but neither written nor rejected; "
                            "this is a bug, please report it with the manifest")
     return manifest
+
+
+class RunProgress:
+    """The run's progress line when several local worker processes extract:
+    every ``every`` seconds, the documents all of them have extracted, the
+    rate and the rejects so far, added up from the counts each leaves in
+    ``folder`` (``transforms.extract._Progress``); printed when they have
+    moved. ``finish`` stops it."""
+
+    def __init__(self, folder: str, every: float, workers: int):
+        import threading
+
+        self.folder, self.every, self.workers = folder, max(0.1, every), workers
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="newsbeam-progress", daemon=True)
+        self.start_time = time.monotonic()
+
+    def start(self) -> None:
+        self.start_time = time.monotonic()
+        self.thread.start()
+
+    def finish(self) -> None:
+        self.done.set()
+        self.thread.join(timeout=5)
+
+    def counts(self) -> tuple[int, int]:
+        """(documents extracted, rejected) over every worker's file so far."""
+        n = rejected = 0
+        try:
+            names = sorted(os.listdir(self.folder))
+        except OSError:  # no worker has written yet (or the commit has removed the staging folder)
+            return 0, 0
+        for name in names:
+            if not name.endswith(".json"):
+                continue
+            try:
+                with open(os.path.join(self.folder, name), encoding="utf-8") as f:
+                    c = json.load(f)
+            except (OSError, ValueError):  # gone with the staging folder at the commit (files are replaced whole)
+                continue
+            n += int(c.get("n", 0))
+            rejected += int(c.get("rejected", 0))
+        return n, rejected
+
+    def _loop(self) -> None:
+        shown = (0, 0)
+        while not self.done.wait(self.every):
+            n, rejected = self.counts()
+            if n and (n, rejected) != shown:
+                shown = (n, rejected)
+                rate = n / max(1e-9, time.monotonic() - self.start_time)
+                print(f"newsbeam: {n} documents extracted, {rate:.1f}/s, {rejected} rejected "
+                      f"({self.workers} workers)", file=sys.stderr, flush=True)
 
 
 def _drop_dead_staging(output: str, quiet: bool) -> None:

@@ -265,6 +265,34 @@ def test_progress_lines_on_stderr_and_quiet_silences_them(tmp_path, capfd):
     assert "documents extracted" not in captured.err and captured.out == ""
 
 
+def test_several_workers_show_one_progress_line_for_the_run(tmp_path, capfd):
+    """Two local workers leave their counts in the staging folder and the
+    launcher prints the run's line from them: no worker's own half-count
+    line, a total that never passes what was read, and nothing of it left
+    in the output once the run has committed."""
+    flags = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+    out = str(tmp_path / "out")
+    assert main(["run", "--input", SEEDS, "--output", out, "--progress-seconds", "0.000001"] + flags) == 0
+    lines = [line for line in capfd.readouterr().err.splitlines() if "documents extracted" in line]
+    assert lines and all(line.startswith("newsbeam: ") and line.endswith("(2 workers)") for line in lines), lines
+    counts = [int(line.split()[1]) for line in lines]
+    assert counts == sorted(counts) and 0 < counts[-1] <= 5
+    assert not glob.glob(os.path.join(out, "**", "_progress"), recursive=True)
+
+
+def test_the_run_progress_adds_up_whole_count_files_only(tmp_path):
+    from pipeline.cli import RunProgress
+
+    folder = tmp_path / "_progress"
+    progress = RunProgress(str(folder), 5.0, 2)
+    assert progress.counts() == (0, 0)  # no worker has written yet
+    folder.mkdir()
+    (folder / "11-a.json").write_text('{"n": 7, "rejected": 1}')
+    (folder / "12-b.json").write_text('{"n": 5, "rejected": 0}')
+    (folder / "12-c.json.tmp").write_text('{"n": 99')  # being written: not read
+    assert progress.counts() == (12, 1)
+
+
 def test_two_worker_run_keeps_beams_worker_logging_out_of_the_way(tmp_path, capfd):
     """Workers start through pipeline/worker.py and print errors only (their
     start-up warnings, "apitools not found", every pipeline option they could

@@ -35,23 +35,51 @@ MAX_TEXT_LINES = 50_000
 PAGES_PER_CHILD = 2
 
 
-class _Progress:
-    """A line on stderr every ``every`` seconds of a long run: documents this
-    worker has extracted, its rate and its rejects so far (0: silent)."""
+PROGRESS_FILE_SECONDS = 1.0  # how often a worker's counts are written for the launcher's line, at the most
 
-    def __init__(self, every: float):
+
+class _Progress:
+    """How far a long run has got, every ``every`` seconds (0: silent): the
+    documents this step has extracted, its rate and its rejects so far. As a
+    line on stderr; or, with ``folder`` (several local worker processes),
+    as this step's counts in a file of that folder, which the launcher adds
+    up into one line for the run (``pipeline.cli``): two workers' own lines
+    each gave half the run, interleaved."""
+
+    def __init__(self, every: float, folder: str | None = None):
         self.every = every
         self.n = self.rejected = 0
         self.start = self.last = time.monotonic()
+        self.path = None
+        if every and folder:
+            import uuid
+
+            self.path = os.path.join(folder, f"{os.getpid()}-{uuid.uuid4().hex[:8]}.json")
 
     def tick(self, rejected: bool = False) -> None:
         self.n += 1
         self.rejected += rejected
         now = time.monotonic()
-        if self.every and now - self.last >= self.every:
+        if self.path is not None and now - self.last >= min(self.every, PROGRESS_FILE_SECONDS):
+            self.last = now
+            self._write()
+        elif self.path is None and self.every and now - self.last >= self.every:
             self.last = now
             print(f"newsbeam: {self.n} documents extracted, {self.n / (now - self.start):.1f}/s, "
                   f"{self.rejected} rejected (worker {os.getpid()})", file=sys.stderr, flush=True)
+
+    def _write(self) -> None:
+        import json
+
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            with open(self.path + ".tmp", "w", encoding="utf-8") as f:
+                json.dump({"n": self.n, "rejected": self.rejected}, f)
+            os.replace(self.path + ".tmp", self.path)  # the launcher reads whole files only
+        except OSError as e:  # the folder cannot be written: this worker says how far it got itself
+            print(f"newsbeam: progress not written to {os.path.dirname(self.path)} ({e}); this worker's "
+                  "own lines follow", file=sys.stderr, flush=True)
+            self.path = None
 
 
 _TITLE_END = re.compile(r"[.!?;:,|]$")
@@ -162,18 +190,19 @@ class _ExtractFn(beam.DoFn):
     """
 
     def __init__(self, timeout: float, memory_mb: int, min_words: int, progress_seconds: float = 0.0,
-                 processes: int = 1):
+                 processes: int = 1, progress_folder: str | None = None):
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.min_words = min_words
         self.progress_seconds = progress_seconds
+        self.progress_folder = progress_folder
         self.processes = max(1, processes)
         self.failures = Metrics.counter(NAMESPACE, "extract_failures")
 
     def setup(self):
         # children start on their first page: a run of text records starts none
         self.sandboxes = [Sandbox(self.timeout, self.memory_mb, PAGES_PER_CHILD) for _ in range(self.processes)]
-        self.progress = _Progress(self.progress_seconds)
+        self.progress = _Progress(self.progress_seconds, self.progress_folder)
 
     def start_bundle(self):
         # sandbox -> (doc, window, timestamp) of the pages it holds, oldest first (as it returns them)
@@ -274,16 +303,18 @@ class ExtractArticles(beam.PTransform):
     """decoded documents -> articles (``main``) and ``rejects``."""
 
     def __init__(self, timeout: float = 30.0, memory_mb: int = 2048, min_words: int = MIN_WORDS,
-                 progress_seconds: float = 0.0, processes: int = 1):
+                 progress_seconds: float = 0.0, processes: int = 1, progress_folder: str | None = None):
         super().__init__()
         self.processes = processes
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.min_words = min_words
         self.progress_seconds = progress_seconds
+        self.progress_folder = progress_folder
 
     def expand(self, docs):
-        fn = _ExtractFn(self.timeout, self.memory_mb, self.min_words, self.progress_seconds, self.processes)
+        fn = _ExtractFn(self.timeout, self.memory_mb, self.min_words, self.progress_seconds, self.processes,
+                        self.progress_folder)
         out = docs | "Extract" >> beam.ParDo(fn).with_outputs(
             "rejects", main="articles")
         return {"articles": out.articles, "rejects": out.rejects}
