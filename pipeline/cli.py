@@ -195,7 +195,7 @@ class RunProgress:
         self.folder, self.every, self.workers = folder, max(0.1, every), workers
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="newsbeam-progress", daemon=True)
-        self.start_time = time.monotonic()
+        self.start_time = 0.0
 
     def start(self) -> None:
         self.start_time = time.monotonic()
@@ -225,14 +225,15 @@ class RunProgress:
         return n, rejected
 
     def _loop(self) -> None:
+        from transforms.extract import progress_line
+
         shown = (0, 0)
         while not self.done.wait(self.every):
             n, rejected = self.counts()
             if n and (n, rejected) != shown:
                 shown = (n, rejected)
-                rate = n / max(1e-9, time.monotonic() - self.start_time)
-                print(f"newsbeam: {n} documents extracted, {rate:.1f}/s, {rejected} rejected "
-                      f"({self.workers} workers)", file=sys.stderr, flush=True)
+                print(progress_line(n, time.monotonic() - self.start_time, rejected, f"{self.workers} workers"),
+                      file=sys.stderr, flush=True)
 
 
 def _drop_dead_staging(output: str, quiet: bool) -> None:

@@ -38,6 +38,11 @@ PAGES_PER_CHILD = 2
 PROGRESS_FILE_SECONDS = 1.0  # how often a worker's counts are written for the launcher's line, at the most
 
 
+def progress_line(n: int, seconds: float, rejected: int, who: str) -> str:
+    """The progress line a long run prints on stderr (a worker's, or the launcher's for several)."""
+    return f"newsbeam: {n} documents extracted, {n / max(1e-9, seconds):.1f}/s, {rejected} rejected ({who})"
+
+
 class _Progress:
     """How far a long run has got, every ``every`` seconds (0: silent): the
     documents this step has extracted, its rate and its rejects so far. As a
@@ -60,13 +65,14 @@ class _Progress:
         self.n += 1
         self.rejected += rejected
         now = time.monotonic()
-        if self.path is not None and now - self.last >= min(self.every, PROGRESS_FILE_SECONDS):
+        if self.every and now - self.last >= (self.every if self.path is None else
+                                              min(self.every, PROGRESS_FILE_SECONDS)):
             self.last = now
-            self._write()
-        elif self.path is None and self.every and now - self.last >= self.every:
-            self.last = now
-            print(f"newsbeam: {self.n} documents extracted, {self.n / (now - self.start):.1f}/s, "
-                  f"{self.rejected} rejected (worker {os.getpid()})", file=sys.stderr, flush=True)
+            if self.path is not None:
+                self._write()
+            else:
+                print(progress_line(self.n, now - self.start, self.rejected, f"worker {os.getpid()}"),
+                      file=sys.stderr, flush=True)
 
     def _write(self) -> None:
         import json
