@@ -46,6 +46,32 @@ def test_signature_is_stable_and_estimates_similarity():
     assert j < 0.5 and c > 0.8
 
 
+def test_a_signature_is_the_same_whatever_order_its_shingles_come_in():
+    """The shingles go to the MinHash in a set's order, which changes with
+    Python's string hashing: every order gives the signature of the sorted
+    shingles (a MinHash keeps each permutation's minimum), on generated word
+    lists with repeats, digits and shingles that sort apart from their order."""
+    import random
+
+    import numpy as np
+    import rensa
+
+    from transforms.dedup import NUM_PERM, SEED, SHINGLE, _signature
+
+    rnd = random.Random(11)
+    vocab = ["a", "b", "zz", "12", "7", "éclair", "Ж", "the", "vote", "0", "z a", ""]
+    for _ in range(300):
+        words = [rnd.choice(vocab) for _ in range(rnd.randint(0, 40))]
+        got = _signature(words)
+        norm = ["0" if w.isdigit() else w for w in words]
+        shingles = sorted({" ".join(norm[i:i + SHINGLE]) for i in range(len(norm) - SHINGLE + 1)}) \
+            if len(norm) >= SHINGLE else (sorted(set(norm)) or [""])
+        for order in (shingles, shingles[::-1], rnd.sample(shingles, len(shingles))):
+            m = rensa.RMinHash(NUM_PERM, SEED)
+            m.update(order)
+            assert got == (np.asarray(m.digest(), dtype=np.uint32).tobytes(), len(shingles))
+
+
 def test_exact_copies_and_variants_join_the_canonical():
     t0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
     edited = BASE.replace("Wednesday", "Thursday").replace("nine hours", "eight hours").replace("third", "quarter")

@@ -762,3 +762,23 @@ def test_a_texts_candidate_names_read_whole_are_those_read_a_sentence_at_a_time(
     text = "".join(p + g for p, g in parts)
     by_sentence = [w for sentence in _SENTENCE.split(text) for w in _wordlike().findall(sentence)]
     assert _candidate_words(text, skip_first=False) == by_sentence
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.lists(st.tuples(st.sampled_from(_PIECES + ["'-'", "a--b", "x'", "-y", "Ab'-'cd", "9a'b"]),
+                                    st.sampled_from(_GAPS)), max_size=40),
+                 st.text(max_size=300).map(lambda t: [(t, "")])))
+def test_words_read_in_runs_are_the_words_of_the_choice_at_each_character(parts):
+    """``_wordlike`` reads a word's letters and its apostrophes and hyphens as
+    runs of one class; the words are those of the pattern that chose between
+    the two at each character (a dropped mark, a run cut short or a lost
+    first letter fails it)."""
+    import re
+
+    from transforms.stories import _wordlike
+
+    new = _wordlike()
+    lo = new.pattern.rsplit("|[", 1)[1][:-2]  # the caseless scripts' class, as the pattern holds it
+    before = re.compile(rf"[^\W\d_{lo}](?:[^\W{lo}]|['-])+|[{lo}]+", re.UNICODE)
+    text = "".join(p + g for p, g in parts)
+    assert new.findall(text) == before.findall(text)
