@@ -2,11 +2,25 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("NEWSBEAM_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
 DATA_DIR = os.path.join(SHARED, "data")
+
+
+def _quiet_libraries() -> None:
+    """What a benchmark prints is its figures: Beam's warning at import that
+    the optional GCP client is missing, and trafilatura's notes on the pages
+    it is given, are dropped as ``newsbeam run`` drops them."""
+    from pipeline.cli import _DropBeamImportNoise
+
+    logging.getLogger().addFilter(_DropBeamImportNoise())  # Beam warns through the root logger itself
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+
+_quiet_libraries()
 
 
 def load_scorer():
