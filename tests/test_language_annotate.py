@@ -63,6 +63,43 @@ def test_content_hash_ignores_case_and_spacing():
     assert content_hash("Hello World") != content_hash("Hello World!")
 
 
+_SPACES_AND_WORDS = st.text(alphabet=st.sampled_from(
+    list(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u205f\u3000\u200b\ufeff")
+    + list("aZé.,!-日本語ー한Ж\u0301ﬁ①")), max_size=60)
+
+
+def test_the_normalised_text_is_the_regular_expressions_over_every_code_point():
+    """Whitespace runs are cut by ``str.split``: the same text as replacing each
+    ``\\s+`` by one space and stripping the ends, over every code point at once
+    (each between letters) and on generated runs."""
+    import re
+    import unicodedata
+
+    from transforms.annotate import normalise_text
+
+    def before(text):
+        return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+    every = "a".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    assert normalise_text(every) == before(every)
+    assert normalise_text(" \x1c a \u3000\n") == before(" \x1c a \u3000\n") == "a"
+
+
+@settings(max_examples=500, deadline=None)
+@given(_SPACES_AND_WORDS)
+def test_normalised_text_and_word_checks_on_generated_text(text):
+    import re
+    import unicodedata
+
+    from transforms.annotate import _CJK, _WORD, has_words, normalise_text
+
+    assert normalise_text(text) == re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    count = len(_WORD.findall(_CJK.sub(" ", text))) + len(_CJK.findall(text))  # word_count as it always was
+    assert word_count(text) == count
+    for n in range(4):
+        assert has_words(text, n) == (count >= n), (text, n)
+
+
 def test_word_count_counts_cjk_characters():
     assert word_count("three small words") == 3
     assert word_count("東京で会議") == 5

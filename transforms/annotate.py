@@ -15,16 +15,19 @@ from transforms.page_meta import site_of
 from transforms.records import as_utc
 from transforms.urls import canonical_url
 
-__all__ = ["AnnotateArticles", "content_hash", "normalise_text", "parse_timestamp", "word_count"]
+__all__ = ["AnnotateArticles", "content_hash", "has_words", "normalise_text", "parse_timestamp", "word_count"]
 
-_WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
 def normalise_text(text: str) -> str:
-    """NFKC, case-folded, whitespace collapsed: what exact duplicates share."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    """NFKC, case-folded, whitespace collapsed: what exact duplicates share.
+    ``str.split`` splits at the characters ``\\s`` matches (both ask Python's
+    own test, ``str.isspace``), so its runs joined by one space are the runs
+    replaced by one and the ends stripped, in half the time on long texts
+    (a test holds it to the regular expression over every code point)."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def content_hash(text: str) -> str:
@@ -34,7 +37,15 @@ def content_hash(text: str) -> str:
 def word_count(text: str) -> int:
     """Words; each CJK character counts as one (those scripts use no spaces)."""
     cjk = len(_CJK.findall(text))
-    return len(_WORD.findall(_CJK.sub(" ", text))) + cjk
+    return len(_WORD.findall(_CJK.sub(" ", text) if cjk else text)) + cjk
+
+
+def has_words(text: str, n: int) -> bool:
+    """``word_count(text) >= n``; for one word, whether any is there (a CJK
+    character is a word character too), without counting them all."""
+    if n <= 1:
+        return n <= 0 or _WORD.search(text) is not None
+    return word_count(text) >= n
 
 
 _EPOCH = re.compile(r"\d{9,13}(\.\d+)?")  # Unix seconds (9-10 digits) or milliseconds (12-13)

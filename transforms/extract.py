@@ -15,7 +15,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.utils.windowed_value import WindowedValue
 
-from transforms.annotate import word_count
+from transforms.annotate import has_words, word_count
 from transforms.boundary import call_guarded, document_reject
 from transforms.encoding import plain_text
 from transforms.page_meta import clean_authors, clean_publisher, decode_entities, site_of, unescape
@@ -166,10 +166,9 @@ MIN_WORDS = 1
 
 def _too_short(doc, text: str, min_words: int):
     """A too_short reject when ``text`` has fewer than ``min_words`` words, else None (counted once)."""
-    n = word_count(text)
-    if n >= min_words:
+    if has_words(text, min_words):
         return None
-    return _reject(doc, "too_short", f"only {n} words of text (--min-words {min_words})")
+    return _reject(doc, "too_short", f"only {word_count(text)} words of text (--min-words {min_words})")
 
 
 def _reject(doc, reason, error, stage="extract"):
