@@ -173,3 +173,33 @@ def test_the_stop_list_is_the_one_with_most_word_occurrences(words):
     best = max(range(len(names)), key=lambda i: (counts[i], -i)) if sample else None
     want = names[best] if sample and counts[best] >= 0.08 * len(sample) else None
     assert textclean._pick_stoplist(words)[0] == want
+
+
+
+_ENDS = ["", " ", "\n", "  \t"]
+_HEAD_LINES = st.one_of(
+    st.tuples(st.sampled_from(["", "John ", "Anna-Lena ", "x", "Posted by Bob "]),
+              st.sampled_from(["says", "wrote", "a écrit", "ſays", "SAID", "sayz", ""]),
+              st.sampled_from(["", " ", "\t"]), st.sampled_from([":", "", ";", ": x"]), st.sampled_from(_ENDS)),
+    st.tuples(st.sampled_from(["", "March 3, ", "Posted ", "x"]), st.sampled_from(["2021", "١٩٩٩", "21", "20211"]),
+              st.sampled_from(["", ","]), st.sampled_from([" at ", " um ", " à ", " a las ", " to ", ""]),
+              st.sampled_from(["10", "9", "١٠", "²", ""]), st.sampled_from([":45", ".30", "h15", ":4", ""]),
+              st.sampled_from(["", " pm", " PM", " P.M.", "am", " a.m", " x", "."]), st.sampled_from(_ENDS)),
+    st.tuples(st.sampled_from(["Reply", "reply", "Flag", "12", "3", "x Reply", ""]),
+              st.sampled_from(["", " likes", " replies", " hours ago", " ago", " minutes ago x", "s"]),
+              st.sampled_from(_ENDS)),
+    st.lists(st.sampled_from(["says", ":", "2021", " at ", "10:45", " pm", "Reply", " ago", "3 hours", " "]),
+             max_size=8).map(tuple))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_HEAD_LINES.map("".join))
+def test_a_comment_head_is_found_where_the_pattern_finds_one(line):
+    """``_is_comment_head`` searches the pattern only where it can match (a
+    line ending in a colon or a time; else at the start alone): the same
+    answer as searching it everywhere, on generated lines built from the
+    pattern's own parts (a pre-check that misses a way a line can end fails
+    it)."""
+    from transforms.textclean import _COMMENT_HEAD, _is_comment_head
+
+    assert _is_comment_head(line) == (_COMMENT_HEAD.search(line) is not None)
