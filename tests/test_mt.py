@@ -435,3 +435,39 @@ def test_the_decimal_comma_rule_matches_where_its_word_boundary_first_pattern_di
     before = re.compile(r"\b\d{1,3},\d{1,2} ?(?:%|percent|per cent|million|billion|euros?|degrees|km|kilometres|"
                         r"kilometers|hours?)")
     assert [m.span() for m in rule.pattern.finditer(text)] == [m.span() for m in before.finditer(text)]
+
+
+def _cue_words():
+    from transforms.mtsource import _CUE_LISTS, _OUTLET_CUES
+
+    return sorted({w for _, _, words in _CUE_LISTS + _OUTLET_CUES for w in words})
+
+
+_CUE_GLUE = ["", " ", "-", "x", "é", ".", "'", "\n", "Ж", "_", "1", "s", "A"]
+_CUE_TEXT = st.lists(st.tuples(st.sampled_from(_CUE_GLUE), st.sampled_from(
+    _cue_words() + ["Zelenskyi", "Khmelnytskyi", "Jónsson", "Ólafsdóttir", "Straße", "Aßb", "ðe", "xKyivskyi",
+                    "Ivan", "Sberbank", "Le Mondes", "NHK-"])), max_size=25).map(lambda ps: "".join(a + b for a, b in ps))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_CUE_TEXT)
+def test_the_cue_patterns_find_what_the_look_behind_first_patterns_found(text):
+    """The cue lists' patterns open with their words' first characters and the
+    name cues with their capital, the look behind after it: the same matches
+    (text and place) as the patterns that looked behind first, on generated
+    text of the cue words themselves, glued to letters, hyphens and digits."""
+    import re
+
+    from transforms.mtsource import _CHAR_CUES, _CUE_LISTS, _OUTLET_CUES, _compile
+
+    def before(words):
+        return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+                          + r")(?![\w-])")
+
+    char_before = [r"[ðþÐÞ]", r"\b[A-ZÁÉÍÓÚÝÆÖ][a-záéíóúýæö]+(?:sson|dóttir|dottir)\b",
+                   r"\b[A-ZÄÖÜ][a-zäöüß]*ß[a-zäöüß]*\b", r"\b[A-Z][a-z]+(?:skyi|tskyi|zkyi)\b"]
+    pairs = [(_compile(words), before(words)) for _, _, words in _CUE_LISTS + _OUTLET_CUES]
+    pairs += [(p, re.compile(b)) for (_, _, p), b in zip(_CHAR_CUES, char_before)]
+    for new, old in pairs:
+        assert [(m.span(), m.group(0)) for m in new.finditer(text)] == \
+            [(m.span(), m.group(0)) for m in old.finditer(text)], (new.pattern[:80], text)

@@ -126,18 +126,33 @@ _OUTLET_CUES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
     ("is", 2.0, ("RÚV", "Morgunblaðið", "Morgunbladid", "Fréttablaðið", "Vísir", "Visir")),
 )
 
+# Each pattern opens with the class of its first letter and looks behind after it (``\\b`` before a capital is
+# "no word character before it"): re skips to the next capital in C, where a word boundary first was tried at
+# every character of the text (the same matches)
 _CHAR_CUES: tuple[tuple[str, float, re.Pattern], ...] = (
     # names spelled with letters of one language, as systems copy them through
     ("is", 2.0, re.compile(r"[ðþÐÞ]")),
-    ("is", 1.0, re.compile(r"\b[A-ZÁÉÍÓÚÝÆÖ][a-záéíóúýæö]+(?:sson|dóttir|dottir)\b")),
-    ("de", 1.0, re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]*ß[a-zäöüß]*\b")),
-    ("uk", 2.0, re.compile(r"\b[A-Z][a-z]+(?:skyi|tskyi|zkyi)\b")),  # Khmelnytskyi, Zelenskyi
+    ("is", 1.0, re.compile(r"[A-ZÁÉÍÓÚÝÆÖ](?<!\w.)[a-záéíóúýæö]+(?:sson|dóttir|dottir)\b")),
+    ("de", 1.0, re.compile(r"[A-ZÄÖÜ](?<!\w.)[a-zäöüß]*ß[a-zäöüß]*\b")),
+    ("uk", 2.0, re.compile(r"[A-Z](?<!\w.)[a-z]+(?:skyi|tskyi|zkyi)\b")),  # Khmelnytskyi, Zelenskyi
 )
 
 
 def _compile(words: tuple[str, ...]) -> re.Pattern:
-    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-                      + r")(?![\w-])")
+    """The words as a pattern: a match stands alone (no word character or
+    hyphen on either side); at one place the longest word first. The words
+    are grouped by their first character, which the pattern opens with, and
+    the look behind comes after it: re skips in C to the next place one of
+    them starts, where a look behind first was tried at every character (the
+    same matches: only the words that begin with the character at a place
+    can match there, tried in the same order)."""
+    ordered = sorted(words, key=len, reverse=True)
+    groups: dict[str, list[str]] = {}
+    for w in ordered:
+        groups.setdefault(w[0], []).append(w[1:])
+    branches = [re.escape(c) + r"(?<![\w-].)(?:" + "|".join(re.escape(rest) for rest in rests) + ")"
+                for c, rests in groups.items()]
+    return re.compile("(?:" + "|".join(branches) + r")(?![\w-])")
 
 
 CUES: tuple[tuple[str, float, re.Pattern], ...] = tuple(
@@ -190,6 +205,14 @@ def _slot(key: str) -> int:
     return xxhash.xxh32_intdigest(key.encode("utf-8", "surrogatepass"), seed=_HASH_SEED) & ((1 << FEATURE_BITS) - 1)
 
 
+@functools.lru_cache(maxsize=1 << 15)  # a pure function of the word: names recur from article to article
+def _name_keys(tok: str) -> tuple[str, ...]:
+    """A capitalised word's features: its character 3- and 4-grams (with ^ and
+    $ at its ends, lower-cased) and the word itself, in that order."""
+    w = "^" + tok.lower() + "$"
+    return (*("c" + w[j:j + n] for n in (3, 4) for j in range(len(w) - n + 1)), "W" + tok)
+
+
 def features(text: str) -> dict[int, float]:
     """Hashed features of ``text`` for the source-language classifier: each
     present feature 1 (a cue language's score, capped at 6, halved), summed
@@ -198,11 +221,8 @@ def features(text: str) -> dict[int, float]:
     text = text[:MAX_FEATURE_CHARS]
     for tok in dict.fromkeys(_WORD.findall(text)):  # each word once, in the text's order
         if tok[0].isupper() and not tok.isupper() and len(tok) > 2:
-            w = "^" + tok.lower() + "$"
-            for n in (3, 4):
-                for j in range(len(w) - n + 1):
-                    keys["c" + w[j:j + n]] = 1.0
-            keys["W" + tok] = 1.0
+            for key in _name_keys(tok):
+                keys[key] = 1.0
         elif tok.islower():
             keys["w" + tok] = 1.0
     for lang, (score, _) in scores(text).items():
