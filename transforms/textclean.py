@@ -316,13 +316,15 @@ def _mark_repeats(lines: Sequence[_Line]) -> None:
 
 def _is_comment_head(line: str) -> bool:
     """``_COMMENT_HEAD.search(line)``, searched only where it can match: its
-    first two alternatives end the line with a colon, or with a time's digit,
-    "m" or "." (then it is searched as before); the other two are anchored at
-    the line's start, so elsewhere it is tried there alone, not at every
+    first two alternatives end the line with a colon, or with a time's digit
+    or its "am"/"p.m." ("m" or "m.", either case; a sentence's full stop is
+    not enough), and then it is searched as before; the other two are anchored
+    at the line's start, so elsewhere it is tried there alone, not at every
     character (the same answer for every line; a sixth of a text record's
     cleaning went to it)."""
-    last = line.rstrip()[-1:]
-    if last == ":" or last.isdecimal() or last in "mM.":
+    end = line.rstrip()
+    last = end[-1:]
+    if last == ":" or last.isdecimal() or end.endswith(("m", "M", "m.", "M.")):
         return _COMMENT_HEAD.search(line) is not None
     return _COMMENT_HEAD.match(line) is not None
 
