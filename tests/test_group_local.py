@@ -352,6 +352,42 @@ def test_batch_columns_arrays_and_vectors_follow_their_rows(tmp_path):
         (bytes([3]) * 6, b"", "en", None), (bytes([4]) * 6, bytes([4]) * 12, "en", None)]
 
 
+@pytest.mark.parametrize("span,waste", [(1 << 20, 8), (64, 8), (64, 1), (7, 2)])
+def test_story_vectors_read_a_span_at_a_time_are_each_rows_own(tmp_path, monkeypatch, span, waste):
+    """``vectors_of`` cuts rows' vectors out of spans of the file where they
+    fill enough of it, else reads them a row at a time: either way each row's
+    own (terms, anchors), in the order asked, for generated vectors of many
+    lengths written in several pieces, rows asked in any order, repeated,
+    dense and scattered; and labels over spans of a few bytes are the same."""
+    from transforms import group_local
+    from transforms.group_local import _Batch
+
+    monkeypatch.setattr(group_local, "VECTOR_SPAN", span)
+    monkeypatch.setattr(group_local, "VECTOR_WASTE", waste)
+    rnd = random.Random(span * 31 + waste)
+    n = 300
+    batch = _Batch(str(tmp_path))
+    batch.add_columns({"ids": [f"d{i:04d}" for i in range(n)], "published": [None] * n, "language": ["en"] * n},
+                      np.zeros((n, group_local.dedup.NUM_PERM), dtype=np.uint32))
+    batch.finish()
+    vecs = [(bytes(rnd.randrange(256) for _ in range(6 * rnd.randint(0, 12))),
+             bytes(rnd.randrange(256) for _ in range(6 * rnd.randint(0, 6)))) for _ in range(n)]
+    order = list(range(n))
+    rnd.shuffle(order)
+    for piece in (order[:100], order[100:101], order[101:]):  # written as the staged files come
+        batch.set_vectors(piece, [vecs[i][0] for i in piece], [vecs[i][1] for i in piece])
+    for rows in (list(range(n)), order, [5, 5, 299, 0, 5], rnd.sample(range(n), 7), [], [17]):
+        assert batch.vectors_of(rows) == [vecs[i] for i in rows] == [batch.vectors(i) for i in rows]
+    assert sorted(batch.rows_in_file_order().tolist()) == list(range(n))
+    assert batch.payloads([3, 1]) == [batch.payload(3), batch.payload(1)]
+    if span < 100:
+        first = _generated_stories(34)
+        monkeypatch.setattr(group_local, "VECTOR_SPAN", 1 << 20)
+        whole = sorted(map(_key, label_articles(first, [], 0.6, 0.25)))
+        monkeypatch.setattr(group_local, "VECTOR_SPAN", span)
+        assert sorted(map(_key, label_articles(first, [], 0.6, 0.25))) == whole
+
+
 @pytest.mark.parametrize("link_chunk", [1 << 18, 7])
 def test_component_roots_are_the_union_finds(monkeypatch, link_chunk):
     """``_roots`` (smallest label across links, then pointer jumping) roots every

@@ -30,6 +30,7 @@ a signature is 504 bytes of a file, not a dict entry.
 from __future__ import annotations
 
 import bisect
+import math
 import os
 import tempfile
 from array import array
@@ -49,6 +50,9 @@ MAX_CODES = 1 << 17  # story pairs made distinct at once (1 MB of codes, a few t
 CHUNK = 1 << 16  # array entries turned into Python objects at once
 STORY_PAIRS = 1 << 14  # story pairs judged at once (~50 vector entries a pair: ~20 MB of arrays at the most)
 LINK_CHUNK = 1 << 18  # links read at once where a whole array of a link each would be a copy
+VECTOR_SPAN = 1 << 20  # bytes of story vectors read at once (``_Batch.vectors_of``) ...
+VECTOR_WASTE = 8  # ... when the rows wanted fill at least an eighth of them
+VECTOR_BLOCK = 1 << 12  # rows whose story vectors are held at once when every row's are read
 
 
 class _SpillFile:
@@ -340,6 +344,38 @@ class _Batch:
         data = self._vec_file.read(s, e - s)
         return data[:m - s], data[m - s:]
 
+    def vectors_of(self, rows: list[int]) -> list[tuple[bytes, bytes]]:
+        """``vectors`` of each of ``rows``, in their order. Where the rows'
+        vectors fill at least ``1 / VECTOR_WASTE`` of a ``VECTOR_SPAN`` of the
+        file, the span is read at once and cut up (a labelling chunk needs
+        thousands of rows, one read each was a sixth of labelling's time);
+        rows scattered thinner over the file are read one at a time, so no
+        more than that many times their bytes is ever read."""
+        if not len(rows):
+            return []
+        where = self._where[np.asarray(rows, dtype=np.int64)]
+        missing = np.flatnonzero(where[:, 0] < 0)
+        if missing.size:
+            i = rows[int(missing[0])]
+            raise ValueError(f"row {i} ({self.ids[i]}) has no story vectors")
+        span = where[:, 0] // VECTOR_SPAN
+        out: list = [None] * len(rows)
+        for k in np.unique(span).tolist():
+            at = np.flatnonzero(span == k)
+            lo, hi = int(where[at, 0].min()), int(where[at, 2].max())
+            if int((where[at, 2] - where[at, 0]).sum()) * VECTOR_WASTE >= hi - lo:
+                data = self._vec_file.read(lo, hi - lo)
+                for j, (s, m, e) in zip(at.tolist(), (where[at] - lo).tolist()):
+                    out[j] = (data[s:m], data[m:e])
+            else:
+                for j in at.tolist():
+                    out[j] = self.vectors(rows[j])
+        return out
+
+    def rows_in_file_order(self) -> np.ndarray:
+        """Every row, in the order of its story vectors in the file (rows without any first)."""
+        return np.argsort(self._where[:, 0], kind="stable")
+
     def drop_vectors(self) -> None:
         self._vec_file.close()
         self._vec_file = self._where = None
@@ -364,10 +400,20 @@ class _Batch:
         when = self.when[i] if self.when is not None else np.nan
         return (*self.vectors(i), self.language[i], None if np.isnan(when) else float(when))
 
+    def payloads(self, rows: list[int]) -> list[tuple]:
+        """``payload`` of each of ``rows``, their vectors read a span at a time (``vectors_of``)."""
+        when = self.when[rows].tolist() if self.when is not None else [math.nan] * len(rows)
+        return [(*vec, self.language[i], None if math.isnan(t) else t)
+                for i, vec, t in zip(rows, self.vectors_of(rows), when)]
+
     def story_member(self, i: int) -> dict:
         """``stories._member`` of row ``i``."""
-        return {"doc_id": self.ids[i], "old": True if self.old[i] else None, "story_id": self.story0[i],
-                "vec": self.payload(i)}
+        return self.story_members([i])[0]
+
+    def story_members(self, rows: list[int]) -> list[dict]:
+        """``story_member`` of each of ``rows``."""
+        return [{"doc_id": self.ids[i], "old": True if self.old[i] else None, "story_id": self.story0[i], "vec": p}
+                for i, p in zip(rows, self.payloads(rows))]
 
 
 class _DupLabels:
@@ -529,7 +575,7 @@ def _story_ids(batch: _Batch, links: _Links, threshold: float, adopted: np.ndarr
         core = rows[~adopted[rows]]
         new = len(core) - int(batch.old[core].sum())
         if dedup.pair_count(new, len(core)) <= stories.MAX_PAIRS:  # stories.component_stories' choice
-            members = [batch.story_member(i) for i in rows.tolist()]
+            members = batch.story_members(rows.tolist())
             yield from story.process((ids[root], {"member": members, "edge": _edge_tuples(ids, links, edges)}))
         else:
             big.append((rows, edges))
@@ -935,15 +981,19 @@ def _story_entries(batch: _Batch):
         raise ValueError(f"{n} rows: too many to pack with a story key")
     packed = np.zeros(n * (stories.KEY_TERMS + stories.ANCHOR_KEYS), dtype=np.uint64)
     at = 0
-    for i in range(n):
-        terms, anchors = batch.vectors(i)
-        terms = stories.unpack(terms)[0][:stories.KEY_TERMS].astype(np.uint64)
-        anchors = stories.unpack(anchors)[0][:stories.ANCHOR_KEYS].astype(np.uint64) + np.uint64(1 << 32)
-        for keys in (terms, anchors):
-            keys <<= np.uint64(shift)
-            keys |= np.uint64(batch.rank[i])
-            packed[at:at + len(keys)] = keys
-            at += len(keys)
+    # the rows in the order their vectors lie in the file, a block at a time (read a span at a time); the
+    # entries are sorted after, so the order they are packed in changes nothing
+    order = batch.rows_in_file_order().tolist()
+    for block in range(0, n, VECTOR_BLOCK):
+        rows = order[block:block + VECTOR_BLOCK]
+        for i, (terms, anchors) in zip(rows, batch.vectors_of(rows)):
+            terms = stories.unpack(terms)[0][:stories.KEY_TERMS].astype(np.uint64)
+            anchors = stories.unpack(anchors)[0][:stories.ANCHOR_KEYS].astype(np.uint64) + np.uint64(1 << 32)
+            for keys in (terms, anchors):
+                keys <<= np.uint64(shift)
+                keys |= np.uint64(batch.rank[i])
+                packed[at:at + len(keys)] = keys
+                at += len(keys)
     return _ranked(_sorted_packed(packed[:at], shift), np.argsort(batch.rank))
 
 
@@ -957,7 +1007,7 @@ def _stories(batch: _Batch, dups: _DupLabels, threshold: float) -> list[str | No
     links = _Links()
     for a, b in _pair_chunks(entries, old, STORY_PAIRS):  # stories._Similar of each pair, a chunk at a time
         rows, at = np.unique(np.concatenate((a, b)), return_inverse=True)
-        w = stories.pair_similarities([batch.payload(i) for i in rows.tolist()], at[:len(a)], at[len(a):])
+        w = stories.pair_similarities(batch.payloads(rows.tolist()), at[:len(a)], at[len(a):])
         keep = np.flatnonzero(w >= stories.LINK_MIN)
         links.add_many(a[keep].tolist(), b[keep].tolist(), w[keep].tolist())
     del entries
