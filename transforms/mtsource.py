@@ -126,9 +126,9 @@ _OUTLET_CUES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
     ("is", 2.0, ("RÚV", "Morgunblaðið", "Morgunbladid", "Fréttablaðið", "Vísir", "Visir")),
 )
 
-# Each pattern opens with the class of its first letter and looks behind after it (``\\b`` before a capital is
-# "no word character before it"): re skips to the next capital in C, where a word boundary first was tried at
-# every character of the text (the same matches)
+# Each pattern opens with the class of its first letter and looks behind after it (a word boundary before a
+# capital is "no word character before it"): re skips to the next capital in C, where a word boundary first was
+# tried at every character of the text (the same matches)
 _CHAR_CUES: tuple[tuple[str, float, re.Pattern], ...] = (
     # names spelled with letters of one language, as systems copy them through
     ("is", 2.0, re.compile(r"[ðþÐÞ]")),
