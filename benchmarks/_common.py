@@ -14,9 +14,9 @@ def _quiet_libraries() -> None:
     """What a benchmark prints is its figures: Beam's warning at import that
     the optional GCP client is missing, and trafilatura's notes on the pages
     it is given, are dropped as ``newsbeam run`` drops them."""
-    from pipeline.cli import _DropBeamImportNoise
+    from pipeline.cli import DropBeamImportNoise
 
-    logging.getLogger().addFilter(_DropBeamImportNoise())  # Beam warns through the root logger itself
+    logging.getLogger().addFilter(DropBeamImportNoise())  # Beam warns through the root logger itself
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 

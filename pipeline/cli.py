@@ -316,7 +316,7 @@ class _DropEnvironmentTracebacks(logging.Filter):
                     and _ENVIRONMENT.search(record.getMessage()))
 
 
-class _DropBeamImportNoise(logging.Filter):
+class DropBeamImportNoise(logging.Filter):
     """Beam warns at import that the optional GCP client is missing; newsbeam does not use it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
-        handler.addFilter(_DropBeamImportNoise())
+        handler.addFilter(DropBeamImportNoise())
     for noisy in ("apache_beam", "trafilatura", "htmldate", "charset_normalizer", "urllib3", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # worker start-up chatter forwarded by the multi-process runner ("Discarding unparseable args", ...)

@@ -72,6 +72,46 @@ def test_a_signature_is_the_same_whatever_order_its_shingles_come_in():
             assert got == (np.asarray(m.digest(), dtype=np.uint32).tobytes(), len(shingles))
 
 
+def test_a_component_of_two_new_articles_labels_as_the_clustering_steps_do(monkeypatch):
+    """``_ClusterFn`` labels a component of two new articles joined at the
+    threshold or above (a verified link, an exact copy's) without its steps:
+    the same labels as those steps give, on generated pairs (cut, edited,
+    copied, of several publication times, machine-translated or not), and
+    pairs below the threshold or with an earlier article go through the steps."""
+    import random
+
+    from transforms.dedup import EXACT, _ClusterFn, _member
+
+    rnd = random.Random(4)
+    words = BASE.split()
+    cluster = _ClusterFn(0.6, 10)
+    shortcut, full = [], []
+    for k in range(150):
+        a = words[:rnd.randint(12, len(words))]
+        b = list(a)
+        for _ in range(rnd.randint(0, 12)):
+            b[rnd.randrange(len(b))] = rnd.choice(["council", "Thursday", "nine", "7", "fares"])
+        b = b[:rnd.randint(10, len(b))]
+        recs = [dedup_record(_article(f"d{k}a", " ".join(a), rnd.choice([None, dt.datetime(2024, 5, 1)]),
+                                      mt=rnd.random() < 0.3)),
+                dedup_record(_article(f"d{k}b", " ".join(b) if rnd.random() < 0.8 else " ".join(a),
+                                      rnd.choice([None, dt.datetime(2024, 4, 30)]), mt=rnd.random() < 0.3))]
+        members = [_member(r) for r in recs]
+        if rnd.random() < 0.15:
+            members[1]["old"], members[1]["dup_cluster_id"] = True, "earlier"
+        exact = recs[0]["content_hash"] == recs[1]["content_hash"]
+        w = EXACT if exact else similarity(recs[0]["sig"], recs[0]["n"], recs[1]["sig"], recs[1]["n"], 10)
+        element = (members[0]["doc_id"], {"member": members, "edge": [(members[0]["doc_id"], members[1]["doc_id"], w)]})
+        if cluster._one_pair({m["doc_id"]: m for m in members}, element[1]["edge"]):
+            shortcut.append(k)
+        got = sorted(cluster.process(element))
+        with monkeypatch.context() as m:
+            m.setattr(_ClusterFn, "_one_pair", lambda *_: False)
+            assert got == sorted(cluster.process(element)), k
+        full.append(k)
+    assert len(shortcut) > 50 and len(full) - len(shortcut) > 20  # both ways were taken
+
+
 def test_exact_copies_and_variants_join_the_canonical():
     t0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
     edited = BASE.replace("Wednesday", "Thursday").replace("nine hours", "eight hours").replace("third", "quarter")

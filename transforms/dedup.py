@@ -240,12 +240,22 @@ class _ClusterFn(beam.DoFn):
         self.threshold = threshold
         self.min_shingles = min_shingles
 
+    def _one_pair(self, members: dict, edges: list) -> bool:
+        """Two new articles joined by a verified link (>= threshold) or an exact
+        copy's: one cluster, which the steps of ``process`` would find again
+        (about a third of the components of a day's news, labelled without them)."""
+        return (len(members) == 2 and bool(edges) and not any(m.get("old") for m in members.values())
+                and all(w >= self.threshold for _, _, w in edges))
+
     def process(self, element):
         from transforms.linkage import average_link_groups, pair_links
 
         _, g = element
         members = {m["doc_id"]: m for m in g["member"]}
         edges = list(g["edge"])
+        if self._one_pair(members, edges):
+            yield from cluster_labels(list(members.values()), None, self.min_shingles)
+            return
         copies: dict[str, list[str]] = {}  # representative -> its exact copies
         for a, b, w in edges:
             if w >= EXACT:

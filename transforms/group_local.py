@@ -397,8 +397,7 @@ class _Batch:
 
     def payload(self, i: int) -> tuple:
         """``stories._payload`` of row ``i``."""
-        when = self.when[i] if self.when is not None else np.nan
-        return (*self.vectors(i), self.language[i], None if np.isnan(when) else float(when))
+        return self.payloads([i])[0]
 
     def payloads(self, rows: list[int]) -> list[tuple]:
         """``payload`` of each of ``rows``, their vectors read a span at a time (``vectors_of``)."""
@@ -900,13 +899,6 @@ def _near_duplicates(batch: _Batch, threshold: float, min_shingles: int) -> _Dup
     copy[b[w >= dedup.EXACT]] = True
     ids = batch.ids
     for root, rows, edges in _component_rows(n, links, lambda w: (w >= 0.0) | (w == dedup.SAME_GROUP)):
-        if len(rows) == 2 and not old[rows].any() and (w[edges] >= threshold).all():
-            # two new rows joined by a verified link (>= threshold) or an exact
-            # copy's: what _ClusterFn makes of them, one cluster, without its steps
-            found = dedup.cluster_labels([batch.dedup_member(i) for i in rows.tolist()], None, min_shingles)
-            for doc_id, label in found:
-                labels.set(batch.row(doc_id), label)
-            continue
         reps = rows[~copy[rows]]
         if dedup.pair_count(len(reps) - int(old[reps].sum()), len(reps)) <= dedup.MAX_PAIRS:  # _ClusterFn's choice
             element = (ids[root], {"member": [batch.dedup_member(i) for i in rows.tolist()],
