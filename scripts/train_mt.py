@@ -58,8 +58,8 @@ sys.path.insert(0, ROOT)
 from transforms.mtfeatures import FEATURE_SCHEME, HASH_BITS, Featurizer  # noqa: E402
 from transforms import mtsource  # noqa: E402
 from transforms.mtevidence import find_evidence  # noqa: E402
-from transforms.mtmodel import (DEFAULT_MODEL_PATH, SOURCE_MIN_PROBABILITY, MtModel, confidence,  # noqa: E402
-                                evidence_language, logit)
+from transforms.mtmodel import (DEFAULT_MODEL_PATH, SOURCE_MIN_PROBABILITY, MtModel,  # noqa: E402
+                                classified_source, confidence, evidence_language, logit)
 
 TARGET_FPR = 0.0075  # a margin under the 2% promised for unseen native news, at every length (docs/mt_model.md)
 SETTINGS = {"c_det": 1.0, "c_src": 4.0, "src_human_translation_weight": 0.5,
@@ -161,16 +161,16 @@ def fit_source(Xs, docs, mask):
     return src
 
 
-def source_predictions(src, Xs, which) -> dict[int, tuple[str, float]]:
-    """Each document's most likely source language and its probability."""
+def source_predictions(src, Xs, which) -> dict[int, dict[str, float]]:
+    """Each document's probability of each source language."""
     which = list(which)
     if not which:
         return {}
     probs = src.predict_proba(Xs[which])
-    return {i: (str(src.classes_[int(np.argmax(p))]), float(np.max(p))) for i, p in zip(which, probs)}
+    return {i: {str(c): float(v) for c, v in zip(src.classes_, p)} for i, p in zip(which, probs)}
 
 
-def heldout_sources(Xs, docs, test_mask, folds: int = 5) -> dict[int, tuple[str, float]]:
+def heldout_sources(Xs, docs, test_mask, folds: int = 5) -> dict[int, dict[str, float]]:
     """Source predictions for the test year's translations, each by a
     classifier that never saw its source document: five folds by source
     document, trained on every other document of every year."""
@@ -184,37 +184,59 @@ def heldout_sources(Xs, docs, test_mask, folds: int = 5) -> dict[int, tuple[str,
     return out
 
 
-def source_by_language_year(Xs, docs, cases=(("ru", 2022), ("ja", 2022), ("ru", 2021), ("ja", 2021))) -> dict:
+def source_by_language_year(Xs, docs, model: MtModel,
+                            cases=(("ru", 2022), ("ja", 2022), ("ru", 2021), ("ja", 2021))) -> dict:
     """A language's documents of one year all out of training (its other
-    years in): how often the classifier names a language for its news
-    machine translations, and how often rightly. Ukrainian, which has one
-    year, is measured with half its source documents out."""
+    years in): how often a language is named for its news machine
+    translations, and how often rightly: by the classifier alone at its cut
+    (every one of them), and on those ``model`` flags as shipped
+    (``source_language``: evidence, the classifier, the cues' lead where the
+    classifier allows it) and without the cues' lead. Ukrainian, which has
+    one year, is measured with half its source documents out, each half in
+    turn."""
     out = {}
     cut = SETTINGS["src_min_probability"]
     held_masks = [(f"{lang}{year}", np.array([d["src"] == lang and d["year"] == year for d in docs]))
                   for lang, year in cases]
-    held_masks.append(("uk2022, half of its source documents",
-                       np.array([d["src"] == "uk" and _hash_mod(str(d.get("group")), 2) == 0 for d in docs])))
+    for half in (0, 1):
+        held_masks.append((f"uk2022, half {half} of its source documents",
+                           np.array([d["src"] == "uk" and _hash_mod(str(d.get("group")), 2) == half for d in docs])))
     for name, held in held_masks:
         src = fit_source(Xs, docs, ~held)
         which = [i for i in np.flatnonzero(held) if docs[i]["label"] == "mt" and docs[i]["domain"] == "news"]
         pred = source_predictions(src, Xs, which)
-        given = [i for i in which if pred[i][1] >= cut]
+        top = {i: min(pred[i].items(), key=lambda kv: (-kv[1], kv[0])) for i in which}
+        given = [i for i in which if top[i][1] >= cut]
+        flagged = [i for i in which if model.score(docs[i]["text"]).is_machine_translated]
         out[name] = {"news_mt_docs": len(which), "given": len(given) / max(1, len(which)),
-                     "right_when_given": sum(pred[i][0] == docs[i]["src"] for i in given) / max(1, len(given)),
-                     "named_instead": dict(collections.Counter(pred[i][0] for i in given
-                                                               if pred[i][0] != docs[i]["src"]))}
-        print(f"  source held out {name}: given {out[name]['given']:.3f}, "
-              f"right {out[name]['right_when_given']:.3f}", flush=True)
+                     "right_when_given": sum(top[i][0] == docs[i]["src"] for i in given) / max(1, len(given)),
+                     "named_instead": dict(collections.Counter(top[i][0] for i in given
+                                                               if top[i][0] != docs[i]["src"])),
+                     "flagged": len(flagged)}
+        line = f"  source held out {name}: classifier alone given {out[name]['given']:.3f}, " \
+               f"right {out[name]['right_when_given']:.3f}; flagged {len(flagged)}"
+        # as shipped, and without the cues' lead under the cut (evidence and the classifier alone)
+        for key, with_cues in (("as_shipped", True), ("without_cues", False)):
+            named = {i: source_language(find_evidence(docs[i]["text"]), pred[i], cut,
+                                        docs[i]["text"] if with_cues else None) for i in flagged}
+            some = [i for i in flagged if named[i]]
+            out[name][f"flagged_given_{key}"] = len(some) / max(1, len(flagged))
+            out[name][f"flagged_right_when_given_{key}"] = (sum(named[i] == docs[i]["src"] for i in some)
+                                                            / max(1, len(some)))
+            line += (f", {key.replace('_', ' ')} given {out[name][f'flagged_given_{key}']:.3f}, "
+                     f"right {out[name][f'flagged_right_when_given_{key}']:.3f}")
+        print(line, flush=True)
     return out
 
 
-def source_language(evidence, pred, cut) -> str | None:
-    """As ``MtModel.source_language``, from a held-out prediction."""
+def source_language(evidence, probs, cut, text: str | None = None) -> str | None:
+    """As ``MtModel.source_language``, from a held-out prediction (``probs``,
+    None for none) and, given ``text``, its cues."""
     named = evidence_language(evidence)
     if named:
         return named
-    return pred[0] if pred and pred[1] >= cut else None
+    cues = mtsource.scores(text[:mtsource.MAX_FEATURE_CHARS]) if text is not None and probs else {}
+    return classified_source(probs or {}, cues, cut)
 
 
 def chunk_texts(docs, mask, seed: int = 0):
@@ -497,7 +519,7 @@ def evaluate(model: MtModel, docs, scores, test_mask, train_systems, src_pred=No
                 continue
             evidence = find_evidence(d["text"])
             if src_pred:
-                guess = source_language(evidence, src_pred.get(i), cut)
+                guess = source_language(evidence, src_pred.get(i), cut, d["text"])
             else:
                 guess = source_language(evidence, None, cut) or mtsource.guess(d["text"])
             if dom:
@@ -512,7 +534,8 @@ def evaluate(model: MtModel, docs, scores, test_mask, train_systems, src_pred=No
     if src_pred:
         trade = {}
         for c in (0.5, 0.6, 0.7, 0.8, 0.9):
-            guesses = [(source_language(ev, src_pred.get(i), c), docs[i]["src"]) for i, ev in flagged_news]
+            guesses = [(source_language(ev, src_pred.get(i), c, docs[i]["text"]), docs[i]["src"])
+                       for i, ev in flagged_news]
             given = [(g, s) for g, s in guesses if g]
             trade[f"{c:.1f}"] = {"given": len(given) / max(1, len(guesses)),
                                  "right_when_given": sum(g == s for g, s in given) / max(1, len(given))}
@@ -640,7 +663,7 @@ def main(argv=None) -> int:
         return 0
     counts = collections.Counter(d["system"] for d, m in zip(docs, train_mask) if m and d["label"] == "mt")
     loso = leave_one_system_out(X, chunks, docs, train_mask, fz, [s for s, _ in counts.most_common(args.loso)])
-    src_by_year = source_by_language_year(Xs, docs)
+    src_by_year = source_by_language_year(Xs, docs, model)
 
     # Evidence rules on native English, set by set (benchmarks/mt_natives.py
     # prints the same with the texts they fired on).

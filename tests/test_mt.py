@@ -5,6 +5,8 @@ import apache_beam as beam
 import numpy as np
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import SEEDS, beam_test_pipeline
 
 from transforms.mtevidence import find_evidence
@@ -308,6 +310,80 @@ def test_source_classifier_names_the_language_of_the_names(model):
     assert model.source_language([], "The minister said the talks went well.") is None
 
 
+def test_an_unsure_classifier_names_the_language_the_cues_put_ahead_if_it_agrees(model):
+    """Under the classifier's cut, the cues' clear lead is named when the
+    classifier gives that language CUE_MIN_PROBABILITY, never against it;
+    over it, the classifier's language unless the cues lead to another."""
+    from transforms.mtmodel import CUE_MIN_PROBABILITY
+
+    # the classifier leans to the cues' language without reaching its cut
+    ru = ("The ministry said the new rules on fuel prices will take effect next month. Fines of up to 5,000 "
+          "rubles are provided for violations, the State Duma said.")
+    ja = ("According to the governor, the prefectural government will allocate 300 million yen for the repair "
+          "of the roads damaged by the typhoon.")
+    for text, lang in ((ru, "ru"), (ja, "ja")):
+        probs = model.source_probabilities(text)
+        assert CUE_MIN_PROBABILITY <= probs[lang] < model.src_min_probability == max(model.src_min_probability,
+                                                                                      *probs.values())
+        assert model.source_language([], text) == lang
+    # a Japanese cue (Osaka) in a text the classifier reads as Russian: no language
+    mixed = ("The Osaka exhibition of works by Ivan Aivazovsky was opened by Sergei Shoigu and Dmitry Peskov, "
+             "who said it was a sign of friendship.")
+    assert model.source_probabilities(mixed)["ja"] < CUE_MIN_PROBABILITY
+    assert model.source_language([], mixed) is None
+    # Russian names and patronymics the classifier is sure of, a Japanese city the cues put ahead: no language
+    visit = ("Governor of the Sverdlovsk region Yevgeny Kuyvashev said that the delegation from Osaka will arrive "
+             "in the autumn. According to him, Sergei Ivanovich Petrov and Aleksandr Vladimirovich Sidorov will "
+             "meet the guests.")
+    probs = model.source_probabilities(visit)
+    assert max(probs, key=probs.get) == "ru" and probs["ru"] >= model.src_min_probability, probs
+    assert model.source_language([], visit) is None
+    assert model.source_language([], visit.replace("Osaka", "Yekaterinburg")) == "ru"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6),
+       st.dictionaries(st.sampled_from(["de", "fr", "is", "ja", "ru", "uk"]),
+                       st.tuples(st.sampled_from([1.0, 2.0, 3.0, 4.0, 6.0]), st.sampled_from([1.0, 2.0])),
+                       max_size=3),
+       st.sampled_from([0.5, 0.7, 0.9]))
+def test_classified_source_names_only_what_one_signal_is_sure_of_and_the_other_allows(weights, cues, cut):
+    from transforms.mtmodel import CUE_MIN_PROBABILITY, classified_source
+    from transforms.mtsource import clear_lead
+
+    total = sum(weights) or 1.0
+    probs = {lang: w / total for lang, w in zip(["de", "fr", "is", "ja", "ru", "uk"], weights)}
+    cues = {lang: (score, min(score, strongest)) for lang, (score, strongest) in cues.items()}
+    got = classified_source(probs, cues, cut)
+    top = min(probs.items(), key=lambda kv: (-kv[1], kv[0]))
+    lead = clear_lead(cues)
+    if top[1] >= cut:
+        assert got == (top[0] if lead in (None, top[0]) else None)  # the cues, clearly for another: none
+    elif lead is not None and probs[lead] >= CUE_MIN_PROBABILITY:
+        assert got == lead
+    else:
+        assert got is None
+    assert classified_source({}, cues, cut) is None  # no classifier reading: no language
+
+
+def test_classified_source_cases():
+    from transforms.mtmodel import CUE_MIN_PROBABILITY, classified_source
+
+    assert CUE_MIN_PROBABILITY == 0.4  # the docs' figures (docs/mt_model.md) were measured at this bar
+
+    uk_cue = {"uk": (4.0, 2.0)}
+    assert classified_source({"ru": 0.75, "uk": 0.25}, {}, 0.7) == "ru"  # the classifier sure, no cue against it
+    assert classified_source({"ru": 0.75, "uk": 0.25}, {"ru": (2.0, 2.0)}, 0.7) == "ru"
+    assert classified_source({"ru": 0.75, "uk": 0.25}, uk_cue, 0.7) is None  # the two contradict each other
+    assert classified_source({"ru": 0.75, "uk": 0.25}, {"uk": (4.0, 2.0), "ru": (2.0, 2.0)}, 0.7) == "ru"
+    assert classified_source({"ru": 0.55, "uk": 0.45}, uk_cue, 0.7) == "uk"  # unsure, and it allows the cues'
+    assert classified_source({"ru": 0.65, "uk": 0.35}, uk_cue, 0.7) is None  # unsure, and against the cues
+    assert classified_source({"ru": 0.6, "uk": CUE_MIN_PROBABILITY}, uk_cue, 0.7) == "uk"  # the bar itself
+    assert classified_source({"ru": 0.62, "uk": CUE_MIN_PROBABILITY - 0.02}, uk_cue, 0.7) is None
+    assert classified_source({"ru": 0.55, "uk": 0.45}, {"uk": (4.0, 2.0), "ru": (2.0, 2.0)}, 0.7) is None  # no lead
+    assert classified_source({"ru": 0.55, "uk": 0.45}, {}, 0.7) is None
+
+
 def test_a_model_file_without_the_source_features_falls_back_on_the_cues():
     """A model file written before the source classifier read its own
     features must not read the new features with old weights."""
@@ -318,8 +394,6 @@ def test_a_model_file_without_the_source_features_falls_back_on_the_cues():
     assert m.source_language([], "The minister said the talks went well.") is None
 
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 # text made of the pieces the rules and cues look for, in any order
 _PIECES = st.sampled_from(["face", " -", "-", " ", "to", "Kyiv", "rubles", "State Duma", "«", "»", "(", "\"",

@@ -37,7 +37,8 @@ import re
 
 import xxhash
 
-__all__ = ["CUES", "FEATURE_BITS", "FEATURE_SCHEME", "MAX_FEATURE_CHARS", "features", "guess", "scores"]
+__all__ = ["CUES", "FEATURE_BITS", "FEATURE_SCHEME", "MAX_FEATURE_CHARS", "clear_lead", "features", "guess", "read",
+           "scores"]
 
 FEATURE_BITS = 18
 # names the features below: a model file trained on others is not used with them
@@ -189,7 +190,12 @@ def scores(text: str) -> dict[str, tuple[float, float]]:
 def guess(text: str, min_score: float = MIN_SCORE, min_ratio: float = MIN_RATIO) -> str | None:
     """The source language when one is clearly ahead and has a cue of its own
     (weight 2: a place every outlet names is not enough), else None."""
-    s = scores(text)
+    return clear_lead(scores(text), min_score, min_ratio)
+
+
+def clear_lead(s: dict[str, tuple[float, float]], min_score: float = MIN_SCORE,
+               min_ratio: float = MIN_RATIO) -> str | None:
+    """``guess`` from a text's ``scores``."""
     if not s:
         return None
     ranked = sorted(s.items(), key=lambda kv: (-kv[1][0], kv[0]))
@@ -217,6 +223,12 @@ def features(text: str) -> dict[int, float]:
     """Hashed features of ``text`` for the source-language classifier: each
     present feature 1 (a cue language's score, capped at 6, halved), summed
     where slots collide, all divided by the square root of their number."""
+    return read(text)[0]
+
+
+def read(text: str) -> tuple[dict[int, float], dict[str, tuple[float, float]]]:
+    """(``features``, ``scores``) of the first ``MAX_FEATURE_CHARS`` of
+    ``text``: the cues are found once for both."""
     keys: dict[str, float] = {}
     text = text[:MAX_FEATURE_CHARS]
     for tok in dict.fromkeys(_WORD.findall(text)):  # each word once, in the text's order
@@ -225,13 +237,14 @@ def features(text: str) -> dict[int, float]:
                 keys[key] = 1.0
         elif tok.islower():
             keys["w" + tok] = 1.0
-    for lang, (score, _) in scores(text).items():
+    cues = scores(text)
+    for lang, (score, _) in cues.items():
         keys["cue" + lang] = min(score, 6.0) / 2.0
     if not keys:
-        return {}
+        return {}, cues
     norm = 1.0 / math.sqrt(len(keys))
     out: dict[int, float] = {}
     for key in sorted(keys):  # one order of float sums wherever slots collide
         slot = _slot(key)
         out[slot] = out.get(slot, 0.0) + keys[key] * norm
-    return out
+    return out, cues
