@@ -228,7 +228,7 @@ class MtModel:
         """(``source_probabilities``, the cue ``mtsource.scores`` its features hold)."""
         if not self.src_classes:
             return {}, {}
-        feats, cues = mtsource.read(text)
+        feats, cues = mtsource.features_and_cues(text)
         if not feats:
             return {}, cues
         idx = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))

@@ -37,8 +37,8 @@ import re
 
 import xxhash
 
-__all__ = ["CUES", "FEATURE_BITS", "FEATURE_SCHEME", "MAX_FEATURE_CHARS", "clear_lead", "features", "guess", "read",
-           "scores"]
+__all__ = ["CUES", "FEATURE_BITS", "FEATURE_SCHEME", "MAX_FEATURE_CHARS", "clear_lead", "features", "features_and_cues",
+           "guess", "scores"]
 
 FEATURE_BITS = 18
 # names the features below: a model file trained on others is not used with them
@@ -223,10 +223,10 @@ def features(text: str) -> dict[int, float]:
     """Hashed features of ``text`` for the source-language classifier: each
     present feature 1 (a cue language's score, capped at 6, halved), summed
     where slots collide, all divided by the square root of their number."""
-    return read(text)[0]
+    return features_and_cues(text)[0]
 
 
-def read(text: str) -> tuple[dict[int, float], dict[str, tuple[float, float]]]:
+def features_and_cues(text: str) -> tuple[dict[int, float], dict[str, tuple[float, float]]]:
     """(``features``, ``scores``) of the first ``MAX_FEATURE_CHARS`` of
     ``text``: the cues are found once for both."""
     keys: dict[str, float] = {}
