@@ -5,7 +5,8 @@
 source languages on the features of ``transforms.mtsource``, the calibrated
 threshold and the training report). ``score`` returns an ``MtResult`` with
 the four output columns; the source language of a flag comes from its
-evidence, else from the source classifier when it is sure. No Beam import: the
+evidence, else from the source classifier and the reader's cues where
+neither contradicts the other (``classified_source``). No Beam import: the
 training script scores its held-out sets through this same code.
 
 How the score is made:
