@@ -211,21 +211,49 @@ def source_by_language_year(Xs, docs, model: MtModel,
         out[name] = {"news_mt_docs": len(which), "given": len(given) / max(1, len(which)),
                      "right_when_given": sum(top[i][0] == docs[i]["src"] for i in given) / max(1, len(given)),
                      "named_instead": dict(collections.Counter(top[i][0] for i in given
-                                                               if top[i][0] != docs[i]["src"])),
-                     "flagged": len(flagged)}
-        line = f"  source held out {name}: classifier alone given {out[name]['given']:.3f}, " \
-               f"right {out[name]['right_when_given']:.3f}; flagged {len(flagged)}"
-        # as shipped, and without the cues' lead under the cut (evidence and the classifier alone)
-        for key, with_cues in (("as_shipped", True), ("without_cues", False)):
-            named = {i: source_language(find_evidence(docs[i]["text"]), pred[i], cut,
-                                        docs[i]["text"] if with_cues else None) for i in flagged}
-            some = [i for i in flagged if named[i]]
-            out[name][f"flagged_given_{key}"] = len(some) / max(1, len(flagged))
-            out[name][f"flagged_right_when_given_{key}"] = (sum(named[i] == docs[i]["src"] for i in some)
-                                                            / max(1, len(some)))
-            line += (f", {key.replace('_', ' ')} given {out[name][f'flagged_given_{key}']:.3f}, "
-                     f"right {out[name][f'flagged_right_when_given_{key}']:.3f}")
-        print(line, flush=True)
+                                                               if top[i][0] != docs[i]["src"]))}
+        out[name].update(_named_both_ways(docs, flagged, pred, cut))
+        print(f"  source held out {name}: classifier alone given {out[name]['given']:.3f}, "
+              f"right {out[name]['right_when_given']:.3f}; {_both_ways_line(out[name])}", flush=True)
+    return out
+
+
+def _named_both_ways(docs, flagged, pred, cut) -> dict:
+    """Of the ``flagged`` translations, the share given a source language and
+    the share of those right: as shipped, and without the cues' lead under
+    the cut (evidence and the classifier alone)."""
+    out = {"flagged": len(flagged)}
+    for key, with_cues in (("as_shipped", True), ("without_cues", False)):
+        named = {i: source_language(find_evidence(docs[i]["text"]), pred[i], cut,
+                                    docs[i]["text"] if with_cues else None) for i in flagged}
+        some = [i for i in flagged if named[i]]
+        out[f"flagged_given_{key}"] = len(some) / max(1, len(flagged))
+        out[f"flagged_right_when_given_{key}"] = sum(named[i] == docs[i]["src"] for i in some) / max(1, len(some))
+    return out
+
+
+def _both_ways_line(r: dict) -> str:
+    return (f"flagged {r['flagged']}, as shipped given {r['flagged_given_as_shipped']:.3f}, "
+            f"right {r['flagged_right_when_given_as_shipped']:.3f}, "
+            f"without cues given {r['flagged_given_without_cues']:.3f}, "
+            f"right {r['flagged_right_when_given_without_cues']:.3f}")
+
+
+def source_by_system(Xs, docs, model: MtModel, systems) -> dict:
+    """Each of ``systems`` out of the source classifier's training (its
+    documents of every year, and every translation of its 2022 source
+    documents): how often a language is named for its flagged news machine
+    translations, and how often rightly, as shipped and without the cues' lead."""
+    out = {}
+    cut = SETTINGS["src_min_probability"]
+    for system in systems:
+        groups = {d["group"] for d in docs if d["system"] == system and d["year"] == 2022}
+        held = np.array([d["system"] == system or (d["year"] == 2022 and d["group"] in groups) for d in docs])
+        src = fit_source(Xs, docs, ~held)
+        flagged = [i for i in np.flatnonzero(held) if docs[i]["system"] == system and docs[i]["label"] == "mt"
+                   and docs[i]["domain"] == "news" and model.score(docs[i]["text"]).is_machine_translated]
+        out[system] = _named_both_ways(docs, flagged, source_predictions(src, Xs, flagged), cut)
+        print(f"  source held out {system}: {_both_ways_line(out[system])}", flush=True)
     return out
 
 
@@ -664,6 +692,9 @@ def main(argv=None) -> int:
     counts = collections.Counter(d["system"] for d, m in zip(docs, train_mask) if m and d["label"] == "mt")
     loso = leave_one_system_out(X, chunks, docs, train_mask, fz, [s for s, _ in counts.most_common(args.loso)])
     src_by_year = source_by_language_year(Xs, docs, model)
+    news_2022 = collections.Counter(d["system"] for d in docs
+                                    if d["year"] == 2022 and d["label"] == "mt" and d["domain"] == "news")
+    src_by_system = source_by_system(Xs, docs, model, [s for s, _ in news_2022.most_common(4)])
 
     # Evidence rules on native English, set by set (benchmarks/mt_natives.py
     # prints the same with the texts they fired on).
@@ -688,6 +719,7 @@ def main(argv=None) -> int:
         "heldout_2022": heldout,
         "leave_one_system_out": loso,
         "source_language_held_out_by_language_and_year": src_by_year,
+        "source_language_held_out_by_system": src_by_system,
         "evidence_rule_fire_rate_on_native_english": rule_fires,
         "shipped": {"threshold": final.threshold,
                     "length_offsets": {"words": list(final.offset_words), "logits": list(final.offset_logits)},
