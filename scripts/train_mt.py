@@ -223,9 +223,10 @@ def _named_both_ways(docs, flagged, pred, cut) -> dict:
     the share of those right: as shipped, and without the cues' lead under
     the cut (evidence and the classifier alone)."""
     out = {"flagged": len(flagged)}
+    evidence = {i: find_evidence(docs[i]["text"]) for i in flagged}  # the same both ways: found once
     for key, with_cues in (("as_shipped", True), ("without_cues", False)):
-        named = {i: source_language(find_evidence(docs[i]["text"]), pred[i], cut,
-                                    docs[i]["text"] if with_cues else None) for i in flagged}
+        named = {i: source_language(evidence[i], pred[i], cut, docs[i]["text"] if with_cues else None)
+                 for i in flagged}
         some = [i for i in flagged if named[i]]
         out[f"flagged_given_{key}"] = len(some) / max(1, len(flagged))
         out[f"flagged_right_when_given_{key}"] = sum(named[i] == docs[i]["src"] for i in some) / max(1, len(some))

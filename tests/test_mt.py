@@ -323,8 +323,8 @@ def test_an_unsure_classifier_names_the_language_the_cues_put_ahead_if_it_agrees
           "of the roads damaged by the typhoon.")
     for text, lang in ((ru, "ru"), (ja, "ja")):
         probs = model.source_probabilities(text)
-        assert CUE_MIN_PROBABILITY <= probs[lang] < model.src_min_probability == max(model.src_min_probability,
-                                                                                      *probs.values())
+        assert CUE_MIN_PROBABILITY <= probs[lang] < model.src_min_probability  # leans to it, under its cut
+        assert max(probs.values()) <= model.src_min_probability  # and to no language more than that
         assert model.source_language([], text) == lang
     # a Japanese cue (Osaka) in a text the classifier reads as Russian: no language
     mixed = ("The Osaka exhibition of works by Ivan Aivazovsky was opened by Sergei Shoigu and Dmitry Peskov, "
@@ -392,7 +392,6 @@ def test_a_model_file_without_the_source_features_falls_back_on_the_cues():
     assert m.src_classes == [] and m.source_probabilities("Kommersant writes.") == {}
     assert m.source_language([], "About it writes Kommersant, citing the State Duma.") == "ru"
     assert m.source_language([], "The minister said the talks went well.") is None
-
 
 
 # text made of the pieces the rules and cues look for, in any order
