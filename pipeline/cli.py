@@ -187,7 +187,7 @@ class RunProgress:
     every ``every`` seconds, the documents all of them have extracted, the
     rate and the rejects so far, added up from the counts each leaves in
     ``folder`` (``transforms.extract._Progress``); printed when they have
-    moved. ``finish`` stops it."""
+    grown. ``finish`` stops it."""
 
     def __init__(self, folder: str, every: float, workers: int):
         import threading
@@ -225,15 +225,23 @@ class RunProgress:
         return n, rejected
 
     def _loop(self) -> None:
+        shown = 0
+        while not self.done.wait(self.every):
+            shown = self.show(shown)
+
+    def show(self, shown: int) -> int:
+        """Print the run's line if more documents have been extracted than
+        ``shown``; the count shown now. Only a count that has grown: while the
+        commit removes the staging folder, the files still there add up to
+        less than was shown."""
         from transforms.extract import progress_line
 
-        shown = (0, 0)
-        while not self.done.wait(self.every):
-            n, rejected = self.counts()
-            if n and (n, rejected) != shown:
-                shown = (n, rejected)
-                print(progress_line(n, time.monotonic() - self.start_time, rejected, f"{self.workers} workers"),
-                      file=sys.stderr, flush=True)
+        n, rejected = self.counts()
+        if n <= shown:
+            return shown
+        print(progress_line(n, time.monotonic() - self.start_time, rejected, f"{self.workers} workers"),
+              file=sys.stderr, flush=True)
+        return n
 
 
 def _drop_dead_staging(output: str, quiet: bool) -> None:

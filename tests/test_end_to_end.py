@@ -293,6 +293,28 @@ def test_the_run_progress_adds_up_whole_count_files_only(tmp_path):
     assert progress.counts() == (12, 1)
 
 
+def test_the_run_progress_never_counts_back_while_the_commit_removes_its_files(tmp_path, capfd):
+    """CI once printed 1, 4, 5, 3: the commit had removed one worker's file
+    of the staging folder and the other's was added up alone."""
+    from pipeline.cli import RunProgress
+
+    folder = tmp_path / "_progress"
+    folder.mkdir()
+    progress = RunProgress(str(folder), 5.0, 2)
+    (folder / "11-a.json").write_text('{"n": 3, "rejected": 0}')
+    (folder / "12-b.json").write_text('{"n": 2, "rejected": 1}')
+    assert progress.show(0) == 5
+    (folder / "11-a.json").unlink()
+    assert progress.show(5) == 5  # 2 left: not shown
+    (folder / "12-b.json").write_text('{"n": 4, "rejected": 1}')
+    assert progress.show(5) == 5
+    (folder / "11-a.json").write_text('{"n": 3, "rejected": 0}')
+    assert progress.show(5) == 7
+    lines = [line for line in capfd.readouterr().err.splitlines() if "documents extracted" in line]
+    assert [int(line.split()[1]) for line in lines] == [5, 7], lines
+    assert lines[0].endswith("1 rejected (2 workers)")
+
+
 def test_two_worker_run_keeps_beams_worker_logging_out_of_the_way(tmp_path, capfd):
     """Workers start through pipeline/worker.py and print errors only (their
     start-up warnings, "apitools not found", every pipeline option they could
