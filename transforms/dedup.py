@@ -125,7 +125,7 @@ def estimate(sig_a: bytes, n_a: int, sig_b: bytes, n_b: int) -> tuple[float, flo
     """(Jaccard, containment of the smaller shingle set in the larger), estimated."""
     a = np.frombuffer(sig_a, dtype=np.uint32)
     b = np.frombuffer(sig_b, dtype=np.uint32)
-    j = float(np.mean(a == b))
+    j = np.count_nonzero(a == b) / len(a)  # np.mean's float, a third of its time
     inter = j * (n_a + n_b) / (1.0 + j)
     return j, min(1.0, inter / max(1, min(n_a, n_b)))
 
