@@ -216,7 +216,7 @@ def test_a_server_that_drips_its_headers_is_cut_at_the_deadline(server):
     assert f.fetch(server.base + "/articles/2.html").status == 200  # the fetcher is usable after
     f.close()
     assert e.value.reason == "timeout" and "deadline" in str(e.value)
-    assert 1.9 < took < 3.5, took
+    assert 1.9 < took < 6, took  # the server would drip for 20 s; a loaded machine is slow to wake the client
 
 
 def test_dripping_and_bombing_servers_do_not_hold_a_run(server, tmp_path):
