@@ -318,7 +318,8 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     if one_step:
         # the records wait on disk with their rows; one step labels them and
         # writes the labels, and each shard's writer reads its own
-        grouped = staged | "Group" >> LabelStaged(staging, output, run_id, o.dup_threshold, o.story_threshold)
+        grouped = staged | "Group" >> LabelStaged(staging, output, run_id, o.dup_threshold, o.story_threshold,
+                                                     o.progress_seconds)
         written = (staged, grouped.label_files, grouped.kept) | "WriteArticles" >> WriteLabelledRows(
             staging, "articles", partition, run_id, ARTICLE_SCHEMA, ARTICLE_LABELS, o.rows_per_shard,
             index=index_spec)

@@ -2,6 +2,7 @@
 import glob
 import os
 import shutil
+import time
 
 import pytest
 
@@ -257,12 +258,13 @@ def test_progress_lines_on_stderr_and_quiet_silences_them(tmp_path, capfd):
     """A long run says how far it has got on stderr; --quiet says nothing."""
     main(["run", "--input", SEEDS, "--output", str(tmp_path / "loud"), "--progress-seconds", "0.000001"])
     err = capfd.readouterr().err
-    lines = [line for line in err.splitlines() if line.startswith("newsbeam: ")]
-    assert lines and "documents extracted" in lines[-1] and "/s" in lines[-1] and "rejected" in lines[-1]
+    lines = [line for line in err.splitlines() if line.startswith("newsbeam: ") and "documents extracted" in line]
+    assert lines and "/s" in lines[-1] and "rejected" in lines[-1]
+    assert lines[-1].startswith("newsbeam: 5 documents extracted")  # the bundle's end shows the last ones
     assert main(["run", "--input", SEEDS, "--output", str(tmp_path / "quiet"), "--quiet",
                  "--progress-seconds", "0.000001"]) == 0
     captured = capfd.readouterr()
-    assert "documents extracted" not in captured.err and captured.out == ""
+    assert "newsbeam: " not in captured.err and captured.out == ""
 
 
 def test_several_workers_show_one_progress_line_for_the_run(tmp_path, capfd):
@@ -313,6 +315,81 @@ def test_the_run_progress_never_counts_back_while_the_commit_removes_its_files(t
     lines = [line for line in capfd.readouterr().err.splitlines() if "documents extracted" in line]
     assert [int(line.split()[1]) for line in lines] == [5, 7], lines
     assert lines[0].endswith("1 rejected (2 workers)")
+
+
+def test_a_worker_shows_its_last_counts_when_its_bundle_ends(tmp_path, capfd, monkeypatch):
+    """Counts are shown at most every so often; the documents of the last
+    interval are shown when the bundle ends, as a line or in the worker's
+    file, once a count has been shown at all (a short run shows none)."""
+    import json
+
+    from transforms.extract import _Progress
+
+    quiet = _Progress(3600.0)
+    for _ in range(3):
+        quiet.tick()
+    quiet.flush()
+    assert "documents extracted" not in capfd.readouterr().err  # nothing shown yet: nothing owed
+    line = _Progress(1e-9)
+    line.tick()
+    line.every = 3600.0  # the next ticks come before the next line is due
+    line.tick(rejected=True)
+    line.tick()
+    line.flush()
+    line.flush()  # nothing new: no second line
+    counts = [int(x.split()[1]) for x in capfd.readouterr().err.splitlines() if "documents extracted" in x]
+    assert counts == [1, 3]
+    folder = tmp_path / "_progress"
+    counted = _Progress(1e-9, str(folder))
+    counted.tick()
+    counted.every = 3600.0
+    monkeypatch.setattr("transforms.extract.PROGRESS_FILE_SECONDS", 3600.0)
+    counted.tick(rejected=True)
+    (written,) = folder.glob("*.json")
+    assert json.loads(written.read_text()) == {"n": 1, "rejected": 0}
+    counted.flush()
+    assert json.loads(written.read_text()) == {"n": 2, "rejected": 1}
+
+
+def test_a_long_runs_last_progress_line_counts_every_document(tmp_path, capfd):
+    import json
+
+    path = tmp_path / "many.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(1500):
+            f.write(json.dumps({"text": f"Report {i}. The council met on Tuesday to vote on the budget for {i} "
+                                        "schools, and the mayor said the plan would pass next week."}) + "\n")
+    assert main(["run", "--input", str(path), "--output", str(tmp_path / "out"), "--progress-seconds", "0.05"]) == 0
+    lines = [line for line in capfd.readouterr().err.splitlines() if "documents extracted" in line]
+    assert lines and lines[-1].startswith("newsbeam: 1500 documents extracted"), lines
+
+
+def test_a_step_that_runs_long_says_what_it_is_doing():
+    import io
+    import threading
+
+    from transforms.extract import notice_if_slow
+
+    class Out(io.StringIO):
+        def __init__(self):
+            super().__init__()
+            self.written = threading.Event()
+
+        def write(self, s):
+            self.written.set()
+            return super().write(s)
+
+    slow = Out()
+    with notice_if_slow(0.01, "newsbeam: finding near-duplicates and stories among 7 articles", slow):
+        assert slow.written.wait(30)  # still running after 0.01 s: the line comes
+    assert slow.getvalue() == "newsbeam: finding near-duplicates and stories among 7 articles\n"
+    fast, off = Out(), Out()
+    with notice_if_slow(3600.0, "never", fast):
+        pass
+    with notice_if_slow(0, "never", off):
+        time.sleep(0.05)
+    time.sleep(0.05)
+    assert fast.getvalue() == off.getvalue() == ""
 
 
 def test_two_worker_run_keeps_beams_worker_logging_out_of_the_way(tmp_path, capfd):

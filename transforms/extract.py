@@ -5,9 +5,11 @@ reject (stage ``extract``) with the reason the extractor gave.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import re
 import sys
+import threading
 import time
 
 import apache_beam as beam
@@ -43,6 +45,23 @@ def progress_line(n: int, seconds: float, rejected: int, who: str) -> str:
     return f"newsbeam: {n} documents extracted, {n / max(1e-9, seconds):.1f}/s, {rejected} rejected ({who})"
 
 
+@contextlib.contextmanager
+def notice_if_slow(every: float, message: str, out=None):
+    """Print ``message`` on stderr (or ``out``) if the block is still running
+    after ``every`` seconds (0: never): a long run's step after extraction,
+    which has no count of its own to show, says what it is doing."""
+    if not every:
+        yield
+        return
+    timer = threading.Timer(every, lambda: print(message, file=out or sys.stderr, flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 class _Progress:
     """How far a long run has got, every ``every`` seconds (0: silent): the
     documents this step has extracted, its rate and its rejects so far. As a
@@ -54,6 +73,7 @@ class _Progress:
     def __init__(self, every: float, folder: str | None = None):
         self.every = every
         self.n = self.rejected = 0
+        self.shown = 0  # the count of the last line printed or file written
         self.start = self.last = time.monotonic()
         self.path = None
         if every and folder:
@@ -68,11 +88,21 @@ class _Progress:
         if self.every and now - self.last >= (self.every if self.path is None else
                                               min(self.every, PROGRESS_FILE_SECONDS)):
             self.last = now
-            if self.path is not None:
-                self._write()
-            else:
-                print(progress_line(self.n, now - self.start, self.rejected, f"worker {os.getpid()}"),
-                      file=sys.stderr, flush=True)
+            self._show(now)
+
+    def flush(self) -> None:
+        """At a bundle's end: the counts so far, where a line or file has shown
+        fewer (the last second's documents, which ``tick`` had not shown yet)."""
+        if self.every and self.shown and self.n != self.shown:
+            self._show(time.monotonic())
+
+    def _show(self, now: float) -> None:
+        self.shown = self.n
+        if self.path is not None:
+            self._write()
+        else:
+            print(progress_line(self.n, now - self.start, self.rejected, f"worker {os.getpid()}"),
+                  file=sys.stderr, flush=True)
 
     def _write(self) -> None:
         import json
@@ -236,6 +266,7 @@ class _ExtractFn(beam.DoFn):
     def finish_bundle(self):
         while any(self.pending.values()):
             yield self._collect()
+        self.progress.flush()
 
     def _collect(self):
         """The first page in flight to finish: its article or reject, in its own window."""

@@ -1202,6 +1202,7 @@ class _LabelStagedFn(beam.DoFn):
         from apache_beam.io.filesystems import FileSystems
 
         from transforms.beam_memory import large_blocks_mapped
+        from transforms.extract import notice_if_slow
         from transforms.grouping import DROP, old_record
         from transforms.records import ARTICLE_LABELS, ARTICLE_SCHEMA, INGESTED_SCHEMA
         from transforms.write import label_table, write_table
@@ -1217,7 +1218,9 @@ class _LabelStagedFn(beam.DoFn):
         for r in old:
             batch.add(r, True)
         del old
-        found = _label_batch(batch.finish(), spec.dup_threshold, spec.story_threshold)
+        with notice_if_slow(spec.progress_seconds, f"newsbeam: finding near-duplicates and stories among "
+                                                   f"{new_rows} articles"):
+            found = _label_batch(batch.finish(), spec.dup_threshold, spec.story_threshold)
         labels, kept = [], []
         for doc_id, label in zip(batch.ids, found):
             if label is None:  # an earlier run's
@@ -1267,10 +1270,12 @@ class LabelStaged(beam.PTransform):
     the staged files and the earlier runs' index, labelled by
     ``label_articles``, and the labels written."""
 
-    def __init__(self, staging: str, output: str, run_id: str, dup_threshold: float, story_threshold: float):
+    def __init__(self, staging: str, output: str, run_id: str, dup_threshold: float, story_threshold: float,
+                 progress_seconds: float = 0.0):
         super().__init__()
         self.staging, self.output, self.run_id = staging, output, run_id
         self.dup_threshold, self.story_threshold = dup_threshold, story_threshold
+        self.progress_seconds = progress_seconds  # a line if labelling takes longer (0: none)
 
     def expand(self, staged):
         return (staged.pipeline | "Once" >> beam.Create([None])
