@@ -181,9 +181,15 @@ def test_overlapping_runs_into_one_output_take_turns(tmp_path):
     with open(out / LOCK_FILE, "a+") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)
         proc = subprocess.Popen(cmd + ["--output", str(out)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-        time.sleep(8)
+        said = ""
+        while "waiting for it to finish" not in said:  # however slowly the run starts, it says so
+            line = proc.stderr.readline()
+            assert line, said  # the run ended without waiting
+            said += line
+        time.sleep(1)
         assert proc.poll() is None and not (out / "runs").exists()  # waiting, nothing written
-    assert proc.wait(timeout=300) == 0 and "waiting for it to finish" in proc.stderr.read()
+    rest = proc.communicate(timeout=300)[1]
+    assert proc.returncode == 0, rest
     assert len(read_table(str(out), "articles")) == 5
 
     both = str(tmp_path / "both")
