@@ -23,13 +23,16 @@ def _visible_files(out):
 
 def _three_polls(out: str, first: list[int], late: int) -> int:
     """``newsbeam stream`` polling a feed of articles ``first`` three times, a
-    second apart; article ``late`` joins the feed between the second and
-    third poll. Returns how many times the feed was asked for."""
+    second apart; article ``late`` joins the feed after the first poll.
+    Returns how many times the feed was asked for."""
     with FeedServer() as srv:
         srv.feeds["/news.xml"] = [(f"Story {i}", f"/articles/{i}.html") for i in first]
 
-        def add_entry():
-            time.sleep(1.4)
+        def add_entry():  # once the first poll has read the feed, however late the stream started
+            deadline = time.monotonic() + 120
+            while srv.requests["/news.xml"] < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.3)  # its answer sent; the next poll is a second after it
             srv.feeds["/news.xml"].append((f"Story {late}", f"/articles/{late}.html"))
 
         threading.Thread(target=add_entry, daemon=True).start()
