@@ -176,7 +176,8 @@ def test_whatever_a_server_sends_is_a_result_or_a_fetch_error_in_bounded_time(ra
         f.close()
     took = time.monotonic() - t
     # each request (redirects and retries are new ones) ends by its deadline, however the answer is paced
-    assert took < raw_server.connections * (SETTINGS.deadline + 0.15) + 0.3, (took, raw_server.connections)
+    # (0.35 s over it: a busy machine; a trickled answer with no deadline would take 1.44 s a request)
+    assert took < raw_server.connections * (SETTINGS.deadline + 0.35) + 0.3, (took, raw_server.connections)
 
 
 @pytest.mark.parametrize("location", LOCATIONS)
