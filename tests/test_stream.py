@@ -32,7 +32,7 @@ def _three_polls(out: str, first: list[int], late: int) -> int:
             deadline = time.monotonic() + 120
             while srv.requests["/news.xml"] < 1 and time.monotonic() < deadline:
                 time.sleep(0.01)
-            time.sleep(0.3)  # its answer sent; the next poll is a second after it
+            time.sleep(0.3)  # its answer sent; the next poll is at least a second after it
             srv.feeds["/news.xml"].append((f"Story {late}", f"/articles/{late}.html"))
 
         threading.Thread(target=add_entry, daemon=True).start()

@@ -92,7 +92,7 @@ class _Progress:
 
     def flush(self) -> None:
         """At a bundle's end: the counts so far, where a line or file has shown
-        fewer (the last second's documents, which ``tick`` had not shown yet)."""
+        fewer (the documents since it, which ``tick`` had not shown yet)."""
         if self.every and self.shown and self.n != self.shown:
             self._show(time.monotonic())
 
