@@ -225,7 +225,7 @@ def _named_both_ways(docs, flagged, pred, cut) -> dict:
     out = {"flagged": len(flagged)}
     evidence = {i: find_evidence(docs[i]["text"]) for i in flagged}  # the same both ways: found once
     for key, with_cues in (("as_shipped", True), ("without_cues", False)):
-        named = {i: source_language(evidence[i], pred[i], cut, docs[i]["text"] if with_cues else None)
+        named = {i: source_language(evidence[i], pred[i], cut, source_cues(docs[i]["text"]) if with_cues else None)
                  for i in flagged}
         some = [i for i in flagged if named[i]]
         out[f"flagged_given_{key}"] = len(some) / max(1, len(flagged))
@@ -258,14 +258,18 @@ def source_by_system(Xs, docs, model: MtModel, systems) -> dict:
     return out
 
 
-def source_language(evidence, probs, cut, text: str | None = None) -> str | None:
+def source_cues(text: str) -> dict:
+    """The cue scores ``MtModel.source_language`` reads with its classifier's features."""
+    return mtsource.scores(text[:mtsource.MAX_FEATURE_CHARS])
+
+
+def source_language(evidence, probs, cut, cues: dict | None = None) -> str | None:
     """As ``MtModel.source_language``, from a held-out prediction (``probs``,
-    None for none) and, given ``text``, its cues."""
+    None for none) and the text's ``source_cues`` (None: left out)."""
     named = evidence_language(evidence)
     if named:
         return named
-    cues = mtsource.scores(text[:mtsource.MAX_FEATURE_CHARS]) if text is not None and probs else {}
-    return classified_source(probs or {}, cues, cut)
+    return classified_source(probs or {}, cues or {}, cut)
 
 
 def chunk_texts(docs, mask, seed: int = 0):
@@ -540,15 +544,18 @@ def evaluate(model: MtModel, docs, scores, test_mask, train_systems, src_pred=No
     cut = SETTINGS["src_min_probability"]
     src_pred = src_pred or {}
     flagged_news = []
+    read = {}  # a flagged translation's evidence and cues, found once for both passes and every cut
     for name, dom in (("source_language_flagged_news", "news"), ("source_language_flagged_all", None)):
         per = collections.defaultdict(collections.Counter)
         for i in te:
             d = docs[i]
             if d["label"] != "mt" or scores[i] < thr or (dom and d["domain"] != dom):
                 continue
-            evidence = find_evidence(d["text"])
+            if i not in read:
+                read[i] = (find_evidence(d["text"]), source_cues(d["text"]) if src_pred else None)
+            evidence, cues = read[i]
             if src_pred:
-                guess = source_language(evidence, src_pred.get(i), cut, d["text"])
+                guess = source_language(evidence, src_pred.get(i), cut, cues)
             else:
                 guess = source_language(evidence, None, cut) or mtsource.guess(d["text"])
             if dom:
@@ -563,7 +570,7 @@ def evaluate(model: MtModel, docs, scores, test_mask, train_systems, src_pred=No
     if src_pred:
         trade = {}
         for c in (0.5, 0.6, 0.7, 0.8, 0.9):
-            guesses = [(source_language(ev, src_pred.get(i), c, docs[i]["text"]), docs[i]["src"])
+            guesses = [(source_language(ev, src_pred.get(i), c, read[i][1]), docs[i]["src"])
                        for i, ev in flagged_news]
             given = [(g, s) for g, s in guesses if g]
             trade[f"{c:.1f}"] = {"given": len(given) / max(1, len(guesses)),
