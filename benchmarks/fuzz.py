@@ -14,7 +14,13 @@ Part 2: ``--kills`` runs killed with SIGKILL (at a random moment, or inside
 the commit after a random number of moved shards) and run again into the
 same output; each output is compared with one clean run's rows.
 
-Usage: python benchmarks/fuzz.py [--files 5000] [--batch 250] [--kills 50] [--seed 1] [--workers 1]
+``--big`` adds files of hundreds of records (JSON lines, WARC, gzip WARC;
+``tests/fuzz.BIG_KINDS``), damaged the same ways: big enough to be read in
+ranges, one range an element, by every worker (1 MB ranges on one worker,
+256 KB on several), which the small files never are unless a mutation
+pads them past a megabyte.
+
+Usage: python benchmarks/fuzz.py [--files 5000] [--batch 250] [--kills 50] [--seed 1] [--workers 1] [--big]
 """
 from __future__ import annotations
 
@@ -37,7 +43,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, ROOT)
 from conftest import SEEDS, read_table  # noqa: E402
 from faults import rerun, rows, trial  # noqa: E402
-from fuzz import KINDS, check_output, file_of, write_cases  # noqa: E402
+from fuzz import BIG_KINDS, KINDS, check_output, file_of, write_cases  # noqa: E402
 
 
 def _worker_flags(args) -> list[str]:
@@ -47,14 +53,15 @@ def _worker_flags(args) -> list[str]:
 
 def generated(args, tmp: str) -> int:
     rnd = random.Random(args.seed)
-    per_kind = max(1, args.batch // len(KINDS))
+    kinds = KINDS + (BIG_KINDS if args.big else ())
+    per_kind = max(1, args.batch // len(kinds))
     stats = collections.defaultdict(collections.Counter)
     failed_runs, problems_all, done, runs = 0, [], 0, 0
     noise: collections.Counter = collections.Counter()
     t0 = time.perf_counter()
     while done < args.files:
         folder, out = os.path.join(tmp, f"in{runs}"), os.path.join(tmp, f"out{runs}")
-        cases = write_cases(folder, rnd, per_kind, start=done)
+        cases = write_cases(folder, rnd, per_kind, kinds=kinds, start=done)
         proc = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", folder, "--output", out,
                                "--no-fetch", "--quiet", *_worker_flags(args)], cwd=ROOT, capture_output=True,
                               text=True)
@@ -98,13 +105,13 @@ def generated(args, tmp: str) -> int:
     cols = ["files", "mutated", "articles", "rejects", "records that must be articles", "files with no row",
             "problems"]
     print(f"\nGenerated input: {done} files in {runs} runs of `newsbeam run` ({wall:.0f} s), seed {args.seed}")
-    print(f"{'kind':10s} " + " ".join(f"{c:>12s}" for c in ["files", "mutated", "articles", "rejects",
+    print(f"{'kind':11s} " + " ".join(f"{c:>12s}" for c in ["files", "mutated", "articles", "rejects",
                                                             "must-article", "no row", "problems"]))
     total = collections.Counter()
-    for kind in KINDS:
+    for kind in kinds:
         total.update(stats[kind])
-        print(f"{kind:10s} " + " ".join(f"{stats[kind][c]:12d}" for c in cols))
-    print(f"{'all':10s} " + " ".join(f"{total[c]:12d}" for c in cols))
+        print(f"{kind:11s} " + " ".join(f"{stats[kind][c]:12d}" for c in cols))
+    print(f"{'all':11s} " + " ".join(f"{total[c]:12d}" for c in cols))
     print(f"runs that exited non-zero: {failed_runs}; problems (unaccounted inputs, intact records lost, "
           f"rows twice, manifests that do not add up): {len(problems_all)}")
     for p in problems_all[:20]:
@@ -151,6 +158,8 @@ def main(argv=None):
     ap.add_argument("--kills", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1, help="generated-input runs on this many local worker processes")
+    ap.add_argument("--big", action="store_true",
+                    help="also big JSON-lines files and WARCs (hundreds of records), read in ranges by every worker")
     args = ap.parse_args(argv)
     tmp = tempfile.mkdtemp(prefix="newsbeam-fuzz-")
     try:

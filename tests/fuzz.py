@@ -24,11 +24,16 @@ import random
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
          "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv", "zip",
          "tar.gz", "mhtml", "webarchive")
+# files of hundreds of records, over the size (1 MB on one worker, 256 KB on several) above which a plain
+# JSON-lines file or a WARC is read in ranges by every worker: the reading of one big file, damaged; a few
+# seconds each to extract, so ``benchmarks/fuzz.py`` draws them (``--big``), the suite does not
+BIG_KINDS = ("jsonl-big", "warc-big", "warc.gz-big")
 # a kind's file extension where it is not the kind's name: JSON lines in
 # UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes);
 # a page a mirroring tool saved under its URL's name (read by its content)
 # pretty-printed JSON (an array, an API's answer, `jq .` output) and a gzip page under a plain `.html` name
-_EXTENSIONS = {"jsonl-utf16": "utf16.jsonl", "url-named": "php?id=7", "json-pretty": "json", "html-gzname": "html"}
+_EXTENSIONS = {"jsonl-utf16": "utf16.jsonl", "url-named": "php?id=7", "json-pretty": "json", "html-gzname": "html",
+               "jsonl-big": "big.jsonl", "warc-big": "big.warc", "warc.gz-big": "big.warc.gz"}
 # HTTP statuses of WARC responses besides 200: no article, a reject named for the status
 _OTHER_STATUSES = ["301 Moved Permanently", "302 Found", "304 Not Modified", "404 Not Found", "429 Too Many Requests",
                    "500 Internal Server Error", "204 No Content"]
@@ -130,7 +135,11 @@ def _arc_record(line: str, body: bytes) -> bytes:
 
 def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
     """The valid records of one file and how they are joined ('lines', 'concat', 'members', 'single')."""
-    n = rnd.randint(1, 5)
+    if kind.endswith("-big"):
+        kind = kind[:-len("-big")]
+        n = rnd.randint(1300, 2000) if kind == "jsonl" else rnd.randint(450, 700)
+    else:
+        n = rnd.randint(1, 5)
     if kind == "jsonl-utf16":
         recs = [(json.dumps({"url": f"https://example.com/{rnd.getrandbits(32):x}", "text": article_text(rnd)},
                             ensure_ascii=rnd.random() < 0.5) + "\r\n").encode("utf-16-le") for _ in range(n)]
@@ -356,6 +365,7 @@ _MUTATIONS = {"truncate": _truncate, "flip": _flip, "insert": _insert, "delete":
 def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Case:
     """One valid file of ``kind`` with 0-3 mutations (``mutations`` fixes the count)."""
     recs, joined = _records(rnd, kind)
+    name_of_kind, kind = kind, kind[:-len("-big")] if kind.endswith("-big") else kind  # a big file: its format's rules
     count = rnd.choice([0, 1, 1, 1, 2, 3]) if mutations is None else mutations
     names = [rnd.choice(list(_MUTATIONS)) for _ in range(count)]
     if joined == "members":  # warc.gz: each record its own gzip member; damage the members' bytes
@@ -409,7 +419,7 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
     if kind in ("html", "html.gz", "html.xz", "txt", "txt.bz2", "json", "rss", "url-named", "html-gzname", "zip",
                 "tar.gz", "mhtml", "webarchive"):
         ranges = []  # one document: nothing to require, it may be damaged anywhere
-    return Case(kind=kind, data=data, records=ranges, first_damage=first, mutations=names,
+    return Case(kind=name_of_kind, data=data, records=ranges, first_damage=first, mutations=names,
                 member_compressed=joined == "members")
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import manifest, read_table
-from fuzz import KINDS, check_output, extension, make_case, record_source, write_cases
+from fuzz import BIG_KINDS, KINDS, check_output, extension, make_case, record_source, write_cases
 from pipeline.cli import main
 from transforms.read import _ReadFileFn
 
@@ -65,3 +65,42 @@ def test_a_folder_of_generated_files_runs_and_adds_up(tmp_path):
                             manifest(out)["counts"])
     assert not problems, "\n".join(problems)
     assert len(os.listdir(folder)) == 5 * len(KINDS)
+
+
+def _ranged(path: str, split: int) -> list[tuple]:
+    """(tag, source, doc_id or reason) of every output of reading ``path`` in
+    ranges of about ``split`` bytes (split 0: whole), one range an element as
+    the pipeline hands them out."""
+    from transforms.read import _MatchFn
+
+    reader = _ReadFileFn(16 << 20, 256 << 20, 16 << 20)
+    out = []
+    for element in _MatchFn(split).process(path):
+        for o in reader.process(element):
+            value, tag = getattr(o, "value", o), getattr(o, "tag", "docs")
+            if tag != "skipped":
+                out.append((tag, value["source"], value.get("doc_id") if tag == "docs" else value.get("reason")))
+    return out
+
+
+@settings(max_examples=12, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32), kind=st.sampled_from(BIG_KINDS), split=st.sampled_from([1 << 18, 1 << 20]))
+def test_a_big_damaged_file_read_in_ranges_gives_what_one_reading_gives(tmp_path, seed, kind, split):
+    """Generated big JSON-lines files and WARCs (hundreds of records, damaged
+    as the small ones are) read in ranges of 256 KB (several local workers)
+    or 1 MB (one): every intact record a document, no source twice, and the
+    same documents and rejects as reading the file whole (a range that
+    yields nothing adds only its own ``no_documents`` row)."""
+    case = make_case(random.Random(seed), kind)  # a seed, not Hypothesis's random: a big file is many draws
+    path = str(tmp_path / f"case-{seed}.{extension(kind)}")
+    with open(path, "wb") as f:
+        f.write(case.data)
+    ranged = _ranged(path, split)
+    sources = [s for _, s, _ in ranged]
+    assert len(sources) == len(set(sources)), (kind, case.mutations)
+    got = {s for tag, s, _ in ranged if tag == "docs"}
+    for n in case.intact_records():
+        assert record_source(path, case, n) in got, (kind, case.mutations, n)
+    whole = _ranged(path, 0)
+    assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(o for o in whole if o[2] != "no_documents")
