@@ -4,6 +4,7 @@ import json
 import os
 
 import apache_beam as beam
+import pytest
 from apache_beam.testing.util import assert_that, equal_to
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -84,7 +85,9 @@ def test_a_big_warc_is_read_in_runs_of_whole_records(tmp_path):
     for gz, name in ((True, "crawl.warc.gz"), (False, "crawl.warc")):
         path = _warc_file(tmp_path, name, gz=gz)
         ranges = warc_ranges(path, 3000)
-        assert len(ranges) > 5 and ranges[0][0] == 0 and sum(n for _, n, _ in ranges) == 61  # warcinfo + 2 x 30
+        # the last run reads to the end (None): the records before it, and its first, make up the 61
+        assert len(ranges) > 5 and ranges[0][0] == 0 and ranges[-1][1] is None
+        assert all(n > 0 for _, n, _ in ranges[:-1]) and ranges[-1][2] <= 61  # warcinfo + 2 x 30
         assert [first for _, _, first in ranges] == [1] + [sum(n for _, n, _ in ranges[:i]) + 1
                                                            for i in range(1, len(ranges))]
         whole, ranged = _outputs(path, split=0), _outputs(path, split=3000)
@@ -125,3 +128,40 @@ def test_several_local_workers_are_dealt_smaller_ranges_and_one_keeps_the_larger
     assert _split_bytes(PipelineOptions(["--direct_running_mode=multi_processing", "--direct_num_workers=1"])) == SPLIT_BYTES
     assert _split_bytes(PipelineOptions(two)) == SPLIT_BYTES // 4
     assert _split_bytes(PipelineOptions(two + ["--runner=DataflowRunner"])) == SPLIT_BYTES
+
+
+def _damaged_warc(tmp_path, name, damage, gz):
+    """30 pages in a WARC of two halves with ``damage`` between them: bytes
+    (put in whole) or "cut" (the first half's last gzip member cut short)."""
+    from hostile import _warc, page
+
+    records = [(f"https://example.com/{i}", page(f"Story {i}. " + ARTICLE_EN * (1 + i % 4)).encode(),
+                "text/html; charset=utf-8") for i in range(30)]
+    first, second = _warc(records[:15], gzip=gz), _warc(records[15:], gzip=gz)
+    if damage == "cut":
+        first = first[:-40]  # the last record of the first half (its request) loses its end
+        damage = b""
+    path = os.path.join(tmp_path, name)
+    with open(path, "wb") as f:
+        f.write(first + damage + second)
+    return path
+
+
+@pytest.mark.parametrize("gz,damage", [(True, b"\x00garbage" * 40), (True, "cut"),
+                                       (True, b"\x1f\x8b\x08\x00" + b"not deflate" * 20),
+                                       (False, b"this is no WARC record\r\n" * 3),
+                                       (False, b"WARC/0.9 garbled\r\n\r\n")])
+def test_reading_goes_on_after_a_damaged_stretch_of_a_warc(tmp_path, gz, damage):
+    """A garbled gzip member, one cut short, or bytes between two records of a
+    plain WARC: one reject for the stretch, and every page after it still an
+    article (until now the rest of the file was one reject). Read in runs of
+    records, the same rows."""
+    path = _damaged_warc(tmp_path, "damaged.warc.gz" if gz else "damaged.warc", damage, gz)
+    whole = _outputs(path, split=0)
+    urls = sorted(int(o[1].rsplit("#", 1)[1]) for o in whole if o[0] == "docs")
+    assert len(urls) == 30, whole
+    stretch = [o[2] for o in whole if o[0] == "rejects"]  # the stretch (a cut record may be one of its own)
+    assert stretch in (["parse_error"], ["parse_error"] * 2) if damage == "cut" else stretch == ["parse_error"], whole
+    ranged = _outputs(path, split=3000)
+    assert len({o[1] for o in ranged if o[0] == "docs"}) == 30
+    assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(whole)

@@ -361,28 +361,152 @@ def splittable(path: str, size: int, split: int = SPLIT_BYTES) -> bool:
     return kind == "jsonl" and not compressed and not path.lower().endswith(".json") and size > split
 
 
-def warc_ranges(path: str, split: int = SPLIT_BYTES) -> list[tuple[int, int, int]]:
+def warc_ranges(path: str, split: int = SPLIT_BYTES) -> list[tuple[int, int | None, int]]:
     """(byte offset, records, number of the first record) of runs of whole
     records of about ``split`` bytes of a WARC, from one pass of warcio over
-    it. Raises on any WARC it cannot frame to the end (one gzip stream around
-    the whole file, a truncated or garbled one): such a file is read whole,
-    where the reader's own boundary accounts for each of its records."""
-    offsets = []
+    it; the last run's records are None (to the end of the file, where the
+    reader checks that the last gzip member is whole). A stretch warcio
+    cannot frame counts as one record, as the reader counts it (its reject),
+    and the pass goes on at the next record after it (``next_warc_record``);
+    a run starts only at a record warcio framed, or at the file's start.
+    Raises where the reader does not go on record by record (one gzip
+    stream around the whole file, a read or decompression error): such a
+    file is read whole, where the reader's own boundary accounts for it."""
+    starts: list[tuple[int, bool]] = []  # (offset, a record warcio framed) in the reader's order
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
-        # the tap passes the bytes on and notices a cut gzip member
-        stream = _GzipTap(raw) if compression_of(path) == "gzip" else raw
+        starts.extend(_warc_frames(raw, compression_of(path) == "gzip"))
+    ranges: list[list] = []
+    for i, (off, framed) in enumerate(starts):
+        if not ranges:
+            ranges.append([0, 0, 1])
+        elif framed and off >= ranges[-1][0] + split:
+            ranges.append([off, 0, i + 1])
+        ranges[-1][1] += 1
+    if ranges:
+        ranges[-1][1] = None
+    return [tuple(r) for r in ranges]
+
+
+def _warc_frames(raw, gz: bool) -> Iterator[tuple[int, bool]]:
+    """(offset, True) for each record warcio frames in ``raw``, (offset,
+    False) for each stretch it cannot frame, in order, going on after each
+    such stretch as ``_ReadFileFn._warc`` does (the same exceptions, the same
+    next record, ``resume_warc``)."""
+    from warcio.exceptions import ArchiveLoadFailed
+
+    start = 0
+    raw.seek(start)
+    # the tap passes the bytes on as the whole file's reader has them
+    stream = _GzipTap(raw) if gz else raw
+    it = _archive_iterator(stream)
+    records, last = iter(it), None
+    while True:
+        try:
+            next(records)
+        except StopIteration:
+            if not gz and stream.read(1):
+                raise ValueError("the WARC does not end with a whole record") from None
+            return
+        except ArchiveLoadFailed as e:
+            if "non-chunked gzip" in str(e):  # one gzip stream around the whole WARC: not seekable by record
+                raise
+        except (EOFError, OSError, *_bad_stream_errors()):
+            raise  # the reader leaves these to the file's boundary
+        except Exception:  # noqa: BLE001 (the reader's reject for the stretch; framing goes on after it)
+            pass
+        else:
+            last = it.offset  # where this record starts, as the reader takes it
+            yield last, True
+            continue
+        after = last if last is not None else start
+        yield after, False
+        found = resume_warc(raw, after, gz, tap=gz)
+        if found is None:
+            return
+        start, stream, it, records, _ = found
+        last = it.offset
+        yield last, True
+
+
+# how many places that look like a record's start are tried after a damaged stretch of a WARC before the
+# rest of the file is given up (one reject, as before): a file of many false starts costs bounded time
+MAX_RESUME_TRIES = 1000
+
+
+def resume_warc(raw, after: int, gz: bool, tap: bool = False):
+    """After a stretch of a WARC that warcio cannot frame, which follows
+    byte ``after``: the first place after it where a record starts
+    (``next_warc_record``) and warcio reads one, as (offset, stream,
+    iterator, its iterator, that first record); None when there is none
+    (or after ``MAX_RESUME_TRIES`` false starts). ``tap``: the stream goes
+    through a ``_GzipTap``, which notices a cut last member. Raises what the
+    reader leaves to the file's boundary (read and decompression errors)."""
+    from warcio.exceptions import ArchiveLoadFailed
+
+    for _ in range(MAX_RESUME_TRIES):
+        at = next_warc_record(raw, after, gz)
+        if at is None:
+            return None
+        raw.seek(at)
+        stream = _GzipTap(raw) if tap else raw
         it = _archive_iterator(stream)
-        for _ in it:
-            offsets.append(it.get_record_offset())
-        if stream.read(1) or (isinstance(stream, _GzipTap) and stream.finish()):
-            raise ValueError("the WARC does not end with a whole record")
-    ranges: list[tuple[int, int, int]] = []
-    for i, off in enumerate(offsets):
-        if not ranges or off >= ranges[-1][0] + split:
-            ranges.append((off, 0, i + 1))
-        start, n, first = ranges[-1]
-        ranges[-1] = (start, n + 1, first)
-    return ranges
+        records = iter(it)
+        try:
+            return at, stream, it, records, next(records)
+        except (StopIteration, ArchiveLoadFailed):
+            pass
+        except (EOFError, OSError, *_bad_stream_errors()):
+            raise
+        except Exception:  # noqa: BLE001 (a false start: part of the same stretch)
+            pass
+        after = at
+    return None
+
+
+_WARC_HEADER = re.compile(rb"WARC/1\.[01]\r?\n")
+
+
+def next_warc_record(raw, after: int, gz: bool, block: int = 1 << 20) -> int | None:
+    """The offset of the first WARC record that starts after byte ``after``
+    of the seekable ``raw``: a gzip member whose first bytes inflate to a
+    WARC header line (``gz``), or a WARC header line at the start of a line;
+    None when there is none. Where a WARC is damaged (a garbled or cut
+    gzip member, bytes between two records) reading goes on from there, so
+    one bad stretch costs the records in it, not every record after it. The
+    file is read from there a block at a time."""
+    marker = b"\x1f\x8b\x08" if gz else b"WARC/1."
+    pos = after + 1
+    while True:
+        raw.seek(pos)
+        data = raw.read(block)
+        if not data:
+            return None
+        i = data.find(marker)
+        while i >= 0:
+            if _warc_record_at(raw, pos + i, gz):
+                return pos + i
+            i = data.find(marker, i + 1)
+        if len(data) < block:
+            return None
+        pos += len(data) - len(marker)  # a marker cut by the block's end is found in the next one
+
+
+def _warc_record_at(raw, at: int, gz: bool) -> bool:
+    """Whether a WARC record starts at byte ``at`` of ``raw``."""
+    if gz:
+        raw.seek(at)
+        try:
+            head = zlib.decompressobj(31).decompress(raw.read(1 << 12), 16)
+        except zlib.error:
+            return False
+    else:
+        raw.seek(max(0, at - 1))
+        head = raw.read(16 if at == 0 else 17)
+        if at:
+            if head[:1] != b"\n":
+                return False
+            head = head[1:]
+    return _WARC_HEADER.match(head) is not None
 
 
 def line_ranges(path: str, split: int = SPLIT_BYTES, block: int = 4 << 20) -> list[tuple[int, int | None, int]]:
@@ -925,6 +1049,11 @@ class _GzipTap:
                 self._in_member = True
         return data
 
+    def tell(self) -> int:
+        """Where the wrapped file is: warcio gives record offsets in the file's
+        bytes, also when the tap starts past a damaged stretch."""
+        return self.raw.tell()
+
     def finish(self) -> bool:
         """Drain the rest of the file; True if it ends inside a gzip member."""
         while self.read(1 << 20):
@@ -998,8 +1127,13 @@ class _ReadFileFn(beam.DoFn):
                 yield self._reject(path, fmt, "read", "read_error", _describe(e), self._head(path), size)
         if not produced:  # a file (or a range of one) that gave nothing is still accounted for
             what = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "nothing"
-            where = f"{path}#bytes={byte_range[0]}-{byte_range[1] or ''}" if byte_range and kind != "warc" else \
-                f"{path}#{byte_range[2]}-{byte_range[2] + byte_range[1] - 1}" if byte_range else path
+            if byte_range and kind != "warc":
+                where = f"{path}#bytes={byte_range[0]}-{byte_range[1] or ''}"
+            elif byte_range:  # records first..last of a WARC (the last run: first to the end)
+                start, count, first = byte_range
+                where = f"{path}#{first}-{'' if count is None else first + count - 1}"
+            else:
+                where = path
             yield self._reject(where, fmt, "read", "no_documents",
                                f"the {'range' if byte_range else 'file'} holds no document (records skipped: {what})",
                                self._head(path), size)
@@ -1026,9 +1160,14 @@ class _ReadFileFn(beam.DoFn):
                     if sniffed is not None:
                         sniffed["codec"] = codec
                     compressed = True
-            if codec == "gzip" and kind == "warc":
-                stream = _GzipTap(raw)  # warcio reads gzip members itself; the tap notices truncation
-            elif compressed:
+            if kind == "warc" and (codec == "gzip" or not compressed):
+                # warcio reads gzip members itself; the tap notices truncation. The file itself is handed
+                # on too: reading goes on past a damaged stretch from the next record found in it
+                stream = _GzipTap(raw) if codec == "gzip" else raw
+                gz = codec == "gzip" or (hasattr(raw, "peek") and raw.peek(2)[:2] == b"\x1f\x8b")
+                yield from self._warc(path, stream, raw=raw, gz=gz)
+                return
+            if compressed:
                 stream = _decompressed(raw, codec)
             else:
                 stream = raw
@@ -1142,10 +1281,12 @@ class _ReadFileFn(beam.DoFn):
         """One range of a big file, from byte ``start`` (the first byte of a
         line, of a WARC record or of its gzip member): JSON lines up to byte
         ``limit`` (None: the end) numbered from line ``first``, or ``limit``
-        WARC records numbered from record ``first``."""
+        WARC records (None: to the end) numbered from record ``first``."""
         raw.seek(start)
-        if kind == "warc":
-            yield from self._warc(path, raw, first=first, count=limit)
+        if kind == "warc":  # the last run (limit None) reads to the end, its last gzip member checked by the tap
+            gz = compression_of(path) == "gzip"
+            stream = _GzipTap(raw) if gz and limit is None else raw
+            yield from self._warc(path, stream, first=first, count=limit, raw=raw, gz=gz)
         else:
             yield from self._lines(path, raw, False, first - 1, None if limit is None else limit - start)
 
@@ -1380,38 +1521,63 @@ class _ReadFileFn(beam.DoFn):
                        description=opt(*DESCRIPTION_FIELDS, kinds=str))
 
     # -- WARC ------------------------------------------------------------------
-    def _warc(self, path, stream, skip: int = 0, first: int = 1, count: int | None = None):
+    def _warc(self, path, stream, skip: int = 0, first: int = 1, count: int | None = None, raw=None,
+              gz: bool = False):
         """Records of one WARC. warcio reads the record framing; the HTTP block
         of each response is parsed here, inside the record's own boundary, so a
         record with a missing URI or a garbage HTTP block is one reject and the
-        records after it are still read."""
+        records after it are still read. A stretch warcio cannot frame (a
+        garbled or cut gzip member, bytes between records) is one reject, and
+        reading goes on at the next record after it (``next_warc_record``, in
+        ``raw``, the seekable file ``stream`` reads; ``resume_warc``) rather than
+        ending there."""
         from warcio.exceptions import ArchiveLoadFailed
 
         n = first - 1
         wet = _inner_name(path).endswith(".wet")  # its conversion records are the documents
-        records = iter(_archive_iterator(stream))
+        start = raw.tell() if raw is not None else 0
+        it = _archive_iterator(stream)
+        records, last, pending, head = iter(it), None, None, None
         while count is None or n < first - 1 + count:
-            try:
-                rec = next(records)
-            except StopIteration:
-                break
-            except ArchiveLoadFailed as e:
-                if "non-chunked gzip" in str(e) and isinstance(stream, _GzipTap):
-                    # one gzip stream around the whole WARC (legal, not seekable): read it
-                    # again through a plain gzip reader, past the records already emitted
-                    with _open(path) as raw:
-                        yield from self._warc(path, gzip.GzipFile(fileobj=raw, mode="rb"), skip=n)
-                    return
-                reason = "not_warc" if n == 0 else "truncated"
-                yield self._reject(f"{path}#{n + 1}", "warc", "parse", reason, str(e)[:500], self._head(path), None)
-                return
-            except (EOFError, OSError, *_bad_stream_errors()):
-                raise  # the file's own boundary names these (truncated, bad_gzip / bad_xz / ..., read_error)
-            except Exception as e:  # warcio on a record it cannot frame: the rest of the file is unreadable
-                yield self._reject(f"{path}#{n + 1}", "warc", "parse", "parse_error", _describe(e),
-                                   self._head(path), None)
-                return
+            if pending is not None:  # the first record after a damaged stretch, read when it was found
+                rec, pending = pending, None
+            else:
+                try:
+                    rec = next(records)
+                except StopIteration:
+                    break
+                except ArchiveLoadFailed as e:
+                    if "non-chunked gzip" in str(e) and isinstance(stream, _GzipTap):
+                        # one gzip stream around the whole WARC (legal, not seekable): read it
+                        # again through a plain gzip reader, past the records already emitted
+                        with _open(path) as again:
+                            yield from self._warc(path, gzip.GzipFile(fileobj=again, mode="rb"), skip=n)
+                        return
+                    failed = ("not_warc" if n == 0 else "truncated", str(e)[:500])
+                except (EOFError, OSError, *_bad_stream_errors()):
+                    raise  # the file's own boundary names these (truncated, bad_gzip / bad_xz / ..., read_error)
+                except Exception as e:  # warcio on a record it cannot frame
+                    failed = ("parse_error", _describe(e))
+                else:
+                    failed = None
+                if failed is not None:  # a stretch warcio cannot frame: one reject, then on after it, if it can
+                    reason, why = failed
+                    after = last if last is not None else start
+                    # a run that reads to the end checks its last gzip member through the tap, as a whole file does
+                    found = resume_warc(raw, after, gz, tap=gz and count is None) if raw is not None else None
+                    n += 1
+                    if found is None:
+                        yield self._reject(f"{path}#{n}", "warc", "parse", reason, why, self._head(path), None)
+                        return
+                    start, stream, it, records, pending = found
+                    if head is None:  # the file's first bytes, read once however many stretches it has
+                        head = self._head(path)
+                    yield self._reject(f"{path}#{n}", "warc", "parse", "parse_error",
+                                       f"{why} (bytes {after}-{start - 1}: no WARC record read; reading went on "
+                                       f"at byte {start})", head, None)
+                    continue
             n += 1
+            last = it.offset  # where this record starts (get_record_offset would read it to its end first)
             if n <= skip:
                 continue
             src = f"{path}#{n}"
@@ -1419,7 +1585,7 @@ class _ReadFileFn(beam.DoFn):
                 yield from self._warc_record(src, rec, wet)
             except Exception as e:  # this record only; the iterator skips to the next one
                 yield self._reject(src, "warc", "parse", "parse_error", _describe(e), b"", None)
-        if isinstance(stream, _GzipTap) and stream.finish():
+        if count is None and isinstance(stream, _GzipTap) and stream.finish():
             yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
                                "gzip stream ends inside a member: the file is cut short", b"", None)
 
