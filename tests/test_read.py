@@ -74,6 +74,88 @@ def test_bzip2_xz_and_zstd_files_are_read_as_gzip_ones_are(tmp_path, ext):
                                    (f"bomb.txt{ext}", "read", "decompressed_too_large")]), label="rejects")
 
 
+def _warc_zstd(records: list[bytes], compressed_dictionary: bool) -> tuple[bytes, list[int]]:
+    """A .warc.zst as the WARC-zstd format writes it (Archive Team, wget-at):
+    a skippable frame (magic 0x184D2A5D) holding a dictionary, zstd-compressed
+    or not, then one frame a record, compressed with it; and where each
+    record's frame ends."""
+    import struct
+
+    import zstandard
+
+    dictionary = zstandard.train_dictionary(2048, records * 8)
+    stored = dictionary.as_bytes()
+    if compressed_dictionary:
+        stored = zstandard.ZstdCompressor().compress(stored)
+    pack = zstandard.ZstdCompressor(dict_data=dictionary)
+    data, ends = struct.pack("<II", 0x184D2A5D, len(stored)) + stored, []
+    for r in records:
+        data += pack.compress(r)
+        ends.append(len(data))
+    return data, ends
+
+
+@pytest.mark.parametrize("compressed_dictionary", [False, True])
+def test_a_warc_zstd_file_with_its_dictionary_is_read(tmp_path, compressed_dictionary):
+    """Archive Team's and wget-at's .warc.zst open with the dictionary their
+    record frames are compressed with: every page is read (it was one
+    ``bad_zstd`` reject for the whole file); the same file cut short gives
+    every page whose frame ends before the cut, then ``truncated`` (warcio
+    took the cut for the end of the records: no reject, and the last pages
+    before it lost), and a dictionary frame declaring 4 GB is ``bad_zstd``,
+    not 4 GB read."""
+    import struct
+
+    # a WARC of one page each (warcinfo, response, request), a frame each
+    records = [_warc([(f"https://e.com/{i}", page(f"Story {i}. {ARTICLE_EN}").encode(), "text/html")])
+               for i in range(12)]
+    data, ends = _warc_zstd(records, compressed_dictionary)
+    cut = len(data) * 3 // 4
+    (tmp_path / "crawl.warc.zst").write_bytes(data)
+    (tmp_path / "cut.warc.zst").write_bytes(data[:cut])
+    (tmp_path / "huge-dictionary.warc.zst").write_bytes(struct.pack("<II", 0x184D2A5D, (1 << 32) - 1) + b"x" * 100)
+    with beam_test_pipeline() as p:
+        res = p | ReadDocuments([str(tmp_path)])
+        docs = res["docs"] | "D" >> beam.Map(lambda d: (os.path.basename(d["source"]).split("#")[0], d["url"]))
+        rej = res["rejects"] | "R" >> beam.Map(lambda r: (os.path.basename(r["source"]).split("#")[0],
+                                                          r["stage"], r["reason"]))
+        whole = [("crawl.warc.zst", f"https://e.com/{i}") for i in range(12)]
+        before_cut = docs | "Cut" >> beam.Filter(lambda d: d[0] == "cut.warc.zst") | beam.combiners.Count.Globally()
+        assert_that(docs | "Whole" >> beam.Filter(lambda d: d[0] == "crawl.warc.zst"), equal_to(whole), label="docs")
+        assert_that(before_cut, equal_to([sum(end <= cut for end in ends)]), label="cut")  # every whole frame
+        assert_that(rej, equal_to([("cut.warc.zst", "decode", "truncated"),
+                                   ("huge-dictionary.warc.zst", "decode", "bad_zstd")]), label="rejects")
+
+
+@pytest.mark.parametrize("ext", [".bz2", ".xz", ".zst"])
+def test_a_compressed_warc_cut_short_is_truncated_not_empty(tmp_path, ext):
+    """warcio takes the decompressor's ``EOFError`` for the end of the
+    records: a .warc.bz2 cut inside its one block was ``no_documents``, as if
+    it held no page. Now every kind says ``truncated``, after the pages before
+    the cut."""
+    import bz2
+    import lzma
+
+    import zstandard
+
+    from test_read_ranges import _outputs
+
+    pack = {".bz2": bz2.compress, ".xz": lzma.compress, ".zst": zstandard.ZstdCompressor().compress}[ext]
+    unpack = {".bz2": bz2.BZ2Decompressor, ".xz": lzma.LZMADecompressor,
+              ".zst": lambda: zstandard.ZstdDecompressor().decompressobj()}[ext]
+    data = pack(_warc([(f"https://e.com/{i}", page(f"Story {i}. {ARTICLE_EN * 3}").encode(), "text/html")
+                       for i in range(100)]))
+    cut = data[: len(data) * 3 // 4]
+    path = tmp_path / f"cut.warc{ext}"
+    path.write_bytes(cut)
+    out = _outputs(str(path), 0)
+    reasons = [o[2] for o in out if o[0] == "rejects"]
+    assert "truncated" in reasons and "no_documents" not in reasons, reasons
+    # the pages whose request record (written after the response) is whole in what the cut bytes inflate to
+    whole = unpack().decompress(cut).count(b"GET / HTTP/1.1\r\n\r\n")
+    assert sum(o[0] == "docs" for o in out) >= whole
+
+
 def test_zstd_reads_a_piece_that_inflates_far_without_copying_the_rest_at_each_read():
     """A kilobyte of a zstd bomb inflates to 32 MiB at once. Handing it out
     64 KiB at a time must not copy what is left at each read: that held two

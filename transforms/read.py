@@ -283,7 +283,8 @@ def kind_of(path: str) -> tuple[str | None, bool]:
 
 
 class _ZstdStream(io.RawIOBase):
-    """A zstd stream's bytes (any number of frames), read as ``gzip.GzipFile``
+    """A zstd stream's bytes (any number of frames, with the dictionary a
+    WARC-zstd file carries in its first frame), read as ``gzip.GzipFile``
     reads gzip: bounded output and ``EOFError`` where the input ends inside a
     frame. ``zstandard``'s own stream reader stops there without a word, and
     its incremental decompressor returns all that one call's input makes:
@@ -291,13 +292,15 @@ class _ZstdStream(io.RawIOBase):
     32 MiB at most (a zstd block of 128 KiB can be coded in a few bytes)."""
 
     PIECE = 1024
+    # A WARC compressed as the WARC-zstd format says (Archive Team's and wget-at's .warc.zst) opens with a
+    # skippable frame of this magic holding the dictionary its record frames need (itself zstd-compressed or
+    # not); a larger one than DICTIONARY_CAP is no dictionary
+    DICTIONARY_MAGIC = 0x184D2A5D
+    DICTIONARY_CAP = 16 << 20
 
     def __init__(self, raw):
-        import zstandard
-
         self._raw = raw
-        self._new = zstandard.ZstdDecompressor().decompressobj
-        self._d = self._new()
+        self._new = self._d = None  # set from the first bytes: with the file's dictionary, if it has one
         self._pending = memoryview(b"")  # compressed bytes not fed yet
         self._out = memoryview(b"")  # decompressed bytes not returned yet
         self._in_frame = False
@@ -305,7 +308,30 @@ class _ZstdStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def _start(self) -> None:
+        """The decompressor, with the dictionary of a WARC-zstd file's first frame if it opens with one."""
+        import zstandard
+
+        head = self._raw.read(8)
+        dictionary = None
+        if len(head) == 8 and struct.unpack("<I", head[:4])[0] == self.DICTIONARY_MAGIC:
+            size = struct.unpack("<I", head[4:])[0]
+            if size > self.DICTIONARY_CAP:
+                raise zstandard.ZstdError(f"a dictionary frame of {size} bytes (more than {self.DICTIONARY_CAP})")
+            data = self._raw.read(size)
+            if len(data) < size:
+                raise EOFError("zstd stream ended inside its dictionary frame")
+            if data[:4] == b"\x28\xb5\x2f\xfd":  # the dictionary is itself compressed
+                data = zstandard.ZstdDecompressor().decompress(data, max_output_size=self.DICTIONARY_CAP)
+            dictionary = zstandard.ZstdCompressionDict(data)
+            head = b""
+        self._new = zstandard.ZstdDecompressor(dict_data=dictionary).decompressobj
+        self._d = self._new()
+        self._pending = memoryview(head)
+
     def readinto(self, buf) -> int:
+        if self._d is None:
+            self._start()
         while not self._out:
             if not self._pending:
                 self._pending = memoryview(self._raw.read(1 << 16))  # sliced below without copies
@@ -323,6 +349,33 @@ class _ZstdStream(io.RawIOBase):
         buf[:n] = self._out[:n]
         self._out = self._out[n:]  # a view: the rest is not copied at each read
         return n
+
+
+class _CutWatch:
+    """A bzip2, xz or zstd stream as warcio reads a WARC from it. warcio takes
+    an ``EOFError`` for the end of its records, so a WARC cut short inside a
+    compressed block ended without a word, and a buffered read that met the
+    cut lost what it had read before it. Here each read takes what one read
+    of the decompressor gives (``read1``) until it has enough, keeps what came
+    before a cut, and notes the cut (``cut``) for the reader's ``truncated``."""
+
+    def __init__(self, inner):
+        self.inner, self.cut = inner, False
+
+    def read(self, n: int = -1) -> bytes:
+        parts, want = [], n if n is not None and n >= 0 else None
+        while not self.cut and (want is None or want > 0):
+            try:
+                chunk = self.inner.read1(1 << 16 if want is None else want)
+            except EOFError:
+                self.cut = True
+                break
+            if not chunk:
+                break
+            parts.append(chunk)
+            if want is not None:
+                want -= len(chunk)
+        return b"".join(parts)
 
 
 def _decompressed(raw, compression: str):
@@ -1169,6 +1222,8 @@ class _ReadFileFn(beam.DoFn):
                 return
             if compressed:
                 stream = _decompressed(raw, codec)
+                if kind == "warc":  # warcio would take a cut for the end of the records
+                    stream = _CutWatch(stream)
             else:
                 stream = raw
             yield from self._by_kind(path, kind, stream, size, compressed)
@@ -1588,6 +1643,9 @@ class _ReadFileFn(beam.DoFn):
         if count is None and isinstance(stream, _GzipTap) and stream.finish():
             yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
                                "gzip stream ends inside a member: the file is cut short", b"", None)
+        elif isinstance(stream, _CutWatch) and stream.cut:
+            yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
+                               "the compressed stream ends inside a block: the file is cut short", b"", None)
 
     def _warc_record(self, src, rec, wet: bool = False):
         from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
