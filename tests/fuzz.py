@@ -23,7 +23,7 @@ import random
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
          "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv", "zip",
-         "tar.gz", "mhtml", "webarchive")
+         "tar.gz", "mhtml", "webarchive", "warc.zst")
 # files of hundreds of records, over the size (1 MB on one worker, 256 KB on several) above which a plain
 # JSON-lines file or a WARC is read in ranges by every worker: the reading of one big file, damaged; a few
 # seconds each to extract, so ``benchmarks/fuzz.py`` draws them (``--big``), the suite does not
@@ -205,7 +205,7 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
                     info.size = len(data)
                     t.addfile(info, io.BytesIO(data))
         return [buf.getvalue()], "single"
-    if kind in ("warc", "warc.gz"):
+    if kind in ("warc", "warc.gz", "warc.zst"):
         recs = [_warc_record(None, b"", "warcinfo")]
         for _ in range(n):
             encoding = rnd.choice(["identity", "identity", "identity", "gzip", "deflate", "br", "zstd", "chunked"])
@@ -217,7 +217,7 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
             if rnd.random() < 0.15:
                 recs.append(_warc_record(f"https://example.com/{rnd.getrandbits(32):x}", article_page(rnd).encode(),
                                          "resource"))
-        return recs, "members" if kind == "warc.gz" else "concat"
+        return recs, {"warc.gz": "members", "warc.zst": "frames"}.get(kind, "concat")
     if kind == "wet":  # Common Crawl's extracted text: a warcinfo record, then one conversion record a page
         return [_warc_record(None, b"", "warcinfo")] + [
             _warc_record(f"https://example.com/{rnd.getrandbits(32):x}", article_text(rnd).encode(), "conversion")
@@ -376,6 +376,14 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
                 garbage = b"\x00" + garbage[1:]
             parts.insert(rnd.randrange(1, len(parts) + 1), garbage)
             names.append("garbage_member")
+    elif joined == "frames":  # warc.zst as the WARC-zstd format has it: the dictionary's frame, then a frame a record
+        import struct
+
+        import zstandard
+
+        dictionary = recs[-1][:2000]  # raw content, as zstd also takes a dictionary
+        pack = zstandard.ZstdCompressor(dict_data=zstandard.ZstdCompressionDict(dictionary))
+        parts = [struct.pack("<II", 0x184D2A5D, len(dictionary)) + dictionary] + [pack.compress(r) for r in recs]
     else:
         parts = recs
     data, ranges, pos = b"", [], 0
@@ -384,6 +392,8 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
         pos += len(part)
         data += part
     if joined == "csv":  # the header is no record
+        ranges = ranges[1:]
+    if joined == "frames":  # the dictionary's frame is no record
         ranges = ranges[1:]
     if joined == "framed":  # the opening and closing are no records; the record after a comma starts past it
         ranges = [(s + (2 if i > 1 else 0), e) for i, (s, e) in enumerate(ranges[1:-1], start=1)]
@@ -403,7 +413,7 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
     # (start, end, the reader's number): JSONL lines and WARC records count from 1,
     # and only WARC response records of status 200 (and resource records, saved pages) are articles
     ranges = [(s, e, i) for i, (s, e) in enumerate(ranges, start=1)
-              if kind not in ("warc", "warc.gz", "arc", "arc.gz", "wet")
+              if kind not in ("warc", "warc.gz", "warc.zst", "arc", "arc.gz", "wet")
               or (b"WARC-Type: response" in recs[i - 1] and b"HTTP/1.1 200 OK" in recs[i - 1])
               or b"WARC-Type: resource" in recs[i - 1]
               or (kind == "wet" and b"WARC-Type: conversion" in recs[i - 1])

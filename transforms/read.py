@@ -354,21 +354,23 @@ class _ZstdStream(io.RawIOBase):
 class _CutWatch:
     """A bzip2, xz or zstd stream as warcio reads a WARC from it. warcio takes
     an ``EOFError`` for the end of its records, so a WARC cut short inside a
-    compressed block ended without a word, and a buffered read that met the
-    cut lost what it had read before it. Here each read takes what one read
-    of the decompressor gives (``read1``) until it has enough, keeps what came
-    before a cut, and notes the cut (``cut``) for the reader's ``truncated``."""
+    compressed block ended without a word; and a buffered read that met a
+    cut, or bytes the decompressor cannot read, lost what it had read before
+    them. Here each read takes what one read of the decompressor gives
+    (``read1``) until it has enough; at a cut or a bad stretch it keeps what
+    came before, and ``error`` holds what was raised, for the reader to
+    raise once warcio has had every record before it."""
 
     def __init__(self, inner):
-        self.inner, self.cut = inner, False
+        self.inner, self.error = inner, None
 
     def read(self, n: int = -1) -> bytes:
         parts, want = [], n if n is not None and n >= 0 else None
-        while not self.cut and (want is None or want > 0):
+        while self.error is None and (want is None or want > 0):
             try:
                 chunk = self.inner.read1(1 << 16 if want is None else want)
-            except EOFError:
-                self.cut = True
+            except (EOFError, *_bad_stream_errors()) as e:
+                self.error = e
                 break
             if not chunk:
                 break
@@ -1220,12 +1222,13 @@ class _ReadFileFn(beam.DoFn):
                 gz = codec == "gzip" or (hasattr(raw, "peek") and raw.peek(2)[:2] == b"\x1f\x8b")
                 yield from self._warc(path, stream, raw=raw, gz=gz)
                 return
-            if compressed:
-                stream = _decompressed(raw, codec)
-                if kind == "warc":  # warcio would take a cut for the end of the records
-                    stream = _CutWatch(stream)
-            else:
-                stream = raw
+            if kind == "warc" and compressed:  # bzip2, xz, zstd: warcio would take a cut for the end of the records
+                watched = _CutWatch(_decompressed(raw, codec))
+                yield from self._warc(path, watched)
+                if watched.error is not None:  # every record before it read: now the file's own reject
+                    raise watched.error
+                return
+            stream = _decompressed(raw, codec) if compressed else raw
             yield from self._by_kind(path, kind, stream, size, compressed)
 
     def _by_kind(self, path, kind, stream, size, compressed: bool):
@@ -1643,9 +1646,7 @@ class _ReadFileFn(beam.DoFn):
         if count is None and isinstance(stream, _GzipTap) and stream.finish():
             yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
                                "gzip stream ends inside a member: the file is cut short", b"", None)
-        elif isinstance(stream, _CutWatch) and stream.cut:
-            yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
-                               "the compressed stream ends inside a block: the file is cut short", b"", None)
+
 
     def _warc_record(self, src, rec, wet: bool = False):
         from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
