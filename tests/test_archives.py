@@ -105,6 +105,50 @@ def test_a_cut_tar_keeps_the_files_before_the_cut_and_a_bomb_stops_at_the_cap(tm
     assert read(tmp_path / "bad.zip")[1] == [("", "bad_archive")]
 
 
+def _tar_of_pages(n: int) -> tuple[bytes, list[int]]:
+    """A tar of ``n`` pages and where each member's header starts."""
+    buf, starts = io.BytesIO(), []
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for i in range(n):
+            data = page(ARTICLE_EN + f" Number {i}.", title=f"T{i}").encode()
+            info = tarfile.TarInfo(f"p{i:02d}.html")
+            info.size = len(data)
+            starts.append(buf.tell())
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue(), starts
+
+
+@pytest.mark.parametrize("damage", ["checksum", "garbage", "zeros"])
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_tar_goes_on_past_a_damaged_member_and_says_so(tmp_path, damage, gz):
+    """A member whose header does not read: tarfile ended the archive there
+    without a word (the files after it were neither articles nor rejects).
+    Now it reads on to the next header, and the damaged stretch is one
+    reject naming its bytes; a header zeroed out is a damaged stretch too,
+    while zeros between two archives joined (``cat a.tar b.tar``) are not."""
+    data, starts = _tar_of_pages(12)
+    bad, at = bytearray(data), starts[5]
+    if damage == "checksum":
+        bad[at + 148:at + 156] = b"garbage!"
+    else:
+        bad[at:at + 512] = (b"\xff" if damage == "garbage" else b"\x00") * 512
+    path = tmp_path / ("damaged.tar.gz" if gz else "damaged.tar")
+    path.write_bytes(gzip.compress(bytes(bad)) if gz else bytes(bad))
+    docs, rejects, _ = read(path)
+    assert docs == [f"p{i:02d}.html" for i in range(12) if i != 5]
+    assert rejects == [(f"bytes={at}-{starts[6] - 1}", "parse_error")], rejects
+    joined = tmp_path / "joined.tar"  # two archives one after the other, the first one's end blocks between
+    joined.write_bytes(data + _tar_of_pages(3)[0])
+    docs, rejects, _ = read(joined)
+    assert len(docs) == 15 and rejects == []
+    (tmp_path / "not-a.tar").write_bytes(bytes(random.Random(1).getrandbits(8) for _ in range(20_000)))
+    assert read(tmp_path / "not-a.tar")[:2] == ([], [("", "bad_archive")])  # no tar at all: as before
+    empty = io.BytesIO()
+    tarfile.open(fileobj=empty, mode="w").close()  # its end blocks only
+    (tmp_path / "empty.tar").write_bytes(empty.getvalue())
+    assert read(tmp_path / "empty.tar")[:2] == ([], [("", "no_documents")])
+
+
 def test_end_to_end_an_archive_counts_every_file(tmp_path):
     d = tmp_path / "in"
     d.mkdir()

@@ -950,6 +950,100 @@ class _Counted:
         return True
 
 
+class _TarBlocks:
+    """A tar archive's (decompressed) bytes as ``tarfile`` reads them, with
+    where runs of whole zero blocks are. Read with ``ignore_zeros``, tarfile
+    goes on past a block that is no header (a damaged member) to the next
+    header, as it goes on past the zeros between two archives joined; the
+    runs tell the two apart (``zeros``). At most ``cap`` bytes are read: a
+    stream of zeros is not read for ever."""
+
+    BLOCK = 512
+    ZERO = bytes(512)
+
+    def __init__(self, inner, cap: int):
+        self.inner, self.cap = inner, cap
+        self.pos = 0  # bytes read so far
+        self.runs: list[list[int]] = []  # [start, end) of runs of whole zero blocks, in order
+        self._carry = b""  # the start of a block not read whole yet
+        self._held_zeros, self._held = 0, b""  # read ahead past zeros, to hand out next
+
+    def read(self, n: int = -1) -> bytes:
+        if self._held_zeros:  # zeros between two archives: handed out as they were
+            data = bytes(self._held_zeros if n < 0 else min(n, self._held_zeros))
+            self._held_zeros -= len(data)
+        elif self._held:
+            data, self._held = (self._held, b"") if n < 0 else (self._held[:n], self._held[n:])
+        else:
+            data = self.inner.read(n)
+            if data and not data.strip(b"\x00"):
+                return self._past_zeros(data, n)
+        self._note(data)
+        return data
+
+    def _past_zeros(self, data: bytes, n: int) -> bytes:
+        """Zeros met (an archive's end blocks, or a stream of zeros): read on
+        without handing them to tarfile, which would read each block as a
+        header that is not there; if the file ends in zeros, it ends here."""
+        zeros = len(data)
+        while True:
+            more = self.inner.read(1 << 20)
+            if not more:  # zeros to the end: noted, and tarfile is told the archive has ended
+                self._note_zeros(zeros)
+                return b""
+            if more.strip(b"\x00"):  # something after them: the zeros first, then it
+                self._held_zeros, self._held = zeros, more
+                return self.read(n)
+            zeros += len(more)
+            if self.pos + zeros > self.cap:
+                raise _TooLarge("the archive decompresses past the cap (--max-decompressed-bytes)")
+
+    def _note_zeros(self, k: int) -> None:
+        """``_note`` of ``k`` zero bytes, without making them."""
+        if self._carry:  # the block begun before them, finished with zeros
+            fill = min(k, self.BLOCK - len(self._carry))
+            self._note(bytes(fill))
+            k -= fill
+        whole = k - k % self.BLOCK
+        if whole:
+            self._zeros(self.pos, self.pos + whole)
+            self.pos += whole
+        self._note(bytes(k - whole))
+
+    def _note(self, data: bytes) -> None:
+        buf = self._carry + data
+        start = self.pos - len(self._carry)  # where buf starts: at a block's start
+        whole = len(buf) - len(buf) % self.BLOCK
+        if whole and not buf[:whole].strip(b"\x00"):  # all zeros: one run
+            self._zeros(start, start + whole)
+        elif self.ZERO in buf:
+            for i in range(0, whole, self.BLOCK):
+                if buf[i:i + self.BLOCK] == self.ZERO:
+                    self._zeros(start + i, start + i + self.BLOCK)
+        self._carry = buf[whole:]
+        self.pos += len(data)
+        if self.pos > self.cap:
+            raise _TooLarge("the archive decompresses past the cap (--max-decompressed-bytes)")
+
+    def _zeros(self, start: int, end: int) -> None:
+        if self.runs and self.runs[-1][1] == start:
+            self.runs[-1][1] = end
+        else:
+            self.runs.append([start, end])
+
+    def zeros(self, start: int, end: int) -> bool:
+        """Whether bytes ``start``..``end`` (whole blocks) are all zero blocks."""
+        import bisect
+
+        i = bisect.bisect_right([r[0] for r in self.runs], start) - 1
+        return start >= end or (i >= 0 and self.runs[i][0] <= start and self.runs[i][1] >= end)
+
+    def tail_is_zeros(self, end: int) -> bool:
+        """Whether everything read after byte ``end`` is zeros (the archive's end blocks and padding)."""
+        last = self.pos - len(self._carry)
+        return self.zeros(end, last) and not self._carry.strip(b"\x00")
+
+
 def _text_encoding(sample: bytes) -> str:
     """The encoding a JSON document or a CSV file is read in, from its first bytes: UTF-8
     (a character cut where the sample ends is no sign against it), else what
@@ -1263,7 +1357,7 @@ class _ReadFileFn(beam.DoFn):
         except _TooLarge as e:  # the file that passed the cap has its reject; the archive says where it stopped
             yield self._reject(path, "archive", "read", "decompressed_too_large",
                                f"{e}: the files after it in the archive were not read", b"", None)
-        except (tarfile.ReadError, zipfile.BadZipFile, EOFError, zlib.error) as e:
+        except (tarfile.ReadError, zipfile.BadZipFile, EOFError, zlib.error, *_bad_stream_errors()) as e:
             cut = isinstance(e, EOFError) or "unexpected end" in str(e) or "truncated" in str(e).lower()
             yield self._reject(path, "archive", "decode", "truncated" if cut else "bad_archive",
                                _describe(e) + " (the files before it in the archive were read)", b"", None)
@@ -1293,10 +1387,24 @@ class _ReadFileFn(beam.DoFn):
                     with member:
                         yield from self._member(src, _Counted(member, budget), info.file_size, named)
             return
-        if compression_of(path) == "zstd" or _inner_name(path).endswith(".tzst"):
-            raw = _decompressed(raw, "zstd")  # tarfile reads gzip, bzip2 and xz itself
-        with tarfile.open(fileobj=raw, mode="r|*") as tf:
+        codec = "zstd" if _inner_name(path).endswith(".tzst") else compression_of(path) or magic_compression(head)
+        blocks = _TarBlocks(_decompressed(raw, codec) if codec else raw, self.max_unzip)
+        end = 0  # where the member before ends: its header, its data, the data's last block
+        # ignore_zeros: on past a block that is no header (a damaged member) to the next one, where tarfile
+        # would end the archive there without a word; each such stretch is one reject below
+        found = False
+        try:
+            tf = tarfile.open(fileobj=blocks, mode="r|", ignore_zeros=True)
+        except tarfile.ReadError:
+            if blocks.pos and blocks.tail_is_zeros(0):  # zeros only: an empty archive (its end blocks), no file
+                return
+            raise
+        with tf:
             for info in tf:
+                found = True
+                if not blocks.zeros(end, info.offset):
+                    yield self._stretch(path, end, info.offset)
+                end = info.offset_data + -(-info.size // _TarBlocks.BLOCK) * _TarBlocks.BLOCK
                 if not info.isfile():
                     if not info.isdir():  # links, devices: not documents
                         yield pvalue.TaggedOutput("skipped", "archive_non_file")
@@ -1305,6 +1413,16 @@ class _ReadFileFn(beam.DoFn):
                 if member is not None:
                     yield from self._member(sources.of(info.name), _Counted(member, budget), info.size,
                                             f"{path}/{info.name}")
+        if not found and not blocks.tail_is_zeros(0):  # not a tar archive at all
+            raise tarfile.ReadError("no tar header in the file")
+        if not blocks.tail_is_zeros(end):
+            yield self._stretch(path, end, blocks.pos)
+
+    def _stretch(self, path: str, start: int, end: int):
+        """The reject of bytes of a tar archive that hold no member tarfile can read."""
+        return self._reject(f"{path}#bytes={start}-{end - 1}", "archive", "read", "parse_error",
+                            f"bytes {start}-{end - 1} of the archive (uncompressed) hold no tar header that reads "
+                            "(a damaged member); the files after them were read", b"", end - start)
 
     def _member(self, src: str, stream, size: int, named: str):
         """One file of an archive (``_archive``), read as a file of its kind:
