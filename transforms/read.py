@@ -960,6 +960,9 @@ class _TarBlocks:
 
     BLOCK = 512
     ZERO = bytes(512)
+    # zeros at the end handed to tarfile (a last file may end in zeros before the archive's end blocks);
+    # past them, zeros to the end of the file are noted, not read by tarfile a block at a time
+    TRAILING_ZEROS = 16 << 20
 
     def __init__(self, inner, cap: int):
         self.inner, self.cap = inner, cap
@@ -967,13 +970,18 @@ class _TarBlocks:
         self.runs: list[list[int]] = []  # [start, end) of runs of whole zero blocks, in order
         self._carry = b""  # the start of a block not read whole yet
         self._held_zeros, self._held = 0, b""  # read ahead past zeros, to hand out next
+        self._unread_zeros = 0  # zeros up to the end of the file, past TRAILING_ZEROS
 
     def read(self, n: int = -1) -> bytes:
-        if self._held_zeros:  # zeros between two archives: handed out as they were
+        if self._held_zeros:  # zeros read ahead past: handed out as they were
             data = bytes(self._held_zeros if n < 0 else min(n, self._held_zeros))
             self._held_zeros -= len(data)
         elif self._held:
             data, self._held = (self._held, b"") if n < 0 else (self._held[:n], self._held[n:])
+        elif self._unread_zeros:
+            self._note_zeros(self._unread_zeros)
+            self._unread_zeros = 0
+            return b""
         else:
             data = self.inner.read(n)
             if data and not data.strip(b"\x00"):
@@ -983,14 +991,17 @@ class _TarBlocks:
 
     def _past_zeros(self, data: bytes, n: int) -> bytes:
         """Zeros met (an archive's end blocks, or a stream of zeros): read on
-        without handing them to tarfile, which would read each block as a
-        header that is not there; if the file ends in zeros, it ends here."""
+        to see what follows. Something: the zeros are handed out, then it. The
+        end of the file: ``TRAILING_ZEROS`` of them are (a last file may end in
+        zeros), and the rest are only noted, not read by tarfile a block at a
+        time as headers that are not there."""
         zeros = len(data)
         while True:
             more = self.inner.read(1 << 20)
-            if not more:  # zeros to the end: noted, and tarfile is told the archive has ended
-                self._note_zeros(zeros)
-                return b""
+            if not more:  # zeros to the end: the first of them handed out, the rest noted
+                self._held_zeros = min(zeros, self.TRAILING_ZEROS)
+                self._unread_zeros = zeros - self._held_zeros
+                return self.read(n)
             if more.strip(b"\x00"):  # something after them: the zeros first, then it
                 self._held_zeros, self._held = zeros, more
                 return self.read(n)
