@@ -23,7 +23,7 @@ import random
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
          "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv", "zip",
-         "tar.gz", "mhtml", "webarchive", "warc.zst")
+         "tar.gz", "mhtml", "webarchive", "warc.zst", "tar")
 # files of hundreds of records, over the size (1 MB on one worker, 256 KB on several) above which a plain
 # JSON-lines file or a WARC is read in ranges by every worker: the reading of one big file, damaged; a few
 # seconds each to extract, so ``benchmarks/fuzz.py`` draws them (``--big``), the suite does not
@@ -187,6 +187,16 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
         return [row(["title", "url", "text"])] + [
             row([f"Item {i}", f"https://example.com/{rnd.getrandbits(32):x}",
                  article_text(rnd).replace(". ", '.\n', 2) + ' "quoted", end']) for i in range(n)], "csv"
+    if kind == "tar":  # pages as members of a plain tar, a record each (header and data), then its end blocks
+        import tarfile
+
+        members = []
+        for i in range(1, n + 3):
+            data = article_page(rnd).encode()
+            info = tarfile.TarInfo(f"p{i}.html")
+            info.size, info.mtime = len(data), 0
+            members.append(info.tobuf() + data + bytes(-len(data) % 512))
+        return members + [bytes(1024)], "tar"
     if kind in ("zip", "tar.gz"):  # an archive of a few files of other kinds, damaged as a whole below
         import tarfile
         import zipfile
@@ -395,6 +405,8 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
         ranges = ranges[1:]
     if joined == "frames":  # the dictionary's frame is no record
         ranges = ranges[1:]
+    if joined == "tar":  # the end blocks are no record
+        ranges = ranges[:-1]
     if joined == "framed":  # the opening and closing are no records; the record after a comma starts past it
         ranges = [(s + (2 if i > 1 else 0), e) for i, (s, e) in enumerate(ranges[1:-1], start=1)]
     first = None
@@ -456,6 +468,8 @@ def write_cases(folder: str, rnd: random.Random, per_kind: int, kinds=KINDS, sta
 
 def record_source(path: str, case: Case, number: int) -> str:
     """The ``source`` newsbeam gives record ``number`` of the file at ``path``."""
+    if case.kind == "tar":
+        return f"{path}/p{number}.html"
     return f"{path}#L{number}" if case.kind.startswith(("json", "csv")) else f"{path}#{number}"
 
 
