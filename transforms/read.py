@@ -491,8 +491,9 @@ MAX_RESUME_TRIES = 1000
 def resume_warc(raw, after: int, gz: bool, tap: bool = False):
     """After a stretch of a WARC that warcio cannot frame, which follows
     byte ``after``: the first place after it where a record starts
-    (``next_warc_record``) and warcio reads one, as (offset, stream,
-    iterator, its iterator, that first record); None when there is none
+    (``next_warc_record``) and warcio reads one, as (that offset, the stream
+    from there, warcio's iterator over it, the iterator of its records, the
+    first record); None when there is none
     (or after ``MAX_RESUME_TRIES`` false starts). ``tap``: the stream goes
     through a ``_GzipTap``, which notices a cut last member. Raises what the
     reader leaves to the file's boundary (read and decompression errors)."""
@@ -967,7 +968,7 @@ class _TarBlocks:
     def __init__(self, inner, cap: int):
         self.inner, self.cap = inner, cap
         self.pos = 0  # bytes read so far
-        self.runs: list[list[int]] = []  # [start, end) of runs of whole zero blocks, in order
+        self.runs: collections.deque[list[int]] = collections.deque()  # [start, end) of runs of zero blocks
         self._carry = b""  # the start of a block not read whole yet
         self._held_zeros, self._held = 0, b""  # read ahead past zeros, to hand out next
         self._unread_zeros = 0  # zeros up to the end of the file, past TRAILING_ZEROS
@@ -1043,11 +1044,13 @@ class _TarBlocks:
             self.runs.append([start, end])
 
     def zeros(self, start: int, end: int) -> bool:
-        """Whether bytes ``start``..``end`` (whole blocks) are all zero blocks."""
-        import bisect
-
-        i = bisect.bisect_right([r[0] for r in self.runs], start) - 1
-        return start >= end or (i >= 0 and self.runs[i][0] <= start and self.runs[i][1] >= end)
+        """Whether bytes ``start``..``end`` (whole blocks) are all zero blocks.
+        Asked with ``start`` never going back (each member's end, in order):
+        the runs that end before it are dropped, so each question is answered
+        from the first run left, whatever the number of members and runs."""
+        while self.runs and self.runs[0][1] <= start:
+            self.runs.popleft()
+        return start >= end or bool(self.runs and self.runs[0][0] <= start and self.runs[0][1] >= end)
 
     def tail_is_zeros(self, end: int) -> bool:
         """Whether everything read after byte ``end`` is zeros (the archive's end blocks and padding)."""
