@@ -520,49 +520,81 @@ def resume_warc(raw, after: int, gz: bool, tap: bool = False):
 
 
 _WARC_HEADER = re.compile(rb"WARC/1\.[01]\r?\n")
+# an ARC record's header line (warcio reads ARC as WARC): URL, IP address, date, then up to seven fields
+# (content type; in version 2 also status, checksum, location, offset, file), then the length
+_ARC_HEADER = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*:\S* \S+ \d{14} (?:\S+ ){1,7}\d+\r?\n")
+# where such a line may start in a plain file: after a line break, a URL's scheme, a space, a date later on
+_ARC_START = re.compile(rb"\n(?=[A-Za-z][A-Za-z0-9+.-]*:\S* \S+ \d{14} )")
+_HEAD = 1 << 10  # bytes of a candidate record read to check its first line
 
 
-def next_warc_record(raw, after: int, gz: bool, block: int = 1 << 20) -> int | None:
-    """The offset of the first WARC record that starts after byte ``after``
-    of the seekable ``raw``: a gzip member whose first bytes inflate to a
-    WARC header line (``gz``), or a WARC header line at the start of a line;
-    None when there is none. Where a WARC is damaged (a garbled or cut
-    gzip member, bytes between two records) reading goes on from there, so
-    one bad stretch costs the records in it, not every record after it. The
-    file is read from there a block at a time."""
-    marker = b"\x1f\x8b\x08" if gz else b"WARC/1."
+def next_warc_record(raw, after: int, gz: bool, block: int = 1 << 16) -> int | None:
+    """The offset of the first WARC (or ARC) record that starts after byte
+    ``after`` of the seekable ``raw``: a gzip member whose first bytes
+    inflate to a record's header line (``gz``), or such a line at the start
+    of a line; None when there is none. Where a WARC is damaged (a garbled
+    or cut gzip member, bytes between two records) reading goes on from
+    there, so one bad stretch costs the records in it, not every record
+    after it. The file is read from there a block at a time, the blocks
+    overlapping by half a block (up to 1 KB), so that a first line cut by a
+    block's end is found in the next."""
     pos = after + 1
     while True:
         raw.seek(pos)
         data = raw.read(block)
         if not data:
             return None
-        i = data.find(marker)
-        while i >= 0:
+        for i in _candidates(data, gz):
             if _warc_record_at(raw, pos + i, gz):
                 return pos + i
-            i = data.find(marker, i + 1)
         if len(data) < block:
             return None
-        pos += len(data) - len(marker)  # a marker cut by the block's end is found in the next one
+        pos += len(data) - min(_HEAD, block // 2)
+
+
+def _candidates(data: bytes, gz: bool) -> Iterator[int]:
+    """Offsets in ``data`` where a record may start, in order: each gzip
+    member's magic; or each ``WARC/1.`` and each line that opens as an ARC
+    record's does."""
+    if gz:
+        i = data.find(b"\x1f\x8b\x08")
+        while i >= 0:
+            yield i
+            i = data.find(b"\x1f\x8b\x08", i + 1)
+        return
+    i = 0
+    while i < len(data):
+        warc = data.find(b"WARC/1.", i)
+        # an ARC line is looked for only up to the next WARC candidate (and its first line's length past it):
+        # a stretch followed by many records is not searched to the block's end for each of them
+        stop = len(data) if warc < 0 else min(len(data), warc + _HEAD)
+        arc = _ARC_START.search(data, max(i - 1, 0), stop)
+        if arc and (warc < 0 or arc.start() + 1 < warc):
+            yield arc.start() + 1
+            i = arc.start() + 2
+        elif warc >= 0:
+            yield warc
+            i = warc + 1
+        else:
+            return
 
 
 def _warc_record_at(raw, at: int, gz: bool) -> bool:
-    """Whether a WARC record starts at byte ``at`` of ``raw``."""
+    """Whether a WARC or ARC record starts at byte ``at`` of ``raw``."""
     if gz:
         raw.seek(at)
         try:
-            head = zlib.decompressobj(31).decompress(raw.read(1 << 12), 16)
+            head = zlib.decompressobj(31).decompress(raw.read(4 * _HEAD), _HEAD)
         except zlib.error:
             return False
     else:
         raw.seek(max(0, at - 1))
-        head = raw.read(16 if at == 0 else 17)
+        head = raw.read(_HEAD if at == 0 else _HEAD + 1)
         if at:
             if head[:1] != b"\n":
                 return False
             head = head[1:]
-    return _WARC_HEADER.match(head) is not None
+    return _WARC_HEADER.match(head) is not None or _ARC_HEADER.match(head) is not None
 
 
 def line_ranges(path: str, split: int = SPLIT_BYTES, block: int = 4 << 20) -> list[tuple[int, int | None, int]]:
