@@ -1795,8 +1795,8 @@ class _ReadFileFn(beam.DoFn):
                     if head is None:  # the file's first bytes, read once however many stretches it has
                         head = self._head(path)
                     yield self._reject(f"{path}#{n}", "warc", "parse", "parse_error",
-                                       f"{why} (bytes {after}-{start - 1}: no WARC record read; reading went on "
-                                       f"at byte {start})", head, None)
+                                       f"{why} (no record could be read past the one at byte {after}; reading went "
+                                       f"on at the next record, byte {start})", head, None)
                     continue
             n += 1
             last = it.offset  # where this record starts (get_record_offset would read it to its end first)
@@ -1810,7 +1810,6 @@ class _ReadFileFn(beam.DoFn):
         if count is None and isinstance(stream, _GzipTap) and stream.finish():
             yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
                                "gzip stream ends inside a member: the file is cut short", b"", None)
-
 
     def _warc_record(self, src, rec, wet: bool = False):
         from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
