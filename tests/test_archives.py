@@ -149,10 +149,10 @@ def test_a_tar_goes_on_past_a_damaged_member_and_says_so(tmp_path, damage, gz):
     assert read(tmp_path / "empty.tar")[:2] == ([], [("", "no_documents")])
     last = io.BytesIO()  # a last file that is all zeros, up to the archive's own end blocks: read whole
     with tarfile.open(fileobj=last, mode="w") as t:
-        for name, data in (("a.html", page(ARTICLE_EN).encode()), ("z.txt", bytes(100_000))):
+        for name, content in (("a.html", page(ARTICLE_EN).encode()), ("z.txt", bytes(100_000))):
             info = tarfile.TarInfo(name)
-            info.size = len(data)
-            t.addfile(info, io.BytesIO(data))
+            info.size = len(content)
+            t.addfile(info, io.BytesIO(content))
     (tmp_path / "last.tar").write_bytes(last.getvalue())
     docs, rejects, _ = read(tmp_path / "last.tar")
     assert docs == ["a.html", "z.txt"] and rejects == [], rejects

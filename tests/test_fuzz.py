@@ -68,19 +68,10 @@ def test_a_folder_of_generated_files_runs_and_adds_up(tmp_path):
 
 
 def _ranged(path: str, split: int) -> list[tuple]:
-    """(tag, source, doc_id or reason) of every output of reading ``path`` in
-    ranges of about ``split`` bytes (split 0: whole), one range an element as
-    the pipeline hands them out."""
-    from transforms.read import _MatchFn
+    """What reading ``path`` in ranges of ``split`` bytes gives, but the records skipped (request, warcinfo)."""
+    from test_read_ranges import _outputs
 
-    reader = _ReadFileFn(16 << 20, 256 << 20, 16 << 20)
-    out = []
-    for element in _MatchFn(split).process(path):
-        for o in reader.process(element):
-            value, tag = getattr(o, "value", o), getattr(o, "tag", "docs")
-            if tag != "skipped":
-                out.append((tag, value["source"], value.get("doc_id") if tag == "docs" else value.get("reason")))
-    return out
+    return [o for o in _outputs(path, split, max_line_bytes=16 << 20) if o[0] != "skipped"]
 
 
 @settings(max_examples=12, derandomize=True, deadline=None,

@@ -14,9 +14,11 @@ from hostile import ARTICLE_EN
 from transforms.read import ReadDocuments, _MatchFn, _ReadFileFn, line_ranges
 
 
-def _outputs(path, split):
-    """(source, doc_id or reject reason) of every output of reading ``path`` with ranges of ``split`` bytes."""
-    reader = _ReadFileFn(16 << 20, 256 << 20, max_line_bytes=300)
+def _outputs(path, split, max_line_bytes=300):
+    """(tag, source, doc_id or reject reason) of every output of reading
+    ``path`` with ranges of ``split`` bytes (0: whole), one range an element
+    as the pipeline hands them out."""
+    reader = _ReadFileFn(16 << 20, 256 << 20, max_line_bytes=max_line_bytes)
     out = []
     for element in _MatchFn(split).process(path):
         for o in reader.process(element):
