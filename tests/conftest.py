@@ -60,3 +60,22 @@ def read_file(path, max_line=16 << 20, max_unzip=1 << 30):
         elif out.tag == "skipped":
             skipped.append(out.value)
     return docs, rejects, skipped
+
+
+def read_in_ranges(path, split, max_line_bytes=300):
+    """(tag, source, doc_id or reject reason) of every output of reading
+    ``path`` with ranges of ``split`` bytes (0: whole), one range an element
+    as the pipeline hands them out."""
+    from transforms.read import _MatchFn, _ReadFileFn
+
+    reader = _ReadFileFn(16 << 20, 256 << 20, max_line_bytes=max_line_bytes)
+    out = []
+    for element in _MatchFn(split).process(path):
+        for o in reader.process(element):
+            value = getattr(o, "value", o)
+            tag = getattr(o, "tag", "docs")
+            if tag == "skipped":  # a WARC record type read past (request, warcinfo)
+                out.append((tag, value, None))
+            else:
+                out.append((tag, value["source"], value.get("doc_id") if tag == "docs" else value.get("reason")))
+    return out

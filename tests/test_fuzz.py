@@ -13,7 +13,7 @@ from apache_beam import pvalue
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import manifest, read_table
+from conftest import manifest, read_in_ranges, read_table
 from fuzz import BIG_KINDS, KINDS, check_output, extension, make_case, record_source, write_cases
 from pipeline.cli import main
 from transforms.read import _ReadFileFn
@@ -69,9 +69,7 @@ def test_a_folder_of_generated_files_runs_and_adds_up(tmp_path):
 
 def _ranged(path: str, split: int) -> list[tuple]:
     """What reading ``path`` in ranges of ``split`` bytes gives, but the records skipped (request, warcinfo)."""
-    from test_read_ranges import _outputs
-
-    return [o for o in _outputs(path, split, max_line_bytes=16 << 20) if o[0] != "skipped"]
+    return [o for o in read_in_ranges(path, split, max_line_bytes=16 << 20) if o[0] != "skipped"]
 
 
 @settings(max_examples=12, derandomize=True, deadline=None,

@@ -10,7 +10,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import beam_test_pipeline, read_table
+from conftest import beam_test_pipeline, read_in_ranges, read_table
 from hostile import ARTICLE_EN, _warc, page
 from transforms.read import ReadDocuments, expand_inputs, kind_of
 from transforms.records import make_doc_id
@@ -138,8 +138,6 @@ def test_a_compressed_warc_cut_short_is_truncated_not_empty(tmp_path, ext):
 
     import zstandard
 
-    from test_read_ranges import _outputs
-
     pack = {".bz2": bz2.compress, ".xz": lzma.compress, ".zst": zstandard.ZstdCompressor().compress}[ext]
     unpack = {".bz2": bz2.BZ2Decompressor, ".xz": lzma.LZMADecompressor,
               ".zst": lambda: zstandard.ZstdDecompressor().decompressobj()}[ext]
@@ -148,7 +146,7 @@ def test_a_compressed_warc_cut_short_is_truncated_not_empty(tmp_path, ext):
     cut = data[: len(data) * 3 // 4]
     path = tmp_path / f"cut.warc{ext}"
     path.write_bytes(cut)
-    out = _outputs(str(path), 0)
+    out = read_in_ranges(str(path), 0)
     reasons = [o[2] for o in out if o[0] == "rejects"]
     assert "truncated" in reasons and "no_documents" not in reasons, reasons
     # the pages whose request record (written after the response) is whole in what the cut bytes inflate to

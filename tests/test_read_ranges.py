@@ -9,26 +9,9 @@ from apache_beam.testing.util import assert_that, equal_to
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import beam_test_pipeline
+from conftest import beam_test_pipeline, read_in_ranges
 from hostile import ARTICLE_EN
-from transforms.read import ReadDocuments, _MatchFn, _ReadFileFn, line_ranges
-
-
-def _outputs(path, split, max_line_bytes=300):
-    """(tag, source, doc_id or reject reason) of every output of reading
-    ``path`` with ranges of ``split`` bytes (0: whole), one range an element
-    as the pipeline hands them out."""
-    reader = _ReadFileFn(16 << 20, 256 << 20, max_line_bytes=max_line_bytes)
-    out = []
-    for element in _MatchFn(split).process(path):
-        for o in reader.process(element):
-            value = getattr(o, "value", o)
-            tag = getattr(o, "tag", "docs")
-            if tag == "skipped":  # a WARC record type read past (request, warcinfo)
-                out.append((tag, value, None))
-            else:
-                out.append((tag, value["source"], value.get("doc_id") if tag == "docs" else value.get("reason")))
-    return out
+from transforms.read import ReadDocuments, line_ranges
 
 
 LINE = st.one_of(
@@ -43,8 +26,8 @@ def test_ranges_read_every_line_once_with_its_own_number(tmp_path, lines, split,
     path = os.path.join(tmp_path, "big.jsonl")
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + ("\n" if newline_at_end and lines else ""))
-    whole = _outputs(path, split=0)
-    ranged = _outputs(path, split=split)
+    whole = read_in_ranges(path, split=0)
+    ranged = read_in_ranges(path, split=split)
     # blank ranges are noted as no_documents; everything else is the same, once each
     assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(o for o in whole if o[2] != "no_documents")
     size = os.path.getsize(path)
@@ -92,7 +75,7 @@ def test_a_big_warc_is_read_in_runs_of_whole_records(tmp_path):
         assert all(n > 0 for _, n, _ in ranges[:-1]) and ranges[-1][2] <= 61  # warcinfo + 2 x 30
         assert [first for _, _, first in ranges] == [1] + [sum(n for _, n, _ in ranges[:i]) + 1
                                                            for i in range(1, len(ranges))]
-        whole, ranged = _outputs(path, split=0), _outputs(path, split=3000)
+        whole, ranged = read_in_ranges(path, split=0), read_in_ranges(path, split=3000)
         docs = [o for o in ranged if o[0] == "docs"]
         assert len(docs) == 30
         assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(whole)
@@ -112,7 +95,7 @@ def test_a_broken_warc_gives_the_same_rows_split_or_whole(tmp_path, cut, flips, 
     data = data[:max(1, len(data) - cut % len(data))] if cut % 3 == 0 else data
     with open(path, "wb") as f:
         f.write(bytes(data))
-    whole, ranged = _outputs(path, split=0), _outputs(path, split=2000)
+    whole, ranged = read_in_ranges(path, split=0), read_in_ranges(path, split=2000)
     assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(o for o in whole if o[2] != "no_documents")
 
 
@@ -159,12 +142,12 @@ def test_reading_goes_on_after_a_damaged_stretch_of_a_warc(tmp_path, gz, damage)
     article (until now the rest of the file was one reject). Read in runs of
     records, the same rows."""
     path = _damaged_warc(tmp_path, "damaged.warc.gz" if gz else "damaged.warc", damage, gz)
-    whole = _outputs(path, split=0)
+    whole = read_in_ranges(path, split=0)
     urls = sorted(int(o[1].rsplit("#", 1)[1]) for o in whole if o[0] == "docs")
     assert len(urls) == 30, whole
     stretch = [o[2] for o in whole if o[0] == "rejects"]  # the stretch (a cut record may be one of its own)
     assert stretch in (["parse_error"], ["parse_error"] * 2) if damage == "cut" else stretch == ["parse_error"], whole
-    ranged = _outputs(path, split=3000)
+    ranged = read_in_ranges(path, split=3000)
     assert len({o[1] for o in ranged if o[0] == "docs"}) == 30
     assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(whole)
 
@@ -190,10 +173,10 @@ def test_reading_goes_on_after_a_damaged_stretch_of_an_arc(tmp_path, gz):
     path = os.path.join(tmp_path, "damaged.arc.gz" if gz else "damaged.arc")
     with open(path, "wb") as f:
         f.write(b"".join(parts[:15]) + b"\x00 no record here\n" * 20 + b"".join(parts[15:]))
-    whole = _outputs(path, split=0)
+    whole = read_in_ranges(path, split=0)
     assert sum(o[0] == "docs" for o in whole) == 30
     assert [o[2] for o in whole if o[0] == "rejects"] == ["parse_error"]
-    ranged = _outputs(path, split=3000)
+    ranged = read_in_ranges(path, split=3000)
     assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(whole)
 
 
