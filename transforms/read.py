@@ -352,7 +352,7 @@ class _ZstdStream(io.RawIOBase):
 
 
 class _CutWatch:
-    """A bzip2, xz or zstd stream as warcio reads a WARC from it. warcio takes
+    """A bzip2, xz or zstd stream (or an archive's file) as warcio reads a WARC from it. warcio takes
     an ``EOFError`` for the end of its records, so a WARC cut short inside a
     compressed block ended without a word; and a buffered read that met a
     cut, or bytes the decompressor cannot read, lost what it had read before
@@ -363,12 +363,13 @@ class _CutWatch:
 
     def __init__(self, inner):
         self.inner, self.error = inner, None
+        self._read = getattr(inner, "read1", inner.read)  # one read of the decompressor where it has read1
 
     def read(self, n: int = -1) -> bytes:
         parts, want = [], n if n is not None and n >= 0 else None
         while self.error is None and (want is None or want > 0):
             try:
-                chunk = self.inner.read1(1 << 16 if want is None else want)
+                chunk = self._read(1 << 16 if want is None else want)
             except (EOFError, *_bad_stream_errors()) as e:
                 self.error = e
                 break
@@ -420,21 +421,28 @@ def warc_ranges(path: str, split: int = SPLIT_BYTES) -> list[tuple[int, int | No
     """(byte offset, records, number of the first record) of runs of whole
     records of about ``split`` bytes of a WARC, from one pass of warcio over
     it; the last run's records are None (to the end of the file, where the
-    reader checks that the last gzip member is whole). A stretch warcio
-    cannot frame counts as one record, as the reader counts it (its reject),
-    and the pass goes on at the next record after it (``next_warc_record``);
-    a run starts only at a record warcio framed, or at the file's start.
-    Raises where the reader does not go on record by record (one gzip
-    stream around the whole file, a read or decompression error): such a
-    file is read whole, where the reader's own boundary accounts for it."""
-    starts: list[tuple[int, bool]] = []  # (offset, a record warcio framed) in the reader's order
+    reader checks that the last gzip member is whole). Raises on a WARC
+    warcio cannot frame record by record to its end (one gzip stream around
+    the whole file, a damaged stretch, a read or decompression error): such
+    a file is read whole, from its start. What warcio makes of a damaged
+    stretch depends on where its reading began (its buffers fall
+    differently), so a damaged WARC read in runs could give other rows on
+    one worker than on two; read whole, the reader goes on past the stretch
+    all the same (``warc_events``)."""
+    offsets = []
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
-        starts.extend(_warc_frames(raw, compression_of(path) == "gzip"))
+        gz = compression_of(path) == "gzip"
+        # the tap passes the bytes on as the whole file's reader has them
+        for event in warc_events(_GzipTap(raw) if gz else raw, raw, gz, tap=gz):
+            if event[0] == "record":
+                offsets.append(event[1])
+            elif event[0] == "stretch":
+                raise ValueError(f"the WARC has a stretch warcio cannot frame: {_describe(event[2])}")
+            elif event[0] == "end" and not gz and event[1].read(1):
+                raise ValueError("the WARC does not end with a whole record")
     ranges: list[list] = []
-    for i, (off, framed) in enumerate(starts):
-        if not ranges:
-            ranges.append([0, 0, 1])
-        elif framed and off >= ranges[-1][0] + split:
+    for i, off in enumerate(offsets):
+        if not ranges or off >= ranges[-1][0] + split:
             ranges.append([off, 0, i + 1])
         ranges[-1][1] += 1
     if ranges:
@@ -442,45 +450,64 @@ def warc_ranges(path: str, split: int = SPLIT_BYTES) -> list[tuple[int, int | No
     return [tuple(r) for r in ranges]
 
 
-def _warc_frames(raw, gz: bool) -> Iterator[tuple[int, bool]]:
-    """(offset, True) for each record warcio frames in ``raw``, (offset,
-    False) for each stretch it cannot frame, in order, going on after each
-    such stretch as ``_ReadFileFn._warc`` does (the same exceptions, the same
-    next record, ``resume_warc``)."""
-    from warcio.exceptions import ArchiveLoadFailed
+def warc_events(stream, raw=None, gz: bool = False, tap: bool = False):
+    """What warcio makes of a WARC, in file order, for the reader and for the
+    pass that cuts a big file into runs (one rule, so that both count alike):
 
-    start = 0
-    raw.seek(start)
-    # the tap passes the bytes on as the whole file's reader has them
-    stream = _GzipTap(raw) if gz else raw
+    - ``("record", offset, record)`` for each record it frames;
+    - ``("stretch", after, error)`` where it cannot frame past the record at
+      byte ``after`` (or the start), or where a gzip WARC's records end
+      before the file's last member that holds one; then, asked for more,
+      the next place a record starts in ``raw`` (``resume_warc``, the stream
+      through a ``_GzipTap`` if ``tap``) as ``("resumed", offset)`` before its
+      records, or nothing more if there is none (or no ``raw``);
+    - ``("end", stream)`` after the last record, with the stream read last.
+
+    Read and decompression errors are raised (the file's boundary names them)."""
+    start = raw.tell() if raw is not None else 0
     it = _archive_iterator(stream)
-    records, last = iter(it), None
+    records, recent, pending = iter(it), collections.deque(maxlen=16), None
     while True:
-        try:
-            next(records)
-        except StopIteration:
-            if not gz and stream.read(1):
-                raise ValueError("the WARC does not end with a whole record") from None
-            return
-        except ArchiveLoadFailed as e:
-            if "non-chunked gzip" in str(e):  # one gzip stream around the whole WARC: not seekable by record
-                raise
-        except (EOFError, OSError, *_bad_stream_errors()):
-            raise  # the reader leaves these to the file's boundary
-        except Exception:  # noqa: BLE001 (the reader's reject for the stretch; framing goes on after it)
-            pass
+        if pending is not None:  # the first record after a damaged stretch, read when it was found
+            rec, pending = pending, None
         else:
-            last = it.offset  # where this record starts, as the reader takes it
-            yield last, True
-            continue
-        after = last if last is not None else start
-        yield after, False
-        found = resume_warc(raw, after, gz, tap=gz)
-        if found is None:
-            return
-        start, stream, it, records, _ = found
-        last = it.offset
-        yield last, True
+            try:
+                rec = next(records)
+                error = None
+            except StopIteration:
+                if not gz or raw is None:  # the end of the file (a plain WARC's records end where warcio says)
+                    yield "end", stream
+                    return
+                error = StopIteration  # a gzip WARC: unless another member follows that holds a record
+            except (EOFError, OSError, *_bad_stream_errors()):
+                raise
+            except Exception as e:  # warcio on a record it cannot frame (ArchiveLoadFailed, or another error)
+                error = e
+            if error is not None:
+                # warcio may have framed a record or two out of the damage before it gave up (a garbage
+                # gzip member read as plain bytes): the search starts after the last record that starts
+                # as a record does, so that the first good one after the damage is not taken for part of them
+                after = next((o for o in reversed(recent) if raw is None or _warc_record_at(raw, o, gz)), start)
+                if error is StopIteration:
+                    found = resume_warc(raw, after, gz, tap)
+                    if found is None:  # the end of the file
+                        yield "end", stream
+                        return
+                    # warcio ended its records quietly inside a damaged stretch (a gzip member cut short
+                    # and read on into the next one), with members holding records after it in the file
+                    yield "stretch", after, ValueError("the records ended at a damaged gzip member before the "
+                                                       "end of the file")
+                else:
+                    yield "stretch", after, error  # the reader may read the file another way from here
+                    found = resume_warc(raw, after, gz, tap) if raw is not None else None
+                if found is None:
+                    return
+                start, stream, it, records, pending = found
+                recent.clear()
+                yield "resumed", start
+                continue
+        recent.append(it.offset)  # where this record starts (get_record_offset would read it to its end first)
+        yield "record", recent[-1], rec
 
 
 # how many places that look like a record's start are tried after a damaged stretch of a WARC before the
@@ -580,7 +607,10 @@ def _candidates(data: bytes, gz: bool) -> Iterator[int]:
 
 
 def _warc_record_at(raw, at: int, gz: bool) -> bool:
-    """Whether a WARC or ARC record starts at byte ``at`` of ``raw``."""
+    """Whether a WARC or ARC record starts at byte ``at`` of ``raw`` (warcio
+    counts offsets below 0 in a gzip file that is one stream: none there)."""
+    if at < 0:
+        return False
     if gz:
         raw.seek(at)
         try:
@@ -988,8 +1018,8 @@ class _TarBlocks:
     where runs of whole zero blocks are. Read with ``ignore_zeros``, tarfile
     goes on past a block that is no header (a damaged member) to the next
     header, as it goes on past the zeros between two archives joined; the
-    runs tell the two apart (``zeros``). At most ``cap`` bytes are read: a
-    stream of zeros is not read for ever."""
+    runs tell the two apart (``zeros``). Every byte read is spent from
+    ``budget``: a stream of zeros is not read for ever."""
 
     BLOCK = 512
     ZERO = bytes(512)
@@ -997,8 +1027,8 @@ class _TarBlocks:
     # past them, zeros to the end of the file are noted, not read by tarfile a block at a time
     TRAILING_ZEROS = 16 << 20
 
-    def __init__(self, inner, cap: int):
-        self.inner, self.cap = inner, cap
+    def __init__(self, inner, budget: _Budget):
+        self.inner, self.budget = inner, budget
         self.pos = 0  # bytes read so far
         self.runs: collections.deque[list[int]] = collections.deque()  # [start, end) of runs of zero blocks
         self._carry = b""  # the start of a block not read whole yet
@@ -1017,6 +1047,7 @@ class _TarBlocks:
             return b""
         else:
             data = self.inner.read(n)
+            self.budget.spend(len(data))
             if data and not data.strip(b"\x00"):
                 return self._past_zeros(data, n)
         self._note(data)
@@ -1031,6 +1062,7 @@ class _TarBlocks:
         zeros = len(data)
         while True:
             more = self.inner.read(1 << 20)
+            self.budget.spend(len(more))
             if not more:  # zeros to the end: the first of them handed out, the rest noted
                 self._held_zeros = min(zeros, self.TRAILING_ZEROS)
                 self._unread_zeros = zeros - self._held_zeros
@@ -1039,8 +1071,6 @@ class _TarBlocks:
                 self._held_zeros, self._held = zeros, more
                 return self.read(n)
             zeros += len(more)
-            if self.pos + zeros > self.cap:
-                raise _TooLarge("the archive decompresses past the cap (--max-decompressed-bytes)")
 
     def _note_zeros(self, k: int) -> None:
         """``_note`` of ``k`` zero bytes, without making them."""
@@ -1066,8 +1096,6 @@ class _TarBlocks:
                     self._zeros(start + i, start + i + self.BLOCK)
         self._carry = buf[whole:]
         self.pos += len(data)
-        if self.pos > self.cap:
-            raise _TooLarge("the archive decompresses past the cap (--max-decompressed-bytes)")
 
     def _zeros(self, start: int, end: int) -> None:
         if self.runs and self.runs[-1][1] == start:
@@ -1362,12 +1390,6 @@ class _ReadFileFn(beam.DoFn):
                 gz = codec == "gzip" or (hasattr(raw, "peek") and raw.peek(2)[:2] == b"\x1f\x8b")
                 yield from self._warc(path, stream, raw=raw, gz=gz)
                 return
-            if kind == "warc" and compressed:  # bzip2, xz, zstd: warcio would take a cut for the end of the records
-                watched = _CutWatch(_decompressed(raw, codec))
-                yield from self._warc(path, watched)
-                if watched.error is not None:  # every record before it read: now the file's own reject
-                    raise watched.error
-                return
             stream = _decompressed(raw, codec) if compressed else raw
             yield from self._by_kind(path, kind, stream, size, compressed)
 
@@ -1377,6 +1399,11 @@ class _ReadFileFn(beam.DoFn):
             yield from self._jsonl(path, stream, compressed)
         elif kind == "csv":
             yield from self._csv(path, stream, compressed)
+        elif kind == "warc" and compressed:  # bzip2, xz, zstd, an archive's file: warcio would take a cut for the end
+            watched = _CutWatch(stream)
+            yield from self._warc(path, watched)
+            if watched.error is not None:  # every record before it read: now the file's own reject
+                raise watched.error
         elif kind == "warc":
             yield from self._warc(path, stream)
         elif kind == "mhtml":
@@ -1434,7 +1461,8 @@ class _ReadFileFn(beam.DoFn):
                         yield from self._member(src, _Counted(member, budget), info.file_size, named)
             return
         codec = "zstd" if _inner_name(path).endswith(".tzst") else compression_of(path) or magic_compression(head)
-        blocks = _TarBlocks(_decompressed(raw, codec) if codec else raw, self.max_unzip)
+        blocks = _TarBlocks(_decompressed(raw, codec) if codec else raw,
+                            _Budget(self.max_unzip, "the archive decompresses past the cap (--max-decompressed-bytes)"))
         end = 0  # where the member before ends: its header, its data, the data's last block
         # ignore_zeros: on past a block that is no header (a damaged member) to the next one, where tarfile
         # would end the archive there without a word; each such stretch is one reject below
@@ -1750,66 +1778,54 @@ class _ReadFileFn(beam.DoFn):
         record with a missing URI or a garbage HTTP block is one reject and the
         records after it are still read. A stretch warcio cannot frame (a
         garbled or cut gzip member, bytes between records) is one reject, and
-        reading goes on at the next record after it (``next_warc_record``, in
-        ``raw``, the seekable file ``stream`` reads; ``resume_warc``) rather than
-        ending there."""
+        reading goes on at the next record after it, found in ``raw``, the
+        seekable file ``stream`` reads (``warc_events``), rather than ending
+        there."""
         from warcio.exceptions import ArchiveLoadFailed
 
         n = first - 1
         wet = _inner_name(path).endswith(".wet")  # its conversion records are the documents
-        start = raw.tell() if raw is not None else 0
-        it = _archive_iterator(stream)
-        records, last, pending, head = iter(it), None, None, None
-        while count is None or n < first - 1 + count:
-            if pending is not None:  # the first record after a damaged stretch, read when it was found
-                rec, pending = pending, None
+        head = None  # the file's first bytes, for a stretch's reject: read once however many stretches it has
+        # a run that reads to the end checks its last gzip member through the tap, as a whole file does
+        events = warc_events(stream, raw, gz, tap=gz and count is None)
+        for event in events:
+            if event[0] == "end":
+                if count is None and isinstance(event[1], _GzipTap) and event[1].finish():
+                    yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
+                                       "gzip stream ends inside a member: the file is cut short", b"", None)
+                return
+            if event[0] == "stretch":
+                _, after, e = event
+                alf = isinstance(e, ArchiveLoadFailed)
+                if alf and "non-chunked gzip" in str(e) and isinstance(stream, _GzipTap):
+                    # one gzip stream around the whole WARC (legal, not seekable): read it
+                    # again through a plain gzip reader, past the records already emitted
+                    with _open(path) as again:
+                        yield from self._warc(path, gzip.GzipFile(fileobj=again, mode="rb"), skip=n)
+                    return
+                reason, why = ("not_warc" if n == 0 else "truncated", str(e)[:500]) if alf else \
+                    ("parse_error", _describe(e))
+                n += 1
+                resumed = next(events, None)  # ("resumed", offset), or None: the rest of the file is unreadable
+                if resumed is None:
+                    yield self._reject(f"{path}#{n}", "warc", "parse", reason, why, self._head(path), None)
+                    return
+                if head is None:
+                    head = self._head(path)
+                yield self._reject(f"{path}#{n}", "warc", "parse", "parse_error",
+                                   f"{why} (no record could be read past the one at byte {after}; reading went "
+                                   f"on at the next record, byte {resumed[1]})", head, None)
             else:
-                try:
-                    rec = next(records)
-                except StopIteration:
-                    break
-                except ArchiveLoadFailed as e:
-                    if "non-chunked gzip" in str(e) and isinstance(stream, _GzipTap):
-                        # one gzip stream around the whole WARC (legal, not seekable): read it
-                        # again through a plain gzip reader, past the records already emitted
-                        with _open(path) as again:
-                            yield from self._warc(path, gzip.GzipFile(fileobj=again, mode="rb"), skip=n)
-                        return
-                    failed = ("not_warc" if n == 0 else "truncated", str(e)[:500])
-                except (EOFError, OSError, *_bad_stream_errors()):
-                    raise  # the file's own boundary names these (truncated, bad_gzip / bad_xz / ..., read_error)
-                except Exception as e:  # warcio on a record it cannot frame
-                    failed = ("parse_error", _describe(e))
-                else:
-                    failed = None
-                if failed is not None:  # a stretch warcio cannot frame: one reject, then on after it, if it can
-                    reason, why = failed
-                    after = last if last is not None else start
-                    # a run that reads to the end checks its last gzip member through the tap, as a whole file does
-                    found = resume_warc(raw, after, gz, tap=gz and count is None) if raw is not None else None
-                    n += 1
-                    if found is None:
-                        yield self._reject(f"{path}#{n}", "warc", "parse", reason, why, self._head(path), None)
-                        return
-                    start, stream, it, records, pending = found
-                    if head is None:  # the file's first bytes, read once however many stretches it has
-                        head = self._head(path)
-                    yield self._reject(f"{path}#{n}", "warc", "parse", "parse_error",
-                                       f"{why} (no record could be read past the one at byte {after}; reading went "
-                                       f"on at the next record, byte {start})", head, None)
+                n += 1
+                if n <= skip:
                     continue
-            n += 1
-            last = it.offset  # where this record starts (get_record_offset would read it to its end first)
-            if n <= skip:
-                continue
-            src = f"{path}#{n}"
-            try:
-                yield from self._warc_record(src, rec, wet)
-            except Exception as e:  # this record only; the iterator skips to the next one
-                yield self._reject(src, "warc", "parse", "parse_error", _describe(e), b"", None)
-        if count is None and isinstance(stream, _GzipTap) and stream.finish():
-            yield self._reject(f"{path}#{n + 1}", "warc", "decode", "truncated",
-                               "gzip stream ends inside a member: the file is cut short", b"", None)
+                src = f"{path}#{n}"
+                try:
+                    yield from self._warc_record(src, event[2], wet)
+                except Exception as e:  # this record only; the iterator skips to the next one
+                    yield self._reject(src, "warc", "parse", "parse_error", _describe(e), b"", None)
+            if count is not None and n >= first - 1 + count:
+                return
 
     def _warc_record(self, src, rec, wet: bool = False):
         from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
