@@ -136,3 +136,69 @@ def test_end_to_end_a_gzip_csv_counts_every_row(tmp_path):
     assert sorted(a["title"] for a in arts) == [f"Row {i}" for i in range(4)]
     assert {a["source_format"] for a in arts} == {"csv"}
     assert m["counts"]["inputs_seen"] == 5 and m["counts"]["rejected"] == 1
+
+
+def test_a_quote_never_closed_is_one_reject_and_the_rows_it_swallowed_are_read(tmp_path):
+    """A text cut short by an export leaves its quote open. Read leniently,
+    csv took the lines after it for that text up to the next quote in the
+    file (here the next row's) or to the file's end: those rows vanished
+    into one record that was an article."""
+    rows = [["title", "url", "text"]] + [[f"Story {i}", f"https://ex.org/{i}", t] for i, t in enumerate(TEXTS)]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    good = buf.getvalue()
+    cut = good.replace("\n" + TEXTS[1].split("\n")[1] + '"', "")  # the second text's last line and closing quote
+    (tmp_path / "cut.csv").write_text(cut)
+    docs, rejects = read(tmp_path / "cut.csv")
+    assert [d["title"] for d in docs] == ["Story 0", "Story 2", "Story 3"]
+    assert rejects == [("cut.csv#L2", "parse", "bad_csv")]
+    assert [d["payload"].decode() for d in docs] == [TEXTS[0], TEXTS[2], TEXTS[3]]
+    # open to the end of the file: the rows after it have no quoted field to end the swallow
+    lines = ["title,url,text", 'Open,https://ex.org/o,"cut short here'] + [
+        f"Plain {i},https://ex.org/p{i},{t.replace(chr(10), ' ').replace(',', ';').replace(chr(34), '')}"
+        for i, t in enumerate(TEXTS)]
+    (tmp_path / "open.csv").write_text("\n".join(lines) + "\n")
+    docs, rejects = read(tmp_path / "open.csv")
+    assert [d["title"] for d in docs] == [f"Plain {i}" for i in range(4)]
+    assert rejects == [("open.csv#L1", "parse", "bad_csv")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.randoms(use_true_random=False), st.integers(3, 10),
+       st.sampled_from(["drop_close", "drop_open", "stray_open", "stray_any"]), st.sampled_from([",", ";", "\t"]))
+def test_one_damaged_quote_costs_no_other_row(rnd, n, how, delimiter):
+    """Generated: rows whose texts hold line breaks, delimiters and quotes;
+    one row's quoting damaged (its closing quote dropped, its opening one,
+    a stray quote at its start or anywhere in it). Every other row is read
+    as written. Before, a dropped closing quote cost the row after it (in
+    461 such files 387 lost one, 14.8% of their other rows)."""
+    rows = [[f"Item {i}", f"https://example.com/{i}",
+             rnd.choice(TEXTS).replace(". ", ".\n", rnd.randint(0, 2)) + (' "quoted", end' if rnd.random() < .5 else "")]
+            for i in range(n)]
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter)
+    w.writerow(["title", "url", "text"])
+    spans = []
+    for r in rows:
+        start = buf.tell()
+        w.writerow(r)
+        spans.append((start, buf.tell()))
+    text = buf.getvalue()
+    hit = rnd.randrange(n)
+    start, end = spans[hit]
+    row = text[start:end]
+    if how == "drop_close":
+        k = row.rstrip("\r\n").rfind('"')
+    elif how == "drop_open":
+        k = row.find(delimiter + '"') + 1
+    else:
+        k = 0 if how == "stray_open" else rnd.randrange(len(row))
+    if how.startswith("drop"):
+        row = row[:k] + row[k + 1:] if k > 0 else row
+    else:
+        row = row[:k] + '"' + row[k:]
+    damaged = text[:start] + row + text[end:]
+    got = [rec for _, rec in csv_records.rows(io.BytesIO(damaged.encode()), "utf-8", 1 << 20, delimiter == "\t")
+           if isinstance(rec, dict)]
+    want = [{"title": t, "url": u, "text": x} for i, (t, u, x) in enumerate(rows) if i != hit]
+    assert [rec for rec in got if rec in want] == want

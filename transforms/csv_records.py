@@ -10,6 +10,16 @@ than the cap) is reported and the next row is read. The bytes are decoded
 in chunks and handed to it a line at a time (cut at "\\n" only: a line
 break of another kind inside a field is the field's), so memory holds one
 row, whatever the file's size.
+
+A quote that is never closed (a text cut short by an export, a stray ``"``
+at a field's start) makes ``csv`` read the lines after it as that one
+field, up to the next quote in the file or to its end: the rows there
+vanish into one record. So the rows are read strictly, and a row that
+breaks the quoting over several lines, one of which (after its first)
+starts rows of the header's width, is taken for such a quote: the lines
+before that one are one reported row, and reading starts again there. A
+row that breaks the quoting otherwise (a stray quote inside a quoted
+text) is read as ``csv`` reads it leniently, as before.
 """
 from __future__ import annotations
 
@@ -73,7 +83,7 @@ def rows(stream, encoding: str, cap: int, tab: bool, first: bytes = b"") -> Iter
     number, ``csv.Error``) for a row ``csv`` cannot read. The header's names
     are stripped and lower-cased; a row with more cells than names keeps the
     extra ones under ``""``; empty rows are skipped."""
-    source = lines(stream, encoding, cap, first)
+    source = _Lines(lines(stream, encoding, cap, first), cap)
     try:
         head = next(source)
     except StopIteration:
@@ -81,34 +91,109 @@ def rows(stream, encoding: str, cap: int, tab: bool, first: bytes = b"") -> Iter
     old_limit = csv.field_size_limit()
     csv.field_size_limit(cap)
     try:
-        reader = csv.reader(_chain(head, source), dialect_of(head, tab))
+        dialect = dialect_of(head, tab)
+        source.back.append(head)
         try:
-            names = [n.strip().lstrip("\ufeff").strip().lower() for n in next(reader)]
+            names = [n.strip().lstrip("\ufeff").strip().lower() for n in next(csv.reader(source, dialect))]
         except StopIteration:
             return
         except csv.Error as e:
             raise BadHeader(f"the header row is not CSV: {e}") from None
+        reader = csv.reader(source, dialect, strict=True)  # strict: a quote left open is seen (_mend)
         n = 0
         while True:
+            source.mark()
             try:
-                cells = next(reader)
+                found = [next(reader)]
             except StopIteration:
                 return
             except csv.Error as e:
+                found = _mend(source, e, dialect, len(names))
+            for cells in found:
+                if isinstance(cells, Exception):
+                    n += 1
+                    yield n, cells
+                    continue
+                if not any(c.strip() for c in cells):
+                    continue
                 n += 1
-                yield n, e
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            n += 1
-            rec = dict(zip(names, cells))
-            if len(cells) > len(names):
-                rec[""] = cells[len(names):]
-            yield n, rec
+                rec = dict(zip(names, cells))
+                if len(cells) > len(names):
+                    rec[""] = cells[len(names):]
+                yield n, rec
     finally:
         csv.field_size_limit(old_limit)
 
 
-def _chain(head: str, rest: Iterator[str]) -> Iterator[str]:
-    yield head
-    yield from rest
+class _Lines:
+    """The lines ``csv`` reads, keeping those of the row being read
+    (``taken``, up to the cap's worth) and handing back first any that a
+    mended row puts back."""
+
+    def __init__(self, source: Iterator[str], cap: int):
+        self.source, self.cap = source, cap
+        self.back: list[str] = []  # put back, the next one last
+        self.taken: list[str] | None = []
+        self.size = 0
+
+    def mark(self) -> None:
+        """A row starts here."""
+        self.taken, self.size = [], 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.back.pop() if self.back else next(self.source)
+        if self.taken is not None:
+            self.size += len(line)
+            self.taken.append(line)
+            if self.size > self.cap:
+                self.taken = None  # too long to read again: the row stays as csv read it
+        return line
+
+
+def _mend(source: _Lines, error: csv.Error, dialect, width: int) -> list:
+    """The rows to give for a row that broke the strict reading (``error``)."""
+    taken = source.taken
+    if taken is None:  # longer than the cap: reported, reading goes on after it (csv's own way)
+        return [error]
+    # a quote never closed swallows the rows after it: the first line after the row's first that starts
+    # rows of the header's width starts the rows read again, and the lines before it are the reported row
+    again = next((k for k in range(1, len(taken)) if _starts_rows(taken, k, dialect, width)), None) \
+        if width > 1 else None
+    if again is not None:
+        source.back.extend(reversed(taken[again:]))
+        return [csv.Error(f"a quote in this row is not closed ({error}): its {again} line(s) are left out, "
+                          f"and the {len(taken) - again} line(s) after them, which the open quote had taken into "
+                          f"this row, are read as rows")]
+    try:  # a stray quote: the row read leniently, as csv reads it by default
+        return list(csv.reader(taken, dialect)) or [error]
+    except csv.Error as lenient:
+        return [lenient]
+
+
+def _starts_rows(taken: list[str], k: int, dialect, width: int, rows: int = 3) -> bool:
+    """Whether ``taken[k]`` reads alone as a row of ``width`` cells, and the
+    lines from it as up to ``rows`` rows of that width (the last may be open
+    at the end of ``taken``: it goes on past the lines the broken row read)."""
+    if _width(taken[k], dialect) != width:
+        return False
+    reader = csv.reader((taken[i] for i in range(k, len(taken))), dialect, strict=True)  # no copy of the lines
+    try:
+        for _ in range(rows):
+            if len(next(reader)) != width:
+                return False
+    except StopIteration:
+        return True
+    except csv.Error:
+        return reader.line_num >= len(taken) - k  # open at the end, or broken past what was read
+    return True
+
+
+def _width(line: str, dialect) -> int:
+    """How many cells ``line`` holds read alone (leniently): 0 if it cannot be read."""
+    try:
+        return len(next(csv.reader([line], dialect), []))
+    except csv.Error:
+        return 0
