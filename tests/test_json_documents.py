@@ -277,3 +277,67 @@ def test_a_body_given_as_paragraphs_is_the_text(tmp_path):
     assert texts == {"A": f"{p1}\nNext\n{p2}", "B": f"{p1.replace('council', 'board')}\n{p2}",
                      "C": f"{p1.replace('council', 'court')}\n{p2}"}
     assert [r["reason"] for r in read_table(out, "rejects")] == ["missing_text"]
+
+
+def test_a_broken_record_in_an_array_is_one_reject_and_the_records_after_it_are_read(tmp_path):
+    """Before, the first record that was not JSON ended the file: the
+    records after it were one line of the reject ("not read past")."""
+    recs = [{"title": f"t{i}", "text": text(i)} for i in range(5)]
+    data = json.dumps(recs, indent=2)
+    at = data.index('"t2"')
+    (tmp_path / "broken.json").write_text(data[:at] + data[at + 1:])  # a quote lost
+    docs, rejects = read(tmp_path / "broken.json")
+    assert [d["title"] for d in docs] == ["t0", "t1", "t3", "t4"]
+    assert rejects == [("broken.json#L3", "parse", "bad_json")]
+    # a comma left out between two records costs nothing; documents one after another and an API's
+    # answer go on the same way
+    (tmp_path / "comma.json").write_text(data.replace("},\n  {", "}\n  {", 1))
+    assert [d["title"] for d in read(tmp_path / "comma.json")[0]] == [f"t{i}" for i in range(5)]
+    jq = "\n".join(json.dumps(r, indent=2) for r in recs)
+    (tmp_path / "jq.json").write_text(jq.replace('"t1"', 't1"'))
+    docs, rejects = read(tmp_path / "jq.json")
+    assert [d["title"] for d in docs] == ["t0", "t2", "t3", "t4"] and rejects == [("jq.json#L2", "parse", "bad_json")]
+    answer = json.dumps({"status": "ok", "articles": recs}, indent=1)
+    (tmp_path / "api.json").write_text(answer.replace('"t3"', '"t3" @'))
+    docs, rejects = read(tmp_path / "api.json")
+    assert [d["title"] for d in docs] == ["t0", "t1", "t2", "t4"] and rejects == [("api.json#L4", "parse", "bad_json")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.randoms(use_true_random=False), st.integers(2, 8), st.sampled_from(["array", "jq", "envelope", "nested"]),
+       st.sampled_from([None, 1, 2]), st.sampled_from([7, 64, 1 << 16]))
+def test_one_damaged_record_costs_no_other_record(tmp_path_factory, rnd, n, layout, indent, chunk):
+    """Generated: records in every layout a JSON document takes, one record
+    damaged at one place (a character dropped, a quote, a brace or junk
+    added), read through buffers of any size. Every other record is read
+    as written."""
+    recs = [{"title": f"t{i}", "url": f"https://ex.org/{i}", "text": text(i) + rnd.choice(["", '"q"', "{x}", "\\"])}
+            for i in range(n)]
+    dump = [json.dumps(r, indent=indent) for r in recs]
+    hit = rnd.randrange(n)
+    spot = rnd.randrange(len(dump[hit]))
+    if rnd.random() < 0.5:
+        dump[hit] = dump[hit][:spot] + dump[hit][spot + 1:]
+    else:
+        dump[hit] = dump[hit][:spot] + rnd.choice(['"', "{", "}", "[", ",", "@@", '{"text": "x"']) + dump[hit][spot:]
+    sep = ",\n" if indent is not None else ", "
+    if layout == "array":
+        data = "[" + sep.join(dump) + "]"
+    elif layout == "jq":
+        data = "\n".join(dump)
+    elif layout == "envelope":
+        data = '{"status": "ok", "articles": [' + sep.join(dump) + '], "next": null}'
+    else:
+        data = '{"response": {"meta": [1, {"a": 2}], "results": [' + sep.join(dump) + "]}}"
+    old = json_document.CHUNK
+    json_document.CHUNK = chunk
+    got = []
+    try:
+        for rec in json_document.records(io.BytesIO(data.encode()), "utf-8", 1 << 20, lambda r: "text" in r):
+            got.append(rec)
+    except ValueError:
+        pass  # where nothing is left to go on at; the records after the damage are still required below
+    finally:
+        json_document.CHUNK = old
+    want = [r for i, r in enumerate(recs) if i != hit]
+    assert [r for r in got if r in want] == want

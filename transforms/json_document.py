@@ -25,6 +25,7 @@ from typing import Iterator
 RECORD_LISTS = frozenset({"articles", "items", "data", "results", "records", "docs", "documents", "entries",
                           "hits", "stories", "posts", "news", "rows"})
 MAX_DEPTH = 2  # objects inside objects looked into for a record list
+MAX_RESUME_TRIES = 1000  # places after a broken record that look like a record's start and are tried
 CHUNK = 1 << 16
 _DECODER = json.JSONDecoder()
 _BLANK = re.compile(r"[ \t\r\n\ufeff]*")
@@ -36,6 +37,19 @@ class Oversized:
 
     def __init__(self, size: int):
         self.size = size
+
+
+class Broken:
+    """A stretch of an array (or of documents one after another) that is not
+    JSON, in place of the records it held: the reader rejects it as
+    ``bad_json``, and the records after it are read."""
+
+    def __init__(self, error: json.JSONDecodeError, size: int):
+        self.error, self.size = error, size
+
+    def __str__(self) -> str:
+        return (f"{self.error.msg}: {self.size} characters that are not JSON records are left out, "
+                f"and reading goes on at the next record")
 
 
 class RecordTooLarge(ValueError):
@@ -124,8 +138,8 @@ class _Text:
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError:
-                if self.eof:
+            except json.JSONDecodeError as e:
+                if self.eof or not _may_be_cut(e, len(self.buf)):
                     raise
                 if len(self.buf) - self.pos > self._cap:
                     raise RecordTooLarge(f"a value longer than {self._cap} characters") from None
@@ -155,26 +169,112 @@ def records(stream, encoding: str, cap: int, is_record, first: bytes = b"") -> I
             return
         if c == "[":
             text.pos += 1
-            yield from _elements(text)
-        elif c == "{":
-            obj, found = yield from _object(text, 0, cap, is_record)
-            if not found or is_record(obj):  # a record that also holds a list of records is kept whole too
-                yield obj
-        else:
-            yield text.value()  # a scalar at the top: the reader rejects it as no object
+            yield from _elements(text, is_record)
+            continue
+        try:
+            if c == "{":
+                obj, found = yield from _object(text, 0, cap, is_record)
+                if not found or is_record(obj):  # a record that also holds a list of records is kept whole too
+                    yield obj
+            else:
+                yield text.value()  # a scalar at the top: the reader rejects it as no object
+        except json.JSONDecodeError as e:  # documents one after another (jq's output): on at the next record
+            # (past the "{" that _object took; past the first character of a value that did not read)
+            broken = _resume(text, is_record, "{[", e, skip=0 if c == "{" else 1)
+            if broken is None:
+                raise
+            yield broken
 
 
-def _elements(text: _Text) -> Iterator[object]:
-    """The elements of an array whose ``[`` was taken, and its ``]``."""
+def _elements(text: _Text, is_record) -> Iterator[object]:
+    """The elements of an array whose ``[`` was taken, and its ``]``. Where
+    an element or the comma after it is not JSON, the stretch up to the next
+    element that is a record is one ``Broken`` (none if only blanks were
+    skipped: a comma left out costs nothing), and the array goes on there."""
     if text.peek() == "]":
         text.pos += 1
         return
     while True:
-        yield text.value()
+        try:
+            value = text.value()
+        except json.JSONDecodeError as e:  # text.pos is still at the value's start
+            broken = _resume(text, is_record, ",]", e, skip=1)
+            if broken is None:
+                raise
+            yield broken
+            continue
+        yield value
         c = text.peek()
-        text.take("," if c == "," else "]")
+        if not c or c not in ",]":
+            found = text.buf[text.pos:text.pos + 20] or "the end of the file"
+            error = json.JSONDecodeError(f"expected ',' or ']', found {found!r}", text.buf, text.pos)
+            broken = _resume(text, is_record, ",]", error) if c else None
+            if broken is None:
+                raise error
+            if broken.size:  # only blanks between two records: a comma left out costs nothing
+                yield broken
+            continue
+        text.pos += 1
         if c != ",":
             return
+
+
+def _may_be_cut(error: json.JSONDecodeError, held: int) -> bool:
+    """Whether more text could mend the error: it is at the end of what is
+    held (a literal such as ``-Infinity`` or an escape cut there), or a
+    string runs on to it. Anything else is a syntax error, whatever follows."""
+    return error.pos >= held - 12 or error.msg.startswith("Unterminated string")
+
+
+def _resume(text: _Text, is_record, ends: str, error: json.JSONDecodeError, skip: int = 0) -> Broken | None:
+    """Find the next record after a place that is not JSON, ``skip``
+    characters on from ``text.pos``: a ``{`` after a comma, a bracket, a
+    brace or a line break that parses as a record (``is_record``) followed
+    by one of ``ends`` (or by the file's end, when ``ends`` holds ``{``:
+    documents one after another). ``text.pos`` is left there and the
+    stretch skipped is returned. None when there is none: the file ends, a
+    candidate runs past the cap, or ``MAX_RESUME_TRIES`` candidates fail."""
+    q = text.pos + skip  # the search's cursor in text.buf
+    skipped, tries = 0, 0
+    while tries < MAX_RESUME_TRIES:
+        at = text.buf.find("{", q)
+        if at < 0:  # none held: drop what was searched and read on
+            skipped += len(text.buf) - text.pos
+            text.pos = q = len(text.buf)
+            if not text.more():
+                return None
+            q = 0
+            continue
+        q = at + 1
+        back = at - 1
+        while back >= max(0, at - 256) and text.buf[back] in " \t\r\n":
+            back -= 1
+        if back >= 0 and back >= at - 256 and text.buf[back] not in ",[}" and text.buf[at - 1] != "\n":
+            continue
+        tries += 1
+        skipped += at - text.pos
+        text.pos = at
+        value = None
+        while True:  # the candidate, read on while it may be cut by what is held
+            try:
+                value, end = _DECODER.raw_decode(text.buf, text.pos)
+            except json.JSONDecodeError as e:
+                if text.eof or not _may_be_cut(e, len(text.buf)):
+                    value = None
+                    break
+                if len(text.buf) - text.pos > text._cap:
+                    return None
+                text.more(len(text.buf) - text.pos)
+                continue
+            follows = _BLANK.match(text.buf, end).end()
+            if follows >= len(text.buf) and not text.eof and text.more():
+                continue
+            nxt = text.buf[follows:follows + 1]
+            break
+        if isinstance(value, dict) and is_record(value) and ((nxt and nxt in ends) or (not nxt and "{" in ends)):
+            return Broken(error, skipped)
+        q = text.pos + 1
+    return None
 
 
 def _object(text: _Text, depth: int, cap: int, is_record):
@@ -197,8 +297,8 @@ def _object(text: _Text, depth: int, cap: int, is_record):
         if c == "[" and key.lower() in RECORD_LISTS:
             text.pos += 1
             kept = []
-            for element in _elements(text):
-                if isinstance(element, Oversized) or (isinstance(element, dict) and is_record(element)):
+            for element in _elements(text, is_record):
+                if isinstance(element, (Oversized, Broken)) or (isinstance(element, dict) and is_record(element)):
                     found += 1
                     yield element
                 else:  # decided when the list ends: the object's own data, or items with no text

@@ -1650,6 +1650,9 @@ class _ReadFileFn(beam.DoFn):
                                        f"record of {rec.size} characters, longer than the {self.max_line}-byte cap",
                                        b"", rec.size)
                     continue
+                if isinstance(rec, json_document.Broken):  # records lost in a stretch that is not JSON
+                    yield self._reject(f"{path}#L{n}", "jsonl", "parse", "bad_json", str(rec)[:900], b"", rec.size)
+                    continue
                 yield from self._record(path, n, rec, None)
         except (ValueError, RecursionError, _TooLarge) as e:  # JSONDecodeError and RecordTooLarge are ValueErrors
             where = f"{path}#L{n + 1}" if n else path
