@@ -342,6 +342,17 @@ def _duplicate(rnd, b):
     return b[:end] + b[at:end] + b[end:], end
 
 
+def _quote(rnd, b):
+    """A quote dropped or added: a CSV text's closing quote lost (an export
+    cut short), a stray opening one; a JSON string left open or ended early."""
+    if b'"' in b and rnd.random() < 0.5:
+        at = b.find(b'"', rnd.randrange(len(b)))
+        at = b.find(b'"') if at < 0 else at
+        return b[:at] + b[at + 1:], at
+    at = rnd.randrange(len(b) + 1)
+    return b[:at] + b'"' + b[at:], at
+
+
 def _corrupt_header(rnd, b):
     """Drop or spoil a header line: WARC fields, HTTP status, JSON keys, XML prolog, charset."""
     targets = [b"WARC-Target-URI: ", b"Content-Length: ", b"WARC-Type: ", b"HTTP/1.1 200 OK", b"Content-Type: ",
@@ -369,7 +380,7 @@ def _corrupt_header(rnd, b):
 
 _MUTATIONS = {"truncate": _truncate, "flip": _flip, "insert": _insert, "delete": _delete,
               "duplicate": _duplicate, "header": _corrupt_header, "long_line": _long_line,
-              "no_utf8": _no_utf8}
+              "no_utf8": _no_utf8, "quote": _quote}
 
 
 def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Case:
