@@ -35,7 +35,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from transforms import csv_records, json_document
+from transforms import csv_records, json_document, zip_local
 from transforms.content_coding import ContentCodingError, decode_content
 from transforms.encoding import DecodeError, byte_order_mark, decode_bytes, http_charset, plain_text
 from transforms.records import as_utc, html_content_type, http_status_reason, make_raw, make_reject, utf8_text
@@ -1444,7 +1444,15 @@ class _ReadFileFn(beam.DoFn):
         head = raw.peek(512)[:512] if hasattr(raw, "peek") else b""
         if head.startswith(b"PK") or _inner_name(path).endswith((".zip", ".wacz")):
             wacz = _inner_name(path).endswith(".wacz")
-            with zipfile.ZipFile(raw) as zf:
+            try:
+                zf = zipfile.ZipFile(raw)
+                zip_local.check_directory(zf, raw)
+            except Exception as e:  # BadZipFile, and what a damaged directory raises in zipfile (ValueError,
+                # NotImplementedError for a version byte flipped, struct.error): no central directory (cut short),
+                # a damaged one, or damage before it that moved the files; the files are found by their headers
+                yield from self._zip_by_local_headers(path, raw, budget, sources, wacz, e)
+                return
+            with zf:
                 for info in zf.infolist():
                     if info.is_dir():
                         continue
@@ -1492,11 +1500,41 @@ class _ReadFileFn(beam.DoFn):
         if not blocks.tail_is_zeros(end):
             yield self._stretch(path, end, blocks.pos)
 
-    def _stretch(self, path: str, start: int, end: int):
-        """The reject of bytes of a tar archive that hold no member tarfile can read."""
+    def _stretch(self, path: str, start: int, end: int, header: str = "tar header"):
+        """The reject of bytes of an archive that hold no member that can be read."""
         return self._reject(f"{path}#bytes={start}-{end - 1}", "archive", "read", "parse_error",
-                            f"bytes {start}-{end - 1} of the archive (uncompressed) hold no tar header that reads "
+                            f"bytes {start}-{end - 1} of the archive (uncompressed) hold no {header} that reads "
                             "(a damaged member); the files after them were read", b"", end - start)
+
+    def _zip_by_local_headers(self, path, raw, budget, sources, wacz: bool, error: Exception):
+        """The files of a zip whose central directory does not read, found by
+        their local headers (``zip_local``): a zip cut short keeps every file
+        before the cut. No file found at all: the archive's reject, as before."""
+        pending, found = [], False
+        for item in zip_local.members(raw):
+            if isinstance(item, zip_local.Stretch):
+                stretch = self._stretch(path, item.start, item.end, "zip file header")
+                if found:
+                    yield stretch
+                else:  # told once a file is found: bytes that are no zip at all are the archive's reject
+                    pending.append(stretch)
+                continue
+            if not found:
+                found = True
+                yield from pending
+            if wacz and not _wacz_capture(item.name):
+                yield pvalue.TaggedOutput("skipped", "wacz_metadata")
+                continue
+            src, named = sources.of(item.name), f"{path}/{item.name}"
+            if item.problem:
+                yield self._reject(src, "archive", "read", "open_failed", item.problem, b"", item.size)
+                continue
+            with item.open() as member:
+                yield from self._member(src, _Counted(member, budget), item.size or 0, named)
+        if not found:  # the archive's reject (bad_archive), as before
+            import zipfile
+
+            raise error if isinstance(error, zipfile.BadZipFile) else zipfile.BadZipFile(_describe(error))
 
     def _member(self, src: str, stream, size: int, named: str):
         """One file of an archive (``_archive``), read as a file of its kind:
