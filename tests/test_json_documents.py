@@ -297,6 +297,11 @@ def test_a_broken_record_in_an_array_is_one_reject_and_the_records_after_it_are_
     (tmp_path / "jq.json").write_text(jq.replace('"t1"', 't1"'))
     docs, rejects = read(tmp_path / "jq.json")
     assert [d["title"] for d in docs] == ["t0", "t2", "t3", "t4"] and rejects == [("jq.json#L2", "parse", "bad_json")]
+    # a stray "[" before a record: the list it opens holds the records after it, up to the array's "]"
+    (tmp_path / "bracket.json").write_text(data.replace('  {\n    "title": "t2"', '  [{\n    "title": "t2"'))
+    docs, rejects = read(tmp_path / "bracket.json")
+    assert [d["title"] for d in docs] == [f"t{i}" for i in range(5)] and rejects == [("bracket.json#L6", "parse",
+                                                                                     "bad_json")]
     answer = json.dumps({"status": "ok", "articles": recs}, indent=1)
     (tmp_path / "api.json").write_text(answer.replace('"t3"', '"t3" @'))
     docs, rejects = read(tmp_path / "api.json")

@@ -203,7 +203,10 @@ def _elements(text: _Text, is_record) -> Iterator[object]:
                 raise
             yield broken
             continue
-        yield value
+        if isinstance(value, list) and any(isinstance(v, dict) and is_record(v) for v in value):
+            yield from value  # records in a list in the list (pages of results, or a stray "[" before one)
+        else:
+            yield value
         c = text.peek()
         if not c or c not in ",]":
             found = text.buf[text.pos:text.pos + 20] or "the end of the file"
