@@ -1,0 +1,147 @@
+"""What the reader keeps of files damaged at one place: the records that
+the damage did not touch, in the formats whose records a damage used to
+take with it.
+
+- ``csv``: rows whose texts hold line breaks, delimiters and quotes; one
+  row's quoting damaged (its closing quote dropped, its opening one, a
+  stray quote at its start or anywhere in it). A quote left open made
+  ``csv`` read the rows after it as one text.
+- ``json``: records as an array (pretty or on one line), documents one
+  after another (``jq``), an API's answer; one record damaged (a character
+  dropped, or a quote, brace, bracket, comma or junk added). The first
+  record that did not parse ended the file.
+- ``zip``: pages in a zip (stored or deflated, sizes before or after the
+  data), damaged by one of ``tests/fuzz.py``'s mutations (cut, flipped,
+  added, dropped or duplicated bytes, a quote). ``zipfile`` reads the
+  central directory at the end: a zip cut short had none, and bytes added
+  or lost moved every file.
+
+For each kind: files, then the untouched records (every record but the
+damaged one for ``csv`` and ``json``; the files whose bytes all come
+before the first damaged byte for ``zip``) and how many were read as
+written, and how many files lost one. Reader alone (``_ReadFileFn`` for
+``zip``, the record readers for ``csv`` and ``json``), no pipeline.
+
+Usage: python benchmarks/recovery.py [--files 2000] [--seed 1]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import pathlib
+import random
+import sys
+import tempfile
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
+
+from conftest import read_file  # noqa: E402
+from fuzz import _MUTATIONS, article_page, article_text  # noqa: E402
+from transforms import csv_records, json_document  # noqa: E402
+
+
+def csv_case(rnd: random.Random):
+    rows = [[f"Item {i}", f"https://example.com/{rnd.getrandbits(32):x}",
+             article_text(rnd).replace(". ", ".\n", rnd.randint(0, 3)) + (' "quoted", end' if rnd.random() < .5 else "")]
+            for i in range(rnd.randint(3, 12))]
+    delimiter = rnd.choice([",", ";", "\t"])
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter)
+    w.writerow(["title", "url", "text"])
+    spans = []
+    for r in rows:
+        start = buf.tell()
+        w.writerow(r)
+        spans.append((start, buf.tell()))
+    text = buf.getvalue()
+    hit = rnd.randrange(len(rows))
+    start, end = spans[hit]
+    row = text[start:end]
+    how = rnd.choice(["drop_close", "drop_open", "stray_open", "stray_any"])
+    k = {"drop_close": row.rstrip("\r\n").rfind('"'), "drop_open": row.find(delimiter + '"') + 1,
+         "stray_open": 0}.get(how, rnd.randrange(len(row)))
+    if how.startswith("drop"):
+        row = row[:k] + row[k + 1:] if k > 0 else row
+    else:
+        row = row[:k] + '"' + row[k:]
+    data = (text[:start] + row + text[end:]).encode()
+    got = [rec for _, rec in csv_records.rows(io.BytesIO(data), "utf-8", 1 << 20, delimiter == "\t")
+           if isinstance(rec, dict)]
+    want = [{"title": t, "url": u, "text": x} for i, (t, u, x) in enumerate(rows) if i != hit]
+    return len(want), sum(1 for r in want if r in got)
+
+
+def json_case(rnd: random.Random):
+    recs = [{"title": f"t{i}", "url": f"https://example.com/{rnd.getrandbits(32):x}",
+             "text": article_text(rnd) + rnd.choice(["", '"q"', "{x}", "\\"])} for i in range(rnd.randint(2, 12))]
+    layout = rnd.choice(["array", "oneline", "jq", "envelope"])
+    indent = None if layout == "oneline" else rnd.choice([1, 2, 4])
+    dump = [json.dumps(r, indent=indent) for r in recs]
+    hit = rnd.randrange(len(recs))
+    spot = rnd.randrange(len(dump[hit]))
+    if rnd.random() < 0.5:
+        dump[hit] = dump[hit][:spot] + dump[hit][spot + 1:]
+    else:
+        dump[hit] = dump[hit][:spot] + rnd.choice(['"', "{", "}", "[", ",", "@@"]) + dump[hit][spot:]
+    sep = ",\n" if indent else ", "
+    data = ("\n".join(dump) if layout == "jq" else
+            '{"status": "ok", "articles": [' + sep.join(dump) + "]}" if layout == "envelope" else
+            "[" + sep.join(dump) + "]")
+    got = []
+    try:
+        for rec in json_document.records(io.BytesIO(data.encode()), "utf-8", 1 << 24, lambda r: "text" in r):
+            got.append(rec)
+    except ValueError:
+        pass  # the rest of the file is the reader's one reject; the records read before it count
+    want = [r for i, r in enumerate(recs) if i != hit]
+    return len(want), sum(1 for r in want if r in got)
+
+
+def zip_case(rnd: random.Random, folder: pathlib.Path, n: int):
+    pages = {f"p{i}.html": article_page(rnd) for i in range(rnd.randint(2, 10))}
+    buf = io.BytesIO()
+    method = rnd.choice([zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for name, content in pages.items():  # a fixed time: the same bytes on every run
+            z.writestr(zipfile.ZipInfo(name, date_time=(2024, 5, 1, 10, 0, 0)), content, compress_type=method)
+    data = buf.getvalue()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        ends = {i.filename: i.header_offset + 30 + len(i.filename) + i.compress_size for i in z.infolist()}
+    name = rnd.choice(["truncate", "truncate", "truncate", "flip", "insert", "delete", "quote"])
+    data, at = _MUTATIONS[name](rnd, data)
+    path = folder / f"case{n}.zip"
+    path.write_bytes(data)
+    docs = read_file(path)[0]
+    got = {d["source"].rsplit("/", 1)[-1]: d["payload"].decode() for d in docs}
+    before = [k for k, e in ends.items() if at is None or e <= at]
+    return len(before), sum(1 for k in before if got.get(k) == pages[k])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=2000, help="files of each kind")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    rnd = random.Random(args.seed)
+    print(f"{'kind':6} {'files':>6} {'untouched records':>18} {'read as written':>16} {'files losing one':>17}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("csv", "json", "zip"):
+            files = records = read = losing = 0
+            for n in range(args.files):
+                want, got = (csv_case(rnd) if kind == "csv" else json_case(rnd) if kind == "json"
+                             else zip_case(rnd, pathlib.Path(tmp), n))
+                files += 1
+                records += want
+                read += got
+                losing += got < want
+            print(f"{kind:6} {files:6d} {records:18d} {read:9d} ({read / max(records, 1):6.1%}) {losing:17d}")
+
+
+if __name__ == "__main__":
+    main()
