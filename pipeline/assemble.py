@@ -270,7 +270,8 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     # Extract: files, and feeds (listed with --feeds, or saved feed files among the inputs)
     if inputs:
         read = p | "Read" >> ReadDocuments(inputs, o.max_doc_bytes, o.max_decompressed_bytes,
-                                              split_bytes=_split_bytes(options), output=output)
+                                              split_bytes=_split_bytes(options), output=output,
+                                              strides=_local_workers(options) if _local(options) else 1)
     else:
         empty = p | "NoInputs" >> beam.Create([])
         read = {"docs": empty, "rejects": empty, "skipped": empty, "feeds": empty}

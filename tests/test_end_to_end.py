@@ -1,6 +1,7 @@
 """The whole pipeline through the CLI: seeds, hostile input, determinism across runners."""
 import glob
 import os
+import random
 import shutil
 import time
 
@@ -159,6 +160,18 @@ def test_same_rows_on_every_runner(tmp_path):
     for i, copy in enumerate((text, text[: len(text) * 2 // 3], "Breaking: " + text.replace("ISS", "station"))):
         with open(os.path.join(folder, f"copy{i}.txt"), "w", encoding="utf-8") as f:
             f.write(copy)
+    # a CSV over the 256 KB that two workers read in ranges or strides: it is read by both (read.strided)
+    import csv as csv_module
+
+    from fuzz import article_text
+
+    rnd = random.Random(11)
+    with open(os.path.join(folder, "day.csv"), "w", newline="", encoding="utf-8") as f:
+        w = csv_module.writer(f)
+        w.writerow(["title", "url", "text"])
+        for i in range(130):
+            w.writerow([f"Item {i}", f"https://example.com/csv/{i}", " ".join(article_text(rnd) for _ in range(3))])
+    assert os.path.getsize(os.path.join(folder, "day.csv")) > 256 << 10
     variants = {
         "in_process": [],
         "in_process_again": [],

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from conftest import manifest, read_in_ranges, read_table
 from fuzz import BIG_KINDS, KINDS, check_output, extension, make_case, record_source, write_cases
 from pipeline.cli import main
-from transforms.read import _ReadFileFn
+from transforms.read import _ReadFileFn, splittable
 
 
 def _read(path: str, size: int):
@@ -93,3 +93,42 @@ def test_a_big_damaged_file_read_in_ranges_gives_what_one_reading_gives(tmp_path
         assert record_source(path, case, n) in got, (kind, case.mutations, n)
     whole = _ranged(path, 0)
     assert sorted(o for o in ranged if o[2] != "no_documents") == sorted(o for o in whole if o[2] != "no_documents")
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rnd=st.randoms(use_true_random=False), kind=st.sampled_from([k for k in KINDS if k != "rss"]),
+       strides=st.integers(2, 4))
+def test_a_file_read_in_strides_gives_each_output_of_one_reading_once(tmp_path_factory, rnd, kind, strides):
+    """Generated files of every kind, damaged or not, read as several workers
+    read a file of many records that cannot be cut into ranges (compressed
+    JSON lines, a CSV, a JSON document, an archive, a WARC of another
+    compression): each worker reads it whole and keeps every n-th output.
+    Together they give each output of one reading exactly once: the
+    documents, the rejects (the file's own included) and the notes."""
+    case = make_case(rnd, kind)
+    path = str(tmp_path_factory.mktemp("strides") / f"case.{extension(kind)}")
+    with open(path, "wb") as f:
+        f.write(case.data)
+    whole = read_in_ranges(path, 0, max_line_bytes=16 << 20)
+    strided = read_in_ranges(path, 1, max_line_bytes=16 << 20, strides=strides)
+    if splittable(path, len(case.data), 1):  # a plain JSON-lines file or WARC is cut into ranges instead,
+        # each of which that holds nothing has a no_documents row of its own (test_read_ranges)
+        whole, strided = ([o for o in x if o[2] != "no_documents"] for x in (whole, strided))
+    assert sorted(strided, key=repr) == sorted(whole, key=repr), (kind, case.mutations)
+
+
+@pytest.mark.parametrize("kind, name", [("jsonl-big", "big.jsonl.gz"), ("warc-big", "big.warc.xz")])
+def test_a_big_file_read_in_strides_gives_each_output_once(tmp_path, kind, name):
+    """The same on big files (hundreds of records, damaged as generated),
+    compressed as a whole, so that they are read whole: three workers'
+    shares hold each output of one reading once."""
+    import gzip
+    import lzma
+
+    case = make_case(random.Random(7), kind)
+    path = str(tmp_path / name)
+    with open(path, "wb") as f:
+        f.write(gzip.compress(case.data) if name.endswith(".gz") else lzma.compress(case.data))
+    whole = read_in_ranges(path, 0, max_line_bytes=16 << 20)
+    strided = read_in_ranges(path, 1, max_line_bytes=16 << 20, strides=3)
+    assert len(whole) > 300 and sorted(strided, key=repr) == sorted(whole, key=repr)

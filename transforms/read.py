@@ -417,6 +417,21 @@ def splittable(path: str, size: int, split: int = SPLIT_BYTES) -> bool:
     return kind == "jsonl" and not compressed and not path.lower().endswith(".json") and size > split
 
 
+STRIDE = "stride"  # an element (path, size, STRIDE, k, n): the k-th of every n outputs of reading the whole file
+# Kinds whose files hold many records: one read whole (compressed JSON lines, a CSV, a JSON document, an
+# archive, a WARC of another compression, a damaged WARC) is read by every worker, each keeping its share
+STRIDED_KINDS = ("jsonl", "csv", "warc", "archive")
+
+
+def strided(path: str, size: int, split: int) -> bool:
+    """A file of many records read whole, larger than ``split``: every one of
+    several workers reads it and keeps every n-th output (``_ReadFileFn``),
+    so its records are extracted and annotated on all of them."""
+    kind, _ = kind_of(path)
+    return size > split and (kind in STRIDED_KINDS or (kind is None and path.lower().endswith(
+        (".zip", ".wacz", ".tar", ".tgz", ".tbz2", ".txz", ".tzst"))))
+
+
 def warc_ranges(path: str, split: int = SPLIT_BYTES) -> list[tuple[int, int | None, int]]:
     """(byte offset, records, number of the first record) of runs of whole
     records of about ``split`` bytes of a WARC, from one pass of warcio over
@@ -813,12 +828,15 @@ def _unescaped(pattern: str) -> str:
 class _MatchFn(beam.DoFn):
     """pattern -> (path, size) for every file, or one element per range of a
     large file: (path, size, first byte, end byte, first line) of a JSON-lines
-    file, (path, size, first byte, records, first record) of a WARC; a
-    pattern with no file is a reject."""
+    file, (path, size, first byte, records, first record) of a WARC; or, for
+    a large file of many records that is read whole, one element per worker
+    sharing it: (path, size, ``STRIDE``, k, n) (``strided``); a pattern with
+    no file is a reject."""
 
-    def __init__(self, split_bytes: int = SPLIT_BYTES, skip: str | None = None):
+    def __init__(self, split_bytes: int = SPLIT_BYTES, skip: str | None = None, strides: int = 1):
         self.split = split_bytes
         self.skip = skip
+        self.strides = strides  # the workers one file read whole is shared by (``strided``)
 
     def process(self, pattern: str):
         folder = _unescaped(pattern[:-3]) if "://" not in pattern and pattern.endswith(os.sep + "**") else None
@@ -860,6 +878,10 @@ class _MatchFn(beam.DoFn):
                     for start, end, first in ranges:  # (offset, records, first record) or (offset, end, first line)
                         yield (portable(path), size, start, end, first)
                     continue
+            if self.strides > 1 and self.split and strided(path, size, self.split):
+                for k in range(self.strides):
+                    yield (portable(path), size, STRIDE, k, self.strides)
+                continue
             yield (portable(path), size)
 
 
@@ -1295,9 +1317,20 @@ class _ReadFileFn(beam.DoFn):
         self.docs = Metrics.counter(NAMESPACE, "documents_read")
 
     def process(self, element):
+        """The outputs of reading ``element``; of a stride (k of n), every n-th
+        of them from the k-th: every worker reads the whole file alike, and
+        each output is given by one."""
         path, size, *byte_range = element
-        path = _named(path)
-        self.files.inc()
+        k, n = (byte_range[1], byte_range[2]) if byte_range and byte_range[0] == STRIDE else (0, 1)
+        if k == 0:
+            self.files.inc()
+        for i, out in enumerate(self._outputs(_named(path), size, byte_range if n == 1 else [])):
+            if i % n == k:
+                if not isinstance(out, pvalue.TaggedOutput):
+                    self.docs.inc()
+                yield out
+
+    def _outputs(self, path, size, byte_range):
         kind, compressed = kind_of(path)
         fmt = _source_format(kind)
         problem = _not_a_file(path)
@@ -1597,7 +1630,6 @@ class _ReadFileFn(beam.DoFn):
             kind = "html"
         elif kind == "html" and b"<" not in data and b"<\x00" not in data:
             kind = "text"
-        self.docs.inc()
         yield make_raw(source=path, source_format=kind, kind=kind, payload=data, raw_size=len(data))
 
     def _mhtml(self, path, stream, size):
@@ -1627,7 +1659,6 @@ class _ReadFileFn(beam.DoFn):
             yield self._reject(path, "html", "read", "empty", "the MHTML page part is empty", data[:512], size)
             return
         where = (part.get("Content-Location") or location or "").strip()
-        self.docs.inc()
         yield make_raw(source=path, source_format="html", kind="html", payload=body, raw_size=len(data),
                        url=_web_url(where),
                        http_charset=part.get_content_charset())
@@ -1657,7 +1688,6 @@ class _ReadFileFn(beam.DoFn):
                                "a Web Archive without a main resource holding the page", data[:512], size)
             return
         url, charset = main.get("WebResourceURL"), main.get("WebResourceTextEncodingName")
-        self.docs.inc()
         yield make_raw(source=path, source_format="html", kind="html", payload=body, raw_size=len(data),
                        url=_web_url(url),
                        http_charset=charset if isinstance(charset, str) else None)
@@ -1801,7 +1831,6 @@ class _ReadFileFn(beam.DoFn):
                     return str(v).strip()
             return None
 
-        self.docs.inc()
         # A lone surrogate ("\ud800" in the JSON) becomes U+FFFD: kept as its bytes, the payload would not be
         # UTF-8 and the whole text would be decoded in another charset. The id is made of the text as written.
         yield make_raw(source=src, source_format=fmt, kind=kind, payload=plain_text(body).encode("utf-8"),
@@ -1928,7 +1957,6 @@ class _ReadFileFn(beam.DoFn):
         if not payload.strip():
             yield self._reject(src, "warc", "read", "empty", "response has no body", body, 0)
             return
-        self.docs.inc()
         yield make_raw(source=src, source_format="warc", kind="html", payload=payload, raw_size=len(body),
                        url=uri, fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")),
                        http_charset=http_charset(ctype))
@@ -1979,7 +2007,6 @@ class _ReadFileFn(beam.DoFn):
         if not body.strip():
             yield self._reject(src, "warc", "read", "empty", empty, body, 0)
             return
-        self.docs.inc()
         yield make_raw(source=src, source_format="warc", kind=kind, payload=body, raw_size=len(body),
                        url=rec.rec_headers.get_header("WARC-Target-URI"),
                        fetched_at=_warc_date(rec.rec_headers.get_header("WARC-Date")), http_charset=charset)
@@ -2031,11 +2058,13 @@ class ReadDocuments(beam.PTransform):
 
     def __init__(self, patterns: list[str], max_doc_bytes: int = 16 << 20,
                  max_decompressed_bytes: int = 256 << 20, max_line_bytes: int = 16 << 20,
-                 split_bytes: int = SPLIT_BYTES, output: str | None = None):
+                 split_bytes: int = SPLIT_BYTES, output: str | None = None, strides: int = 1):
         """``output``: the run's output folder, whose files are never read as
         input (``--input .`` with ``--output out`` would read the last run's
-        Parquet and manifests)."""
+        Parquet and manifests). ``strides``: how many workers share a file of
+        many records that is read whole (``strided``)."""
         super().__init__()
+        self.strides = strides
         self.patterns = expand_inputs(list(patterns))
         self.skip = _folder_prefix(output) if output else None
         self.split = split_bytes
@@ -2047,7 +2076,8 @@ class ReadDocuments(beam.PTransform):
         matched = (
             pbegin
             | "Patterns" >> beam.Create(self.patterns)
-            | "MatchFiles" >> beam.ParDo(_MatchFn(self.split, self.skip)).with_outputs("rejects", main="files"))
+            | "MatchFiles" >> beam.ParDo(_MatchFn(self.split, self.skip, self.strides)).with_outputs(
+                "rejects", main="files"))
         read = (
             matched.files
             | "SpreadFiles" >> beam.Distinct()  # a file two inputs name (a folder and a file in it) is read once
