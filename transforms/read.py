@@ -418,6 +418,7 @@ def splittable(path: str, size: int, split: int = SPLIT_BYTES) -> bool:
 
 
 STRIDE = "stride"  # an element (path, size, STRIDE, k, n): the k-th of every n outputs of reading the whole file
+_ELSEWHERE = object()  # in place of a record's one output that another worker's stride gives
 # Kinds whose files hold many records: one read whole (compressed JSON lines, a CSV, a JSON document, an
 # archive, a WARC of another compression, a damaged WARC) is read by every worker, each keeping its share
 STRIDED_KINDS = ("jsonl", "csv", "warc", "archive")
@@ -1315,7 +1316,7 @@ class _ReadFileFn(beam.DoFn):
         self.max_line = max_line_bytes
         self.files = Metrics.counter(NAMESPACE, "files_read")  # a range of a big file counts once
         self.docs = Metrics.counter(NAMESPACE, "documents_read")
-
+        self._stride, self._next = (0, 1), 0  # the element being read: (k, n) of a stride; its next output
     def process(self, element):
         """The outputs of reading ``element``; of a stride (k of n), every n-th
         of them from the k-th: every worker reads the whole file alike, and
@@ -1324,13 +1325,30 @@ class _ReadFileFn(beam.DoFn):
         k, n = (byte_range[1], byte_range[2]) if byte_range and byte_range[0] == STRIDE else (0, 1)
         if k == 0:
             self.files.inc()
-        for i, out in enumerate(self._outputs(_named(path), size, byte_range if n == 1 else [])):
-            if i % n == k:
-                if not isinstance(out, pvalue.TaggedOutput):
-                    self.docs.inc()
-                yield out
+        self._stride, self._next = (k, n), 0
+        try:
+            for i, out in enumerate(self._outputs(_named(path), size, byte_range if n == 1 else [])):
+                self._next = i + 1
+                if out is _ELSEWHERE:  # a record another worker reads (``_elsewhere``)
+                    assert i % n != k, "a record of this worker's share was passed over"
+                    continue
+                if i % n == k:
+                    if not isinstance(out, pvalue.TaggedOutput):
+                        self.docs.inc()
+                    yield out
+        finally:
+            self._stride, self._next = (0, 1), 0
+
+    def _elsewhere(self) -> bool:
+        """Whether the next output goes to another worker's share (a stride):
+        a record whose reading gives exactly one output (a document or its
+        reject) is then passed over (``_ELSEWHERE``) rather than read for
+        nothing, which kept two workers at 1.57x one on a JSON array."""
+        k, n = self._stride
+        return n > 1 and self._next % n != k
 
     def _outputs(self, path, size, byte_range):
+        """Every output of reading the file (or one range of it), in order."""
         kind, compressed = kind_of(path)
         fmt = _source_format(kind)
         problem = _not_a_file(path)
@@ -1758,6 +1776,9 @@ class _ReadFileFn(beam.DoFn):
                 yield self._reject(path, "jsonl", "read", "decompressed_too_large",
                                    f"stopped after {self.max_unzip} bytes", line, total)
                 return
+            if self._elsewhere():  # one output follows, a document or a reject: another worker's
+                yield _ELSEWHERE
+                continue
             try:
                 rec = _json_loads(line)
             except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's stack
@@ -1795,7 +1816,11 @@ class _ReadFileFn(beam.DoFn):
                                start[:512], None)
 
     def _record(self, path, lineno, rec, line: bytes | None, fmt: str = "jsonl"):
-        """One parsed record (``line`` None for an element of a JSON array or a CSV row)."""
+        """One parsed record (``line`` None for an element of a JSON array or a
+        CSV row): exactly one output, a document or its reject."""
+        if self._elsewhere():
+            yield _ELSEWHERE
+            return
         try:
             if line is None:
                 line = json.dumps(rec)[:512].encode("utf-8", "surrogatepass")
