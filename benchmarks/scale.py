@@ -14,7 +14,16 @@ page) and runs it on one worker (with its default extraction children, and
 with one), and on two workers: issue 20's bar for one big WARC is two
 workers at 1.6x one (set when one worker extracted in one child).
 
+``--containers`` writes one file of each kind that cannot be cut into byte
+ranges and so is read whole: the articles of ``--sizes``' first size as
+``.jsonl.gz``, as a CSV and as a JSON array, and the extraction sets' pages
+as a zip; and runs each on one worker and on two (issue 20: a file's
+records spread over every worker; ``read.strided``). ``--root DIR`` runs
+another checkout's ``newsbeam`` on the same files (its code before a
+change, side by side).
+
 Usage: python benchmarks/scale.py [--sizes 10000,40000] [--workers 1,2] [--seed 1] [--warc]
+       python benchmarks/scale.py --containers [--sizes 10000] [--root DIR]
 """
 from __future__ import annotations
 
@@ -87,13 +96,76 @@ def warc_run(tmp: str) -> int:
     return 0
 
 
+def containers_run(tmp: str, n: int, seed: int, root: str | None) -> int:
+    import csv
+    import gzip
+    import json
+    import zipfile
+
+    from benchmarks._common import DATA_DIR
+
+    if not os.path.exists(WMT):
+        print(f"skip: {WMT} is not here")
+        return 0
+    plain = os.path.join(tmp, "day.jsonl")
+    write_corpus(plain, n, seed)
+    records = [json.loads(line) for line in open(plain, encoding="utf-8")]
+    files = {}
+    for kind in ("jsonl.gz", "csv", "json", "zip"):
+        folder = os.path.join(tmp, kind.replace(".", "_"))
+        os.makedirs(folder)
+        path = os.path.join(folder, f"day.{kind}")
+        if kind == "jsonl.gz":
+            with open(plain, "rb") as src, gzip.open(path, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        elif kind == "csv":
+            names = sorted({k for r in records for k in r})
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(names)
+                for r in records:
+                    w.writerow([r.get(k, "") for k in names])
+        elif kind == "json":
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(records, f, indent=1)
+        else:
+            import glob
+
+            pages = sorted(glob.glob(os.path.join(DATA_DIR, "extraction", "*", "*.html")))
+            if not pages:
+                continue
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+                for page in pages:
+                    z.write(page, os.path.relpath(page, os.path.join(DATA_DIR, "extraction")))
+        files[kind] = (folder, len(pages) if kind == "zip" else n, os.path.getsize(path))
+    print(f"{'file':9s} {'records':>8s} {'MB':>6s} {'1 worker s':>10s} {'2 workers s':>11s} {'ratio':>6s}"
+          f"{'  (' + root + ')' if root else ''}")
+    for kind, (folder, count, size) in files.items():
+        walls = []
+        for flags in ([], TWO_WORKERS):
+            out = os.path.join(tmp, "out")
+            walls.append(newsbeam(folder, out, flags, root=root)["wall"])
+            shutil.rmtree(out, ignore_errors=True)
+        print(f"{kind:9s} {count:8d} {size / 2**20:6.1f} {walls[0]:10.1f} {walls[1]:11.1f} {walls[0] / walls[1]:6.2f}",
+              flush=True)
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,40000")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--warc", action="store_true", help="one WARC of the extraction sets' pages instead")
+    ap.add_argument("--containers", action="store_true", help="one file of each kind read whole instead")
+    ap.add_argument("--root", help="with --containers: the checkout whose newsbeam runs")
     args = ap.parse_args(argv)
+    if args.containers:
+        tmp = tempfile.mkdtemp(prefix="newsbeam-scale-")
+        try:
+            return containers_run(tmp, int(args.sizes.split(",")[0]), args.seed, args.root)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     if args.warc:
         tmp = tempfile.mkdtemp(prefix="newsbeam-scale-")
         try:

@@ -119,11 +119,12 @@ def _sample(pid: int) -> tuple[int, float] | None:
         return None
 
 
-def newsbeam(folder: str, out: str, flags: list[str]) -> dict:
-    """Run newsbeam in a fresh process; wall, CPU and peak RSS of its process tree."""
+def newsbeam(folder: str, out: str, flags: list[str], root: str | None = None) -> dict:
+    """Run newsbeam (this checkout's, or ``root``'s) in a fresh process; wall,
+    CPU and peak RSS of its process tree."""
     cmd = [sys.executable, "-m", "pipeline", "run", "--input", folder, "--output", out, "--quiet"] + flags
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=root or ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak, cpu = 0, {}
     while proc.poll() is None:
         rss = 0
