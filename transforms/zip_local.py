@@ -56,9 +56,13 @@ class Stretch:
 def check_directory(zf, raw) -> None:
     """Raise ``BadZipFile`` (after closing ``zf``) unless each file the
     central directory names has its local header where the directory says,
-    under the same name. Bytes added or lost before the directory (a
+    with the same name, flags, method, sizes and CRC-32 (those of a file
+    whose sizes follow its data in the descriptor where the directory's size
+    puts it), and unless a directory that names no file stands for an
+    archive without one. Bytes added or lost before the directory (a
     damaged file) move the files after them, and ``zipfile`` then reads
-    every file at the wrong place, those before the damage too."""
+    every file at the wrong place, those before the damage too; a damaged
+    entry makes ``zipfile`` read its file wrong."""
     import zipfile
 
     if not zf.infolist():
