@@ -27,7 +27,6 @@ Usage: python benchmarks/recovery.py [--files 2000] [--seed 1]
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
@@ -42,7 +41,7 @@ ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from conftest import read_file  # noqa: E402
-from fuzz import _MUTATIONS, article_page, article_text  # noqa: E402
+from fuzz import _MUTATIONS, article_page, article_text, csv_with_a_damaged_quote  # noqa: E402
 from transforms import csv_records, json_document  # noqa: E402
 
 
@@ -51,26 +50,9 @@ def csv_case(rnd: random.Random):
              article_text(rnd).replace(". ", ".\n", rnd.randint(0, 3)) + (' "quoted", end' if rnd.random() < .5 else "")]
             for i in range(rnd.randint(3, 12))]
     delimiter = rnd.choice([",", ";", "\t"])
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=delimiter)
-    w.writerow(["title", "url", "text"])
-    spans = []
-    for r in rows:
-        start = buf.tell()
-        w.writerow(r)
-        spans.append((start, buf.tell()))
-    text = buf.getvalue()
-    hit = rnd.randrange(len(rows))
-    start, end = spans[hit]
-    row = text[start:end]
     how = rnd.choice(["drop_close", "drop_open", "stray_open", "stray_any"])
-    k = {"drop_close": row.rstrip("\r\n").rfind('"'), "drop_open": row.find(delimiter + '"') + 1,
-         "stray_open": 0}.get(how, rnd.randrange(len(row)))
-    if how.startswith("drop"):
-        row = row[:k] + row[k + 1:] if k > 0 else row
-    else:
-        row = row[:k] + '"' + row[k:]
-    data = (text[:start] + row + text[end:]).encode()
+    text, hit = csv_with_a_damaged_quote(rnd, rows, delimiter, how)
+    data = text.encode()
     got = [rec for _, rec in csv_records.rows(io.BytesIO(data), "utf-8", 1 << 20, delimiter == "\t")
            if isinstance(rec, dict)]
     want = [{"title": t, "url": u, "text": x} for i, (t, u, x) in enumerate(rows) if i != hit]

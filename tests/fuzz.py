@@ -15,6 +15,7 @@ but never nothing and never a failed run.
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
 import gzip
 import io
@@ -351,6 +352,37 @@ def _quote(rnd, b):
         return b[:at] + b[at + 1:], at
     at = rnd.randrange(len(b) + 1)
     return b[:at] + b'"' + b[at:], at
+
+
+def csv_with_a_damaged_quote(rnd, rows: list[list[str]], delimiter: str, how: str) -> tuple[str, int]:
+    """``rows`` as a CSV (a header ``title``, ``url``, ``text``) with one
+    row's quoting damaged: its last quote dropped (``drop_close``), the
+    quote opening its text (``drop_open``), a quote added at its start
+    (``stray_open``) or anywhere in it (``stray_any``). Returns the text and
+    the damaged row's index."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter)
+    w.writerow(["title", "url", "text"])
+    spans = []
+    for r in rows:
+        start = buf.tell()
+        w.writerow(r)
+        spans.append((start, buf.tell()))
+    text = buf.getvalue()
+    hit = rnd.randrange(len(rows))
+    start, end = spans[hit]
+    row = text[start:end]
+    if how == "drop_close":
+        k = row.rstrip("\r\n").rfind('"')
+    elif how == "drop_open":
+        k = row.find(delimiter + '"') + 1
+    else:
+        k = 0 if how == "stray_open" else rnd.randrange(len(row))
+    if how.startswith("drop"):
+        row = row[:k] + row[k + 1:] if k > 0 else row
+    else:
+        row = row[:k] + '"' + row[k:]
+    return text[:start] + row + text[end:], hit
 
 
 def _corrupt_header(rnd, b):

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import read_file, read_table
+from fuzz import csv_with_a_damaged_quote
 from pipeline.cli import run
 from transforms import csv_records
 
@@ -175,29 +176,7 @@ def test_one_damaged_quote_costs_no_other_row(rnd, n, how, delimiter):
     rows = [[f"Item {i}", f"https://example.com/{i}",
              rnd.choice(TEXTS).replace(". ", ".\n", rnd.randint(0, 2)) + (' "quoted", end' if rnd.random() < .5 else "")]
             for i in range(n)]
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=delimiter)
-    w.writerow(["title", "url", "text"])
-    spans = []
-    for r in rows:
-        start = buf.tell()
-        w.writerow(r)
-        spans.append((start, buf.tell()))
-    text = buf.getvalue()
-    hit = rnd.randrange(n)
-    start, end = spans[hit]
-    row = text[start:end]
-    if how == "drop_close":
-        k = row.rstrip("\r\n").rfind('"')
-    elif how == "drop_open":
-        k = row.find(delimiter + '"') + 1
-    else:
-        k = 0 if how == "stray_open" else rnd.randrange(len(row))
-    if how.startswith("drop"):
-        row = row[:k] + row[k + 1:] if k > 0 else row
-    else:
-        row = row[:k] + '"' + row[k:]
-    damaged = text[:start] + row + text[end:]
+    damaged, hit = csv_with_a_damaged_quote(rnd, rows, delimiter, how)
     got = [rec for _, rec in csv_records.rows(io.BytesIO(damaged.encode()), "utf-8", 1 << 20, delimiter == "\t")
            if isinstance(rec, dict)]
     want = [{"title": t, "url": u, "text": x} for i, (t, u, x) in enumerate(rows) if i != hit]
