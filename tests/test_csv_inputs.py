@@ -181,3 +181,19 @@ def test_one_damaged_quote_costs_no_other_row(rnd, n, how, delimiter):
            if isinstance(rec, dict)]
     want = [{"title": t, "url": u, "text": x} for i, (t, u, x) in enumerate(rows) if i != hit]
     assert [rec for rec in got if rec in want] == want
+
+
+def test_a_line_over_the_cap_is_its_rows_reject_and_the_rows_after_it_are_read(tmp_path):
+    """A line longer than the cap (a cell holding a picture's base64, a
+    dump's blob) ended the file: the rows after it were not read. Now that
+    row is a ``too_large`` reject, quoted or not, and reading goes on."""
+    blob = "A" * 300_000  # longer than a 64 KB chunk: the cap is checked across chunks
+    lines = ["title,text", f"ok,{TEXTS[0].replace(chr(10), ' ')}", f"big,{blob}",
+             f'quoted,"{TEXTS[1].splitlines()[0]}\n{blob}\n{TEXTS[1].splitlines()[1]}"',
+             f"after,{TEXTS[2].replace(chr(10), ' ')}"]
+    (tmp_path / "blob.csv").write_text("\n".join(lines) + "\n")
+    docs, rejects = read(tmp_path / "blob.csv", max_line=100_000)
+    assert [d["title"] for d in docs] == ["ok", "after"]
+    assert rejects == [("blob.csv#L2", "read", "too_large"), ("blob.csv#L3", "read", "too_large")]
+    (tmp_path / "head.csv").write_text("title," + blob + "\nx,y\n")
+    assert read(tmp_path / "head.csv", max_line=100_000) == ([], [("head.csv", "parse", "bad_csv")])

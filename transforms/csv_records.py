@@ -31,7 +31,12 @@ CHUNK = 1 << 16
 
 
 class LineTooLong(ValueError):
-    """A line longer than the cap: the file is not read past it."""
+    """A row holding a line longer than the cap: reported, and the rows after it are read."""
+
+
+class Overlong(str):
+    """In place of a line longer than the cap, its characters dropped: a line
+    break, where csv ends the row (``_Lines`` notes it)."""
 
 
 class BadHeader(ValueError):
@@ -39,7 +44,8 @@ class BadHeader(ValueError):
 
 
 def lines(stream, encoding: str, cap: int, first: bytes = b"") -> Iterator[str]:
-    """The text of ``stream`` a line at a time, each with its "\\n"."""
+    """The text of ``stream`` a line at a time, each with its "\\n"; a line
+    longer than ``cap`` is read past, one ``Overlong`` in its place."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     held, size = [], 0  # a line's pieces so far: a long line is joined once, not rescanned at every chunk
     text = decoder.decode(first)
@@ -52,8 +58,18 @@ def lines(stream, encoding: str, cap: int, first: bytes = b"") -> Iterator[str]:
                 yield part + "\n"
         held.append(text)
         size += len(text)
-        if size > cap:
-            raise LineTooLong(f"a line longer than {cap} characters")
+        if size > cap:  # dropped up to its line break, a chunk at a time: memory stays bounded
+            held, size, text = [], 0, ""
+            while "\n" not in text:
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    decoder.decode(b"", final=True)
+                    yield Overlong("\n")
+                    return
+                text = decoder.decode(chunk)
+            text = text.split("\n", 1)[1]
+            yield Overlong("\n")
+            continue
         chunk = stream.read(CHUNK)
         if not chunk:
             break
@@ -88,6 +104,8 @@ def rows(stream, encoding: str, cap: int, tab: bool, first: bytes = b"") -> Iter
         head = next(source)
     except StopIteration:
         return
+    if isinstance(head, Overlong):
+        raise BadHeader(f"the header row is longer than {cap} characters")
     old_limit = csv.field_size_limit()
     csv.field_size_limit(cap)
     try:
@@ -109,6 +127,8 @@ def rows(stream, encoding: str, cap: int, tab: bool, first: bytes = b"") -> Iter
                 return
             except csv.Error as e:
                 found = _mend(source, e, dialect, len(names))
+            if source.overlong and not any(isinstance(c, Exception) for c in found):
+                found = [LineTooLong(f"the row holds a line longer than {cap} characters: the row is left out")]
             for cells in found:
                 if isinstance(cells, Exception):
                     n += 1
@@ -135,16 +155,19 @@ class _Lines:
         self.back: list[str] = []  # put back, the next one last
         self.taken: list[str] | None = []
         self.size = 0
+        self.overlong = False  # the row being read holds a line longer than the cap
 
     def mark(self) -> None:
         """A row starts here."""
-        self.taken, self.size = [], 0
+        self.taken, self.size, self.overlong = [], 0, False
 
     def __iter__(self):
         return self
 
     def __next__(self) -> str:
         line = self.back.pop() if self.back else next(self.source)
+        if isinstance(line, Overlong):
+            self.overlong = True
         if self.taken is not None:
             self.size += len(line)
             self.taken.append(line)
@@ -164,6 +187,7 @@ def _mend(source: _Lines, error: csv.Error, dialect, width: int) -> list:
         if width > 1 else None
     if again is not None:
         source.back.extend(reversed(taken[again:]))
+        source.overlong = any(isinstance(line, Overlong) for line in taken[:again])  # the lines kept for the row
         return [csv.Error(f"a quote in this row is not closed ({error}): its {again} line(s) are left out, "
                           f"and the {len(taken) - again} line(s) after them, which the open quote had taken into "
                           f"this row, are read as rows")]

@@ -1803,17 +1803,18 @@ class _ReadFileFn(beam.DoFn):
         try:
             for n, rec in csv_records.rows(stream, encoding, self.max_line, _inner_name(path).endswith(".tsv"),
                                            first=start):
-                if isinstance(rec, Exception):
+                if isinstance(rec, csv_records.LineTooLong):  # a row over the cap: the rows after it are read
+                    yield self._reject(f"{path}#L{n}", "csv", "read", "too_large", str(rec), b"", None)
+                elif isinstance(rec, Exception):
                     yield self._reject(f"{path}#L{n}", "csv", "parse", "bad_csv", _describe(rec), b"", None)
                 else:
                     yield from self._record(path, n, rec, None, fmt="csv")
         except csv_records.BadHeader as e:
             yield self._reject(path, "csv", "parse", "bad_csv", str(e), start[:512], None)
-        except (csv_records.LineTooLong, _TooLarge) as e:
-            reason = "decompressed_too_large" if isinstance(e, _TooLarge) else "too_large"
+        except _TooLarge as e:
             after = f" (the file is not read past its row {n})" if n else ""
-            yield self._reject(f"{path}#L{n + 1}" if n else path, "csv", "read", reason, _describe(e) + after,
-                               start[:512], None)
+            yield self._reject(f"{path}#L{n + 1}" if n else path, "csv", "read", "decompressed_too_large",
+                               _describe(e) + after, start[:512], None)
 
     def _record(self, path, lineno, rec, line: bytes | None, fmt: str = "jsonl"):
         """One parsed record (``line`` None for an element of a JSON array or a
