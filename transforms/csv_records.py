@@ -31,7 +31,8 @@ CHUNK = 1 << 16
 
 
 class LineTooLong(ValueError):
-    """A row holding a line longer than the cap: reported, and the rows after it are read."""
+    """A row holding a line longer than the cap: reported, and the rows after
+    it are read (a header that long: ``BadHeader``, nothing read past it)."""
 
 
 class Overlong(str):
@@ -48,16 +49,19 @@ def lines(stream, encoding: str, cap: int, first: bytes = b"") -> Iterator[str]:
     longer than ``cap`` is read past, one ``Overlong`` in its place."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     held, size = [], 0  # a line's pieces so far: a long line is joined once, not rescanned at every chunk
+    seen = False  # a line was given (the header)
     text = decoder.decode(first)
     while True:
         if "\n" in text:
             parts = ("".join(held) + text).split("\n")
-            held, size = [], 0
+            held, size, seen = [], 0, True
             text = parts.pop()
             for part in parts:
                 yield part + "\n"
         held.append(text)
         size += len(text)
+        if size > cap and not seen:  # the header: no row after it can be named, so nothing is read past it
+            raise LineTooLong(f"the header row is longer than {cap} characters")
         if size > cap:  # dropped up to its line break, a chunk at a time: memory stays bounded
             held, size, text = [], 0, ""
             while "\n" not in text:
@@ -104,8 +108,8 @@ def rows(stream, encoding: str, cap: int, tab: bool, first: bytes = b"") -> Iter
         head = next(source)
     except StopIteration:
         return
-    if isinstance(head, Overlong):
-        raise BadHeader(f"the header row is longer than {cap} characters")
+    except LineTooLong as e:
+        raise BadHeader(str(e)) from None
     old_limit = csv.field_size_limit()
     csv.field_size_limit(cap)
     try:
