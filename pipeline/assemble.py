@@ -11,7 +11,7 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions, WorkerOptions
 
 from pipeline.options import NewsbeamOptions
 from pipeline.runner import LOCAL_RUNNERS
@@ -220,6 +220,16 @@ def _local_workers(options: PipelineOptions) -> int:
     return max(1, direct.direct_num_workers or 1) if direct.direct_running_mode == "multi_processing" else 1
 
 
+def _strides(options: PipelineOptions) -> int:
+    """How many workers share one big file that is read whole (``read.strided``):
+    the local runner's worker processes; on a cluster runner, ``--num_workers``
+    where it is given (Dataflow's), else 1, as a runner's worker count is not
+    known where the graph is built."""
+    if _local(options):
+        return _local_workers(options)
+    return max(1, options.view_as(WorkerOptions).num_workers or 1)
+
+
 def _split_bytes(options: PipelineOptions) -> int:
     """How big a range of one big JSON-lines file or WARC is (``read.SPLIT_BYTES``):
     a quarter of it on several local worker processes, whose ranges are dealt
@@ -271,7 +281,7 @@ def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -
     if inputs:
         read = p | "Read" >> ReadDocuments(inputs, o.max_doc_bytes, o.max_decompressed_bytes,
                                               split_bytes=_split_bytes(options), output=output,
-                                              strides=_local_workers(options) if _local(options) else 1)
+                                              strides=_strides(options))
     else:
         empty = p | "NoInputs" >> beam.Create([])
         read = {"docs": empty, "rejects": empty, "skipped": empty, "feeds": empty}

@@ -105,7 +105,7 @@ def test_several_local_workers_are_dealt_smaller_ranges_and_one_keeps_the_larger
     local worker processes; the rows are the same either way (the test above)."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from pipeline.assemble import _split_bytes
+    from pipeline.assemble import _split_bytes, _strides
     from transforms.read import SPLIT_BYTES
 
     two = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
@@ -113,6 +113,10 @@ def test_several_local_workers_are_dealt_smaller_ranges_and_one_keeps_the_larger
     assert _split_bytes(PipelineOptions(["--direct_running_mode=multi_processing", "--direct_num_workers=1"])) == SPLIT_BYTES
     assert _split_bytes(PipelineOptions(two)) == SPLIT_BYTES // 4
     assert _split_bytes(PipelineOptions(two + ["--runner=DataflowRunner"])) == SPLIT_BYTES
+    # and how many workers share a big file read whole: the local workers, or a cluster's --num_workers
+    assert _strides(PipelineOptions([])) == 1 and _strides(PipelineOptions(two)) == 2
+    assert _strides(PipelineOptions(["--runner=DataflowRunner"])) == 1
+    assert _strides(PipelineOptions(["--runner=DataflowRunner", "--num_workers=8"])) == 8
 
 
 def _damaged_warc(tmp_path, name, damage, gz):
