@@ -109,11 +109,11 @@ def members(raw) -> Iterator[Member | Stretch]:
             yield Stretch(pos, total)
             return
         at = find(LOCAL, max(pos, search))
-        header = _header(raw, at) if at is not None else None
+        header = _header(raw, at, total) if at is not None else None
         if header is None and at is not None:
-            if at + _HEADER.size <= total and not _cut(raw, at, total):
-                search = at + 1  # the signature with no header after it
-                continue
+            search = at + 1  # the signature with no header after it
+            continue
+        if header is _CUT:
             at = None  # a header cut by the archive's end
         if at is None:
             if not _is_trailer(raw, pos):
@@ -152,29 +152,28 @@ def members(raw) -> Iterator[Member | Stretch]:
             search = pos
 
 
-def _header(raw, at: int) -> tuple | None:
+_CUT = object()  # a local header that the archive's end cuts short
+
+
+def _header(raw, at: int, total: int) -> tuple | None:
     """(flags, method, CRC-32, compressed and uncompressed size, name, where
-    the data starts) of the local header at ``at``; None if there is none
-    (a file without a name: no writer makes one) or it is cut short."""
+    the data starts) of the local header at ``at``; ``_CUT`` if the
+    archive ends inside it; None if there is none (a file without a name:
+    no writer makes one)."""
     raw.seek(at)
     head = raw.read(_HEADER.size)
     if len(head) < _HEADER.size:
-        return None
+        return _CUT
     _, _, flags, method, _, _, crc, csize, usize, nlen, xlen = _HEADER.unpack(head)
-    name, extra = raw.read(nlen), raw.read(xlen)
-    if not nlen or len(name) < nlen or len(extra) < xlen:
+    if at + _HEADER.size + nlen + xlen > total:
+        return _CUT
+    if not nlen:
         return None
+    name, extra = raw.read(nlen), raw.read(xlen)
     if csize == 0xFFFFFFFF or usize == 0xFFFFFFFF:  # zip64: the sizes are in the extra field
         usize, csize = _zip64_sizes(extra, usize, csize)
     return (flags, method, crc, csize, usize, name.decode("utf-8" if flags & 0x800 else "cp437", "replace"),
             at + _HEADER.size + nlen + xlen)
-
-
-def _cut(raw, at: int, total: int) -> bool:
-    """Whether the header at ``at`` runs past the archive's end."""
-    raw.seek(at)
-    head = raw.read(_HEADER.size)
-    return len(head) < _HEADER.size or at + _HEADER.size + sum(_HEADER.unpack(head)[9:]) > total
 
 
 class _Data(io.RawIOBase):
@@ -345,8 +344,3 @@ class _Finder:
 def _is_trailer(raw, pos: int) -> bool:
     raw.seek(pos)
     return raw.read(4) in TRAILERS
-
-
-def _is_local(raw, pos: int) -> bool:
-    raw.seek(pos)
-    return raw.read(4) == LOCAL
