@@ -7,11 +7,12 @@ take with it.
   stray quote at its start or anywhere in it). A quote left open made
   ``csv`` read the rows after it as one text.
 - ``json``: records as an array (pretty or on one line), documents one
-  after another (``jq``), an API's answer; one record damaged (a character
+  after another (``jq``), an API's answer, or its list two objects down
+  (``tests/fuzz.json_with_a_damaged_record``); one record damaged (a character
   dropped, or a quote, brace, bracket, comma or junk added). The first
   record that did not parse ended the file.
-- ``zip``: pages in a zip (stored or deflated, sizes before or after the
-  data), damaged by one of ``tests/fuzz.py``'s mutations (cut, flipped,
+- ``zip``: pages in a zip (``tests/fuzz.zip_of``: stored or deflated, sizes
+  before the data, or after it as a writer to a pipe puts them), damaged by one of ``tests/fuzz.py``'s mutations (cut, flipped,
   added, dropped or duplicated bytes, a quote). ``zipfile`` reads the
   central directory at the end: a zip cut short had none, and bytes added
   or lost moved every file.
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import pathlib
 import random
@@ -41,7 +41,8 @@ ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from conftest import read_file  # noqa: E402
-from fuzz import _MUTATIONS, article_page, article_text, csv_with_a_damaged_quote  # noqa: E402
+from fuzz import (_MUTATIONS, article_page, article_text, csv_with_a_damaged_quote,  # noqa: E402
+                  json_with_a_damaged_record, zip_of)
 from transforms import csv_records, json_document  # noqa: E402
 
 
@@ -62,19 +63,8 @@ def csv_case(rnd: random.Random):
 def json_case(rnd: random.Random):
     recs = [{"title": f"t{i}", "url": f"https://example.com/{rnd.getrandbits(32):x}",
              "text": article_text(rnd) + rnd.choice(["", '"q"', "{x}", "\\"])} for i in range(rnd.randint(2, 12))]
-    layout = rnd.choice(["array", "oneline", "jq", "envelope"])
-    indent = None if layout == "oneline" else rnd.choice([1, 2, 4])
-    dump = [json.dumps(r, indent=indent) for r in recs]
-    hit = rnd.randrange(len(recs))
-    spot = rnd.randrange(len(dump[hit]))
-    if rnd.random() < 0.5:
-        dump[hit] = dump[hit][:spot] + dump[hit][spot + 1:]
-    else:
-        dump[hit] = dump[hit][:spot] + rnd.choice(['"', "{", "}", "[", ",", "@@"]) + dump[hit][spot:]
-    sep = ",\n" if indent else ", "
-    data = ("\n".join(dump) if layout == "jq" else
-            '{"status": "ok", "articles": [' + sep.join(dump) + "]}" if layout == "envelope" else
-            "[" + sep.join(dump) + "]")
+    data, hit = json_with_a_damaged_record(rnd, recs, rnd.choice(["array", "jq", "envelope", "nested"]),
+                                           rnd.choice([None, 1, 2, 4]))
     got = []
     try:
         for rec in json_document.records(io.BytesIO(data.encode()), "utf-8", 1 << 24, lambda r: "text" in r):
@@ -87,14 +77,7 @@ def json_case(rnd: random.Random):
 
 def zip_case(rnd: random.Random, folder: pathlib.Path, n: int):
     pages = {f"p{i}.html": article_page(rnd) for i in range(rnd.randint(2, 10))}
-    buf = io.BytesIO()
-    method = rnd.choice([zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
-    with zipfile.ZipFile(buf, "w", method) as z:
-        for name, content in pages.items():  # a fixed time: the same bytes on every run
-            z.writestr(zipfile.ZipInfo(name, date_time=(2024, 5, 1, 10, 0, 0)), content, compress_type=method)
-    data = buf.getvalue()
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        ends = {i.filename: i.header_offset + 30 + len(i.filename) + i.compress_size for i in z.infolist()}
+    data, ends = zip_of(pages, rnd.choice([zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED]), rnd.random() < 0.3)
     name = rnd.choice(["truncate", "truncate", "truncate", "flip", "insert", "delete", "quote"])
     data, at = _MUTATIONS[name](rnd, data)
     path = folder / f"case{n}.zip"

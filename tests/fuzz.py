@@ -385,6 +385,58 @@ def csv_with_a_damaged_quote(rnd, rows: list[list[str]], delimiter: str, how: st
     return text[:start] + row + text[end:], hit
 
 
+def json_with_a_damaged_record(rnd, recs: list[dict], layout: str, indent) -> tuple[str, int]:
+    """``recs`` as one JSON document (``array``, ``jq``: documents one after
+    another, ``envelope``: an API's answer, ``nested``: its list two
+    objects down) with one record damaged at one place: a character
+    dropped, or a quote, a brace, a bracket, a comma or junk added.
+    Returns the text and the damaged record's index."""
+    dump = [json.dumps(r, indent=indent) for r in recs]
+    hit = rnd.randrange(len(recs))
+    spot = rnd.randrange(len(dump[hit]))
+    if rnd.random() < 0.5:
+        dump[hit] = dump[hit][:spot] + dump[hit][spot + 1:]
+    else:
+        dump[hit] = dump[hit][:spot] + rnd.choice(['"', "{", "}", "[", ",", "@@", '{"text": "x"']) + dump[hit][spot:]
+    sep = ",\n" if indent is not None else ", "
+    if layout == "array":
+        return "[" + sep.join(dump) + "]", hit
+    if layout == "jq":
+        return "\n".join(dump), hit
+    if layout == "envelope":
+        return '{"status": "ok", "articles": [' + sep.join(dump) + '], "next": null}', hit
+    return '{"response": {"meta": [1, {"a": 2}], "results": [' + sep.join(dump) + "]}}", hit
+
+
+def zip_of(files: dict[str, str], method: int, streamed: bool = False) -> tuple[bytes, dict[str, int]]:
+    """A zip of ``files`` (name: content) at a fixed time (the same bytes on
+    every run), and where each file's bytes end. ``streamed``: written to a
+    pipe, so each file's sizes and CRC-32 follow its data (flag bit 3) in a
+    data descriptor of 16 bytes, which ends the file's bytes."""
+    import zipfile
+
+    class Pipe(io.RawIOBase):
+        def __init__(self):
+            self.data = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.data += b
+            return len(b)
+
+    sink = Pipe() if streamed else io.BytesIO()
+    with zipfile.ZipFile(sink, "w", method) as z:
+        for name, content in files.items():
+            z.writestr(zipfile.ZipInfo(name, date_time=(2024, 5, 1, 10, 0, 0)), content, compress_type=method)
+    data = bytes(sink.data) if streamed else sink.getvalue()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        ends = {i.filename: i.header_offset + 30 + len(i.filename) + len(i.extra) + i.compress_size
+                + (16 if streamed else 0) for i in z.infolist()}
+    return data, ends
+
+
 def _corrupt_header(rnd, b):
     """Drop or spoil a header line: WARC fields, HTTP status, JSON keys, XML prolog, charset."""
     targets = [b"WARC-Target-URI: ", b"Content-Length: ", b"WARC-Type: ", b"HTTP/1.1 200 OK", b"Content-Type: ",

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from apache_beam import pvalue
 
 from conftest import read_file, read_table
-from fuzz import _MUTATIONS
+from fuzz import _MUTATIONS, zip_of
 from hostile import ARTICLE_EN, page
 from pipeline.cli import run
 from transforms.read import _ReadFileFn
@@ -241,31 +241,9 @@ def test_a_wacz_gives_its_warcs_pages_and_counts_its_lists_and_indexes(tmp_path)
 
 
 def _zip_of_pages(n: int, method=zipfile.ZIP_DEFLATED, streamed=False) -> tuple[bytes, dict[str, int]]:
-    """A zip of ``n`` pages and where each file's bytes end. ``streamed``:
-    written to a pipe, so each file's sizes and CRC-32 follow its data
-    (flag bit 3) in a data descriptor of 16 bytes, which ends the file's bytes."""
-
-    class Pipe(io.RawIOBase):
-        def __init__(self):
-            self.data = bytearray()
-
-        def writable(self):
-            return True
-
-        def write(self, b):
-            self.data += b
-            return len(b)
-
-    sink = Pipe() if streamed else io.BytesIO()
-    with zipfile.ZipFile(sink, "w", method) as z:
-        for i in range(n):
-            z.writestr(zipfile.ZipInfo(f"p{i:02d}.html", date_time=(2024, 5, 1, 10, 0, 0)),  # the same bytes each run
-                       page(ARTICLE_EN + f" Number {i}.", title=f"T{i}"), compress_type=method)
-    data = bytes(sink.data) if streamed else sink.getvalue()
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        ends = {i.filename: i.header_offset + 30 + len(i.filename) + len(i.extra) + i.compress_size
-                + (16 if streamed else 0) for i in z.infolist()}
-    return data, ends
+    """A zip of ``n`` pages and where each file's bytes end (``fuzz.zip_of``)."""
+    return zip_of({f"p{i:02d}.html": page(ARTICLE_EN + f" Number {i}.", title=f"T{i}") for i in range(n)},
+                  method, streamed)
 
 
 @pytest.mark.parametrize("streamed", [False, True])

@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import read_file, read_table
+from fuzz import json_with_a_damaged_record
 from pipeline.cli import run
 from transforms import json_document
 from transforms.read import line_ranges
@@ -318,22 +319,7 @@ def test_one_damaged_record_costs_no_other_record(tmp_path_factory, rnd, n, layo
     as written."""
     recs = [{"title": f"t{i}", "url": f"https://ex.org/{i}", "text": text(i) + rnd.choice(["", '"q"', "{x}", "\\"])}
             for i in range(n)]
-    dump = [json.dumps(r, indent=indent) for r in recs]
-    hit = rnd.randrange(n)
-    spot = rnd.randrange(len(dump[hit]))
-    if rnd.random() < 0.5:
-        dump[hit] = dump[hit][:spot] + dump[hit][spot + 1:]
-    else:
-        dump[hit] = dump[hit][:spot] + rnd.choice(['"', "{", "}", "[", ",", "@@", '{"text": "x"']) + dump[hit][spot:]
-    sep = ",\n" if indent is not None else ", "
-    if layout == "array":
-        data = "[" + sep.join(dump) + "]"
-    elif layout == "jq":
-        data = "\n".join(dump)
-    elif layout == "envelope":
-        data = '{"status": "ok", "articles": [' + sep.join(dump) + '], "next": null}'
-    else:
-        data = '{"response": {"meta": [1, {"a": 2}], "results": [' + sep.join(dump) + "]}}"
+    data, hit = json_with_a_damaged_record(rnd, recs, layout, indent)
     old = json_document.CHUNK
     json_document.CHUNK = chunk
     got = []
