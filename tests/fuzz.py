@@ -24,7 +24,7 @@ import random
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
          "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv", "zip",
-         "tar.gz", "mhtml", "webarchive", "warc.zst", "tar")
+         "tar.gz", "mhtml", "webarchive", "warc.zst", "tar", "jsonl.gz-members")
 # files of hundreds of records, over the size (1 MB on one worker, 256 KB on several) above which a plain
 # JSON-lines file or a WARC is read in ranges by every worker: the reading of one big file, damaged; a few
 # seconds each to extract, so ``benchmarks/fuzz.py`` draws them (``--big``), the suite does not
@@ -34,7 +34,8 @@ BIG_KINDS = ("jsonl-big", "warc-big", "warc.gz-big")
 # a page a mirroring tool saved under its URL's name (read by its content)
 # pretty-printed JSON (an array, an API's answer, `jq .` output) and a gzip page under a plain `.html` name
 _EXTENSIONS = {"jsonl-utf16": "utf16.jsonl", "url-named": "php?id=7", "json-pretty": "json", "html-gzname": "html",
-               "jsonl-big": "big.jsonl", "warc-big": "big.warc", "warc.gz-big": "big.warc.gz"}
+               "jsonl-big": "big.jsonl", "warc-big": "big.warc", "warc.gz-big": "big.warc.gz",
+               "jsonl.gz-members": "jsonl.gz"}
 # HTTP statuses of WARC responses besides 200: no article, a reject named for the status
 _OTHER_STATUSES = ["301 Moved Permanently", "302 Found", "304 Not Modified", "404 Not Found", "429 Too Many Requests",
                    "500 Internal Server Error", "204 No Content"]
@@ -81,7 +82,7 @@ class Case:
     records: list[tuple[int, int, int]]  # (start, end, number the reader gives it) of each article record
     first_damage: int | None  # offset of the first damaged byte, None if the mutations kept every byte
     mutations: list[str]
-    member_compressed: bool = False  # warc.gz: records ranges are ranges of gzip members
+    member_compressed: bool = False  # warc.gz, jsonl.gz-members: records ranges are ranges of gzip members
 
     def intact_records(self) -> list[int]:
         """The reader's numbers (JSONL line, WARC record) of the article records
@@ -154,7 +155,7 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
             recs.append(_arc_record(f"http://example.com/{rnd.getrandbits(32):x} 1.2.3.4 20040101120000 text/html",
                                     body))
         return recs, "members" if kind == "arc.gz" else "concat"
-    if kind in ("jsonl", "jsonl.gz", "jsonl.zst"):
+    if kind in ("jsonl", "jsonl.gz", "jsonl.zst", "jsonl.gz-members"):  # the last: a gzip member a line, appended
         recs = []
         for _ in range(n):
             rec = {"url": f"https://example.com/{rnd.getrandbits(32):x}", "published": "2024-05-01T10:00:00Z"}
@@ -163,7 +164,7 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
             else:
                 rec["text"] = article_text(rnd)
             recs.append(json.dumps(rec).encode() + b"\n")
-        return recs, "lines"
+        return recs, "members" if kind == "jsonl.gz-members" else "lines"
     if kind == "json":
         return [json.dumps([{"text": article_text(rnd), "title": "t"} for _ in range(n)]).encode()], "single"
     if kind == "json-pretty":  # the records one after another inside a layout's opening and closing
@@ -437,6 +438,22 @@ def zip_of(files: dict[str, str], method: int, streamed: bool = False) -> tuple[
     return data, ends
 
 
+def gzip_members_with_one_damaged(rnd, chunks: list[bytes], first: int = 0) -> tuple[bytes, int]:
+    """``chunks`` each gzipped as one member (at a fixed time), one after
+    another as a writer that appends leaves them, with one member from
+    index ``first`` on damaged by a mutation of its own bytes (bits flipped,
+    bytes added, dropped or repeated, or the member cut short and followed
+    by the next). Returns the file and the damaged member's index."""
+    members = [gzip.compress(c, mtime=0) for c in chunks]
+    hit = rnd.randrange(first, len(members))
+    name = rnd.choice(["truncate", "flip", "flip", "insert", "delete", "duplicate"])
+    damaged, _ = _MUTATIONS[name](rnd, members[hit])
+    if damaged == members[hit]:  # a mutation that changed nothing (a bit flipped twice)
+        damaged = members[hit][:-1]
+    members[hit] = damaged
+    return b"".join(members), hit
+
+
 def _corrupt_header(rnd, b):
     """Drop or spoil a header line: WARC fields, HTTP status, JSON keys, XML prolog, charset."""
     targets = [b"WARC-Target-URI: ", b"Content-Length: ", b"WARC-Type: ", b"HTTP/1.1 200 OK", b"Content-Type: ",
@@ -473,7 +490,7 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
     name_of_kind, kind = kind, kind[:-len("-big")] if kind.endswith("-big") else kind  # a big file: its format's rules
     count = rnd.choice([0, 1, 1, 1, 2, 3]) if mutations is None else mutations
     names = [rnd.choice(list(_MUTATIONS)) for _ in range(count)]
-    if joined == "members":  # warc.gz: each record its own gzip member; damage the members' bytes
+    if joined == "members":  # warc.gz, jsonl.gz-members: each record its own gzip member; damage the members' bytes
         parts = [gzip.compress(r, mtime=0) for r in recs]
         if rnd.random() < 0.3:  # a garbage member among good ones
             garbage = bytes(rnd.getrandbits(8) for _ in range(200))

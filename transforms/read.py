@@ -35,7 +35,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from transforms import csv_records, json_document, zip_local
+from transforms import csv_records, gzip_members, json_document, zip_local
 from transforms.content_coding import ContentCodingError, decode_content
 from transforms.encoding import DecodeError, byte_order_mark, decode_bytes, http_charset, plain_text
 from transforms.records import as_utc, html_content_type, http_status_reason, make_raw, make_reject, utf8_text
@@ -1441,8 +1441,36 @@ class _ReadFileFn(beam.DoFn):
                 gz = codec == "gzip" or (hasattr(raw, "peek") and raw.peek(2)[:2] == b"\x1f\x8b")
                 yield from self._warc(path, stream, raw=raw, gz=gz)
                 return
+            if codec == "gzip" and kind in ("jsonl", "csv") and raw.seekable():
+                yield from self._gzip_records(path, kind, raw, size)
+                return
             stream = _decompressed(raw, codec) if compressed else raw
             yield from self._by_kind(path, kind, stream, size, compressed)
+
+    def _gzip_records(self, path, kind, raw, size):
+        """A gzip file of records (JSON lines or documents, CSV) read member by
+        member (``gzip_members``): a member that does not decompress is one
+        ``bad_gzip`` reject, after the file's other outputs, and the members
+        after it are read; a file cut short keeps every line before the cut,
+        then its ``truncated`` reject. A page or text in gzip is one document: a damaged
+        stretch in it ends it, as before."""
+        members = gzip_members.Members(raw)
+        error = None
+        try:
+            yield from self._by_kind(path, kind, io.BufferedReader(members, 1 << 16), size, True)
+        except Exception as e:  # the file's own reject (too large, ...), after the stretches'
+            error = e
+        if error is None and members.truncated is not None:  # every whole line before the cut was read
+            error = EOFError(f"Compressed file ended before the end-of-stream marker was reached (in the "
+                             f"member from byte {members.truncated}; its last line, cut, is left out)")
+        for d in members.damaged:
+            after = (f"reading went on at byte {d.end}" if d.end < (size or 0) else
+                     "no whole member after it")
+            yield self._reject(f"{path}#bytes={d.start}-{d.end}", _source_format(kind), "decode", "bad_gzip",
+                               f"gzip member at byte {d.start} does not decompress ({d.error}); {after}", b"",
+                               d.end - d.start)
+        if error is not None:
+            raise error
 
     def _by_kind(self, path, kind, stream, size, compressed: bool):
         """The documents of one file's (decompressed) stream, read as its kind says."""

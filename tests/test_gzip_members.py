@@ -1,0 +1,159 @@
+"""A gzip file of records read member by member, past a damaged member
+(``transforms.gzip_members``, ``read._ReadFileFn._gzip_records``)."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+
+import pytest
+from conftest import read_file, read_in_ranges
+from fuzz import article_text, gzip_members_with_one_damaged
+
+from transforms import gzip_members
+
+
+def _inflate(data: bytes, size: int = 7) -> tuple[bytes, list]:
+    """All the bytes ``Members`` gives for ``data``, read ``size`` at a time through a buffered reader."""
+    members = gzip_members.Members(io.BytesIO(data))
+    stream = io.BufferedReader(members, 16)
+    out = b"".join(iter(lambda: stream.read(size), b""))
+    return out, members.damaged
+
+
+def test_whole_members_read_as_gzip_reads_them():
+    parts = [b"a" * 1000, b"", b"line\n" * 50, bytes(range(256)) * 40]
+    data = b"".join(gzip.compress(p, mtime=0) for p in parts) + b"\x00" * 10  # NUL padding at the end
+    out, damaged = _inflate(data)
+    assert out == gzip.decompress(data) == b"".join(parts) and damaged == []
+    assert _inflate(b"") == (b"", [])
+
+
+def test_a_member_cut_in_the_middle_of_the_file_is_one_stretch_and_reading_goes_on():
+    a, b, c = (gzip.compress(f"{x}\n".encode() * 100, mtime=0) for x in "abc")
+    out, damaged = _inflate(a + b[: len(b) // 2] + c)
+    assert out == b"a\n" * 100 + b"c\n" * 100
+    assert [(d.start, d.end) for d in damaged] == [(len(a), len(a) + len(b) // 2)]
+
+
+def test_a_checksum_that_does_not_match_is_damage():
+    a, b = (gzip.compress(f"{x}\n".encode() * 100, mtime=0) for x in "ab")
+    bad = bytearray(a)
+    bad[-8] ^= 1  # the CRC-32 in the trailer
+    out, damaged = _inflate(bytes(bad) + b)  # what zlib gave before it read the trailer is handed on
+    assert out.endswith(b"b\n" * 100) and set(out[:-200]) <= set(b"a\n") and len(damaged) == 1 and "check" in damaged[0].error
+
+
+def test_the_end_of_the_file_inside_a_member_keeps_the_lines_before_it_and_not_gzip_is_bad_gzip():
+    a = gzip.compress(b"x" * 10000, mtime=0)
+    with pytest.raises(EOFError):
+        gzip.decompress(a + a[:30])
+    members = gzip_members.Members(io.BytesIO(a + a[:-20]))  # a line the end cuts is left out
+    assert io.BufferedReader(members).read() == b"" and members.truncated == len(a)
+    a = gzip.compress(b"x\n" * 5000, mtime=0)
+    members = gzip_members.Members(io.BytesIO(a + a[:-20]))
+    got = io.BufferedReader(members).read()
+    assert got.startswith(b"x\n" * 5000) and got == b"x\n" * (len(got) // 2) and members.truncated == len(a)
+    lines = gzip.compress(b"".join(b"line %d\n" % i for i in range(5000)), mtime=0)
+    members = gzip_members.Members(io.BytesIO(lines[: len(lines) // 2]))
+    got = io.BufferedReader(members).read()
+    assert got.endswith(b"\n") and got.count(b"\n") > 1000 and members.truncated == 0
+    assert b"".join(b"line %d\n" % i for i in range(got.count(b"\n"))) == got
+    with pytest.raises(gzip.BadGzipFile):
+        gzip_members.Members(io.BytesIO(b"plain text, no gzip"))
+
+
+def test_bytes_after_the_last_member_are_one_stretch_to_the_end():
+    a = gzip.compress(b"x\n" * 10, mtime=0)
+    junk = b"\x1f\x8b\x08 false start, then junk" * 3
+    out, damaged = _inflate(a + junk)
+    assert out == b"x\n" * 10 and [(d.start, d.end) for d in damaged] == [(len(a), len(a) + len(junk))]
+
+
+def test_false_member_starts_are_bounded(monkeypatch):
+    """Junk holding the gzip magic everywhere: at most MAX_FALSE tries, then the rest is one stretch."""
+    monkeypatch.setattr(gzip_members, "MAX_FALSE", 50)
+    a = gzip.compress(b"x\n", mtime=0)
+    junk = b"\x1f\x8b\x08\xff" * 10000
+    out, damaged = _inflate(a + junk + a)
+    assert out == b"x\n" and [(d.start, d.end) for d in damaged] == [(len(a), len(a) * 2 + len(junk))]
+
+
+def _jsonl_chunks(rnd, members: int) -> tuple[list[bytes], list[list[dict]]]:
+    recs, n = [], 0
+    for _ in range(members):
+        k = rnd.randint(1, 6)
+        recs.append([{"url": f"https://example.com/{n + i}", "text": article_text(rnd)} for i in range(k)])
+        n += k
+    return [b"".join(json.dumps(r).encode() + b"\n" for r in m) for m in recs], recs
+
+
+def _csv_chunks(rnd, members: int) -> tuple[list[bytes], list[list[dict]]]:
+    import csv
+
+    chunks, recs, n = [], [], 0
+    for m in range(members):
+        k = rnd.randint(1, 6)
+        rows = [{"url": f"https://example.com/{n + i}", "text": article_text(rnd).replace(". ", '.\n"Quoted", ')}
+                for i in range(k)]
+        n += k
+        out = io.StringIO()
+        w = csv.DictWriter(out, ["url", "text"], lineterminator="\n")
+        if m == 0:
+            w.writeheader()
+        w.writerows(rows)
+        chunks.append(out.getvalue().encode())
+        recs.append(rows)
+    return chunks, recs
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "csv"])
+def test_the_members_a_damage_did_not_touch_are_read_as_written(tmp_path, kind):
+    """Generated files: records in 2-8 gzip members, one member damaged by one
+    of the fuzzer's mutations (a CSV's first member, which holds its header,
+    kept whole). Every record of every other member is read as written, and
+    the damaged member costs at least one reject. Before, the first damaged
+    member ended the file: the members after it were lost."""
+    rnd = random.Random(20261205)
+    untouched = read = 0
+    for n in range(150):
+        chunks, recs = (_jsonl_chunks if kind == "jsonl" else _csv_chunks)(rnd, rnd.randint(2, 8))
+        data, hit = gzip_members_with_one_damaged(rnd, chunks, first=1 if kind == "csv" else 0)
+        path = tmp_path / f"case{n}.{kind}.gz"
+        path.write_bytes(data)
+        docs, rejects, _ = read_file(path)
+        got = {d["url"]: d["payload"] for d in docs}
+        want = [r for i, m in enumerate(recs) if i != hit for r in m]
+        untouched += len(want)
+        read += sum(1 for r in want if got.get(r["url"]) == r["text"].encode())
+        assert rejects, (n, hit)
+        assert all(got.get(r["url"]) == r["text"].encode() for r in want), (n, hit, rejects)
+    assert untouched > 300 and read == untouched
+
+
+def test_the_damaged_stretches_are_rejects_after_the_records_and_strides_share_them(tmp_path):
+    chunks, recs = _jsonl_chunks(random.Random(3), 6)
+    members = [gzip.compress(c, mtime=0) for c in chunks]
+    members[2] = members[2][:20]
+    members[4] = b"junk" + members[4]
+    path = tmp_path / "news.jsonl.gz"
+    path.write_bytes(b"".join(members))
+    docs, rejects, _ = read_file(path)
+    assert len(docs) == sum(len(m) for i, m in enumerate(recs) if i != 2)
+    starts = [sum(map(len, members[:i])) for i in range(len(members) + 1)]
+    assert rejects == [(f"news.jsonl.gz#bytes={starts[2]}-{starts[3]}", "decode", "bad_gzip"),
+                       (f"news.jsonl.gz#bytes={starts[4]}-{starts[4] + 4}", "decode", "bad_gzip")]
+    whole = read_in_ranges(str(path), 0, max_line_bytes=16 << 20)
+    for strides in (2, 3):
+        strided = read_in_ranges(str(path), 1, max_line_bytes=16 << 20, strides=strides)
+        assert sorted(strided, key=repr) == sorted(whole, key=repr)
+
+
+def test_a_page_in_gzip_is_read_as_before(tmp_path):
+    """A page or text is one document: damage in its gzip ends it, one reject, as before."""
+    page = gzip.compress(b"<html><body><p>" + b"word " * 500 + b"</p></body></html>", mtime=0)
+    path = tmp_path / "story.html.gz"
+    path.write_bytes(page[:-8] + bytes(8) + page)
+    docs, rejects, _ = read_file(path)
+    assert docs == [] and rejects == [("story.html.gz", "decode", "bad_gzip")]
