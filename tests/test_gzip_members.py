@@ -45,7 +45,7 @@ def test_a_checksum_that_does_not_match_is_damage():
     assert out.endswith(b"b\n" * 100) and set(out[:-200]) <= set(b"a\n") and len(damaged) == 1 and "check" in damaged[0].error
 
 
-def test_the_end_of_the_file_inside_a_member_keeps_the_lines_before_it_and_not_gzip_is_bad_gzip():
+def test_the_end_of_the_file_inside_a_member_keeps_the_lines_before_it_and_no_gzip_is_one_stretch():
     a = gzip.compress(b"x" * 10000, mtime=0)
     with pytest.raises(EOFError):
         gzip.decompress(a + a[:30])
@@ -60,8 +60,15 @@ def test_the_end_of_the_file_inside_a_member_keeps_the_lines_before_it_and_not_g
     got = io.BufferedReader(members).read()
     assert got.endswith(b"\n") and got.count(b"\n") > 1000 and members.truncated == 0
     assert b"".join(b"line %d\n" % i for i in range(got.count(b"\n"))) == got
+    assert _inflate(b"plain text, no gzip")[1] == [(0, 19, "Error -3 while decompressing data: incorrect header check")]
+
+
+def test_a_first_member_whose_magic_is_damaged_is_one_stretch():
+    a, b = (gzip.compress(f"{x}\n".encode() * 100, mtime=0) for x in "ab")
     with pytest.raises(gzip.BadGzipFile):
-        gzip_members.Members(io.BytesIO(b"plain text, no gzip"))
+        gzip.decompress(b"\x1f\x89" + a[2:] + b)
+    out, damaged = _inflate(b"\x1f\x89" + a[2:] + b)
+    assert out == b"b\n" * 100 and [(d.start, d.end) for d in damaged] == [(0, len(a))]
 
 
 def test_bytes_after_the_last_member_are_one_stretch_to_the_end():

@@ -22,8 +22,9 @@ between members is skipped), with two differences:
   ``truncated`` says where that member began; ``gzip`` raised ``EOFError``
   there and lost the records of its last buffer with it.
 
-A file that does not start as gzip raises ``gzip.BadGzipFile``, as ``gzip``
-does.
+A first member whose own first bytes are damaged is one such stretch too:
+``gzip`` said "Not a gzipped file" and read nothing of the file. A file that
+holds no member at all is then one stretch from its start to its end.
 
 Bounded: a search for the next member starts after the damaged member's
 start, which is past every earlier search's end, so a byte is read at most
@@ -33,7 +34,6 @@ damaged stretch.
 """
 from __future__ import annotations
 
-import gzip
 import io
 import zlib
 from typing import NamedTuple
@@ -73,10 +73,6 @@ class Members(io.RawIOBase):
         self._ends_line = True  # the last byte handed on is a line break (or none was)
         self.damaged: list[Damage] = []
         self.truncated: int | None = None  # where the member the file ends inside began
-        head = raw.read(2)
-        raw.seek(self._at)
-        if head and head != MAGIC[:2]:
-            raise gzip.BadGzipFile(f"Not a gzipped file ({head!r})")
 
     def readable(self) -> bool:
         return True
