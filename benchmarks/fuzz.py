@@ -105,13 +105,13 @@ def generated(args, tmp: str) -> int:
     cols = ["files", "mutated", "articles", "rejects", "records that must be articles", "files with no row",
             "problems"]
     print(f"\nGenerated input: {done} files in {runs} runs of `newsbeam run` ({wall:.0f} s), seed {args.seed}")
-    print(f"{'kind':11s} " + " ".join(f"{c:>12s}" for c in ["files", "mutated", "articles", "rejects",
+    print(f"{'kind':16s} " + " ".join(f"{c:>12s}" for c in ["files", "mutated", "articles", "rejects",
                                                             "must-article", "no row", "problems"]))
     total = collections.Counter()
     for kind in kinds:
         total.update(stats[kind])
-        print(f"{kind:11s} " + " ".join(f"{stats[kind][c]:12d}" for c in cols))
-    print(f"{'all':11s} " + " ".join(f"{total[c]:12d}" for c in cols))
+        print(f"{kind:16s} " + " ".join(f"{stats[kind][c]:12d}" for c in cols))
+    print(f"{'all':16s} " + " ".join(f"{total[c]:12d}" for c in cols))
     print(f"runs that exited non-zero: {failed_runs}; problems (unaccounted inputs, intact records lost, "
           f"rows twice, manifests that do not add up): {len(problems_all)}")
     for p in problems_all[:20]:
