@@ -38,9 +38,10 @@ import io
 import zlib
 from typing import NamedTuple
 
+from transforms.signatures import Finder
+
 MAGIC = b"\x1f\x8b\x08"  # a gzip member's first bytes: ID1, ID2, CM = deflate
 BLOCK = 1 << 16  # compressed bytes fed at a time
-SCAN = 1 << 20  # bytes searched at a time for the next member
 TRIAL = 1 << 16  # compressed bytes a candidate must decompress without an error (or end a member in)
 TRIAL_OUTPUT = 1 << 20  # at most this much of a candidate is inflated
 MAX_FALSE = 1000  # candidates that do not decompress, in one file, before the rest is given up
@@ -68,6 +69,7 @@ class Members(io.RawIOBase):
         self._raw_done = False
         self._done = False
         self._false = 0
+        self._finder: Finder | None = None  # where the gzip magic next occurs, once a member is damaged
         self._ready = b""  # bytes to hand on, ending at a line break
         self._held = b""  # bytes after the last line break
         self._ends_line = True  # the last byte handed on is a line break (or none was)
@@ -158,20 +160,14 @@ class Members(io.RawIOBase):
 
     def _find(self, pos: int) -> int | None:
         """The first offset from ``pos`` where a member starts that decompresses, or None."""
+        if self._finder is None:
+            self._finder = Finder(self._raw, self._raw.seek(0, io.SEEK_END))
         while self._false < MAX_FALSE:
-            self._raw.seek(pos)
-            block = self._raw.read(SCAN)
-            if len(block) < len(MAGIC):
-                return None
-            i = block.find(MAGIC)
-            while i >= 0:
-                if self._decompresses(pos + i):
-                    return pos + i
-                self._false += 1
-                if self._false >= MAX_FALSE:
-                    return None
-                i = block.find(MAGIC, i + 1)
-            pos += len(block) - (len(MAGIC) - 1)  # a magic across two blocks is found in the next
+            at = self._finder(MAGIC, pos)
+            if at is None or self._decompresses(at):
+                return at
+            self._false += 1
+            pos = at + 1
         return None
 
     def _decompresses(self, at: int) -> bool:

@@ -23,6 +23,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Iterator
 
+from transforms.signatures import Finder
+
 LOCAL = b"PK\x03\x04"
 # what may follow the last file: the central directory, its end records, a data descriptor
 TRAILERS = (b"PK\x01\x02", b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07", b"PK\x07\x08")
@@ -101,7 +103,7 @@ def members(raw) -> Iterator[Member | Stretch]:
     its data has been read past, for a file whose header gives no sizes."""
     raw.seek(0, io.SEEK_END)
     total = raw.tell()
-    find = _Finder(raw, total)
+    find = Finder(raw, total)
     pos = search = 0  # bytes before ``pos`` are accounted for; the next header is searched from ``search``
     damaged = 0
     while pos < total:
@@ -262,7 +264,7 @@ class _Data(io.RawIOBase):
         return (self._at + self._tail, False) if self._done else (self._at, True)
 
 
-def _stored_size(raw, start: int, find: "_Finder") -> tuple[int, int] | None:
+def _stored_size(raw, start: int, find: "Finder") -> tuple[int, int] | None:
     """The size of a stored file whose header gives none, and its data
     descriptor's: the distance to a descriptor (``PK\x07\x08``, CRC-32,
     sizes) that gives that size and the CRC-32 of the bytes before it (a
@@ -316,29 +318,6 @@ def _zip64_sizes(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
             break
         i += 4 + size
     return usize, csize
-
-
-class _Finder:
-    """Where a signature next occurs in the archive, from a held block of
-    ``BLOCK`` bytes: many false signatures close together cost one read
-    of each block, not one a signature."""
-
-    def __init__(self, raw, total: int):
-        self.raw, self.total = raw, total
-        self.start, self.block = 0, b""
-
-    def __call__(self, signature: bytes, pos: int) -> int | None:
-        while pos < self.total:
-            if not self.start <= pos < self.start + len(self.block) - len(signature) + 1:
-                self.raw.seek(pos)
-                self.start, self.block = pos, self.raw.read(BLOCK + len(signature) - 1)
-            at = self.block.find(signature, pos - self.start)
-            if at >= 0:
-                return self.start + at
-            if self.start + len(self.block) >= self.total:
-                return None
-            pos = self.start + len(self.block) - len(signature) + 1
-        return None
 
 
 def _is_trailer(raw, pos: int) -> bool:
