@@ -493,6 +493,24 @@ def test_jsonl_in_utf16_and_utf32_with_a_bom(tmp_path):
     check([str(tmp_path)], expect, [], split_bytes=1000)  # each file is over 1,000 bytes
 
 
+def test_json_and_csv_in_utf16_without_a_bom(tmp_path):
+    """UTF-16 with no byte-order mark (SQL Server's `bcp -w`, .NET's
+    UnicodeEncoding without one): JSON lines, a JSON array and a CSV, little-
+    and big-endian, English text all ASCII. Read as UTF-8, its ASCII is valid
+    (a NUL in every other byte): the CSV's rows were `missing_text`, the JSON
+    array `bad_json`, and the first JSON line lost."""
+    recs = [{"url": f"https://e.com/{i}", "text": ARTICLE_EN} for i in range(1, 4)]
+    lines = "".join(json.dumps(r) + "\n" for r in recs)
+    table = "url,text\n" + "".join(f'{r["url"]},"{r["text"]}"\n' for r in recs)
+    for enc in ("utf-16-le", "utf-16-be"):
+        (tmp_path / f"{enc}.jsonl").write_bytes(lines.encode(enc))
+        (tmp_path / f"{enc}-array.json").write_bytes(json.dumps(recs, indent=1).encode(enc))
+        (tmp_path / f"{enc}.csv").write_bytes(table.encode(enc))
+    expect = [(f"{enc}{suffix}#L{i}", "text", f"https://e.com/{i}") for enc in ("utf-16-le", "utf-16-be")
+              for suffix in (".jsonl", "-array.json", ".csv") for i in (1, 2, 3)]
+    check([str(tmp_path)], expect, [], split_bytes=1000)  # each file is over 1,000 bytes: read whole
+
+
 def test_arc_files_are_read_as_warc(tmp_path):
     """ARC files, the Internet Archive's format before WARC (its older
     collections), plain or gzip a record: read as WARC, their header record

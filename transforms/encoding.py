@@ -56,7 +56,7 @@ def _codec(name: str | None) -> str | None:
         return None
 
 
-def _utf16_without_bom(data: bytes) -> str | None:
+def utf16_without_bom(data: bytes) -> str | None:
     """UTF-16 with no BOM shows as NUL in every other byte of ASCII text."""
     sample = data[:4096]
     if len(sample) < 8:
@@ -84,7 +84,7 @@ def decode_bytes(data: bytes, declared: str | None = None, is_html: bool = True)
     if mark:
         return data[len(mark[0]):].decode(mark[1], "replace"), mark[1]
     candidates = []
-    utf16 = _utf16_without_bom(data)
+    utf16 = utf16_without_bom(data)
     if utf16:
         candidates.append(utf16)
     elif not data.isascii():

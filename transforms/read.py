@@ -37,7 +37,8 @@ from apache_beam.metrics import Metrics
 
 from transforms import csv_records, gzip_members, json_document, zip_local
 from transforms.content_coding import ContentCodingError, decode_content
-from transforms.encoding import DecodeError, byte_order_mark, decode_bytes, http_charset, plain_text
+from transforms.encoding import (DecodeError, byte_order_mark, decode_bytes, http_charset, plain_text,
+                                 utf16_without_bom)
 from transforms.records import as_utc, html_content_type, http_status_reason, make_raw, make_reject, utf8_text
 
 __all__ = ["LocalName", "ReadDocuments", "expand_inputs", "kind_of", "line_ranges", "match", "shown", "under",
@@ -888,9 +889,14 @@ class _MatchFn(beam.DoFn):
 
 def _wide_encoding(head: bytes) -> tuple[bytes, str] | None:
     """(byte-order mark, encoding) when ``head`` starts with a UTF-16 or UTF-32
-    one (``transforms.encoding``'s table), else None."""
+    one (``transforms.encoding``'s table); (b"", encoding) for UTF-16 without
+    one, whose ASCII shows as a NUL in every other byte (SQL Server's ``bcp
+    -w``, .NET's ``UnicodeEncoding(false, ...)``); else None."""
     mark = byte_order_mark(head)
-    return mark if mark and mark[1].startswith(("utf-16", "utf-32")) else None
+    if mark and mark[1].startswith(("utf-16", "utf-32")):
+        return mark
+    bare = utf16_without_bom(head)
+    return (b"", bare) if bare else None
 
 
 class _Utf8Lines:
@@ -1146,7 +1152,12 @@ def _text_encoding(sample: bytes) -> str:
     (a character cut where the sample ends is no sign against it), else what
     a text file of these bytes decodes as (``decode_bytes``: a Latin-1
     export), else UTF-8, JSON's own, with U+FFFD for what is not: bytes no
-    charset fits (a damaged stretch) must not cost the records before them."""
+    charset fits (a damaged stretch) must not cost the records before them.
+    UTF-16 without a byte-order mark comes first: its ASCII, a NUL in every
+    other byte, is valid UTF-8."""
+    bare = utf16_without_bom(sample)
+    if bare:
+        return bare
     for cut in range(4):
         try:
             sample[:len(sample) - cut].decode("utf-8")
