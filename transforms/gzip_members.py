@@ -27,8 +27,8 @@ A first member whose own first bytes are damaged is one such stretch too:
 holds no member at all is then one stretch from its start to its end.
 
 Bounded: a search for the next member starts after the damaged member's
-start, which is past every earlier search's end, so a byte is read at most
-twice; and at most ``MAX_FALSE`` candidates (the gzip magic inside other
+start, which is past every earlier search's end, so a byte is read about
+twice at most (once inflated, once searched); and at most ``MAX_FALSE`` candidates (the gzip magic inside other
 bytes) are tried in one file: past them, the rest of the file is one
 damaged stretch.
 """

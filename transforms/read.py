@@ -1463,8 +1463,8 @@ class _ReadFileFn(beam.DoFn):
         member (``gzip_members``): a member that does not decompress is one
         ``bad_gzip`` reject, after the file's other outputs, and the members
         after it are read; a file cut short keeps every line before the cut,
-        then its ``truncated`` reject. A page or text in gzip is one document: a damaged
-        stretch in it ends it, as before."""
+        then its ``truncated`` reject. A page or text in gzip is one
+        document: a damaged stretch in it ends it, as before."""
         members = gzip_members.Members(raw)
         error = None
         try:
