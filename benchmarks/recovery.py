@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import pathlib
 import random
@@ -49,7 +48,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from conftest import read_file  # noqa: E402
 from fuzz import (_MUTATIONS, article_page, article_text, csv_with_a_damaged_quote,  # noqa: E402
-                  gzip_members_with_one_damaged, json_with_a_damaged_record, zip_of)
+                  gzip_members_with_one_damaged, json_with_a_damaged_record, jsonl_groups, zip_of)
 from transforms import csv_records, json_document  # noqa: E402
 
 
@@ -83,12 +82,7 @@ def json_case(rnd: random.Random):
 
 
 def gzip_case(rnd: random.Random, folder: pathlib.Path, n: int):
-    members, k = [], 0
-    for _ in range(rnd.randint(2, 8)):
-        members.append([{"url": f"https://example.com/{k + i}", "text": article_text(rnd)}
-                        for i in range(rnd.randint(1, 6))])
-        k += len(members[-1])
-    chunks = [b"".join(json.dumps(r).encode() + b"\n" for r in m) for m in members]
+    chunks, members = jsonl_groups(rnd, rnd.randint(2, 8))
     data, hit = gzip_members_with_one_damaged(rnd, chunks)
     path = folder / f"case{n}.jsonl.gz"
     path.write_bytes(data)

@@ -438,6 +438,18 @@ def zip_of(files: dict[str, str], method: int, streamed: bool = False) -> tuple[
     return data, ends
 
 
+def jsonl_groups(rnd, count: int) -> tuple[list[bytes], list[list[dict]]]:
+    """``count`` groups of 1-6 JSON-lines records (URLs numbered across the
+    groups): each group's lines, as a gzip member would hold them, and its
+    records."""
+    recs, n = [], 0
+    for _ in range(count):
+        k = rnd.randint(1, 6)
+        recs.append([{"url": f"https://example.com/{n + i}", "text": article_text(rnd)} for i in range(k)])
+        n += k
+    return [b"".join(json.dumps(r).encode() + b"\n" for r in group) for group in recs], recs
+
+
 def gzip_members_with_one_damaged(rnd, chunks: list[bytes], first: int = 0) -> tuple[bytes, int]:
     """``chunks`` each gzipped as one member (at a fixed time), one after
     another as a writer that appends leaves them, with one member from

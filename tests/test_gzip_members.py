@@ -9,7 +9,7 @@ import random
 
 import pytest
 from conftest import read_file, read_in_ranges
-from fuzz import article_text, gzip_members_with_one_damaged
+from fuzz import article_text, gzip_members_with_one_damaged, jsonl_groups
 
 from transforms import gzip_members
 
@@ -87,15 +87,6 @@ def test_false_member_starts_are_bounded(monkeypatch):
     assert out == b"x\n" and [(d.start, d.end) for d in damaged] == [(len(a), len(a) * 2 + len(junk))]
 
 
-def _jsonl_chunks(rnd, members: int) -> tuple[list[bytes], list[list[dict]]]:
-    recs, n = [], 0
-    for _ in range(members):
-        k = rnd.randint(1, 6)
-        recs.append([{"url": f"https://example.com/{n + i}", "text": article_text(rnd)} for i in range(k)])
-        n += k
-    return [b"".join(json.dumps(r).encode() + b"\n" for r in m) for m in recs], recs
-
-
 def _csv_chunks(rnd, members: int) -> tuple[list[bytes], list[list[dict]]]:
     import csv
 
@@ -125,7 +116,7 @@ def test_the_members_a_damage_did_not_touch_are_read_as_written(tmp_path, kind):
     rnd = random.Random(20261205)
     untouched = read = 0
     for n in range(150):
-        chunks, recs = (_jsonl_chunks if kind == "jsonl" else _csv_chunks)(rnd, rnd.randint(2, 8))
+        chunks, recs = (jsonl_groups if kind == "jsonl" else _csv_chunks)(rnd, rnd.randint(2, 8))
         data, hit = gzip_members_with_one_damaged(rnd, chunks, first=1 if kind == "csv" else 0)
         path = tmp_path / f"case{n}.{kind}.gz"
         path.write_bytes(data)
@@ -140,7 +131,7 @@ def test_the_members_a_damage_did_not_touch_are_read_as_written(tmp_path, kind):
 
 
 def test_the_damaged_stretches_are_rejects_after_the_records_and_strides_share_them(tmp_path):
-    chunks, recs = _jsonl_chunks(random.Random(3), 6)
+    chunks, recs = jsonl_groups(random.Random(3), 6)
     members = [gzip.compress(c, mtime=0) for c in chunks]
     members[2] = members[2][:20]
     members[4] = b"junk" + members[4]
