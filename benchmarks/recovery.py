@@ -11,11 +11,12 @@ take with it.
   (``tests/fuzz.json_with_a_damaged_record``); one record damaged (a character
   dropped, or a quote, brace, bracket, comma or junk added). The first
   record that did not parse ended the file.
-- ``gzip``: JSON lines in 2-8 gzip members (as a writer that appends, or a
-  delivery stream, leaves them), one member damaged by one of
-  ``tests/fuzz.py``'s mutations of its own bytes
-  (``gzip_members_with_one_damaged``). ``gzip`` read the members as one
-  stream: the first that did not decompress ended the file.
+- ``gzip`` (and ``bzip2``, ``xz``, ``zstd``, not run unless asked): JSON
+  lines in 2-8 gzip members, bzip2 or xz streams or zstd frames (as a
+  writer that appends, a delivery stream or ``pbzip2`` leaves them), one
+  member damaged by one of ``tests/fuzz.py``'s mutations of its own bytes
+  (``members_with_one_damaged``). The standard readers read the members as
+  one stream: the first that did not decompress ended the file.
 - ``zip``: pages in a zip (``tests/fuzz.zip_of``: stored or deflated, sizes
   before the data, or after it as a writer to a pipe puts them), damaged by one of ``tests/fuzz.py``'s mutations (cut, flipped,
   added, dropped or duplicated bytes, a quote). ``zipfile`` reads the
@@ -24,12 +25,12 @@ take with it.
 
 For each kind: files, then the untouched records (every record but the
 damaged one for ``csv`` and ``json``; every record of the other members
-for ``gzip``; the files whose bytes all come
+for the compressed kinds; the files whose bytes all come
 before the first damaged byte for ``zip``) and how many were read as
 written, and how many files lost one. Reader alone (``_ReadFileFn`` for
-``gzip`` and ``zip``, the record readers for ``csv`` and ``json``), no pipeline.
+the compressed kinds and ``zip``, the record readers for ``csv`` and ``json``), no pipeline.
 
-Usage: python benchmarks/recovery.py [--files 2000] [--seed 1] [--kinds csv,json,zip,gzip]
+Usage: python benchmarks/recovery.py [--files 2000] [--seed 1] [--kinds csv,json,zip,gzip,bzip2,xz,zstd]
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from conftest import read_file  # noqa: E402
 from fuzz import (_MUTATIONS, article_page, article_text, csv_with_a_damaged_quote,  # noqa: E402
-                  gzip_members_with_one_damaged, json_with_a_damaged_record, jsonl_groups, zip_of)
+                  members_with_one_damaged, json_with_a_damaged_record, jsonl_groups, zip_of)
 from transforms import csv_records, json_document  # noqa: E402
 
 
@@ -81,10 +82,13 @@ def json_case(rnd: random.Random):
     return len(want), sum(1 for r in want if r in got)
 
 
-def gzip_case(rnd: random.Random, folder: pathlib.Path, n: int):
+SUFFIX = {"gzip": "gz", "bzip2": "bz2", "xz": "xz", "zstd": "zst"}
+
+
+def members_case(rnd: random.Random, folder: pathlib.Path, n: int, codec: str):
     chunks, members = jsonl_groups(rnd, rnd.randint(2, 8))
-    data, hit = gzip_members_with_one_damaged(rnd, chunks)
-    path = folder / f"case{n}.jsonl.gz"
+    data, hit = members_with_one_damaged(rnd, chunks, codec=codec)
+    path = folder / f"case{n}.jsonl.{SUFFIX[codec]}"
     path.write_bytes(data)
     got = {d["url"]: d["payload"] for d in read_file(path)[0]}
     want = [r for i, m in enumerate(members) if i != hit for r in m]
@@ -108,7 +112,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=2000, help="files of each kind")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--kinds", default="csv,json,zip,gzip", help="of csv, json, zip, gzip")
+    ap.add_argument("--kinds", default="csv,json,zip,gzip", help="of csv, json, zip, gzip, bzip2, xz, zstd")
     args = ap.parse_args()
     rnd = random.Random(args.seed)
     print(f"{'kind':6} {'files':>6} {'untouched records':>18} {'read as written':>16} {'files losing one':>17}")
@@ -117,7 +121,7 @@ def main() -> None:
             files = records = read = losing = 0
             for n in range(args.files):
                 want, got = (csv_case(rnd) if kind == "csv" else json_case(rnd) if kind == "json"
-                             else gzip_case(rnd, pathlib.Path(tmp), n) if kind == "gzip"
+                             else members_case(rnd, pathlib.Path(tmp), n, kind) if kind in SUFFIX
                              else zip_case(rnd, pathlib.Path(tmp), n))
                 files += 1
                 records += want

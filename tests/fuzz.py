@@ -450,13 +450,32 @@ def jsonl_groups(rnd, count: int) -> tuple[list[bytes], list[list[dict]]]:
     return [b"".join(json.dumps(r).encode() + b"\n" for r in group) for group in recs], recs
 
 
-def gzip_members_with_one_damaged(rnd, chunks: list[bytes], first: int = 0) -> tuple[bytes, int]:
-    """``chunks`` each gzipped as one member (at a fixed time), one after
-    another as a writer that appends leaves them, with one member from
-    index ``first`` on damaged by a mutation of its own bytes (bits flipped,
-    bytes added, dropped or repeated, or the member cut short and followed
-    by the next). Returns the file and the damaged member's index."""
-    members = [gzip.compress(c, mtime=0) for c in chunks]
+def compress_member(data: bytes, codec: str) -> bytes:
+    """``data`` as one member of ``codec``: a gzip member (at a fixed time), a
+    bzip2 or xz stream, a zstd frame (with its checksum, as ``zstd`` writes it)."""
+    if codec == "gzip":
+        return gzip.compress(data, mtime=0)
+    if codec == "bzip2":
+        import bz2
+
+        return bz2.compress(data)
+    if codec == "xz":
+        import lzma
+
+        return lzma.compress(data)
+    import zstandard
+
+    return zstandard.ZstdCompressor(write_checksum=True).compress(data)
+
+
+def members_with_one_damaged(rnd, chunks: list[bytes], first: int = 0, codec: str = "gzip") -> tuple[bytes, int]:
+    """``chunks`` each compressed as one member of ``codec``
+    (``compress_member``), one after another as a writer that appends leaves
+    them, with one member from index ``first`` on damaged by a mutation of
+    its own bytes (bits flipped, bytes added, dropped or repeated, or the
+    member cut short and followed by the next). Returns the file and the
+    damaged member's index."""
+    members = [compress_member(c, codec) for c in chunks]
     hit = rnd.randrange(first, len(members))
     name = rnd.choice(["truncate", "flip", "flip", "insert", "delete", "duplicate"])
     damaged, _ = _MUTATIONS[name](rnd, members[hit])

@@ -35,7 +35,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from transforms import csv_records, gzip_members, json_document, zip_local
+from transforms import csv_records, json_document, members, zip_local
 from transforms.content_coding import ContentCodingError, decode_content
 from transforms.encoding import (DecodeError, byte_order_mark, decode_bytes, http_charset, plain_text,
                                  utf16_without_bom)
@@ -380,6 +380,19 @@ class _CutWatch:
             if want is not None:
                 want -= len(chunk)
         return b"".join(parts)
+
+
+def _by_members(codec: str | None, raw) -> bool:
+    """Whether a compressed file of records is read member by member
+    (``members``): a seekable file of a codec it reads, but not a zstd file
+    that opens with a skippable frame (the WARC-zstd format's dictionary,
+    which ``_ZstdStream`` reads)."""
+    if codec not in members.CODECS or not raw.seekable():
+        return False
+    if codec == "zstd":
+        head = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
+        return not (len(head) == 4 and head[0] & 0xF0 == 0x50 and head[1:] == b"\x2a\x4d\x18")
+    return True
 
 
 def _decompressed(raw, compression: str):
@@ -1452,33 +1465,45 @@ class _ReadFileFn(beam.DoFn):
                 gz = codec == "gzip" or (hasattr(raw, "peek") and raw.peek(2)[:2] == b"\x1f\x8b")
                 yield from self._warc(path, stream, raw=raw, gz=gz)
                 return
-            if codec == "gzip" and kind in ("jsonl", "csv") and raw.seekable():
-                yield from self._gzip_records(path, kind, raw, size)
+            if kind in ("jsonl", "csv") and _by_members(codec, raw):
+                yield from self._member_records(path, kind, raw, size, codec)
                 return
             stream = _decompressed(raw, codec) if compressed else raw
             yield from self._by_kind(path, kind, stream, size, compressed)
 
-    def _gzip_records(self, path, kind, raw, size):
-        """A gzip file of records (JSON lines or documents, CSV) read member by
-        member (``gzip_members``): a member that does not decompress is one
-        ``bad_gzip`` reject, after the file's other outputs, and the members
-        after it are read; a file cut short keeps every line before the cut,
-        then its ``truncated`` reject. A page or text in gzip is one
-        document: a damaged stretch in it ends it, as before."""
-        members = gzip_members.Members(raw)
-        error = None
+    def _member_records(self, path, kind, raw, size, codec: str):
+        """A compressed file of records (JSON lines or documents, CSV) read
+        member by member (``members``: gzip members, bzip2 and xz streams,
+        zstd frames): a member that does not decompress is one ``bad_<codec>``
+        reject, after the file's other outputs, and the members after it are
+        read; a file cut short keeps every line before the cut, then its
+        ``truncated`` reject. A page or text compressed is one document: a
+        damaged stretch in it ends it, as before."""
+        reader = members.Members(raw, codec)
+        whole = utf8_text(path)  # the source of a reject of the whole file (``make_reject``)
+        error = held = None  # held: a reject of the whole file the reading ended with
         try:
-            yield from self._by_kind(path, kind, io.BufferedReader(members, 1 << 16), size, True)
+            for out in self._by_kind(path, kind, io.BufferedReader(reader, 1 << 16), size, True):
+                if held is not None:
+                    yield held
+                    held = None
+                if isinstance(out, pvalue.TaggedOutput) and out.tag == "rejects" and out.value["source"] == whole:
+                    held = out
+                else:
+                    yield out
         except Exception as e:  # the file's own reject (too large, ...), after the stretches'
             error = e
-        if error is None and members.truncated is not None:  # every whole line before the cut was read
+        if error is None and reader.truncated is not None:  # every whole line before the cut was read
             error = EOFError(f"Compressed file ended before the end-of-stream marker was reached (in the "
-                             f"member from byte {members.truncated}; its last line, cut, is left out)")
-        for d in members.damaged:
+                             f"member from byte {reader.truncated}; its last line, cut, is left out)")
+        if held is not None and error is None:
+            yield held
+        # else the file's one reject is the error's: a JSON document the cut ended is the cut's
+        for d in reader.damaged:
             after = (f"reading went on at byte {d.end}" if d.end < (size or 0) else
                      "no whole member after it")
-            yield self._reject(f"{path}#bytes={d.start}-{d.end}", _source_format(kind), "decode", "bad_gzip",
-                               f"gzip member at byte {d.start} does not decompress ({d.error}); {after}", b"",
+            yield self._reject(f"{path}#bytes={d.start}-{d.end}", _source_format(kind), "decode", f"bad_{codec}",
+                               f"{codec} member at byte {d.start} does not decompress ({d.error}); {after}", b"",
                                d.end - d.start)
         if error is not None:
             raise error

@@ -1,6 +1,6 @@
 """Where a signature next occurs in a seekable file, searched a block at a
 time: the zip reader's local headers and data descriptors
-(``zip_local``), a gzip file's next member (``gzip_members``)."""
+(``zip_local``), a compressed file's next member (``members``)."""
 from __future__ import annotations
 
 BLOCK = 1 << 20  # searched at a time
