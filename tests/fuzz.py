@@ -22,9 +22,12 @@ import io
 import json
 import random
 
+from transforms.members import CODECS
+
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
          "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv", "zip",
-         "tar.gz", "mhtml", "webarchive", "warc.zst", "tar", "jsonl.gz-members")
+         "tar.gz", "mhtml", "webarchive", "warc.zst", "tar", "jsonl.gz-members", "jsonl.zst-members",
+         "jsonl.bz2-members")
 # files of hundreds of records, over the size (1 MB on one worker, 256 KB on several) above which a plain
 # JSON-lines file or a WARC is read in ranges by every worker: the reading of one big file, damaged; a few
 # seconds each to extract, so ``benchmarks/fuzz.py`` draws them (``--big``), the suite does not
@@ -35,7 +38,9 @@ BIG_KINDS = ("jsonl-big", "warc-big", "warc.gz-big")
 # pretty-printed JSON (an array, an API's answer, `jq .` output) and a gzip page under a plain `.html` name
 _EXTENSIONS = {"jsonl-utf16": "utf16.jsonl", "url-named": "php?id=7", "json-pretty": "json", "html-gzname": "html",
                "jsonl-big": "big.jsonl", "warc-big": "big.warc", "warc.gz-big": "big.warc.gz",
-               "jsonl.gz-members": "jsonl.gz"}
+               "jsonl.gz-members": "jsonl.gz", "jsonl.zst-members": "jsonl.zst", "jsonl.bz2-members": "jsonl.bz2"}
+# JSON lines compressed a member a line (a writer that appends, pbzip2, pzstd): each kind's codec
+_MEMBER_CODECS = {"jsonl.gz-members": "gzip", "jsonl.zst-members": "zstd", "jsonl.bz2-members": "bzip2"}
 # HTTP statuses of WARC responses besides 200: no article, a reject named for the status
 _OTHER_STATUSES = ["301 Moved Permanently", "302 Found", "304 Not Modified", "404 Not Found", "429 Too Many Requests",
                    "500 Internal Server Error", "204 No Content"]
@@ -82,7 +87,7 @@ class Case:
     records: list[tuple[int, int, int]]  # (start, end, number the reader gives it) of each article record
     first_damage: int | None  # offset of the first damaged byte, None if the mutations kept every byte
     mutations: list[str]
-    member_compressed: bool = False  # warc.gz, jsonl.gz-members: records ranges are ranges of gzip members
+    member_compressed: bool = False  # warc.gz, jsonl.*-members: records ranges are ranges of members
 
     def intact_records(self) -> list[int]:
         """The reader's numbers (JSONL line, WARC record) of the article records
@@ -155,7 +160,7 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
             recs.append(_arc_record(f"http://example.com/{rnd.getrandbits(32):x} 1.2.3.4 20040101120000 text/html",
                                     body))
         return recs, "members" if kind == "arc.gz" else "concat"
-    if kind in ("jsonl", "jsonl.gz", "jsonl.zst", "jsonl.gz-members"):  # the last: a gzip member a line, appended
+    if kind in ("jsonl", "jsonl.gz", "jsonl.zst", *_MEMBER_CODECS):  # the last: a member a line, appended
         recs = []
         for _ in range(n):
             rec = {"url": f"https://example.com/{rnd.getrandbits(32):x}", "published": "2024-05-01T10:00:00Z"}
@@ -164,7 +169,7 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
             else:
                 rec["text"] = article_text(rnd)
             recs.append(json.dumps(rec).encode() + b"\n")
-        return recs, "members" if kind == "jsonl.gz-members" else "lines"
+        return recs, "members" if kind in _MEMBER_CODECS else "lines"
     if kind == "json":
         return [json.dumps([{"text": article_text(rnd), "title": "t"} for _ in range(n)]).encode()], "single"
     if kind == "json-pretty":  # the records one after another inside a layout's opening and closing
@@ -521,11 +526,13 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
     name_of_kind, kind = kind, kind[:-len("-big")] if kind.endswith("-big") else kind  # a big file: its format's rules
     count = rnd.choice([0, 1, 1, 1, 2, 3]) if mutations is None else mutations
     names = [rnd.choice(list(_MUTATIONS)) for _ in range(count)]
-    if joined == "members":  # warc.gz, jsonl.gz-members: each record its own gzip member; damage the members' bytes
-        parts = [gzip.compress(r, mtime=0) for r in recs]
+    codec = _MEMBER_CODECS.get(kind, "gzip")
+    magic = CODECS[codec].magic[:2]
+    if joined == "members":  # warc.gz, jsonl.*-members: each record its own member; damage the members' bytes
+        parts = [compress_member(r, codec) for r in recs]
         if rnd.random() < 0.3:  # a garbage member among good ones
             garbage = bytes(rnd.getrandbits(8) for _ in range(200))
-            if garbage.startswith(b"\x1f\x8b"):  # garbage, not a gzip member's start
+            if garbage.startswith(magic):  # garbage, not a member's start
                 garbage = b"\x00" + garbage[1:]
             parts.insert(rnd.randrange(1, len(parts) + 1), garbage)
             names.append("garbage_member")
@@ -554,7 +561,7 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
         ranges = [(s + (2 if i > 1 else 0), e) for i, (s, e) in enumerate(ranges[1:-1], start=1)]
     first = None
     if "garbage_member" in names:
-        i = next(i for i, p in enumerate(parts) if not p.startswith(b"\x1f\x8b"))
+        i = next(i for i, p in enumerate(parts) if not p.startswith(magic))
         first = ranges[i][0]
     for name in names:
         if name == "garbage_member":
@@ -562,8 +569,8 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
         data, at = _MUTATIONS[name](rnd, data)
         if at is not None:
             first = at if first is None else min(first, at)
-    if joined == "members":  # the range of each record is its gzip member's
-        members = [i for i, p in enumerate(parts) if p.startswith(b"\x1f\x8b")]
+    if joined == "members":  # the range of each record is its member's
+        members = [i for i, p in enumerate(parts) if p.startswith(magic)]
         ranges = [ranges[members[i]] for i in range(len(recs))]
     # (start, end, the reader's number): JSONL lines and WARC records count from 1,
     # and only WARC response records of status 200 (and resource records, saved pages) are articles
