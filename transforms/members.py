@@ -17,6 +17,13 @@ padding between members is skipped), with two differences:
 - Where a member does not decompress, the stretch from its start to the
   next offset where a member starts that decompresses is noted in
   ``damaged`` and reading goes on from there.
+- A member's output is held until its checks pass (up to ``VERIFY_MAX``;
+  a bigger member is handed on as it comes, as the standard readers hand
+  it): what a damaged member gave before its error is left out with it. A
+  damaged bzip2 block gave up to megabytes of garbage before its CRC was
+  checked, which the record readers read as thousands of broken records.
+  (Garbage that runs past ``VERIFY_MAX`` before the check fails is handed
+  on, as before: a bzip2 block's runs can decode that much.)
 - Bytes are handed on up to a line break; what follows the last one is
   held until the next comes (a line longer than ``HOLD_MAX`` is handed on
   as it comes). So a record that a damaged stretch or the file's end cuts
@@ -41,6 +48,7 @@ file: past them, the rest of the file is one damaged stretch.
 from __future__ import annotations
 
 import bz2
+import collections
 import io
 import lzma
 import zlib
@@ -53,6 +61,7 @@ TRIAL = 1 << 16  # compressed bytes a candidate must decompress without an error
 TRIAL_OUTPUT = 1 << 20  # at most this much of a candidate is inflated
 MAX_FALSE = 1000  # candidates that do not decompress, in one file, before the rest is given up
 HOLD_MAX = 1 << 20  # a line longer than this is handed on without waiting for its end
+VERIFY_MAX = 16 << 20  # a member's output is held until its checks pass, up to this much; past it, it streams
 ZSTD_PIECE = 1024  # compressed bytes fed to zstd at a time: its output has no cap, a piece's is bounded
 
 
@@ -154,9 +163,11 @@ class Members(io.RawIOBase):
         self._done = False
         self._false = 0
         self._finder: Finder | None = None  # where a member's magic next occurs, once a member is damaged
-        self._ready = b""  # bytes to hand on, ending at a line break
+        self._ready: collections.deque = collections.deque()  # pieces to hand on, ending at a line break
         self._held = b""  # bytes after the last line break
         self._ends_line = True  # the last byte handed on is a line break (or none was)
+        self._unverified: list[bytes] = []  # the current member's output, until its checks pass
+        self._unverified_size = 0  # None once the member was too big to hold: its output streams
         self.damaged: list[Damage] = []
         self.truncated: int | None = None  # where the member the file ends inside began
 
@@ -167,14 +178,31 @@ class Members(io.RawIOBase):
         n = len(b)
         while n and not self._ready and not self._done:
             out = self._step(n)
-            if out:
+            if out and self._unverified_size is not None and self._unverified_size + len(out) <= VERIFY_MAX:
+                self._unverified.append(out)
+                self._unverified_size += len(out)
+            elif out:  # a member too big to hold: handed on as it comes, as the standard readers do
+                self._verified()
+                self._unverified_size = None
                 self._hold(out)
-        k = min(n, len(self._ready))
-        b[:k] = self._ready[:k]
-        self._ready = self._ready[k:]
+        if not self._ready:
+            return 0
+        piece = self._ready[0]
+        k = min(n, len(piece))
+        b[:k] = piece[:k]
+        if k == len(piece):
+            self._ready.popleft()
+        else:
+            self._ready[0] = piece[k:]
         if k:
             self._ends_line = b[k - 1] == 10
         return k
+
+    def _verified(self) -> None:
+        """The current member's output held so far goes on (its checks passed, or the file ends in it)."""
+        for out in self._unverified:
+            self._hold(out)
+        self._unverified, self._unverified_size = [], 0
 
     def _hold(self, out: bytes) -> None:
         data = self._held + out
@@ -183,7 +211,8 @@ class Members(io.RawIOBase):
             self._held = data
             return
         cut = cut or len(data)
-        self._ready += data[:cut]
+        if cut:
+            self._ready.append(data[:cut])
         self._held = data[cut:]
 
     def _step(self, n: int) -> bytes:
@@ -199,7 +228,9 @@ class Members(io.RawIOBase):
             self._buf = kept
             if not self._buf:
                 if self._raw_done:  # the end, between members
-                    self._done, self._ready, self._held = True, self._ready + self._held, b""
+                    if self._held:
+                        self._ready.append(self._held)
+                    self._done, self._held = True, b""
                 return b""
             self._member, self._started = self._at, True
         try:
@@ -209,11 +240,16 @@ class Members(io.RawIOBase):
             return b""
         self._at += len(self._buf) - len(rest)
         self._buf = rest
-        if self._d.eof:
+        if self._d.eof:  # its checks passed: what it gave goes on
+            self._verified()
+            if out:
+                self._hold(out)
+                out = b""
             self._d, self._started = self._codec.new(), False
         elif not out and not self._buf and self._raw_done:  # the file ends inside this member
             at = self._find(self._member + 1)
-            if at is None:  # cut short: the line it cut is left out
+            if at is None:  # cut short: what it held is whole up to the cut, but the line it cut is left out
+                self._verified()
                 self._done, self.truncated, self._held = True, self._member, b""
             else:  # a member cut short in the middle, its data run on through whole members
                 self._leave(at, "the member runs on to the end of the file: cut short, with whole members after it")
@@ -228,9 +264,10 @@ class Members(io.RawIOBase):
         end = at if at is not None else self._raw.seek(0, io.SEEK_END)
         self.damaged.append(Damage(self._member, end, error))
         self._d, self._started, self._held = self._codec.new(), False, b""  # the cut record goes with it
-        last = self._ready[-1:] or (b"\n" if self._ends_line else b"")
+        self._unverified, self._unverified_size = [], 0  # what the damaged member gave is not handed on
+        last = self._ready[-1][-1:] if self._ready else (b"\n" if self._ends_line else b"")
         if last != b"\n":  # a line longer than HOLD_MAX was handed on: not joined to the next
-            self._ready += b"\n"
+            self._ready.append(b"\n")
         if at is None:
             self._done = True
             return
