@@ -11,12 +11,12 @@ import pytest
 from conftest import read_file, read_in_ranges
 from fuzz import article_text, compress_member, jsonl_groups, members_with_one_damaged
 
-from transforms import members as gzip_members
+from transforms import members as reader
 
 
 def _inflate(data: bytes, size: int = 7, codec: str = "gzip") -> tuple[bytes, list]:
     """All the bytes ``Members`` gives for ``data``, read ``size`` at a time through a buffered reader."""
-    members = gzip_members.Members(io.BytesIO(data), codec)
+    members = reader.Members(io.BytesIO(data), codec)
     stream = io.BufferedReader(members, 16)
     out = b"".join(iter(lambda: stream.read(size), b""))
     return out, members.damaged
@@ -49,14 +49,14 @@ def test_the_end_of_the_file_inside_a_member_keeps_the_lines_before_it_and_no_gz
     a = gzip.compress(b"x" * 10000, mtime=0)
     with pytest.raises(EOFError):
         gzip.decompress(a + a[:30])
-    members = gzip_members.Members(io.BytesIO(a + a[:-20]))  # a line the end cuts is left out
+    members = reader.Members(io.BytesIO(a + a[:-20]))  # a line the end cuts is left out
     assert io.BufferedReader(members).read() == b"" and members.truncated == len(a)
     a = gzip.compress(b"x\n" * 5000, mtime=0)
-    members = gzip_members.Members(io.BytesIO(a + a[:-20]))
+    members = reader.Members(io.BytesIO(a + a[:-20]))
     got = io.BufferedReader(members).read()
     assert got.startswith(b"x\n" * 5000) and got == b"x\n" * (len(got) // 2) and members.truncated == len(a)
     lines = gzip.compress(b"".join(b"line %d\n" % i for i in range(5000)), mtime=0)
-    members = gzip_members.Members(io.BytesIO(lines[: len(lines) // 2]))
+    members = reader.Members(io.BytesIO(lines[: len(lines) // 2]))
     got = io.BufferedReader(members).read()
     assert got.endswith(b"\n") and got.count(b"\n") > 1000 and members.truncated == 0
     assert b"".join(b"line %d\n" % i for i in range(got.count(b"\n"))) == got
@@ -80,7 +80,7 @@ def test_bytes_after_the_last_member_are_one_stretch_to_the_end():
 
 def test_false_member_starts_are_bounded(monkeypatch):
     """Junk holding the gzip magic everywhere: at most MAX_FALSE tries, then the rest is one stretch."""
-    monkeypatch.setattr(gzip_members, "MAX_FALSE", 50)
+    monkeypatch.setattr(reader, "MAX_FALSE", 50)
     a = gzip.compress(b"x\n", mtime=0)
     junk = b"\x1f\x8b\x08\xff" * 10000
     out, damaged = _inflate(a + junk + a)
@@ -168,7 +168,7 @@ def test_nothing_of_a_damaged_member_is_handed_on(codec):
         out, _damaged = _inflate(data, 4096, codec)
         written = {line for c in chunks for line in c.splitlines()}
         # past VERIFY_MAX a member streams: a bzip2 block's runs can decode garbage that long before its check
-        assert {line for line in out.splitlines() if len(line) < gzip_members.VERIFY_MAX} <= written
+        assert {line for line in out.splitlines() if len(line) < reader.VERIFY_MAX} <= written
         assert {line for i, c in enumerate(chunks) if i != hit for line in c.splitlines()} <= set(out.splitlines())
 
 
