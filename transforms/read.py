@@ -1481,7 +1481,9 @@ class _ReadFileFn(beam.DoFn):
         damaged stretch in it ends it, as before."""
         reader = members.Members(raw, codec)
         whole = utf8_text(path)  # the source of a reject of the whole file (``make_reject``)
-        error = held = None  # held: a reject of the whole file the reading ended with
+        # held: a reject of the whole file, which a record reader gives only as its last output (the
+        # document's, the header's, the cap's: each ends the reading), so holding it reorders nothing
+        error = held = None
         try:
             for out in self._by_kind(path, kind, io.BufferedReader(reader, 1 << 16), size, True):
                 if held is not None:
