@@ -153,6 +153,19 @@ def test_the_damaged_stretches_are_rejects_after_the_records_and_strides_share_t
         assert sorted(strided, key=repr) == sorted(whole, key=repr)
 
 
+def test_a_zstd_skippable_frame_between_frames_is_passed_over():
+    """A skippable frame (a writer's metadata, a seekable-format index) between
+    two zstd frames is no damage: both frames' lines, no stretch."""
+    import struct
+
+    import zstandard
+
+    pack = zstandard.ZstdCompressor(write_checksum=True)
+    skip = struct.pack("<II", 0x184D2A50, 5) + b"index"
+    out, damaged = _inflate(pack.compress(b"a\n" * 100) + skip + pack.compress(b"b\n" * 100), 64, "zstd")
+    assert out == b"a\n" * 100 + b"b\n" * 100 and damaged == []
+
+
 @pytest.mark.parametrize("codec", ["gzip", "bzip2", "xz", "zstd"])
 def test_nothing_of_a_damaged_member_is_handed_on(codec):
     """Generated files of 2-8 members, one damaged: every line handed on is
