@@ -177,14 +177,7 @@ class Members(io.RawIOBase):
     def readinto(self, b) -> int:
         n = len(b)
         while n and not self._ready and not self._done:
-            out = self._step(n)
-            if out and self._unverified_size is not None and self._unverified_size + len(out) <= VERIFY_MAX:
-                self._unverified.append(out)
-                self._unverified_size += len(out)
-            elif out:  # a member too big to hold: handed on as it comes, as the standard readers do
-                self._verified()
-                self._unverified_size = None
-                self._hold(out)
+            self._step(n)
         if not self._ready:
             return 0
         piece = self._ready[0]
@@ -197,6 +190,18 @@ class Members(io.RawIOBase):
         if k:
             self._ends_line = b[k - 1] == 10
         return k
+
+    def _take(self, out: bytes) -> None:
+        """Output of the current member: held until its checks pass, or, once
+        the member is too big to hold, handed on as it comes, as the standard
+        readers do."""
+        if self._unverified_size is not None and self._unverified_size + len(out) <= VERIFY_MAX:
+            self._unverified.append(out)
+            self._unverified_size += len(out)
+        else:
+            self._verified()
+            self._unverified_size = None
+            self._hold(out)
 
     def _verified(self) -> None:
         """The current member's output held so far goes on (its checks passed, or the file ends in it)."""
@@ -215,9 +220,9 @@ class Members(io.RawIOBase):
             self._ready.append(data[:cut])
         self._held = data[cut:]
 
-    def _step(self, n: int) -> bytes:
-        """Some decompressed bytes, or b"" where this step only read input,
-        ended a member or left a damaged one."""
+    def _step(self, n: int) -> None:
+        """Decompress some bytes (``_take``), or only read input, end a member
+        or leave a damaged one."""
         if len(self._buf) < BLOCK and not self._raw_done:
             more = self._raw.read(BLOCK)
             self._buf += more
@@ -231,20 +236,19 @@ class Members(io.RawIOBase):
                     if self._held:
                         self._ready.append(self._held)
                     self._done, self._held = True, b""
-                return b""
+                return
             self._member, self._started = self._at, True
         try:
             out, rest = self._d.feed(self._buf, n)  # b"": output a decoder still holds
         except self._d.errors as e:
             self._resync(str(e) or type(e).__name__)
-            return b""
+            return
         self._at += len(self._buf) - len(rest)
         self._buf = rest
+        if out:
+            self._take(out)
         if self._d.eof:  # its checks passed: what it gave goes on
             self._verified()
-            if out:
-                self._hold(out)
-                out = b""
             self._d, self._started = self._codec.new(), False
         elif not out and not self._buf and self._raw_done:  # the file ends inside this member
             at = self._find(self._member + 1)
@@ -253,7 +257,6 @@ class Members(io.RawIOBase):
                 self._done, self.truncated, self._held = True, self._member, b""
             else:  # a member cut short in the middle, its data run on through whole members
                 self._leave(at, "the member runs on to the end of the file: cut short, with whole members after it")
-        return out
 
     def _resync(self, error: str) -> None:
         """Leave the current member, damaged, for the next one found after its start."""
@@ -290,14 +293,14 @@ class Members(io.RawIOBase):
         self._raw.seek(at)
         data = self._raw.read(TRIAL)
         d = self._codec.new()
-        out = b""
+        size = 0
         try:
-            while data and len(out) < TRIAL_OUTPUT and not d.eof:
+            while data and size < TRIAL_OUTPUT and not d.eof:
                 got, rest = d.feed(data, TRIAL_OUTPUT)
                 if not got and len(rest) == len(data):  # nothing taken, nothing given: it wants more input
                     break
-                out += got
+                size += len(got)
                 data = rest
         except d.errors:
             return False
-        return bool(out) or d.eof or not self._codec.output_proves
+        return size > 0 or d.eof or not self._codec.output_proves
