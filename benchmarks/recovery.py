@@ -48,7 +48,7 @@ ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from conftest import read_file  # noqa: E402
-from fuzz import (_MUTATIONS, article_page, article_text, csv_with_a_damaged_quote,  # noqa: E402
+from fuzz import (_MUTATIONS, SUFFIX, article_page, article_text, csv_with_a_damaged_quote,  # noqa: E402
                   members_with_one_damaged, json_with_a_damaged_record, jsonl_groups, zip_of)
 from transforms import csv_records, json_document  # noqa: E402
 
@@ -80,9 +80,6 @@ def json_case(rnd: random.Random):
         pass  # the rest of the file is the reader's one reject; the records read before it count
     want = [r for i, r in enumerate(recs) if i != hit]
     return len(want), sum(1 for r in want if r in got)
-
-
-SUFFIX = {"gzip": "gz", "bzip2": "bz2", "xz": "xz", "zstd": "zst"}
 
 
 def members_case(rnd: random.Random, folder: pathlib.Path, n: int, codec: str):

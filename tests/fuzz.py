@@ -23,6 +23,10 @@ import json
 import random
 
 from transforms.members import CODECS
+from transforms.read import _COMPRESSIONS, compression_of
+
+# a codec's file suffix, as the reader names them (gzip: gz)
+SUFFIX = {codec: suffix[1:] for suffix, codec in _COMPRESSIONS.items()}
 
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
          "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv", "zip",
@@ -277,19 +281,8 @@ def _framed(head: bytes, recs: list[bytes], tail: bytes) -> list[bytes]:
 
 def _compress_whole(kind: str, data: bytes) -> bytes:
     """The file of a kind compressed as a whole (not member by member), as its suffix says."""
-    if kind.endswith(".gz") or kind == "html-gzname":
-        return gzip.compress(data, mtime=0)
-    if kind.endswith(".bz2"):
-        import bz2
-
-        return bz2.compress(data)
-    if kind.endswith(".xz"):
-        import lzma
-
-        return lzma.compress(data)
-    import zstandard
-
-    return zstandard.ZstdCompressor().compress(data)
+    codec = "gzip" if kind == "html-gzname" else compression_of(kind)
+    return compress_member(data, codec, checksum=False)
 
 
 # -- mutations: each returns (new bytes, offset of the first byte it changed) ------------------
@@ -455,9 +448,10 @@ def jsonl_groups(rnd, count: int) -> tuple[list[bytes], list[list[dict]]]:
     return [b"".join(json.dumps(r).encode() + b"\n" for r in group) for group in recs], recs
 
 
-def compress_member(data: bytes, codec: str) -> bytes:
+def compress_member(data: bytes, codec: str, checksum: bool = True) -> bytes:
     """``data`` as one member of ``codec``: a gzip member (at a fixed time), a
-    bzip2 or xz stream, a zstd frame (with its checksum, as ``zstd`` writes it)."""
+    bzip2 or xz stream, a zstd frame (with its checksum, as ``zstd`` writes
+    it, unless ``checksum`` is False)."""
     if codec == "gzip":
         return gzip.compress(data, mtime=0)
     if codec == "bzip2":
@@ -470,7 +464,7 @@ def compress_member(data: bytes, codec: str) -> bytes:
         return lzma.compress(data)
     import zstandard
 
-    return zstandard.ZstdCompressor(write_checksum=True).compress(data)
+    return zstandard.ZstdCompressor(write_checksum=checksum).compress(data)
 
 
 def members_with_one_damaged(rnd, chunks: list[bytes], first: int = 0, codec: str = "gzip") -> tuple[bytes, int]:

@@ -9,7 +9,7 @@ import random
 
 import pytest
 from conftest import read_file, read_in_ranges
-from fuzz import article_text, compress_member, jsonl_groups, members_with_one_damaged
+from fuzz import SUFFIX, article_text, compress_member, jsonl_groups, members_with_one_damaged
 
 from transforms import members as reader
 
@@ -104,9 +104,6 @@ def _csv_chunks(rnd, members: int) -> tuple[list[bytes], list[list[dict]]]:
         chunks.append(out.getvalue().encode())
         recs.append(rows)
     return chunks, recs
-
-
-SUFFIX = {"gzip": "gz", "bzip2": "bz2", "xz": "xz", "zstd": "zst"}
 
 
 @pytest.mark.parametrize("kind, codec", [("jsonl", "gzip"), ("csv", "gzip"), ("jsonl", "bzip2"), ("csv", "xz"),
