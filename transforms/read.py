@@ -203,10 +203,13 @@ _HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--(?:[^-]|-(?!->))*-->\s*)*
                          rb"(?:<!doctype\s+html|<html[\s>])", re.IGNORECASE | re.DOTALL)
 
 
+# what the name of a zip or tar archive ends with
+_ARCHIVE_NAMES = (".zip", ".wacz", ".tar", ".tgz", ".tbz2", ".txz")
+
+
 def _is_archive(path: str, head: bytes) -> bool:
     """A zip or tar archive, by its name or its first bytes (a tar's magic is at byte 257)."""
-    name = _inner_name(path)
-    return (name.endswith((".zip", ".wacz", ".tar", ".tgz", ".tbz2", ".txz")) or head.startswith(b"PK\x03\x04")
+    return (_inner_name(path).endswith(_ARCHIVE_NAMES) or head.startswith(b"PK\x03\x04")
             or head[257:262] == b"ustar")
 
 
@@ -443,8 +446,7 @@ def strided(path: str, size: int, split: int) -> bool:
     several workers reads it and keeps every n-th output (``_ReadFileFn``),
     so its records are extracted and annotated on all of them."""
     kind, _ = kind_of(path)
-    return size > split and (kind in STRIDED_KINDS or (kind is None and path.lower().endswith(
-        (".zip", ".wacz", ".tar", ".tgz", ".tbz2", ".txz", ".tzst"))))
+    return size > split and (kind in STRIDED_KINDS or (kind is None and path.lower().endswith(_ARCHIVE_NAMES)))
 
 
 def warc_ranges(path: str, split: int = SPLIT_BYTES) -> list[tuple[int, int | None, int]]:
