@@ -204,7 +204,7 @@ _HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--(?:[^-]|-(?!->))*-->\s*)*
 
 
 # what the name of a zip or tar archive ends with
-_ARCHIVE_NAMES = (".zip", ".wacz", ".tar", ".tgz", ".tbz2", ".txz")
+_ARCHIVE_NAMES = (".zip", ".wacz", ".tar", ".tgz", ".tbz2", ".txz", ".tzst")
 
 
 def _is_archive(path: str, head: bytes) -> bool:
@@ -1396,8 +1396,8 @@ class _ReadFileFn(beam.DoFn):
                 kind = fmt = "archive"  # a zip or a tar: each file in it is read by its kind (``_archive``)
             else:
                 why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .csv .tsv "
-                       ".warc .arc .wet .xml .rss .atom .mhtml .webarchive, optionally .gz .bz2 .xz .zst; or .zip .wacz .tar .tgz) and its "
-                       "content does not start as HTML")
+                       ".warc .arc .wet .xml .rss .atom .mhtml .webarchive, optionally .gz .bz2 .xz .zst; "
+                       "or .zip .wacz .tar .tgz .tbz2 .txz .tzst) and its content does not start as HTML")
                 yield self._reject(path, fmt, "read", "unsupported_format", why, head, size)
                 return
         # The file's boundary: whatever a reader, decompressor or parser raises
