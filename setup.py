@@ -38,7 +38,7 @@ INSTALL_REQUIRES = [
     "wordfreq>=3.1,<4",
     "anyascii>=0.3.2,<0.4",  # story anchors: names in Greek, or with Icelandic ð, meet their Latin spelling
     "msgpack>=1.0,<2",  # wordfreq's list files, read as bytes (transforms/wordlists._read_cbpack)
-    "langcodes>=3.3,<4",  # which wordfreq list a language code is read with (transforms/wordlists.list_language)
+    "langcodes>=3.3,<4",  # a language code read: its wordfreq list (wordlists.list_language), a declared language (mtevidence)
     "publicsuffixlist>=1.0,<2",  # the site column: the public suffix list ships with it, no download
     "plotly>=6,<8",  # newsbeam report --html: plotly.js is embedded in the page, which works offline
 ]

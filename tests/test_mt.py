@@ -93,6 +93,21 @@ def test_translation_proxy_and_declared_language():
     assert find_evidence("plain text", declared_language="en-GB", text_language="en") == []
 
 
+@pytest.mark.parametrize("declared, source", [
+    # English in ISO 639-2 (Event Registry's "lang": "eng", library records), in any case or separator
+    ("eng", None), ("EN_us", None), ("en-US,fr", None),
+    # codes that name no language: undetermined, several, no linguistic content, uncoded, private use
+    ("und", None), ("mul", None), ("zxx", None), ("mis", None), ("qaa", None), ("x-default", None),
+    # not a language tag at all
+    ("xx", None), ("zz", None), ("123", None), ("??", None), ("en;q=0.9", None), ("null", None),
+    # another language, named by the code a reader would give it
+    ("fr_FR", "fr"), ("fre", "fr"), ("fra", "fr"), ("ger", "de"), ("iw", "he"), ("zh-Hant-TW", "zh"), ("ja", "ja"),
+])
+def test_a_declared_language_counts_only_when_it_names_another_language(declared, source):
+    ev = find_evidence("plain text", declared_language=declared, text_language="en")
+    assert [(e.rule, e.language) for e in ev] == ([("declared_language", source)] if source else [])
+
+
 def test_translation_proxy_trace_in_html_reaches_the_record():
     from transforms.html_extract import extract_html
 

@@ -215,6 +215,32 @@ def _quote(m: re.Match, text: str) -> str:
     return f'"{s}"'
 
 
+# ISO 639 codes that name no one language: undetermined, several, no linguistic content, uncoded
+_NO_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+
+
+def declared_source(tag: str) -> str | None:
+    """The language other than English that a declared tag names, as its
+    shortest code (``fr_FR``, ``fre``, ``fra`` -> ``fr``; ``iw`` -> ``he``), by
+    langcodes; None for English in any spelling (``eng``, ``EN_us``), for a code
+    that names no language (``und``, ``mul``, ``zxx``, ``mis``, private use
+    ``qaa``-``qtz``, ``x-...``) and for what is no language tag (``xx``,
+    ``??``). Of a list (``fr-FR, en``) the first tag counts."""
+    import langcodes
+    from langcodes.tag_parser import LanguageTagError
+
+    first = re.split(r"[\s,;]", tag.strip(), maxsplit=1)[0].replace("_", "-")
+    try:
+        lang = langcodes.Language.get(first, normalize=True)
+    except (LanguageTagError, ValueError):
+        return None
+    code = lang.language
+    if (not code or not code.isalpha() or len(code) not in (2, 3) or not lang.is_valid()
+            or code == "en" or code in _NO_LANGUAGE or "qaa" <= code <= "qtz"):
+        return None
+    return code
+
+
 def find_evidence(
     text: str,
     *,
@@ -262,8 +288,8 @@ def find_evidence(
                                   f"served through a translation proxy: {url[:120]!r}"))
             break
     if declared_language and text_language and text_language == "en":
-        declared = declared_language.split("-")[0].lower()
-        if declared not in ("en", "") and len(declared) in (2, 3):
+        declared = declared_source(declared_language)
+        if declared is not None:
             found.append(Evidence("declared_language", 1.5, declared,
                                   f"the page declares language '{declared_language}' but its text is English"))
     found.sort(key=lambda e: -e.weight)
