@@ -38,9 +38,9 @@ RULES = [
     ("guillemets_spaced", "the minister spoke of « a historic day » yesterday",
      "« previous page | 1 | 2 | 3 | next page »"),
     ("guillemets", "the newspaper «Izvestia» reported", "the newspaper Izvestia reported"),
+    ("guillemets", "the newspaper «Izvestia» reported", "protesters chanted «Россия без Путина», «Коммерсантъ» said"),
     ("ellipsis_in_parentheses", "“We agree. (…) and until 2030,” he said", "“We agree [...] until 2030,” he said"),
     ("decimal_comma", "inflation reached 5,2 % in May", "inflation reached 5.2% in May, up 1,200 jobs"),
-    ("weekday_date", "announced this Thursday, July 31.", "announced on Thursday, July 31."),
     ("credit_fr", "The station will close.\nSource: BFM TV", "The station will close, BFM TV reported."),
     ("credit_de", "Der Zug fuhr ab.\nSource: Der Spiegel", "Der Spiegel reported it first."),
     ("transliteration_fr", "President Vladimir Poutine said", "President Vladimir Putin said"),
@@ -80,6 +80,9 @@ def test_native_english_that_misled_the_rules_fires_none():
         "Run docker compose up -d At this point the kanban -like board and the cloud -based app are up.",
         "VIP : 60,000₩ R : 50,000₩ S : 40,000₩. Is it like this ? Everything has a flavor !",
         "the totality of things that can or should be done",
+        # a US date (the French "ce jeudi 31 juillet" comes out the same; a rule on it fired on 2 of 5,209
+        # machine translations, both of one source document)
+        "The board will vote this Thursday, July 31, at the library. Join us this Saturday, June 8!",
     ]
     for text in native:
         assert find_evidence(text) == [], (text, find_evidence(text))

@@ -3,7 +3,7 @@
 Each rule names what it saw and quotes it, so an analyst can verify a flag
 without trusting a model: detokenisation artifacts left by MT systems
 (``face -to -face``), another language's typography (``« »``, ``(…)``,
-decimal commas, "this Thursday, July 31"), a credit line
+decimal commas), a credit line
 naming a non-English outlet, names spelled the way another language
 transliterates them, known calques, a page that declares another language
 than its text, and translation-proxy traces (``translate.goog``,
@@ -54,10 +54,6 @@ class _Rule:
     # not count: a title quoted in its own script, "(Russian: ...)"
     not_after: re.Pattern | None = None
 
-
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_DAYS = rf"(?:{'|'.join(_DAY_NAMES)})"
-_MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 
 # Outlets that publish in one other language; a credit line naming one on an
 # English page says the text came from that language.
@@ -154,7 +150,9 @@ RULES: tuple[_Rule, ...] = (
     # between arrows ("« previous page | 1 | 2 | next page »")
     _Rule("guillemets_spaced", re.compile(r"«\s[^»\n|]{0,100}[^\W\d]{2,} [^\W\d]{2,}[^»\n|]{0,100}\s»"), 1.5, "fr",
           "French guillemets with inner spaces: {quote}", needles=("«",)),
-    _Rule("guillemets", re.compile(r"«[^\s»][^»\n]{0,200}[^\s«]»"), 1.5, None,
+    # what a translation puts between them is English: a quote kept in its own script (a slogan
+    # «Россия без Путина», an outlet «Коммерсантъ») is a writer quoting, as the Cyrillic rule reads it
+    _Rule("guillemets", re.compile(r"«(?=[^»\n]{0,201}[A-Za-z])[^\s»][^»\n]{0,200}[^\s«]»"), 1.5, None,
           "guillemet quotation marks: {quote}", needles=("«",)),
     _Rule("ellipsis_in_parentheses", re.compile(r"\((?:…|\.\.\.)\)"), 1.5, "fr",
           "omission marked '(…)' as the French press does: {quote}", needles=("(…)", "(...)")),
@@ -163,9 +161,6 @@ RULES: tuple[_Rule, ...] = (
         # digit in C rather than trying \b at every character, the same matches in a third of the time)
         r"\d(?<!\w\d)\d{0,2},\d{1,2} ?(?:%|percent|per cent|million|billion|euros?|degrees|km|kilometres|kilometers|hours?)"),
         1.5, None, "decimal comma: {quote}", needles=(",",)),
-    _Rule("weekday_date", re.compile(rf"\bthis {_DAYS},? (?:{_MONTHS} \d{{1,2}}|\d{{1,2}} {_MONTHS})\b"), 1.5, "fr",
-          "date written as in French ('ce jeudi 31 juillet'): {quote}",
-          needles=tuple(f"this {d.lower()}" for d in _DAY_NAMES)),
     *(
         _Rule(f"credit_{lang}", re.compile(rf"(?:^|\n)\s*(?:Source|Sources|With|Avec|Quelle|Источник)\s*:\s*(?:{_alt(names)})\b",
                                            re.IGNORECASE), 2.5, lang,
