@@ -72,9 +72,13 @@ _OUTLETS = {
 
 # Spellings that another language's transliteration produces and English does not.
 _NAMES = {
-    "fr": ["Poutine", "Eltsine", "Gorbatchev", "Khrouchtchev", "Tchernobyl", "Pékin", "Moscou"],
+    "fr": ["Eltsine", "Gorbatchev", "Khrouchtchev", "Tchernobyl", "Pékin", "Moscou"],
     "de": ["Selenskyj", "Wladimir Putin", "Medwedew", "Dmitrij", "Chruschtschow", "Tschernobyl", "Moskau", "Kreml\\b"],
 }
+
+# "Poutine" is also Quebec's dish of fries, curds and gravy ("Poutine Week", "the Best Poutine in
+# Toronto"): it is the French spelling of Putin only in a text that names Russia
+_RUSSIA = re.compile(r"\b(?:Russias?|Russians?|Kremlin|Moscow|Moscou|Soviet)\b")
 
 # Literal renderings of another language's idiom.
 _CALQUES_FR = (
@@ -168,11 +172,13 @@ RULES: tuple[_Rule, ...] = (
         for lang, names in _OUTLETS.items()
     ),
     *(
-        _Rule(f"transliteration_{lang}", re.compile(rf"\b(?:{_alt(names)})"), 1.5, lang,
+        _Rule(f"transliteration_{lang}", re.compile(rf"\b(?:{_alt(names)})\b"), 1.5, lang,
               "name spelled as another language transliterates it: {quote}",
               needles=tuple(sorted({_literal_prefix(n) for n in names})))
         for lang, names in _NAMES.items()
     ),
+    _Rule("transliteration_fr_putin", re.compile(r"\bPoutine\b"), 1.5, "fr",
+          "name spelled as another language transliterates it: {quote}", needles=("poutine",), gate=_RUSSIA),
     _Rule("calque_fr", re.compile(_alt(_CALQUES_FR), re.IGNORECASE), 1.0, "fr",
           "French idiom rendered word for word: {quote}",
           needles=("exploit", "frame of", "financing", "distant space")),
