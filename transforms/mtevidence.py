@@ -21,6 +21,7 @@ No Beam import.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["RULES", "Evidence", "find_evidence"]
@@ -53,6 +54,8 @@ class _Rule:
     # a match right after this (the end of the 40 characters before it) does
     # not count: a title quoted in its own script, "(Russian: ...)"
     not_after: re.Pattern | None = None
+    # a match counts only where this says so (a spaced compound, not a command-line option)
+    keep: Callable[[re.Match], bool] | None = None
 
 
 # Outlets that publish in one other language; a credit line naming one on an
@@ -115,6 +118,42 @@ _NATIVE_SUFFIX = r"(?!(?:like|based|style|type|related|free|friendly|oriented|dr
 _DETOK_LOWER = re.compile(
     _NOT_CAPS + r"[^\W\d]+(?: -[^\W\d]{2,})*? -" + _NATIVE_SUFFIX
     + r"[a-zß-öø-ÿ][^\W\d]+(?: -[^\W\d]{2,})*(?![\w-])" + _DASH_PAIR)
+# A command-line option is written the same way ("pass -legacy", "build with -static -shared", "find
+# -perm", "-march=native"), in tech news and how-tos. A detokeniser spaces a compound of words: what
+# follows each hyphen is an English word (not "-flto", "-fPIC"), no value follows the match ("=", ":",
+# "/"), and what comes before is not a word an option follows (an article, a preposition, a conjunction:
+# "the -quality option", "with -Werror", "and -delete"), where a compound starts with a word of its own
+# ("face -to -face", "well -being", "six -year", "Shell -Group").
+_OPTION_LEADS = frozenset("""a an the this that these those its their his her your our my each every any no
+    and or nor but than then if as to of for from in into on onto at by via with without also""".split())
+_OPTION_VALUE = frozenset("=:/")
+
+
+def _not_an_option(m: re.Match) -> bool:
+    first = m.group(0).split(" -")[0]
+    return m.string[m.end():m.end() + 1] not in _OPTION_VALUE and first.lower() not in _OPTION_LEADS
+
+
+def _spaced_compound(m: re.Match) -> bool:
+    """Whether a spaced hyphen before lower case reads as a compound a
+    detokeniser split: each part after a hyphen an English word, a common
+    one if it has two letters ("face -to -face"; not "-lm", "-rf", "-au")."""
+    from wordfreq import zipf_frequency
+
+    return _not_an_option(m) and all(zipf_frequency(p.lower(), "en") >= (5.5 if len(p) == 2 else 2.5)
+                                     for p in m.group(0).split(" -")[1:])
+
+
+def _spaced_name(m: re.Match) -> bool:
+    """Whether a spaced hyphen before a capital reads as a name a detokeniser
+    split: capitalised words ("Shell -Group", "Mexico -Stadt": a name may be
+    no English word), not an option after a lower-case word ("level -Ofast",
+    "incorrect -Wabi") nor an acronym ("-DNDEBUG", "-INT")."""
+    first, *parts = m.group(0).split(" -")
+    return (_not_an_option(m) and first[:1].isupper() and not first.isupper()
+            and not any(p.isupper() for p in parts))
+
+
 _DETOK_CAPITAL = re.compile(_NOT_CAPS + r"[^\W\d]+(?: -[A-ZÀ-ÖØ-Þ][^\W\d]+)+(?![\w-])" + _DASH_PAIR)
 _CJK = "\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff"
 # kana in a run of its own (the run's start: not after another CJK letter)
@@ -144,12 +183,12 @@ RULES: tuple[_Rule, ...] = (
     # English has "fourth- and eighth-graders", "57 - year", never this.
     _Rule("detokenisation", _DETOK_LOWER, 2.5, None,
           "spacing left by a translation system around hyphens: {quote}", 2, needles=(" -",),
-          screen=_SPACED_HYPHEN_SCREEN),
+          screen=_SPACED_HYPHEN_SCREEN, keep=_spaced_compound),
     # Before a capital it is also a native typist's dash ("his official
     # residence -Cauvery"): "Shell -Group" twice, with no lower-case part.
     _Rule("detokenisation_capitalised", _DETOK_CAPITAL, 2.5, None,
           "spacing left by a translation system around hyphens: {quote}", 2, needles=(" -",),
-          screen=_SPACED_HYPHEN_SCREEN),
+          screen=_SPACED_HYPHEN_SCREEN, keep=_spaced_name),
     # a phrase, not a URL or a code quoted between them, nor a pager or menu
     # between arrows ("« previous page | 1 | 2 | next page »")
     _Rule("guillemets_spaced", re.compile(r"«\s[^»\n|]{0,100}[^\W\d]{2,} [^\W\d]{2,}[^»\n|]{0,100}\s»"), 1.5, "fr",
@@ -275,6 +314,8 @@ def find_evidence(
         matched[rule.pattern] = bool(matches)
         if rule.not_after is not None:
             matches = [m for m in matches if not rule.not_after.search(text, max(0, m.start() - 40), m.start())]
+        if rule.keep is not None:
+            matches = [m for m in matches if rule.keep(m)]
         if len(matches) < rule.min_count:
             continue
         msg = rule.message.format(quote=_quote(matches[0], text), count=len(matches))
