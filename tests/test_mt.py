@@ -40,6 +40,8 @@ RULES = [
     ("guillemets", "the newspaper «Izvestia» reported", "the newspaper Izvestia reported"),
     ("guillemets", "the newspaper «Izvestia» reported", "protesters chanted «Россия без Путина», «Коммерсантъ» said"),
     ("ellipsis_in_parentheses", "“We agree. (…) and until 2030,” he said", "“We agree [...] until 2030,” he said"),
+    ("ellipsis_in_parentheses", "“We agree. (…) and until 2030,” he said",
+     "call signal('foo').connect(...) or feed(...), replace $(...), hide __attribute__((...))"),
     ("decimal_comma", "inflation reached 5,2 % in May", "inflation reached 5.2% in May, up 1,200 jobs"),
     ("credit_fr", "The station will close.\nSource: BFM TV", "The station will close, BFM TV reported."),
     ("credit_de", "Der Zug fuhr ab.\nSource: Der Spiegel", "Der Spiegel reported it first."),

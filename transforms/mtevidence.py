@@ -197,7 +197,8 @@ RULES: tuple[_Rule, ...] = (
     # «Россия без Путина», an outlet «Коммерсантъ») is a writer quoting, as the Cyrillic rule reads it
     _Rule("guillemets", re.compile(r"«(?=[^»\n]{0,201}[A-Za-z])[^\s»][^»\n]{0,200}[^\s«]»"), 1.5, None,
           "guillemet quotation marks: {quote}", needles=("«",)),
-    _Rule("ellipsis_in_parentheses", re.compile(r"\((?:…|\.\.\.)\)"), 1.5, "fr",
+    # not what code leaves out: a call's arguments ("feed(...)"), "$(...)", "__attribute__((...))"
+    _Rule("ellipsis_in_parentheses", re.compile(r"(?<![\w.\])$(])\((?:…|\.\.\.)\)"), 1.5, "fr",
           "omission marked '(…)' as the French press does: {quote}", needles=("(…)", "(...)")),
     _Rule("decimal_comma", re.compile(
         # (\b\d{1,3},... with its first digit first and the \b as a lookbehind after it: re skips to the next
