@@ -18,7 +18,10 @@ with the texts a rule fired on, so that a rule that misreads native text can
 be narrowed. The model itself was trained on part of ``wmt_news`` and ``ecb``;
 ``docs/mt_model.md`` has the held-out figures for those.
 
-Usage: python benchmarks/mt_natives.py [--show N] [--json FILE]
+``--machine-texts`` adds the English technical texts of the machine it runs
+on (installed packages' descriptions, ``/usr/share/doc``): reach, no bar.
+
+Usage: python benchmarks/mt_natives.py [--show N] [--json FILE] [--machine-texts]
 """
 from __future__ import annotations
 
@@ -87,6 +90,39 @@ def native_sets(data: str = DATA_DIR) -> dict[str, list[str]]:
     return dict(sets)
 
 
+def machine_texts(limit: int = 20000) -> dict[str, list[str]]:
+    """English technical prose that every Linux machine with Python holds:
+    the descriptions of the installed Python packages (``METADATA``) and
+    ``/usr/share/doc`` (READMEs, NEWS, changelogs), each cut to ``limit``
+    characters. Native text full of what news about software quotes:
+    command-line options, code, names of contributors. Reach, not a bar: it
+    is not news, and it differs from machine to machine."""
+    import gzip
+    import sysconfig
+
+    from transforms.language import detect_language, load_detector_factory
+
+    factory = load_detector_factory()
+    paths = sorted(glob.glob(os.path.join(sysconfig.get_paths()["purelib"], "*.dist-info", "METADATA")))
+    paths += sorted(p for p in glob.glob("/usr/share/doc/*/*") if "copyright" not in p.lower())
+    texts = []
+    for p in paths:
+        try:
+            if not os.path.isfile(p) or os.path.getsize(p) > 2_000_000:
+                continue
+            with (gzip.open(p) if p.endswith(".gz") else open(p, "rb")) as f:
+                t = f.read(4 * limit).decode("utf-8", "replace")
+        except (OSError, EOFError) as e:  # a damaged .gz among the docs: say so, go on
+            print(f"skip {p}: {e}", file=sys.stderr)
+            continue
+        if p.endswith("METADATA"):
+            t = t.split("\n\n", 1)[1] if "\n\n" in t else ""
+        t = t[:limit]
+        if len(t) > 500 and detect_language(factory, t)[0] == "en":
+            texts.append(t)
+    return {"reach_machine_docs": texts}
+
+
 def mt_sets(data: str = DATA_DIR) -> dict[str, list[str]]:
     wmt = os.path.join(data, "mt", "wmt_docs.jsonl")
     if not os.path.exists(wmt):
@@ -139,19 +175,23 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=DATA_DIR)
     ap.add_argument("--show", type=int, default=3, help="examples printed per rule and set")
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--machine-texts", action="store_true",
+                    help="also the English technical texts of this machine (reach_machine_docs: packages' "
+                         "descriptions, /usr/share/doc), which no bar applies to")
     args = ap.parse_args(argv)
     natives = native_sets(args.data)
     if not natives:
         print(f"no shared data under {args.data}: nothing to measure")
         return 0
-    res = measure({**natives, **mt_sets(args.data)}, args.show)
+    reach = machine_texts() if args.machine_texts else {}
+    res = measure({**natives, **reach, **mt_sets(args.data)}, args.show)
     print(f"{'set':28} {'docs':>6} {'flagged':>8} {'any rule':>9}  rules firing (share of documents)")
     for name, m in res.items():
         rules = ", ".join(f"{r} {v:.2%}" for r, v in sorted(m["rules"].items(), key=lambda kv: -kv[1]))
         print(f"{name:28} {m['documents']:>6} {m['flagged']:>8.2%} {m['any_rule']:>9.2%}  {rules or '-'}")
     over = []
     for name, m in res.items():
-        if name.startswith("mt_"):
+        if name.startswith(("mt_", "reach_")):
             continue
         if m["flagged"] > FLAG_BAR:
             over.append(f"{name}: {m['flagged']:.2%} flagged > {FLAG_BAR:.0%}: {m['flagged_examples']}")
