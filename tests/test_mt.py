@@ -54,6 +54,8 @@ RULES = [
     ("kana", "Visit the #Product1 #オンラインストア today", 'the manga "僕だけがいない街" (Japanese: 僕だけがいない街)'),
     ("cjk_punctuation", "【Official】 Limited Midnight Market", "[Official] Limited Midnight Market"),
     ("cjk_punctuation", "Residents stockpiled food ＜Yamatsuri Town＞", "Xi Jinping (习近平) met the delegation"),
+    ("cjk_punctuation", "I can't get on air!」 she wrote",
+     "Liu Cixin's 《三体》, the show (Chinese: 《乘风破浪的姐姐》) and 『君の名は。』, a hit in 2016"),
     ("cyrillic", "the post said Слава Україні and more", "the post said Україна, the country's name"),
     ("cyrillic", "the post said Слава Україні and more", "the city (Russian: Нижний Новгород) and 'Добрий вечір'"),
     ("cyrillic_uk", "the post said Слава Україні and more", "he wrote Нет войне on the wall"),

@@ -163,7 +163,12 @@ _KANA = re.compile(rf"(?<![{_CJK}])[{_CJK}]*[\u3041-\u3096\u30a1-\u30fa\u30fc]{{
 _QUOTE_OPENERS = r"(?:[\"“‘'«「『(（\[]|\b(?:Japanese|Russian|Ukrainian|Chinese|Korean|Cyrillic|lit\.|Hepburn)\s*[:,]?\s*)"
 _QUOTED = re.compile(_QUOTE_OPENERS + "$", re.IGNORECASE)
 _QUOTED_CYRILLIC = re.compile(_QUOTE_OPENERS + r"[\u0400-\u04FF\s-]*$", re.IGNORECASE)
-_CJK_PUNCT = re.compile(r"[【】「」『』〈〉《》〔〕、。・＜＞（）！？：；]")
+# East Asian full-width punctuation on English words: a system keeps the source's marks around or
+# between what it translated ("【Official】", "＜Yamatsuri Town＞", "air!」", "¥1,200、¥1,500"); marks
+# around or inside East Asian text are a writer quoting it ("the novel 《三体》", "『君の名は。』")
+_CJK_OPEN, _CJK_CLOSE, _CJK_MARKS = "【「『〈《〔＜（", "】」』〉》〕＞）", "、。・！？：；"
+_CJK_PUNCT = re.compile(rf"[{_CJK_OPEN}] ?[A-Za-z0-9]|[A-Za-z0-9!-/:-@] ?[{_CJK_CLOSE}]"
+                        rf"|[A-Za-z0-9] ?[{_CJK_MARKS}]|[{_CJK_MARKS}] ?[A-Za-z0-9]")
 _CYRILLIC_WORD = re.compile(r"\b[\u0400-\u04FF]{2,}\b")
 # Screens: cheap necessary conditions, searched once per text before the
 # rules that need them (a plain character class scans far faster than a
