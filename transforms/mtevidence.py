@@ -169,6 +169,8 @@ _QUOTED_CYRILLIC = re.compile(_QUOTE_OPENERS + r"[\u0400-\u04FF\s-]*$", re.IGNOR
 _CJK_OPEN, _CJK_CLOSE, _CJK_MARKS = "【「『〈《〔＜（", "】」』〉》〕＞）", "、。・！？：；"
 _CJK_PUNCT = re.compile(rf"[{_CJK_OPEN}] ?[A-Za-z0-9]|[A-Za-z0-9!-/:-@] ?[{_CJK_CLOSE}]"
                         rf"|[A-Za-z0-9] ?[{_CJK_MARKS}]|[{_CJK_MARKS}] ?[A-Za-z0-9]")
+# any of the marks (a plain class: the pattern above would try at every letter of every text)
+_CJK_PUNCT_SCREEN = re.compile(f"[{_CJK_OPEN}{_CJK_CLOSE}{_CJK_MARKS}]")
 _CYRILLIC_WORD = re.compile(r"\b[\u0400-\u04FF]{2,}\b")
 # Screens: cheap necessary conditions, searched once per text before the
 # rules that need them (a plain character class scans far faster than a
@@ -232,7 +234,8 @@ RULES: tuple[_Rule, ...] = (
     # characters alone do not count: English pages give names in them.
     _Rule("kana", _KANA, 1.5, "ja", "Japanese kana left in the English text: {quote}", screen=_KANA_SCREEN,
           not_after=_QUOTED),
-    _Rule("cjk_punctuation", _CJK_PUNCT, 1.5, None, "East Asian full-width punctuation in the English text: {quote}"),
+    _Rule("cjk_punctuation", _CJK_PUNCT, 1.5, None, "East Asian full-width punctuation in the English text: {quote}",
+          screen=_CJK_PUNCT_SCREEN),
     _Rule("cyrillic", _CYRILLIC_WORD, 1.5, None, "words in Cyrillic left in the English text: {quote}", 2,
           screen=_CYRILLIC_SCREEN, gate=_CYRILLIC_WORD, not_after=_QUOTED_CYRILLIC),
     # which Cyrillic: letters only Ukrainian or only Russian has (name the language, weigh little);
