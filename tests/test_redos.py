@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from transforms.page_meta import clean_authors
@@ -53,3 +53,21 @@ def test_pumped_pieces_of_the_patterns(pump, killer):
     clean_text("Title\n\n" + s + "\n" + "The council met on Tuesday. " * 10)
     clean_authors([s[:20_000]], None, None)
     assert time.perf_counter() - t < 3
+
+
+# the machine-translation evidence rules run on every English article, on up to
+# MAX_EVIDENCE_CHARS (200,000) of it
+EVIDENCE_PIECES = ["\n", " ", "\t", "\u3000", "«", "»", "a", "Ab", " -", "-", "the", "(", "...", "…", "【", "」", "、",
+                   "5,2", "Source", ":", "Le Monde", "Poutine", "Слава", "ロシア", "$", "="]
+
+
+@settings(max_examples=40, deadline=None)
+@example(["\n"])  # the credit-line rules' "\s*" after each line break read all the breaks after it: 12 s at 20 KB
+@given(st.lists(st.sampled_from(EVIDENCE_PIECES), min_size=1, max_size=4))
+def test_evidence_rules_on_pumped_pieces(pump):
+    from transforms.mtevidence import find_evidence
+
+    s = "".join(pump) * max(1, 20_000 // len("".join(pump)))
+    t = time.perf_counter()
+    find_evidence(s, text_language="en")
+    assert time.perf_counter() - t < 1.5
