@@ -31,7 +31,7 @@ SUFFIX = {codec: suffix[1:] for suffix, codec in _COMPRESSIONS.items()}
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
          "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv", "zip",
          "tar.gz", "mhtml", "webarchive", "warc.zst", "tar", "jsonl.gz-members", "jsonl.zst-members",
-         "jsonl.bz2-members")
+         "jsonl.bz2-members", "tzst")
 # files of hundreds of records, over the size (1 MB on one worker, 256 KB on several) above which a plain
 # JSON-lines file or a WARC is read in ranges by every worker: the reading of one big file, damaged; a few
 # seconds each to extract, so ``benchmarks/fuzz.py`` draws them (``--big``), the suite does not
@@ -208,7 +208,7 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
             info.size, info.mtime = len(data), 0
             members.append(info.tobuf() + data + bytes(-len(data) % 512))
         return members + [bytes(1024)], "tar"
-    if kind in ("zip", "tar.gz"):  # an archive of a few files of other kinds, damaged as a whole below
+    if kind in ("zip", "tar.gz", "tzst"):  # an archive of a few files of other kinds, damaged as a whole below
         import tarfile
         import zipfile
 
@@ -220,11 +220,13 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
                 for name, data in inner:
                     z.writestr(name, data)
         else:
-            with tarfile.open(fileobj=buf, mode="w:gz") as t:
+            with tarfile.open(fileobj=buf, mode="w:gz" if kind == "tar.gz" else "w") as t:
                 for name, data in inner:
                     info = tarfile.TarInfo(name)
                     info.size = len(data)
                     t.addfile(info, io.BytesIO(data))
+        if kind == "tzst":  # tar --zstd's archive (tarfile writes no zstd before Python 3.14)
+            return [compress_member(buf.getvalue(), "zstd")], "single"
         return [buf.getvalue()], "single"
     if kind in ("warc", "warc.gz", "warc.zst"):
         recs = [_warc_record(None, b"", "warcinfo")]
@@ -583,7 +585,7 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
             names.append("truncate_compressed")
             first = 0
     if kind in ("html", "html.gz", "html.xz", "txt", "txt.bz2", "json", "rss", "url-named", "html-gzname", "zip",
-                "tar.gz", "mhtml", "webarchive"):
+                "tar.gz", "tzst", "mhtml", "webarchive"):
         ranges = []  # one document: nothing to require, it may be damaged anywhere
     return Case(kind=name_of_kind, data=data, records=ranges, first_damage=first, mutations=names,
                 member_compressed=joined == "members")
