@@ -1,6 +1,7 @@
 """Readers: every input kind, and every way a file can be wrong."""
 import gzip
 import io
+import csv
 import json
 import os
 
@@ -584,6 +585,38 @@ def test_records_as_other_tools_write_them(tmp_path):
     assert arts["https://e.com/page"]["extractor"] != "text-cleaner"
     (rej,) = read_table(str(tmp_path / "out"), "rejects")
     assert rej["reason"] == "missing_text" and "maintext" in rej["error"]
+
+
+def test_fields_in_any_case_and_as_schema_org_and_datasets_name_them(tmp_path):
+    """A record's fields are found whatever their case, in JSON as in a CSV's
+    header (which is read lower-cased, so that "datePublished" was lost), and
+    under schema.org's articleBody, the Guardian API's bodyText and datasets'
+    body_text, full_text, document. Before, each of these records was a
+    missing_text reject and the CSV's dates were None."""
+    from pipeline.cli import run
+
+    (tmp_path / "in").mkdir()
+    lines = [json.dumps({"URL": "https://e.com/1", "Title": "One", "Text": ARTICLE_EN + " 1", "Published": "2024-05-01"}),
+             json.dumps({"url": "https://e.com/2", "CONTENT": ARTICLE_EN + " 2", "PublishedAt": "2024-05-02"}),
+             json.dumps({"url": "https://e.com/3", "headline": "Three", "articleBody": ARTICLE_EN + " 3",
+                         "datePublished": "2024-05-03"}),
+             json.dumps({"url": "https://e.com/4", "bodyText": ARTICLE_EN + " 4"}),
+             json.dumps({"url": "https://e.com/5", "document": ARTICLE_EN + " 5", "text": ARTICLE_EN + " 5 text"}),
+             json.dumps({"_source": {"Url": "https://e.com/6", "Full_Text": ARTICLE_EN + " 6"}})]
+    (tmp_path / "in" / "r.jsonl").write_text("\n".join(lines) + "\n")
+    with open(tmp_path / "in" / "c.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["Headline", "articleBody", "datePublished", "URL"])
+        w.writerow(["Seven", ARTICLE_EN + " 7", "2024-05-07T10:00:00Z", "https://e.com/7"])
+    run(["--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--no-fetch"], quiet=True)
+    assert not os.path.exists(tmp_path / "out" / "rejects")
+    arts = {r["url"]: r for r in read_table(str(tmp_path / "out"), "articles")}
+    assert sorted(arts) == [f"https://e.com/{i}" for i in range(1, 8)]
+    assert [str(arts[f"https://e.com/{i}"]["published_at"])[:10] for i in (1, 2, 3, 7)] == [
+        "2024-05-01", "2024-05-02", "2024-05-03", "2024-05-07"]
+    assert (arts["https://e.com/1"]["title"], arts["https://e.com/3"]["title"], arts["https://e.com/7"]["title"]) == (
+        "One", "Three", "Seven")
+    assert arts["https://e.com/5"]["text"].endswith("5 text")  # a field named as the SPEC names it comes first
 
 
 @settings(max_examples=300, deadline=None)

@@ -67,7 +67,10 @@ PUBLISHED_FIELDS = ("published", "published_at", "datePublished", "date_publish"
 # other tools and datasets give them (news-please's `maintext`, `content`, `body`...). A text field holding
 # a whole HTML document (as some exports store the page) is read as the page it is.
 HTML_FIELDS = ("html", "raw_html", "content_html")  # content_html, content_text: JSON Feed's items
-TEXT_FIELDS = ("text", "maintext", "content", "body", "article_text", "article", "content_text")
+# ... schema.org's articleBody (beside its headline and datePublished), the Guardian API's bodyText, and what
+# datasets call it (body_text, full_text, fullText; XSum's document)
+TEXT_FIELDS = ("text", "maintext", "content", "body", "article_text", "article", "content_text", "articleBody",
+               "bodyText", "body_text", "full_text", "fullText", "document")
 URL_FIELDS = ("url", "link")
 TITLE_FIELDS = ("title", "headline")
 # A record's authors: a name, names in one string, a list of names (news-please's and fundus's `authors`), or
@@ -213,11 +216,35 @@ def _is_archive(path: str, head: bytes) -> bool:
             or head[257:262] == b"ustar")
 
 
+# every field name a record is read by, and each as a name in any case gives it ("Text", "CONTENT", and a CSV
+# header's "datepublished", lower-cased as every header is, for "datePublished")
+_FIELD_NAMES = frozenset((*HTML_FIELDS, *TEXT_FIELDS, *URL_FIELDS, *TITLE_FIELDS, *PUBLISHED_FIELDS, *AUTHOR_FIELDS,
+                          *DESCRIPTION_FIELDS, "source", "publication", "publisher", "language", "lang", "_source"))
+_FOLDED_NAMES = {name.casefold(): name for name in sorted(_FIELD_NAMES)}
+
+
+def _as_read(rec: dict) -> dict:
+    """``rec`` with each field named in another case than newsbeam reads it
+    added under the name it is read by; a field named exactly wins, and of
+    two spellings of one name the first in the record."""
+    extra = None
+    for k, v in rec.items():
+        if isinstance(k, str) and k not in _FIELD_NAMES:
+            name = _FOLDED_NAMES.get(k.casefold())
+            if name is not None and name not in rec:
+                if extra is None:
+                    extra = {}
+                extra.setdefault(name, v)
+    return {**rec, **extra} if extra else rec
+
+
 def _unwrapped(rec: dict) -> dict:
     """A record as Elasticsearch and OpenSearch export it (``elasticdump``, a
-    search's ``hits``): its fields in ``_source``."""
+    search's ``hits``): its fields in ``_source``. Either way, its fields
+    named as they are read, whatever their case (``_as_read``)."""
+    rec = _as_read(rec)
     inner = rec.get("_source")
-    return inner if isinstance(inner, dict) and not any(k in rec for k in HTML_FIELDS + TEXT_FIELDS) else rec
+    return _as_read(inner) if isinstance(inner, dict) and not any(k in rec for k in HTML_FIELDS + TEXT_FIELDS) else rec
 
 
 def _names(rec: dict, keys) -> str | None:
