@@ -21,7 +21,7 @@ INSTALL_REQUIRES = [
     "htmldate>=1.9,<2",
     "justext>=3.0,<4",
     "langdetect==1.0.9",
-    "pyarrow>=14,<26",
+    "pyarrow>=15,<26",  # 15: a Parquet input's page checksums are checked (transforms/parquet_records.py)
     "xxhash>=3.4,<5",
     "warcio>=1.7,<2",
     # Content-Encoding br and zstd of WARC payloads (browser-based crawlers keep them as sent) and of

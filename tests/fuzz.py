@@ -31,7 +31,7 @@ SUFFIX = {codec: suffix[1:] for suffix, codec in _COMPRESSIONS.items()}
 KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "warc", "warc.gz", "arc", "arc.gz",
          "rss", "jsonl.zst", "html.xz", "txt.bz2", "wet", "url-named", "json-pretty", "html-gzname", "csv", "zip",
          "tar.gz", "mhtml", "webarchive", "warc.zst", "tar", "jsonl.gz-members", "jsonl.zst-members",
-         "jsonl.bz2-members", "tzst")
+         "jsonl.bz2-members", "tzst", "parquet")
 # files of hundreds of records, over the size (1 MB on one worker, 256 KB on several) above which a plain
 # JSON-lines file or a WARC is read in ranges by every worker: the reading of one big file, damaged; a few
 # seconds each to extract, so ``benchmarks/fuzz.py`` draws them (``--big``), the suite does not
@@ -198,6 +198,8 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
         return [row(["title", "url", "text"])] + [
             row([f"Item {i}", f"https://example.com/{rnd.getrandbits(32):x}",
                  article_text(rnd).replace(". ", '.\n', 2) + ' "quoted", end']) for i in range(n)], "csv"
+    if kind == "parquet":  # a row a record, in row groups; the footer at the end: damage anywhere may cost any row
+        return [parquet_file(rnd, [article_text(rnd) for _ in range(n)])[0]], "parquet"
     if kind == "tar":  # pages as members of a plain tar, a record each (header and data), then its end blocks
         import tarfile
 
@@ -409,6 +411,38 @@ def json_with_a_damaged_record(rnd, recs: list[dict], layout: str, indent) -> tu
     return '{"response": {"meta": [1, {"a": 2}], "results": [' + sep.join(dump) + "]}}", hit
 
 
+def parquet_file(rnd: random.Random, texts: list[str]) -> tuple[bytes, bool]:
+    """A Parquet file of ``texts`` (with a title, a URL, a timestamp, a page's
+    bytes or none, tags), in random row groups, codec, page version and
+    encoding; (its bytes, whether its pages carry checksums)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = len(texts)
+    checksums = rnd.random() < 0.5
+    t = pa.table({"title": [f"Item {i}" for i in range(n)], "text": texts,
+                  "url": [f"https://example.com/{rnd.getrandbits(32):x}" for _ in range(n)],
+                  "published": pa.array([rnd.randint(10**9, 2 * 10**9) * 10**9 for _ in range(n)],
+                                        pa.timestamp(rnd.choice(["ms", "us", "ns"]), tz=rnd.choice([None, "UTC"]))),
+                  "html": pa.array([None] * n, pa.binary()),
+                  "tags": [[rnd.choice(_VERBS)] * rnd.randint(0, 3) for _ in range(n)]})
+    buf = io.BytesIO()
+    pq.write_table(t, buf, row_group_size=rnd.randint(1, max(1, n // 2)), write_page_checksum=checksums,
+                   compression=rnd.choice(["snappy", "zstd", "gzip", "none", "lz4"]),
+                   use_dictionary=rnd.random() < 0.5, data_page_version=rnd.choice(["1.0", "2.0"]))
+    return buf.getvalue(), checksums
+
+
+def parquet_case(rnd: random.Random, mutations: int) -> tuple[bytes, list[str], bool]:
+    """A Parquet file of 1-60 texts with ``mutations`` of the fuzzer's byte
+    mutations: (its bytes, the texts written, whether its pages carry checksums)."""
+    texts = [article_text(rnd, rnd.randint(1, 4)) for _ in range(rnd.randint(1, 60))]
+    data, checksums = parquet_file(rnd, texts)
+    for _ in range(mutations):
+        data, _ = _MUTATIONS[rnd.choice(sorted(set(_MUTATIONS) - {"long_line"}))](rnd, data)
+    return data, texts, checksums
+
+
 def zip_of(files: dict[str, str], method: int, streamed: bool = False) -> tuple[bytes, dict[str, int]]:
     """A zip of ``files`` (name: content) at a fixed time (the same bytes on
     every run), and where each file's bytes end. ``streamed``: written to a
@@ -553,6 +587,10 @@ def make_case(rnd: random.Random, kind: str, mutations: int | None = None) -> Ca
         ranges = ranges[1:]
     if joined == "tar":  # the end blocks are no record
         ranges = ranges[:-1]
+    if joined == "parquet":  # every row spans the file: intact only when nothing was damaged
+        import pyarrow.parquet as pq
+
+        ranges = [(0, len(data))] * pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
     if joined == "framed":  # the opening and closing are no records; the record after a comma starts past it
         ranges = [(s + (2 if i > 1 else 0), e) for i, (s, e) in enumerate(ranges[1:-1], start=1)]
     first = None
@@ -616,7 +654,7 @@ def record_source(path: str, case: Case, number: int) -> str:
     """The ``source`` newsbeam gives record ``number`` of the file at ``path``."""
     if case.kind == "tar":
         return f"{path}/p{number}.html"
-    return f"{path}#L{number}" if case.kind.startswith(("json", "csv")) else f"{path}#{number}"
+    return f"{path}#L{number}" if case.kind.startswith(("json", "csv", "parquet")) else f"{path}#{number}"
 
 
 def file_of(source: str, cases: dict) -> str:

@@ -25,6 +25,7 @@ import os
 import re
 import stat
 import struct
+import tempfile
 import warnings
 import zlib
 from typing import Iterator
@@ -35,7 +36,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from transforms import csv_records, json_document, members, zip_local
+from transforms import csv_records, json_document, members, parquet_records, zip_local
 from transforms.content_coding import ContentCodingError, decode_content
 from transforms.encoding import (DecodeError, byte_order_mark, decode_bytes, http_charset, plain_text,
                                  utf16_without_bom)
@@ -83,6 +84,7 @@ _KINDS = {
     ".txt": "text", ".text": "text",
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
     ".csv": "csv", ".tsv": "csv",  # a row a record, named by the header (transforms/csv_records.py)
+    ".parquet": "parquet", ".pq": "parquet",  # a row a record, named by the columns (transforms/parquet_records.py)
     ".warc": "warc", ".arc": "warc",  # ARC: the Internet Archive's format before WARC; warcio reads it as WARC
     ".wet": "warc",  # Common Crawl's WET: a WARC of `conversion` records, each a page's text
     ".xml": "feed", ".rss": "feed", ".atom": "feed",
@@ -465,7 +467,7 @@ STRIDE = "stride"  # an element (path, size, STRIDE, k, n): the k-th of every n 
 _ELSEWHERE = object()  # in place of a record's one output that another worker's stride gives
 # Kinds whose files hold many records: one read whole (compressed JSON lines, a CSV, a JSON document, an
 # archive, a WARC of another compression, a damaged WARC) is read by every worker, each keeping its share
-STRIDED_KINDS = ("jsonl", "csv", "warc", "archive")
+STRIDED_KINDS = ("jsonl", "csv", "parquet", "warc", "archive")
 
 
 def strided(path: str, size: int, split: int) -> bool:
@@ -1370,6 +1372,12 @@ class _ReadFileFn(beam.DoFn):
         self.files = Metrics.counter(NAMESPACE, "files_read")  # a range of a big file counts once
         self.docs = Metrics.counter(NAMESPACE, "documents_read")
         self._stride, self._next = (0, 1), 0  # the element being read: (k, n) of a stride; its next output
+        self._checker = None  # the child process that reads a Parquet file first (``_parquet``)
+
+    def teardown(self):
+        if self._checker is not None:
+            self._checker.close()
+            self._checker = None
     def process(self, element):
         """The outputs of reading ``element``; of a stride (k of n), every n-th
         of them from the k-th: every worker reads the whole file alike, and
@@ -1421,9 +1429,11 @@ class _ReadFileFn(beam.DoFn):
                 kind = fmt = "html"  # a saved page named by its URL: wget's "story.php?id=1", "news/2024/05/story"
             elif _is_archive(path, head):
                 kind = fmt = "archive"  # a zip or a tar: each file in it is read by its kind (``_archive``)
+            elif not compressed and parquet_records.is_parquet(head):
+                kind = fmt = "parquet"  # Spark's and Hive's part files, named without an extension
             else:
                 why = ("file name has no known input extension (.html .htm .txt .jsonl .ndjson .json .csv .tsv "
-                       ".warc .arc .wet .xml .rss .atom .mhtml .webarchive, optionally .gz .bz2 .xz .zst; "
+                       ".parquet .warc .arc .wet .xml .rss .atom .mhtml .webarchive, optionally .gz .bz2 .xz .zst; "
                        "or .zip .wacz .tar .tgz .tbz2 .txz .tzst) and its content does not start as HTML")
                 yield self._reject(path, fmt, "read", "unsupported_format", why, head, size)
                 return
@@ -1545,6 +1555,8 @@ class _ReadFileFn(beam.DoFn):
             yield from self._jsonl(path, stream, compressed)
         elif kind == "csv":
             yield from self._csv(path, stream, compressed)
+        elif kind == "parquet":
+            yield from self._parquet(path, stream, compressed)
         elif kind == "warc" and compressed:  # bzip2, xz, zstd, an archive's file: warcio would take a cut for the end
             watched = _CutWatch(stream)
             yield from self._warc(path, watched)
@@ -1692,6 +1704,8 @@ class _ReadFileFn(beam.DoFn):
             head = stream.peek(512)[:512]
             if kind is None and not compressed and _looks_like_html(head):
                 kind = fmt = "html"
+            elif kind is None and not compressed and parquet_records.is_parquet(head):
+                kind = fmt = "parquet"
             nested = _is_archive(named, head)
             if kind in (None, "feed") or nested:
                 why = ("an archive inside an archive is not read: unpack it" if nested else
@@ -1910,6 +1924,59 @@ class _ReadFileFn(beam.DoFn):
             after = f" (the file is not read past its row {n})" if n else ""
             yield self._reject(f"{path}#L{n + 1}" if n else path, "csv", "read", "decompressed_too_large",
                                _describe(e) + after, start[:512], None)
+
+    def _parquet(self, path, stream, compressed: bool):
+        """The rows of a Parquet file, each a record (``parquet_records``),
+        read first by a child process (``parquet_records.check``): pyarrow
+        aborts its process on some damaged files. Its footer is at its end: a
+        file that is not a local file (one compressed, in an archive, or on
+        another filesystem) is read into memory first, up to
+        ``--max-decompressed-bytes``, and handed to the child as a file."""
+        local = getattr(stream, "name", None)
+        if compressed or not isinstance(local, (str, bytes)) or not os.path.isfile(local) or not (
+                hasattr(stream, "seekable") and stream.seekable()):
+            data = stream.read(self.max_unzip + 1)
+            if len(data) > self.max_unzip:
+                yield self._reject(path, "parquet", "read", "decompressed_too_large",
+                                   f"a Parquet file read into memory (compressed, in an archive, or not on a local "
+                                   f"disk) holds more than {self.max_unzip} bytes (--max-decompressed-bytes)",
+                                   data[:512], None)
+                return
+            with tempfile.TemporaryDirectory(prefix="newsbeam-parquet-") as folder:
+                local = os.path.join(folder, "file.parquet")
+                with open(local, "wb") as f:
+                    f.write(data)
+                yield from self._parquet_rows(path, data, local, data[:4], data[-4:])
+            return
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(max(end - 4, 0))
+        tail = stream.read(4)
+        stream.seek(0)
+        head = stream.read(4)
+        stream.seek(0)
+        yield from self._parquet_rows(path, stream, local, head, tail)
+
+    def _parquet_rows(self, path, source, local, head: bytes, tail: bytes):
+        if self._checker is None:
+            self._checker = parquet_records.Checker()
+        checked = self._checker.check(local, self.max_unzip, _FOLDED_SET)
+        if checked.failure is not None:  # the footer ended the child: not opened here
+            yield self._reject(path, "parquet", "decode", "bad_parquet", checked.failure, head, None)
+            return
+        try:
+            pf = parquet_records.open_file(source)
+        except Exception as e:  # the footer is not there (a cut file) or does not parse
+            cut = parquet_records.is_parquet(head) and not parquet_records.is_parquet(tail)
+            yield self._reject(path, "parquet", "decode" if cut else "parse", "truncated" if cut else "bad_parquet",
+                               _describe(e), head, None)
+            return
+        for n, rec in parquet_records.rows(pf, self.max_unzip, self.max_line, _read_field, checked):
+            if isinstance(rec, parquet_records.TooLarge):
+                yield self._reject(_rows_of(path, rec), "parquet", "read", "too_large", str(rec), b"", None)
+            elif isinstance(rec, parquet_records.BadRows):
+                yield self._reject(_rows_of(path, rec), "parquet", "decode", "bad_parquet", str(rec), b"", None)
+            else:  # its values are JSON's (``parquet_records._values``): its excerpt is its JSON, as a CSV row's
+                yield from self._record(path, n, rec, None, fmt="parquet")
 
     def _record(self, path, lineno, rec, line: bytes | None, fmt: str = "jsonl"):
         """One parsed record (``line`` None for an element of a JSON array or a
@@ -2166,6 +2233,22 @@ class _ReadFileFn(beam.DoFn):
     def _reject(source, fmt, stage, reason, error, raw, size):
         return pvalue.TaggedOutput("rejects", make_reject(
             source=source, source_format=fmt, stage=stage, reason=reason, error=error, raw=raw, raw_size=size))
+
+
+_FOLDED_SET = frozenset(_FOLDED_NAMES)
+
+
+def _read_field(name: str) -> bool:
+    """Whether a column of that name is one a record is read by (its bytes are then decoded)."""
+    return isinstance(name, str) and name.casefold() in _FOLDED_SET
+
+
+def _rows_of(path: str, rows) -> str:
+    """The source of rows ``first``..``last`` of a file of rows (Parquet), or
+    of a row group whose rows are not known."""
+    if rows.first > rows.last:
+        return f"{path}#rowgroup={rows.group}"
+    return f"{path}#L{rows.first}" if rows.first == rows.last else f"{path}#rows={rows.first}-{rows.last}"
 
 
 def _folder_prefix(folder: str) -> str:
