@@ -22,6 +22,12 @@ take with it.
   added, dropped or duplicated bytes, a quote). ``zipfile`` reads the
   central directory at the end: a zip cut short had none, and bytes added
   or lost moved every file.
+- ``parquet``: 2-8 row groups of texts (random codec, page version,
+  dictionary, with or without page checksums), bytes of one row group
+  flipped or overwritten in place (a disk's or a copy's damage: bytes added
+  or dropped move the offsets the footer holds, and cost what follows).
+  Also printed: what ``pyarrow.parquet.read_table`` (what pandas and
+  Polars call) reads of the same files, all or nothing.
 
 For each kind: files, then the untouched records (every record but the
 damaged one for ``csv`` and ``json``; every record of the other members
@@ -30,7 +36,7 @@ before the first damaged byte for ``zip``) and how many were read as
 written, and how many files lost one. Reader alone (``_ReadFileFn`` for
 the compressed kinds and ``zip``, the record readers for ``csv`` and ``json``), no pipeline.
 
-Usage: python benchmarks/recovery.py [--files 2000] [--seed 1] [--kinds csv,json,zip,gzip,bzip2,xz,zstd]
+Usage: python benchmarks/recovery.py [--files 2000] [--seed 1] [--kinds csv,json,zip,gzip,bzip2,xz,zstd,parquet]
 """
 from __future__ import annotations
 
@@ -49,7 +55,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from conftest import read_file  # noqa: E402
 from fuzz import (_MUTATIONS, SUFFIX, article_page, article_text, csv_with_a_damaged_quote,  # noqa: E402
-                  members_with_one_damaged, json_with_a_damaged_record, jsonl_groups, zip_of)
+                  members_with_one_damaged, json_with_a_damaged_record, jsonl_groups, parquet_file, zip_of)
 from transforms import csv_records, json_document  # noqa: E402
 
 
@@ -105,6 +111,45 @@ def zip_case(rnd: random.Random, folder: pathlib.Path, n: int):
     return len(before), sum(1 for k in before if got.get(k) == pages[k])
 
 
+WHOLE = [0]  # records of the untouched row groups that pyarrow.parquet.read_table read as written
+
+
+def parquet_case(rnd: random.Random, folder: pathlib.Path, n: int):
+    import pyarrow.parquet as pq
+
+    texts = [article_text(rnd, rnd.randint(1, 4)) for _ in range(rnd.randint(4, 80))]
+    while True:
+        data, _ = parquet_file(rnd, texts)
+        meta = pq.ParquetFile(io.BytesIO(data)).metadata
+        if meta.num_row_groups > 1:
+            break
+    hit = rnd.randrange(meta.num_row_groups)
+    group = meta.row_group(hit)
+    start = min(group.column(i).dictionary_page_offset or group.column(i).data_page_offset
+                for i in range(group.num_columns))
+    end = max((group.column(i).dictionary_page_offset or group.column(i).data_page_offset)
+              + group.column(i).total_compressed_size for i in range(group.num_columns))
+    damaged = bytearray(data)
+    for _ in range(rnd.randint(1, 8)):
+        at = rnd.randrange(start, end)
+        if rnd.random() < 0.5:
+            damaged[at] ^= 1 << rnd.randrange(8)
+        else:
+            junk = rnd.randbytes(min(rnd.randint(1, 64), end - at))
+            damaged[at:at + len(junk)] = junk
+    path = folder / f"case{n}.parquet"
+    path.write_bytes(bytes(damaged))
+    first = sum(meta.row_group(g).num_rows for g in range(hit))
+    want = {f"{path}#L{i + 1}": t for i, t in enumerate(texts) if not first <= i < first + group.num_rows}
+    got = {d["source"]: d["payload"].decode() for d in read_file(path)[0]}
+    try:
+        table = pq.read_table(path).column("text").to_pylist()
+        WHOLE[0] += sum(1 for i, t in enumerate(table) if f"{path}#L{i + 1}" in want and t == texts[i])
+    except Exception:  # the whole file lost
+        pass
+    return len(want), sum(1 for k, t in want.items() if got.get(k) == t)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=2000, help="files of each kind")
@@ -119,12 +164,16 @@ def main() -> None:
             for n in range(args.files):
                 want, got = (csv_case(rnd) if kind == "csv" else json_case(rnd) if kind == "json"
                              else members_case(rnd, pathlib.Path(tmp), n, kind) if kind in SUFFIX
+                             else parquet_case(rnd, pathlib.Path(tmp), n) if kind == "parquet"
                              else zip_case(rnd, pathlib.Path(tmp), n))
                 files += 1
                 records += want
                 read += got
                 losing += got < want
             print(f"{kind:6} {files:6d} {records:18d} {read:9d} ({read / max(records, 1):6.1%}) {losing:17d}")
+            if kind == "parquet":
+                print(f"{'':6} pyarrow.parquet.read_table of the same files: {WHOLE[0]} of {records} "
+                      f"({WHOLE[0] / max(records, 1):.1%})")
 
 
 if __name__ == "__main__":

@@ -302,6 +302,16 @@ def _serve(path: str, start: int, group_cap: int, names: frozenset[str]) -> None
     print("end", file=say, flush=True)
 
 
+def excerpt(rec: dict, cap: int = 512) -> bytes:
+    """The first ``cap`` bytes of ``rec`` as a JSON line (a reject's excerpt),
+    its long texts cut first: the whole row is not written out for them."""
+    import json
+
+    short = {k: v[:cap] if isinstance(v, str) else v if isinstance(v, (int, float)) or v is None else str(v)[:cap]
+             for k, v in rec.items()}
+    return json.dumps(short, ensure_ascii=False)[:cap].encode("utf-8", "surrogatepass")
+
+
 def _records(batch: pa.RecordBatch, read_name) -> Iterator[tuple[dict, int]]:
     """(record, bytes of its text cells) of each row of ``batch``."""
     names = batch.schema.names

@@ -1975,8 +1975,8 @@ class _ReadFileFn(beam.DoFn):
                 yield self._reject(_rows_of(path, rec), "parquet", "read", "too_large", str(rec), b"", None)
             elif isinstance(rec, parquet_records.BadRows):
                 yield self._reject(_rows_of(path, rec), "parquet", "decode", "bad_parquet", str(rec), b"", None)
-            else:  # its values are JSON's (``parquet_records._values``): its excerpt is its JSON, as a CSV row's
-                yield from self._record(path, n, rec, None, fmt="parquet")
+            else:
+                yield from self._record(path, n, rec, parquet_records.excerpt(rec), fmt="parquet")
 
     def _record(self, path, lineno, rec, line: bytes | None, fmt: str = "jsonl"):
         """One parsed record (``line`` None for an element of a JSON array or a
