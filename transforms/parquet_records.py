@@ -85,7 +85,7 @@ def rows(pf: pq.ParquetFile, group_cap: int, row_cap: int, read_name: Callable[[
             n = start + count
             continue
         try:
-            for rec, cells in _group(pf, g, upto=None if stop is None else stop[1], read_name=read_name):
+            for rec, cells in _group(pf, g, read_name, row_cap, upto=None if stop is None else stop[1]):
                 n += 1
                 if cells > row_cap:
                     yield n, TooLarge(n, n, f"row holds {cells} bytes of text, over the {row_cap}-byte cap "
@@ -101,11 +101,13 @@ def rows(pf: pq.ParquetFile, group_cap: int, row_cap: int, read_name: Callable[[
         n = max(n, start + count)
 
 
-def _group(pf: pq.ParquetFile, g: int, read_name, upto: int | None = None) -> Iterator[tuple[dict, int]]:
-    """(record, bytes of its text cells) of each row of row group ``g``, or of its first ``upto`` rows."""
+def _group(pf: pq.ParquetFile, g: int, read_name, row_cap: int,
+           upto: int | None = None) -> Iterator[tuple[dict | None, int]]:
+    """(record, bytes of its text cells) of each row of row group ``g``, or of
+    its first ``upto`` rows; a row over ``row_cap`` is (None, its bytes)."""
     n = 0
     for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[g], use_threads=False):
-        for rec in _records(batch, read_name):
+        for rec in _records(batch, read_name, row_cap):
             if upto is not None and n >= upto:
                 return
             n += 1
@@ -119,7 +121,7 @@ def _group(pf: pq.ParquetFile, g: int, read_name, upto: int | None = None) -> It
 # file first, under a time and memory limit, and the reader's own process reads only what the child
 # read through: the same library on the same bytes does the same.
 CHECK_SECONDS = 60.0  # a row group (or the footer) the child takes longer on is not read
-CHECK_MEMORY_MB = 4096
+CHECK_MEMORY_MB = 2048  # as an extraction child's (--extract-memory-mb): the parent then never reads what needed more
 MAX_RESTARTS = 16  # row groups that kill the child before the rest of the file is given up
 
 
@@ -145,13 +147,14 @@ class Checker:
         self._proc = self._err = None
         self._buf = b""
 
-    def check(self, path: str, group_cap: int, names: frozenset[str]) -> Checked:
+    def check(self, path: str, group_cap: int, row_cap: int, names: frozenset[str]) -> Checked:
         """How far the child reads the local file ``path`` (row groups over
-        ``group_cap`` are not read; ``names``: the columns whose bytes are
-        decoded, case-folded), a new child after a row group that ends one."""
+        ``group_cap`` and rows over ``row_cap`` are not read; ``names``: the
+        columns whose bytes are decoded, case-folded), a new child after a
+        row group that ends one."""
         out, start, restarts = Checked(), 0, 0
         while True:
-            state = self._request(path, start, group_cap, sorted(names), out)
+            state = self._request(path, start, (group_cap, row_cap), sorted(names), out)
             if state is None:  # read to the end
                 return out
             g, rows, why = state
@@ -188,7 +191,7 @@ class Checker:
                                       stderr=self._err, env=env)
         self._buf = b""
 
-    def _request(self, path, start, group_cap, names, out: Checked):
+    def _request(self, path, start, caps, names, out: Checked):
         """The child's reading from row group ``start``: None when it read to
         the end, else (row group or None for the footer, rows it gave or
         None, why it ended), the child then gone."""
@@ -201,7 +204,7 @@ class Checker:
             self._start()
         group, rows = None, None
         try:
-            self._proc.stdin.write(json.dumps([os.fsdecode(path), start, group_cap, names]).encode() + b"\n")
+            self._proc.stdin.write(json.dumps([os.fsdecode(path), start, *caps, names]).encode() + b"\n")
             self._proc.stdin.flush()
         except OSError:
             return group, rows, self._ended("it could not be handed the file")
@@ -253,7 +256,7 @@ class Checker:
 
 
 def _main(memory_mb: int) -> None:  # runs in the child
-    """Requests ``[path, start, group_cap, names]`` a line on stdin, each read
+    """Requests ``[path, start, group_cap, row_cap, names]`` a line on stdin, each read
     through (``_serve``), until stdin closes."""
     import json
     import resource
@@ -265,11 +268,11 @@ def _main(memory_mb: int) -> None:  # runs in the child
     except (ValueError, OSError):  # not on this platform: the timeout still holds
         pass
     for line in sys.stdin:
-        path, start, group_cap, names = json.loads(line)
-        _serve(path, start, group_cap, frozenset(names))
+        path, start, group_cap, row_cap, names = json.loads(line)
+        _serve(path, start, group_cap, row_cap, frozenset(names))
 
 
-def _serve(path: str, start: int, group_cap: int, names: frozenset[str]) -> None:  # runs in the child
+def _serve(path: str, start: int, group_cap: int, row_cap: int, names: frozenset[str]) -> None:  # in the child
     """Read the file from row group ``start`` as ``rows`` does, saying where it is."""
     import os
     import sys
@@ -292,7 +295,7 @@ def _serve(path: str, start: int, group_cap: int, names: frozenset[str]) -> None
         print(f"start {g} {group.num_rows}", file=say, flush=True)
         n = 0
         try:
-            for _ in () if size > group_cap else _group(pf, g, read_name):
+            for _ in () if size > group_cap else _group(pf, g, read_name, row_cap):
                 n += 1
                 if n % BATCH_ROWS == 0:
                     print(f"rows {n}", file=say, flush=True)
@@ -312,18 +315,45 @@ def excerpt(rec: dict, cap: int = 512) -> bytes:
     return json.dumps(short, ensure_ascii=False)[:cap].encode("utf-8", "surrogatepass")
 
 
-def _records(batch: pa.RecordBatch, read_name) -> Iterator[tuple[dict, int]]:
-    """(record, bytes of its text cells) of each row of ``batch``."""
+def _sizes(batch: pa.RecordBatch, read_name) -> list[int]:
+    """The bytes of each row's text cells (its strings, and the bytes of the columns that are decoded)."""
+    total = None
+    for name, col in zip(batch.schema.names, batch.columns):
+        t = col.type
+        if (pa.types.is_string(t) or pa.types.is_large_string(t) or
+                ((pa.types.is_binary(t) or pa.types.is_large_binary(t)) and read_name(name))):
+            n = pc.fill_null(pc.binary_length(col), 0)
+            total = n if total is None else pc.add(total, n)
+    return [0] * batch.num_rows if total is None else total.to_pylist()
+
+
+def _records(batch: pa.RecordBatch, read_name, row_cap: int) -> Iterator[tuple[dict | None, int]]:
+    """(record, bytes of its text cells) of each row of ``batch``; a row over
+    ``row_cap`` is (None, its bytes), not made Python values: a cell of
+    hundreds of megabytes (a few kilobytes compressed) is not copied."""
+    sizes = _sizes(batch, read_name)
+    if max(sizes, default=0) <= row_cap:
+        yield from zip(_converted(batch, read_name), sizes)
+        return
+    i = 0
+    while i < len(sizes):
+        if sizes[i] > row_cap:
+            yield None, sizes[i]
+            i += 1
+            continue
+        j = i
+        while j < len(sizes) and sizes[j] <= row_cap:
+            j += 1
+        yield from zip(_converted(batch.slice(i, j - i), read_name), sizes[i:j])
+        i = j
+
+
+def _converted(batch: pa.RecordBatch, read_name) -> Iterator[dict]:
+    """Each row of ``batch`` as a record of JSON's values."""
     names = batch.schema.names
     columns = [_values(col, read_name(name)) for name, col in zip(names, batch.columns)]
     for row in zip(*columns):
-        rec = {}
-        cells = 0
-        for name, value in zip(names, row):
-            if isinstance(value, str):
-                cells += len(value)
-            rec[name] = value
-        yield rec, cells
+        yield dict(zip(names, row))
 
 
 def _values(arr: pa.Array, decode: bool) -> list:

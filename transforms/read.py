@@ -1959,7 +1959,7 @@ class _ReadFileFn(beam.DoFn):
     def _parquet_rows(self, path, source, local, head: bytes, tail: bytes):
         if self._checker is None:
             self._checker = parquet_records.Checker()
-        checked = self._checker.check(local, self.max_unzip, _FOLDED_SET)
+        checked = self._checker.check(local, self.max_unzip, self.max_line, _FOLDED_SET)
         if checked.failure is not None:  # the footer ended the child: not opened here
             yield self._reject(path, "parquet", "decode", "bad_parquet", checked.failure, head, None)
             return
