@@ -52,13 +52,17 @@ def read_file(path, max_line=16 << 20, max_unzip=1 << 30):
     from transforms.read import _ReadFileFn
 
     docs, rejects, skipped = [], [], []
-    for out in _ReadFileFn(16 << 20, max_unzip, max_line).process((str(path), path.stat().st_size)):
-        if not isinstance(out, pvalue.TaggedOutput):
-            docs.append(out)
-        elif out.tag == "rejects":
-            rejects.append((out.value["source"].rsplit("/", 1)[-1], out.value["stage"], out.value["reason"]))
-        elif out.tag == "skipped":
-            skipped.append(out.value)
+    fn = _ReadFileFn(16 << 20, max_unzip, max_line)
+    try:
+        for out in fn.process((str(path), path.stat().st_size)):
+            if not isinstance(out, pvalue.TaggedOutput):
+                docs.append(out)
+            elif out.tag == "rejects":
+                rejects.append((out.value["source"].rsplit("/", 1)[-1], out.value["stage"], out.value["reason"]))
+            elif out.tag == "skipped":
+                skipped.append(out.value)
+    finally:
+        fn.teardown()  # a Parquet file's reading child
     return docs, rejects, skipped
 
 
@@ -79,4 +83,5 @@ def read_in_ranges(path, split, max_line_bytes=300, strides=1):
                 out.append((tag, value, None))
             else:
                 out.append((tag, value["source"], value.get("doc_id") if tag == "docs" else value.get("reason")))
+    reader.teardown()
     return out

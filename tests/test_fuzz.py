@@ -22,13 +22,16 @@ from transforms.read import _ReadFileFn, splittable
 def _read(path: str, size: int):
     fn = _ReadFileFn(16 << 20, 256 << 20, 16 << 20)
     docs, rejects, other = [], [], []
-    for out in fn.process((path, size)):
-        if not isinstance(out, pvalue.TaggedOutput):
-            docs.append(out)
-        elif out.tag == "rejects":
-            rejects.append(out.value)
-        else:
-            other.append(out)
+    try:
+        for out in fn.process((path, size)):
+            if not isinstance(out, pvalue.TaggedOutput):
+                docs.append(out)
+            elif out.tag == "rejects":
+                rejects.append(out.value)
+            else:
+                other.append(out)
+    finally:
+        fn.teardown()  # a Parquet file's reading child
     return docs, rejects, other
 
 

@@ -167,7 +167,11 @@ def test_a_row_group_or_a_row_over_the_cap_is_a_reject_and_the_rest_is_read(tmp_
 
 class _AbortingChecker(parquet_records.Checker):
     """A child that aborts (as pyarrow's C++ does on some damaged files) when
-    it reaches row group 1's second batch, or hangs there."""
+    it reaches row group 1's second batch, or hangs there, or runs out of
+    memory (a cell of 900 MB, 30 KB compressed, did in a 2 GB child)."""
+
+    ACTS = {"abort": "os.abort()", "hang": "time.sleep(60)",
+            "memory": "raise MemoryError('malloc of size 943718400 failed')"}
 
     def __init__(self, how, **kw):
         super().__init__(**kw)
@@ -178,25 +182,33 @@ class _AbortingChecker(parquet_records.Checker):
                 "real = p._records\n"
                 "def records(batch, *args):\n"
                 "    if batch.num_rows and batch.column(0)[0].as_py() == 'Story 656':\n"
-                f"        {'os.abort()' if self.how == 'abort' else 'time.sleep(60)'}\n"
+                f"        {self.ACTS[self.how]}\n"
                 "    return real(batch, *args)\n"
                 "p._records = records\n"
                 f"p._main({self.memory_mb})\n")
         return [sys.executable, "-c", code]
 
 
-@pytest.mark.parametrize("how", ["abort", "hang"])
-def test_a_row_group_that_ends_or_stalls_the_reader_costs_only_its_unread_rows(tmp_path, how):
+@pytest.mark.parametrize("how", ["abort", "hang", "memory"])
+def test_a_row_group_that_ends_or_stalls_the_reader_costs_only_its_unread_rows(tmp_path, monkeypatch, how):
     """pyarrow aborts its process on some damaged files (``terminate called
     after throwing an instance of 'parquet::ParquetException'``: found by
     generated files). The child reads first: rows it read before it died
     are read, the rest of that row group is one reject, a new child reads
-    on; the run's own process never reads where the child died."""
+    on; the run's own process never decodes the batch where the child
+    died (it did, and a 900 MB cell peaked it at 2,860 MB)."""
     n = 1000  # row groups of 400, read in batches of 256: the child dies at the second batch of the second
     t = pa.table({"title": [f"Story {i}" for i in range(n)], "text": [TEXTS[i % 4] + f" {i}" for i in range(n)]})
     pq.write_table(t, tmp_path / "a.parquet", row_group_size=400)
     fn = _ReadFileFn(16 << 20, 1 << 30, 16 << 20)
     fn._checker = _AbortingChecker(how, timeout=8.0)
+    decoded, real = [], parquet_records._records
+
+    def records(batch, *args):  # the batches this process decodes, by their first title
+        decoded.append(batch.column(0)[0].as_py())
+        return real(batch, *args)
+
+    monkeypatch.setattr(parquet_records, "_records", records)
     try:
         outs = list(fn.process((str(tmp_path / "a.parquet"), (tmp_path / "a.parquet").stat().st_size)))
     finally:
@@ -207,7 +219,8 @@ def test_a_row_group_that_ends_or_stalls_the_reader_costs_only_its_unread_rows(t
     assert [d["title"] for d in docs] == [f"Story {i}" for i in list(range(656)) + list(range(800, 1000))]
     assert [(r["source"].rsplit("/", 1)[-1], r["reason"]) for r in rejects] == [("a.parquet#rows=657-800",
                                                                                "bad_parquet")]
-    assert ("exit code -6" if how == "abort" else "longer than 8 s") in rejects[0]["error"]
+    assert {"abort": "exit code -6", "hang": "longer than 8 s", "memory": "MemoryError"}[how] in rejects[0]["error"]
+    assert "Story 656" not in decoded and "Story 400" in decoded
 
 
 def test_a_big_parquet_file_is_shared_by_strides_row_by_row(tmp_path):

@@ -106,7 +106,11 @@ def _group(pf: pq.ParquetFile, g: int, read_name, row_cap: int,
     """(record, bytes of its text cells) of each row of row group ``g``, or of
     its first ``upto`` rows; a row over ``row_cap`` is (None, its bytes)."""
     n = 0
-    for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[g], use_threads=False):
+    batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[g], use_threads=False)
+    while upto is None or n < upto:  # the batch past ``upto`` is not even decoded: the child died decoding it
+        batch = next(batches, None)
+        if batch is None:
+            return
         for rec in _records(batch, read_name, row_cap):
             if upto is not None and n >= upto:
                 return
@@ -244,6 +248,9 @@ class Checker:
         self.close()
         last = f": {err[-1][:300]}" if err else ""
         return f"the Parquet reader ended its process (exit code {code}){last}{what}"
+
+    def __del__(self):  # a reader dropped without its teardown (Beam calls it at best effort) ends its child
+        self.close()
 
     def close(self) -> None:
         if self._proc is not None:
