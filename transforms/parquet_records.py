@@ -8,7 +8,10 @@ pyarrow reads the file a row group at a time, in batches of rows, so
 memory holds one row group's pages and one batch's values, whatever the
 file's size. A row group whose stated size passes the cap is not read (one
 report for its rows), and a row group that does not decode is one report
-for the rows of it not yet read: the row groups after it are read.
+for the rows of it not yet read: the row groups after it are read. A child
+process reads each file through first (``Checker``): pyarrow's C++ can end
+the process that reads a damaged file, and the reader's own process reads
+only as far as the child did.
 
 Values are made what a JSON record holds: a timestamp or date its ISO 8601
 text (a timestamp in nanoseconds too, which Python's ``datetime`` cannot
@@ -68,8 +71,8 @@ def rows(pf: pq.ParquetFile, group_cap: int, row_cap: int, read_name: Callable[[
     """(row number from 1, record) of each row, in the file's order; in
     place of rows not read, (their first row's number, ``TooLarge`` or
     ``BadRows``). ``read_name`` tells a column whose bytes are decoded.
-    With ``checked`` (``check``), a row group the child process did not
-    read through is not read here past where it stopped."""
+    With ``checked`` (``Checker.check``), a row group the child process
+    did not read through is not read here past where it stopped."""
     n = 0
     for g in range(checked.groups if checked else pf.metadata.num_row_groups):
         stop = checked.stopped.get(g) if checked else None
@@ -89,7 +92,7 @@ def rows(pf: pq.ParquetFile, group_cap: int, row_cap: int, read_name: Callable[[
                 n += 1
                 if cells > row_cap:
                     yield n, TooLarge(n, n, f"row holds {cells} bytes of text, over the {row_cap}-byte cap "
-                                            f"(--max-doc-bytes)")
+                                            f"on a record")
                 else:
                     yield n, rec
             if stop is not None:
