@@ -167,10 +167,10 @@ def test_a_row_group_or_a_row_over_the_cap_is_a_reject_and_the_rest_is_read(tmp_
 
 class _AbortingChecker(parquet_records.Checker):
     """A child that aborts (as pyarrow's C++ does on some damaged files) when
-    it reaches row group 1's second batch, or hangs there, or runs out of
-    memory (a cell of 900 MB, 30 KB compressed, did in a 2 GB child)."""
+    it reaches row group 1's second batch, or waits there, or spins, or runs
+    out of memory (a cell of 900 MB, 30 KB compressed, did in a 2 GB child)."""
 
-    ACTS = {"abort": "os.abort()", "hang": "time.sleep(60)",
+    ACTS = {"abort": "os.abort()", "hang": "time.sleep(60)", "spin": "while True: pass",
             "memory": "raise MemoryError('malloc of size 943718400 failed')"}
 
     def __init__(self, how, **kw):
@@ -185,11 +185,11 @@ class _AbortingChecker(parquet_records.Checker):
                 f"        {self.ACTS[self.how]}\n"
                 "    return real(batch, *args)\n"
                 "p._records = records\n"
-                f"p._main({self.memory_mb})\n")
+                f"p._main({self.memory_mb}, {self.cpu_seconds})\n")
         return [sys.executable, "-c", code]
 
 
-@pytest.mark.parametrize("how", ["abort", "hang", "memory"])
+@pytest.mark.parametrize("how", ["abort", "hang", "spin", "memory"])
 def test_a_row_group_that_ends_or_stalls_the_reader_costs_only_its_unread_rows(tmp_path, monkeypatch, how):
     """pyarrow aborts its process on some damaged files (``terminate called
     after throwing an instance of 'parquet::ParquetException'``: found by
@@ -201,7 +201,8 @@ def test_a_row_group_that_ends_or_stalls_the_reader_costs_only_its_unread_rows(t
     t = pa.table({"title": [f"Story {i}" for i in range(n)], "text": [TEXTS[i % 4] + f" {i}" for i in range(n)]})
     pq.write_table(t, tmp_path / "a.parquet", row_group_size=400)
     fn = _ReadFileFn(16 << 20, 1 << 30, 16 << 20)
-    fn._checker = _AbortingChecker(how, timeout=8.0)
+    # processor time is what ends a child that spins (the same on a busy machine); the clock, one that waits
+    fn._checker = _AbortingChecker(how, timeout=8.0 if how == "hang" else 60.0, cpu_seconds=2)
     decoded, real = [], parquet_records._records
 
     def records(batch, *args):  # the batches this process decodes, by their first title
@@ -219,7 +220,8 @@ def test_a_row_group_that_ends_or_stalls_the_reader_costs_only_its_unread_rows(t
     assert [d["title"] for d in docs] == [f"Story {i}" for i in list(range(656)) + list(range(800, 1000))]
     assert [(r["source"].rsplit("/", 1)[-1], r["reason"]) for r in rejects] == [("a.parquet#rows=657-800",
                                                                                "bad_parquet")]
-    assert {"abort": "exit code -6", "hang": "longer than 8 s", "memory": "MemoryError"}[how] in rejects[0]["error"]
+    assert {"abort": "exit code -6", "hang": "longer than 8 s", "spin": "more than 2 s of processor time",
+            "memory": "MemoryError"}[how] in rejects[0]["error"]
     assert "Story 656" not in decoded and "Story 400" in decoded
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import signal
 from typing import Callable, Iterator
 
 import pyarrow as pa
@@ -127,7 +128,11 @@ def _group(pf: pq.ParquetFile, g: int, read_name, row_cap: int,
 # files), or could run long or allocate what a damaged header claims. So a child process reads the
 # file first, under a time and memory limit, and the reader's own process reads only what the child
 # read through: the same library on the same bytes does the same.
-CHECK_SECONDS = 60.0  # a row group (or the footer) the child takes longer on is not read
+# A row group (or the footer) that takes the child more processor time than this is not read: processor time,
+# not the clock's, so that a busy machine does not change what is read (every worker sharing a file by strides
+# must read the same rows); the clock's limit only catches a child that waits on nothing
+CHECK_CPU_SECONDS = 60
+CHECK_SECONDS = 600.0
 CHECK_MEMORY_MB = 2048  # as an extraction child's (--extract-memory-mb): the parent then never reads what needed more
 MAX_RESTARTS = 16  # row groups that kill the child before the rest of the file is given up
 
@@ -149,8 +154,9 @@ class Checker:
     file, and again after a file that ended it or took too long. One a
     reader (``read._ReadFileFn``), closed with it."""
 
-    def __init__(self, timeout: float = CHECK_SECONDS, memory_mb: int = CHECK_MEMORY_MB):
-        self.timeout, self.memory_mb = timeout, memory_mb
+    def __init__(self, timeout: float = CHECK_SECONDS, memory_mb: int = CHECK_MEMORY_MB,
+                 cpu_seconds: int = CHECK_CPU_SECONDS):
+        self.timeout, self.memory_mb, self.cpu_seconds = timeout, memory_mb, cpu_seconds
         self._proc = self._err = None
         self._buf = b""
 
@@ -183,7 +189,7 @@ class Checker:
         """The child's command line (a fresh interpreter: not fork, the parent runs gRPC threads)."""
         import sys
 
-        return [sys.executable, "-m", "transforms.parquet_records", str(self.memory_mb)]
+        return [sys.executable, "-m", "transforms.parquet_records", str(self.memory_mb), str(self.cpu_seconds)]
 
     def _start(self) -> None:
         import os
@@ -250,6 +256,8 @@ class Checker:
         err = self._err.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
         self.close()
         last = f": {err[-1][:300]}" if err else ""
+        if code == -getattr(signal, "SIGXCPU", 24):
+            last = f": more than {self.cpu_seconds} s of processor time on one row group"
         return f"the Parquet reader ended its process (exit code {code}){last}{what}"
 
     def __del__(self):  # a reader dropped without its teardown (Beam calls it at best effort) ends its child
@@ -265,9 +273,9 @@ class Checker:
         self._proc = self._err = None
 
 
-def _main(memory_mb: int) -> None:  # runs in the child
+def _main(memory_mb: int, cpu_seconds: int) -> None:  # runs in the child
     """Requests ``[path, start, group_cap, row_cap, names]`` a line on stdin, each read
-    through (``_serve``), until stdin closes."""
+    through (``_serve``), until stdin closes; ``cpu_seconds`` a row group."""
     import json
     import resource
     import sys
@@ -279,10 +287,25 @@ def _main(memory_mb: int) -> None:  # runs in the child
         pass
     for line in sys.stdin:
         path, start, group_cap, row_cap, names = json.loads(line)
-        _serve(path, start, group_cap, row_cap, frozenset(names))
+        _serve(path, start, group_cap, row_cap, frozenset(names), cpu_seconds)
 
 
-def _serve(path: str, start: int, group_cap: int, row_cap: int, names: frozenset[str]) -> None:  # in the child
+def _cpu_budget(seconds: int) -> None:
+    """The child is ended (SIGXCPU) once it has used ``seconds`` more of processor time."""
+    import math
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    try:
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        soft = math.ceil(used.ru_utime + used.ru_stime) + seconds
+        resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+    except (ValueError, OSError):  # not on this platform: the clock's limit still holds
+        pass
+
+
+def _serve(path: str, start: int, group_cap: int, row_cap: int, names: frozenset[str],
+           cpu_seconds: int = CHECK_CPU_SECONDS) -> None:  # runs in the child
     """Read the file from row group ``start`` as ``rows`` does, saying where it is."""
     import os
     import sys
@@ -291,28 +314,34 @@ def _serve(path: str, start: int, group_cap: int, row_cap: int, names: frozenset
         return isinstance(name, str) and name.casefold() in names
 
     say = sys.stdout
-    try:
-        pf = open_file(open(os.fsencode(path), "rb"))  # a name that is not UTF-8 travels as surrogates
-        groups = pf.metadata.num_row_groups
-    except Exception:  # the parent opens it and gets the same error
-        print("groups 0", file=say, flush=True)
-        print("end", file=say, flush=True)
-        return
-    print(f"groups {groups}", file=say, flush=True)
-    for g in range(start, groups):
-        group = pf.metadata.row_group(g)  # as ``rows`` reads it
-        size = group.total_byte_size
-        print(f"start {g} {group.num_rows}", file=say, flush=True)
-        n = 0
+    with open(os.fsencode(path), "rb") as f:  # a name that is not UTF-8 travels as surrogates
+        _cpu_budget(cpu_seconds)
         try:
-            for _ in () if size > group_cap else _group(pf, g, read_name, row_cap):
-                n += 1
-                if n % BATCH_ROWS == 0:
-                    print(f"rows {n}", file=say, flush=True)
-        except Exception as e:  # the parent stops where this did, and says why
-            print(f"stopped {n} {type(e).__name__}: {str(e)[:500]}".replace("\n", " "), file=say, flush=True)
-        print(f"done {g}", file=say, flush=True)
+            pf = open_file(f)
+            groups = pf.metadata.num_row_groups
+        except Exception:  # the parent opens it and gets the same error
+            groups = 0
+        print(f"groups {groups}", file=say, flush=True)
+        for g in range(start, groups):
+            _cpu_budget(cpu_seconds)
+            _serve_group(pf, g, group_cap, row_cap, read_name, say)
     print("end", file=say, flush=True)
+
+
+def _serve_group(pf, g: int, group_cap: int, row_cap: int, read_name, say) -> None:
+    """Row group ``g`` read through, its rows counted aloud (``start``, ``rows``, ``stopped``, ``done``)."""
+    group = pf.metadata.row_group(g)  # as ``rows`` reads it
+    size = group.total_byte_size
+    print(f"start {g} {group.num_rows}", file=say, flush=True)
+    n = 0
+    try:
+        for _ in () if size > group_cap else _group(pf, g, read_name, row_cap):
+            n += 1
+            if n % BATCH_ROWS == 0:
+                print(f"rows {n}", file=say, flush=True)
+    except Exception as e:  # the parent stops where this did, and says why
+        print(f"stopped {n} {type(e).__name__}: {str(e)[:500]}".replace("\n", " "), file=say, flush=True)
+    print(f"done {g}", file=say, flush=True)
 
 
 def excerpt(rec: dict, cap: int = 512) -> bytes:
@@ -439,4 +468,4 @@ def _plain(value):
 if __name__ == "__main__":
     import sys
 
-    _main(int(sys.argv[1]))
+    _main(int(sys.argv[1]), int(sys.argv[2]))
