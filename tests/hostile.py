@@ -107,6 +107,12 @@ EXPECT = {
     "records.jsonl.zst#L2": ("article", "de"),
     "page.html.bz2": ("article", "fr"),
     "cut.txt.xz": ("reject", "truncated"),
+    # Parquet: a cell of hundreds of megabytes (a few kilobytes compressed) between two good rows, and a file
+    # that starts as Parquet and is not
+    "rows.parquet#L1": ("article", "en"),
+    "rows.parquet#L2": ("reject", "too_large"),
+    "rows.parquet#L3": ("article", "fr"),
+    "broken.parquet": ("reject", "bad_parquet"),
 }
 
 
@@ -184,6 +190,13 @@ def make_hostile_folder(folder: str, huge_mb: int = 60, bomb_mb: int = 1024, dep
         + zstd.compress(json.dumps({"text": ARTICLE_DE}).encode() + b"\n"))
     put("page.html.bz2", bz2.compress(page(ARTICLE_FR, "Le conseil adopte le budget").encode()))
     put("cut.txt.xz", lzma.compress((ARTICLE_EN * 20).encode())[:200])
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = pa.array([ARTICLE_EN, "x" * (line_mb << 20), ARTICLE_FR], pa.large_string())
+    pq.write_table(pa.table({"text": texts}), os.path.join(folder, "rows.parquet"), compression="zstd")
+    del texts
+    put("broken.parquet", b"PAR1" + bytes(rnd.getrandbits(8) for _ in range(3000)) + b"PAR1")
     return {**EXPECT, **_odd_entries(folder)}
 
 
