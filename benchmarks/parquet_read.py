@@ -93,7 +93,7 @@ def main() -> None:
             checker = parquet_records.Checker()
             t = time.perf_counter()
             for p in files["parquet"]:
-                checker.check(p, 1 << 30, 16 << 20, _FOLDED_SET)
+                checker.check(p, 16 << 20, _FOLDED_SET)
             checker.close()
             print(f"{'  of which the child (alone)':34} {'':8} {time.perf_counter() - t:8.2f}")
     fn.teardown()

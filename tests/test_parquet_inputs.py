@@ -154,15 +154,13 @@ def test_parquet_compressed_in_an_archive_and_without_an_extension(tmp_path):
         [], [("rows.parquet.gz", "read", "decompressed_too_large")])
 
 
-def test_a_row_group_or_a_row_over_the_cap_is_a_reject_and_the_rest_is_read(tmp_path):
+def test_a_row_over_the_cap_is_a_reject_and_the_rows_beside_it_are_read(tmp_path):
+    """Its cell is measured by pyarrow and not made a Python string (a 300 MB
+    cell, 10 KB compressed, had peaked the reader at 1,353 MB)."""
     t = pa.table({"title": ["a", "b", "c", "d"], "text": [TEXTS[0], "x" * 5000, TEXTS[1], TEXTS[2]]})
-    pq.write_table(t, tmp_path / "a.parquet", row_group_size=2)
+    pq.write_table(t, tmp_path / "a.parquet", row_group_size=3)
     docs, rejects = read(tmp_path / "a.parquet", max_line=1000)
     assert [d["title"] for d in docs] == ["a", "c", "d"] and rejects == [("a.parquet#L2", "read", "too_large")]
-    big = pa.table({"title": ["a", "b", "c"], "text": [TEXTS[0], "y" * 200_000, TEXTS[1]]})
-    pq.write_table(big, tmp_path / "b.parquet", row_group_size=1, compression="zstd")
-    docs, rejects = read(tmp_path / "b.parquet", max_unzip=100_000)
-    assert [d["title"] for d in docs] == ["a", "c"] and rejects == [("b.parquet#L2", "read", "too_large")]
 
 
 class _AbortingChecker(parquet_records.Checker):
@@ -218,8 +216,9 @@ def test_a_row_group_that_ends_or_stalls_the_reader_costs_only_its_unread_rows(t
     rejects = [o.value for o in outs if hasattr(o, "tag")]
     # group 1 holds rows 401-800; its first batch (rows 401-656) was read by the child before it died
     assert [d["title"] for d in docs] == [f"Story {i}" for i in list(range(656)) + list(range(800, 1000))]
-    assert [(r["source"].rsplit("/", 1)[-1], r["reason"]) for r in rejects] == [("a.parquet#rows=657-800",
-                                                                               "bad_parquet")]
+    # what the child could not hold is too large to read; what ended it otherwise, damaged
+    assert [(r["source"].rsplit("/", 1)[-1], r["reason"]) for r in rejects] == [
+        ("a.parquet#rows=657-800", "too_large" if how == "memory" else "bad_parquet")]
     assert {"abort": "exit code -6", "hang": "longer than 8 s", "spin": "more than 2 s of processor time",
             "memory": "MemoryError"}[how] in rejects[0]["error"]
     assert "Story 656" not in decoded and "Story 400" in decoded

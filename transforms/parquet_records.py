@@ -6,12 +6,13 @@ JSON records' rules (``transforms.read``: ``text`` or ``content`` or ...,
 
 pyarrow reads the file a row group at a time, in batches of rows, so
 memory holds one row group's pages and one batch's values, whatever the
-file's size. A row group whose stated size passes the cap is not read (one
-report for its rows), and a row group that does not decode is one report
-for the rows of it not yet read: the row groups after it are read. A child
-process reads each file through first (``Checker``): pyarrow's C++ can end
-the process that reads a damaged file, and the reader's own process reads
-only as far as the child did.
+file's size (a row group of 971 MB, 387 MB compressed, read in batches of
+256 rows: 504 MB at the peak). A row group that does not decode is one
+report for the rows of it not yet read: the row groups after it are read.
+A child process reads each file through first (``Checker``), with a
+memory limit: pyarrow's C++ can end the process that reads a damaged file,
+and the reader's own process reads only as far as the child did. What the
+child could not hold (a cell of 900 MB, 30 KB compressed) is ``TooLarge``.
 
 Values are made what a JSON record holds: a timestamp or date its ISO 8601
 text (a timestamp in nanoseconds too, which Python's ``datetime`` cannot
@@ -67,7 +68,7 @@ def open_file(source) -> pq.ParquetFile:
     return pq.ParquetFile(source, memory_map=False, page_checksum_verification=True)
 
 
-def rows(pf: pq.ParquetFile, group_cap: int, row_cap: int, read_name: Callable[[str], bool],
+def rows(pf: pq.ParquetFile, row_cap: int, read_name: Callable[[str], bool],
          checked: "Checked | None" = None) -> Iterator[tuple[int, object]]:
     """(row number from 1, record) of each row, in the file's order; in
     place of rows not read, (their first row's number, ``TooLarge`` or
@@ -81,13 +82,7 @@ def rows(pf: pq.ParquetFile, group_cap: int, row_cap: int, read_name: Callable[[
             yield n + 1, BadRows(n + 1, n, RuntimeError(f"row group {g}: {stop[2]}"), group=g)
             continue
         group = pf.metadata.row_group(g)
-        start, count, size = n, group.num_rows, group.total_byte_size
-        if size > group_cap:
-            yield start + 1, TooLarge(start + 1, start + count,
-                                      f"row group {g} holds {size} bytes, over the {group_cap}-byte cap "
-                                      f"(--max-decompressed-bytes)", group=g)
-            n = start + count
-            continue
+        start, count = n, group.num_rows
         try:
             for rec, cells in _group(pf, g, read_name, row_cap, upto=None if stop is None else stop[1]):
                 n += 1
@@ -100,7 +95,11 @@ def rows(pf: pq.ParquetFile, group_cap: int, row_cap: int, read_name: Callable[[
                 raise RuntimeError(stop[2])
         except Exception as e:  # pyarrow's complaint about this row group's bytes: the next one is read
             last = max(start + count, n + 1)
-            yield n + 1, BadRows(n + 1, last, e)
+            if "MemoryError" in str(e):  # the child could not hold what reading the rest takes (a bomb of a cell)
+                yield n + 1, TooLarge(n + 1, last, f"row group {g}: reading it takes more than the reading "
+                                                   f"child's {CHECK_MEMORY_MB} MB ({e})"[:1000], group=g)
+            else:
+                yield n + 1, BadRows(n + 1, last, e)
             n = last
         n = max(n, start + count)
 
@@ -162,14 +161,13 @@ class Checker:
         self._proc = self._err = None
         self._buf = b""
 
-    def check(self, path: str, group_cap: int, row_cap: int, names: frozenset[str]) -> Checked:
-        """How far the child reads the local file ``path`` (row groups over
-        ``group_cap`` and rows over ``row_cap`` are not read; ``names``: the
-        columns whose bytes are decoded, case-folded), a new child after a
-        row group that ends one."""
+    def check(self, path: str, row_cap: int, names: frozenset[str]) -> Checked:
+        """How far the child reads the local file ``path`` (rows over
+        ``row_cap`` are not made values; ``names``: the columns whose bytes
+        are decoded, case-folded), a new child after a row group that ends one."""
         out, start, restarts = Checked(), 0, 0
         while True:
-            state = self._request(path, start, (group_cap, row_cap), sorted(names), out)
+            state = self._request(path, start, row_cap, sorted(names), out)
             if state is None:  # read to the end
                 return out
             g, rows, why = state
@@ -209,7 +207,7 @@ class Checker:
                                       stderr=self._err, env=env)
         self._buf = b""
 
-    def _request(self, path, start, caps, names, out: Checked):
+    def _request(self, path, start, row_cap, names, out: Checked):
         """The child's reading from row group ``start``: None when it read to
         the end, else (row group or None for the footer, rows it gave or
         None, why it ended), the child then gone."""
@@ -222,7 +220,7 @@ class Checker:
             self._start()
         group, rows = None, None
         try:
-            self._proc.stdin.write(json.dumps([os.fsdecode(path), start, *caps, names]).encode() + b"\n")
+            self._proc.stdin.write(json.dumps([os.fsdecode(path), start, row_cap, names]).encode() + b"\n")
             self._proc.stdin.flush()
         except OSError:
             return group, rows, self._ended("it could not be handed the file")
@@ -279,7 +277,7 @@ class Checker:
 
 
 def _main(memory_mb: int, cpu_seconds: int) -> None:  # runs in the child
-    """Requests ``[path, start, group_cap, row_cap, names]`` a line on stdin, each read
+    """Requests ``[path, start, row_cap, names]`` a line on stdin, each read
     through (``_serve``), until stdin closes; ``cpu_seconds`` a row group."""
     import json
     import resource
@@ -291,8 +289,8 @@ def _main(memory_mb: int, cpu_seconds: int) -> None:  # runs in the child
     except (ValueError, OSError):  # not on this platform: the time limits still hold
         pass
     for line in sys.stdin:
-        path, start, group_cap, row_cap, names = json.loads(line)
-        _serve(path, start, group_cap, row_cap, frozenset(names), cpu_seconds)
+        path, start, row_cap, names = json.loads(line)
+        _serve(path, start, row_cap, frozenset(names), cpu_seconds)
 
 
 def _address_space() -> int:
@@ -321,7 +319,7 @@ def _cpu_budget(seconds: int) -> None:
         pass
 
 
-def _serve(path: str, start: int, group_cap: int, row_cap: int, names: frozenset[str],
+def _serve(path: str, start: int, row_cap: int, names: frozenset[str],
            cpu_seconds: int = CHECK_CPU_SECONDS) -> None:  # runs in the child
     """Read the file from row group ``start`` as ``rows`` does, saying where it is."""
     import os
@@ -341,18 +339,17 @@ def _serve(path: str, start: int, group_cap: int, row_cap: int, names: frozenset
         print(f"groups {groups}", file=say, flush=True)
         for g in range(start, groups):
             _cpu_budget(cpu_seconds)
-            _serve_group(pf, g, group_cap, row_cap, read_name, say)
+            _serve_group(pf, g, row_cap, read_name, say)
     print("end", file=say, flush=True)
 
 
-def _serve_group(pf, g: int, group_cap: int, row_cap: int, read_name, say) -> None:
+def _serve_group(pf, g: int, row_cap: int, read_name, say) -> None:
     """Row group ``g`` read through, its rows counted aloud (``start``, ``rows``, ``stopped``, ``done``)."""
     group = pf.metadata.row_group(g)  # as ``rows`` reads it
-    size = group.total_byte_size
     print(f"start {g} {group.num_rows}", file=say, flush=True)
     n = 0
     try:
-        for _ in () if size > group_cap else _group(pf, g, read_name, row_cap):
+        for _ in _group(pf, g, read_name, row_cap):
             n += 1
             if n % BATCH_ROWS == 0:
                 print(f"rows {n}", file=say, flush=True)

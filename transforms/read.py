@@ -1959,7 +1959,7 @@ class _ReadFileFn(beam.DoFn):
     def _parquet_rows(self, path, source, local, head: bytes, tail: bytes):
         if self._checker is None:
             self._checker = parquet_records.Checker()
-        checked = self._checker.check(local, self.max_unzip, self.max_line, _FOLDED_SET)
+        checked = self._checker.check(local, self.max_line, _FOLDED_SET)
         if checked.failure is not None:  # the footer ended the child: not opened here
             yield self._reject(path, "parquet", "decode", "bad_parquet", checked.failure, head, None)
             return
@@ -1970,7 +1970,7 @@ class _ReadFileFn(beam.DoFn):
             yield self._reject(path, "parquet", "decode" if cut else "parse", "truncated" if cut else "bad_parquet",
                                _describe(e), head, None)
             return
-        for n, rec in parquet_records.rows(pf, self.max_unzip, self.max_line, _read_field, checked):
+        for n, rec in parquet_records.rows(pf, self.max_line, _read_field, checked):
             if isinstance(rec, parquet_records.TooLarge):
                 yield self._reject(_rows_of(path, rec), "parquet", "read", "too_large", str(rec), b"", None)
             elif isinstance(rec, parquet_records.BadRows):
