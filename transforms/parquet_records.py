@@ -171,9 +171,11 @@ class Checker:
             if state is None:  # read to the end
                 return out
             g, rows, why = state
-            if g is None:  # the footer
+            if g is None and start == 0:  # the footer: nothing is read
                 out.failure = why
                 return out
+            if g is None:  # a new child that did not get past the footer the first one read
+                g, rows = start, None
             out.stopped[g] = ("crashed", rows, why)
             restarts += 1
             start = g + 1
@@ -223,7 +225,7 @@ class Checker:
             self._proc.stdin.write(json.dumps([os.fsdecode(path), start, row_cap, names]).encode() + b"\n")
             self._proc.stdin.flush()
         except OSError:
-            return group, rows, self._ended("it could not be handed the file")
+            return group, rows, self._ended("; it could not be handed the file")
         deadline = time.monotonic() + self.timeout
         while True:
             while b"\n" not in self._buf:
@@ -236,7 +238,7 @@ class Checker:
                     return group, rows, self._ended("")
                 self._buf += chunk
             line, self._buf = self._buf.split(b"\n", 1)
-            word, *rest = line.decode().split(" ", 2)
+            word, *rest = line.decode("utf-8", "replace").split(" ", 2)
             if word == "groups":
                 out.groups, out.opened = int(rest[0]), True
                 group, rows = start, None

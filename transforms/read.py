@@ -1378,6 +1378,7 @@ class _ReadFileFn(beam.DoFn):
         if self._checker is not None:
             self._checker.close()
             self._checker = None
+
     def process(self, element):
         """The outputs of reading ``element``; of a stride (k of n), every n-th
         of them from the k-th: every worker reads the whole file alike, and
@@ -1927,7 +1928,7 @@ class _ReadFileFn(beam.DoFn):
 
     def _parquet(self, path, stream, compressed: bool):
         """The rows of a Parquet file, each a record (``parquet_records``),
-        read first by a child process (``parquet_records.check``): pyarrow
+        read first by a child process (``parquet_records.Checker``): pyarrow
         aborts its process on some damaged files. Its footer is at its end: a
         file that is not a local file (one compressed, in an archive, or on
         another filesystem) is read into memory first, up to
