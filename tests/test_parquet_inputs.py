@@ -19,20 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import read_file, read_in_ranges, read_table
+from test_csv_inputs import TEXTS  # four distinct short news texts
 from pipeline.cli import run
 from transforms import parquet_records
 from transforms.read import _ReadFileFn
 
-TEXTS = [
-    "Firefighters battled a blaze at a timber yard overnight, and police said the cause was not yet known.\n"
-    "Residents nearby were told to keep windows closed as smoke drifted over the old town, officials said.",
-    "The regional parliament approved a plan to expand the tram network, with two new lines due by 2027.\n"
-    "Opposition members said the cost, estimated at 400 million, had not been explained; the vote was 51-40.",
-    "A museum reopened its medieval wing after four years of repairs; visitors queued from early morning.\n"
-    "Curators said the roof had leaked for decades, and that two tapestries were restored, with help, in Lyon.",
-    "Schools will close early on Friday as a heatwave reaches its peak, the education office announced.\n"
-    "Parents were asked to collect children at noon, and sports days were moved to the following week.",
-]
 LATIN1_PAGE = ("<html><head><meta charset='iso-8859-1'><title>Caf\xe9</title></head><body><article><p>"
                "Le caf\xe9 du port a rouvert ses portes apr\xe8s deux ans de travaux, ont annonc\xe9 les "
                "propri\xe9taires.</p></article></body></html>").encode("latin-1")
