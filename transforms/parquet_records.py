@@ -285,7 +285,7 @@ def _main(memory_mb: int, cpu_seconds: int) -> None:  # runs in the child
     import resource
     import sys
 
-    try:  # beyond the address space the libraries reserve on import (pyarrow's allocators: about 1.4 GB)
+    try:  # beyond the address space the interpreter and its libraries take on import (about 330 MB here)
         limit = (memory_mb << 20) + _address_space()
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ValueError, OSError):  # not on this platform: the time limits still hold
