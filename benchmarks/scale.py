@@ -16,14 +16,14 @@ workers at 1.6x one (set when one worker extracted in one child).
 
 ``--containers`` writes one file of each kind that cannot be cut into byte
 ranges and so is read whole: the articles of ``--sizes``' first size as
-``.jsonl.gz``, as a CSV and as a JSON array, and the extraction sets' pages
+``.jsonl.gz``, as a CSV, as a JSON array and as Parquet, and the extraction sets' pages
 as a zip; and runs each on one worker and on two (issue 20: a file's
 records spread over every worker; ``read.strided``). ``--root DIR`` runs
 another checkout's ``newsbeam`` on the same files (its code before a
 change, side by side).
 
 Usage: python benchmarks/scale.py [--sizes 10000,40000] [--workers 1,2] [--seed 1] [--warc]
-       python benchmarks/scale.py --containers [--sizes 10000] [--root DIR]
+       python benchmarks/scale.py --containers [--sizes 10000] [--root DIR] [--kinds jsonl.gz,csv,json,parquet,zip]
 """
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ def warc_run(tmp: str) -> int:
     return 0
 
 
-def containers_run(tmp: str, n: int, seed: int, root: str | None) -> int:
+def containers_run(tmp: str, n: int, seed: int, root: str | None,
+                   kinds: tuple[str, ...] = ("jsonl.gz", "csv", "json", "parquet", "zip")) -> int:
     import csv
     import gzip
     import json
@@ -111,7 +112,7 @@ def containers_run(tmp: str, n: int, seed: int, root: str | None) -> int:
     write_corpus(plain, n, seed)
     records = [json.loads(line) for line in open(plain, encoding="utf-8")]
     files = {}
-    for kind in ("jsonl.gz", "csv", "json", "zip"):
+    for kind in kinds:
         folder = os.path.join(tmp, kind.replace(".", "_"))
         os.makedirs(folder)
         path = os.path.join(folder, f"day.{kind}")
@@ -128,6 +129,12 @@ def containers_run(tmp: str, n: int, seed: int, root: str | None) -> int:
         elif kind == "json":
             with open(path, "w", encoding="utf-8") as f:
                 json.dump(records, f, indent=1)
+        elif kind == "parquet":  # pandas' and pyarrow's default: one row group
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            names = sorted({k for r in records for k in r})
+            pq.write_table(pa.table({k: [r.get(k) for r in records] for k in names}), path)
         else:
             import glob
 
@@ -159,11 +166,13 @@ def main(argv=None):
     ap.add_argument("--warc", action="store_true", help="one WARC of the extraction sets' pages instead")
     ap.add_argument("--containers", action="store_true", help="one file of each kind read whole instead")
     ap.add_argument("--root", help="with --containers: the checkout whose newsbeam runs")
+    ap.add_argument("--kinds", default="jsonl.gz,csv,json,parquet,zip", help="with --containers: the files' kinds")
     args = ap.parse_args(argv)
     if args.containers:
         tmp = tempfile.mkdtemp(prefix="newsbeam-scale-")
         try:
-            return containers_run(tmp, int(args.sizes.split(",")[0]), args.seed, args.root)
+            return containers_run(tmp, int(args.sizes.split(",")[0]), args.seed, args.root,
+                                  tuple(args.kinds.split(",")))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     if args.warc:
