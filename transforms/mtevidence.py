@@ -134,13 +134,23 @@ def _not_an_option(m: re.Match) -> bool:
     return m.string[m.end():m.end() + 1] not in _OPTION_VALUE and first.lower() not in _OPTION_LEADS
 
 
+def _zipf(word: str) -> float:
+    """wordfreq's ``zipf_frequency(word, "en")``, from the English table the
+    MT features already hold (``wordlists``): wordfreq's own lookup loads its
+    list again, hundreds of megabytes (the same values on 30,000 words)."""
+    import math
+
+    from transforms.wordlists import frequencies
+
+    f = frequencies("en").get(word.casefold(), 0.0)
+    return round(math.log10(f) + 9, 2) if f else 0.0
+
+
 def _spaced_compound(m: re.Match) -> bool:
     """Whether a spaced hyphen before lower case reads as a compound a
     detokeniser split: each part after a hyphen an English word, a common
     one if it has two letters ("face -to -face"; not "-lm", "-rf", "-au")."""
-    from wordfreq import zipf_frequency
-
-    return _not_an_option(m) and all(zipf_frequency(p.lower(), "en") >= (5.5 if len(p) == 2 else 2.5)
+    return _not_an_option(m) and all(_zipf(p) >= (5.5 if len(p) == 2 else 2.5)
                                      for p in m.group(0).split(" -")[1:])
 
 
