@@ -38,20 +38,20 @@ MAGIC = b"PAR1"
 BATCH_ROWS = 256
 
 
-class TooLarge(ValueError):
-    """Rows ``first``..``last`` not read: their row group, or the row, passes the cap."""
+class Unread(ValueError):
+    """Rows ``first``..``last`` (of row group ``group``) not read, and why."""
 
     def __init__(self, first: int, last: int, why: str, group: int | None = None):
-        super().__init__(why)
+        super().__init__(why[:1000])
         self.first, self.last, self.group = first, last, group
 
 
-class BadRows(ValueError):
-    """Rows ``first``..``last`` of a row group that did not decode (``error``)."""
+class TooLarge(Unread):
+    """Rows not read: the row passes the cap, or reading its row group takes more memory than the child has."""
 
-    def __init__(self, first: int, last: int, error: BaseException, group: int | None = None):
-        super().__init__(f"{type(error).__name__}: {error}"[:1000])
-        self.first, self.last, self.group = first, last, group
+
+class BadRows(Unread):
+    """Rows of a row group that did not decode."""
 
 
 def is_parquet(head: bytes) -> bool:
@@ -68,6 +68,11 @@ def open_file(source) -> pq.ParquetFile:
     return pq.ParquetFile(source, memory_map=False, page_checksum_verification=True)
 
 
+def decoded(names: frozenset[str]) -> Callable[[str], bool]:
+    """Whether a column's bytes are decoded: it is named (in any case) as one of ``names``, case-folded."""
+    return lambda name: isinstance(name, str) and name.casefold() in names
+
+
 def rows(pf: pq.ParquetFile, row_cap: int, read_name: Callable[[str], bool],
          checked: "Checked | None" = None) -> Iterator[tuple[int, object]]:
     """(row number from 1, record) of each row, in the file's order; in
@@ -78,13 +83,13 @@ def rows(pf: pq.ParquetFile, row_cap: int, read_name: Callable[[str], bool],
     n = 0
     for g in range(checked.groups if checked else pf.metadata.num_row_groups):
         stop = checked.stopped.get(g) if checked else None
-        if stop is not None and stop[1] is None:  # the child died before it knew the group's rows
-            yield n + 1, BadRows(n + 1, n, RuntimeError(f"row group {g}: {stop[2]}"), group=g)
+        if stop is not None and stop[0] is None:  # the child died before it knew the group's rows
+            yield n + 1, BadRows(n + 1, n, f"row group {g}: {stop[1]}", group=g)
             continue
         group = pf.metadata.row_group(g)
         start, count = n, group.num_rows
         try:
-            for rec, cells in _group(pf, g, read_name, row_cap, upto=None if stop is None else stop[1]):
+            for rec, cells in _group(pf, g, read_name, row_cap, upto=None if stop is None else stop[0]):
                 n += 1
                 if cells > row_cap:
                     yield n, TooLarge(n, n, f"row holds {cells} bytes of text, over the {row_cap}-byte cap "
@@ -92,14 +97,14 @@ def rows(pf: pq.ParquetFile, row_cap: int, read_name: Callable[[str], bool],
                 else:
                     yield n, rec
             if stop is not None:
-                raise RuntimeError(stop[2])
+                raise RuntimeError(stop[1])
         except Exception as e:  # pyarrow's complaint about this row group's bytes: the next one is read
             last = max(start + count, n + 1)
             if "MemoryError" in str(e):  # the child could not hold what reading the rest takes (a bomb of a cell)
                 yield n + 1, TooLarge(n + 1, last, f"row group {g}: reading it takes more than the reading "
                                                    f"child's {CHECK_MEMORY_MB} MB ({e})"[:1000], group=g)
             else:
-                yield n + 1, BadRows(n + 1, last, e)
+                yield n + 1, BadRows(n + 1, last, f"{type(e).__name__}: {e}")
             n = last
         n = max(n, start + count)
 
@@ -140,12 +145,11 @@ MAX_RESTARTS = 16  # row groups that kill the child before the rest of the file 
 
 class Checked:
     """What the child found: the file's row groups, and ``stopped``: row
-    group -> (why, rows read before it stopped or None, message)."""
+    group -> (rows read before it stopped, None if not known; why)."""
 
     def __init__(self):
         self.groups = 0
-        self.opened = False
-        self.stopped: dict[int, tuple[str, int | None, str]] = {}
+        self.stopped: dict[int, tuple[int | None, str]] = {}
         self.failure: str | None = None  # the footer killed the child: nothing is read
 
 
@@ -176,14 +180,14 @@ class Checker:
                 return out
             if g is None:  # a new child that did not get past the footer the first one read
                 g, rows = start, None
-            out.stopped[g] = ("crashed", rows, why)
+            out.stopped[g] = (rows, why)
             restarts += 1
             start = g + 1
             if start >= out.groups:
                 return out
             if restarts >= MAX_RESTARTS:
                 for k in range(start, out.groups):
-                    out.stopped[k] = ("crashed", None, f"not read: {MAX_RESTARTS} row groups before it ended "
+                    out.stopped[k] = (None, f"not read: {MAX_RESTARTS} row groups before it ended "
                                                        f"the Parquet reader")
                 return out
 
@@ -240,7 +244,7 @@ class Checker:
             line, self._buf = self._buf.split(b"\n", 1)
             word, *rest = line.decode("utf-8", "replace").split(" ", 2)
             if word == "groups":
-                out.groups, out.opened = int(rest[0]), True
+                out.groups = int(rest[0])
                 group, rows = start, None
             elif word == "start":  # its rows known: a death in it keeps the rows it read before
                 group, rows = int(rest[0]), 0
@@ -250,7 +254,7 @@ class Checker:
             elif word == "rows":
                 rows = int(rest[0])
             elif word == "stopped":
-                out.stopped[group] = ("error", int(rest[0]), rest[1] if len(rest) > 1 else "")
+                out.stopped[group] = (int(rest[0]), rest[1] if len(rest) > 1 else "")
             elif word == "end":
                 return None
 
@@ -327,9 +331,7 @@ def _serve(path: str, start: int, row_cap: int, names: frozenset[str],
     import os
     import sys
 
-    def read_name(name) -> bool:
-        return isinstance(name, str) and name.casefold() in names
-
+    read_name = decoded(names)
     say = sys.stdout
     with open(os.fsencode(path), "rb") as f:  # a name that is not UTF-8 travels as surrogates
         _cpu_budget(cpu_seconds)
@@ -358,16 +360,6 @@ def _serve_group(pf, g: int, row_cap: int, read_name, say) -> None:
     except Exception as e:  # the parent stops where this did, and says why
         print(f"stopped {n} {type(e).__name__}: {str(e)[:500]}".replace("\n", " "), file=say, flush=True)
     print(f"done {g}", file=say, flush=True)
-
-
-def excerpt(rec: dict, cap: int = 512) -> bytes:
-    """The first ``cap`` bytes of ``rec`` as a JSON line (a reject's excerpt),
-    its long texts cut first: the whole row is not written out for them."""
-    import json
-
-    short = {k: v[:cap] if isinstance(v, str) else v if isinstance(v, (int, float)) or v is None else str(v)[:cap]
-             for k, v in rec.items()}
-    return json.dumps(short, ensure_ascii=False)[:cap].encode("utf-8", "surrogatepass")
 
 
 def _sizes(batch: pa.RecordBatch, read_name) -> list[int]:
