@@ -77,6 +77,15 @@ def test_dates_times_and_values_json_does_not_hold(tmp_path):
     assert rejects == [] and len(docs) == 2 and docs[1]["published"] == "2024-05-01T10:00:00"
 
 
+def test_sparks_int96_timestamps_keep_their_dates(tmp_path):
+    """Spark writes timestamps as INT96; read in pyarrow's default
+    nanoseconds, one out of their range wrapped around into another date."""
+    t = table(2, published=pa.array([dt.datetime(2024, 5, 1, 10), dt.datetime(1, 1, 1)], pa.timestamp("us")))
+    pq.write_table(t, tmp_path / "spark.parquet", use_deprecated_int96_timestamps=True, flavor="spark")
+    docs, rejects = read(tmp_path / "spark.parquet")
+    assert rejects == [] and [d["published"] for d in docs] == ["2024-05-01T10:00:00", "0001-01-01T00:00:00"]
+
+
 def test_newsbeams_own_articles_are_read_back(tmp_path):
     """An earlier run's output as input: ``text``, ``title``, ``url``,
     ``published_at`` are read as a record's fields."""

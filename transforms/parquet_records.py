@@ -65,7 +65,10 @@ def open_file(source) -> pq.ParquetFile:
         source = pa.BufferReader(source)
     # a page's checksum, where its writer stored one (parquet-mr, Spark), is checked: a damaged page is then
     # one report, not a text whose bytes changed
-    return pq.ParquetFile(source, memory_map=False, page_checksum_verification=True)
+    # Spark's INT96 timestamps read in microseconds: in pyarrow's default nanoseconds a date before 1677 or
+    # after 2262 wraps around into another date (year 1 read as 1754-08-30)
+    return pq.ParquetFile(source, memory_map=False, page_checksum_verification=True,
+                          coerce_int96_timestamp_unit="us")
 
 
 def decoded(names: frozenset[str]) -> Callable[[str], bool]:
