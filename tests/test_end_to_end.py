@@ -522,3 +522,31 @@ def test_a_text_file_of_urls_given_as_input_says_to_give_it_with_feeds(tmp_path)
     run(["--input", str(folder), "--output", out], quiet=True)
     (rej,) = read_table(out, "rejects")
     assert rej["reason"] == "no_article" and "a list of 2 URLs, give it with --feeds" in rej["error"]
+
+
+def test_a_run_started_in_a_folder_with_its_own_transforms_package(tmp_path, monkeypatch):
+    """The extraction and Parquet children are fresh interpreters; started
+    with ``python -m`` they put the current folder first on their path, and
+    a user's project with a ``transforms`` folder of its own (a common name)
+    made every HTML page ``extract/crashed`` and every Parquet file a
+    ``bad_parquet`` reject."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from hostile import ARTICLE_EN, page
+
+    project = tmp_path / "project"
+    (project / "transforms").mkdir(parents=True)
+    (project / "transforms" / "__init__.py").write_text("")
+    for name in ("sandbox", "parquet_records"):
+        (project / "transforms" / f"{name}.py").write_text("import sys\nsys.exit('the project's own module')\n")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.html").write_text(page(ARTICLE_EN), encoding="utf-8")
+    pq.write_table(pa.table({"title": ["Parquet row"], "text": [ARTICLE_EN.replace("budget", "bridge")]}),
+                   inputs / "b.parquet")
+    monkeypatch.chdir(project)
+    m = run(["--input", str(inputs), "--output", str(tmp_path / "out"), "--no-fetch"], quiet=True)
+    assert read_table(tmp_path / "out", "rejects") == []
+    assert sorted(a["source_format"] for a in read_table(tmp_path / "out", "articles")) == ["html", "parquet"]
+    assert m["counts"]["rejected"] == 0

@@ -196,18 +196,17 @@ class Checker:
 
     def command(self) -> list[str]:
         """The child's command line (a fresh interpreter: not fork, the parent runs gRPC threads)."""
-        import sys
+        from transforms.sandbox import child_command
 
-        return [sys.executable, "-m", "transforms.parquet_records", str(self.memory_mb), str(self.cpu_seconds)]
+        return child_command("transforms.parquet_records", str(self.memory_mb), str(self.cpu_seconds))
 
     def _start(self) -> None:
-        import os
         import subprocess
         import tempfile
 
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        from transforms.sandbox import child_environment
+
+        env = child_environment()
         # the C library's allocator: pyarrow's own (jemalloc, mimalloc) keeps address space it has freed, which
         # the address-space limit counts: a 300 MB cell ended a child with 2 GB to spare
         env["ARROW_DEFAULT_MEMORY_POOL"] = "system"

@@ -128,6 +128,26 @@ def _grow(fd: int) -> None:
             pass
 
 
+def child_command(module: str, *args: str) -> list[str]:
+    """The command line of a child process that runs ``module`` (its ``__main__``
+    block) with ``args``, in a fresh interpreter, with newsbeam's own modules
+    whatever the current folder holds: ``python -m`` puts the current folder
+    first on the path, and a user's project with a ``transforms`` folder of its
+    own (a common name for one) made every page's extraction child fail to start
+    (``extract/crashed``). The child's environment must put newsbeam's folder
+    on ``PYTHONPATH`` (``child_environment``)."""
+    code = f"import runpy, sys; del sys.path[0]; runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    return [sys.executable, "-c", code, *args]
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment with newsbeam's folder first on ``PYTHONPATH``."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
+
+
 def _pipe_room(fd: int) -> int:
     """Bytes that can surely be written to pipe ``fd`` now without blocking:
     its size when it is empty (a pipe's room is counted in pages, so a pipe
@@ -185,12 +205,9 @@ class Sandbox:
         from_child_r, from_child_w = os.pipe()
         for fd in (to_child_w, from_child_w):
             _grow(fd)
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "transforms.sandbox", str(to_child_r), str(from_child_w), str(self.memory_mb)],
-            pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, env=env, close_fds=True)
+            child_command("transforms.sandbox", str(to_child_r), str(from_child_w), str(self.memory_mb)),
+            pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, env=child_environment(), close_fds=True)
         os.close(to_child_r)
         os.close(from_child_w)
         self._proc = proc
