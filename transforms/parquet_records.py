@@ -9,10 +9,12 @@ memory holds one row group's pages and one batch's values, whatever the
 file's size (a row group of 971 MB, 387 MB compressed, read in batches of
 256 rows: 504 MB at the peak). A row group that does not decode is one
 report for the rows of it not yet read: the row groups after it are read.
-A child process reads each file through first (``Checker``), with a
-memory limit: pyarrow's C++ can end the process that reads a damaged file,
-and the reader's own process reads only as far as the child did. What the
-child could not hold (a cell of 900 MB, 30 KB compressed) is ``TooLarge``.
+A child process reads each file (``ChildReader``), with time and memory
+limits, and hands each row on as a JSON record, a batch at a time:
+pyarrow's C++ can end the process that reads a damaged file, and the
+reader's own process never decodes a page. What the child could not hold
+(a cell of 900 MB, 30 KB compressed) is ``TooLarge``; rows another worker
+reads (a file shared by strides) are counted, not handed on.
 
 Values are made what a JSON record holds: a timestamp or date its ISO 8601
 text (a timestamp in nanoseconds too, which Python's ``datetime`` cannot
@@ -76,123 +78,102 @@ def decoded(names: frozenset[str]) -> Callable[[str], bool]:
     return lambda name: isinstance(name, str) and name.casefold() in names
 
 
-def rows(pf: pq.ParquetFile, row_cap: int, read_name: Callable[[str], bool],
-         checked: "Checked | None" = None) -> Iterator[tuple[int, object]]:
-    """(row number from 1, record) of each row, in the file's order; in
-    place of rows not read, (their first row's number, ``TooLarge`` or
-    ``BadRows``). ``read_name`` tells a column whose bytes are decoded.
-    With ``checked`` (``Checker.check``), a row group the child process
-    did not read through is not read here past where it stopped."""
-    n = 0
-    for g in range(checked.groups if checked else pf.metadata.num_row_groups):
-        stop = checked.stopped.get(g) if checked else None
-        if stop is not None and stop[0] is None:  # the child died before it knew the group's rows
-            yield n + 1, BadRows(n + 1, n, f"row group {g}: {stop[1]}", group=g)
-            continue
-        group = pf.metadata.row_group(g)
-        start, count = n, group.num_rows
-        try:
-            for rec, cells in _group(pf, g, read_name, row_cap, upto=None if stop is None else stop[0]):
-                n += 1
-                if cells > row_cap:
-                    yield n, TooLarge(n, n, f"row holds {cells} bytes of text, over the {row_cap}-byte cap "
-                                            f"on a record")
-                else:
-                    yield n, rec
-            if stop is not None:
-                raise RuntimeError(stop[1])
-        except Exception as e:  # pyarrow's complaint about this row group's bytes: the next one is read
-            last = max(start + count, n + 1)
-            if "MemoryError" in str(e):  # the child could not hold what reading the rest takes (a bomb of a cell)
-                yield n + 1, TooLarge(n + 1, last, f"row group {g}: reading it takes more than the reading "
-                                                   f"child's {CHECK_MEMORY_MB} MB ({e})"[:1000], group=g)
-            else:
-                yield n + 1, BadRows(n + 1, last, f"{type(e).__name__}: {e}")
-            n = last
-        n = max(n, start + count)
+class Elsewhere:
+    """``count`` rows in a row that another worker's share of the file gives (a stride): not made records here."""
+
+    __slots__ = ("count",)
+
+    def __init__(self, count: int):
+        self.count = count
 
 
-def _group(pf: pq.ParquetFile, g: int, read_name, row_cap: int,
-           upto: int | None = None) -> Iterator[tuple[dict | None, int]]:
-    """(record, bytes of its text cells) of each row of row group ``g``, or of
-    its first ``upto`` rows; a row over ``row_cap`` is (None, its bytes)."""
-    n = 0
-    batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[g], use_threads=False)
-    while upto is None or n < upto:  # the batch past ``upto`` is not even decoded: the child died decoding it
-        batch = next(batches, None)
-        if batch is None:
-            return
-        for rec in _records(batch, read_name, row_cap):
-            if upto is not None and n >= upto:
-                return
-            n += 1
-            yield rec
+class Unopened(ValueError):
+    """The file's footer did not read: pyarrow's complaint (``died`` False),
+    or what ended the reading child (``died`` True)."""
+
+    def __init__(self, why: str, died: bool):
+        super().__init__(why[:1000])
+        self.died = died
 
 
-# -- reading in a child process first ------------------------------------------------
+# -- reading in a child process ----------------------------------------------------------
 # pyarrow's Parquet reader is C++: on some damaged files it does not raise but aborts the process
 # ("terminate called after throwing an instance of 'parquet::ParquetException'", found by generated
 # files), or could run long or allocate what a damaged header claims. So a child process reads the
-# file first, under a time and memory limit, and the reader's own process reads only what the child
-# read through: the same library on the same bytes does the same.
-# A row group (or the footer) that takes the child more processor time than this is not read: processor time,
-# not the clock's, so that a busy machine does not change what is read (every worker sharing a file by strides
-# must read the same rows); the clock's limit only catches a child that waits on nothing
+# file, under a time and memory limit, and hands the reader's own process each row as a JSON record:
+# the run's process never decodes a Parquet page, and a row group that ends the child costs its rows
+# not yet handed on.
+# A batch of rows (or the footer) that takes the child more processor time than this is not read: processor
+# time, not the clock's, so that a busy machine does not change what is read (every worker sharing a file by
+# strides must read the same rows); the clock's limit only catches a child that says nothing while waited for
 CHECK_CPU_SECONDS = 60
 CHECK_SECONDS = 600.0
 # address space the child may take beyond what its libraries reserve on import, as an extraction child's
-# (--extract-memory-mb): the reader's own process never reads what needed more
+# (--extract-memory-mb)
 CHECK_MEMORY_MB = 2048
 MAX_RESTARTS = 16  # row groups that kill the child before the rest of the file is given up
 
 
-class Checked:
-    """What the child found: the file's row groups, and ``stopped``: row
-    group -> (rows read before it stopped, None if not known; why)."""
-
-    def __init__(self):
-        self.groups = 0
-        self.stopped: dict[int, tuple[int | None, str]] = {}
-        self.failure: str | None = None  # the footer killed the child: nothing is read
-
-
-class Checker:
-    """A child process that reads Parquet files through as ``rows`` reads
-    them, one request at a time, saying where it is: started on its first
-    file, and again after a file that ended it or took too long. One a
-    reader (``read._ReadFileFn``), closed with it."""
+class ChildReader:
+    """A child process that reads Parquet files, one request at a time, and
+    hands on their rows: started on its first file, and again after a row
+    group that ended it or took too long. One a reader
+    (``read._ReadFileFn``), closed with it."""
 
     def __init__(self, timeout: float = CHECK_SECONDS, memory_mb: int = CHECK_MEMORY_MB,
                  cpu_seconds: int = CHECK_CPU_SECONDS):
         self.timeout, self.memory_mb, self.cpu_seconds = timeout, memory_mb, cpu_seconds
         self._proc = self._err = None
-        self._buf = b""
+        self._buf, self._at, self._seen = bytearray(), 0, 0
 
-    def check(self, path: str, row_cap: int, names: frozenset[str]) -> Checked:
-        """How far the child reads the local file ``path`` (rows over
-        ``row_cap`` are not made values; ``names``: the columns whose bytes
-        are decoded, case-folded), a new child after a row group that ends one."""
-        out, start, restarts = Checked(), 0, 0
+    def rows(self, path: str, row_cap: int, names: frozenset[str], first_output: int = 0,
+             stride: tuple[int, int] = (0, 1)) -> Iterator[tuple[int, object]]:
+        """(row number from 1, record) of each row of the local file
+        ``path``, in the file's order; in place of rows not read, (their
+        first row's number, ``TooLarge`` or ``BadRows``); of rows another
+        worker gives, ``Elsewhere``; a file whose footer does not read is
+        one ``Unopened``. ``names``: the columns whose bytes are decoded,
+        case-folded; rows over ``row_cap`` bytes of text are ``TooLarge``.
+        Of a stride (k, n), the outputs numbered from ``first_output`` (a
+        record or a reject each) that are not k modulo n are passed over
+        (``Elsewhere``) by the child, not made records."""
+        state = {"n": 0, "out": first_output, "groups": None}
+        start, restarts = 0, 0
         while True:
-            state = self._request(path, start, row_cap, sorted(names), out)
-            if state is None:  # read to the end
-                return out
-            g, rows, why = state
-            if g is None and start == 0:  # the footer: nothing is read
-                out.failure = why
-                return out
-            if g is None:  # a new child that did not get past the footer the first one read
-                g, rows = start, None
-            out.stopped[g] = (rows, why)
+            why = yield from self._request(path, start, row_cap, names, stride, state)
+            if why is None:  # read to the end
+                return
+            if isinstance(why, Unopened):  # the footer, in the first child: nothing is read
+                yield 0, why
+                return
+            g, first, count, why = why
+            if first is None:  # the child ended before it knew the row group's rows
+                state["out"] += 1
+                yield state["n"] + 1, BadRows(state["n"] + 1, state["n"], f"row group {g}: {why}", group=g)
+            else:
+                yield state["n"] + 1, self._unread(state, max(first + count, state["n"] + 1), g, why)
             restarts += 1
             start = g + 1
-            if start >= out.groups:
-                return out
+            if start >= state["groups"]:
+                return
             if restarts >= MAX_RESTARTS:
-                for k in range(start, out.groups):
-                    out.stopped[k] = (None, f"not read: {MAX_RESTARTS} row groups before it ended "
-                                                       f"the Parquet reader")
-                return out
+                for k in range(start, state["groups"]):
+                    state["out"] += 1
+                    yield state["n"] + 1, BadRows(state["n"] + 1, state["n"],
+                                                  f"row group {k}: not read: {MAX_RESTARTS} row groups before it "
+                                                  f"ended the Parquet reader", group=k)
+                return
+
+    @staticmethod
+    def _unread(state: dict, last: int, g: int, why: str) -> Unread:
+        """Rows after the ones read up to ``last`` (of row group ``g``): too large
+        when reading them took more memory than the child has, else damaged."""
+        first, state["n"] = state["n"] + 1, last
+        state["out"] += 1
+        if "MemoryError" in why:  # the child could not hold what reading the rest takes (a bomb of a cell)
+            return TooLarge(first, last, f"row group {g}: reading it takes more than the reading child's "
+                                         f"{CHECK_MEMORY_MB} MB ({why})"[:1000], group=g)
+        return BadRows(first, last, why, group=g)
 
     def command(self) -> list[str]:
         """The child's command line (a fresh interpreter: not fork, the parent runs gRPC threads)."""
@@ -204,7 +185,7 @@ class Checker:
         import subprocess
         import tempfile
 
-        from transforms.sandbox import child_environment
+        from transforms.sandbox import _grow, child_environment
 
         env = child_environment()
         # the C library's allocator: pyarrow's own (jemalloc, mimalloc) keeps address space it has freed, which
@@ -213,52 +194,89 @@ class Checker:
         self._err = tempfile.TemporaryFile()  # a pipe nobody reads could fill and block the child
         self._proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=self._err, env=env)
-        self._buf = b""
+        _grow(self._proc.stdout.fileno())  # rows travel a batch at a time: a pipe of 64 KB switched every 30 rows
+        self._buf, self._at, self._seen = bytearray(), 0, 0
 
-    def _request(self, path, start, row_cap, names, out: Checked):
-        """The child's reading from row group ``start``: None when it read to
-        the end, else (row group or None for the footer, rows it gave or
-        None, why it ended), the child then gone."""
-        import json
+    def _line(self) -> bytes | str:
+        """The child's next line (without its newline), or why there is none (a str): it ended, or said
+        nothing for ``timeout`` seconds while waited for (it is then gone)."""
         import os
         import select
-        import time
+
+        while True:
+            end = self._buf.find(b"\n", self._seen)
+            if end >= 0:
+                line = bytes(self._buf[self._at:end])
+                self._at = self._seen = end + 1
+                return line
+            del self._buf[:self._at]  # what is read goes once the next line needs more bytes, not a line at a time
+            self._at, self._seen = 0, len(self._buf)
+            if not select.select([self._proc.stdout], [], [], self.timeout)[0]:
+                self.close()
+                return f"reading took longer than {self.timeout:g} s without a word from the Parquet reader"
+            chunk = os.read(self._proc.stdout.fileno(), 1 << 20)
+            if not chunk:
+                return self._ended("")
+            self._buf += chunk
+
+    def _request(self, path, start, row_cap, names, stride, state):
+        """Yield the rows the child reads from row group ``start``; return None
+        when it read to the end, an ``Unopened`` for a footer that did not
+        read in a first child, else (row group, its first row's number - 1 or
+        None when not known, its rows, why the child ended), the child gone."""
+        import json
+        import os
 
         if self._proc is None:
             self._start()
-        group, rows = None, None
+        group = first = count = failed = None
         try:
-            self._proc.stdin.write(json.dumps([os.fsdecode(path), start, row_cap, names]).encode() + b"\n")
+            request = [os.fsdecode(path), start, row_cap, sorted(names), state["out"], *stride]
+            self._proc.stdin.write(json.dumps(request).encode() + b"\n")
             self._proc.stdin.flush()
         except OSError:
-            return group, rows, self._ended("; it could not be handed the file")
-        deadline = time.monotonic() + self.timeout
+            why = self._ended("; it could not be handed the file")
+            return Unopened(why, True) if start == 0 else (start, None, None, why)
         while True:
-            while b"\n" not in self._buf:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([self._proc.stdout], [], [], left)[0]:
-                    self.close()
-                    return group, rows, f"reading took longer than {self.timeout:g} s"
-                chunk = os.read(self._proc.stdout.fileno(), 1 << 16)
-                if not chunk:
-                    return group, rows, self._ended("")
-                self._buf += chunk
-            line, self._buf = self._buf.split(b"\n", 1)
-            word, *rest = line.decode("utf-8", "replace").split(" ", 2)
-            if word == "groups":
-                out.groups = int(rest[0])
-                group, rows = start, None
-            elif word == "start":  # its rows known: a death in it keeps the rows it read before
-                group, rows = int(rest[0]), 0
-                deadline = time.monotonic() + self.timeout
-            elif word == "done":  # a death before the next "start" is in the next group's header
-                group, rows = int(rest[0]) + 1, None
-            elif word == "rows":
-                rows = int(rest[0])
-            elif word == "stopped":
-                out.stopped[group] = (int(rest[0]), rest[1] if len(rest) > 1 else "")
-            elif word == "end":
-                return None
+            line = self._line()
+            if isinstance(line, str):  # the child ended, or stalled (its rows from here are not read)
+                if state["groups"] is None:  # in the footer
+                    return Unopened(line, True) if start == 0 else (start, None, None, line)
+                if group is None:  # in a row group's header
+                    return (start, None, None, line)
+                return (group, first, count, line)
+            word, _, rest = line.partition(b" ")
+            if word == b"rec":
+                state["n"] += 1
+                state["out"] += 1
+                yield state["n"], json.loads(rest.decode("utf-8", "surrogatepass"))
+            elif word == b"skip":
+                k = int(rest)
+                yield state["n"] + 1, Elsewhere(k)
+                state["n"] += k
+                state["out"] += k
+            elif word == b"big":
+                state["n"] += 1
+                state["out"] += 1
+                yield state["n"], TooLarge(state["n"], state["n"], f"row holds {int(rest)} bytes of text, over the "
+                                                                   f"{row_cap}-byte cap on a record")
+            elif word == b"start":
+                g, rows = rest.split()
+                group, first, count = int(g), state["n"], int(rows)
+            elif word == b"stopped":  # pyarrow raised: the rest of the row group is one reject
+                why = rest.decode("utf-8", "replace")
+                yield state["n"] + 1, self._unread(state, max(first + count, state["n"] + 1), group, why)
+            elif word == b"done":  # a death before the next "start" is in the next group's header
+                start, group = int(rest) + 1, None
+            elif word == b"groups":
+                state["groups"] = int(rest)
+            elif word == b"failed":  # pyarrow's complaint about the footer; "end" follows
+                failed = rest.decode("utf-8", "replace")
+            elif word == b"end":
+                if failed is None:
+                    return None
+                # the footer a first child read, a new one could not: the row group it was to read is not read
+                return Unopened(failed, False) if start == 0 else (start, None, None, failed)
 
     def _ended(self, what: str) -> str:
         """Why the child ended (its exit code, the last line it wrote on stderr); it is gone."""
@@ -268,7 +286,7 @@ class Checker:
         self.close()
         last = f": {err[-1][:300]}" if err else ""
         if code == -getattr(signal, "SIGXCPU", 24):
-            last = f": more than {self.cpu_seconds} s of processor time on one row group"
+            last = f": more than {self.cpu_seconds} s of processor time on one batch of rows"
         return f"the Parquet reader ended its process (exit code {code}){last}{what}"
 
     def __del__(self):  # a reader dropped without its teardown (Beam calls it at best effort) ends its child
@@ -285,8 +303,9 @@ class Checker:
 
 
 def _main(memory_mb: int, cpu_seconds: int) -> None:  # runs in the child
-    """Requests ``[path, start, row_cap, names]`` a line on stdin, each read
-    through (``_serve``), until stdin closes; ``cpu_seconds`` a row group."""
+    """Requests ``[path, start, row_cap, names, output, k, n]`` a line on
+    stdin, each read (``_serve``), until stdin closes; ``cpu_seconds`` a
+    batch of rows."""
     import json
     import resource
     import sys
@@ -297,8 +316,8 @@ def _main(memory_mb: int, cpu_seconds: int) -> None:  # runs in the child
     except (ValueError, OSError):  # not on this platform: the time limits still hold
         pass
     for line in sys.stdin:
-        path, start, row_cap, names = json.loads(line)
-        _serve(path, start, row_cap, frozenset(names), cpu_seconds)
+        path, start, row_cap, names, output, k, n = json.loads(line)
+        _serve(path, start, row_cap, frozenset(names), _Share(output, k, n), cpu_seconds)
 
 
 def _address_space() -> int:
@@ -327,41 +346,95 @@ def _cpu_budget(seconds: int) -> None:
         pass
 
 
-def _serve(path: str, start: int, row_cap: int, names: frozenset[str],
+class _Share:
+    """Which of a file's outputs (a record or a reject each, numbered as the
+    reader numbers them) are this worker's: those k modulo n. ``output``:
+    the number of the next one."""
+
+    def __init__(self, output: int, k: int, n: int):
+        self.output, self.k, self.n = output, k, n
+
+    def mine(self, count: int) -> list[bool]:
+        """Whether each of the next ``count`` outputs is this worker's (not counted yet)."""
+        if self.n <= 1:
+            return [True] * count
+        return [(self.output + i) % self.n == self.k for i in range(count)]
+
+
+def _serve(path: str, start: int, row_cap: int, names: frozenset[str], share: _Share,
            cpu_seconds: int = CHECK_CPU_SECONDS) -> None:  # runs in the child
-    """Read the file from row group ``start`` as ``rows`` does, saying where it is."""
+    """Read the file from row group ``start``, its rows a line each on stdout."""
     import os
     import sys
 
     read_name = decoded(names)
-    say = sys.stdout
+    say = sys.stdout.buffer
     with open(os.fsencode(path), "rb") as f:  # a name that is not UTF-8 travels as surrogates
         _cpu_budget(cpu_seconds)
         try:
             pf = open_file(f)
             groups = pf.metadata.num_row_groups
-        except Exception:  # the parent opens it and gets the same error
-            groups = 0
-        print(f"groups {groups}", file=say, flush=True)
+        except Exception as e:  # the reader says why
+            say.write(f"failed {type(e).__name__}: {e}"[:1007].replace("\n", " ").encode() + b"\nend\n")
+            say.flush()
+            return
+        say.write(b"groups %d\n" % groups)
+        say.flush()
         for g in range(start, groups):
-            _cpu_budget(cpu_seconds)
-            _serve_group(pf, g, row_cap, read_name, say)
-    print("end", file=say, flush=True)
+            _serve_group(pf, g, row_cap, read_name, share, say, cpu_seconds)
+    say.write(b"end\n")
+    say.flush()
 
 
-def _serve_group(pf, g: int, row_cap: int, read_name, say) -> None:
-    """Row group ``g`` read through, its rows counted aloud (``start``, ``rows``, ``stopped``, ``done``)."""
-    group = pf.metadata.row_group(g)  # as ``rows`` reads it
-    print(f"start {g} {group.num_rows}", file=say, flush=True)
-    n = 0
+def _serve_group(pf, g: int, row_cap: int, read_name, share: _Share, say, cpu_seconds: int) -> None:
+    """Row group ``g``'s rows, a line each (``rec``, ``big``, ``skip``), a batch at a time, between
+    ``start`` and ``done``; pyarrow's complaint is ``stopped``, for the rest of the row group."""
+    import json
+
+    _cpu_budget(cpu_seconds)
+    group = pf.metadata.row_group(g)
+    say.write(b"start %d %d\n" % (g, group.num_rows))
+    say.flush()
+    lines, skipped = [], 0
     try:
-        for _ in _group(pf, g, read_name, row_cap):
-            n += 1
-            if n % BATCH_ROWS == 0:
-                print(f"rows {n}", file=say, flush=True)
-    except Exception as e:  # the parent stops where this did, and says why
-        print(f"stopped {n} {type(e).__name__}: {str(e)[:500]}".replace("\n", " "), file=say, flush=True)
-    print(f"done {g}", file=say, flush=True)
+        batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[g], use_threads=False)
+        while True:
+            _cpu_budget(cpu_seconds)
+            batch = next(batches, None)
+            if batch is None:
+                break
+            sizes = _sizes(batch, read_name)
+            skipped = 0
+            for rec, cells in _records(batch, sizes, share.mine(len(sizes)), read_name, row_cap):
+                share.output += 1  # handed on (a line said now or at the batch's end)
+                if rec is _ELSEWHERE:
+                    skipped += 1
+                    continue
+                if skipped:
+                    lines.append(b"skip %d\n" % skipped)
+                    skipped = 0
+                if rec is None:
+                    lines.append(b"big %d\n" % cells)
+                else:
+                    lines.append(b"rec " + json.dumps(rec, ensure_ascii=False).encode("utf-8", "surrogatepass")
+                                 + b"\n")
+            if skipped:
+                lines.append(b"skip %d\n" % skipped)
+            say.writelines(lines)
+            say.flush()
+            lines = []
+    except Exception as e:  # the rows handed on stand; the reader's reject of the rest is one output
+        if skipped:
+            lines.append(b"skip %d\n" % skipped)
+        say.writelines(lines)
+        say.write(f"stopped {type(e).__name__}: {str(e)[:500]}".replace("\n", " ").encode("utf-8", "replace")
+                  + b"\n")
+        share.output += 1
+    say.write(b"done %d\n" % g)
+    say.flush()
+
+
+_ELSEWHERE = object()  # in place of a row another worker's share gives (``_records``)
 
 
 def _sizes(batch: pa.RecordBatch, read_name) -> list[int]:
@@ -376,24 +449,27 @@ def _sizes(batch: pa.RecordBatch, read_name) -> list[int]:
     return [0] * batch.num_rows if total is None else total.to_pylist()
 
 
-def _records(batch: pa.RecordBatch, read_name, row_cap: int) -> Iterator[tuple[dict | None, int]]:
-    """(record, bytes of its text cells) of each row of ``batch``; a row over
-    ``row_cap`` is (None, its bytes), not made Python values: a cell of
-    hundreds of megabytes (a few kilobytes compressed) is not copied."""
-    sizes = _sizes(batch, read_name)
-    if max(sizes, default=0) <= row_cap:
-        yield from zip(_converted(batch, read_name), sizes)
-        return
+def _records(batch: pa.RecordBatch, sizes: list[int], mine: list[bool], read_name,
+             row_cap: int) -> Iterator[tuple[object, int]]:
+    """(record, bytes of its text cells) of each row of ``batch`` (``sizes``:
+    ``_sizes``); a row over ``row_cap`` is (None, its bytes), not made Python
+    values: a cell of hundreds of megabytes (a few kilobytes compressed) is
+    not copied; a row not ``mine`` (another worker's) is (``_ELSEWHERE``, its
+    bytes). Rows are made values by the same slices of the batch whoever's
+    they are, so that a value that does not convert stops every worker's
+    reading at the same row."""
     i = 0
     while i < len(sizes):
         if sizes[i] > row_cap:
-            yield None, sizes[i]
+            yield (None if mine[i] else _ELSEWHERE), sizes[i]
             i += 1
             continue
         j = i
         while j < len(sizes) and sizes[j] <= row_cap:
             j += 1
-        yield from zip(_converted(batch.slice(i, j - i), read_name), sizes[i:j])
+        part = batch if i == 0 and j == len(sizes) else batch.slice(i, j - i)
+        for k, rec in enumerate(_converted(part, read_name), start=i):
+            yield (rec if mine[k] else _ELSEWHERE), sizes[k]
         i = j
 
 

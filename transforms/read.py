@@ -1372,12 +1372,12 @@ class _ReadFileFn(beam.DoFn):
         self.files = Metrics.counter(NAMESPACE, "files_read")  # a range of a big file counts once
         self.docs = Metrics.counter(NAMESPACE, "documents_read")
         self._stride, self._next = (0, 1), 0  # the element being read: (k, n) of a stride; its next output
-        self._checker = None  # the child process that reads a Parquet file first (``_parquet``)
+        self._child = None  # the child process that reads Parquet files (``_parquet``)
 
     def teardown(self):
-        if self._checker is not None:
-            self._checker.close()
-            self._checker = None
+        if self._child is not None:
+            self._child.close()
+            self._child = None
 
     def process(self, element):
         """The outputs of reading ``element``; of a stride (k of n), every n-th
@@ -1927,12 +1927,12 @@ class _ReadFileFn(beam.DoFn):
                                _describe(e) + after, start[:512], None)
 
     def _parquet(self, path, stream, compressed: bool):
-        """The rows of a Parquet file, each a record (``parquet_records``),
-        read first by a child process (``parquet_records.Checker``): pyarrow
-        aborts its process on some damaged files. Its footer is at its end: a
-        file that is not a local file (one compressed, in an archive, or on
-        another filesystem) is read into memory first, up to
-        ``--max-decompressed-bytes``, and handed to the child as a file."""
+        """The rows of a Parquet file, each a record, read by a child process
+        (``parquet_records.ChildReader``): pyarrow aborts its process on some
+        damaged files. Its footer is at its end: a file that is not a local
+        file (one compressed, in an archive, or on another filesystem) is
+        read into memory first, up to ``--max-decompressed-bytes``, and
+        handed to the child as a file."""
         local = getattr(stream, "name", None)
         if compressed or not isinstance(local, (str, bytes)) or not os.path.isfile(local) or not (
                 hasattr(stream, "seekable") and stream.seekable()):
@@ -1947,37 +1947,40 @@ class _ReadFileFn(beam.DoFn):
                 local = os.path.join(folder, "file.parquet")
                 with open(local, "wb") as f:
                     f.write(data)
-                yield from self._parquet_rows(path, data, local, data[:4], data[-4:])
+                del data
+                yield from self._parquet_rows(path, local)
             return
-        end = stream.seek(0, os.SEEK_END)
-        stream.seek(max(end - 4, 0))
-        tail = stream.read(4)
-        stream.seek(0)
-        head = stream.read(4)
-        stream.seek(0)
-        yield from self._parquet_rows(path, stream, local, head, tail)
+        yield from self._parquet_rows(path, local)
 
-    def _parquet_rows(self, path, source, local, head: bytes, tail: bytes):
-        if self._checker is None:
-            self._checker = parquet_records.Checker()
-        checked = self._checker.check(local, self.max_line, _FOLDED_SET)
-        if checked.failure is not None:  # the footer ended the child: not opened here
-            yield self._reject(path, "parquet", "decode", "bad_parquet", checked.failure, head, None)
-            return
-        try:
-            pf = parquet_records.open_file(source)
-        except Exception as e:  # the footer is not there (a cut file) or does not parse
-            cut = parquet_records.is_parquet(head) and not parquet_records.is_parquet(tail)
-            yield self._reject(path, "parquet", "decode" if cut else "parse", "truncated" if cut else "bad_parquet",
-                               _describe(e), head, None)
-            return
-        for n, rec in parquet_records.rows(pf, self.max_line, parquet_records.decoded(_FOLDED_SET), checked):
-            if isinstance(rec, parquet_records.TooLarge):
+    def _parquet_rows(self, path, local):
+        if self._child is None:
+            self._child = parquet_records.ChildReader()
+        k, n = self._stride
+        for row, rec in self._child.rows(local, self.max_line, _FOLDED_SET, self._next, (k, n)):
+            if isinstance(rec, parquet_records.Elsewhere):
+                for _ in range(rec.count):
+                    yield _ELSEWHERE
+            elif isinstance(rec, parquet_records.Unopened):  # the footer: nothing is read
+                yield self._unopened(path, local, rec)
+            elif isinstance(rec, parquet_records.TooLarge):
                 yield self._reject(_rows_of(path, rec), "parquet", "read", "too_large", str(rec), b"", None)
             elif isinstance(rec, parquet_records.BadRows):
                 yield self._reject(_rows_of(path, rec), "parquet", "decode", "bad_parquet", str(rec), b"", None)
             else:  # its values are JSON's (``parquet_records._values``)
-                yield from self._record(path, n, rec, None, fmt="parquet")
+                yield from self._record(path, row, rec, None, fmt="parquet")
+
+    def _unopened(self, path, local, rec):
+        """The reject of a Parquet file whose footer did not read: ``truncated``
+        when it starts as Parquet does and does not end so (a cut file)."""
+        with open(local, "rb") as f:
+            head = f.read(4)
+            f.seek(max(f.seek(0, os.SEEK_END) - 4, 0))
+            tail = f.read(4)
+        if rec.died:  # the footer ended the reading child
+            return self._reject(path, "parquet", "decode", "bad_parquet", str(rec), head, None)
+        cut = parquet_records.is_parquet(head) and not parquet_records.is_parquet(tail)
+        return self._reject(path, "parquet", "decode" if cut else "parse", "truncated" if cut else "bad_parquet",
+                            str(rec), head, None)
 
     def _record(self, path, lineno, rec, line: bytes | None, fmt: str = "jsonl"):
         """One parsed record (``line`` None for an element of a JSON array or a
