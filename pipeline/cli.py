@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import datetime as dt
 import functools
+import io
 import json
 import logging
 import os
@@ -79,11 +80,11 @@ def report_main(args) -> int:
     except FileNotFoundError as e:
         print(f"newsbeam report: {e}", file=sys.stderr)
         return 2
-    print(render_text(r))
+    say(render_text(r) + "\n")
     if args.html:
         with open(args.html, "w", encoding="utf-8") as f:
             f.write(render_html(r))
-        print(f"  html                {args.html}")
+        say(f"  html                {args.html}\n")
     return 0
 
 
@@ -116,7 +117,7 @@ def stream_main(args, rest: list[str]) -> int:
             print(f"newsbeam stream: stopped; {e}", file=sys.stderr)
             return 1
     total = sum(m["counts"]["articles_written"] for m in manifests)
-    print(f"newsbeam stream: {len(manifests)} windows committed, {total} articles, output {args.output}")
+    say(f"newsbeam stream: {len(manifests)} windows committed, {total} articles, output {args.output}\n")
     return 0
 
 
@@ -276,7 +277,7 @@ def _drop_own_staging(staging: str) -> None:
 
 def print_summary(m: dict) -> None:
     c = m["counts"]
-    out = sys.stdout
+    out = io.StringIO()
     print(f"newsbeam run {m['run_id']} finished in {m.get('wall_seconds', 0):.1f} s", file=out)
     print(f"  documents read      {c['inputs_seen']}", file=out)
     print(f"  articles written    {c['articles_written']}", file=out)
@@ -298,6 +299,21 @@ def print_summary(m: dict) -> None:
         print(f"  machine-translated  {c['machine_translated']}" + (f" (from {by_src})" if by_src else ""), file=out)
     print(f"  output              {m['output']}/articles, {m['output']}/rejects", file=out)
     print(f"  manifest            {m['output']}/runs/{m['run_id']}.json", file=out)
+    say(out.getvalue())
+
+
+def say(text: str) -> None:
+    """``text`` on standard output. A reader that closed it (``newsbeam run
+    ... | head -1``) does not make what was done fail: the run had committed,
+    and said "failed, nothing committed" and exited 1; the rest of what would
+    be said now goes nowhere."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit goes there too
+        os.close(devnull)
 
 
 # A full disk, a quota or a read-only disk: the user's machine, not a bug; named in one line, no traceback

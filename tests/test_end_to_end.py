@@ -442,6 +442,24 @@ def test_the_command_exits_at_once_with_its_code_and_everything_written(tmp_path
     assert failed.returncode == 2 and "cannot write into --output" in failed.stderr
 
 
+def test_a_summary_nobody_reads_does_not_fail_a_committed_run(tmp_path):
+    """``newsbeam run ... | head -1``, or a scheduler that closes the pipe: the
+    run committed, then its summary met a closed pipe, and it said "failed,
+    nothing committed" (BrokenPipeError) and exited 1."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = str(tmp_path / "out")
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--input", SEEDS, "--output", out], cwd=root,
+                            env={**os.environ, "PYTHONPATH": root}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader has gone before the summary is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 0, err[-2000:]
+    assert "failed" not in err and "Traceback" not in err
+    assert len(read_table(out, "articles")) == 5
+
+
 @pytest.mark.parametrize("shape", ["files", "files and feeds", "graph grouping", "second run"])
 def test_every_shape_of_the_graph_passes_beams_type_check(shape, tmp_path, seeds_out):
     """`newsbeam run` builds with Beam's construction-time type check off (it
