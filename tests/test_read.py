@@ -202,6 +202,15 @@ def test_a_web_address_as_input_is_a_reject_that_says_what_to_do():
     assert rej.value["reason"] == "no_match" and "--feeds" in rej.value["error"]
 
 
+def test_standard_input_as_input_is_a_reject_that_says_what_to_do(tmp_path, monkeypatch):
+    from transforms.read import _MatchFn, expand_inputs
+
+    monkeypatch.chdir(tmp_path)
+    (pattern,) = expand_inputs(["-"])
+    (rej,) = list(_MatchFn().process(pattern))
+    assert rej.value["reason"] == "no_match" and "standard input is not read" in rej.value["error"]
+
+
 def test_jsonl_records(tmp_path):
     lines = [json.dumps({"url": "https://e.com/1", "html": page(ARTICLE_EN)}),
              json.dumps({"url": "https://e.com/2", "text": ARTICLE_EN}),

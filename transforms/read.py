@@ -907,9 +907,12 @@ class _MatchFn(beam.DoFn):
                 source=path, source_format=kind_of(path)[0] or "unknown", stage="read",
                 reason="open_failed", error=why))
         if not files and not unlisted:
+            why = "no file matches this input"
+            if os.path.basename(_unescaped(pattern)) == "-":  # `... | newsbeam run --input -`
+                why += ("; standard input is not read (Beam's workers read files): save it to a file and give "
+                        "that file, e.g. `newsbeam run --input items.jsonl`")
             yield pvalue.TaggedOutput("rejects", make_reject(
-                source=_unescaped(pattern), source_format="unknown", stage="read", reason="no_match",
-                error="no file matches this input"))
+                source=_unescaped(pattern), source_format="unknown", stage="read", reason="no_match", error=why))
         for path, size in sorted(files):
             size = int(size)
             if self.split and splittable(path, size, self.split):
