@@ -35,13 +35,14 @@ KINDS = ("html", "html.gz", "txt", "jsonl", "jsonl.gz", "jsonl-utf16", "json", "
 # files of hundreds of records, over the size (1 MB on one worker, 256 KB on several) above which a plain
 # JSON-lines file or a WARC is read in ranges by every worker: the reading of one big file, damaged; a few
 # seconds each to extract, so ``benchmarks/fuzz.py`` draws them (``--big``), the suite does not
-BIG_KINDS = ("jsonl-big", "warc-big", "warc.gz-big")
+BIG_KINDS = ("jsonl-big", "warc-big", "warc.gz-big", "parquet-big")
 # a kind's file extension where it is not the kind's name: JSON lines in
 # UTF-16 with a byte-order mark and CRLF (what Windows PowerShell's ``>`` writes);
 # a page a mirroring tool saved under its URL's name (read by its content)
 # pretty-printed JSON (an array, an API's answer, `jq .` output) and a gzip page under a plain `.html` name
 _EXTENSIONS = {"jsonl-utf16": "utf16.jsonl", "url-named": "php?id=7", "json-pretty": "json", "html-gzname": "html",
                "jsonl-big": "big.jsonl", "warc-big": "big.warc", "warc.gz-big": "big.warc.gz",
+               "parquet-big": "big.parquet",
                "jsonl.gz-members": "jsonl.gz", "jsonl.zst-members": "jsonl.zst", "jsonl.bz2-members": "jsonl.bz2"}
 # JSON lines compressed a member a line (a writer that appends, pbzip2, pzstd): each kind's codec
 _MEMBER_CODECS = {"jsonl.gz-members": "gzip", "jsonl.zst-members": "zstd", "jsonl.bz2-members": "bzip2"}
@@ -104,7 +105,7 @@ def _encoded(body: bytes, encoding: str) -> tuple[bytes, str]:
     import zlib
 
     if encoding == "gzip":
-        return gzip.compress(body), "Content-Encoding: gzip\r\n"
+        return gzip.compress(body, mtime=0), "Content-Encoding: gzip\r\n"
     if encoding == "deflate":
         return zlib.compress(body), "Content-Encoding: deflate\r\n"
     if encoding == "br":
@@ -217,16 +218,22 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
         inner = [(f"f{i}.{extension(k)}", b"".join(_records(rnd, k)[0]))
                  for i, k in enumerate(rnd.sample(["html", "txt", "jsonl", "csv", "json-pretty", "warc"], 3))]
         buf = io.BytesIO()
+        # at a fixed time, as every kind's bytes are: a seed gives the same files on every run (zipfile dates a
+        # member written by its name now, gzip its header; the mutations then fell on other bytes each run)
         if kind == "zip":
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
                 for name, data in inner:
-                    z.writestr(name, data)
+                    z.writestr(zipfile.ZipInfo(name, date_time=(2024, 5, 1, 10, 0, 0)), data,
+                               compress_type=zipfile.ZIP_DEFLATED)
         else:
-            with tarfile.open(fileobj=buf, mode="w:gz" if kind == "tar.gz" else "w") as t:
+            packed = gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) if kind == "tar.gz" else buf
+            with tarfile.open(fileobj=packed, mode="w") as t:
                 for name, data in inner:
                     info = tarfile.TarInfo(name)
                     info.size = len(data)
                     t.addfile(info, io.BytesIO(data))
+            if packed is not buf:
+                packed.close()
         if kind == "tzst":  # tar --zstd's archive (tarfile writes no zstd before Python 3.14)
             return [compress_member(buf.getvalue(), "zstd")], "single"
         return [buf.getvalue()], "single"

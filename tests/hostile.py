@@ -138,7 +138,7 @@ def make_hostile_folder(folder: str, huge_mb: int = 60, bomb_mb: int = 1024, dep
     put("cp1251 no charset.html", page(ARTICLE_RU, "Совет утвердил бюджет").encode("cp1251"))
     put("utf16 no charset.html", page(ARTICLE_DE, "Stadtrat beschließt Haushalt").encode("utf-16-le"))
     put("latin1 no charset.html", page(ARTICLE_FR, "Le conseil adopte le budget").encode("latin-1"))
-    full = gzip.compress(page(ARTICLE_EN).encode())
+    full = gzip.compress(page(ARTICLE_EN).encode(), mtime=0)
     put("truncated.html.gz", full[: len(full) // 2])
     z = zlib.compressobj(9, zlib.DEFLATED, 31)
     with open(os.path.join(folder, "bomb.html.gz"), "wb") as f:
@@ -170,8 +170,8 @@ def make_hostile_folder(folder: str, huge_mb: int = 60, bomb_mb: int = 1024, dep
                          http_response(page(ARTICLE_FR, "Le conseil adopte le budget").encode()))
     garbage = warc_record([("WARC-Type", "response"), ("WARC-Target-URI", "https://example.com/g"), date],
                           bytes(rnd.getrandbits(8) for _ in range(3000)))
-    put("no target uri.warc.gz", b"".join(gzip.compress(r) for r in (en, no_uri, de)))
-    put("garbage http.warc.gz", b"".join(gzip.compress(r) for r in (en, garbage, de)))
+    put("no target uri.warc.gz", b"".join(gzip.compress(r, mtime=0) for r in (en, no_uri, de)))
+    put("garbage http.warc.gz", b"".join(gzip.compress(r, mtime=0) for r in (en, garbage, de)))
     with open(os.path.join(folder, "huge line.jsonl"), "wb") as f:  # written in pieces: no 300 MB string here
         f.write(json.dumps({"html": page(ARTICLE_EN)}).encode() + b"\n")
         f.write(b'{"text": "')
