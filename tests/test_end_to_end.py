@@ -547,7 +547,8 @@ def test_a_run_started_in_a_folder_with_its_own_transforms_package(tmp_path, mon
     with ``python -m`` they put the current folder first on their path, and
     a user's project with a ``transforms`` folder of its own (a common name)
     made every HTML page ``extract/crashed`` and every Parquet file a
-    ``bad_parquet`` reject."""
+    ``bad_parquet`` reject; a module of the project named as one of the
+    standard library's is not read by them either."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -558,6 +559,7 @@ def test_a_run_started_in_a_folder_with_its_own_transforms_package(tmp_path, mon
     (project / "transforms" / "__init__.py").write_text("")
     for name in ("sandbox", "parquet_records"):
         (project / "transforms" / f"{name}.py").write_text("import sys\nsys.exit('the project's own module')\n")
+    (project / "json.py").write_text("raise SystemExit('the project's own json')\n")  # shadows nothing either
     inputs = tmp_path / "in"
     inputs.mkdir()
     (inputs / "a.html").write_text(page(ARTICLE_EN), encoding="utf-8")

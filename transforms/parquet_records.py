@@ -185,9 +185,11 @@ class ChildReader:
         import subprocess
         import tempfile
 
-        from transforms.sandbox import _grow, child_environment
+        import os
 
-        env = child_environment()
+        from transforms.sandbox import _grow
+
+        env = dict(os.environ)
         # the C library's allocator: pyarrow's own (jemalloc, mimalloc) keeps address space it has freed, which
         # the address-space limit counts: a 300 MB cell ended a child with 2 GB to spare
         env["ARROW_DEFAULT_MEMORY_POOL"] = "system"

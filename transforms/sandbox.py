@@ -134,18 +134,16 @@ def child_command(module: str, *args: str) -> list[str]:
     whatever the current folder holds: ``python -m`` puts the current folder
     first on the path, and a user's project with a ``transforms`` folder of its
     own (a common name for one) made every page's extraction child fail to start
-    (``extract/crashed``). The child's environment must put newsbeam's folder
-    on ``PYTHONPATH`` (``child_environment``)."""
-    code = f"import runpy, sys; del sys.path[0]; runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
-    return [sys.executable, "-c", code, *args]
-
-
-def child_environment() -> dict[str, str]:
-    """This process's environment with newsbeam's folder first on ``PYTHONPATH``."""
+    (``extract/crashed``). The child's path starts with newsbeam's folder and
+    leaves the current folder out (a ``json.py`` there would shadow the
+    standard library's too)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    return env
+    code = ("import runpy, sys\n"
+            "if not getattr(sys.flags, 'safe_path', False):\n"  # -c puts the current folder first, unless told not to
+            "    del sys.path[0]\n"
+            f"sys.path.insert(0, {root!r})\n"
+            f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n")
+    return [sys.executable, "-c", code, *args]
 
 
 def _pipe_room(fd: int) -> int:
@@ -207,7 +205,7 @@ class Sandbox:
             _grow(fd)
         proc = subprocess.Popen(
             child_command("transforms.sandbox", str(to_child_r), str(from_child_w), str(self.memory_mb)),
-            pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, env=child_environment(), close_fds=True)
+            pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, close_fds=True)
         os.close(to_child_r)
         os.close(from_child_w)
         self._proc = proc
