@@ -134,14 +134,16 @@ def child_command(module: str, *args: str) -> list[str]:
     whatever the current folder holds: ``python -m`` puts the current folder
     first on the path, and a user's project with a ``transforms`` folder of its
     own (a common name for one) made every page's extraction child fail to start
-    (``extract/crashed``). The child's path starts with newsbeam's folder and
-    leaves the current folder out (a ``json.py`` there would shadow the
-    standard library's too)."""
+    (``extract/crashed``). The child's path holds newsbeam's folder (first,
+    unless it is already there: installed, it is site-packages) and leaves
+    the current folder out (a ``json.py`` there would shadow the standard
+    library's too)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = ("import runpy, sys\n"
             "if not getattr(sys.flags, 'safe_path', False):\n"  # -c puts the current folder first, unless told not to
             "    del sys.path[0]\n"
-            f"sys.path.insert(0, {root!r})\n"
+            f"if {root!r} not in sys.path:\n"  # installed, it is site-packages, which stays after the standard library
+            f"    sys.path.insert(0, {root!r})\n"
             f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n")
     return [sys.executable, "-c", code, *args]
 
