@@ -200,7 +200,10 @@ def _records(rnd: random.Random, kind: str) -> tuple[list[bytes], str]:
             row([f"Item {i}", f"https://example.com/{rnd.getrandbits(32):x}",
                  article_text(rnd).replace(". ", '.\n', 2) + ' "quoted", end']) for i in range(n)], "csv"
     if kind == "parquet":  # a row a record, in row groups; the footer at the end: damage anywhere may cost any row
-        return [parquet_file(rnd, [article_text(rnd) for _ in range(n)])[0]], "parquet"
+        # a big one carries an image's bytes a row (not read), so that it passes the size at which workers
+        # share a file by strides whatever its codec (generated texts compress tenfold)
+        return [parquet_file(rnd, [article_text(rnd) for _ in range(n)], image_bytes=1024 if n > 5 else 0)[0]], \
+            "parquet"
     if kind == "tar":  # pages as members of a plain tar, a record each (header and data), then its end blocks
         import tarfile
 
@@ -418,9 +421,10 @@ def json_with_a_damaged_record(rnd, recs: list[dict], layout: str, indent) -> tu
     return '{"response": {"meta": [1, {"a": 2}], "results": [' + sep.join(dump) + "]}}", hit
 
 
-def parquet_file(rnd: random.Random, texts: list[str]) -> tuple[bytes, bool]:
+def parquet_file(rnd: random.Random, texts: list[str], image_bytes: int = 0) -> tuple[bytes, bool]:
     """A Parquet file of ``texts`` (with a title, a URL, a timestamp, a page's
-    bytes or none, tags), in random row groups, codec, page version and
+    bytes or none, tags; with ``image_bytes``, that many random bytes a row
+    in an ``image`` column), in random row groups, codec, page version and
     encoding; (its bytes, whether its pages carry checksums)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -433,6 +437,8 @@ def parquet_file(rnd: random.Random, texts: list[str]) -> tuple[bytes, bool]:
                                         pa.timestamp(rnd.choice(["ms", "us", "ns"]), tz=rnd.choice([None, "UTC"]))),
                   "html": pa.array([None] * n, pa.binary()),
                   "tags": [[rnd.choice(_VERBS)] * rnd.randint(0, 3) for _ in range(n)]})
+    if image_bytes:
+        t = t.append_column("image", pa.array([rnd.randbytes(image_bytes) for _ in range(n)], pa.binary()))
     buf = io.BytesIO()
     pq.write_table(t, buf, row_group_size=rnd.randint(1, max(1, n // 2)), write_page_checksum=checksums,
                    compression=rnd.choice(["snappy", "zstd", "gzip", "none", "lz4"]),
