@@ -18,6 +18,8 @@ import shutil
 import sys
 import time
 
+from pipeline.version import __version__
+
 __all__ = ["main", "run", "RunNotCommitted"]
 
 
@@ -34,7 +36,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run", help="ingest files into annotated Parquet",
-        description="Read news files (HTML, text dumps, JSON lines, WARC; .gz .bz2 .xz .zst of any), extract the "
+        description="Read news files (HTML, text dumps, JSON lines and JSON documents, CSV, Parquet, WARC and ARC, "
+                    "saved feeds, MHTML; .gz .bz2 .xz .zst of any; zip and tar archives of them), extract the "
                     "article text, detect its language and write articles/ and rejects/ Parquet plus a run manifest. "
                     "With no PATH or --input, processes the bundled seed articles into ./out. Unknown options are "
                     "Beam's (--runner, --direct_running_mode, --direct_num_workers, ...).")
@@ -357,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     # worker start-up chatter forwarded by the multi-process runner ("Discarding unparseable args", ...)
     logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(prog="newsbeam", description="News ingestion on Apache Beam.")
+    parser.add_argument("--version", action="version", version=f"newsbeam {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _run_parser(sub)
     _stream_parser(sub)

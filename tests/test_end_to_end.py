@@ -570,3 +570,15 @@ def test_a_run_started_in_a_folder_with_its_own_transforms_package(tmp_path, mon
     assert read_table(tmp_path / "out", "rejects") == []
     assert sorted(a["source_format"] for a in read_table(tmp_path / "out", "articles")) == ["html", "parquet"]
     assert m["counts"]["rejected"] == 0
+
+
+def test_version_and_help_name_what_is_read(capsys):
+    from pipeline.version import __version__
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"newsbeam {__version__}"
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert all(kind in said for kind in ("CSV", "Parquet", "WARC", "zip and tar"))
