@@ -182,10 +182,9 @@ class ChildReader:
         return child_command("transforms.parquet_records", str(self.memory_mb), str(self.cpu_seconds))
 
     def _start(self) -> None:
+        import os
         import subprocess
         import tempfile
-
-        import os
 
         from transforms.sandbox import _grow
 
