@@ -256,6 +256,32 @@ def test_a_value_that_does_not_convert_stops_every_stride_at_the_same_row(tmp_pa
         assert sorted(read_in_ranges(str(tmp_path / "a.parquet"), 100, strides=strides)) == sorted(whole)
 
 
+def test_a_row_group_damaged_past_its_first_batch_is_read_alike_by_every_stride(tmp_path):
+    """A row group of 600 rows read in batches of 256, a value's length in
+    its second batch damaged (pages decode lazily): one reading gives rows 1-256 and
+    one reject for the rest; workers sharing the file by strides give the
+    same between them. Found by ``benchmarks/fuzz.py --big``: a worker whose
+    first batch ended on another worker's row counted that row again when
+    the next batch did not decode, and a run stopped on the reader's check
+    ("a record of this worker's share was passed over")."""
+    n = 600
+    texts = [f"{TEXTS[i % 4]} Row {i:04d}." for i in range(n)]
+    pq.write_table(pa.table({"title": [f"Story {i}" for i in range(n)], "text": texts}), tmp_path / "a.parquet",
+                   row_group_size=n, compression="none", use_dictionary=False, data_page_size=4096)
+    data = bytearray((tmp_path / "a.parquet").read_bytes())
+    at = data.index(texts[400].encode()) - 4  # its length, before it (PLAIN): decoding that page fails
+    assert int.from_bytes(data[at:at + 4], "little") == len(texts[400])
+    data[at:at + 4] = (1 << 30).to_bytes(4, "little")
+    (tmp_path / "a.parquet").write_bytes(bytes(data))
+    whole = read_in_ranges(str(tmp_path / "a.parquet"), 0, max_line_bytes=16 << 20)
+    assert [(s.rsplit("/", 1)[-1], r) for t, s, r in whole if t == "rejects"] == [("a.parquet#rows=257-600",
+                                                                                   "bad_parquet")]
+    assert len(whole) == 257
+    for strides in (2, 3):
+        assert sorted(read_in_ranges(str(tmp_path / "a.parquet"), 100, max_line_bytes=16 << 20,
+                                     strides=strides)) == sorted(whole)
+
+
 def test_end_to_end_a_parquet_file_counts_every_row(tmp_path):
     d = tmp_path / "in"
     d.mkdir()

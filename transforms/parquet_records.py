@@ -405,7 +405,6 @@ def _serve_group(pf, g: int, row_cap: int, read_name, share: _Share, say, cpu_se
             if batch is None:
                 break
             sizes = _sizes(batch, read_name)
-            skipped = 0
             for rec, cells in _records(batch, sizes, share.mine(len(sizes)), read_name, row_cap):
                 share.output += 1  # handed on (a line said now or at the batch's end)
                 if rec is _ELSEWHERE:
@@ -421,6 +420,7 @@ def _serve_group(pf, g: int, row_cap: int, read_name, share: _Share, say, cpu_se
                                  + b"\n")
             if skipped:
                 lines.append(b"skip %d\n" % skipped)
+                skipped = 0
             say.writelines(lines)
             say.flush()
             lines = []
