@@ -282,6 +282,23 @@ def test_a_row_group_damaged_past_its_first_batch_is_read_alike_by_every_stride(
                                      strides=strides)) == sorted(whole)
 
 
+def test_a_file_left_half_read_does_not_lend_its_rows_to_the_next(tmp_path):
+    """The child's rows of a file the reader left before its end (an error
+    downstream, a generator closed) were still in the pipe, and the next
+    request would have read them as its own file's."""
+    pq.write_table(table(600), tmp_path / "a.parquet", row_group_size=600)
+    pq.write_table(pa.table({"title": ["Other"], "text": [TEXTS[3]]}), tmp_path / "b.parquet")
+    child = parquet_records.ChildReader()
+    try:
+        rows = child.rows(str(tmp_path / "a.parquet"), 16 << 20, frozenset())
+        assert next(rows)[1]["title"] == "Story 0"
+        rows.close()
+        assert [rec["title"] for _, rec in child.rows(str(tmp_path / "b.parquet"), 16 << 20, frozenset())] == [
+            "Other"]
+    finally:
+        child.close()
+
+
 def test_end_to_end_a_parquet_file_counts_every_row(tmp_path):
     d = tmp_path / "in"
     d.mkdir()

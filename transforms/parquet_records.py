@@ -137,6 +137,15 @@ class ChildReader:
         Of a stride (k, n), the outputs numbered from ``first_output`` (a
         record or a reject each) that are not k modulo n are passed over
         (``Elsewhere``) by the child, not made records."""
+        done = False
+        try:
+            yield from self._rows(path, row_cap, names, first_output, stride)
+            done = True
+        finally:  # left before its end (an error downstream, a generator closed): the child's lines of it are
+            if not done:  # still coming, and would be read as the next file's; a new child reads the next one
+                self.close()
+
+    def _rows(self, path, row_cap, names, first_output, stride):
         state = {"n": 0, "out": first_output, "groups": None}
         start, restarts = 0, 0
         while True:
