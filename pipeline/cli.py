@@ -307,11 +307,18 @@ def print_summary(m: dict) -> None:
 
 def say(text: str) -> None:
     """``text`` on standard output. A reader that closed it (``newsbeam run
-    ... | head -1``) does not make what was done fail: the run had committed,
-    and said "failed, nothing committed" and exited 1; the rest of what would
-    be said now goes nowhere."""
+    ... | head -1``), or an output encoding that cannot write a path's
+    letters (``PYTHONIOENCODING=latin-1`` and a Cyrillic folder), does not
+    make what was done fail: the run had committed, and said "failed, nothing
+    committed" and exited 1. Letters the encoding lacks are written as
+    escapes (as Python writes them on standard error); once the reader has
+    gone, the rest goes nowhere."""
     try:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+        except UnicodeEncodeError:
+            encoding = sys.stdout.encoding or "ascii"
+            sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
         sys.stdout.flush()
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -460,6 +460,24 @@ def test_a_summary_nobody_reads_does_not_fail_a_committed_run(tmp_path):
     assert len(read_table(out, "articles")) == 5
 
 
+def test_a_summary_the_terminal_cannot_spell_does_not_fail_a_committed_run(tmp_path):
+    """An output encoding without a path's letters (``PYTHONIOENCODING``, a
+    legacy locale) and an output folder named in Cyrillic: the summary
+    raised UnicodeEncodeError after the run had committed, which said
+    "failed, nothing committed" and exited 1. The letters are escaped."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = str(tmp_path / "вывод")
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", SEEDS, "--output", out], cwd=root,
+                          env={**os.environ, "PYTHONPATH": root, "PYTHONIOENCODING": "ascii"}, capture_output=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr.decode("ascii", "replace")[-2000:]
+    assert b"\\u0432\\u044b\\u0432\\u043e\\u0434" in done.stdout and b"failed" not in done.stderr
+    assert len(read_table(out, "articles")) == 5
+
+
 @pytest.mark.parametrize("shape", ["files", "files and feeds", "graph grouping", "second run"])
 def test_every_shape_of_the_graph_passes_beams_type_check(shape, tmp_path, seeds_out):
     """`newsbeam run` builds with Beam's construction-time type check off (it
