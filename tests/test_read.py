@@ -211,6 +211,17 @@ def test_standard_input_as_input_is_a_reject_that_says_what_to_do(tmp_path, monk
     assert rej.value["reason"] == "no_match" and "standard input is not read" in rej.value["error"]
 
 
+def test_an_input_that_is_the_runs_own_output_is_a_reject_that_says_so(tmp_path):
+    from transforms.read import _folder_prefix, _MatchFn, expand_inputs
+
+    out = tmp_path / "out"
+    (out / "articles").mkdir(parents=True)
+    (out / "articles" / "part-0.parquet").write_bytes(b"PAR1")
+    (pattern,) = expand_inputs([str(out)])
+    (rej,) = list(_MatchFn(skip=_folder_prefix(str(out))).process(pattern))
+    assert rej.value["reason"] == "no_match" and "own --output folder" in rej.value["error"]
+
+
 def test_jsonl_records(tmp_path):
     lines = [json.dumps({"url": "https://e.com/1", "html": page(ARTICLE_EN)}),
              json.dumps({"url": "https://e.com/2", "text": ARTICLE_EN}),

@@ -899,8 +899,10 @@ class _MatchFn(beam.DoFn):
             yield pvalue.TaggedOutput("rejects", make_reject(
                 source=pattern, source_format="unknown", stage="read", reason="no_match", error=why[:1000]))
             return
+        own = 0
         if self.skip:  # the run's own output folder
-            files = [f for f in files if not f[0].startswith(self.skip)]
+            kept = [f for f in files if not f[0].startswith(self.skip)]
+            own, files = len(files) - len(kept), kept
             unlisted = [u for u in unlisted if not u[0].startswith(self.skip)]
         for path, why in sorted(unlisted):
             yield pvalue.TaggedOutput("rejects", make_reject(
@@ -908,7 +910,10 @@ class _MatchFn(beam.DoFn):
                 reason="open_failed", error=why))
         if not files and not unlisted:
             why = "no file matches this input"
-            if os.path.basename(_unescaped(pattern)) == "-":  # `... | newsbeam run --input -`
+            if own:  # `newsbeam run out --output out`
+                why = (f"the {own} files this input matches are all in this run's own --output folder, which is "
+                       f"never read as input: give the folder of the news files")
+            elif os.path.basename(_unescaped(pattern)) == "-":  # `... | newsbeam run --input -`
                 why += ("; standard input is not read (Beam's workers read files): save it to a file and give "
                         "that file, e.g. `newsbeam run --input items.jsonl`")
             yield pvalue.TaggedOutput("rejects", make_reject(
