@@ -326,6 +326,22 @@ def say(text: str) -> None:
         os.close(devnull)
 
 
+INTERRUPTED = ("newsbeam run: interrupted; a run is committed only once its manifest is written, and the next run "
+               "clears what an uncommitted one left")
+
+
+def _interrupted(e: BaseException) -> bool:
+    """Whether ``e`` is a Ctrl-C: a KeyboardInterrupt, or one a Beam step raised and Beam handed on as
+    ``RuntimeError: KeyboardInterrupt [while running '...']``, somewhere in its chain."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, KeyboardInterrupt) or str(e).startswith("KeyboardInterrupt"):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
 # A full disk, a quota or a read-only disk: the user's machine, not a bug; named in one line, no traceback
 _ENVIRONMENT = re.compile(r"\[Errno (28|122|30)\] ([^\[\]\n]+?)(?: \[while running '([^']+)'\]|\n|$)")
 
@@ -343,11 +359,14 @@ def environment_error(e: BaseException) -> str | None:
 
 class _DropEnvironmentTracebacks(logging.Filter):
     """Beam logs a failing step's traceback at ERROR before the run fails; for
-    a full or read-only disk the last line says all (``--verbose`` shows it)."""
+    a full or read-only disk, or a Ctrl-C, the last line says all
+    (``--verbose`` shows it)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.levelno >= logging.ERROR and record.name.startswith("apache_beam")
-                    and _ENVIRONMENT.search(record.getMessage()))
+        if record.levelno < logging.ERROR or not record.name.startswith("apache_beam"):
+            return True
+        message = record.getMessage()  # a Ctrl-C too: the run says it was interrupted
+        return not (_ENVIRONMENT.search(message) or message.startswith("KeyboardInterrupt"))
 
 
 class DropBeamImportNoise(logging.Filter):
@@ -397,9 +416,15 @@ def main(argv: list[str] | None = None) -> int:
         except DamagedIndex as e:  # the output's own file, named, with what to do: no traceback
             print(f"newsbeam run: failed, nothing committed: {e}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:  # Ctrl-C while the graph was built or committed
+            print(INTERRUPTED, file=sys.stderr)
+            return 130
         except Exception as e:  # the run did not commit: say why, never exit 0
             import traceback
 
+            if _interrupted(e):  # Ctrl-C inside a step: Beam hands it on wrapped, with a page of traceback
+                print(INTERRUPTED, file=sys.stderr)
+                return 130
             told = environment_error(e)
             if told:
                 print(f"newsbeam run: failed: {told}", file=sys.stderr)

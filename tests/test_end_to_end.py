@@ -600,3 +600,22 @@ def test_version_and_help_name_what_is_read(capsys):
         main(["run", "--help"])
     said = " ".join(capsys.readouterr().out.split())
     assert all(kind in said for kind in ("CSV", "Parquet", "WARC", "zip and tar"))
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt(), RuntimeError("KeyboardInterrupt [while running 'Files/Extract']")])
+def test_ctrl_c_is_one_line_and_exit_130(raised, monkeypatch, capsys):
+    """Ctrl-C inside a step reaches the CLI as Beam's RuntimeError with a
+    page of traceback (Beam's own log of it, and each extraction child's);
+    outside one, as KeyboardInterrupt, which printed a traceback and no word
+    of what was committed. Now one line and the shell's exit code for it.
+    (A real Ctrl-C on a run of the 980 extraction pages, by hand: 130, that
+    line only, no child left.)"""
+    import pipeline.cli as cli
+
+    def interrupted(*a, **k):
+        raise raised
+
+    monkeypatch.setattr(cli, "run", interrupted)
+    assert cli.main(["run", "--input", SEEDS, "--output", "unused"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == cli.INTERRUPTED and "Traceback" not in err

@@ -137,9 +137,12 @@ def child_command(module: str, *args: str) -> list[str]:
     (``extract/crashed``). The child's path holds newsbeam's folder (first,
     unless it is already there: installed, it is site-packages) and leaves
     the current folder out (a ``json.py`` there would shadow the standard
-    library's too)."""
+    library's too). The child ignores Ctrl-C, which the run handles."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    code = ("import runpy, sys\n"
+    code = ("import runpy, signal, sys\n"
+            # Ctrl-C reaches the whole process group: the run says it was interrupted and ends its children (their
+            # pipes close); each printed a page of KeyboardInterrupt traceback of its own
+            "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
             "if not getattr(sys.flags, 'safe_path', False):\n"  # -c puts the current folder first, unless told not to
             "    del sys.path[0]\n"
             f"if {root!r} not in sys.path:\n"  # installed, it is site-packages, which stays after the standard library
