@@ -61,10 +61,8 @@ def is_parquet(head: bytes) -> bool:
 
 
 def open_file(source) -> pq.ParquetFile:
-    """The file's footer read (``source``: a seekable binary file, or bytes);
-    raises what pyarrow raises for a file that is not Parquet or is cut."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        source = pa.BufferReader(source)
+    """The file's footer read (``source``: a seekable binary file); raises
+    what pyarrow raises for a file that is not Parquet or is cut."""
     # a page's checksum, where its writer stored one (parquet-mr, Spark), is checked: a damaged page is then
     # one report, not a text whose bytes changed
     # Spark's INT96 timestamps read in microseconds: in pyarrow's default nanoseconds a date before 1677 or
@@ -405,7 +403,7 @@ def _serve_group(pf, g: int, row_cap: int, read_name, share: _Share, say, cpu_se
     group = pf.metadata.row_group(g)
     say.write(b"start %d %d\n" % (g, group.num_rows))
     say.flush()
-    lines, skipped = [], 0
+    lines: list = []  # a batch's lines; a run of rows another worker reads is one count, said as "skip N"
     try:
         batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[g], use_threads=False)
         while True:
@@ -415,32 +413,31 @@ def _serve_group(pf, g: int, row_cap: int, read_name, share: _Share, say, cpu_se
                 break
             sizes = _sizes(batch, read_name)
             for rec, cells in _records(batch, sizes, share.mine(len(sizes)), read_name, row_cap):
-                share.output += 1  # handed on (a line said now or at the batch's end)
+                share.output += 1  # handed on (a line said at the batch's end)
                 if rec is _ELSEWHERE:
-                    skipped += 1
-                    continue
-                if skipped:
-                    lines.append(b"skip %d\n" % skipped)
-                    skipped = 0
-                if rec is None:
+                    if lines and isinstance(lines[-1], int):
+                        lines[-1] += 1
+                    else:
+                        lines.append(1)
+                elif rec is None:
                     lines.append(b"big %d\n" % cells)
                 else:
                     lines.append(b"rec " + json.dumps(rec, ensure_ascii=False).encode("utf-8", "surrogatepass")
                                  + b"\n")
-            if skipped:
-                lines.append(b"skip %d\n" % skipped)
-                skipped = 0
-            say.writelines(lines)
-            say.flush()
+            _say(say, lines)
             lines = []
     except Exception as e:  # the rows handed on stand; the reader's reject of the rest is one output
-        if skipped:
-            lines.append(b"skip %d\n" % skipped)
-        say.writelines(lines)
+        _say(say, lines)
         say.write(f"stopped {type(e).__name__}: {str(e)[:500]}".replace("\n", " ").encode("utf-8", "replace")
                   + b"\n")
         share.output += 1
     say.write(b"done %d\n" % g)
+    say.flush()
+
+
+def _say(say, lines: list) -> None:
+    """A batch's lines on their way, a count of rows elsewhere as ``skip N``."""
+    say.writelines(b"skip %d\n" % x if isinstance(x, int) else x for x in lines)
     say.flush()
 
 
