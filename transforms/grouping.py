@@ -33,7 +33,7 @@ from apache_beam import pvalue
 from transforms.boundary import per_document
 from transforms.components import MAX_UNION_FIND_EDGES
 from transforms.dedup import SIGNATURE_SCHEME, NearDuplicates, dedup_record
-from transforms.stories import StoryGroups, anchors, pack, pack_anchors, term_vector
+from transforms.stories import StoryGroups, anchors, lead_names, pack, pack_anchors, term_vector
 from transforms.write import DROP
 
 __all__ = ["DROP", "LINK_SCHEMA", "GroupArticles", "LinkRecords", "SplitIngested", "article_stat_keys", "index_row",
@@ -65,9 +65,10 @@ def link_record(article) -> dict:
         text = text[:LINK_TEXT_CHARS]
     else:
         rec = dedup_record(article)
-    rec["terms"] = pack(term_vector(text, article.get("title"), article.get("language")))
-    rec["anchors"] = pack_anchors(anchors(text, article.get("title"), article.get("language")))
-    rec["language"] = article.get("language")
+    title, language = article.get("title"), article.get("language")
+    rec["terms"] = pack(term_vector(text, title, language))
+    rec["anchors"] = pack_anchors(anchors(text, title, language), lead_names(text, title, language))
+    rec["language"] = language
     rec["stats"] = article_stat_keys(article)
     return rec
 
