@@ -255,6 +255,24 @@ def test_anchors_take_any_text(text, language):
     assert all(k[1:].isascii() and k[1:].isdigit() for k, _ in got if k.startswith("#"))
 
 
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(max_size=400), st.none() | st.text(max_size=80), st.sampled_from([None, "en", "de", "ja", "ru", "xx"]))
+def test_lead_names_take_any_text_and_weigh_nothing(text, title, language):
+    """Whatever an article holds: at most LEAD_NAMES lead names, each once, the
+    same twice; packed with its anchors they read back as themselves and
+    leave the anchors as ``unpack``, ``anchor_names`` and a cosine read them."""
+    from transforms.stories import LEAD_NAMES, anchor_leads, anchor_names, anchors, lead_names, pack_anchors, unpack
+
+    lead = lead_names(text, title, language)
+    assert lead == lead_names(text, title, language) and len(lead) <= LEAD_NAMES and len(set(lead)) == len(lead)
+    vec = anchors(text, title, language)
+    led, plain = pack_anchors(vec, lead), pack_anchors(vec)
+    assert [a.tolist() for a in unpack(led)] == [a.tolist() for a in unpack(plain)]
+    assert anchor_names(led).tolist() == anchor_names(plain).tolist()
+    assert compact_cosine(led, led) == compact_cosine(plain, plain)
+    assert anchor_leads(led) == (set(unpack(pack([(k, 1.0) for k in lead]))[0].tolist()) or None)
+
+
 _APOSTROPHE_PIECES = st.sampled_from(["Klitschko", "'s", "’s", "'", "’", "ʼ", "l'", "d’", "O'Brien", "it's", " ", ". ",
                                       "COVID-19", "A320", "10-19", "\n", "é", "Ünal"])
 
