@@ -261,12 +261,16 @@ def _group_in_one_step(options: PipelineOptions) -> bool:
     return _local(options) and options.view_as(NewsbeamOptions).union_find_max_edges is None
 
 
-def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime) -> dict[str, Any]:
-    """Add the batch graph to ``p``; returns the run's plain facts (id, output)."""
+def build(p: beam.Pipeline, options: PipelineOptions, started_at: dt.datetime, inputs: list[str] | None = None,
+          feeds: list[str] | None = None) -> dict[str, Any]:
+    """Add the batch graph to ``p``; returns the run's plain facts (id, output).
+    ``inputs`` and ``feeds``, where given, are read instead of the options'
+    ``--input`` and ``--feeds`` (``pipeline.cli.run`` keeps thousands of paths
+    out of the options, which Beam parses again at every step)."""
     o = options.view_as(NewsbeamOptions)
     run_id = o.run_id or new_run_id(started_at)
-    feeds = list(o.feeds or [])
-    inputs = list(o.input or ([] if feeds else [SEEDS_DIR]))
+    feeds = list(feeds or o.feeds or [])
+    inputs = list(inputs or o.input or ([] if feeds else [SEEDS_DIR]))
     output = o.output if "://" in o.output else os.path.abspath(o.output)
     staging = staging_dir(output, run_id)
     recovered = recover_commits(output)  # before the index is read: a killed run's commit counts

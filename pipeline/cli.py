@@ -140,6 +140,7 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
     if not verbose and not any(a.startswith("--default_sdk_harness_log_level") for a in argv):
         # multi-process workers otherwise print their channels and every pipeline option at INFO
         argv = list(argv) + ["--default_sdk_harness_log_level=WARNING"]
+    inputs, feeds, argv = _lists_apart(argv)
     options = PipelineOptions(argv)
     # Beam checks each step's declared types as the graph is built (0.4 s a run on 2 slow cores); newsbeam's
     # graph is fixed, and tests/test_end_to_end.py builds every shape of it with the check on
@@ -154,7 +155,7 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
         runner = make_runner(options, verbose=verbose)
         p = beam.Pipeline(runner=runner, options=options) if runner else beam.Pipeline(options=options)
         try:
-            facts = build(p, options, started)
+            facts = build(p, options, started, inputs=inputs, feeds=feeds)
         except BaseException:  # Beam makes the pipeline's temporary folder with it and removes it in run() only
             shutil.rmtree(p.local_tempdir, ignore_errors=True)
             raise
@@ -184,6 +185,32 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
         raise RuntimeError(f"run {manifest['run_id']}: {lost} documents read but neither written nor rejected; "
                            "this is a bug, please report it with the manifest")
     return manifest
+
+
+def _lists_apart(argv: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(the ``--input`` values, the ``--feeds`` values, the other arguments) of
+    ``argv``, in order, each option written ``--input=X`` or ``--input X``.
+    Beam parses a pipeline's whole argument list again each time a step asks
+    for its options (hundreds of times a graph), so ``newsbeam run pages/*.html``
+    with the shell's 2,000 paths in it took 40 s more than the folder (10,000:
+    most of an hour); the run is handed the paths itself (``build``)."""
+    lists: dict[str, list[str]] = {"--input": [], "--feeds": []}
+    rest, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        name, eq, value = a.partition("=")
+        if a == "--":  # what follows is not an option (Beam's parser reads it so too)
+            rest.extend(argv[i:])
+            break
+        if name in lists and eq:
+            lists[name].append(value)
+        elif a in lists and i + 1 < len(argv):
+            lists[a].append(argv[i + 1])
+            i += 1
+        else:
+            rest.append(a)
+        i += 1
+    return lists["--input"], lists["--feeds"], rest
 
 
 class RunProgress:
