@@ -189,11 +189,13 @@ def run(argv: list[str], quiet: bool = False, verbose: bool = False) -> dict:
 
 def _lists_apart(argv: list[str]) -> tuple[list[str], list[str], list[str]]:
     """(the ``--input`` values, the ``--feeds`` values, the other arguments) of
-    ``argv``, in order, each option written ``--input=X`` or ``--input X``.
-    Beam parses a pipeline's whole argument list again each time a step asks
-    for its options (hundreds of times a graph), so ``newsbeam run pages/*.html``
-    with the shell's 2,000 paths in it took 40 s more than the folder (10,000:
-    most of an hour); the run is handed the paths itself (``build``)."""
+    ``argv``, in order, each option written ``--input=X`` or ``--input X``
+    (an option as the next word is not a value: ``--input --output o`` is left
+    to Beam's parser, which says the value is missing, as before). Beam parses
+    a pipeline's whole argument list again each time a step asks for its
+    options (hundreds of times a graph), so ``newsbeam run pages/*.html`` with
+    the shell's 2,000 paths in it took 40 s more than the folder (10,000: over
+    10 minutes); the run is handed the paths itself (``build``)."""
     lists: dict[str, list[str]] = {"--input": [], "--feeds": []}
     rest, i = [], 0
     while i < len(argv):
@@ -204,7 +206,7 @@ def _lists_apart(argv: list[str]) -> tuple[list[str], list[str], list[str]]:
             break
         if name in lists and eq:
             lists[name].append(value)
-        elif a in lists and i + 1 < len(argv):
+        elif a in lists and i + 1 < len(argv) and not (argv[i + 1].startswith("-") and argv[i + 1] != "-"):
             lists[a].append(argv[i + 1])
             i += 1
         else:

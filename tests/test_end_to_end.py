@@ -302,6 +302,7 @@ def test_thousands_of_paths_stay_out_of_the_options_beam_parses_at_every_step(tm
                              "--inputs=c", "--", "--input=d"]) == (
         ["a", "b"], ["f", "g"], ["--runner", "X", "--inputs=c", "--", "--input=d"])
     assert cli._lists_apart(["--output", "o", "--input"]) == ([], [], ["--output", "o", "--input"])
+    assert cli._lists_apart(["--input", "--output", "o", "--input", "-"]) == (["-"], [], ["--input", "--output", "o"])
 
 
 def test_progress_lines_on_stderr_and_quiet_silences_them(tmp_path, capfd):
