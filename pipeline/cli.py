@@ -51,6 +51,8 @@ def _run_parser(sub) -> argparse.ArgumentParser:
 
 
 def _stream_parser(sub) -> argparse.ArgumentParser:
+    from pipeline.options import positive
+
     p = sub.add_parser(
         "stream", help="poll feeds continuously, one committed shard per window",
         description="Poll the feeds every --poll-interval seconds and commit what is new once per --window. "
@@ -58,11 +60,12 @@ def _stream_parser(sub) -> argparse.ArgumentParser:
                     "fetch limits, Beam options). SIGINT/SIGTERM finish the current window and stop.")
     p.add_argument("--feeds", action="append", required=True, help="feed URL, feed file or OPML file; repeatable")
     p.add_argument("--output", default="out", help="output folder (local)")
-    p.add_argument("--poll-interval", dest="poll_interval", type=float, default=300.0,
+    p.add_argument("--poll-interval", dest="poll_interval", type=positive(), default=300.0,
                    help="seconds between two polls of the feeds")
-    p.add_argument("--window", type=float, default=None,
+    p.add_argument("--window", type=positive(), default=None,
                    help="seconds of polls committed together as one run and shard (default: the poll interval)")
-    p.add_argument("--max-polls", dest="max_polls", type=int, default=None, help="stop after N polls (for tests)")
+    p.add_argument("--max-polls", dest="max_polls", type=positive(int), default=None,
+                   help="stop after N polls (for tests)")
     return p
 
 

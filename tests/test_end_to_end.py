@@ -305,6 +305,39 @@ def test_thousands_of_paths_stay_out_of_the_options_beam_parses_at_every_step(tm
     assert cli._lists_apart(["--input", "--output", "o", "--input", "-"]) == (["-"], [], ["--input", "--output", "o"])
 
 
+@pytest.mark.parametrize("option, says", [
+    ("--rows-per-shard=0", "0 is not over 0"),  # a ZeroDivisionError in the step that writes, after every page
+    ("--max-doc-bytes=-5", "-5 is not over 0"),  # every document a read_error reject
+    ("--story-threshold=1.5", "1.5 is not over 0 and at most 1"),  # no story at all, silently
+    ("--dup-threshold=-1", "-1 is not over 0 and at most 1"),
+    ("--mt-threshold=2", "2 is not from 0 to 1"),
+    ("--min-words=-3", "-3 is not 0 or more"),
+    ("--progress-seconds=-1", "-1 is not 0 or more"),  # a progress line a page
+    ("--extract-processes=0", "0 is not over 0"),
+    ("--fetch-timeout=0", "0 is not over 0"),
+])
+def test_an_option_value_that_means_nothing_stops_the_command_before_it_runs(tmp_path, capfd, option, says):
+    """A value out of an option's range is refused as a wrong type is, exit 2,
+    naming the option, before anything is read or written; the ends of each
+    range are taken."""
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--input", SEEDS, "--output", str(out), option])
+    assert e.value.code == 2 and f"argument {option.split('=')[0]}: {says}" in capfd.readouterr().err
+    assert not out.exists()
+    with pytest.raises(SystemExit) as e:
+        main(["stream", "--feeds", "f.xml", "--output", str(out), "--poll-interval", "0"])
+    assert e.value.code == 2 and "argument --poll-interval: 0 is not over 0" in capfd.readouterr().err
+
+
+def test_the_ends_of_each_options_range_are_taken(tmp_path):
+    assert main(["run", "--input", SEEDS, "--output", str(tmp_path / "o"), "--quiet", "--mt-threshold=0",
+                 "--min-words=0", "--progress-seconds=0", "--story-threshold=1", "--dup-threshold=1",
+                 "--fetch-retries=0", "--union-find-max-edges=0"]) == 0
+    rows = read_table(str(tmp_path / "o"), "articles")
+    assert len(rows) == 5 and all(r["is_machine_translated"] for r in rows)  # every score reaches 0
+
+
 def test_progress_lines_on_stderr_and_quiet_silences_them(tmp_path, capfd):
     """A long run says how far it has got on stderr; --quiet says nothing."""
     main(["run", "--input", SEEDS, "--output", str(tmp_path / "loud"), "--progress-seconds", "0.000001"])
