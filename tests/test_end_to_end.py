@@ -270,8 +270,8 @@ def test_bare_paths_are_inputs(tmp_path):
 def test_thousands_of_paths_stay_out_of_the_options_beam_parses_at_every_step(tmp_path, monkeypatch):
     """``newsbeam run pages/*.html``: the shell hands over every path. Beam parses
     a pipeline's argument list again each time a step asks for its options,
-    so 2,000 paths in it cost 40 s more than their folder (10,000: most of an
-    hour). The paths go to the run itself: Beam never parses more than a few
+    so 2,000 paths in it cost 40 s more than their folder (10,000: over ten
+    minutes). The paths go to the run itself: Beam never parses more than a few
     dozen arguments, and every file is read, in both forms of the option."""
     from apache_beam.options import pipeline_options
 
@@ -294,7 +294,7 @@ def test_thousands_of_paths_stay_out_of_the_options_beam_parses_at_every_step(tm
 
     monkeypatch.setattr(pipeline_options.PipelineOptions, "__init__", counting)
     out = str(tmp_path / "out")
-    args = [a for p in paths[:-1] for a in (f"--input={p}",)] + ["--input", paths[-1]]
+    args = [f"--input={p}" for p in paths[:-1]] + ["--input", paths[-1]]
     m = run(args + ["--output", out, "--min-words", "1"], quiet=True)
     assert m["counts"]["articles_written"] == 400 and len(m["inputs"]) == 400
     assert parsed and max(parsed) < 40 and "input" not in m["options"]
@@ -331,6 +331,8 @@ def test_an_option_value_that_means_nothing_stops_the_command_before_it_runs(tmp
 
 
 def test_the_ends_of_each_options_range_are_taken(tmp_path):
+    """A value at an end of its option's range runs: at ``--mt-threshold 0``
+    every English article is flagged."""
     assert main(["run", "--input", SEEDS, "--output", str(tmp_path / "o"), "--quiet", "--mt-threshold=0",
                  "--min-words=0", "--progress-seconds=0", "--story-threshold=1", "--dup-threshold=1",
                  "--fetch-retries=0", "--union-find-max-edges=0"]) == 0
