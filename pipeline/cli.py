@@ -88,8 +88,12 @@ def report_main(args) -> int:
         return 2
     say(render_text(r) + "\n")
     if args.html:
-        with open(args.html, "w", encoding="utf-8") as f:
-            f.write(render_html(r))
+        try:
+            with open(args.html, "w", encoding="utf-8") as f:
+                f.write(render_html(r))
+        except OSError as e:  # a folder that does not exist, a folder given as the file: one line, not a traceback
+            print(f"newsbeam report: cannot write --html {args.html}: {e.strerror or e}", file=sys.stderr)
+            return 1
         say(f"  html                {args.html}\n")
     return 0
 

@@ -84,6 +84,10 @@ def collect(out: str) -> dict:
     """Figures of one output folder."""
     if not os.path.isdir(out):
         raise FileNotFoundError(f"{out} is not a newsbeam output folder")
+    if not any(os.path.isdir(os.path.join(out, name)) for name in ("runs", "articles", "rejects")):
+        # an input folder given by mistake read as "0 runs, 0 articles", exit 0
+        raise FileNotFoundError(f"{out} holds no newsbeam run (no runs, articles or rejects folder in it); "
+                                "give the --output of earlier runs")
     runs = []
     for path in sorted(glob.glob(os.path.join(glob.escape(out), "runs", "*.json"))):
         with open(path, encoding="utf-8") as f:

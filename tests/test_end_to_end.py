@@ -204,6 +204,20 @@ def test_report_summarises_an_output(tmp_path, capsys):
     assert main(["report", str(tmp_path / "nowhere")]) == 2
 
 
+def test_report_of_a_folder_no_run_wrote_or_to_a_page_it_cannot_write_says_so_in_one_line(seeds_out, tmp_path,
+                                                                                        capfd):
+    """An input folder given to ``report`` by mistake is not "0 runs, 0
+    articles" and exit 0; an ``--html`` path in a folder that does not exist,
+    or a folder, is one line and exit 1, not a traceback."""
+    assert main(["report", SEEDS]) == 2
+    err = capfd.readouterr().err
+    assert "holds no newsbeam run" in err and "Traceback" not in err
+    for page in (str(tmp_path / "missing" / "r.html"), str(tmp_path)):
+        assert main(["report", seeds_out, "--html", page]) == 1
+        err = capfd.readouterr().err
+        assert f"cannot write --html {page}" in err and "Traceback" not in err
+
+
 def test_report_reads_an_output_that_an_older_version_also_wrote(seeds_out, tmp_path):
     """Shards without a newer column (site) are read with the others, not dropped or fatal."""
     import shutil
