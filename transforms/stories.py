@@ -760,17 +760,17 @@ class DistinctEvents:
                                                  and self._own(ly, lx, size[y], LEAD_OTHER * size[x])))
 
     def merged(self, keep: int, gone: int) -> None:
-        small, large = sorted((self.count.pop(gone), self.count[keep]), key=len)
-        large.update(small)
-        self.count[keep] = large
+        self.count[keep] = _joined(self.count.pop(gone), self.count[keep])
         gone_lead, keep_lead = self.lead.pop(gone), self.lead[keep]
-        if gone_lead is None or keep_lead is None:
-            self.lead[keep] = None
-        else:
-            small, large = sorted((gone_lead, keep_lead), key=len)
-            large.update(small)
-            self.lead[keep] = large
+        self.lead[keep] = None if gone_lead is None or keep_lead is None else _joined(gone_lead, keep_lead)
         self.size[keep] += self.size.pop(gone)
+
+
+def _joined(a: Counter, b: Counter) -> Counter:
+    """Two groups' counts as one: the smaller counter added into the larger."""
+    small, large = sorted((a, b), key=len)
+    large.update(small)
+    return large
 
 
 def component_stories(members: list[dict], edges: list[tuple[str, str, float]],
