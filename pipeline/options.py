@@ -66,7 +66,9 @@ class NewsbeamOptions(PipelineOptions):
                             help="largest document (after decompression) that is extracted; larger ones are rejected")
         parser.add_argument("--max-decompressed-bytes", dest="max_decompressed_bytes", type=positive(int),
                             default=1 << 30,
-                            help="most bytes read from one compressed container (JSONL, WARC) before it is rejected")
+                            help="bytes a compressed file (JSON lines, CSV, a WARC, an archive, a Parquet file's "
+                                 "rows) may decompress to; past them it is read on while it holds at most 100 times "
+                                 "its own size, and the rest is one decompressed_too_large reject (a bomb)")
         parser.add_argument("--extract-timeout", dest="extract_timeout", type=positive(), default=30.0,
                             help="seconds one page may take to extract before it is rejected")
         parser.add_argument("--progress-seconds", dest="progress_seconds", type=at_least(0.0, float), default=5.0,

@@ -66,14 +66,14 @@ def read_file(path, max_line=16 << 20, max_unzip=1 << 30):
     return docs, rejects, skipped
 
 
-def read_in_ranges(path, split, max_line_bytes=300, strides=1):
+def read_in_ranges(path, split, max_line_bytes=300, strides=1, max_unzip=256 << 20):
     """(tag, source, doc_id or reject reason) of every output of reading
     ``path`` with ranges of ``split`` bytes (0: whole), one range an element
     as the pipeline hands them out; with ``strides``, a file of many records
     read whole is read once a stride (``read.strided``), as several workers do."""
     from transforms.read import _MatchFn, _ReadFileFn
 
-    reader = _ReadFileFn(16 << 20, 256 << 20, max_line_bytes=max_line_bytes)
+    reader = _ReadFileFn(16 << 20, max_unzip, max_line_bytes=max_line_bytes)
     out = []
     for element in _MatchFn(split, strides=strides).process(path):
         for o in reader.process(element):

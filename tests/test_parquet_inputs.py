@@ -164,6 +164,40 @@ def test_a_row_over_the_cap_is_a_reject_and_the_rows_beside_it_are_read(tmp_path
     assert [d["title"] for d in docs] == ["a", "c", "d"] and rejects == [("a.parquet#L2", "read", "too_large")]
 
 
+def test_a_parquet_bomb_is_read_to_the_cap_and_every_stride_stops_at_the_same_row(tmp_path):
+    """A dictionary page holds a long string once and every row points at
+    it: 35 KB of Parquet held 2 GB of text in 200,000 rows, and all of it
+    was read (a run of over a quarter of an hour), where a compressed file
+    of JSON lines stops at ``--max-decompressed-bytes``. The rows' text now
+    counts against that cap (or 100 times the file's size, if more): the
+    rows within it are read, the rest of the file is one reject, and
+    workers sharing the file by strides stop at the same row."""
+    from transforms.read import BOMB_RATIO
+
+    n, body = 3000, " ".join([TEXTS[0]] * 20)
+    pq.write_table(pa.table({"title": [f"Story {i}" for i in range(n)], "text": [body] * n}),
+                   tmp_path / "a.parquet", row_group_size=700, compression="zstd")
+    size = (tmp_path / "a.parquet").stat().st_size
+    cap = 1 << 20
+    budget = max(cap, BOMB_RATIO * size)
+    assert BOMB_RATIO * size < n * len(body) / 4  # a bomb: its text is hundreds of times its size
+    spent, kept = 0, 0
+    for i in range(n):
+        spent += len(f"Story {i}") + len(body.encode())
+        if spent > budget:
+            break
+        kept += 1
+    whole = read_in_ranges(str(tmp_path / "a.parquet"), 0, max_line_bytes=16 << 20, max_unzip=cap)
+    assert [s.rsplit("#", 1)[1] for t, s, _ in whole if t == "docs"] == [f"L{i + 1}" for i in range(kept)]
+    assert [(s.rsplit("/", 1)[-1], r) for t, s, r in whole if t == "rejects"] == [
+        (f"a.parquet#rows={kept + 1}-{n}", "decompressed_too_large")]
+    for strides in (2, 3):
+        assert sorted(read_in_ranges(str(tmp_path / "a.parquet"), 100, max_line_bytes=16 << 20, strides=strides,
+                                     max_unzip=cap)) == sorted(whole)
+    # a file whose text is within the cap, or within 100 times its size, is read whole
+    assert len(read_in_ranges(str(tmp_path / "a.parquet"), 0, max_line_bytes=16 << 20, max_unzip=n * 5000)) == n
+
+
 class _AbortingChild(parquet_records.ChildReader):
     """A child that aborts (as pyarrow's C++ does on some damaged files) when
     it reaches row group 1's second batch, or waits there, or spins, or runs

@@ -75,6 +75,94 @@ def test_bzip2_xz_and_zstd_files_are_read_as_gzip_ones_are(tmp_path, ext):
                                    (f"bomb.txt{ext}", "read", "decompressed_too_large")]), label="rejects")
 
 
+@pytest.mark.parametrize("ext", [".jsonl.gz", ".jsonl.xz", ".csv.bz2", ".json.zst", ".tar.gz"])
+def test_a_compressed_file_is_capped_by_its_ratio_not_by_its_size_alone(tmp_path, ext):
+    """A news dump of 400 MB as ``.jsonl.gz`` holds about 1.3 GB: it was cut
+    at ``--max-decompressed-bytes`` (1 GiB), the rest of its records one
+    reject, as if it were a bomb. A bomb is told by its ratio: past the cap,
+    a file is read on while it holds at most 100 times its own size (text
+    compresses 3-10 times). The same bytes of one record repeated still stop
+    there."""
+    import bz2
+    import lzma
+    import random
+    import tarfile
+
+    import zstandard
+
+    from conftest import read_file
+
+    rnd = random.Random(7)
+    words = ARTICLE_EN.split()
+    texts = [" ".join(rnd.choice(words) for _ in range(120)) + f" Number {i}." for i in range(400)]
+    same = [texts[0]] * 20_000
+    cap = 80_000  # under what either file holds
+    for name, rows in (("news", texts), ("bomb", same)):
+        urls = [f"https://e.com/{i}" if name == "news" else "https://e.com/" for i in range(len(rows))]
+        if ext.startswith(".csv"):
+            out = io.StringIO()
+            w = csv.writer(out)
+            w.writerow(["text", "url"])
+            w.writerows(zip(rows, urls))
+            data = out.getvalue().encode()
+        elif ext.startswith(".json."):
+            data = json.dumps([{"text": t, "url": u} for t, u in zip(rows, urls)], indent=1).encode()
+        else:
+            data = "".join(json.dumps({"text": t, "url": u}) + "\n" for t, u in zip(rows, urls)).encode()
+        path = tmp_path / f"{name}{ext}"
+        if ext == ".tar.gz":
+            with tarfile.open(path, "w:gz") as t:
+                info = tarfile.TarInfo("day.jsonl")
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+        else:
+            pack = {".gz": gzip.compress, ".xz": lzma.compress, ".bz2": bz2.compress,
+                    ".zst": zstandard.ZstdCompressor().compress}[ext[ext.rindex("."):]]
+            path.write_bytes(pack(data))
+        assert len(data) > 3 * cap and (100 * path.stat().st_size > len(data)) == (name == "news")
+        docs, rejects, _ = read_file(path, max_unzip=cap)
+        if name == "news":  # read whole
+            assert (len(docs), rejects) == (400, [])
+        else:  # read up to the cap, the rest one reject
+            assert 0 < len(docs) < 20_000
+            assert [r[2] for r in rejects] == ["decompressed_too_large"] * (2 if ext == ".tar.gz" else 1)
+
+
+@pytest.mark.parametrize("ext", [".warc.xz", ".warc.bz2", ".warc.zst"])
+def test_a_compressed_warc_of_many_records_stops_at_the_cap(tmp_path, ext):
+    """A WARC compressed whole was read to its end whatever it held: 10 KB
+    of ``.warc.xz`` gave 3,000 records (66 MB) under a cap of 1 MB, the cap
+    the option's help promised for WARCs. Now its records' bytes count as a
+    file of JSON lines' do: the records within the cap are read, then one
+    reject for the rest; a WARC of distinct pages, within 100 times its
+    size, is read whole. Workers sharing the file by strides stop alike."""
+    import bz2
+    import lzma
+    import random
+
+    import zstandard
+
+    from conftest import read_file
+
+    pack = {".xz": lzma.compress, ".bz2": bz2.compress,
+            ".zst": zstandard.ZstdCompressor().compress}[ext[ext.rindex("."):]]
+    rnd = random.Random(3)
+    words = ARTICLE_EN.split()
+    pages = [(f"https://e.com/{i}", page(" ".join(rnd.choice(words) for _ in range(300)), title=f"T{i}").encode(),
+              "text/html") for i in range(150)]
+    one = page(ARTICLE_EN).encode() + b"<!--" + b"x" * 20000 + b"-->"
+    (tmp_path / f"news{ext}").write_bytes(pack(_warc(pages)))
+    (tmp_path / f"bomb{ext}").write_bytes(pack(_warc([("https://e.com/w", one, "text/html")] * 3000)))
+    cap = 100_000
+    docs, rejects, _ = read_file(tmp_path / f"news{ext}", max_unzip=cap)
+    assert len(_warc(pages)) > 3 * cap and (len(docs), rejects) == (150, [])
+    docs, rejects, _ = read_file(tmp_path / f"bomb{ext}", max_unzip=cap)
+    assert 0 < len(docs) < 3000 and rejects == [(f"bomb{ext}", "read", "decompressed_too_large")]
+    whole = read_in_ranges(str(tmp_path / f"bomb{ext}"), 0, max_unzip=cap)
+    assert [t for t, _, _ in whole if t != "skipped"] == ["docs"] * len(docs) + ["rejects"]
+    assert sorted(read_in_ranges(str(tmp_path / f"bomb{ext}"), 100, strides=2, max_unzip=cap)) == sorted(whole)
+
+
 def _warc_zstd(records: list[bytes], compressed_dictionary: bool) -> tuple[bytes, list[int]]:
     """A .warc.zst as the WARC-zstd format writes it (Archive Team, wget-at):
     a skippable frame (magic 0x184D2A5D) holding a dictionary, zstd-compressed

@@ -56,6 +56,11 @@ class BadRows(Unread):
     """Rows of a row group that did not decode."""
 
 
+class OverBudget(Unread):
+    """The rest of the file, not read: its rows' text passes what the file may decompress to (a bomb: a
+    dictionary page of one long string, repeated by reference in every row)."""
+
+
 def is_parquet(head: bytes) -> bool:
     return head[:4] == MAGIC
 
@@ -125,7 +130,7 @@ class ChildReader:
         self._buf, self._at, self._seen = bytearray(), 0, 0
 
     def rows(self, path: str, row_cap: int, names: frozenset[str], first_output: int = 0,
-             stride: tuple[int, int] = (0, 1)) -> Iterator[tuple[int, object]]:
+             stride: tuple[int, int] = (0, 1), budget: int | None = None) -> Iterator[tuple[int, object]]:
         """(row number from 1, record) of each row of the local file
         ``path``, in the file's order; in place of rows not read, (their
         first row's number, ``TooLarge`` or ``BadRows``); of rows another
@@ -134,17 +139,21 @@ class ChildReader:
         case-folded; rows over ``row_cap`` bytes of text are ``TooLarge``.
         Of a stride (k, n), the outputs numbered from ``first_output`` (a
         record or a reject each) that are not k modulo n are passed over
-        (``Elsewhere``) by the child, not made records."""
+        (``Elsewhere``) by the child, not made records. Once the text of
+        the rows read passes ``budget`` bytes (every row's, whoever's it is,
+        so that every worker stops at the same row), the rest of the file is
+        one ``OverBudget``."""
         done = False
         try:
-            yield from self._rows(path, row_cap, names, first_output, stride)
+            yield from self._rows(path, row_cap, names, first_output, stride, budget)
             done = True
         finally:  # left before its end (an error downstream, a generator closed): the child's lines of it are
             if not done:  # still coming, and would be read as the next file's; a new child reads the next one
                 self.close()
 
-    def _rows(self, path, row_cap, names, first_output, stride):
-        state = {"n": 0, "out": first_output, "groups": None}
+    def _rows(self, path, row_cap, names, first_output, stride, budget):
+        # spent: the bytes of text of the row groups read whole, where a new child goes on from
+        state = {"n": 0, "out": first_output, "groups": None, "spent": 0, "budget": budget}
         start, restarts = 0, 0
         while True:
             why = yield from self._request(path, start, row_cap, names, stride, state)
@@ -239,7 +248,8 @@ class ChildReader:
             self._start()
         group = first = count = failed = None
         try:
-            request = [os.fsdecode(path), start, row_cap, sorted(names), state["out"], *stride]
+            request = [os.fsdecode(path), start, row_cap, sorted(names), state["out"], *stride, state["budget"],
+                       state["spent"]]
             self._proc.stdin.write(json.dumps(request).encode() + b"\n")
             self._proc.stdin.flush()
         except OSError:
@@ -274,8 +284,15 @@ class ChildReader:
             elif word == b"stopped":  # pyarrow raised: the rest of the row group is one reject
                 why = rest.decode("utf-8", "replace")
                 yield state["n"] + 1, self._unread(state, max(first + count, state["n"] + 1), group, why)
+            elif word == b"over":  # the rows' text passed the budget: the rest of the file is not read
+                total, spent = (int(x) for x in rest.split())
+                state["out"] += 1
+                first, state["n"] = state["n"] + 1, total
+                yield first, OverBudget(first, total, f"not read: the text of its rows passes {state['budget']} "
+                                                      f"bytes ({spent} with the next row)", group=group)
             elif word == b"done":  # a death before the next "start" is in the next group's header
-                start, group = int(rest) + 1, None
+                g, spent = rest.split()
+                start, group, state["spent"] = int(g) + 1, None, int(spent)
             elif word == b"groups":
                 state["groups"] = int(rest)
             elif word == b"failed":  # pyarrow's complaint about the footer; "end" follows
@@ -311,9 +328,9 @@ class ChildReader:
 
 
 def _main(memory_mb: int, cpu_seconds: int) -> None:  # runs in the child
-    """Requests ``[path, start, row_cap, names, output, k, n]`` a line on
-    stdin, each read (``_serve``), until stdin closes; ``cpu_seconds`` a
-    batch of rows."""
+    """Requests ``[path, start, row_cap, names, output, k, n, budget, spent]``
+    a line on stdin, each read (``_serve``), until stdin closes;
+    ``cpu_seconds`` a batch of rows."""
     import json
     import resource
     import sys
@@ -324,8 +341,8 @@ def _main(memory_mb: int, cpu_seconds: int) -> None:  # runs in the child
     except (ValueError, OSError):  # not on this platform: the time limits still hold
         pass
     for line in sys.stdin:
-        path, start, row_cap, names, output, k, n = json.loads(line)
-        _serve(path, start, row_cap, frozenset(names), _Share(output, k, n), cpu_seconds)
+        path, start, row_cap, names, output, k, n, budget, spent = json.loads(line)
+        _serve(path, start, row_cap, frozenset(names), _Share(output, k, n), cpu_seconds, _Spent(budget, spent))
 
 
 def _address_space() -> int:
@@ -369,9 +386,31 @@ class _Share:
         return [(self.output + i) % self.n == self.k for i in range(count)]
 
 
+class _Spent:
+    """The bytes of text of a file's rows read so far, against what the file may hold (None: no cap)."""
+
+    def __init__(self, budget: int | None = None, spent: int = 0):
+        self.budget, self.spent = budget, spent
+
+    def rows_within(self, sizes: list[int]) -> int:
+        """How many of the next rows (their text's bytes: ``sizes``) stay within the budget, counted as spent."""
+        if self.budget is None:
+            return len(sizes)
+        for i, size in enumerate(sizes):
+            if self.spent + size > self.budget:
+                self.spent += size  # said with the reject: where it passed
+                return i
+            self.spent += size
+        return len(sizes)
+
+    def passed(self) -> bool:
+        return self.budget is not None and self.spent > self.budget
+
+
 def _serve(path: str, start: int, row_cap: int, names: frozenset[str], share: _Share,
-           cpu_seconds: int = CHECK_CPU_SECONDS) -> None:  # runs in the child
-    """Read the file from row group ``start``, its rows a line each on stdout."""
+           cpu_seconds: int = CHECK_CPU_SECONDS, spent: _Spent | None = None) -> None:  # runs in the child
+    """Read the file from row group ``start``, its rows a line each on stdout;
+    past ``spent``'s budget, ``over`` and no more rows."""
     import os
     import sys
 
@@ -388,15 +427,20 @@ def _serve(path: str, start: int, row_cap: int, names: frozenset[str], share: _S
             return
         say.write(b"groups %d\n" % groups)
         say.flush()
+        spent = spent or _Spent()
         for g in range(start, groups):
-            _serve_group(pf, g, row_cap, read_name, share, say, cpu_seconds)
+            if not _serve_group(pf, g, row_cap, read_name, share, say, cpu_seconds, spent):
+                say.write(b"over %d %d\n" % (pf.metadata.num_rows, spent.spent))
+                share.output += 1
+                break
     say.write(b"end\n")
     say.flush()
 
 
-def _serve_group(pf, g: int, row_cap: int, read_name, share: _Share, say, cpu_seconds: int) -> None:
+def _serve_group(pf, g: int, row_cap: int, read_name, share: _Share, say, cpu_seconds: int, spent: _Spent) -> bool:
     """Row group ``g``'s rows, a line each (``rec``, ``big``, ``skip``), a batch at a time, between
-    ``start`` and ``done``; pyarrow's complaint is ``stopped``, for the rest of the row group."""
+    ``start`` and ``done``; pyarrow's complaint is ``stopped``, for the rest of the row group. False when
+    a row's text passed ``spent``'s budget: the rows before it are said, ``done`` is not."""
     import json
 
     _cpu_budget(cpu_seconds)
@@ -412,6 +456,9 @@ def _serve_group(pf, g: int, row_cap: int, read_name, share: _Share, say, cpu_se
             if batch is None:
                 break
             sizes = _sizes(batch, read_name)
+            within = spent.rows_within(sizes)
+            if within < len(sizes):
+                batch, sizes = batch.slice(0, within), sizes[:within]
             for rec, cells in _records(batch, sizes, share.mine(len(sizes)), read_name, row_cap):
                 share.output += 1  # handed on (a line said at the batch's end)
                 if rec is _ELSEWHERE:
@@ -426,13 +473,16 @@ def _serve_group(pf, g: int, row_cap: int, read_name, share: _Share, say, cpu_se
                                  + b"\n")
             _say(say, lines)
             lines = []
+            if spent.passed():
+                return False
     except Exception as e:  # the rows handed on stand; the reader's reject of the rest is one output
         _say(say, lines)
         say.write(f"stopped {type(e).__name__}: {str(e)[:500]}".replace("\n", " ").encode("utf-8", "replace")
                   + b"\n")
         share.output += 1
-    say.write(b"done %d\n" % g)
+    say.write(b"done %d %d\n" % (g, spent.spent))
     say.flush()
+    return True
 
 
 def _say(say, lines: list) -> None:

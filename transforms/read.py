@@ -98,6 +98,10 @@ _KINDS = {
 # repeated concatenation, quadratic in the line's length (50 MB of bytes
 # without a line break took 47 s; a 3 GB one never ended), and held it whole.
 MAX_WARC_LINE = 1 << 20
+# A compressed file is read past --max-decompressed-bytes while it holds at most this many times its own size on
+# disk: text and pages compress 3-10 times (the extraction sets' 96 MB of pages: gzip 5.0, xz 9.4; a Parquet file
+# of them, zstd 5.5), a bomb a thousand times and more. Apache POI's zip reader draws the line at the same ratio.
+BOMB_RATIO = 100
 
 
 @functools.lru_cache(maxsize=1)
@@ -540,7 +544,7 @@ def warc_events(stream, raw=None, gz: bool = False, tap: bool = False):
                     yield "end", stream
                     return
                 error = StopIteration  # a gzip WARC: unless another member follows that holds a record
-            except (EOFError, OSError, *_bad_stream_errors()):
+            except (EOFError, OSError, _TooLarge, *_bad_stream_errors()):
                 raise
             except Exception as e:  # warcio on a record it cannot frame (ArchiveLoadFailed, or another error)
                 error = e
@@ -1087,6 +1091,12 @@ class _Counted:
         self._budget.spend(len(data))
         return data
 
+    def read1(self, n: int = -1) -> bytes:
+        """One read of the stream's own (``_CutWatch`` keeps what came before a cut so), where it has one."""
+        data = getattr(self._stream, "read1", self._stream.read)(self._limit(n))
+        self._budget.spend(len(data))
+        return data
+
     def peek(self, n: int = 1) -> bytes:
         return self._stream.peek(n)
 
@@ -1380,6 +1390,7 @@ class _ReadFileFn(beam.DoFn):
         self.files = Metrics.counter(NAMESPACE, "files_read")  # a range of a big file counts once
         self.docs = Metrics.counter(NAMESPACE, "documents_read")
         self._stride, self._next = (0, 1), 0  # the element being read: (k, n) of a stride; its next output
+        self._unzip = max_decompressed_bytes  # what the file being read may decompress to (``_outputs``)
         self._child = None  # the child process that reads Parquet files (``_parquet``)
 
     def teardown(self):
@@ -1409,6 +1420,15 @@ class _ReadFileFn(beam.DoFn):
         finally:
             self._stride, self._next = (0, 1), 0
 
+    def _cap(self) -> str:
+        """The decompression cap of the file being read, in words."""
+        return (f"{self._unzip} bytes (--max-decompressed-bytes, or {BOMB_RATIO} times the file's own size if "
+                f"more)")
+
+    def _budget(self, spent: int = 0) -> _Budget:
+        """What the file being read may still decompress to, ``spent`` bytes in."""
+        return _Budget(self._unzip - spent, f"decompressed past {self._cap()}")
+
     def _elsewhere(self) -> bool:
         """Whether the next output goes to another worker's share (a stride):
         a record whose reading gives exactly one output (a document or its
@@ -1419,6 +1439,8 @@ class _ReadFileFn(beam.DoFn):
 
     def _outputs(self, path, size, byte_range):
         """Every output of reading the file (or one range of it), in order."""
+        # a compressed file (an archive, a Parquet file) may hold BOMB_RATIO times its own size, if that is more
+        self._unzip = max(self.max_unzip, BOMB_RATIO * (size or 0))
         kind, compressed = kind_of(path)
         fmt = _source_format(kind)
         problem = _not_a_file(path)
@@ -1465,7 +1487,9 @@ class _ReadFileFn(beam.DoFn):
             compressed = codec is not None
             bad_stream = compressed and (isinstance(e, _bad_stream_errors()) or (
                 codec == "bzip2" and isinstance(e, OSError) and e.errno is None))
-            if isinstance(e, EOFError) or bad_stream:
+            if isinstance(e, _TooLarge):  # a compression bomb of records (a WARC): those before it stand
+                yield self._reject(path, fmt, "read", "decompressed_too_large", str(e), self._head(path), size)
+            elif isinstance(e, EOFError) or bad_stream:
                 reason = "truncated" if isinstance(e, EOFError) else f"bad_{codec}"
                 yield self._reject(path, fmt, "decode" if compressed else "read", reason, _describe(e),
                                    self._head(path), size)
@@ -1567,7 +1591,8 @@ class _ReadFileFn(beam.DoFn):
         elif kind == "parquet":
             yield from self._parquet(path, stream, compressed)
         elif kind == "warc" and compressed:  # bzip2, xz, zstd, an archive's file: warcio would take a cut for the end
-            watched = _CutWatch(stream)
+            # its records' bytes capped as a file of JSON lines is: a bomb of many records stops (_outputs)
+            watched = _CutWatch(_Counted(stream, self._budget()))
             yield from self._warc(path, watched)
             if watched.error is not None:  # every record before it read: now the file's own reject
                 raise watched.error
@@ -1606,7 +1631,7 @@ class _ReadFileFn(beam.DoFn):
         import tarfile
         import zipfile
 
-        budget = _Budget(self.max_unzip, "the archive's files decompress past the cap (--max-decompressed-bytes)")
+        budget = _Budget(self._unzip, f"the archive's files decompress past {self._cap()}")
         sources = _MemberSources(path)
         head = raw.peek(512)[:512] if hasattr(raw, "peek") else b""
         if head.startswith(b"PK") or _inner_name(path).endswith((".zip", ".wacz")):
@@ -1637,7 +1662,7 @@ class _ReadFileFn(beam.DoFn):
             return
         codec = "zstd" if _inner_name(path).endswith(".tzst") else compression_of(path) or magic_compression(head)
         blocks = _TarBlocks(_decompressed(raw, codec) if codec else raw,
-                            _Budget(self.max_unzip, "the archive decompresses past the cap (--max-decompressed-bytes)"))
+                            _Budget(self._unzip, f"the archive decompresses past {self._cap()}"))
         end = 0  # where the member before ends: its header, its data, the data's last block
         # ignore_zeros: on past a block that is no header (a damaged member) to the next one, where tarfile
         # would end the archive there without a word; each such stretch is one reject below
@@ -1890,9 +1915,9 @@ class _ReadFileFn(beam.DoFn):
                 continue
             if not line.strip():
                 continue
-            if compressed and total > self.max_unzip:  # a compression bomb; a plain file is read to its end
+            if compressed and total > self._unzip:  # a compression bomb; a plain file is read to its end
                 yield self._reject(path, "jsonl", "read", "decompressed_too_large",
-                                   f"stopped after {self.max_unzip} bytes", line, total)
+                                   f"stopped after {self._cap()}", line, total)
                 return
             if self._elsewhere():  # one output follows, a document or a reject: another worker's
                 yield _ELSEWHERE
@@ -1910,7 +1935,7 @@ class _ReadFileFn(beam.DoFn):
         decide the encoding; a compressed stream is capped from there."""
         start += stream.read(chunk)
         if compressed:  # a compression bomb: stop where the decompressed bytes pass the cap
-            stream = _Counted(stream, _Budget(self.max_unzip - len(start)))
+            stream = _Counted(stream, self._budget(len(start)))
         return stream, start, _text_encoding(start)
 
     # -- CSV and TSV ---------------------------------------------------------------
@@ -1944,7 +1969,7 @@ class _ReadFileFn(beam.DoFn):
         local = getattr(stream, "name", None)
         if compressed or not isinstance(local, (str, bytes)) or not os.path.isfile(local) or not (
                 hasattr(stream, "seekable") and stream.seekable()):
-            data = stream.read(self.max_unzip + 1)
+            data = stream.read(self.max_unzip + 1)  # memory: the option's cap alone
             if len(data) > self.max_unzip:
                 yield self._reject(path, "parquet", "read", "decompressed_too_large",
                                    f"a Parquet file read into memory (compressed, in an archive, or not on a local "
@@ -1964,12 +1989,16 @@ class _ReadFileFn(beam.DoFn):
         if self._child is None:
             self._child = parquet_records.ChildReader()
         k, n = self._stride
-        for row, rec in self._child.rows(local, self.max_line, _FOLDED_SET, self._next, (k, n)):
+        for row, rec in self._child.rows(local, self.max_line, _FOLDED_SET, self._next, (k, n), self._unzip):
             if isinstance(rec, parquet_records.Elsewhere):
                 for _ in range(rec.count):
                     yield _ELSEWHERE
             elif isinstance(rec, parquet_records.Unopened):  # the footer: nothing is read
                 yield self._unopened(path, local, rec)
+            elif isinstance(rec, parquet_records.OverBudget):  # a bomb: the rest of the file
+                yield self._reject(_rows_of(path, rec), "parquet", "read", "decompressed_too_large",
+                                   f"{rec} (--max-decompressed-bytes, or {BOMB_RATIO} times the file's own size "
+                                   f"if more)", b"", None)
             elif isinstance(rec, parquet_records.TooLarge):
                 yield self._reject(_rows_of(path, rec), "parquet", "read", "too_large", str(rec), b"", None)
             elif isinstance(rec, parquet_records.BadRows):
@@ -2071,7 +2100,8 @@ class _ReadFileFn(beam.DoFn):
                     # one gzip stream around the whole WARC (legal, not seekable): read it
                     # again through a plain gzip reader, past the records already emitted
                     with _open(path) as again:
-                        yield from self._warc(path, gzip.GzipFile(fileobj=again, mode="rb"), skip=n)
+                        yield from self._warc(path, _Counted(gzip.GzipFile(fileobj=again, mode="rb"), self._budget()),
+                                              skip=n)
                     return
                 reason, why = ("not_warc" if n == 0 else "truncated", str(e)[:500]) if alf else \
                     ("parse_error", _describe(e))
@@ -2092,6 +2122,8 @@ class _ReadFileFn(beam.DoFn):
                 src = f"{path}#{n}"
                 try:
                     yield from self._warc_record(src, event[2], wet)
+                except _TooLarge:  # the file's cap, passed in this record: the file's reject (``_outputs``)
+                    raise
                 except Exception as e:  # this record only; the iterator skips to the next one
                     yield self._reject(src, "warc", "parse", "parse_error", _describe(e), b"", None)
             if count is not None and n >= first - 1 + count:
