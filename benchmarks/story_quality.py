@@ -175,12 +175,7 @@ def main(argv=None):
         if not args.data and os.path.basename(data) == "stories_dev.jsonl":
             with anchors_only():
                 results["anchors"] = evaluate(data, args.split, extra, rows)
-        print(f"  {'':7s} {'articles':>8s} {'stories':>7s} {'gold':>5s}  {'P':>6s} {'R':>6s} {'F1':>6s}"
-              f"  {'B3 P':>6s} {'B3 R':>6s} {'B3 F1':>6s}")
-        for name, m in results.items():
-            print(f"  {name:7s} {m['articles']:8d} {m['stories']:7d} {m['gold_stories']:5d}  {m['precision']:6.3f} "
-                  f"{m['recall']:6.3f} {m['f1']:6.3f}  {m['bcubed_precision']:6.3f} {m['bcubed_recall']:6.3f} "
-                  f"{m['bcubed_f1']:6.3f}")
+        _print(results)
         halves = {k: v for k, v in results.items() if k.startswith("half")}
         if halves:
             worst = min(halves, key=lambda k: halves[k]["f1"])
