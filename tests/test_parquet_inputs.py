@@ -198,6 +198,41 @@ def test_a_parquet_bomb_is_read_to_the_cap_and_every_stride_stops_at_the_same_ro
     assert len(read_in_ranges(str(tmp_path / "a.parquet"), 0, max_line_bytes=16 << 20, max_unzip=n * 5000)) == n
 
 
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 100), st.integers(10_000, 80_000)), min_size=3, max_size=40),
+       st.integers(1, 30), st.integers(0, 150_000), st.sampled_from(["zstd", "gzip", "none"]), st.integers(2, 3))
+def test_generated_parquet_files_stop_at_their_budget_alike_on_every_stride(tmp_path_factory, sizes, group, cap,
+                                                                           codec, strides):
+    """Generated: rows of any text sizes in row groups of any size, under any
+    cap: the rows read are exactly those whose text, added up in file order,
+    stays within ``max(cap, 100 x the file's size)``; the rest is one reject;
+    and workers sharing the file by strides give the same rows between them."""
+    from transforms.read import BOMB_RATIO
+
+    path = tmp_path_factory.mktemp("budget") / "a.parquet"
+    texts = [("w" * n) if i % 2 else ("word " * (n // 5 + 1))[:n] for i, n in enumerate(sizes)]
+    pq.write_table(pa.table({"text": texts}), path, row_group_size=group, compression=codec)
+    budget = max(cap, BOMB_RATIO * path.stat().st_size)
+    spent, kept = 0, 0
+    for n in sizes:
+        spent += n
+        if spent > budget:
+            break
+        kept += 1
+    whole = read_in_ranges(str(path), 0, max_line_bytes=16 << 20, max_unzip=cap)
+    rows = [s.rsplit("#", 1)[1] for t, s, _ in whole if t != "rejects"]
+    over = [(s.rsplit("#", 1)[1], r) for t, s, r in whole if t == "rejects" and r == "decompressed_too_large"]
+    # an empty text is no article (a reject of its own): rows are counted by their numbers
+    numbered = sorted([int(x[1:]) for x in rows] + [int(s.rsplit("#L", 1)[1]) for t, s, r in whole
+                                                     if t == "rejects" and r != "decompressed_too_large"])
+    assert numbered == list(range(1, kept + 1))
+    first = kept + 1
+    assert over == ([] if kept == len(sizes) else
+                    [(f"L{first}" if first == len(sizes) else f"rows={first}-{len(sizes)}", "decompressed_too_large")])
+    assert sorted(read_in_ranges(str(path), 100, max_line_bytes=16 << 20, strides=strides, max_unzip=cap)) == \
+        sorted(whole)
+
+
 class _AbortingChild(parquet_records.ChildReader):
     """A child that aborts (as pyarrow's C++ does on some damaged files) when
     it reaches row group 1's second batch, or waits there, or spins, or runs

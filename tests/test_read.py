@@ -128,6 +128,43 @@ def test_a_compressed_file_is_capped_by_its_ratio_not_by_its_size_alone(tmp_path
             assert [r[2] for r in rejects] == ["decompressed_too_large"] * (2 if ext == ".tar.gz" else 1)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 30_000), st.booleans()), min_size=1, max_size=60),
+       st.sampled_from([".gz", ".xz", ".bz2", ".zst"]), st.integers(1, 400_000))
+def test_generated_compressed_json_lines_stop_exactly_past_their_cap(tmp_path_factory, records, ext, cap):
+    """Generated: JSON lines of any lengths, some of one repeated text (which
+    compresses away), some of words that do not, in any codec, under any
+    cap: the lines read are exactly those whose bytes, added up, stay within
+    ``max(cap, 100 x the file's size)``, and the rest is one reject."""
+    import bz2
+    import lzma
+    import random
+
+    import zstandard
+
+    from conftest import read_file
+    from transforms.read import BOMB_RATIO
+
+    rnd = random.Random(len(records) * 7919 + cap)
+    lines = [json.dumps({"text": ("same text " * (n // 10 + 1))[:n] if same else
+                         "".join(rnd.choice("abcdefghij ") for _ in range(n))}).encode() + b"\n"
+             for n, same in records]
+    pack = {".gz": gzip.compress, ".xz": lzma.compress, ".bz2": bz2.compress,
+            ".zst": zstandard.ZstdCompressor().compress}[ext]
+    path = tmp_path_factory.mktemp("cap") / f"day.jsonl{ext}"
+    path.write_bytes(pack(b"".join(lines)))
+    budget = max(cap, BOMB_RATIO * path.stat().st_size)
+    total, kept = 0, 0
+    for line in lines:
+        total += len(line)
+        if total > budget:
+            break
+        kept += 1
+    docs, rejects, _ = read_file(path, max_unzip=cap)
+    assert [d["source"].rsplit("#", 1)[1] for d in docs] == [f"L{i + 1}" for i in range(kept)]
+    assert [r[2] for r in rejects] == ([] if kept == len(lines) else ["decompressed_too_large"])
+
+
 @pytest.mark.parametrize("ext", [".warc.xz", ".warc.bz2", ".warc.zst"])
 def test_a_compressed_warc_of_many_records_stops_at_the_cap(tmp_path, ext):
     """A WARC compressed whole was read to its end whatever it held: 10 KB
