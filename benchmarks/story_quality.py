@@ -108,7 +108,8 @@ def pseudo_translation(text: str, lang: str) -> str:
 
     def word(m):
         w = m.group(0)
-        start = m.start() == 0 or text[:m.start()].rstrip()[-1:] in ("", ".", "!", "?", "\n", ":", '"', "\u201c")
+        # a sentence's first word: after a full stop, colon or opening quote (a line's end without one is not)
+        start = m.start() == 0 or text[:m.start()].rstrip()[-1:] in ("", ".", "!", "?", ":", '"', "\u201c")
         if w[0].isupper() and (not start or zipf_frequency(w.lower(), "en") < 4.5):
             return w  # a name: kept, as a translator keeps it
         r = ranks.get(w.lower())
