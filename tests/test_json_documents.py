@@ -332,3 +332,32 @@ def test_one_damaged_record_costs_no_other_record(tmp_path_factory, rnd, n, layo
         json_document.CHUNK = old
     want = [r for i, r in enumerate(recs) if i != hit]
     assert [r for r in got if r in want] == want
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                 max_size=4), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON, st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32-be"]))
+def test_generated_json_reads_as_the_standard_library_reads_it(value, encoding):
+    """``json_document.loads`` is ``json.loads`` (bytes in any of JSON's encodings) for every value it reads."""
+    data = json.dumps(value).encode(encoding)
+    assert json_document.loads(data) == json.loads(data)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 20_000), st.sampled_from(["jsonl", "json"]))
+def test_a_record_with_an_integer_of_any_length_is_read(tmp_path_factory, digits, layout):
+    """An integer of more digits than Python converts (4,300) made the standard
+    library raise ValueError, and the whole record was a ``bad_json`` reject
+    (a JSON line with a 200,000-digit counter beside its text): the number
+    stays its digits, and the record is read."""
+    number = "7" * digits
+    record = '{"text": "The council approved the budget on Tuesday.", "views": %s}' % number
+    path = tmp_path_factory.mktemp("big") / f"a.{layout}"
+    path.write_text(record + "\n" if layout == "jsonl" else "[\n" + record + "\n]\n")
+    docs, rejects, _ = read_file(path)
+    assert (len(docs), rejects) == (1, [])
+    assert json_document.loads(record)["views"] == (int(number) if digits <= 4300 else number)

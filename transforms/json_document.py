@@ -27,7 +27,26 @@ RECORD_LISTS = frozenset({"articles", "items", "data", "results", "records", "do
 MAX_DEPTH = 2  # objects inside objects looked into for a record list
 MAX_RESUME_TRIES = 1000  # places after a broken record that look like a record's start and are tried
 CHUNK = 1 << 16
-_DECODER = json.JSONDecoder()
+
+
+def _integer(digits: str):
+    """A JSON integer; one of more digits than Python turns into an int (4,300:
+    a ValueError, which lost the whole record to an id or a counter no one
+    reads) stays its digits."""
+    try:
+        return int(digits)
+    except ValueError:
+        return digits
+
+
+_DECODER = json.JSONDecoder(parse_int=_integer)
+
+
+def loads(data: bytes | str):
+    """``json.loads`` (bytes in any of JSON's encodings), an integer of any length kept (``_integer``)."""
+    if isinstance(data, (bytes, bytearray)):
+        data = data.decode(json.detect_encoding(data), "surrogatepass")
+    return _DECODER.decode(data)
 _BLANK = re.compile(r"[ \t\r\n\ufeff]*")
 
 
@@ -69,7 +88,7 @@ def layout(first_line: bytes, is_record=None) -> str:
     if not text.startswith(("{", "[")):
         return "lines"
     try:
-        value = json.loads(text)
+        value = loads(text)
     except json.JSONDecodeError as e:
         return "document" if e.pos >= len(text) else "lines"
     except (ValueError, RecursionError):

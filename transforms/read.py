@@ -1254,13 +1254,13 @@ def _json_loads(data: bytes):
     stray bytes, else the charset they fit) rather than the record lost
     as ``bad_json``."""
     try:
-        return json.loads(data)
+        return json_document.loads(data)
     except UnicodeDecodeError:
         try:
             text = decode_bytes(data, None, is_html=False)[0]
         except DecodeError as e:
             raise ValueError(f"not UTF-8, and no text encoding fits: {e}") from None
-        return json.loads(text.lstrip("\ufeff"))
+        return json_document.loads(text.lstrip("\ufeff"))
 
 
 def _describe(e: BaseException) -> str:
