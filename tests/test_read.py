@@ -11,7 +11,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import beam_test_pipeline, read_in_ranges, read_table
+from conftest import beam_test_pipeline, read_file, read_in_ranges, read_table
 from hostile import ARTICLE_EN, _warc, page
 from transforms.read import ReadDocuments, expand_inputs, kind_of
 from transforms.records import make_doc_id
@@ -90,8 +90,6 @@ def test_a_compressed_file_is_capped_by_its_ratio_not_by_its_size_alone(tmp_path
 
     import zstandard
 
-    from conftest import read_file
-
     rnd = random.Random(7)
     words = ARTICLE_EN.split()
     texts = [" ".join(rnd.choice(words) for _ in range(120)) + f" Number {i}." for i in range(400)]
@@ -142,7 +140,6 @@ def test_generated_compressed_json_lines_stop_exactly_past_their_cap(tmp_path_fa
 
     import zstandard
 
-    from conftest import read_file
     from transforms.read import BOMB_RATIO
 
     rnd = random.Random(len(records) * 7919 + cap)
@@ -178,8 +175,6 @@ def test_a_compressed_warc_of_many_records_stops_at_the_cap(tmp_path, ext):
     import random
 
     import zstandard
-
-    from conftest import read_file
 
     pack = {".xz": lzma.compress, ".bz2": bz2.compress,
             ".zst": zstandard.ZstdCompressor().compress}[ext[ext.rindex("."):]]

@@ -1420,14 +1420,15 @@ class _ReadFileFn(beam.DoFn):
         finally:
             self._stride, self._next = (0, 1), 0
 
+    _CAP_SOURCE = f"(--max-decompressed-bytes, or {BOMB_RATIO} times the file's own size if more)"
+
     def _cap(self) -> str:
         """The decompression cap of the file being read, in words."""
-        return (f"{self._unzip} bytes (--max-decompressed-bytes, or {BOMB_RATIO} times the file's own size if "
-                f"more)")
+        return f"{self._unzip} bytes {self._CAP_SOURCE}"
 
-    def _budget(self, spent: int = 0) -> _Budget:
-        """What the file being read may still decompress to, ``spent`` bytes in."""
-        return _Budget(self._unzip - spent, f"decompressed past {self._cap()}")
+    def _budget(self, spent: int = 0, what: str = "decompressed") -> _Budget:
+        """What the file being read may still decompress to, ``spent`` bytes in; ``what`` passes it, in words."""
+        return _Budget(self._unzip - spent, f"{what} past {self._cap()}")
 
     def _elsewhere(self) -> bool:
         """Whether the next output goes to another worker's share (a stride):
@@ -1631,7 +1632,7 @@ class _ReadFileFn(beam.DoFn):
         import tarfile
         import zipfile
 
-        budget = _Budget(self._unzip, f"the archive's files decompress past {self._cap()}")
+        budget = self._budget(what="the archive's files decompress")
         sources = _MemberSources(path)
         head = raw.peek(512)[:512] if hasattr(raw, "peek") else b""
         if head.startswith(b"PK") or _inner_name(path).endswith((".zip", ".wacz")):
@@ -1662,7 +1663,7 @@ class _ReadFileFn(beam.DoFn):
             return
         codec = "zstd" if _inner_name(path).endswith(".tzst") else compression_of(path) or magic_compression(head)
         blocks = _TarBlocks(_decompressed(raw, codec) if codec else raw,
-                            _Budget(self._unzip, f"the archive decompresses past {self._cap()}"))
+                            self._budget(what="the archive decompresses"))
         end = 0  # where the member before ends: its header, its data, the data's last block
         # ignore_zeros: on past a block that is no header (a damaged member) to the next one, where tarfile
         # would end the archive there without a word; each such stretch is one reject below
@@ -1997,8 +1998,7 @@ class _ReadFileFn(beam.DoFn):
                 yield self._unopened(path, local, rec)
             elif isinstance(rec, parquet_records.OverBudget):  # a bomb: the rest of the file
                 yield self._reject(_rows_of(path, rec), "parquet", "read", "decompressed_too_large",
-                                   f"{rec} (--max-decompressed-bytes, or {BOMB_RATIO} times the file's own size "
-                                   f"if more)", b"", None)
+                                   f"{rec} {self._CAP_SOURCE}", b"", None)
             elif isinstance(rec, parquet_records.TooLarge):
                 yield self._reject(_rows_of(path, rec), "parquet", "read", "too_large", str(rec), b"", None)
             elif isinstance(rec, parquet_records.BadRows):
