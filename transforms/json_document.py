@@ -47,6 +47,8 @@ def loads(data: bytes | str):
     if isinstance(data, (bytes, bytearray)):
         data = data.decode(json.detect_encoding(data), "surrogatepass")
     return _DECODER.decode(data)
+
+
 _BLANK = re.compile(r"[ \t\r\n\ufeff]*")
 
 
